@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The test command (README): installs what is missing, starts a Docker Engine if none runs, then runs every
+# suite: lint, type-check, the stack checks with promtool, Docker, Prometheus, and VS Code (code-server) in Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v dockerd >/dev/null || missing+=(docker.io)
+command -v promtool >/dev/null || missing+=(prometheus)
+command -v chromium >/dev/null || missing+=(chromium)
+# A static busybox goes into the locally built test images for their healthchecks.
+[ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || missing+=(busybox-static)
+# code-server's kerberos module is built from source against Node 24.
+dpkg -s libkrb5-dev >/dev/null 2>&1 || missing+=(libkrb5-dev)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Missing system packages: ${missing[*]}. Install them with: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+npm ci --no-audit --no-fund
+bash scripts/ci/start-dockerd.sh
+bash scripts/code-server.sh >/dev/null
+npm test

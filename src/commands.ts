@@ -1,0 +1,61 @@
+import * as vscode from 'vscode';
+import type { Log } from './log';
+
+/** Every command the extension contributes, by id. package.json lists the same ids. */
+export const CommandId = {
+  startStack: 'claudeTelemetry.startStack',
+  stopStack: 'claudeTelemetry.stopStack',
+  restartStack: 'claudeTelemetry.restartStack',
+  deleteStackData: 'claudeTelemetry.deleteStackData',
+  showStackLogs: 'claudeTelemetry.showStackLogs',
+  openGrafana: 'claudeTelemetry.openGrafana',
+  showDashboard: 'claudeTelemetry.showDashboard',
+  refresh: 'claudeTelemetry.refresh',
+  showLogs: 'claudeTelemetry.showLogs',
+} as const;
+export type CommandId = (typeof CommandId)[keyof typeof CommandId];
+
+/** Thrown (or recognised) when the user cancels: such a command ends silently. */
+export class CancelledError extends Error {
+  constructor() {
+    super('Cancelled');
+    this.name = 'CancelledError';
+  }
+}
+
+function isCancellation(error: unknown): boolean {
+  return (
+    error instanceof CancelledError ||
+    error instanceof vscode.CancellationError ||
+    (error instanceof Error && error.name === 'AbortError')
+  );
+}
+
+/**
+ * Registers a command behind the one error wrapper: a failure is logged with its stack and shown with a
+ * "Show Logs" action; a cancellation is silent.
+ */
+export function registerCommand(
+  log: Log,
+  id: CommandId,
+  handler: (...args: unknown[]) => unknown,
+): vscode.Disposable {
+  return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+    try {
+      return await handler(...args);
+    } catch (error) {
+      if (isCancellation(error)) {
+        log.info(`${id}: cancelled`);
+        return undefined;
+      }
+      log.error(`${id} failed:`, error);
+      const message = error instanceof Error ? error.message : String(error);
+      void vscode.window.showErrorMessage(message, 'Show Logs').then((choice) => {
+        if (choice) {
+          log.show(true);
+        }
+      });
+      return undefined;
+    }
+  });
+}

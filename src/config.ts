@@ -1,0 +1,184 @@
+/**
+ * Typed settings under `claudeTelemetry.*`. Pure: the caller hands in the configuration section, so this runs
+ * (and is tested against package.json's defaults) in plain Node.
+ */
+
+/** What `vscode.workspace.getConfiguration('claudeTelemetry')` offers, and all this module needs of it. */
+export interface SettingsSection {
+  get<T>(key: string): T | undefined;
+}
+
+export type StackService = 'collector' | 'prometheus' | 'loki' | 'grafana';
+
+export interface StackPorts {
+  otlpGrpc: number;
+  otlpHttp: number;
+  collectorMetrics: number;
+  prometheus: number;
+  loki: number;
+  grafana: number;
+}
+
+export interface Config {
+  dockerHost: string;
+  ports: StackPorts;
+  /** Empty string: the version pinned in stack/compose.yaml. */
+  images: Record<StackService, string>;
+  retentionDays: number;
+  refreshIntervalSeconds: number;
+  /** 0 turns the budget off. */
+  dailyBudgetUsd: number;
+  terminal: {
+    enabled: boolean;
+    metricExportIntervalMs: number;
+    logsExportIntervalMs: number;
+    logUserPrompts: boolean;
+    logToolDetails: boolean;
+  };
+}
+
+export const DEFAULTS: Config = {
+  dockerHost: '',
+  ports: { otlpGrpc: 4317, otlpHttp: 4318, collectorMetrics: 8888, prometheus: 9090, loki: 3100, grafana: 3000 },
+  images: { collector: '', prometheus: '', loki: '', grafana: '' },
+  retentionDays: 30,
+  refreshIntervalSeconds: 5,
+  dailyBudgetUsd: 0,
+  terminal: {
+    enabled: true,
+    metricExportIntervalMs: 2000,
+    logsExportIntervalMs: 1000,
+    logUserPrompts: false,
+    logToolDetails: false,
+  },
+};
+
+/** Setting key (below `claudeTelemetry.`) of each port, for messages that tell the user what to change. */
+export const PORT_SETTING: Record<keyof StackPorts, string> = {
+  otlpGrpc: 'claudeTelemetry.stack.ports.otlpGrpc',
+  otlpHttp: 'claudeTelemetry.stack.ports.otlpHttp',
+  collectorMetrics: 'claudeTelemetry.stack.ports.collectorMetrics',
+  prometheus: 'claudeTelemetry.stack.ports.prometheus',
+  loki: 'claudeTelemetry.stack.ports.loki',
+  grafana: 'claudeTelemetry.stack.ports.grafana',
+};
+
+export interface ConfigReading {
+  config: Config;
+  /** One sentence per invalid value, naming the setting, what is wrong and the value used instead. */
+  problems: string[];
+}
+
+export function readConfig(section: SettingsSection): ConfigReading {
+  const problems: string[] = [];
+
+  const integer = (key: string, fallback: number, min: number, max: number): number => {
+    const value = section.get<unknown>(key);
+    if (value === undefined || value === null) {
+      return fallback;
+    }
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      problems.push(
+        `claudeTelemetry.${key}: ${JSON.stringify(value)} is not a whole number from ${min} to ${max}; using ${fallback}.`,
+      );
+      return fallback;
+    }
+    return value;
+  };
+  const number = (key: string, fallback: number, min: number): number => {
+    const value = section.get<unknown>(key);
+    if (value === undefined || value === null) {
+      return fallback;
+    }
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+      problems.push(`claudeTelemetry.${key}: ${JSON.stringify(value)} is not a number of at least ${min}; using ${fallback}.`);
+      return fallback;
+    }
+    return value;
+  };
+  const text = (key: string, fallback: string): string => {
+    const value = section.get<unknown>(key);
+    if (value === undefined || value === null) {
+      return fallback;
+    }
+    if (typeof value !== 'string') {
+      problems.push(`claudeTelemetry.${key}: ${JSON.stringify(value)} is not text; using ${JSON.stringify(fallback)}.`);
+      return fallback;
+    }
+    return value.trim();
+  };
+  const flag = (key: string, fallback: boolean): boolean => {
+    const value = section.get<unknown>(key);
+    if (typeof value === 'boolean') {
+      return value;
+    }
+    if (value !== undefined && value !== null) {
+      problems.push(`claudeTelemetry.${key}: ${JSON.stringify(value)} is not true or false; using ${fallback}.`);
+    }
+    return fallback;
+  };
+
+  const ports = {} as StackPorts;
+  for (const name of Object.keys(DEFAULTS.ports) as (keyof StackPorts)[]) {
+    ports[name] = integer(`stack.ports.${name}`, DEFAULTS.ports[name], 1, 65535);
+  }
+  const seen = new Map<number, keyof StackPorts>();
+  for (const name of Object.keys(ports) as (keyof StackPorts)[]) {
+    const other = seen.get(ports[name]);
+    if (other) {
+      problems.push(
+        `${PORT_SETTING[name]} and ${PORT_SETTING[other]} are both ${ports[name]}; each service needs its own port.`,
+      );
+    }
+    seen.set(ports[name], name);
+  }
+
+  const images = {} as Record<StackService, string>;
+  for (const service of Object.keys(DEFAULTS.images) as StackService[]) {
+    images[service] = text(`stack.images.${service}`, DEFAULTS.images[service]);
+  }
+
+  return {
+    config: {
+      dockerHost: text('docker.host', DEFAULTS.dockerHost),
+      ports,
+      images,
+      retentionDays: integer('stack.retentionDays', DEFAULTS.retentionDays, 1, 3650),
+      refreshIntervalSeconds: integer('refreshIntervalSeconds', DEFAULTS.refreshIntervalSeconds, 2, 3600),
+      dailyBudgetUsd: number('dailyBudgetUsd', DEFAULTS.dailyBudgetUsd, 0),
+      terminal: {
+        enabled: flag('terminal.enabled', DEFAULTS.terminal.enabled),
+        metricExportIntervalMs: integer('terminal.metricExportIntervalMs', DEFAULTS.terminal.metricExportIntervalMs, 500, 600000),
+        logsExportIntervalMs: integer('terminal.logsExportIntervalMs', DEFAULTS.terminal.logsExportIntervalMs, 200, 600000),
+        logUserPrompts: flag('terminal.logUserPrompts', DEFAULTS.terminal.logUserPrompts),
+        logToolDetails: flag('terminal.logToolDetails', DEFAULTS.terminal.logToolDetails),
+      },
+    },
+    problems,
+  };
+}
+
+/** The values stack/compose.yaml reads from its environment, for the same stack the settings describe. */
+export function composeVariables(config: Config): Record<string, string> {
+  const variables: Record<string, string> = {
+    CCT_OTLP_GRPC_PORT: String(config.ports.otlpGrpc),
+    CCT_OTLP_HTTP_PORT: String(config.ports.otlpHttp),
+    CCT_COLLECTOR_METRICS_PORT: String(config.ports.collectorMetrics),
+    CCT_PROMETHEUS_PORT: String(config.ports.prometheus),
+    CCT_LOKI_PORT: String(config.ports.loki),
+    CCT_GRAFANA_PORT: String(config.ports.grafana),
+    CCT_RETENTION_DAYS: String(config.retentionDays),
+  };
+  const imageVariable: Record<StackService, string> = {
+    collector: 'CCT_COLLECTOR_IMAGE',
+    prometheus: 'CCT_PROMETHEUS_IMAGE',
+    loki: 'CCT_LOKI_IMAGE',
+    grafana: 'CCT_GRAFANA_IMAGE',
+  };
+  for (const service of Object.keys(imageVariable) as StackService[]) {
+    if (config.images[service]) {
+      variables[imageVariable[service]] = config.images[service];
+    }
+  }
+  return variables;
+}

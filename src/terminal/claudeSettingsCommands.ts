@@ -1,0 +1,127 @@
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import * as vscode from 'vscode';
+import { CancelledError } from '../commands';
+import type { Config } from '../config';
+import type { Log } from '../log';
+import { withoutTelemetryEnvironment, withTelemetryEnvironment } from './claudeSettings';
+import { isTelemetryVariable, TELEMETRY_VARIABLE_NAMES, telemetryEnvironment } from './environment';
+
+const PREVIEW_SCHEME = 'claude-telemetry-preview';
+
+/** The environment for Claude Code started anywhere: no workspace attributes, which would be wrong elsewhere. */
+export function userTelemetryEnvironment(config: Config): Record<string, string> {
+  return telemetryEnvironment({
+    endpoint: `http://127.0.0.1:${config.ports.otlpHttp}`,
+    metricExportIntervalMs: config.terminal.metricExportIntervalMs,
+    logsExportIntervalMs: config.terminal.logsExportIntervalMs,
+    logUserPrompts: config.terminal.logUserPrompts,
+    logToolDetails: config.terminal.logToolDetails,
+    workspaceName: undefined,
+    repository: undefined,
+    existingResourceAttributes: undefined,
+  });
+}
+
+
+/**
+ * "Write Telemetry Settings to Claude Code…" and its "Remove…": edit `~/.claude/settings.json` after showing the
+ * change as a diff and asking, with a backup beside the file.
+ */
+export class ClaudeSettingsWriter implements vscode.Disposable {
+  private readonly previews = new Map<string, string>();
+  private readonly registration: vscode.Disposable;
+
+  constructor(
+    private readonly log: Log,
+    private readonly path = join(homedir(), '.claude', 'settings.json'),
+  ) {
+    this.registration = vscode.workspace.registerTextDocumentContentProvider(PREVIEW_SCHEME, {
+      provideTextDocumentContent: (uri) => this.previews.get(uri.path) ?? '',
+    });
+  }
+
+  async write(config: Config): Promise<void> {
+    const environment = userTelemetryEnvironment(config);
+    const changed = await this.edit((text) => withTelemetryEnvironment(text, environment, this.path), 'Write', `Write the telemetry environment (${Object.keys(environment).length} variables) to ${this.path}?`);
+    if (!changed) {
+      return;
+    }
+    const panel = await vscode.window.showInformationMessage(
+      'Claude Code started anywhere now reports to the telemetry stack. Claude Code’s own VS Code panel reads its environment from a VS Code setting instead: set it too?',
+      'Set claudeCode.environmentVariables',
+    );
+    if (panel) {
+      await this.setPanelEnvironment(environment);
+    }
+  }
+
+  async remove(): Promise<void> {
+    await this.edit((text) => withoutTelemetryEnvironment(text, TELEMETRY_VARIABLE_NAMES, this.path), 'Remove', `Remove the telemetry environment from ${this.path}?`);
+    const panelSetting = vscode.workspace.getConfiguration('claudeCode').get<{ name: string; value: string }[]>('environmentVariables');
+    if (panelSetting?.some((entry) => isTelemetryVariable(entry.name))) {
+      await vscode.workspace
+        .getConfiguration('claudeCode')
+        .update('environmentVariables', panelSetting.filter((entry) => !isTelemetryVariable(entry.name)), vscode.ConfigurationTarget.Global);
+      this.log.info('Removed the telemetry variables from claudeCode.environmentVariables.');
+    }
+  }
+
+  dispose(): void {
+    this.registration.dispose();
+  }
+
+  /** Shows the change, asks, keeps a backup, writes. False when there was nothing to change. */
+  private async edit(change: (text: string) => string, action: string, question: string): Promise<boolean> {
+    let before = '';
+    try {
+      before = await readFile(this.path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw error;
+      }
+    }
+    const after = change(before);
+    if (after === before) {
+      void vscode.window.showInformationMessage(`${this.path} already has nothing to change.`);
+      return false;
+    }
+    const key = `/${Date.now()}/settings.json`;
+    this.previews.set(key, after);
+    try {
+      const current = vscode.Uri.file(this.path);
+      const left = before === '' ? vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: '/empty/settings.json' }) : current;
+      await vscode.commands.executeCommand('vscode.diff', left, vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: key }), `${this.path} ↔ proposed`);
+      const backup = `${this.path}.bak`;
+      const answer = await vscode.window.showWarningMessage(
+        question,
+        { modal: true, detail: before === '' ? 'The file does not exist yet and will be created.' : `The current file is kept as ${backup}. The diff shows the change.` },
+        action,
+      );
+      if (answer !== action) {
+        throw new CancelledError();
+      }
+      await mkdir(dirname(this.path), { recursive: true });
+      if (before !== '') {
+        await copyFile(this.path, backup);
+      }
+      await writeFile(this.path, after, 'utf8');
+      this.log.info(`${action}: ${this.path} updated${before !== '' ? `, backup at ${backup}` : ''}.`);
+      return true;
+    } finally {
+      this.previews.delete(key);
+    }
+  }
+
+  private async setPanelEnvironment(environment: Record<string, string>): Promise<void> {
+    const configuration = vscode.workspace.getConfiguration('claudeCode');
+    const current = configuration.get<{ name: string; value: string }[]>('environmentVariables') ?? [];
+    const merged = [
+      ...current.filter((entry) => !(entry.name in environment)),
+      ...Object.entries(environment).map(([name, value]) => ({ name, value })),
+    ];
+    await configuration.update('environmentVariables', merged, vscode.ConfigurationTarget.Global);
+    this.log.info('Set the telemetry variables in claudeCode.environmentVariables.');
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The Claude Code telemetry environment a terminal gets. Pure, so its content is tested in plain Node; the
+ * editor side applies it through `environmentVariableCollection`.
+ */
+
+export interface TelemetryEnvironmentOptions {
+  /** OTLP/HTTP base address, e.g. http://127.0.0.1:4318. */
+  endpoint: string;
+  metricExportIntervalMs: number;
+  logsExportIntervalMs: number;
+  logUserPrompts: boolean;
+  logToolDetails: boolean;
+  /** Resource attributes naming where Claude Code runs: they become labels on every data point. */
+  workspaceName: string | undefined;
+  repository: string | undefined;
+  /** The user's own OTEL_RESOURCE_ATTRIBUTES, kept in front of ours. */
+  existingResourceAttributes: string | undefined;
+}
+
+/** Every variable `telemetryEnvironment` may set: what a removal takes away, whatever the settings are now. */
+export const TELEMETRY_VARIABLE_NAMES = [
+  'CLAUDE_CODE_ENABLE_TELEMETRY',
+  'OTEL_METRICS_EXPORTER',
+  'OTEL_LOGS_EXPORTER',
+  'OTEL_EXPORTER_OTLP_PROTOCOL',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_METRIC_EXPORT_INTERVAL',
+  'OTEL_LOGS_EXPORT_INTERVAL',
+  'OTEL_METRICS_INCLUDE_SESSION_ID',
+  'OTEL_LOG_USER_PROMPTS',
+  'OTEL_LOG_TOOL_DETAILS',
+  'OTEL_RESOURCE_ATTRIBUTES',
+] as const;
+
+export function isTelemetryVariable(name: string): boolean {
+  return (TELEMETRY_VARIABLE_NAMES as readonly string[]).includes(name);
+}
+
+export function telemetryEnvironment(options: TelemetryEnvironmentOptions): Record<string, string> {
+  const environment: Record<string, string> = {
+    CLAUDE_CODE_ENABLE_TELEMETRY: '1',
+    OTEL_METRICS_EXPORTER: 'otlp',
+    OTEL_LOGS_EXPORTER: 'otlp',
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_EXPORTER_OTLP_ENDPOINT: options.endpoint.replace(/\/+$/, ''),
+    OTEL_METRIC_EXPORT_INTERVAL: String(options.metricExportIntervalMs),
+    OTEL_LOGS_EXPORT_INTERVAL: String(options.logsExportIntervalMs),
+    // One series per session: without it, parallel sessions write one counter and totals explode.
+    OTEL_METRICS_INCLUDE_SESSION_ID: 'true',
+  };
+  if (options.logUserPrompts) {
+    environment.OTEL_LOG_USER_PROMPTS = '1';
+  }
+  if (options.logToolDetails) {
+    environment.OTEL_LOG_TOOL_DETAILS = '1';
+  }
+  const ours = [
+    options.workspaceName ? resourceAttribute('vscode.workspace.name', options.workspaceName) : undefined,
+    options.repository ? resourceAttribute('vcs.repository.name', options.repository) : undefined,
+  ].filter((entry): entry is string => entry !== undefined);
+  const existing = options.existingResourceAttributes?.trim().replace(/,+$/, '');
+  const attributes = [...(existing ? [existing] : []), ...ours].join(',');
+  if (attributes) {
+    environment.OTEL_RESOURCE_ATTRIBUTES = attributes;
+  }
+  return environment;
+}
+
+/** `key=value` with the value percent-encoded, as the OpenTelemetry specification asks of this variable. */
+function resourceAttribute(key: string, value: string): string {
+  return `${key}=${encodeURIComponent(value)}`;
+}
+
+/** `owner/name` of the `origin` remote in a `.git/config`, or undefined. */
+export function repositoryFromGitConfig(gitConfig: string): string | undefined {
+  const section = /\[remote "origin"\]([\s\S]*?)(?:\n\[|$)/.exec(gitConfig)?.[1];
+  const url = section && /^\s*url\s*=\s*(.+?)\s*$/m.exec(section)?.[1];
+  if (!url) {
+    return undefined;
+  }
+  const path = /^[^@/]+@[^:]+:(.+)$/.exec(url)?.[1] ?? (URL.canParse(url) ? new URL(url).pathname : url);
+  const parts = path.replace(/\.git$/, '').split('/').filter(Boolean);
+  return parts.length >= 2 ? parts.slice(-2).join('/') : parts[0];
+}

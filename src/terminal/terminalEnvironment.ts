@@ -1,0 +1,71 @@
+import { readFile } from 'node:fs/promises';
+import * as vscode from 'vscode';
+import type { Config } from '../config';
+import type { Log } from '../log';
+import { repositoryFromGitConfig, telemetryEnvironment } from './environment';
+
+/**
+ * Gives every new VS Code terminal the Claude Code telemetry environment, following the settings: a changed
+ * port changes the endpoint, turning it off removes the variables. VS Code itself marks terminals opened
+ * before a change and offers to relaunch them.
+ */
+export class TerminalEnvironment implements vscode.Disposable {
+  private applying: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly collection: vscode.GlobalEnvironmentVariableCollection,
+    private readonly log: Log,
+  ) {
+    collection.description = new vscode.MarkdownString(
+      'Reports Claude Code sessions started here to the local telemetry stack (`CLAUDE_CODE_ENABLE_TELEMETRY`, `OTEL_*`). ' +
+        'Turn off with the `claudeTelemetry.terminal.enabled` setting.',
+    );
+  }
+
+  /** Applies the settings; calls are serialised so the last settings win. */
+  apply(config: Config): Promise<void> {
+    this.applying = this.applying.then(() => this.write(config)).catch((error: unknown) => {
+      this.log.error('Could not set the terminal environment:', error);
+    });
+    return this.applying;
+  }
+
+  dispose(): void {
+    // The collection belongs to the extension context: VS Code keeps or drops it with the extension.
+  }
+
+  private async write(config: Config): Promise<void> {
+    if (!config.terminal.enabled) {
+      this.collection.clear();
+      this.log.info('Terminal telemetry environment off.');
+      return;
+    }
+    const environment = telemetryEnvironment({
+      endpoint: `http://127.0.0.1:${config.ports.otlpHttp}`,
+      metricExportIntervalMs: config.terminal.metricExportIntervalMs,
+      logsExportIntervalMs: config.terminal.logsExportIntervalMs,
+      logUserPrompts: config.terminal.logUserPrompts,
+      logToolDetails: config.terminal.logToolDetails,
+      workspaceName: vscode.workspace.name,
+      repository: await this.repository(),
+      existingResourceAttributes: process.env.OTEL_RESOURCE_ATTRIBUTES,
+    });
+    this.collection.clear();
+    for (const [name, value] of Object.entries(environment)) {
+      this.collection.replace(name, value);
+    }
+    this.log.info(`Terminal telemetry environment set: endpoint ${environment.OTEL_EXPORTER_OTLP_ENDPOINT}.`);
+  }
+
+  private async repository(): Promise<string | undefined> {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder || folder.uri.scheme !== 'file') {
+      return undefined;
+    }
+    try {
+      return repositoryFromGitConfig(await readFile(vscode.Uri.joinPath(folder.uri, '.git', 'config').fsPath, 'utf8'));
+    } catch {
+      return undefined;
+    }
+  }
+}

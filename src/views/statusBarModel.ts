@@ -1,0 +1,122 @@
+/** The status bar's states and how each one looks: pure, so it is tested in plain Node. */
+
+/** What the status bar shows of today (since local midnight). */
+export interface TodaySummary {
+  costUsd: number;
+  tokensByType: Record<string, number>;
+  /** cacheRead / (input + cacheRead + cacheCreation); undefined with no input tokens. */
+  cacheHitRate: number | undefined;
+  burnRateUsdPerHour: number;
+  projectedCostUsd: number;
+  topModel: string | undefined;
+  updatedAt: Date;
+}
+
+export type StatusBarState =
+  | { kind: 'stopped' }
+  | { kind: 'starting'; waitingFor: string | undefined }
+  | { kind: 'degraded'; service: string; detail: string }
+  | { kind: 'unreachable'; message: string }
+  | { kind: 'noData' }
+  | { kind: 'cost'; today: TodaySummary; dailyBudgetUsd: number };
+
+export interface StatusBarLook {
+  text: string;
+  /** Markdown; command links are `command:` URIs. */
+  tooltip: string;
+  command: string | undefined;
+  background: 'none' | 'warning' | 'error';
+}
+
+const usd = (value: number): string => `$${value.toFixed(2)}`;
+const count = (value: number): string =>
+  value >= 1e6 ? `${(value / 1e6).toFixed(1)}M` : value >= 1e3 ? `${(value / 1e3).toFixed(1)}k` : String(Math.round(value));
+/** Telemetry strings go into Markdown: escape what Markdown would read as syntax. */
+const markdownText = (value: string): string =>
+  value
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[\\`*_{}[\]()#+\-.!|]/g, '\\$&');
+
+const TITLE = '**Claude Code Telemetry**';
+
+/** The command ids the status bar offers; the caller passes them so this module stays free of the editor API. */
+export interface StatusBarCommands {
+  start: string;
+  dashboard: string;
+  grafana: string;
+  logs: string;
+}
+
+export function statusBarLook(state: StatusBarState, commands: StatusBarCommands): StatusBarLook {
+  const link = (label: string, id: string): string => `[${label}](command:${id})`;
+  switch (state.kind) {
+    case 'stopped':
+      return {
+        text: '$(pulse) Telemetry off',
+        tooltip: `${TITLE}\n\nThe telemetry stack is not running.\n\n${link('Start Telemetry Stack', commands.start)}`,
+        command: commands.start,
+        background: 'none',
+      };
+    case 'starting':
+      return {
+        text: '$(sync~spin) Telemetry starting',
+        tooltip: `${TITLE}\n\nStarting the stack${state.waitingFor ? `: waiting for ${markdownText(state.waitingFor)}` : ''}…`,
+        command: commands.logs,
+        background: 'none',
+      };
+    case 'degraded':
+      return {
+        text: `$(warning) Telemetry: ${state.service}`,
+        tooltip: `${TITLE}\n\n${markdownText(state.service)} is not healthy: ${markdownText(state.detail)}\n\n${link('Show Logs', commands.logs)}`,
+        command: commands.logs,
+        background: 'warning',
+      };
+    case 'unreachable':
+      return {
+        text: '$(debug-disconnect) Telemetry unreachable',
+        tooltip: `${TITLE}\n\n${markdownText(state.message)}\n\n${link('Show Logs', commands.logs)}`,
+        command: commands.logs,
+        background: 'error',
+      };
+    case 'noData':
+      return {
+        text: '$(pulse) $0.00',
+        tooltip:
+          `${TITLE}\n\nNo Claude Code data today yet. Open a new terminal and run \`claude\`: ` +
+          `terminals opened by VS Code report to the stack.\n\n${link('Open Dashboard', commands.dashboard)}`,
+        command: commands.dashboard,
+        background: 'none',
+      };
+    case 'cost': {
+      const { today, dailyBudgetUsd } = state;
+      const overBudget = dailyBudgetUsd > 0 && today.costUsd >= dailyBudgetUsd;
+      const tokens = Object.entries(today.tokensByType)
+        .map(([type, value]) => `| ${markdownText(type)} | ${count(value)} |`)
+        .join('\n');
+      const lines = [
+        TITLE,
+        '',
+        `Today: **${usd(today.costUsd)}**${dailyBudgetUsd > 0 ? ` of ${usd(dailyBudgetUsd)} budget` : ''}`,
+        '',
+        '| Tokens | Today |',
+        '| --- | ---: |',
+        tokens || '| none | 0 |',
+        '',
+        `Cache hit rate: ${today.cacheHitRate === undefined ? '—' : `${(today.cacheHitRate * 100).toFixed(0)}%`}`,
+        `  \nBurn rate: ${usd(today.burnRateUsdPerHour)}/h, projected today: ${usd(today.projectedCostUsd)}`,
+        `  \nTop model: ${today.topModel ? markdownText(today.topModel) : '—'}`,
+        `  \nUpdated ${today.updatedAt.toLocaleTimeString()}`,
+        '',
+        `${link('Open Dashboard', commands.dashboard)} · ${link('Open Grafana', commands.grafana)}`,
+      ];
+      return {
+        text: `$(pulse) ${usd(today.costUsd)}`,
+        tooltip: lines.join('\n'),
+        command: commands.dashboard,
+        background: overBudget ? 'warning' : 'none',
+      };
+    }
+  }
+}

@@ -1,0 +1,301 @@
+/**
+ * The dashboard webview. Every string that comes from telemetry reaches the page through `textContent` or
+ * Chart.js's canvas text, never as HTML.
+ */
+import {
+  ArcElement,
+  BarController,
+  BarElement,
+  CategoryScale,
+  Chart,
+  DoughnutController,
+  Legend,
+  LinearScale,
+  Tooltip,
+  type ChartConfiguration,
+} from 'chart.js';
+import {
+  TIME_RANGES,
+  type DashboardData,
+  type HostAction,
+  type HostToWebview,
+  type TimeRange,
+  type ViewState,
+  type WebviewToHost,
+} from '../protocol';
+
+Chart.register(ArcElement, BarController, BarElement, CategoryScale, DoughnutController, Legend, LinearScale, Tooltip);
+
+interface VsCodeApi {
+  postMessage(message: WebviewToHost): void;
+  getState(): PersistedState | undefined;
+  setState(state: PersistedState): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+/** What survives the webview being hidden and shown again, or reloaded. */
+interface PersistedState {
+  range: TimeRange;
+  view: ViewState | undefined;
+}
+
+const vscode = acquireVsCodeApi();
+const root = document.getElementById('root') as HTMLElement;
+const charts: Chart[] = [];
+let persisted: PersistedState = vscode.getState() ?? { range: '24h', view: undefined };
+
+type Child = Node | string | null | undefined | false;
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attributes: Record<string, string> = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    element.setAttribute(name, value);
+  }
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) {
+      continue;
+    }
+    element.append(typeof child === 'string' ? document.createTextNode(child) : child);
+  }
+  return element;
+}
+
+function actionButton(label: string, action: HostAction, secondary = false): HTMLButtonElement {
+  const button = el('button', { class: secondary ? 'secondary' : 'primary', type: 'button' }, label);
+  button.addEventListener('click', () => vscode.postMessage({ type: 'run', action }));
+  return button;
+}
+
+const usd = (value: number): string => `$${value.toFixed(value >= 100 ? 0 : 2)}`;
+const number = (value: number): string =>
+  value >= 1e9 ? `${(value / 1e9).toFixed(1)}B` : value >= 1e6 ? `${(value / 1e6).toFixed(1)}M` : value >= 1e4 ? `${(value / 1e3).toFixed(1)}k` : String(Math.round(value));
+const percent = (value: number | null): string => (value === null ? '—' : `${(value * 100).toFixed(value < 0.1 ? 1 : 0)}%`);
+const duration = (seconds: number | null): string => {
+  if (seconds === null) {
+    return '—';
+  }
+  const minutes = Math.round(seconds / 60);
+  return minutes >= 60 ? `${Math.floor(minutes / 60)}h ${minutes % 60}m` : `${minutes}m`;
+};
+const time = (epochMs: number): string => new Date(epochMs).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' });
+
+function css(variable: string, fallback: string): string {
+  return getComputedStyle(document.body).getPropertyValue(variable).trim() || fallback;
+}
+
+function palette(): string[] {
+  return [
+    css('--vscode-charts-blue', '#3794ff'),
+    css('--vscode-charts-orange', '#d18616'),
+    css('--vscode-charts-green', '#89d185'),
+    css('--vscode-charts-purple', '#b180d7'),
+    css('--vscode-charts-yellow', '#cca700'),
+    css('--vscode-charts-red', '#f14c4c'),
+  ];
+}
+
+function rangePicker(selected: TimeRange): HTMLElement {
+  const group = el('div', { class: 'ranges', role: 'radiogroup', 'aria-label': 'Time range' });
+  for (const range of TIME_RANGES) {
+    const button = el('button', { type: 'button', role: 'radio', 'aria-checked': String(range === selected), class: range === selected ? 'range selected' : 'range' }, range);
+    button.addEventListener('click', () => {
+      persisted = { ...persisted, range };
+      vscode.setState(persisted);
+      vscode.postMessage({ type: 'selectRange', range });
+    });
+    group.append(button);
+  }
+  return group;
+}
+
+function message(title: string, body: string, ...actions: HTMLElement[]): HTMLElement {
+  return el('section', { class: 'message' }, el('h2', {}, title), el('p', {}, body), el('div', { class: 'actions' }, ...actions));
+}
+
+function kpi(label: string, value: string, tone: 'normal' | 'bad' = 'normal'): HTMLElement {
+  return el('div', { class: `kpi ${tone}` }, el('div', { class: 'kpi-value' }, value), el('div', { class: 'kpi-label' }, label));
+}
+
+function table(headers: string[], rows: string[][], empty: string): HTMLElement {
+  if (rows.length === 0) {
+    return el('p', { class: 'empty' }, empty);
+  }
+  return el(
+    'table',
+    {},
+    el('thead', {}, el('tr', {}, ...headers.map((header) => el('th', {}, header)))),
+    el('tbody', {}, ...rows.map((cells) => el('tr', {}, ...cells.map((cell) => el('td', { title: cell }, cell))))),
+  );
+}
+
+function chart(title: string, config: ChartConfiguration): HTMLElement {
+  const canvas = el('canvas', { role: 'img', 'aria-label': title });
+  const figure = el('figure', { class: 'chart' }, el('figcaption', {}, title), el('div', { class: 'canvas-box' }, canvas));
+  // Chart.js measures its parent: create the chart once the figure is in the document.
+  queueMicrotask(() => charts.push(new Chart(canvas, config)));
+  return figure;
+}
+
+function bucketLabel(epochMs: number, range: TimeRange): string {
+  const date = new Date(epochMs);
+  return range === '1h' || range === '24h'
+    ? date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })
+    : date.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
+}
+
+function dataView(data: DashboardData): HTMLElement[] {
+  const colors = palette();
+  const foreground = css('--vscode-foreground', '#cccccc');
+  const grid = css('--vscode-charts-lines', 'rgba(128,128,128,0.3)');
+  Chart.defaults.color = foreground;
+  Chart.defaults.borderColor = grid;
+  Chart.defaults.font.family = css('--vscode-font-family', 'sans-serif');
+
+  const { kpis } = data;
+  const sections: HTMLElement[] = [
+    el(
+      'div',
+      { class: 'kpis' },
+      kpi('Cost', usd(kpis.costUsd)),
+      kpi('Tokens', number(kpis.tokens)),
+      kpi('Sessions', number(kpis.sessions)),
+      kpi('Cache hit rate', percent(kpis.cacheHitRate)),
+      kpi('Tool error rate', percent(kpis.toolErrorRate), (kpis.toolErrorRate ?? 0) > 0.15 ? 'bad' : 'normal'),
+      kpi('API errors', number(kpis.apiErrors), kpis.apiErrors > 0 ? 'bad' : 'normal'),
+    ),
+  ];
+  for (const warning of data.warnings) {
+    sections.push(el('p', { class: 'warning', role: 'status' }, warning));
+  }
+
+  sections.push(
+    chart('Cost by model', {
+      type: 'bar',
+      data: {
+        labels: data.costOverTime.timestamps.map((timestamp) => bucketLabel(timestamp, data.range)),
+        datasets: data.costOverTime.series.map((series, index) => ({
+          label: series.model,
+          data: series.values,
+          backgroundColor: colors[index % colors.length],
+          stack: 'cost',
+        })),
+      },
+      options: {
+        animation: false,
+        maintainAspectRatio: false,
+        scales: { x: { stacked: true, ticks: { maxRotation: 0, autoSkip: true } }, y: { stacked: true, ticks: { callback: (value) => `$${value}` } } },
+        plugins: { legend: { position: 'bottom', labels: { boxWidth: 10 } } },
+      },
+    }),
+    chart('Tokens by type', {
+      type: 'doughnut',
+      data: {
+        labels: data.tokensByType.map((entry) => entry.type),
+        datasets: [{ data: data.tokensByType.map((entry) => entry.tokens), backgroundColor: colors, borderWidth: 0 }],
+      },
+      options: { animation: false, maintainAspectRatio: false, plugins: { legend: { position: 'right', labels: { boxWidth: 10 } } } },
+    }),
+    chart('Tool calls and failures', {
+      type: 'bar',
+      data: {
+        labels: data.tools.map((entry) => entry.tool),
+        datasets: [
+          { label: 'Succeeded', data: data.tools.map((entry) => entry.calls - entry.failures), backgroundColor: colors[2], stack: 'tools' },
+          { label: 'Failed', data: data.tools.map((entry) => entry.failures), backgroundColor: colors[5], stack: 'tools' },
+        ],
+      },
+      options: {
+        indexAxis: 'y',
+        animation: false,
+        maintainAspectRatio: false,
+        scales: { x: { stacked: true }, y: { stacked: true } },
+        plugins: { legend: { position: 'bottom', labels: { boxWidth: 10 } } },
+      },
+    }),
+    el('h3', {}, 'Recent tool failures'),
+    table(
+      ['Time', 'Tool', 'Error', 'Session'],
+      data.recentToolFailures.map((failure) => [time(failure.time), failure.tool, failure.errorType, failure.sessionId.slice(0, 8)]),
+      'No tool failures in this range.',
+    ),
+    el('h3', {}, 'Recent API errors'),
+    table(
+      ['Time', 'Status', 'Model', 'Message'],
+      data.recentApiErrors.map((error) => [time(error.time), error.statusCode, error.model, error.message]),
+      'No API errors in this range.',
+    ),
+    el('h3', {}, 'Sessions'),
+    table(
+      ['Session', 'Cost', 'Tokens', 'Duration', 'Errors'],
+      data.sessions.map((session) => [
+        session.sessionId.slice(0, 8),
+        usd(session.costUsd),
+        number(session.tokens),
+        duration(session.durationSeconds),
+        String(session.errors),
+      ]),
+      'No sessions in this range.',
+    ),
+    el('p', { class: 'updated' }, `Updated ${new Date(data.updatedAt).toLocaleTimeString()}`),
+  );
+  return sections;
+}
+
+function render(view: ViewState | undefined, range: TimeRange): void {
+  for (const existing of charts.splice(0)) {
+    existing.destroy();
+  }
+  const header = el('header', {}, rangePicker(range), el('div', { class: 'header-actions' }, actionButton('Refresh', 'refresh', true), actionButton('Open Grafana', 'openGrafana', true)));
+  let body: HTMLElement[];
+  switch (view?.kind) {
+    case undefined:
+    case 'loading':
+      body = [el('p', { class: 'loading', role: 'status' }, 'Loading…')];
+      break;
+    case 'stopped':
+      body = [
+        message(
+          'The telemetry stack is not running',
+          'Start it to collect what your Claude Code sessions cost, the tokens they use and the tools that fail. It runs locally in Docker; your data stays on this machine.',
+          actionButton('Start Telemetry Stack', 'startStack'),
+        ),
+      ];
+      break;
+    case 'starting':
+      body = [el('p', { class: 'loading', role: 'status' }, view.waitingFor ? `Starting the stack: waiting for ${view.waitingFor}…` : 'Starting the stack…')];
+      break;
+    case 'error':
+      body = [message('Could not load telemetry', view.message, actionButton('Retry', 'refresh'), actionButton('Show Logs', 'showLogs', true))];
+      break;
+    case 'noData':
+      body = [
+        message(
+          `No Claude Code activity in the last ${view.range}`,
+          'Open a new terminal in VS Code and run claude there: terminals opened by VS Code report to the stack. Data shows here within seconds.',
+        ),
+      ];
+      break;
+    case 'data':
+      body = dataView(view.data);
+      break;
+  }
+  root.replaceChildren(header, el('main', {}, ...body));
+}
+
+window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
+  const incoming = event.data;
+  if (incoming?.type !== 'state') {
+    return;
+  }
+  persisted = { range: incoming.range, view: incoming.state };
+  vscode.setState(persisted);
+  render(incoming.state, incoming.range);
+});
+
+// Draw what was there before a reload at once, then ask the host for the current state.
+render(persisted.view, persisted.range);
+vscode.postMessage({ type: 'ready' });
