@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { parseWebviewMessage, type HostAction, type HostToWebview, type TimeRange, type ViewState } from '../protocol';
 import type { Log } from '../log';
+import { dashboardHtml } from './dashboardHtml';
 
 export const DASHBOARD_VIEW_ID = 'claudeTelemetry.dashboard';
 const RANGE_KEY = 'claudeTelemetry.dashboard.range';
@@ -96,29 +97,11 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
   }
 
   private html(webview: vscode.Webview, distUri: vscode.Uri, mediaUri: vscode.Uri): string {
-    const nonce = randomBytes(16).toString('base64');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(distUri, 'webview.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(mediaUri, 'dashboard.css'));
-    const csp = [
-      "default-src 'none'",
-      `style-src ${webview.cspSource}`,
-      `img-src ${webview.cspSource} data:`,
-      `font-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>Claude Code Telemetry</title>
-</head>
-<body>
-<div id="root"></div>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+    return dashboardHtml({
+      cspSource: webview.cspSource,
+      nonce: randomBytes(16).toString('base64'),
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(distUri, 'webview.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(mediaUri, 'dashboard.css')).toString(),
+    });
   }
 }

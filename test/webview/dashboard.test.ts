@@ -1,0 +1,160 @@
+/**
+ * The dashboard webview's real bundle and stylesheet in real headless Chromium, under the CSP the extension
+ * sets, with the host side played by the test: what a user sees for each state, and that telemetry text stays text.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { DashboardData, HostToWebview, WebviewToHost } from '../../src/protocol';
+import { dashboardHtml } from '../../src/views/dashboardHtml';
+import { repoRoot } from '../support/paths';
+
+const XSS = '<img src=x onerror="window.__xss=1">';
+
+const data: DashboardData = {
+  range: '24h',
+  updatedAt: Date.UTC(2026, 10, 23, 12, 0, 0),
+  kpis: { costUsd: 12.3456, tokens: 4_200_000, sessions: 7, cacheHitRate: 0.87, toolErrorRate: 0.21, apiErrors: 3 },
+  costOverTime: {
+    timestamps: Array.from({ length: 24 }, (_, hour) => Date.UTC(2026, 10, 22, 12 + hour)),
+    series: [
+      { model: 'claude-sonnet-4-5', values: Array.from({ length: 24 }, (_, hour) => 0.2 + (hour % 5) * 0.1) },
+      { model: XSS, values: Array.from({ length: 24 }, (_, hour) => (hour % 3) * 0.05) },
+    ],
+  },
+  tokensByType: [
+    { type: 'input', tokens: 120_000 },
+    { type: 'output', tokens: 80_000 },
+    { type: 'cacheRead', tokens: 3_900_000 },
+    { type: 'cacheCreation', tokens: 100_000 },
+  ],
+  tools: [
+    { tool: 'Bash', calls: 40, failures: 6 },
+    { tool: 'Read', calls: 55, failures: 2 },
+    { tool: XSS, calls: 5, failures: 5 },
+  ],
+  recentToolFailures: [
+    { time: Date.UTC(2026, 10, 23, 11, 59), tool: XSS, errorType: 'ShellError', sessionId: '631fe02f-77fd-4613-8db1-70ec003c74d0' },
+    { time: Date.UTC(2026, 10, 23, 11, 58), tool: 'Grep', errorType: 'TelemetrySafeError', sessionId: 'db2d98db-9ac8-44e4-a0a7-7a609ad65899' },
+  ],
+  recentApiErrors: [{ time: Date.UTC(2026, 10, 23, 11, 57), statusCode: '400', model: 'claude-sonnet-4-5', message: XSS }],
+  sessions: [{ sessionId: '631fe02f-77fd-4613-8db1-70ec003c74d0', costUsd: 9.5, tokens: 3_000_000, durationSeconds: 5400, errors: 4 }],
+  warnings: [],
+};
+
+describe('dashboard webview in Chromium', () => {
+  let server: Server;
+  let origin: string;
+  let browser: Browser;
+
+  before(async () => {
+    const script = await readFile(join(repoRoot, 'dist', 'webview.js'));
+    const style = await readFile(join(repoRoot, 'media', 'dashboard.css'));
+    server = createServer((request, response) => {
+      if (request.url === '/webview.js') {
+        response.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
+      } else if (request.url === '/dashboard.css') {
+        response.writeHead(200, { 'content-type': 'text/css' }).end(style);
+      } else {
+        const nonce = randomBytes(16).toString('base64');
+        // The test plays VS Code: acquireVsCodeApi records what the page posts and keeps its state.
+        const host = `<script nonce="${nonce}">
+          window.__posted = []; window.__state = undefined;
+          window.acquireVsCodeApi = () => ({
+            postMessage: (message) => window.__posted.push(message),
+            getState: () => window.__state,
+            setState: (state) => { window.__state = state; },
+          });
+          window.__violations = [];
+          document.addEventListener('securitypolicyviolation', (event) => window.__violations.push(event.violatedDirective + ' ' + event.blockedURI));
+        </script>`;
+        const html = dashboardHtml({ cspSource: origin, nonce, scriptUri: `${origin}/webview.js`, styleUri: `${origin}/dashboard.css` });
+        response.writeHead(200, { 'content-type': 'text/html' }).end(html.replace('<script nonce=', `${host}\n<script nonce=`));
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await new Promise((resolve) => server?.close(resolve));
+  });
+
+  async function open(): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 360, height: 1400 } });
+    await page.goto(origin);
+    await page.waitForFunction(() => (window as unknown as { __posted: unknown[] }).__posted.length > 0);
+    return page;
+  }
+
+  const post = (page: Page, message: HostToWebview) => page.evaluate((m) => window.postMessage(m, '*'), message);
+  const posted = (page: Page) => page.evaluate(() => (window as unknown as { __posted: WebviewToHost[] }).__posted);
+
+  it('says ready before anything else, then draws the stopped state with a start button', async () => {
+    const page = await open();
+    assert.deepEqual((await posted(page))[0], { type: 'ready' });
+    await post(page, { type: 'state', state: { kind: 'stopped' }, range: '24h' });
+    await page.getByText('The telemetry stack is not running').waitFor();
+    await page.getByRole('button', { name: 'Start Telemetry Stack' }).click();
+    assert.deepEqual((await posted(page)).at(-1), { type: 'run', action: 'startStack' });
+    await page.close();
+  });
+
+  it('draws KPIs, three charts and the lists, with telemetry text shown as text', async () => {
+    const page = await open();
+    await post(page, { type: 'state', state: { kind: 'data', data }, range: '24h' });
+    await page.getByText('Recent tool failures').waitFor();
+    for (const text of ['$12.35', '4.2M', '87%', '21%', 'ShellError', '631fe02f', '1h 30m']) {
+      assert.ok(await page.getByText(text, { exact: true }).first().isVisible(), `${text} is not shown`);
+    }
+    // The hostile tool name is in the tables as text; nothing ran and no image element exists.
+    assert.equal(await page.getByText(XSS, { exact: true }).count(), 2);
+    assert.equal(await page.locator('img').count(), 0);
+    assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
+
+    const drawn = await page.evaluate(() =>
+      [...document.querySelectorAll('canvas')].map((canvas) => {
+        const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let painted = 0;
+        for (let index = 3; index < pixels.length; index += 4) painted += pixels[index] > 0 ? 1 : 0;
+        return painted;
+      }),
+    );
+    assert.equal(drawn.length, 3);
+    assert.ok(drawn.every((painted) => painted > 500), `a chart canvas is blank: ${drawn.join(', ')}`);
+    assert.deepEqual(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations), []);
+
+    await mkdir(join(repoRoot, 'test-results', 'screenshots'), { recursive: true });
+    await page.screenshot({ path: join(repoRoot, 'test-results', 'screenshots', 'webview-dashboard.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('remembers the picked range across a reload and asks the host for it', async () => {
+    const page = await open();
+    await post(page, { type: 'state', state: { kind: 'noData', range: '24h' }, range: '24h' });
+    await page.getByRole('radio', { name: '7d' }).click();
+    assert.deepEqual((await posted(page)).at(-1), { type: 'selectRange', range: '7d' });
+    const state = await page.evaluate(() => (window as unknown as { __state: { range: string } }).__state);
+    assert.equal(state.range, '7d');
+    await page.close();
+  });
+
+  it('shows an error with a way forward', async () => {
+    const page = await open();
+    await post(page, { type: 'state', state: { kind: 'error', message: 'Prometheus at http://127.0.0.1:9090 answered HTML, not JSON.' }, range: '1h' });
+    await page.getByText('Prometheus at http://127.0.0.1:9090 answered HTML, not JSON.').waitFor();
+    await page.getByRole('button', { name: 'Show Logs' }).click();
+    assert.deepEqual((await posted(page)).at(-1), { type: 'run', action: 'showLogs' });
+    await page.close();
+  });
+});
