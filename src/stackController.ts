@@ -1,0 +1,216 @@
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import { CancelledError } from './commands';
+import { composeVariables, composeVariableSettings, type Config } from './config';
+import type { Log } from './log';
+import type * as Stack from './stack';
+import type { StackPhase } from './views/dashboardController';
+
+const GRAFANA_PASSWORD_KEY = 'claudeTelemetry.grafana.adminPassword';
+
+/**
+ * The stack module (dockerode and the compose mapping) is its own bundle, `dist/stack.js`, loaded on first use so
+ * activation does not pay for it.
+ */
+function loadStackModule(): typeof Stack {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./stack.js') as typeof Stack;
+}
+
+function phaseOf(summary: Stack.StackSummary): StackPhase {
+  switch (summary.state) {
+    case 'stopped':
+      return { kind: 'stopped' };
+    case 'starting':
+      return { kind: 'starting', waitingFor: summary.services[0] };
+    case 'healthy':
+      return { kind: 'running' };
+    case 'degraded':
+      return { kind: 'degraded', service: summary.services.join(', '), detail: summary.message };
+  }
+}
+
+/**
+ * Start, stop, restart, delete and watch the stack: the editor side of `src/stack`. Progress in notifications,
+ * state to the dashboard controller, engine events instead of polling.
+ */
+export class StackController implements vscode.Disposable {
+  private opened: { engine: Stack.StackEngine; key: string } | undefined;
+  private events: Stack.Disposable | undefined;
+  private logFollow: { dispose(): void } | undefined;
+
+  constructor(
+    private config: Config,
+    private readonly extensionUri: vscode.Uri,
+    private readonly secrets: vscode.SecretStorage,
+    private readonly onPhase: (phase: StackPhase) => void,
+    private readonly log: Log,
+  ) {}
+
+  /** Reads the stack's state once and then follows the engine's events. Quiet when no engine is there. */
+  async watch(): Promise<void> {
+    try {
+      const engine = await this.engine();
+      await this.publishStatus(engine);
+    } catch (error) {
+      this.log.info(`Stack state unknown: ${error instanceof Error ? error.message : String(error)}`);
+      this.onPhase({ kind: 'unknown' });
+    }
+  }
+
+  configure(config: Config): void {
+    this.config = config;
+  }
+
+  async start(): Promise<void> {
+    const engine = await this.engine();
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Claude Telemetry', cancellable: true },
+      async (progress, token) => {
+        const abort = new AbortController();
+        token.onCancellationRequested(() => abort.abort());
+        const pulled = new Map<string, number>();
+        this.onPhase({ kind: 'starting', waitingFor: undefined });
+        try {
+          await engine.start((event) => {
+            this.log.info(event.message);
+            if (event.kind === 'pull') {
+              // The notification's bar follows the pull of the image being fetched.
+              const percent = event.pull.percent ?? 0;
+              const increment = percent - (pulled.get(event.image) ?? 0);
+              pulled.set(event.image, percent);
+              progress.report({ message: event.message, increment: increment > 0 ? increment / Math.max(1, engine.model.services.length) : 0 });
+            } else {
+              progress.report({ message: event.message });
+            }
+            if (event.kind === 'wait') {
+              this.onPhase({ kind: 'starting', waitingFor: event.service });
+            }
+          }, abort.signal);
+        } finally {
+          await this.publishStatus(engine).catch(() => undefined);
+        }
+      },
+    );
+    void vscode.window
+      .showInformationMessage('The telemetry stack is running. New terminals report Claude Code sessions to it.', 'Open Dashboard')
+      .then((choice) => choice && vscode.commands.executeCommand('claudeTelemetry.showDashboard'));
+  }
+
+  async stop(): Promise<void> {
+    const engine = await this.engine();
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Stopping the telemetry stack…' }, async () => {
+      const stopped = await engine.stop();
+      this.log.info(`Stopped ${stopped.join(', ') || 'nothing (already stopped)'}; volumes kept.`);
+    });
+    await this.publishStatus(engine);
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  /** Removes containers and volumes, after a modal confirmation that names what goes. */
+  async deleteData(): Promise<void> {
+    const engine = await this.engine();
+    const volumes = await engine.dataVolumes();
+    const answer = await vscode.window.showWarningMessage(
+      'Delete all telemetry data?',
+      {
+        modal: true,
+        detail:
+          'This removes the stack’s containers and its volumes' +
+          (volumes.length ? ` (${volumes.join(', ')})` : '') +
+          ': every metric in Prometheus, every event in Loki, and Grafana’s users and settings. It cannot be undone. ' +
+          'Stopping the stack instead keeps all of it.',
+      },
+      'Delete Data',
+    );
+    if (answer !== 'Delete Data') {
+      throw new CancelledError();
+    }
+    const removed = await engine.remove({ volumes: true });
+    this.log.info(`Deleted containers ${removed.containers.join(', ') || '(none)'} and volumes ${removed.volumes.join(', ') || '(none)'}.`);
+    await this.secrets.delete(GRAFANA_PASSWORD_KEY);
+    await this.publishStatus(engine);
+    void vscode.window.showInformationMessage(`Deleted the telemetry data (${removed.volumes.length} volumes).`);
+  }
+
+  /** Streams one service's log into the output channel until the container stops or another service is picked. */
+  async showLogs(): Promise<void> {
+    const engine = await this.engine();
+    const service = await vscode.window.showQuickPick(
+      engine.model.services.map((entry) => entry.name),
+      { title: 'Show Stack Logs', placeHolder: 'Which service?' },
+    );
+    if (!service) {
+      throw new CancelledError();
+    }
+    this.logFollow?.dispose();
+    const { stream, dispose } = await engine.logs(service, { follow: true, tail: 200 });
+    this.logFollow = { dispose };
+    let partial = '';
+    stream.on('data', (chunk: Buffer | string) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        this.log.info(`[${service}] ${line}`);
+      }
+    });
+    this.log.show(true);
+  }
+
+  async copyGrafanaPassword(): Promise<void> {
+    await vscode.env.clipboard.writeText(await this.grafanaPassword());
+    void vscode.window.showInformationMessage('Grafana’s admin password is on the clipboard (user: admin).');
+  }
+
+  dispose(): void {
+    this.events?.dispose();
+    this.logFollow?.dispose();
+  }
+
+  private async publishStatus(engine: Stack.StackEngine): Promise<void> {
+    const { summarize } = loadStackModule();
+    this.onPhase(phaseOf(summarize(await engine.status())));
+  }
+
+  /** The engine for the current settings, opened again when they change what the stack is. */
+  private async engine(): Promise<Stack.StackEngine> {
+    const variables = { ...composeVariables(this.config), GRAFANA_ADMIN_PASSWORD: await this.grafanaPassword() };
+    const key = JSON.stringify([this.config.dockerHost, variables]);
+    if (this.opened?.key === key) {
+      return this.opened.engine;
+    }
+    const stack = loadStackModule();
+    const { engine, location } = stack.openStack({
+      dockerHost: this.config.dockerHost,
+      composeFile: vscode.Uri.joinPath(this.extensionUri, 'stack', 'compose.yaml').fsPath,
+      variables,
+      settings: composeVariableSettings(),
+    });
+    this.log.info(`Container engine: ${location.description}.`);
+    this.events?.dispose();
+    this.events = engine.events((event) => {
+      if (event.kind === 'disconnected') {
+        this.log.warn(event.error.message);
+        this.onPhase({ kind: 'unknown' });
+      } else {
+        void this.publishStatus(engine).catch((error: unknown) => this.log.warn(`Stack state: ${String(error)}`));
+      }
+    });
+    this.opened = { engine, key };
+    return engine;
+  }
+
+  /** Generated on first start and kept in SecretStorage: Grafana never runs with admin/admin. */
+  private async grafanaPassword(): Promise<string> {
+    let password = await this.secrets.get(GRAFANA_PASSWORD_KEY);
+    if (!password) {
+      password = randomBytes(18).toString('base64url');
+      await this.secrets.store(GRAFANA_PASSWORD_KEY, password);
+    }
+    return password;
+  }
+}
