@@ -1,0 +1,7 @@
+// Public API of the telemetry data layer. Plain Node: never import `vscode`.
+export * from './http';
+export * from './prometheus';
+export * from './loki';
+export * from './queries';
+export * from './service';
+export * from './scheduler';

@@ -1,0 +1,175 @@
+// Typed client for the Loki HTTP query API. Plain Node: never import `vscode`.
+import { EndpointConfig, JsonHttpClient, RequestJsonOptions, TelemetryError } from './http';
+import { InstantSample, Labels, RangeSeries, isObject, parseLabels, parseSampleValue } from './prometheus';
+
+/** One log entry with its labels separated the way Loki 3 categorises them. */
+export interface LogEntry {
+  /** Nanoseconds since the epoch, as Loki sent it (exact). */
+  timeNs: string;
+  /** Milliseconds since the epoch (rounded down). */
+  timeMs: number;
+  line: string;
+  /** Index (stream) labels. Without `categorize-labels`, structured metadata is folded in here too. */
+  stream: Labels;
+  /** Structured metadata (only when the response is categorised). */
+  structuredMetadata: Labels;
+  /** Labels extracted by parsers in the query (only when categorised). */
+  parsed: Labels;
+  /** stream + structuredMetadata + parsed, later ones winning. Use this to read attributes. */
+  attributes: Labels;
+}
+
+export interface LogQueryParams {
+  /** Milliseconds since the epoch. */
+  startMs: number;
+  /** Milliseconds since the epoch. */
+  endMs: number;
+  /** Maximum entries. Default 100. */
+  limit?: number;
+  /** Default `backward` (newest first). */
+  direction?: 'backward' | 'forward';
+}
+
+export const CATEGORIZE_LABELS_HEADER = 'X-Loki-Response-Encoding-Flags';
+
+export class LokiClient {
+  readonly http: JsonHttpClient;
+
+  constructor(config: Omit<EndpointConfig, 'name'> & { name?: string }) {
+    this.http = new JsonHttpClient({ name: 'Loki', ...config });
+  }
+
+  /**
+   * `GET /loki/api/v1/query_range` of a log query, asking for categorised labels. Entries come back in the requested
+   * direction across all streams (newest first by default).
+   */
+  async queryLogs(query: string, params: LogQueryParams, options?: RequestJsonOptions): Promise<LogEntry[]> {
+    const path = 'loki/api/v1/query_range';
+    const direction = params.direction ?? 'backward';
+    const body = await this.http.getJson(path, {
+      query,
+      start: msToNs(params.startMs),
+      end: msToNs(params.endMs),
+      limit: params.limit ?? 100,
+      direction,
+    }, { ...options, headers: { ...options?.headers, [CATEGORIZE_LABELS_HEADER]: 'categorize-labels' } });
+    const data = expectSuccess(body, (why) => this.malformed(path, why));
+    const entries = parseStreams(data, (why) => this.malformed(path, why));
+    entries.sort((a, b) => compareNs(a.timeNs, b.timeNs) * (direction === 'backward' ? -1 : 1));
+    return entries;
+  }
+
+  /** `GET /loki/api/v1/query` of a metric query (vector). Times in ms. */
+  async instant(query: string, timeMs: number, options?: RequestJsonOptions): Promise<InstantSample[]> {
+    const path = 'loki/api/v1/query';
+    const body = await this.http.getJson(path, { query, time: msToNs(timeMs) }, options);
+    const data = expectSuccess(body, (why) => this.malformed(path, why));
+    if (!isObject(data) || data['resultType'] !== 'vector' || !Array.isArray(data['result'])) {
+      throw this.malformed(path, `expected resultType "vector", got ${JSON.stringify(isObject(data) ? data['resultType'] : data)}`);
+    }
+    return data['result'].map((item, i) => {
+      const labels = isObject(item) ? parseLabels(item['metric']) : undefined;
+      const v = isObject(item) ? item['value'] : undefined;
+      if (!labels || !Array.isArray(v) || v.length !== 2 || typeof v[1] !== 'string') {
+        throw this.malformed(path, `result[${i}] has no valid metric/value`);
+      }
+      return { labels, time: Number(v[0]), value: parseSampleValue(v[1]) };
+    });
+  }
+
+  /** `GET /loki/api/v1/query_range` of a metric query (matrix). Times in ms, step in seconds. */
+  async rangeMetric(query: string, startMs: number, endMs: number, stepSeconds: number, options?: RequestJsonOptions): Promise<RangeSeries[]> {
+    const path = 'loki/api/v1/query_range';
+    const body = await this.http.getJson(path, { query, start: msToNs(startMs), end: msToNs(endMs), step: stepSeconds }, options);
+    const data = expectSuccess(body, (why) => this.malformed(path, why));
+    if (!isObject(data) || data['resultType'] !== 'matrix' || !Array.isArray(data['result'])) {
+      throw this.malformed(path, `expected resultType "matrix", got ${JSON.stringify(isObject(data) ? data['resultType'] : data)}`);
+    }
+    return data['result'].map((item, i) => {
+      const labels = isObject(item) ? parseLabels(item['metric']) : undefined;
+      const values = isObject(item) ? item['values'] : undefined;
+      if (!labels || !Array.isArray(values)) throw this.malformed(path, `result[${i}] has no valid metric/values`);
+      const points: Array<[number, number]> = [];
+      for (const p of values) {
+        if (!Array.isArray(p) || p.length !== 2 || typeof p[1] !== 'string') throw this.malformed(path, `result[${i}] has a bad point`);
+        const value = parseSampleValue(p[1]);
+        if (value !== null) points.push([Number(p[0]), value]);
+      }
+      return { labels, points };
+    });
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
+
+  malformed(path: string, why: string): TelemetryError {
+    const url = this.http.urlFor(path);
+    return new TelemetryError({
+      kind: 'malformed', backend: this.http.config.name, url: `${url.origin}${url.pathname}`,
+      message: `${this.http.config.name} at ${url.origin}${url.pathname} sent an unexpected response (${why}). ` +
+        'Check that the URL points at Loki 3 or later.',
+    });
+  }
+}
+
+function expectSuccess(body: unknown, malformed: (why: string) => TelemetryError): unknown {
+  if (!isObject(body)) throw malformed('the body is not a JSON object');
+  if (body['status'] !== 'success') throw malformed(`status "${String(body['status'])}"`);
+  if (!('data' in body)) throw malformed('no "data" field');
+  return body['data'];
+}
+
+/** Parses a `streams` result, categorised (`[ts, line, {structuredMetadata, parsed}]`) or not (`[ts, line]`). */
+export function parseStreams(data: unknown, malformed: (why: string) => TelemetryError): LogEntry[] {
+  if (!isObject(data)) throw malformed('"data" is not an object');
+  if (data['resultType'] !== 'streams') throw malformed(`expected resultType "streams", got ${JSON.stringify(data['resultType'])}`);
+  const result = data['result'];
+  if (!Array.isArray(result)) throw malformed('"result" is not a list');
+  const out: LogEntry[] = [];
+  result.forEach((s, i) => {
+    if (!isObject(s)) throw malformed(`result[${i}] is not an object`);
+    const stream = parseLabels(s['stream']);
+    const values = s['values'];
+    if (!stream || !Array.isArray(values)) throw malformed(`result[${i}] has no valid stream/values`);
+    values.forEach((v, j) => {
+      if (!Array.isArray(v) || v.length < 2 || typeof v[0] !== 'string' || !/^\d+$/.test(v[0]) || typeof v[1] !== 'string') {
+        throw malformed(`result[${i}].values[${j}] is not a [timestamp, line] entry`);
+      }
+      let structuredMetadata: Labels = {};
+      let parsed: Labels = {};
+      if (v.length >= 3 && v[2] !== null && v[2] !== undefined) {
+        const cat = v[2];
+        if (!isObject(cat)) throw malformed(`result[${i}].values[${j}][2] is not an object`);
+        const sm = cat['structuredMetadata'] === undefined ? {} : parseLabels(cat['structuredMetadata']);
+        const pa = cat['parsed'] === undefined ? {} : parseLabels(cat['parsed']);
+        if (!sm || !pa) throw malformed(`result[${i}].values[${j}] has non-string label values`);
+        structuredMetadata = sm;
+        parsed = pa;
+      }
+      out.push({
+        timeNs: v[0],
+        timeMs: nsToMs(v[0]),
+        line: v[1],
+        stream,
+        structuredMetadata,
+        parsed,
+        attributes: { ...stream, ...structuredMetadata, ...parsed },
+      });
+    });
+  });
+  return out;
+}
+
+export function msToNs(ms: number): string {
+  return (BigInt(Math.floor(ms)) * 1_000_000n).toString();
+}
+
+function nsToMs(ns: string): number {
+  return Number(BigInt(ns) / 1_000_000n);
+}
+
+function compareNs(a: string, b: string): number {
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,161 @@
+// Typed client for the Prometheus HTTP query API. Plain Node: never import `vscode`.
+import { EndpointConfig, JsonHttpClient, RequestJsonOptions, TelemetryError } from './http';
+
+export type Labels = Record<string, string>;
+
+/** One instant sample. `value` is null for NaN and ±Inf. */
+export interface InstantSample {
+  labels: Labels;
+  /** Unix seconds. */
+  time: number;
+  value: number | null;
+}
+
+export interface RangeSeries {
+  labels: Labels;
+  /** [unix seconds, value] pairs in time order; NaN/±Inf points are dropped. */
+  points: Array<[number, number]>;
+}
+
+export interface RangeParams {
+  /** Unix seconds. */
+  start: number;
+  /** Unix seconds. */
+  end: number;
+  /** Seconds. */
+  step: number;
+}
+
+export class PrometheusClient {
+  readonly http: JsonHttpClient;
+
+  constructor(config: Omit<EndpointConfig, 'name'> & { name?: string }) {
+    this.http = new JsonHttpClient({ name: 'Prometheus', ...config });
+  }
+
+  /** `GET /api/v1/query`. A scalar result is returned as one sample with no labels. */
+  async instant(query: string, time: number, options?: RequestJsonOptions): Promise<InstantSample[]> {
+    const body = await this.http.getJson('api/v1/query', { query, time: fmtTime(time) }, options);
+    const data = expectSuccess(body, this, 'api/v1/query');
+    return parseInstantData(data, (why) => this.malformed('api/v1/query', why));
+  }
+
+  /** `GET /api/v1/query_range`. */
+  async range(query: string, range: RangeParams, options?: RequestJsonOptions): Promise<RangeSeries[]> {
+    const body = await this.http.getJson('api/v1/query_range', {
+      query, start: fmtTime(range.start), end: fmtTime(range.end), step: String(range.step),
+    }, options);
+    const data = expectSuccess(body, this, 'api/v1/query_range');
+    return parseMatrixData(data, (why) => this.malformed('api/v1/query_range', why));
+  }
+
+  /** `GET /api/v1/label/<name>/values`, optionally restricted by series selectors. Index-only: cheap. */
+  async labelValues(label: string, match: string[] = [], options?: RequestJsonOptions & { start?: number; end?: number }): Promise<string[]> {
+    const path = `api/v1/label/${encodeURIComponent(label)}/values`;
+    const body = await this.http.getJson(path, {
+      'match[]': match.length ? match : undefined,
+      start: options?.start !== undefined ? fmtTime(options.start) : undefined,
+      end: options?.end !== undefined ? fmtTime(options.end) : undefined,
+    }, options);
+    const data = expectSuccess(body, this, path);
+    if (!Array.isArray(data) || !data.every((v) => typeof v === 'string')) {
+      throw this.malformed(path, 'label values are not a list of strings');
+    }
+    return data as string[];
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
+
+  malformed(path: string, why: string): TelemetryError {
+    const url = this.http.urlFor(path);
+    return new TelemetryError({
+      kind: 'malformed', backend: this.http.config.name, url: `${url.origin}${url.pathname}`,
+      message: `${this.http.config.name} at ${url.origin}${url.pathname} sent an unexpected response (${why}). ` +
+        'Check that the URL points at Prometheus (or a compatible API such as Mimir or Thanos).',
+    });
+  }
+}
+
+function fmtTime(t: number): string {
+  // Millisecond precision is what Prometheus keeps.
+  return (Math.round(t * 1000) / 1000).toString();
+}
+
+function expectSuccess(body: unknown, client: PrometheusClient, path: string): unknown {
+  if (!isObject(body)) throw client.malformed(path, 'the body is not a JSON object');
+  if (body['status'] !== 'success') {
+    const err = typeof body['error'] === 'string' ? body['error'] : `status "${String(body['status'])}"`;
+    throw client.malformed(path, err);
+  }
+  if (!('data' in body)) throw client.malformed(path, 'no "data" field');
+  return body['data'];
+}
+
+export function parseSampleValue(v: unknown): number | null {
+  if (typeof v !== 'string' && typeof v !== 'number') return null;
+  const n = typeof v === 'number' ? v : Number(v);
+  return Number.isFinite(n) ? n : null;
+}
+
+function parseInstantData(data: unknown, malformed: (why: string) => TelemetryError): InstantSample[] {
+  if (!isObject(data)) throw malformed('"data" is not an object');
+  const type = data['resultType'];
+  const result = data['result'];
+  if (type === 'scalar') {
+    const pair = parsePair(result);
+    if (!pair) throw malformed('scalar result is not a [time, value] pair');
+    return [{ labels: {}, time: pair[0], value: pair[1] }];
+  }
+  if (type !== 'vector') throw malformed(`expected resultType "vector", got ${JSON.stringify(type)}`);
+  if (!Array.isArray(result)) throw malformed('"result" is not a list');
+  return result.map((item, i) => {
+    if (!isObject(item)) throw malformed(`result[${i}] is not an object`);
+    const labels = parseLabels(item['metric']);
+    const pair = parsePair(item['value']);
+    if (!labels || !pair) throw malformed(`result[${i}] has no valid metric/value`);
+    return { labels, time: pair[0], value: pair[1] };
+  });
+}
+
+function parseMatrixData(data: unknown, malformed: (why: string) => TelemetryError): RangeSeries[] {
+  if (!isObject(data)) throw malformed('"data" is not an object');
+  if (data['resultType'] !== 'matrix') throw malformed(`expected resultType "matrix", got ${JSON.stringify(data['resultType'])}`);
+  const result = data['result'];
+  if (!Array.isArray(result)) throw malformed('"result" is not a list');
+  return result.map((item, i) => {
+    if (!isObject(item)) throw malformed(`result[${i}] is not an object`);
+    const labels = parseLabels(item['metric']);
+    const values = item['values'];
+    if (!labels || !Array.isArray(values)) throw malformed(`result[${i}] has no valid metric/values`);
+    const points: Array<[number, number]> = [];
+    for (const v of values) {
+      const pair = parsePair(v);
+      if (!pair) throw malformed(`result[${i}] has a value that is not a [time, value] pair`);
+      if (pair[1] !== null) points.push([pair[0], pair[1]]);
+    }
+    return { labels, points };
+  });
+}
+
+function parsePair(v: unknown): [number, number | null] | undefined {
+  if (!Array.isArray(v) || v.length !== 2) return undefined;
+  const t = typeof v[0] === 'number' ? v[0] : Number(v[0]);
+  if (!Number.isFinite(t) || typeof v[1] !== 'string') return undefined;
+  return [t, parseSampleValue(v[1])];
+}
+
+export function parseLabels(v: unknown): Labels | undefined {
+  if (!isObject(v)) return undefined;
+  const out: Labels = {};
+  for (const [k, val] of Object.entries(v)) {
+    if (typeof val !== 'string') return undefined;
+    out[k] = val;
+  }
+  return out;
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,220 @@
+// The query catalog: every PromQL and LogQL the extension runs, named and parameterised by time range.
+// Names of metrics, recording rules and Loki labels follow docs/architecture.md. Plain Node: never import `vscode`.
+//
+// Rules of this file:
+// - Aggregates (cost, tokens, sessions, tool calls, API requests/errors) come from the recording rules, read as
+//   `sum_over_time(rule[R])`: each rule sample is the per-session increase over 10 s with a series' first value and
+//   counter resets counted, summed over sessions, so a window sum is an exact total and cheap at any history size.
+// - Per-session numbers come from the raw per-session counters with `max_over_time − value before the window`
+//   (0 where the series did not exist before, so the first value counts), corrected when the counter reset inside
+//   the window (see seriesWindowTotal). Never `increase()`: it drops a series' first value and extrapolates.
+// - Loki: `service_name` is the only stream selector; everything else is structured metadata filtered after the
+//   selector. Never `| json`.
+
+/** Recording rules (stack/prometheus/rules/recording.yml). */
+export const RULES = {
+  cost: 'claude_code:cost_usd:increase10s',
+  tokens: 'claude_code:tokens:increase10s',
+  sessions: 'claude_code:sessions:increase10s',
+  activeSeconds: 'claude_code:active_seconds:increase10s',
+  linesOfCode: 'claude_code:lines_of_code:increase10s',
+  commits: 'claude_code:commits:increase10s',
+  pullRequests: 'claude_code:pull_requests:increase10s',
+  toolResults: 'claude_code:tool_results:increase10s',
+  apiRequests: 'claude_code:api_requests:increase10s',
+  apiErrors: 'claude_code:api_errors:increase10s',
+} as const;
+
+/** Raw per-session counters, as the collector's Prometheus exporter names them. */
+export const METRICS = {
+  cost: 'claude_code_cost_usage_USD_total',
+  tokens: 'claude_code_token_usage_tokens_total',
+  sessions: 'claude_code_session_count_total',
+  activeTime: 'claude_code_active_time_seconds_total',
+  linesOfCode: 'claude_code_lines_of_code_count_total',
+  commits: 'claude_code_commit_count_total',
+  pullRequests: 'claude_code_pull_request_count_total',
+  editDecisions: 'claude_code_code_edit_tool_decision_total',
+  toolResults: 'claude_code_tool_results_total',
+  apiRequests: 'claude_code_api_requests_total',
+  apiErrors: 'claude_code_api_errors_total',
+} as const;
+
+/** The Loki stream selector for everything Claude Code logs. */
+export const LOKI_SELECTOR = '{service_name="claude-code"}';
+
+export type Backend = 'prometheus' | 'loki';
+/** instant: `/api/v1/query` at the window end; range: `/api/v1/query_range` with a step; logs: Loki `query_range`. */
+export type QueryKind = 'instant' | 'range' | 'logs';
+
+/** A fully built query, ready to send. */
+export interface CatalogQuery {
+  name: string;
+  backend: Backend;
+  kind: QueryKind;
+  expr: string;
+}
+
+/** Duration literal for a window of `seconds` (whole seconds, at least 1). */
+export function dur(seconds: number): string {
+  const s = Math.max(1, Math.round(seconds));
+  return `${s}s`;
+}
+
+/**
+ * Duration literal for a chart bucket of `seconds`, 1 ms short so that adjacent buckets never both count a rule
+ * sample that falls exactly on a bucket edge (Prometheus 2.x range selectors are closed on both ends).
+ */
+export function bucketDur(seconds: number): string {
+  const s = Math.max(1, Math.round(seconds));
+  return `${s * 1000 - 1}ms`;
+}
+
+/** Escapes a string for a double-quoted PromQL/LogQL string literal. */
+export function quote(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+}
+
+/** A regex alternation matching exactly these values (RE2 metacharacters escaped), as a quoted literal. */
+export function exactAlternation(values: readonly string[]): string {
+  const escaped = values.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return quote(escaped.length ? escaped.join('|') : '$^');
+}
+
+/** Sum of a recording rule over the window, grouped by `by` (empty: one total). */
+function ruleWindow(rule: string, range: string, by: readonly string[]): string {
+  const grouping = by.length ? `sum by (${by.join(', ')})` : 'sum';
+  return `${grouping} (sum_over_time(${rule}[${range}]))`;
+}
+
+/**
+ * Per-series total of a raw cumulative counter over the window ending at the evaluation time.
+ * Without a counter reset in the window: `max − value before the window`, with 0 as "before" where the series did
+ * not exist (so a new series' first value counts). Exact.
+ * With a reset (a collector restart): the last value (what accrued since the reset) plus, when the old run's peak is
+ * still the window's maximum, that peak's growth over "before". Exact when the value after the reset stays below
+ * the old peak; otherwise it is a lower bound missing the growth before the reset. (The recording-rule aggregates are
+ * exact in both cases; only per-session numbers use this.)
+ */
+export function seriesWindowTotal(selector: string, seconds: number): string {
+  const r = dur(seconds);
+  const max = `max_over_time(${selector}[${r}])`;
+  const last = `last_over_time(${selector}[${r}])`;
+  const resets = `resets(${selector}[${r}])`;
+  const before = `(last_over_time(${selector}[${r}] offset ${r}) or ${max} * 0)`;
+  return `(clamp_min(${max} - ${before}, 0) * ((${resets} == bool 0) + (${max} > bool ${last})) + ${last} * (${resets} > bool 0))`;
+}
+
+/** Selector of a raw metric, optionally restricted to some sessions and extra matchers. */
+export function selector(metric: string, matchers: readonly string[] = []): string {
+  return matchers.length ? `${metric}{${matchers.join(', ')}}` : metric;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Prometheus: aggregates over a window of `seconds` ending at the evaluation time (instant queries).
+
+export const promInstant = {
+  /** Cost in USD by model. The total, the top model and "today" come from this one. */
+  costByModel: (seconds: number): string => ruleWindow(RULES.cost, dur(seconds), ['model']),
+  /** Tokens by type (input | output | cacheRead | cacheCreation). Cache hit rate is computed from this. */
+  tokensByType: (seconds: number): string => ruleWindow(RULES.tokens, dur(seconds), ['type']),
+  /** Sessions started in the window. */
+  sessions: (seconds: number): string => ruleWindow(RULES.sessions, dur(seconds), []),
+  /** Active time in seconds by type (cli | user). */
+  activeSecondsByType: (seconds: number): string => ruleWindow(RULES.activeSeconds, dur(seconds), ['type']),
+  /** Lines of code by type (added | removed). */
+  linesOfCodeByType: (seconds: number): string => ruleWindow(RULES.linesOfCode, dur(seconds), ['type']),
+  commits: (seconds: number): string => ruleWindow(RULES.commits, dur(seconds), []),
+  pullRequests: (seconds: number): string => ruleWindow(RULES.pullRequests, dur(seconds), []),
+  /** Tool calls by tool and success ("true" | "false"). */
+  toolResultsByTool: (seconds: number): string => ruleWindow(RULES.toolResults, dur(seconds), ['tool_name', 'success']),
+  /** API requests by model. */
+  apiRequestsByModel: (seconds: number): string => ruleWindow(RULES.apiRequests, dur(seconds), ['model']),
+  /** API errors by status code and model. */
+  apiErrorsByStatus: (seconds: number): string => ruleWindow(RULES.apiErrors, dur(seconds), ['status_code', 'model']),
+  /** The most expensive `limit` sessions of the window: cost by session_id (raw per-session series). */
+  topSessionsByCost: (seconds: number, limit: number): string =>
+    `topk(${Math.max(1, Math.floor(limit))}, sum by (session_id) (${seriesWindowTotal(selector(METRICS.cost), seconds)}))`,
+  /** Per-session cost split by model, for the given sessions. */
+  sessionCostByModel: (seconds: number, sessionIds: readonly string[]): string =>
+    `sum by (session_id, model) (${seriesWindowTotal(selector(METRICS.cost, [`session_id=~${exactAlternation(sessionIds)}`]), seconds)})`,
+  /** Per-session tokens (all types), for the given sessions. */
+  sessionTokens: (seconds: number, sessionIds: readonly string[]): string =>
+    `sum by (session_id) (${seriesWindowTotal(selector(METRICS.tokens, [`session_id=~${exactAlternation(sessionIds)}`]), seconds)})`,
+  /** Per-session active seconds (cli + user), for the given sessions. */
+  sessionActiveSeconds: (seconds: number, sessionIds: readonly string[]): string =>
+    `sum by (session_id) (${seriesWindowTotal(selector(METRICS.activeTime, [`session_id=~${exactAlternation(sessionIds)}`]), seconds)})`,
+  /** Per-session API errors, for the given sessions. */
+  sessionApiErrors: (seconds: number, sessionIds: readonly string[]): string =>
+    `sum by (session_id) (${seriesWindowTotal(selector(METRICS.apiErrors, [`session_id=~${exactAlternation(sessionIds)}`]), seconds)})`,
+  /** Per-session failed tool calls, for the given sessions. */
+  sessionToolFailures: (seconds: number, sessionIds: readonly string[]): string =>
+    `sum by (session_id) (${seriesWindowTotal(selector(METRICS.toolResults, ['success="false"', `session_id=~${exactAlternation(sessionIds)}`]), seconds)})`,
+} as const;
+
+// Prometheus: charts (range queries). Each point is the total of the bucket of `stepSeconds` ending at that point.
+export const promRange = {
+  costByModel: (stepSeconds: number): string => ruleWindow(RULES.cost, bucketDur(stepSeconds), ['model']),
+  tokensByType: (stepSeconds: number): string => ruleWindow(RULES.tokens, bucketDur(stepSeconds), ['type']),
+} as const;
+
+/** Series selector for the cheap "has Claude Code ever sent metrics" check (label values of `__name__`). */
+export const ANY_CLAUDE_METRIC_MATCH = '{__name__=~"claude_code_.+"}';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Loki: event detail. Log queries go to `query_range` with `direction=backward`, a limit, categorised labels.
+
+export const lokiLogs = {
+  /** Failed tool calls: tool_name, error_type, session_id in structured metadata. */
+  toolFailures: (): string => `${LOKI_SELECTOR} | event_name="tool_result" | success="false"`,
+  /** API errors: status_code, model, error (message), session_id in structured metadata. */
+  apiErrors: (): string => `${LOKI_SELECTOR} | event_name="api_error"`,
+} as const;
+
+// Loki metric queries: reconciliation and diagnostics (not part of the regular refresh).
+export const lokiMetric = {
+  /** Exact cost by model from api_request events; the reference the Prometheus totals must agree with. */
+  costByModelFromEvents: (seconds: number): string =>
+    `sum by (model) (sum_over_time(${LOKI_SELECTOR} | event_name="api_request" | unwrap cost_usd | __error__="" [${dur(seconds)}]))`,
+  /** Failed tool calls by tool from events. */
+  toolFailuresByTool: (seconds: number): string =>
+    `sum by (tool_name) (count_over_time(${LOKI_SELECTOR} | event_name="tool_result" | success="false" [${dur(seconds)}]))`,
+} as const;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Chart steps.
+
+const NICE_STEPS = [10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800];
+
+/** A chart step giving at most ~`maxPoints` buckets: 1h → 60 s, 24h → 30 min, 7d → 3 h, 30d → 12 h. */
+export function chartStep(rangeSeconds: number, maxPoints = 60): number {
+  const min = rangeSeconds / maxPoints;
+  return NICE_STEPS.find((s) => s >= min) ?? NICE_STEPS[NICE_STEPS.length - 1]!;
+}
+
+/**
+ * Every query with representative parameters, for the grammar tests and for documentation. A query the extension
+ * runs that is not here is a bug.
+ */
+export function catalogExamples(): CatalogQuery[] {
+  const out: CatalogQuery[] = [];
+  const ids = ['631fe02f-77fd-4613-8db1-70ec003c74d0', 'db2d98db-9ac8-44e4-a0a7-7a609ad65899'];
+  for (const seconds of [3600, 37_512, 2_592_000]) {
+    for (const [name, fn] of Object.entries(promInstant)) {
+      const expr = name === 'topSessionsByCost' ? (fn as (s: number, l: number) => string)(seconds, 50)
+        : name.startsWith('session') ? (fn as (s: number, i: readonly string[]) => string)(seconds, ids)
+          : (fn as (s: number) => string)(seconds);
+      out.push({ name: `promInstant.${name}`, backend: 'prometheus', kind: 'instant', expr });
+    }
+    for (const [name, fn] of Object.entries(promRange)) {
+      out.push({ name: `promRange.${name}`, backend: 'prometheus', kind: 'range', expr: fn(chartStep(seconds)) });
+    }
+    for (const [name, fn] of Object.entries(lokiMetric)) {
+      out.push({ name: `lokiMetric.${name}`, backend: 'loki', kind: 'instant', expr: fn(seconds) });
+    }
+  }
+  for (const [name, fn] of Object.entries(lokiLogs)) {
+    out.push({ name: `lokiLogs.${name}`, backend: 'loki', kind: 'logs', expr: fn() });
+  }
+  return out;
+}

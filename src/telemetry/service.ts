@@ -1,0 +1,449 @@
+// Fetches everything the status bar and the sidebar show, in parallel, into plain serialisable objects.
+// Plain Node: never import `vscode`.
+import { TelemetryErrorInfo, toErrorInfo } from './http';
+import { LogEntry, LokiClient } from './loki';
+import { InstantSample, PrometheusClient, RangeSeries } from './prometheus';
+import {
+  ANY_CLAUDE_METRIC_MATCH, chartStep, lokiLogs, promInstant, promRange,
+} from './queries';
+import { RANGE_SECONDS, type TimeRange } from '../protocol';
+
+export type TokenType = 'input' | 'output' | 'cacheRead' | 'cacheCreation';
+export const TOKEN_TYPES: readonly TokenType[] = ['input', 'output', 'cacheRead', 'cacheCreation'];
+
+export interface TokenTotals {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheCreation: number;
+  /** Types other than the four known ones, if Claude Code adds any. */
+  other: number;
+  total: number;
+}
+
+export interface ModelCost {
+  model: string;
+  usd: number;
+}
+
+/** One chart series: `points` are [unix ms, value], each the total of the bucket ending at that time. */
+export interface ChartSeries {
+  /** The model or token type. */
+  key: string;
+  points: Array<[number, number]>;
+}
+
+export interface ToolStat {
+  tool: string;
+  calls: number;
+  failures: number;
+}
+
+export interface ApiErrorStat {
+  statusCode: string;
+  model: string;
+  count: number;
+}
+
+export interface SessionRow {
+  sessionId: string;
+  costUsd: number;
+  tokens: number;
+  /** Active time (Claude Code's `active_time`, cli + user) in the window, seconds. */
+  activeSeconds: number;
+  apiErrors: number;
+  toolFailures: number;
+  /** Models used in the window, most expensive first. */
+  models: string[];
+}
+
+export interface ToolFailureEvent {
+  /** Unix ms. */
+  time: number;
+  tool: string;
+  errorType: string;
+  sessionId: string;
+  durationMs: number | null;
+}
+
+export interface ApiErrorEvent {
+  /** Unix ms. */
+  time: number;
+  statusCode: string;
+  model: string;
+  /** The `error` attribute (free text from the API client). */
+  message: string;
+  sessionId: string;
+  attempt: number | null;
+}
+
+export interface RangeKpis {
+  costUsd: number;
+  tokens: TokenTotals;
+  sessions: number;
+  /** cacheRead / (input + cacheRead + cacheCreation); null when there were no input tokens. */
+  cacheHitRate: number | null;
+  toolCalls: number;
+  toolFailures: number;
+  /** failures / calls; null with no calls. */
+  toolErrorRate: number | null;
+  apiRequests: number;
+  apiErrors: number;
+  activeSeconds: number;
+  linesAdded: number;
+  linesRemoved: number;
+  commits: number;
+  pullRequests: number;
+}
+
+/** The Prometheus part of a snapshot. */
+export interface MetricsSection {
+  kpis: RangeKpis;
+  costByModel: ModelCost[];
+  /** Chart: cost over time stacked by model. */
+  costSeries: ChartSeries[];
+  /** Chart: tokens over time by type. */
+  tokenSeries: ChartSeries[];
+  /** Tool calls and failures by tool, most calls first. */
+  tools: ToolStat[];
+  apiErrorsByStatus: ApiErrorStat[];
+  /** Most expensive first, at most `sessionLimit`. */
+  sessions: SessionRow[];
+}
+
+/** The Loki part of a snapshot. */
+export interface EventsSection {
+  /** Newest first. */
+  toolFailures: ToolFailureEvent[];
+  /** Newest first. */
+  apiErrors: ApiErrorEvent[];
+}
+
+export interface Snapshot {
+  range: TimeRange;
+  /** Window, unix ms. */
+  startMs: number;
+  endMs: number;
+  /** Chart bucket, seconds. */
+  stepSeconds: number;
+  /** When the snapshot was taken (unix ms): the `now` passed in. */
+  fetchedAt: number;
+  /** null when Prometheus failed (see `errors.prometheus`). */
+  metrics: MetricsSection | null;
+  /** null when Loki failed or is not configured (see `errors.loki`). */
+  events: EventsSection | null;
+  errors: { prometheus?: TelemetryErrorInfo; loki?: TelemetryErrorInfo };
+  /** True when the window holds any Claude Code metric data. */
+  hasData: boolean;
+}
+
+/** What the status bar needs: today since local midnight. */
+export interface TodaySummary {
+  /** Unix ms of the day start the caller passed (local midnight). */
+  dayStartMs: number;
+  fetchedAt: number;
+  costUsd: number;
+  byModel: ModelCost[];
+  topModel: string | null;
+  tokens: TokenTotals;
+  cacheHitRate: number | null;
+  /** Cost of the last 60 minutes, USD per hour. */
+  burnRatePerHour: number;
+  /** Today's cost plus the burn rate over the hours left until `dayStartMs + 24 h`. */
+  projectedDayUsd: number;
+  /** True when there are samples today. */
+  hasData: boolean;
+}
+
+export interface ServiceOptions {
+  prometheus: PrometheusClient;
+  /** Optional: without Loki, `events` is null and no Loki error is reported. */
+  loki?: LokiClient | null;
+  /** Rows in the sessions list. Default 50. */
+  sessionLimit?: number;
+  /** Entries in each event list. Default 50. */
+  eventLimit?: number;
+}
+
+export interface FetchOptions {
+  signal?: AbortSignal;
+}
+
+export class TelemetryService {
+  private readonly prom: PrometheusClient;
+  private readonly loki: LokiClient | null;
+  private readonly sessionLimit: number;
+  private readonly eventLimit: number;
+
+  constructor(options: ServiceOptions) {
+    this.prom = options.prometheus;
+    this.loki = options.loki ?? null;
+    this.sessionLimit = options.sessionLimit ?? 50;
+    this.eventLimit = options.eventLimit ?? 50;
+  }
+
+  /**
+   * Everything the sidebar shows for `range` ending at `nowMs`. Never rejects for backend failures: each source's
+   * failure lands in `errors` with that section null. Rejects only when `signal` aborts.
+   */
+  async fetchSnapshot(range: TimeRange, nowMs: number, options: FetchOptions = {}): Promise<Snapshot> {
+    const seconds = RANGE_SECONDS[range];
+    const startMs = nowMs - seconds * 1000;
+    const step = chartStep(seconds);
+    const [metrics, events] = await Promise.allSettled([
+      this.fetchMetrics(seconds, nowMs, step, options),
+      this.loki ? this.fetchEvents(this.loki, startMs, nowMs, options) : Promise.resolve(null),
+    ]);
+    options.signal?.throwIfAborted();
+    const snapshot: Snapshot = {
+      range, startMs, endMs: nowMs, stepSeconds: step, fetchedAt: nowMs,
+      metrics: metrics.status === 'fulfilled' ? metrics.value : null,
+      events: events.status === 'fulfilled' ? events.value : null,
+      errors: {},
+      hasData: false,
+    };
+    if (metrics.status === 'rejected') snapshot.errors.prometheus = toErrorInfo(metrics.reason, 'Prometheus');
+    if (events.status === 'rejected') snapshot.errors.loki = toErrorInfo(events.reason, 'Loki');
+    const m = snapshot.metrics;
+    snapshot.hasData = !!m && (m.kpis.costUsd > 0 || m.kpis.tokens.total > 0 || m.kpis.sessions > 0 || m.sessions.length > 0);
+    return snapshot;
+  }
+
+  /** Today's numbers for the status bar. `dayStartMs` is local midnight, computed by the caller. Rejects with a `TelemetryError`. */
+  async fetchToday(nowMs: number, dayStartMs: number, options: FetchOptions = {}): Promise<TodaySummary> {
+    const seconds = Math.max(1, Math.ceil((nowMs - dayStartMs) / 1000));
+    const t = nowMs / 1000;
+    const q = (expr: string): Promise<InstantSample[]> => this.prom.instant(expr, t, options);
+    const [byModelRaw, tokensRaw, lastHourRaw] = await Promise.all([
+      q(promInstant.costByModel(seconds)),
+      q(promInstant.tokensByType(seconds)),
+      q(promInstant.costByModel(3600)),
+    ]);
+    const byModel = modelCosts(byModelRaw);
+    const costUsd = sum(byModel.map((m) => m.usd));
+    const tokens = tokenTotals(tokensRaw);
+    const burnRatePerHour = sum(lastHourRaw.map((s) => s.value ?? 0));
+    const hoursLeft = Math.max(0, (dayStartMs + 86_400_000 - nowMs) / 3_600_000);
+    return {
+      dayStartMs, fetchedAt: nowMs, costUsd, byModel,
+      topModel: byModel[0]?.model ?? null,
+      tokens,
+      cacheHitRate: cacheHitRate(tokens),
+      burnRatePerHour,
+      projectedDayUsd: costUsd + burnRatePerHour * hoursLeft,
+      hasData: byModelRaw.length > 0 || tokensRaw.length > 0,
+    };
+  }
+
+  /** Whether Prometheus holds any Claude Code metric at all (index lookup, cheap): tells "no data yet" from "idle today". */
+  async hasEverReceivedData(options: FetchOptions = {}): Promise<boolean> {
+    const names = await this.prom.labelValues('__name__', [ANY_CLAUDE_METRIC_MATCH], options);
+    return names.length > 0;
+  }
+
+  private async fetchMetrics(seconds: number, nowMs: number, step: number, options: FetchOptions): Promise<MetricsSection> {
+    const t = nowMs / 1000;
+    const q = (expr: string): Promise<InstantSample[]> => this.prom.instant(expr, t, options);
+    // Buckets aligned to the step so that successive refreshes reuse the same bucket edges.
+    const end = Math.ceil(t / step) * step;
+    const start = end - Math.round(seconds / step) * step + step;
+    const r = (expr: string): Promise<RangeSeries[]> => this.prom.range(expr, { start, end, step }, options);
+
+    const [costByModelRaw, tokensRaw, sessionsRaw, toolsRaw, apiReqRaw, apiErrRaw, activeRaw, locRaw, commitsRaw, prsRaw,
+      costSeriesRaw, tokenSeriesRaw, sessions] = await Promise.all([
+      q(promInstant.costByModel(seconds)),
+      q(promInstant.tokensByType(seconds)),
+      q(promInstant.sessions(seconds)),
+      q(promInstant.toolResultsByTool(seconds)),
+      q(promInstant.apiRequestsByModel(seconds)),
+      q(promInstant.apiErrorsByStatus(seconds)),
+      q(promInstant.activeSecondsByType(seconds)),
+      q(promInstant.linesOfCodeByType(seconds)),
+      q(promInstant.commits(seconds)),
+      q(promInstant.pullRequests(seconds)),
+      r(promRange.costByModel(step)),
+      r(promRange.tokensByType(step)),
+      this.fetchSessions(seconds, t, options),
+    ]);
+
+    const costByModel = modelCosts(costByModelRaw);
+    const tokens = tokenTotals(tokensRaw);
+    const tools = toolStats(toolsRaw);
+    const apiErrorsByStatus = apiErrRaw
+      .map((s) => ({ statusCode: s.labels['status_code'] ?? '', model: s.labels['model'] ?? '', count: roundCount(s.value) }))
+      .filter((e) => e.count > 0)
+      .sort((a, b) => b.count - a.count || a.statusCode.localeCompare(b.statusCode));
+    const toolCalls = sum(tools.map((x) => x.calls));
+    const toolFailures = sum(tools.map((x) => x.failures));
+    const loc = byLabel(locRaw, 'type');
+    return {
+      kpis: {
+        costUsd: sum(costByModel.map((m) => m.usd)),
+        tokens,
+        sessions: roundCount(sessionsRaw[0]?.value ?? 0),
+        cacheHitRate: cacheHitRate(tokens),
+        toolCalls,
+        toolFailures,
+        toolErrorRate: toolCalls > 0 ? toolFailures / toolCalls : null,
+        apiRequests: roundCount(sum(apiReqRaw.map((s) => s.value ?? 0))),
+        apiErrors: sum(apiErrorsByStatus.map((e) => e.count)),
+        activeSeconds: sum(activeRaw.map((s) => s.value ?? 0)),
+        linesAdded: roundCount(loc['added'] ?? 0),
+        linesRemoved: roundCount(loc['removed'] ?? 0),
+        commits: roundCount(commitsRaw[0]?.value ?? 0),
+        pullRequests: roundCount(prsRaw[0]?.value ?? 0),
+      },
+      costByModel,
+      costSeries: chartSeries(costSeriesRaw, 'model'),
+      tokenSeries: chartSeries(tokenSeriesRaw, 'type'),
+      tools,
+      apiErrorsByStatus,
+      sessions,
+    };
+  }
+
+  /** Two phases: the top sessions by cost, then their other numbers restricted to those session ids. */
+  private async fetchSessions(seconds: number, t: number, options: FetchOptions): Promise<SessionRow[]> {
+    const q = (expr: string): Promise<InstantSample[]> => this.prom.instant(expr, t, options);
+    const top = (await q(promInstant.topSessionsByCost(seconds, this.sessionLimit)))
+      .filter((s) => s.labels['session_id'])
+      .map((s) => ({ id: s.labels['session_id']!, cost: s.value ?? 0 }))
+      .sort((a, b) => b.cost - a.cost || a.id.localeCompare(b.id))
+      .slice(0, this.sessionLimit);
+    if (top.length === 0) return [];
+    const ids = top.map((s) => s.id);
+    const [byModel, tokens, active, apiErrors, toolFailures] = await Promise.all([
+      q(promInstant.sessionCostByModel(seconds, ids)),
+      q(promInstant.sessionTokens(seconds, ids)),
+      q(promInstant.sessionActiveSeconds(seconds, ids)),
+      q(promInstant.sessionApiErrors(seconds, ids)),
+      q(promInstant.sessionToolFailures(seconds, ids)),
+    ]);
+    const tokensBy = byLabel(tokens, 'session_id');
+    const activeBy = byLabel(active, 'session_id');
+    const apiErrBy = byLabel(apiErrors, 'session_id');
+    const failBy = byLabel(toolFailures, 'session_id');
+    const modelsBy = new Map<string, ModelCost[]>();
+    for (const s of byModel) {
+      const id = s.labels['session_id'];
+      const model = s.labels['model'];
+      if (!id || !model || !(s.value && s.value > 0)) continue;
+      const list = modelsBy.get(id) ?? [];
+      list.push({ model, usd: s.value });
+      modelsBy.set(id, list);
+    }
+    return top.map(({ id, cost }) => ({
+      sessionId: id,
+      costUsd: cost,
+      tokens: roundCount(tokensBy[id] ?? 0),
+      activeSeconds: activeBy[id] ?? 0,
+      apiErrors: roundCount(apiErrBy[id] ?? 0),
+      toolFailures: roundCount(failBy[id] ?? 0),
+      models: (modelsBy.get(id) ?? []).sort((a, b) => b.usd - a.usd).map((m) => m.model),
+    }));
+  }
+
+  private async fetchEvents(loki: LokiClient, startMs: number, endMs: number, options: FetchOptions): Promise<EventsSection> {
+    const params = { startMs, endMs, limit: this.eventLimit, direction: 'backward' as const };
+    const [failures, apiErrors] = await Promise.all([
+      loki.queryLogs(lokiLogs.toolFailures(), params, options),
+      loki.queryLogs(lokiLogs.apiErrors(), params, options),
+    ]);
+    return { toolFailures: failures.map(toToolFailure), apiErrors: apiErrors.map(toApiError) };
+  }
+}
+
+export function toToolFailure(e: LogEntry): ToolFailureEvent {
+  const a = e.attributes;
+  return {
+    time: e.timeMs,
+    tool: a['tool_name'] ?? '',
+    errorType: a['error_type'] ?? a['error'] ?? '',
+    sessionId: a['session_id'] ?? '',
+    durationMs: numOrNull(a['duration_ms']),
+  };
+}
+
+export function toApiError(e: LogEntry): ApiErrorEvent {
+  const a = e.attributes;
+  return {
+    time: e.timeMs,
+    statusCode: a['status_code'] ?? '',
+    model: a['model'] ?? '',
+    message: a['error'] ?? '',
+    sessionId: a['session_id'] ?? '',
+    attempt: numOrNull(a['attempt']),
+  };
+}
+
+export function cacheHitRate(t: TokenTotals): number | null {
+  const denom = t.input + t.cacheRead + t.cacheCreation;
+  return denom > 0 ? t.cacheRead / denom : null;
+}
+
+export function tokenTotals(samples: InstantSample[]): TokenTotals {
+  const out: TokenTotals = { input: 0, output: 0, cacheRead: 0, cacheCreation: 0, other: 0, total: 0 };
+  for (const s of samples) {
+    const v = roundCount(s.value);
+    const type = s.labels['type'];
+    if (type === 'input' || type === 'output' || type === 'cacheRead' || type === 'cacheCreation') out[type] += v;
+    else out.other += v;
+    out.total += v;
+  }
+  return out;
+}
+
+function modelCosts(samples: InstantSample[]): ModelCost[] {
+  return samples
+    .map((s) => ({ model: s.labels['model'] ?? '', usd: s.value ?? 0 }))
+    .filter((m) => m.usd > 0)
+    .sort((a, b) => b.usd - a.usd || a.model.localeCompare(b.model));
+}
+
+function toolStats(samples: InstantSample[]): ToolStat[] {
+  const by = new Map<string, ToolStat>();
+  for (const s of samples) {
+    const tool = s.labels['tool_name'] ?? '';
+    const v = roundCount(s.value);
+    const stat = by.get(tool) ?? { tool, calls: 0, failures: 0 };
+    stat.calls += v;
+    if (s.labels['success'] === 'false') stat.failures += v;
+    by.set(tool, stat);
+  }
+  return [...by.values()].filter((x) => x.calls > 0).sort((a, b) => b.calls - a.calls || a.tool.localeCompare(b.tool));
+}
+
+function chartSeries(series: RangeSeries[], label: string): ChartSeries[] {
+  return series
+    .map((s) => ({ key: s.labels[label] ?? '', points: s.points.map(([t, v]) => [t * 1000, v] as [number, number]) }))
+    .sort((a, b) => sum(b.points.map((p) => p[1])) - sum(a.points.map((p) => p[1])) || a.key.localeCompare(b.key));
+}
+
+function byLabel(samples: InstantSample[], label: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of samples) {
+    const k = s.labels[label];
+    if (k === undefined) continue;
+    out[k] = (out[k] ?? 0) + (s.value ?? 0);
+  }
+  return out;
+}
+
+/** Counts are integers at the source; float sums can be 2.9999999. */
+function roundCount(v: number | null): number {
+  if (v === null) return 0;
+  const r = Math.round(v);
+  return Math.abs(v - r) < 1e-6 ? r : v;
+}
+
+function numOrNull(v: string | undefined): number | null {
+  if (v === undefined || v === '') return null;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : null;
+}
+
+function sum(xs: number[]): number {
+  let s = 0;
+  for (const x of xs) s += x;
+  return s;
+}

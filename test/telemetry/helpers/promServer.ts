@@ -1,0 +1,119 @@
+// Real Prometheus (Debian's /usr/bin/prometheus) as a child process, loaded by backfilling:
+// `promtool tsdb create-blocks-from openmetrics` into the storage dir, then Prometheus started on it with the
+// stack's recording rules loaded (they evaluate live only, on the wall clock; the backfilled history holds their
+// output too, computed by the test: `promtool tsdb create-blocks-from rules` cannot evaluate rules that read their
+// own previous output, as stack/prometheus/rules/recording.yml's do).
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileP = promisify(execFile);
+
+export const PROMETHEUS_BIN = process.env['CCT_PROMETHEUS_BIN'] ?? '/usr/bin/prometheus';
+export const PROMTOOL_BIN = process.env['CCT_PROMTOOL_BIN'] ?? '/usr/bin/promtool';
+
+/** Repository root (this file compiles to out/test/telemetry/helpers/). */
+export const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
+
+/** The stack's recording rules (loaded into the test Prometheus, which must accept them). */
+export const RECORDING_RULES = join(REPO_ROOT, 'stack', 'prometheus', 'rules', 'recording.yml');
+
+export function prometheusAvailable(): boolean {
+  return existsSync(PROMETHEUS_BIN) && existsSync(PROMTOOL_BIN) && existsSync(RECORDING_RULES);
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+export interface PrometheusInstance {
+  url: string;
+  dir: string;
+  rulesFile: string;
+  stop(): Promise<void>;
+}
+
+export interface LoadOptions {
+  /** Raw series and recording-rule series, in OpenMetrics. */
+  openMetrics: string;
+}
+
+export async function startLoadedPrometheus(load: LoadOptions): Promise<PrometheusInstance> {
+  const dir = mkdtempSync(join(tmpdir(), 'cct-prom-'));
+  const data = join(dir, 'data');
+  mkdirSync(data);
+  const config = join(dir, 'prometheus.yml');
+  writeFileSync(config, [
+    'global:',
+    '  scrape_interval: 15s',
+    '  evaluation_interval: 10s',
+    'rule_files:',
+    `  - ${JSON.stringify(RECORDING_RULES)}`,
+    'scrape_configs: []',
+    '',
+  ].join('\n'));
+  const om = join(dir, 'series.om');
+  writeFileSync(om, load.openMetrics);
+  await execFileP(PROMTOOL_BIN, ['tsdb', 'create-blocks-from', 'openmetrics', '-q', om, data], { maxBuffer: 64 << 20 });
+  rmSync(om);
+
+  const proc = await launch(config, data, dir);
+  const final = proc;
+  return {
+    url: final.url, dir, rulesFile: RECORDING_RULES,
+    stop: async () => {
+      await final.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function launch(config: string, data: string, dir: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn(PROMETHEUS_BIN, [
+    `--config.file=${config}`,
+    `--storage.tsdb.path=${data}`,
+    '--storage.tsdb.retention.time=3650d',
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--web.enable-lifecycle',
+    '--log.level=warn',
+  ], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+  let exited = false;
+  child.once('exit', () => { exited = true; });
+  const stop = async (): Promise<void> => {
+    if (exited) return;
+    await new Promise<void>((res) => {
+      const t = setTimeout(() => { child.kill('SIGKILL'); }, 10_000);
+      child.once('exit', () => { clearTimeout(t); res(); });
+      child.kill('SIGTERM');
+    });
+  };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (exited) throw new Error(`prometheus exited during start-up: ${stderr}`);
+    try {
+      const res = await fetch(`${url}/-/ready`);
+      if (res.ok) break;
+    } catch { /* not yet */ }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`prometheus not ready after 30 s: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { url, stop };
+}

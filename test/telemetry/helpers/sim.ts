@@ -1,0 +1,394 @@
+// Synthetic Claude Code sessions and the Prometheus series the stack's collector makes of them.
+//
+// Shape (docs/architecture.md, stack/collector/config.yaml): Claude Code sends DELTA sums per session; the collector's
+// deltatocumulative turns them into per-session running totals that its prometheus exporter serves until
+// metric_expiration (25 h), so a series keeps its last value after the session ends; the count connector adds
+// tool_results / api_requests / api_errors counters from events. A collector restart loses every running total: a
+// series comes back only when its session sends a new delta, starting from that delta. Prometheus scrapes every
+// `scrapeSeconds` with honor_labels (job="claude-code").
+//
+// The recording rules' output is computed here with the rules' semantics and backfilled with the raw series (see
+// the comment in simulate()).
+
+export interface SimOptions {
+  seed: number;
+  /** Unix seconds of the first possible event. */
+  t0: number;
+  /** Seconds of simulated time. */
+  durationSeconds: number;
+  sessions: number;
+  scrapeSeconds: number;
+  /** Times (unix s) with no event within ±`quietSeconds`: window edges used by the assertions. */
+  quietAt: number[];
+  quietSeconds: number;
+  /** Collector restarts: [unix s, downtime s]. Use a downtime over 310 s (see the header). */
+  restarts: Array<[number, number]>;
+  /**
+   * A counter reset between two scrapes (no failed scrape, no staleness marker) of the series of one session (the
+   * `sessionIndex`-th), e.g. a second collector that restarted in a blink: [unix s, session index]. The sim throws if
+   * a series comes back at or above its old value (no reset would be visible; pick another time).
+   */
+  quickReset?: [number, number];
+}
+
+export type SimEvent =
+  | { kind: 'session_start'; t: number; session: string }
+  | { kind: 'api_request'; t: number; session: string; model: string; costUsd: number; tokens: Record<TokenKind, number>; cliSeconds: number }
+  | { kind: 'tool_result'; t: number; session: string; tool: string; success: boolean; errorType: string; userSeconds: number }
+  | { kind: 'api_error'; t: number; session: string; model: string; statusCode: number }
+  | { kind: 'lines'; t: number; session: string; added: number; removed: number }
+  | { kind: 'commit'; t: number; session: string };
+
+export type TokenKind = 'input' | 'output' | 'cacheRead' | 'cacheCreation';
+
+export interface RuleLoss {
+  /** Rule name and output labels, e.g. `claude_code:tool_results:increase10s{tool_name="Bash",success="true"}`. */
+  key: string;
+  amount: number;
+  /** Evaluation time (unix s). */
+  t: number;
+}
+
+export interface SimResult {
+  /**
+   * What a reset cost in the recording rules, by rule and output labels: a series that comes back after a reset at
+   * or above the value the rule saw last is indistinguishable from one that grew, so only the part above the old
+   * value is counted (a limit of every Prometheus counter function). The test subtracts these from the truth of
+   * count metrics and requires none for cost and tokens.
+   */
+  ruleLosses: RuleLoss[];
+  events: SimEvent[];
+  sessions: string[];
+  /** OpenMetrics text for `promtool tsdb create-blocks-from openmetrics`. */
+  openMetrics: string;
+  /** Number of samples written. */
+  samples: number;
+  /** First and last sample time (unix s). */
+  firstSample: number;
+  lastSample: number;
+}
+
+const MODELS = ['claude-opus-5-5', 'claude-sonnet-5'];
+const TOOLS = ['Bash', 'Read', 'Edit', 'Grep'];
+const ERROR_TYPES = ['ShellError', 'TelemetrySafeError'];
+/** Rule evaluations happen at t0 + RULE_OFFSET + 10 k (Prometheus offsets a group's evaluations by a hash). */
+const RULE_OFFSET = 3.217;
+
+/** Raw metric → recording rule and its output labels (docs/architecture.md). */
+const RULE_OF: Record<string, { name: string; by: string[] }> = {
+  claude_code_cost_usage_USD_total: { name: 'claude_code:cost_usd:increase10s', by: ['model'] },
+  claude_code_token_usage_tokens_total: { name: 'claude_code:tokens:increase10s', by: ['model', 'type'] },
+  claude_code_session_count_total: { name: 'claude_code:sessions:increase10s', by: [] },
+  claude_code_active_time_seconds_total: { name: 'claude_code:active_seconds:increase10s', by: ['type'] },
+  claude_code_lines_of_code_count_total: { name: 'claude_code:lines_of_code:increase10s', by: ['type'] },
+  claude_code_commit_count_total: { name: 'claude_code:commits:increase10s', by: [] },
+  claude_code_pull_request_count_total: { name: 'claude_code:pull_requests:increase10s', by: [] },
+  claude_code_tool_results_total: { name: 'claude_code:tool_results:increase10s', by: ['tool_name', 'success'] },
+  claude_code_api_requests_total: { name: 'claude_code:api_requests:increase10s', by: ['model'] },
+  claude_code_api_errors_total: { name: 'claude_code:api_errors:increase10s', by: ['model', 'status_code'] },
+};
+
+function lastResetBefore(resets: number[], t: number): number {
+  let r = -Infinity;
+  for (const x of resets) if (x <= t) r = x;
+  return r;
+}
+
+/** Claude Code exports every 1 s here; a delta reaches the collector this long after the event. */
+const EXPORT_DELAY = 1;
+
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function uuid(rand: () => number): string {
+  const hex = (n: number): string => Array.from({ length: n }, () => Math.floor(rand() * 16).toString(16)).join('');
+  return `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`;
+}
+
+export function generateEvents(o: SimOptions): { events: SimEvent[]; sessions: string[] } {
+  const rand = mulberry32(o.seed);
+  const end = o.t0 + o.durationSeconds;
+  const quiet = (t: number): boolean =>
+    o.quietAt.some((q) => Math.abs(t - q) <= o.quietSeconds)
+    || o.restarts.some(([r, d]) => t >= r - 10 && t <= r + d + 10)
+    || t > end - 60;
+  const events: SimEvent[] = [];
+  const sessions: string[] = [];
+  for (let i = 0; i < o.sessions; i++) {
+    const id = uuid(rand);
+    sessions.push(id);
+    // Starts spread over the first 85 % of the run; several overlap (parallel sessions).
+    let t = o.t0 + 30 + rand() * o.durationSeconds * 0.85;
+    while (quiet(t)) t += 17;
+    if (t > end - 120) t = o.t0 + 30 + i * 7;
+    const sessionEnd = Math.min(end - 60, t + 600 + rand() * 3600);
+    events.push({ kind: 'session_start', t, session: id });
+    const model = MODELS[i % MODELS.length]!;
+    t += 2;
+    while (t < sessionEnd) {
+      if (!quiet(t)) {
+        const m = rand() < 0.15 ? MODELS[(i + 1) % MODELS.length]! : model;
+        const input = Math.floor(200 + rand() * 4000);
+        const cacheRead = Math.floor(rand() * 30000);
+        events.push({
+          kind: 'api_request', t, session: id, model: m,
+          costUsd: Math.round((0.001 + rand() * 0.25) * 1e6) / 1e6,
+          tokens: { input, output: Math.floor(50 + rand() * 1500), cacheRead, cacheCreation: Math.floor(rand() * 2000) },
+          cliSeconds: Math.round(rand() * 30 * 1000) / 1000,
+        });
+        if (rand() < 0.6) {
+          const success = rand() > 0.2;
+          events.push({
+            kind: 'tool_result', t: t + 0.5, session: id, tool: TOOLS[Math.floor(rand() * TOOLS.length)]!, success,
+            errorType: success ? 'none' : ERROR_TYPES[Math.floor(rand() * ERROR_TYPES.length)]!,
+            userSeconds: Math.round(rand() * 10 * 1000) / 1000,
+          });
+        }
+        if (rand() < 0.05) events.push({ kind: 'api_error', t: t + 0.7, session: id, model: m, statusCode: rand() < 0.5 ? 429 : 500 });
+        if (rand() < 0.2) events.push({ kind: 'lines', t: t + 0.8, session: id, added: Math.floor(rand() * 40), removed: Math.floor(rand() * 10) });
+        if (rand() < 0.02) events.push({ kind: 'commit', t: t + 0.9, session: id });
+      }
+      t += 15 + rand() * 60;
+    }
+  }
+  events.sort((a, b) => a.t - b.t);
+  return { events, sessions };
+}
+
+interface SeriesDef {
+  name: string;
+  labels: Record<string, string>;
+}
+
+/** The per-session series deltas an event produces, as the collector names them. */
+function deltas(e: SimEvent): Array<[SeriesDef, number]> {
+  const base = { job: 'claude-code', instance: 'collector-1', session_id: e.session, user_id: 'u-1f2e3d', terminal_type: 'vscode' };
+  const out: Array<[SeriesDef, number]> = [];
+  switch (e.kind) {
+    case 'session_start':
+      out.push([{ name: 'claude_code_session_count_total', labels: { ...base, start_type: 'fresh' } }, 1]);
+      break;
+    case 'api_request': {
+      const ml = { ...base, model: e.model, query_source: 'main', effort: 'medium' };
+      out.push([{ name: 'claude_code_cost_usage_USD_total', labels: ml }, e.costUsd]);
+      for (const type of ['input', 'output', 'cacheRead', 'cacheCreation'] as const) {
+        if (e.tokens[type] > 0) out.push([{ name: 'claude_code_token_usage_tokens_total', labels: { ...ml, type } }, e.tokens[type]]);
+      }
+      out.push([{ name: 'claude_code_active_time_seconds_total', labels: { ...base, type: 'cli' } }, e.cliSeconds]);
+      out.push([{ name: 'claude_code_api_requests_total', labels: { job: base.job, instance: base.instance, session_id: e.session, model: e.model } }, 1]);
+      break;
+    }
+    case 'tool_result':
+      out.push([{
+        name: 'claude_code_tool_results_total',
+        labels: { job: base.job, instance: base.instance, session_id: e.session, tool_name: e.tool, success: String(e.success), error_type: e.errorType },
+      }, 1]);
+      out.push([{ name: 'claude_code_active_time_seconds_total', labels: { ...base, type: 'user' } }, e.userSeconds]);
+      break;
+    case 'api_error':
+      out.push([{
+        name: 'claude_code_api_errors_total',
+        labels: { job: base.job, instance: base.instance, session_id: e.session, model: e.model, status_code: String(e.statusCode) },
+      }, 1]);
+      break;
+    case 'lines':
+      if (e.added) out.push([{ name: 'claude_code_lines_of_code_count_total', labels: { ...base, type: 'added' } }, e.added]);
+      if (e.removed) out.push([{ name: 'claude_code_lines_of_code_count_total', labels: { ...base, type: 'removed' } }, e.removed]);
+      break;
+    case 'commit':
+      out.push([{ name: 'claude_code_commit_count_total', labels: base }, 1]);
+      break;
+  }
+  return out;
+}
+
+function seriesKey(s: SeriesDef): string {
+  return `${s.name}{${Object.keys(s.labels).sort().map((k) => `${k}="${s.labels[k]}"`).join(',')}}`;
+}
+
+/** Samples the collector's exporter as Prometheus scrapes it, and renders OpenMetrics. */
+export function simulate(o: SimOptions): SimResult {
+  const { events, sessions } = generateEvents(o);
+  const end = o.t0 + o.durationSeconds;
+  // Per series: list of [time, value] samples.
+  const samplesBy = new Map<string, { def: SeriesDef; points: Array<[number, number]> }>();
+  const state = new Map<string, { def: SeriesDef; value: number }>();
+  let ei = 0;
+  let restartIdx = 0;
+  const restarts = [...o.restarts].sort((a, b) => a[0] - b[0]);
+  let collectorUpAt = -Infinity;
+  let quickDone = false;
+  const quickSession = o.quickReset ? sessions[o.quickReset[1]] : undefined;
+  const quickPrev = new Map<string, number>();
+  for (let s = o.t0; s <= end; s += o.scrapeSeconds) {
+    if (o.quickReset && !quickDone && o.quickReset[0] <= s) {
+      quickDone = true;
+      for (const [k, v] of state) {
+        if (v.def.labels['session_id'] === quickSession) {
+          quickPrev.set(k, v.value);
+          state.delete(k);
+        }
+      }
+    }
+    // Collector restarts: every running total is lost.
+    while (restartIdx < restarts.length && restarts[restartIdx]![0] <= s) {
+      const [r, d] = restarts[restartIdx]!;
+      state.clear();
+      collectorUpAt = r + d;
+      restartIdx++;
+    }
+    // Deltas that reached the collector by this scrape.
+    while (ei < events.length && events[ei]!.t + EXPORT_DELAY <= s) {
+      const e = events[ei]!;
+      if (e.t + EXPORT_DELAY < collectorUpAt && restarts.some(([r, d]) => e.t + EXPORT_DELAY >= r && e.t + EXPORT_DELAY < r + d)) {
+        throw new Error(`sim: event at ${e.t} falls in a collector downtime`);
+      }
+      for (const [def, delta] of deltas(e)) {
+        const k = seriesKey(def);
+        const st = state.get(k) ?? { def, value: 0 };
+        st.value += delta;
+        state.set(k, st);
+      }
+      ei++;
+    }
+    if (s < collectorUpAt) continue; // collector down: scrape fails
+    for (const [k, st] of state) {
+      let entry = samplesBy.get(k);
+      if (!entry) samplesBy.set(k, (entry = { def: st.def, points: [] }));
+      const prev = entry.points[entry.points.length - 1];
+      const value = Math.round(st.value * 1e9) / 1e9;
+      if (prev && s - prev[0] <= 300 && value < prev[1] && !quickPrev.has(k)) {
+        throw new Error(`sim: series ${k} dropped within the lookback outside the quick reset`);
+      }
+      if (quickPrev.has(k)) quickPrev.delete(k);
+      entry.points.push([s, value]);
+    }
+  }
+  // Recording rules (stack/prometheus/rules/recording.yml, docs/architecture.md), evaluated every 10 s the way the
+  // real rules do: per raw series, the value now (instant lookup, 5 m lookback) minus the value the rule saw at its
+  // previous evaluation of that series (any time before), the whole value when the series is new or went down,
+  // summed by the rule's labels. promtool's rule backfill cannot evaluate these rules (each evaluation reads the
+  // rule's own previous output), so the test computes them here and backfills them with the raw series.
+  const ruleSamples = new Map<string, { def: SeriesDef; points: Array<[number, number]> }>();
+  const ruleLosses: RuleLoss[] = [];
+  const seen = new Map<string, number>();
+  const resetSince = new Set<string>();
+  const series = [...samplesBy.entries()];
+  const cursor = new Map<string, number>();
+  const resetTimes = [...restarts.map(([r]) => r), ...(o.quickReset ? [o.quickReset[0]] : [])].sort((a, b) => a - b);
+  let nextReset = 0;
+  for (let t = o.t0 + RULE_OFFSET; t <= end + 600; t += 10) {
+    while (nextReset < resetTimes.length && resetTimes[nextReset]! <= t) {
+      const rt = resetTimes[nextReset]!;
+      const onlySession = o.quickReset && o.quickReset[0] === rt ? quickSession : undefined;
+      for (const [k, v] of series) if (!onlySession || v.def.labels['session_id'] === onlySession) resetSince.add(k);
+      nextReset++;
+    }
+    const sums = new Map<string, { def: SeriesDef; value: number }>();
+    for (const [k, { def, points }] of series) {
+      let i = cursor.get(k) ?? -1;
+      while (i + 1 < points.length && points[i + 1]![0] <= t) i++;
+      cursor.set(k, i);
+      if (i < 0 || t - points[i]![0] >= 300) continue;
+      const v = points[i]![1];
+      const rule = RULE_OF[def.name];
+      if (!rule) continue;
+      const prev = seen.get(k);
+      const postReset = resetSince.has(k) && points[i]![0] > lastResetBefore(resetTimes, t);
+      let inc: number;
+      if (prev === undefined || v < prev) inc = v;
+      else {
+        inc = v - prev;
+        if (postReset && prev > 0) {
+          // Came back after a reset at or above the old value: the rule cannot see the reset.
+          const lk = `${rule.name}{${rule.by.map((b) => `${b}="${def.labels[b] ?? ''}"`).join(',')}}`;
+          ruleLosses.push({ key: lk, amount: prev, t });
+        }
+      }
+      if (postReset) resetSince.delete(k);
+      seen.set(k, v);
+      const labels: Record<string, string> = {};
+      for (const b of rule.by) labels[b] = def.labels[b] ?? '';
+      const gk = `${rule.name}${JSON.stringify(labels)}`;
+      const g = sums.get(gk) ?? { def: { name: rule.name, labels }, value: 0 };
+      g.value += inc;
+      sums.set(gk, g);
+    }
+    for (const [gk, g] of sums) {
+      let entry = ruleSamples.get(gk);
+      if (!entry) ruleSamples.set(gk, (entry = { def: g.def, points: [] }));
+      entry.points.push([t, Math.round(g.value * 1e9) / 1e9]);
+    }
+  }
+
+  // OpenMetrics: samples grouped by metric family, each series in time order.
+  const byFamily = new Map<string, Array<{ def: SeriesDef; points: Array<[number, number]> }>>();
+  for (const v of [...samplesBy.values(), ...ruleSamples.values()]) {
+    const list = byFamily.get(v.def.name) ?? [];
+    list.push(v);
+    byFamily.set(v.def.name, list);
+  }
+  const lines: string[] = [];
+  let n = 0;
+  let first = Infinity;
+  let last = -Infinity;
+  for (const [name, list] of [...byFamily.entries()].sort()) {
+    if (name.endsWith('_total')) lines.push(`# TYPE ${name.replace(/_total$/, '')} counter`);
+    else lines.push(`# TYPE ${name} gauge`);
+    for (const { def, points } of list) {
+      const lbl = Object.keys(def.labels).sort().map((k) => `${k}="${def.labels[k]}"`).join(',');
+      for (const [t, v] of points) {
+        lines.push(`${name}${lbl ? `{${lbl}}` : ''} ${v} ${t}`);
+        n++;
+        first = Math.min(first, t);
+        last = Math.max(last, t);
+      }
+    }
+  }
+  lines.push('# EOF');
+  return { ruleLosses, events, sessions, openMetrics: `${lines.join('\n')}\n`, samples: n, firstSample: first, lastSample: last };
+}
+
+// ---- truth, from the events (what Loki's api_request cost_usd sum would say) ----
+
+export function inWindow(e: SimEvent, startS: number, endS: number): boolean {
+  return e.t > startS && e.t <= endS;
+}
+
+export function trueCost(events: SimEvent[], startS: number, endS: number, session?: string): number {
+  let c = 0;
+  for (const e of events) if (e.kind === 'api_request' && inWindow(e, startS, endS) && (!session || e.session === session)) c += e.costUsd;
+  return c;
+}
+
+export function trueCostByModel(events: SimEvent[], startS: number, endS: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const e of events) if (e.kind === 'api_request' && inWindow(e, startS, endS)) out[e.model] = (out[e.model] ?? 0) + e.costUsd;
+  return out;
+}
+
+export function trueTokens(events: SimEvent[], startS: number, endS: number, session?: string): Record<TokenKind, number> {
+  const out: Record<TokenKind, number> = { input: 0, output: 0, cacheRead: 0, cacheCreation: 0 };
+  for (const e of events) {
+    if (e.kind !== 'api_request' || !inWindow(e, startS, endS) || (session && e.session !== session)) continue;
+    for (const k of Object.keys(out) as TokenKind[]) out[k] += e.tokens[k];
+  }
+  return out;
+}
+
+export function trueCount(events: SimEvent[], kind: SimEvent['kind'], startS: number, endS: number, pred: (e: SimEvent) => boolean = () => true): number {
+  return events.filter((e) => e.kind === kind && inWindow(e, startS, endS) && pred(e)).length;
+}
+
+/** Sum of rule losses in (startS, endS] whose key starts with `prefix` (rule name, optionally with labels). */
+export function lossIn(losses: RuleLoss[], prefix: string, startS: number, endS: number): number {
+  return losses.filter((l) => l.key.startsWith(prefix) && l.t > startS && l.t <= endS).reduce((a, l) => a + l.amount, 0);
+}
