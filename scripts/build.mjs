@@ -20,9 +20,21 @@ const builds = [
     platform: 'node',
     format: 'cjs',
     target: 'node20',
+    // The stack bundle is loaded on first use, so activation does not pay for dockerode.
+    external: ['vscode', './stack.js'],
+    // jsonc-parser's `main` is a UMD build whose requires esbuild cannot follow: take its ES module build.
+    mainFields: ['module', 'main'],
+  },
+  {
+    ...common,
+    entryPoints: ['src/stack/index.ts'],
+    outfile: 'dist/stack.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
     // ssh2 (through docker-modem) loads these optional native modules in try/catch: leaving them out keeps
     // the bundle pure JavaScript, and ssh2 falls back to its JavaScript crypto.
-    external: ['vscode', 'cpu-features', './crypto/build/Release/sshcrypto.node'],
+    external: ['cpu-features', './crypto/build/Release/sshcrypto.node'],
   },
   {
     ...common,

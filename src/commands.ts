@@ -12,6 +12,10 @@ export const CommandId = {
   showDashboard: 'claudeTelemetry.showDashboard',
   refresh: 'claudeTelemetry.refresh',
   showLogs: 'claudeTelemetry.showLogs',
+  writeClaudeSettings: 'claudeTelemetry.writeClaudeSettings',
+  removeClaudeSettings: 'claudeTelemetry.removeClaudeSettings',
+  setBackendCredentials: 'claudeTelemetry.setBackendCredentials',
+  copyGrafanaPassword: 'claudeTelemetry.copyGrafanaPassword',
 } as const;
 export type CommandId = (typeof CommandId)[keyof typeof CommandId];
 
@@ -27,7 +31,8 @@ function isCancellation(error: unknown): boolean {
   return (
     error instanceof CancelledError ||
     error instanceof vscode.CancellationError ||
-    (error instanceof Error && error.name === 'AbortError')
+    (error instanceof Error && error.name === 'AbortError') ||
+    (error as { code?: unknown } | null)?.code === 'cancelled'
   );
 }
 
@@ -50,9 +55,14 @@ export function registerCommand(
       }
       log.error(`${id} failed:`, error);
       const message = error instanceof Error ? error.message : String(error);
-      void vscode.window.showErrorMessage(message, 'Show Logs').then((choice) => {
-        if (choice) {
+      // An error may name the setting that fixes it (a taken port, an image, the Docker host).
+      const setting = (error as { setting?: unknown } | null)?.setting;
+      const actions = typeof setting === 'string' ? ['Open Settings', 'Show Logs'] : ['Show Logs'];
+      void vscode.window.showErrorMessage(message, ...actions).then((choice) => {
+        if (choice === 'Show Logs') {
           log.show(true);
+        } else if (choice === 'Open Settings') {
+          void vscode.commands.executeCommand('workbench.action.openSettings', setting);
         }
       });
       return undefined;

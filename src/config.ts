@@ -19,6 +19,20 @@ export interface StackPorts {
   grafana: number;
 }
 
+export type BackendAuth = 'none' | 'bearer' | 'basic';
+
+/** Where the data is read from: empty URLs mean the local stack on the configured ports. */
+export interface BackendConfig {
+  prometheusUrl: string;
+  lokiUrl: string;
+  grafanaUrl: string;
+  auth: BackendAuth;
+  /** For basic auth; the password or token lives in SecretStorage. */
+  username: string;
+  /** Sent as X-Scope-OrgID to multi-tenant Loki and Mimir. */
+  tenantId: string;
+}
+
 export interface Config {
   dockerHost: string;
   ports: StackPorts;
@@ -28,6 +42,7 @@ export interface Config {
   refreshIntervalSeconds: number;
   /** 0 turns the budget off. */
   dailyBudgetUsd: number;
+  backend: BackendConfig;
   terminal: {
     enabled: boolean;
     metricExportIntervalMs: number;
@@ -44,6 +59,7 @@ export const DEFAULTS: Config = {
   retentionDays: 30,
   refreshIntervalSeconds: 5,
   dailyBudgetUsd: 0,
+  backend: { prometheusUrl: '', lokiUrl: '', grafanaUrl: '', auth: 'none', username: '', tenantId: '' },
   terminal: {
     enabled: true,
     metricExportIntervalMs: 2000,
@@ -118,6 +134,23 @@ export function readConfig(section: SettingsSection): ConfigReading {
     return fallback;
   };
 
+  const url = (key: string): string => {
+    const value = text(key, '');
+    if (value && !(URL.canParse(value) && /^https?:$/.test(new URL(value).protocol))) {
+      problems.push(`claudeTelemetry.${key}: ${JSON.stringify(value)} is not an http(s) URL; using the local stack.`);
+      return '';
+    }
+    return value;
+  };
+  const auth = ((): BackendAuth => {
+    const value = section.get<unknown>('backend.auth');
+    if (value === undefined || value === null || value === 'none' || value === 'bearer' || value === 'basic') {
+      return (value as BackendAuth | undefined | null) ?? DEFAULTS.backend.auth;
+    }
+    problems.push(`claudeTelemetry.backend.auth: ${JSON.stringify(value)} is not one of none, bearer, basic; using none.`);
+    return DEFAULTS.backend.auth;
+  })();
+
   const ports = {} as StackPorts;
   for (const name of Object.keys(DEFAULTS.ports) as (keyof StackPorts)[]) {
     ports[name] = integer(`stack.ports.${name}`, DEFAULTS.ports[name], 1, 65535);
@@ -146,6 +179,14 @@ export function readConfig(section: SettingsSection): ConfigReading {
       retentionDays: integer('stack.retentionDays', DEFAULTS.retentionDays, 1, 3650),
       refreshIntervalSeconds: integer('refreshIntervalSeconds', DEFAULTS.refreshIntervalSeconds, 2, 3600),
       dailyBudgetUsd: number('dailyBudgetUsd', DEFAULTS.dailyBudgetUsd, 0),
+      backend: {
+        prometheusUrl: url('backend.prometheusUrl'),
+        lokiUrl: url('backend.lokiUrl'),
+        grafanaUrl: url('backend.grafanaUrl'),
+        auth,
+        username: text('backend.username', DEFAULTS.backend.username),
+        tenantId: text('backend.tenantId', DEFAULTS.backend.tenantId),
+      },
       terminal: {
         enabled: flag('terminal.enabled', DEFAULTS.terminal.enabled),
         metricExportIntervalMs: integer('terminal.metricExportIntervalMs', DEFAULTS.terminal.metricExportIntervalMs, 500, 600000),
@@ -158,27 +199,54 @@ export function readConfig(section: SettingsSection): ConfigReading {
   };
 }
 
+/** The addresses data is read from: the team's when set, else the local stack's. */
+export function backendUrls(config: Config): { prometheus: string; loki: string; grafana: string; local: boolean } {
+  return {
+    prometheus: config.backend.prometheusUrl || `http://127.0.0.1:${config.ports.prometheus}`,
+    loki: config.backend.lokiUrl || `http://127.0.0.1:${config.ports.loki}`,
+    grafana: config.backend.grafanaUrl || `http://127.0.0.1:${config.ports.grafana}`,
+    local: !config.backend.prometheusUrl,
+  };
+}
+
+const PORT_VARIABLE: Record<keyof StackPorts, string> = {
+  otlpGrpc: 'CCT_OTLP_GRPC_PORT',
+  otlpHttp: 'CCT_OTLP_HTTP_PORT',
+  collectorMetrics: 'CCT_COLLECTOR_METRICS_PORT',
+  prometheus: 'CCT_PROMETHEUS_PORT',
+  loki: 'CCT_LOKI_PORT',
+  grafana: 'CCT_GRAFANA_PORT',
+};
+const IMAGE_VARIABLE: Record<StackService, string> = {
+  collector: 'CCT_COLLECTOR_IMAGE',
+  prometheus: 'CCT_PROMETHEUS_IMAGE',
+  loki: 'CCT_LOKI_IMAGE',
+  grafana: 'CCT_GRAFANA_IMAGE',
+};
+const RETENTION_VARIABLE = 'CCT_RETENTION_DAYS';
+
 /** The values stack/compose.yaml reads from its environment, for the same stack the settings describe. */
 export function composeVariables(config: Config): Record<string, string> {
-  const variables: Record<string, string> = {
-    CCT_OTLP_GRPC_PORT: String(config.ports.otlpGrpc),
-    CCT_OTLP_HTTP_PORT: String(config.ports.otlpHttp),
-    CCT_COLLECTOR_METRICS_PORT: String(config.ports.collectorMetrics),
-    CCT_PROMETHEUS_PORT: String(config.ports.prometheus),
-    CCT_LOKI_PORT: String(config.ports.loki),
-    CCT_GRAFANA_PORT: String(config.ports.grafana),
-    CCT_RETENTION_DAYS: String(config.retentionDays),
-  };
-  const imageVariable: Record<StackService, string> = {
-    collector: 'CCT_COLLECTOR_IMAGE',
-    prometheus: 'CCT_PROMETHEUS_IMAGE',
-    loki: 'CCT_LOKI_IMAGE',
-    grafana: 'CCT_GRAFANA_IMAGE',
-  };
-  for (const service of Object.keys(imageVariable) as StackService[]) {
+  const variables: Record<string, string> = { [RETENTION_VARIABLE]: String(config.retentionDays) };
+  for (const name of Object.keys(PORT_VARIABLE) as (keyof StackPorts)[]) {
+    variables[PORT_VARIABLE[name]] = String(config.ports[name]);
+  }
+  for (const service of Object.keys(IMAGE_VARIABLE) as StackService[]) {
     if (config.images[service]) {
-      variables[imageVariable[service]] = config.images[service];
+      variables[IMAGE_VARIABLE[service]] = config.images[service];
     }
   }
   return variables;
+}
+
+/** Which setting moves each compose variable, so a message about a variable can name the setting instead. */
+export function composeVariableSettings(): Record<string, string> {
+  const settings: Record<string, string> = { [RETENTION_VARIABLE]: 'claudeTelemetry.stack.retentionDays' };
+  for (const name of Object.keys(PORT_VARIABLE) as (keyof StackPorts)[]) {
+    settings[PORT_VARIABLE[name]] = PORT_SETTING[name];
+  }
+  for (const service of Object.keys(IMAGE_VARIABLE) as StackService[]) {
+    settings[IMAGE_VARIABLE[service]] = `claudeTelemetry.stack.images.${service}`;
+  }
+  return settings;
 }

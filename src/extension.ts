@@ -2,10 +2,13 @@ import * as vscode from 'vscode';
 import { CommandId, registerCommand } from './commands';
 import { createLog } from './log';
 import { Settings } from './settings';
-import { DashboardViewProvider, DASHBOARD_VIEW_ID } from './views/dashboardView';
-import { StatusBar } from './views/statusBar';
-import { openGrafana } from './views/grafana';
+import { StackController } from './stackController';
+import { ClaudeSettingsWriter } from './terminal/claudeSettingsCommands';
 import { TerminalEnvironment } from './terminal/terminalEnvironment';
+import { BACKEND_SECRET_KEY, DashboardController } from './views/dashboardController';
+import { DashboardViewProvider, DASHBOARD_VIEW_ID } from './views/dashboardView';
+import { openGrafana } from './views/grafana';
+import { StatusBar } from './views/statusBar';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = createLog();
@@ -16,27 +19,67 @@ export function activate(context: vscode.ExtensionContext): void {
     grafana: CommandId.openGrafana,
     logs: CommandId.showLogs,
   });
-  const dashboard = new DashboardViewProvider(context.extensionUri, context.globalState, {
-    onRangeChanged: () => undefined,
-    onAction: (action) => void vscode.commands.executeCommand(`claudeTelemetry.${action}`),
-    onVisibilityChanged: () => undefined,
-  }, log);
-
+  const dashboard = new DashboardViewProvider(
+    context.extensionUri,
+    context.globalState,
+    {
+      onRangeChanged: () => void controller.refreshNow(),
+      onAction: (action) => void vscode.commands.executeCommand(`claudeTelemetry.${action}`),
+      onVisibilityChanged: (visible) => controller.setViewVisible(visible),
+    },
+    log,
+  );
+  const controller = new DashboardController(settings.current, statusBar, dashboard, context.secrets, context.globalState, log);
+  const stack = new StackController(settings.current, context.extensionUri, context.secrets, (phase) => controller.setStackPhase(phase), log);
   const terminalEnvironment = new TerminalEnvironment(context.environmentVariableCollection, log);
-  void terminalEnvironment.apply(settings.current);
+  const claudeSettings = new ClaudeSettingsWriter(log);
 
   context.subscriptions.push(
     log,
-    terminalEnvironment,
-    settings.onDidChange((config) => void terminalEnvironment.apply(config)),
     settings,
     statusBar,
     dashboard,
+    controller,
+    stack,
+    terminalEnvironment,
+    claudeSettings,
     vscode.window.registerWebviewViewProvider(DASHBOARD_VIEW_ID, dashboard),
+    settings.onDidChange((config) => {
+      controller.configure(config);
+      stack.configure(config);
+      void terminalEnvironment.apply(config);
+    }),
+    registerCommand(log, CommandId.startStack, () => stack.start()),
+    registerCommand(log, CommandId.stopStack, () => stack.stop()),
+    registerCommand(log, CommandId.restartStack, () => stack.restart()),
+    registerCommand(log, CommandId.deleteStackData, () => stack.deleteData()),
+    registerCommand(log, CommandId.showStackLogs, () => stack.showLogs()),
+    registerCommand(log, CommandId.copyGrafanaPassword, () => stack.copyGrafanaPassword()),
     registerCommand(log, CommandId.showDashboard, () => vscode.commands.executeCommand(`${DASHBOARD_VIEW_ID}.focus`)),
     registerCommand(log, CommandId.showLogs, () => log.show()),
+    registerCommand(log, CommandId.refresh, () => controller.refreshNow()),
     registerCommand(log, CommandId.openGrafana, () => openGrafana(settings.current, dashboard.range)),
+    registerCommand(log, CommandId.writeClaudeSettings, () => claudeSettings.write(settings.current)),
+    registerCommand(log, CommandId.removeClaudeSettings, () => claudeSettings.remove()),
+    registerCommand(log, CommandId.setBackendCredentials, async () => {
+      const secret = await vscode.window.showInputBox({
+        title: 'Team backend credentials',
+        prompt: 'The bearer token or password for the team Prometheus and Loki (claudeTelemetry.backend.*). Kept in VS Code’s secret storage. Empty removes it.',
+        password: true,
+        ignoreFocusOut: true,
+      });
+      if (secret === undefined) {
+        return;
+      }
+      await (secret ? context.secrets.store(BACKEND_SECRET_KEY, secret) : context.secrets.delete(BACKEND_SECRET_KEY));
+      log.info(secret ? 'Stored the team backend credentials.' : 'Removed the team backend credentials.');
+    }),
   );
+
+  void terminalEnvironment.apply(settings.current);
+  controller.start();
+  // After activation returns: the engine's answer comes in the background.
+  setTimeout(() => void stack.watch(), 0);
 }
 
 export function deactivate(): void {

@@ -1,16 +1,6 @@
 /** The status bar's states and how each one looks: pure, so it is tested in plain Node. */
 
-/** What the status bar shows of today (since local midnight). */
-export interface TodaySummary {
-  costUsd: number;
-  tokensByType: Record<string, number>;
-  /** cacheRead / (input + cacheRead + cacheCreation); undefined with no input tokens. */
-  cacheHitRate: number | undefined;
-  burnRateUsdPerHour: number;
-  projectedCostUsd: number;
-  topModel: string | undefined;
-  updatedAt: Date;
-}
+import type { TodaySummary } from '../telemetry/service';
 
 export type StatusBarState =
   | { kind: 'stopped' }
@@ -92,8 +82,9 @@ export function statusBarLook(state: StatusBarState, commands: StatusBarCommands
     case 'cost': {
       const { today, dailyBudgetUsd } = state;
       const overBudget = dailyBudgetUsd > 0 && today.costUsd >= dailyBudgetUsd;
-      const tokens = Object.entries(today.tokensByType)
-        .map(([type, value]) => `| ${markdownText(type)} | ${count(value)} |`)
+      const tokens = (['input', 'output', 'cacheRead', 'cacheCreation'] as const)
+        .filter((type) => today.tokens[type] > 0)
+        .map((type) => `| ${type} | ${count(today.tokens[type])} |`)
         .join('\n');
       const lines = [
         TITLE,
@@ -104,10 +95,10 @@ export function statusBarLook(state: StatusBarState, commands: StatusBarCommands
         '| --- | ---: |',
         tokens || '| none | 0 |',
         '',
-        `Cache hit rate: ${today.cacheHitRate === undefined ? '—' : `${(today.cacheHitRate * 100).toFixed(0)}%`}`,
-        `  \nBurn rate: ${usd(today.burnRateUsdPerHour)}/h, projected today: ${usd(today.projectedCostUsd)}`,
+        `Cache hit rate: ${today.cacheHitRate === null ? '—' : `${(today.cacheHitRate * 100).toFixed(0)}%`}`,
+        `  \nBurn rate: ${usd(today.burnRatePerHour)}/h, projected today: ${usd(today.projectedDayUsd)}`,
         `  \nTop model: ${today.topModel ? markdownText(today.topModel) : '—'}`,
-        `  \nUpdated ${today.updatedAt.toLocaleTimeString()}`,
+        `  \nUpdated ${new Date(today.fetchedAt).toLocaleTimeString()}`,
         '',
         `${link('Open Dashboard', commands.dashboard)} · ${link('Open Grafana', commands.grafana)}`,
       ];

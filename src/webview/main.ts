@@ -16,13 +16,13 @@ import {
 } from 'chart.js';
 import {
   TIME_RANGES,
-  type DashboardData,
   type HostAction,
   type HostToWebview,
   type TimeRange,
   type ViewState,
   type WebviewToHost,
 } from '../protocol';
+import type { ChartSeries, Snapshot } from '../telemetry/service';
 
 Chart.register(ArcElement, BarController, BarElement, CategoryScale, DoughnutController, Legend, LinearScale, Tooltip);
 
@@ -74,10 +74,7 @@ const usd = (value: number): string => `$${value.toFixed(value >= 100 ? 0 : 2)}`
 const number = (value: number): string =>
   value >= 1e9 ? `${(value / 1e9).toFixed(1)}B` : value >= 1e6 ? `${(value / 1e6).toFixed(1)}M` : value >= 1e4 ? `${(value / 1e3).toFixed(1)}k` : String(Math.round(value));
 const percent = (value: number | null): string => (value === null ? '—' : `${(value * 100).toFixed(value < 0.1 ? 1 : 0)}%`);
-const duration = (seconds: number | null): string => {
-  if (seconds === null) {
-    return '—';
-  }
+const duration = (seconds: number): string => {
   const minutes = Math.round(seconds / 60);
   return minutes >= 60 ? `${Math.floor(minutes / 60)}h ${minutes % 60}m` : `${minutes}m`;
 };
@@ -147,101 +144,127 @@ function bucketLabel(epochMs: number, range: TimeRange): string {
     : date.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
 }
 
-function dataView(data: DashboardData): HTMLElement[] {
+/** One stacked series per model on the union of the buckets any model has. */
+function costChartData(series: ChartSeries[]): { timestamps: number[]; datasets: { label: string; values: number[] }[] } {
+  const timestamps = [...new Set(series.flatMap((entry) => entry.points.map(([timestamp]) => timestamp)))].sort((a, b) => a - b);
+  const datasets = series.map((entry) => {
+    const byTime = new Map(entry.points);
+    return { label: entry.key, values: timestamps.map((timestamp) => byTime.get(timestamp) ?? 0) };
+  });
+  return { timestamps, datasets };
+}
+
+function dataView(snapshot: Snapshot): HTMLElement[] {
   const colors = palette();
-  const foreground = css('--vscode-foreground', '#cccccc');
-  const grid = css('--vscode-charts-lines', 'rgba(128,128,128,0.3)');
-  Chart.defaults.color = foreground;
-  Chart.defaults.borderColor = grid;
+  Chart.defaults.color = css('--vscode-foreground', '#cccccc');
+  Chart.defaults.borderColor = css('--vscode-charts-lines', 'rgba(128,128,128,0.3)');
   Chart.defaults.font.family = css('--vscode-font-family', 'sans-serif');
 
-  const { kpis } = data;
-  const sections: HTMLElement[] = [
-    el(
-      'div',
-      { class: 'kpis' },
-      kpi('Cost', usd(kpis.costUsd)),
-      kpi('Tokens', number(kpis.tokens)),
-      kpi('Sessions', number(kpis.sessions)),
-      kpi('Cache hit rate', percent(kpis.cacheHitRate)),
-      kpi('Tool error rate', percent(kpis.toolErrorRate), (kpis.toolErrorRate ?? 0) > 0.15 ? 'bad' : 'normal'),
-      kpi('API errors', number(kpis.apiErrors), kpis.apiErrors > 0 ? 'bad' : 'normal'),
-    ),
-  ];
-  for (const warning of data.warnings) {
-    sections.push(el('p', { class: 'warning', role: 'status' }, warning));
+  const sections: HTMLElement[] = [];
+  for (const error of [snapshot.errors.prometheus, snapshot.errors.loki]) {
+    if (error) {
+      sections.push(el('p', { class: 'warning', role: 'status' }, error.message));
+    }
   }
-
-  sections.push(
-    chart('Cost by model', {
-      type: 'bar',
-      data: {
-        labels: data.costOverTime.timestamps.map((timestamp) => bucketLabel(timestamp, data.range)),
-        datasets: data.costOverTime.series.map((series, index) => ({
-          label: series.model,
-          data: series.values,
-          backgroundColor: colors[index % colors.length],
-          stack: 'cost',
-        })),
-      },
-      options: {
-        animation: false,
-        maintainAspectRatio: false,
-        scales: { x: { stacked: true, ticks: { maxRotation: 0, autoSkip: true } }, y: { stacked: true, ticks: { callback: (value) => `$${value}` } } },
-        plugins: { legend: { position: 'bottom', labels: { boxWidth: 10 } } },
-      },
-    }),
-    chart('Tokens by type', {
-      type: 'doughnut',
-      data: {
-        labels: data.tokensByType.map((entry) => entry.type),
-        datasets: [{ data: data.tokensByType.map((entry) => entry.tokens), backgroundColor: colors, borderWidth: 0 }],
-      },
-      options: { animation: false, maintainAspectRatio: false, plugins: { legend: { position: 'right', labels: { boxWidth: 10 } } } },
-    }),
-    chart('Tool calls and failures', {
-      type: 'bar',
-      data: {
-        labels: data.tools.map((entry) => entry.tool),
-        datasets: [
-          { label: 'Succeeded', data: data.tools.map((entry) => entry.calls - entry.failures), backgroundColor: colors[2], stack: 'tools' },
-          { label: 'Failed', data: data.tools.map((entry) => entry.failures), backgroundColor: colors[5], stack: 'tools' },
-        ],
-      },
-      options: {
-        indexAxis: 'y',
-        animation: false,
-        maintainAspectRatio: false,
-        scales: { x: { stacked: true }, y: { stacked: true } },
-        plugins: { legend: { position: 'bottom', labels: { boxWidth: 10 } } },
-      },
-    }),
-    el('h3', {}, 'Recent tool failures'),
-    table(
-      ['Time', 'Tool', 'Error', 'Session'],
-      data.recentToolFailures.map((failure) => [time(failure.time), failure.tool, failure.errorType, failure.sessionId.slice(0, 8)]),
-      'No tool failures in this range.',
-    ),
-    el('h3', {}, 'Recent API errors'),
-    table(
-      ['Time', 'Status', 'Model', 'Message'],
-      data.recentApiErrors.map((error) => [time(error.time), error.statusCode, error.model, error.message]),
-      'No API errors in this range.',
-    ),
-    el('h3', {}, 'Sessions'),
-    table(
-      ['Session', 'Cost', 'Tokens', 'Duration', 'Errors'],
-      data.sessions.map((session) => [
-        session.sessionId.slice(0, 8),
-        usd(session.costUsd),
-        number(session.tokens),
-        duration(session.durationSeconds),
-        String(session.errors),
-      ]),
-      'No sessions in this range.',
-    ),
-    el('p', { class: 'updated' }, `Updated ${new Date(data.updatedAt).toLocaleTimeString()}`),
-  );
+  const { metrics, events } = snapshot;
+  if (metrics) {
+    const { kpis } = metrics;
+    const cost = costChartData(metrics.costSeries);
+    const tokens = (['input', 'output', 'cacheRead', 'cacheCreation', 'other'] as const)
+      .map((type) => ({ type, tokens: kpis.tokens[type] }))
+      .filter((entry) => entry.tokens > 0);
+    sections.push(
+      el(
+        'div',
+        { class: 'kpis' },
+        kpi('Cost', usd(kpis.costUsd)),
+        kpi('Tokens', number(kpis.tokens.total)),
+        kpi('Sessions', number(kpis.sessions)),
+        kpi('Cache hit rate', percent(kpis.cacheHitRate)),
+        kpi('Tool error rate', percent(kpis.toolErrorRate), (kpis.toolErrorRate ?? 0) > 0.15 ? 'bad' : 'normal'),
+        kpi('API errors', number(kpis.apiErrors), kpis.apiErrors > 0 ? 'bad' : 'normal'),
+      ),
+      chart('Cost by model', {
+        type: 'bar',
+        data: {
+          labels: cost.timestamps.map((timestamp) => bucketLabel(timestamp, snapshot.range)),
+          datasets: cost.datasets.map((dataset, index) => ({
+            label: dataset.label,
+            data: dataset.values,
+            backgroundColor: colors[index % colors.length],
+            stack: 'cost',
+          })),
+        },
+        options: {
+          animation: false,
+          maintainAspectRatio: false,
+          scales: {
+            x: { stacked: true, ticks: { maxRotation: 0, autoSkip: true } },
+            y: { stacked: true, ticks: { callback: (value) => `$${value}` } },
+          },
+          plugins: { legend: { position: 'bottom', labels: { boxWidth: 10 } } },
+        },
+      }),
+      chart('Tokens by type', {
+        type: 'doughnut',
+        data: {
+          labels: tokens.map((entry) => entry.type),
+          datasets: [{ data: tokens.map((entry) => entry.tokens), backgroundColor: colors, borderWidth: 0 }],
+        },
+        options: { animation: false, maintainAspectRatio: false, plugins: { legend: { position: 'right', labels: { boxWidth: 10 } } } },
+      }),
+      chart('Tool calls and failures', {
+        type: 'bar',
+        data: {
+          labels: metrics.tools.map((entry) => entry.tool),
+          datasets: [
+            { label: 'Succeeded', data: metrics.tools.map((entry) => entry.calls - entry.failures), backgroundColor: colors[2], stack: 'tools' },
+            { label: 'Failed', data: metrics.tools.map((entry) => entry.failures), backgroundColor: colors[5], stack: 'tools' },
+          ],
+        },
+        options: {
+          indexAxis: 'y',
+          animation: false,
+          maintainAspectRatio: false,
+          scales: { x: { stacked: true }, y: { stacked: true } },
+          plugins: { legend: { position: 'bottom', labels: { boxWidth: 10 } } },
+        },
+      }),
+    );
+  }
+  if (events) {
+    sections.push(
+      el('h3', {}, 'Recent tool failures'),
+      table(
+        ['Time', 'Tool', 'Error', 'Session'],
+        events.toolFailures.map((failure) => [time(failure.time), failure.tool, failure.errorType, failure.sessionId.slice(0, 8)]),
+        'No tool failures in this range.',
+      ),
+      el('h3', {}, 'Recent API errors'),
+      table(
+        ['Time', 'Status', 'Model', 'Message'],
+        events.apiErrors.map((error) => [time(error.time), error.statusCode, error.model, error.message]),
+        'No API errors in this range.',
+      ),
+    );
+  }
+  if (metrics) {
+    sections.push(
+      el('h3', {}, 'Sessions'),
+      table(
+        ['Session', 'Cost', 'Tokens', 'Active', 'Errors'],
+        metrics.sessions.map((session) => [
+          session.sessionId.slice(0, 8),
+          usd(session.costUsd),
+          number(session.tokens),
+          duration(session.activeSeconds),
+          String(session.apiErrors + session.toolFailures),
+        ]),
+        'No sessions in this range.',
+      ),
+    );
+  }
+  sections.push(el('p', { class: 'updated' }, `Updated ${new Date(snapshot.fetchedAt).toLocaleTimeString()}`));
   return sections;
 }
 
@@ -249,7 +272,7 @@ function render(view: ViewState | undefined, range: TimeRange): void {
   for (const existing of charts.splice(0)) {
     existing.destroy();
   }
-  const header = el('header', {}, rangePicker(range), el('div', { class: 'header-actions' }, actionButton('Refresh', 'refresh', true), actionButton('Open Grafana', 'openGrafana', true)));
+  const header = el('header', {}, rangePicker(range), el('div', { class: 'header-actions' }, actionButton('Open Grafana', 'openGrafana', true)));
   let body: HTMLElement[];
   switch (view?.kind) {
     case undefined:
@@ -280,7 +303,7 @@ function render(view: ViewState | undefined, range: TimeRange): void {
       ];
       break;
     case 'data':
-      body = dataView(view.data);
+      body = dataView(view.snapshot);
       break;
   }
   root.replaceChildren(header, el('main', {}, ...body));

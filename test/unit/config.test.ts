@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { composeVariables, DEFAULTS, readConfig, type SettingsSection } from '../../src/config';
+import { composeVariables, composeVariableSettings, DEFAULTS, readConfig, type SettingsSection } from '../../src/config';
 import { repoRoot } from '../support/paths';
 
 const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
@@ -59,5 +59,13 @@ describe('settings', () => {
     assert.equal(variables.CCT_LOKI_IMAGE, 'mirror.local/loki:3.4.6');
     assert.equal(variables.CCT_GRAFANA_IMAGE, undefined);
     assert.equal(variables.CCT_RETENTION_DAYS, '30');
+  });
+
+  it('names a contributed setting for every compose variable it fills', () => {
+    const settings = composeVariableSettings();
+    const { config } = readConfig(section({ 'stack.images.collector': 'a', 'stack.images.prometheus': 'b', 'stack.images.loki': 'c', 'stack.images.grafana': 'd' }));
+    for (const variable of Object.keys(composeVariables(config))) {
+      assert.ok(settings[variable] && settings[variable] in properties, `${variable} has no setting`);
+    }
   });
 });

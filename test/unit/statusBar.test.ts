@@ -1,17 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { statusBarLook, type TodaySummary } from '../../src/views/statusBarModel';
+import type { TodaySummary } from '../../src/telemetry/service';
+import { statusBarLook } from '../../src/views/statusBarModel';
 
 const commands = { start: 'x.start', dashboard: 'x.dashboard', grafana: 'x.grafana', logs: 'x.logs' };
 
 const today: TodaySummary = {
+  dayStartMs: new Date(2026, 10, 23).getTime(),
+  fetchedAt: new Date(2026, 10, 23, 12, 0, 0).getTime(),
   costUsd: 3.4217,
-  tokensByType: { input: 1200, output: 34000, cacheRead: 2_500_000 },
-  cacheHitRate: 0.93,
-  burnRateUsdPerHour: 0.51,
-  projectedCostUsd: 7.9,
+  byModel: [{ model: 'claude-sonnet-4-5', usd: 3.4217 }],
   topModel: 'claude-sonnet-4-5',
-  updatedAt: new Date(2026, 10, 23, 12, 0, 0),
+  tokens: { input: 1200, output: 34000, cacheRead: 2_500_000, cacheCreation: 0, other: 0, total: 2_535_200 },
+  cacheHitRate: 0.93,
+  burnRatePerHour: 0.51,
+  projectedDayUsd: 7.9,
+  hasData: true,
 };
 
 describe('status bar', () => {

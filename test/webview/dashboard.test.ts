@@ -10,41 +10,65 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import type { DashboardData, HostToWebview, WebviewToHost } from '../../src/protocol';
+import type { HostToWebview, WebviewToHost } from '../../src/protocol';
+import type { Snapshot } from '../../src/telemetry/service';
 import { dashboardHtml } from '../../src/views/dashboardHtml';
 import { repoRoot } from '../support/paths';
 
 const XSS = '<img src=x onerror="window.__xss=1">';
 
-const data: DashboardData = {
+const hours = Array.from({ length: 24 }, (_, hour) => Date.UTC(2026, 10, 22, 12 + hour));
+const snapshot: Snapshot = {
   range: '24h',
-  updatedAt: Date.UTC(2026, 10, 23, 12, 0, 0),
-  kpis: { costUsd: 12.3456, tokens: 4_200_000, sessions: 7, cacheHitRate: 0.87, toolErrorRate: 0.21, apiErrors: 3 },
-  costOverTime: {
-    timestamps: Array.from({ length: 24 }, (_, hour) => Date.UTC(2026, 10, 22, 12 + hour)),
-    series: [
-      { model: 'claude-sonnet-4-5', values: Array.from({ length: 24 }, (_, hour) => 0.2 + (hour % 5) * 0.1) },
-      { model: XSS, values: Array.from({ length: 24 }, (_, hour) => (hour % 3) * 0.05) },
+  startMs: hours[0],
+  endMs: Date.UTC(2026, 10, 23, 12),
+  stepSeconds: 3600,
+  fetchedAt: Date.UTC(2026, 10, 23, 12),
+  hasData: true,
+  errors: {},
+  metrics: {
+    kpis: {
+      costUsd: 12.3456,
+      tokens: { input: 120_000, output: 80_000, cacheRead: 3_900_000, cacheCreation: 100_000, other: 0, total: 4_200_000 },
+      sessions: 7,
+      cacheHitRate: 0.87,
+      toolCalls: 100,
+      toolFailures: 21,
+      toolErrorRate: 0.21,
+      apiRequests: 90,
+      apiErrors: 3,
+      activeSeconds: 5400,
+      linesAdded: 120,
+      linesRemoved: 30,
+      commits: 2,
+      pullRequests: 1,
+    },
+    costByModel: [{ model: 'claude-sonnet-4-5', usd: 10 }, { model: XSS, usd: 2.3456 }],
+    costSeries: [
+      { key: 'claude-sonnet-4-5', points: hours.map((hour, index) => [hour, 0.2 + (index % 5) * 0.1]) },
+      // A model with fewer buckets: the chart must still line its bars up with the others'.
+      { key: XSS, points: hours.filter((_, index) => index % 3 === 0).map((hour) => [hour, 0.1]) },
+    ],
+    tokenSeries: [],
+    tools: [
+      { tool: 'Bash', calls: 40, failures: 6 },
+      { tool: 'Read', calls: 55, failures: 2 },
+      { tool: XSS, calls: 5, failures: 5 },
+    ],
+    apiErrorsByStatus: [{ statusCode: '400', model: 'claude-sonnet-4-5', count: 3 }],
+    sessions: [
+      { sessionId: '631fe02f-77fd-4613-8db1-70ec003c74d0', costUsd: 9.5, tokens: 3_000_000, activeSeconds: 5400, apiErrors: 1, toolFailures: 3, models: ['claude-sonnet-4-5'] },
     ],
   },
-  tokensByType: [
-    { type: 'input', tokens: 120_000 },
-    { type: 'output', tokens: 80_000 },
-    { type: 'cacheRead', tokens: 3_900_000 },
-    { type: 'cacheCreation', tokens: 100_000 },
-  ],
-  tools: [
-    { tool: 'Bash', calls: 40, failures: 6 },
-    { tool: 'Read', calls: 55, failures: 2 },
-    { tool: XSS, calls: 5, failures: 5 },
-  ],
-  recentToolFailures: [
-    { time: Date.UTC(2026, 10, 23, 11, 59), tool: XSS, errorType: 'ShellError', sessionId: '631fe02f-77fd-4613-8db1-70ec003c74d0' },
-    { time: Date.UTC(2026, 10, 23, 11, 58), tool: 'Grep', errorType: 'TelemetrySafeError', sessionId: 'db2d98db-9ac8-44e4-a0a7-7a609ad65899' },
-  ],
-  recentApiErrors: [{ time: Date.UTC(2026, 10, 23, 11, 57), statusCode: '400', model: 'claude-sonnet-4-5', message: XSS }],
-  sessions: [{ sessionId: '631fe02f-77fd-4613-8db1-70ec003c74d0', costUsd: 9.5, tokens: 3_000_000, durationSeconds: 5400, errors: 4 }],
-  warnings: [],
+  events: {
+    toolFailures: [
+      { time: Date.UTC(2026, 10, 23, 11, 59), tool: XSS, errorType: 'ShellError', sessionId: '631fe02f-77fd-4613-8db1-70ec003c74d0', durationMs: 33 },
+      { time: Date.UTC(2026, 10, 23, 11, 58), tool: 'Grep', errorType: 'TelemetrySafeError', sessionId: 'db2d98db-9ac8-44e4-a0a7-7a609ad65899', durationMs: 4 },
+    ],
+    apiErrors: [
+      { time: Date.UTC(2026, 10, 23, 11, 57), statusCode: '400', model: 'claude-sonnet-4-5', message: XSS, sessionId: '631fe02f-77fd-4613-8db1-70ec003c74d0', attempt: 1 },
+    ],
+  },
 };
 
 describe('dashboard webview in Chromium', () => {
@@ -112,7 +136,7 @@ describe('dashboard webview in Chromium', () => {
 
   it('draws KPIs, three charts and the lists, with telemetry text shown as text', async () => {
     const page = await open();
-    await post(page, { type: 'state', state: { kind: 'data', data }, range: '24h' });
+    await post(page, { type: 'state', state: { kind: 'data', snapshot }, range: '24h' });
     await page.getByText('Recent tool failures').waitFor();
     for (const text of ['$12.35', '4.2M', '87%', '21%', 'ShellError', '631fe02f', '1h 30m']) {
       assert.ok(await page.getByText(text, { exact: true }).first().isVisible(), `${text} is not shown`);
@@ -146,6 +170,20 @@ describe('dashboard webview in Chromium', () => {
     assert.deepEqual((await posted(page)).at(-1), { type: 'selectRange', range: '7d' });
     const state = await page.evaluate(() => (window as unknown as { __state: { range: string } }).__state);
     assert.equal(state.range, '7d');
+    await page.close();
+  });
+
+  it('shows what one backend answered while the other is down', async () => {
+    const page = await open();
+    const lokiDown = 'Loki at http://127.0.0.1:3100 is unreachable (connection refused). Start the stack, or check claudeTelemetry settings.';
+    await post(page, {
+      type: 'state',
+      state: { kind: 'data', snapshot: { ...snapshot, events: null, errors: { loki: { kind: 'unreachable', backend: 'Loki', url: 'http://127.0.0.1:3100', message: lokiDown } } } },
+      range: '24h',
+    });
+    await page.getByText(lokiDown).waitFor();
+    assert.ok(await page.getByText('$12.35', { exact: true }).isVisible());
+    assert.equal(await page.getByText('Recent tool failures').count(), 0);
     await page.close();
   });
 
