@@ -16,6 +16,10 @@
 #                   scripts/code-server.sh; outside the repo, where vsce and eslint would see it)
 #   CCT_WORKSPACE   folder to open (default the repository)
 #   CCT_FRESH=1     start from an empty user-data dir
+#   CCT_IMAGES      local (default) or registry. This machine reaches no container registry, so by default the
+#                   stack runs on images built here: the real Prometheus from Debian's package, and the TEST
+#                   DOUBLES of the collector, Loki and Grafana under test/doubles (see test/images/README.md).
+#                   With registry access, CCT_IMAGES=registry runs the pinned upstream images of stack/compose.yaml.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -39,14 +43,30 @@ npm run package >&2
 
 code_server="$(bash "$repo/scripts/code-server.sh")"
 
+# The stack needs a Docker Engine: start one if none answers (as root; otherwise start yours).
+bash "$repo/scripts/ci/start-dockerd.sh" >&2
+
+image_settings=''
+if [ "${CCT_IMAGES:-local}" = local ]; then
+  log "building the local images (real Prometheus, test doubles of the collector, Loki and Grafana)"
+  npm run compile-tests >&2
+  image_settings="$(node -e '
+    const { ensureTestImages } = require("./out/test/support/docker.js");
+    ensureTestImages().then((images) => {
+      const settings = Object.entries(images).map(([service, ref]) => `  "claudeTelemetry.stack.images.${service}": ${JSON.stringify(ref)},`);
+      console.log(settings.join("\n"));
+    }).catch((error) => { console.error(error.message); process.exit(1); });')"
+fi
+
 if [ "${CCT_FRESH:-0}" = 1 ]; then
   rm -rf "$run_dir"
 fi
 mkdir -p "$run_dir/user-data/User" "$run_dir/extensions"
 settings="$run_dir/user-data/User/settings.json"
-if [ ! -f "$settings" ]; then
-  cat >"$settings" <<'EOF'
+if [ ! -f "$settings" ] || [ -n "$image_settings" ]; then
+  cat >"$settings" <<EOF
 {
+$image_settings
   "workbench.startupEditor": "none",
   "workbench.secondarySideBar.defaultVisibility": "hidden",
   "chat.disableAIFeatures": true,
