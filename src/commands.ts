@@ -16,6 +16,7 @@ export const CommandId = {
   removeClaudeSettings: 'claudeTelemetry.removeClaudeSettings',
   setBackendCredentials: 'claudeTelemetry.setBackendCredentials',
   copyGrafanaPassword: 'claudeTelemetry.copyGrafanaPassword',
+  setCollectorHeaders: 'claudeTelemetry.setCollectorHeaders',
 } as const;
 export type CommandId = (typeof CommandId)[keyof typeof CommandId];
 

@@ -20,6 +20,7 @@ export interface StackPorts {
 }
 
 export type BackendAuth = 'none' | 'bearer' | 'basic';
+export type TerminalScope = 'allTerminals' | 'claudeOnly';
 
 /** Where the data is read from: empty URLs mean the local stack on the configured ports. */
 export interface BackendConfig {
@@ -45,6 +46,10 @@ export interface Config {
   backend: BackendConfig;
   terminal: {
     enabled: boolean;
+    /** allTerminals: every terminal gets the variables; claudeOnly: only `claude`, through a shim on PATH. */
+    scope: TerminalScope;
+    /** OTLP/HTTP address of a team collector; empty: the local stack. */
+    endpoint: string;
     metricExportIntervalMs: number;
     logsExportIntervalMs: number;
     logUserPrompts: boolean;
@@ -62,6 +67,8 @@ export const DEFAULTS: Config = {
   backend: { prometheusUrl: '', lokiUrl: '', grafanaUrl: '', auth: 'none', username: '', tenantId: '' },
   terminal: {
     enabled: true,
+    scope: 'allTerminals',
+    endpoint: '',
     metricExportIntervalMs: 2000,
     logsExportIntervalMs: 1000,
     logUserPrompts: false,
@@ -137,19 +144,22 @@ export function readConfig(section: SettingsSection): ConfigReading {
   const url = (key: string): string => {
     const value = text(key, '');
     if (value && !(URL.canParse(value) && /^https?:$/.test(new URL(value).protocol))) {
-      problems.push(`claudeTelemetry.${key}: ${JSON.stringify(value)} is not an http(s) URL; using the local stack.`);
+      problems.push(`claudeTelemetry.${key}: ${JSON.stringify(value)} is not an http(s) URL; using the local stack instead.`);
       return '';
     }
     return value;
   };
-  const auth = ((): BackendAuth => {
-    const value = section.get<unknown>('backend.auth');
-    if (value === undefined || value === null || value === 'none' || value === 'bearer' || value === 'basic') {
-      return (value as BackendAuth | undefined | null) ?? DEFAULTS.backend.auth;
+  const choice = <T extends string>(key: string, options: readonly T[], fallback: T): T => {
+    const value = section.get<unknown>(key);
+    if (value === undefined || value === null) {
+      return fallback;
     }
-    problems.push(`claudeTelemetry.backend.auth: ${JSON.stringify(value)} is not one of none, bearer, basic; using none.`);
-    return DEFAULTS.backend.auth;
-  })();
+    if (typeof value === 'string' && (options as readonly string[]).includes(value)) {
+      return value as T;
+    }
+    problems.push(`claudeTelemetry.${key}: ${JSON.stringify(value)} is not one of ${options.join(', ')}; using ${fallback}.`);
+    return fallback;
+  };
 
   const ports = {} as StackPorts;
   for (const name of Object.keys(DEFAULTS.ports) as (keyof StackPorts)[]) {
@@ -183,12 +193,14 @@ export function readConfig(section: SettingsSection): ConfigReading {
         prometheusUrl: url('backend.prometheusUrl'),
         lokiUrl: url('backend.lokiUrl'),
         grafanaUrl: url('backend.grafanaUrl'),
-        auth,
+        auth: choice<BackendAuth>('backend.auth', ['none', 'bearer', 'basic'], DEFAULTS.backend.auth),
         username: text('backend.username', DEFAULTS.backend.username),
         tenantId: text('backend.tenantId', DEFAULTS.backend.tenantId),
       },
       terminal: {
         enabled: flag('terminal.enabled', DEFAULTS.terminal.enabled),
+        scope: choice<TerminalScope>('terminal.scope', ['allTerminals', 'claudeOnly'], DEFAULTS.terminal.scope),
+        endpoint: url('terminal.endpoint'),
         metricExportIntervalMs: integer('terminal.metricExportIntervalMs', DEFAULTS.terminal.metricExportIntervalMs, 500, 600000),
         logsExportIntervalMs: integer('terminal.logsExportIntervalMs', DEFAULTS.terminal.logsExportIntervalMs, 200, 600000),
         logUserPrompts: flag('terminal.logUserPrompts', DEFAULTS.terminal.logUserPrompts),
@@ -224,6 +236,11 @@ const IMAGE_VARIABLE: Record<StackService, string> = {
   grafana: 'CCT_GRAFANA_IMAGE',
 };
 const RETENTION_VARIABLE = 'CCT_RETENTION_DAYS';
+
+/** Where terminals send telemetry: a team collector when set, else the local stack's OTLP/HTTP port. */
+export function otlpEndpoint(config: Config): string {
+  return config.terminal.endpoint || `http://127.0.0.1:${config.ports.otlpHttp}`;
+}
 
 /** The values stack/compose.yaml reads from its environment, for the same stack the settings describe. */
 export function composeVariables(config: Config): Record<string, string> {

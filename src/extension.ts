@@ -5,7 +5,8 @@ import { Settings } from './settings';
 import { StackController } from './stackController';
 import { ClaudeSettingsWriter } from './terminal/claudeSettingsCommands';
 import { TerminalEnvironment } from './terminal/terminalEnvironment';
-import { BACKEND_SECRET_KEY, DashboardController } from './views/dashboardController';
+import { DashboardController } from './views/dashboardController';
+import { promptForSecret, SecretKey } from './secrets';
 import { DashboardViewProvider, DASHBOARD_VIEW_ID } from './views/dashboardView';
 import { openGrafana } from './views/grafana';
 import { StatusBar } from './views/statusBar';
@@ -31,7 +32,12 @@ export function activate(context: vscode.ExtensionContext): void {
   );
   const controller = new DashboardController(settings.current, statusBar, dashboard, context.secrets, context.globalState, log);
   const stack = new StackController(settings.current, context.extensionUri, context.secrets, (phase) => controller.setStackPhase(phase), log);
-  const terminalEnvironment = new TerminalEnvironment(context.environmentVariableCollection, log);
+  const terminalEnvironment = new TerminalEnvironment(
+    context.environmentVariableCollection,
+    context.globalStorageUri.fsPath,
+    () => Promise.resolve(context.secrets.get(SecretKey.collectorHeaders)),
+    log,
+  );
   const claudeSettings = new ClaudeSettingsWriter(log);
 
   context.subscriptions.push(
@@ -62,17 +68,20 @@ export function activate(context: vscode.ExtensionContext): void {
     registerCommand(log, CommandId.writeClaudeSettings, () => claudeSettings.write(settings.current)),
     registerCommand(log, CommandId.removeClaudeSettings, () => claudeSettings.remove()),
     registerCommand(log, CommandId.setBackendCredentials, async () => {
-      const secret = await vscode.window.showInputBox({
+      const outcome = await promptForSecret(context.secrets, SecretKey.backendCredentials, {
         title: 'Team backend credentials',
-        prompt: 'The bearer token or password for the team Prometheus and Loki (claudeTelemetry.backend.*). Kept in VS Code’s secret storage. Empty removes it.',
-        password: true,
-        ignoreFocusOut: true,
+        prompt: 'The bearer token or password for the team Prometheus and Loki (claudeTelemetry.backend.*). Kept in VS Code’s secret storage; empty removes it.',
       });
-      if (secret === undefined) {
-        return;
-      }
-      await (secret ? context.secrets.store(BACKEND_SECRET_KEY, secret) : context.secrets.delete(BACKEND_SECRET_KEY));
-      log.info(secret ? 'Stored the team backend credentials.' : 'Removed the team backend credentials.');
+      log.info(`Team backend credentials ${outcome}.`);
+    }),
+    registerCommand(log, CommandId.setCollectorHeaders, async () => {
+      const outcome = await promptForSecret(context.secrets, SecretKey.collectorHeaders, {
+        title: 'Team collector headers',
+        prompt: 'OTLP headers for claudeTelemetry.terminal.endpoint, as OTEL_EXPORTER_OTLP_HEADERS takes them. Kept in VS Code’s secret storage; empty removes them.',
+        placeHolder: 'authorization=Bearer <token>',
+      });
+      log.info(`Team collector headers ${outcome}.`);
+      await terminalEnvironment.apply(settings.current);
     }),
   );
 

@@ -3,10 +3,10 @@ import * as vscode from 'vscode';
 import { CancelledError } from './commands';
 import { composeVariables, composeVariableSettings, type Config } from './config';
 import type { Log } from './log';
+import { SecretKey } from './secrets';
 import type * as Stack from './stack';
 import type { StackPhase } from './views/dashboardController';
 
-const GRAFANA_PASSWORD_KEY = 'claudeTelemetry.grafana.adminPassword';
 
 /**
  * The stack module (dockerode and the compose mapping) is its own bundle, `dist/stack.js`, loaded on first use so
@@ -132,7 +132,7 @@ export class StackController implements vscode.Disposable {
     }
     const removed = await engine.remove({ volumes: true });
     this.log.info(`Deleted containers ${removed.containers.join(', ') || '(none)'} and volumes ${removed.volumes.join(', ') || '(none)'}.`);
-    await this.secrets.delete(GRAFANA_PASSWORD_KEY);
+    await this.secrets.delete(SecretKey.grafanaAdminPassword);
     await this.publishStatus(engine);
     void vscode.window.showInformationMessage(`Deleted the telemetry data (${removed.volumes.length} volumes).`);
   }
@@ -206,10 +206,10 @@ export class StackController implements vscode.Disposable {
 
   /** Generated on first start and kept in SecretStorage: Grafana never runs with admin/admin. */
   private async grafanaPassword(): Promise<string> {
-    let password = await this.secrets.get(GRAFANA_PASSWORD_KEY);
+    let password = await this.secrets.get(SecretKey.grafanaAdminPassword);
     if (!password) {
       password = randomBytes(18).toString('base64url');
-      await this.secrets.store(GRAFANA_PASSWORD_KEY, password);
+      await this.secrets.store(SecretKey.grafanaAdminPassword, password);
     }
     return password;
   }

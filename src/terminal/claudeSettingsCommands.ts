@@ -3,17 +3,20 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { CancelledError } from '../commands';
-import type { Config } from '../config';
+import { otlpEndpoint, type Config } from '../config';
 import type { Log } from '../log';
 import { withoutTelemetryEnvironment, withTelemetryEnvironment } from './claudeSettings';
 import { isTelemetryVariable, TELEMETRY_VARIABLE_NAMES, telemetryEnvironment } from './environment';
 
 const PREVIEW_SCHEME = 'claude-telemetry-preview';
 
-/** The environment for Claude Code started anywhere: no workspace attributes, which would be wrong elsewhere. */
+/**
+ * The environment for Claude Code started anywhere: no workspace attributes, which would be wrong elsewhere, and no
+ * collector headers, which are secrets and stay in VS Code's secret storage.
+ */
 export function userTelemetryEnvironment(config: Config): Record<string, string> {
   return telemetryEnvironment({
-    endpoint: `http://127.0.0.1:${config.ports.otlpHttp}`,
+    endpoint: otlpEndpoint(config),
     metricExportIntervalMs: config.terminal.metricExportIntervalMs,
     logsExportIntervalMs: config.terminal.logsExportIntervalMs,
     logUserPrompts: config.terminal.logUserPrompts,

@@ -15,6 +15,8 @@ export interface TelemetryEnvironmentOptions {
   repository: string | undefined;
   /** The user's own OTEL_RESOURCE_ATTRIBUTES, kept in front of ours. */
   existingResourceAttributes: string | undefined;
+  /** `OTEL_EXPORTER_OTLP_HEADERS` for a team collector (from secret storage), e.g. `authorization=Bearer x`. */
+  headers?: string | undefined;
 }
 
 /** Every variable `telemetryEnvironment` may set: what a removal takes away, whatever the settings are now. */
@@ -30,6 +32,7 @@ export const TELEMETRY_VARIABLE_NAMES = [
   'OTEL_LOG_USER_PROMPTS',
   'OTEL_LOG_TOOL_DETAILS',
   'OTEL_RESOURCE_ATTRIBUTES',
+  'OTEL_EXPORTER_OTLP_HEADERS',
 ] as const;
 
 export function isTelemetryVariable(name: string): boolean {
@@ -53,6 +56,9 @@ export function telemetryEnvironment(options: TelemetryEnvironmentOptions): Reco
   }
   if (options.logToolDetails) {
     environment.OTEL_LOG_TOOL_DETAILS = '1';
+  }
+  if (options.headers) {
+    environment.OTEL_EXPORTER_OTLP_HEADERS = options.headers;
   }
   const ours = [
     options.workspaceName ? resourceAttribute('vscode.workspace.name', options.workspaceName) : undefined,

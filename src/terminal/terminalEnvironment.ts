@@ -1,7 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
 import * as vscode from 'vscode';
-import type { Config } from '../config';
+import { otlpEndpoint, type Config } from '../config';
 import type { Log } from '../log';
+import { claudeShimScript } from './claudeShim';
 import { repositoryFromGitConfig, telemetryEnvironment } from './environment';
 
 /**
@@ -14,6 +16,10 @@ export class TerminalEnvironment implements vscode.Disposable {
 
   constructor(
     private readonly collection: vscode.GlobalEnvironmentVariableCollection,
+    /** Where the `claude` shim of the Claude Code only mode is written. */
+    private readonly storageDir: string,
+    /** OTLP headers for a team collector, from secret storage. */
+    private readonly collectorHeaders: () => Promise<string | undefined>,
     private readonly log: Log,
   ) {
     collection.description = new vscode.MarkdownString(
@@ -41,7 +47,7 @@ export class TerminalEnvironment implements vscode.Disposable {
       return;
     }
     const environment = telemetryEnvironment({
-      endpoint: `http://127.0.0.1:${config.ports.otlpHttp}`,
+      endpoint: otlpEndpoint(config),
       metricExportIntervalMs: config.terminal.metricExportIntervalMs,
       logsExportIntervalMs: config.terminal.logsExportIntervalMs,
       logUserPrompts: config.terminal.logUserPrompts,
@@ -49,8 +55,23 @@ export class TerminalEnvironment implements vscode.Disposable {
       workspaceName: vscode.workspace.name,
       repository: await this.repository(),
       existingResourceAttributes: process.env.OTEL_RESOURCE_ATTRIBUTES,
+      headers: config.terminal.endpoint ? await this.collectorHeaders() : undefined,
     });
     this.collection.clear();
+    // Headers are secrets: a persistent collection would keep them in VS Code's state on disk.
+    this.collection.persistent = environment.OTEL_EXPORTER_OTLP_HEADERS === undefined;
+    if (config.terminal.scope === 'claudeOnly' && process.platform !== 'win32') {
+      const binDir = join(this.storageDir, 'bin');
+      await mkdir(binDir, { recursive: true });
+      await writeFile(join(binDir, 'claude'), claudeShimScript(environment), 'utf8');
+      await chmod(join(binDir, 'claude'), 0o755);
+      this.collection.prepend('PATH', `${binDir}${delimiter}`);
+      this.log.info(`Terminal telemetry for claude only: ${binDir}/claude first on PATH, endpoint ${environment.OTEL_EXPORTER_OTLP_ENDPOINT}.`);
+      return;
+    }
+    if (config.terminal.scope === 'claudeOnly') {
+      this.log.warn('claudeTelemetry.terminal.scope = claudeOnly needs a POSIX shell: on Windows every terminal gets the variables.');
+    }
     for (const [name, value] of Object.entries(environment)) {
       this.collection.replace(name, value);
     }

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { backendUrls, type Config } from '../config';
 import type { Log } from '../log';
+import { SecretKey } from '../secrets';
 import type { TimeRange, ViewState } from '../protocol';
 import {
   isTelemetryError,
@@ -21,7 +22,6 @@ export type StackPhase =
   | { kind: 'running' }
   | { kind: 'degraded'; service: string; detail: string };
 
-export const BACKEND_SECRET_KEY = 'claudeTelemetry.backend.secret';
 const BUDGET_NOTIFIED_KEY = 'claudeTelemetry.budgetNotifiedOn';
 
 function localMidnight(now: number): number {
@@ -58,7 +58,7 @@ export class DashboardController implements vscode.Disposable {
     this.disposables.push(
       vscode.window.onDidChangeWindowState((state) => this.scheduler.setFocused(state.focused)),
       secrets.onDidChange((event) => {
-        if (event.key === BACKEND_SECRET_KEY) {
+        if (event.key === SecretKey.backendCredentials) {
           void this.reconnect();
         }
       }),
@@ -119,7 +119,7 @@ export class DashboardController implements vscode.Disposable {
     if (local || auth === 'none') {
       return { kind: 'none' };
     }
-    const secret = (await this.secrets.get(BACKEND_SECRET_KEY)) ?? '';
+    const secret = (await this.secrets.get(SecretKey.backendCredentials)) ?? '';
     if (!secret) {
       this.log.warn('claudeTelemetry.backend.auth is set but no credentials are stored: run "Set Backend Credentials…".');
     }

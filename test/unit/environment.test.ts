@@ -26,7 +26,7 @@ describe('terminal telemetry environment', () => {
   });
 
   it('names every variable it can set, so a removal finds them all', () => {
-    const everything = telemetryEnvironment({ ...base, logUserPrompts: true, logToolDetails: true });
+    const everything = telemetryEnvironment({ ...base, logUserPrompts: true, logToolDetails: true, headers: 'authorization=Bearer x' });
     assert.deepEqual(Object.keys(everything).sort(), [...TELEMETRY_VARIABLE_NAMES].sort());
   });
 
