@@ -147,6 +147,16 @@ export class JsonHttpClient {
     return new URL(path.replace(/^\/+/, ''), this.base);
   }
 
+  /** A 2xx answer whose JSON is not what the API documents: `why` says what was off, `hint` what to check. */
+  malformed(path: string, why: string, hint: string): TelemetryError {
+    const url = this.urlFor(path);
+    const shown = `${url.origin}${url.pathname}`;
+    return new TelemetryError({
+      kind: 'malformed', backend: this.config.name, url: shown,
+      message: `${this.config.name} at ${shown} sent an unexpected response (${why}). ${hint}`,
+    });
+  }
+
   /** GET `path` with `params`, returning the parsed JSON body. Throws `TelemetryError`, or the signal's reason when aborted. */
   async getJson(path: string, params: QueryParams, options: RequestJsonOptions = {}): Promise<unknown> {
     const url = this.urlFor(path);

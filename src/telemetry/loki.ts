@@ -104,12 +104,7 @@ export class LokiClient {
   }
 
   malformed(path: string, why: string): TelemetryError {
-    const url = this.http.urlFor(path);
-    return new TelemetryError({
-      kind: 'malformed', backend: this.http.config.name, url: `${url.origin}${url.pathname}`,
-      message: `${this.http.config.name} at ${url.origin}${url.pathname} sent an unexpected response (${why}). ` +
-        'Check that the URL points at Loki 3 or later.',
-    });
+    return this.http.malformed(path, why, 'Check that the URL points at Loki 3 or later.');
   }
 }
 

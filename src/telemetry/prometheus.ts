@@ -69,12 +69,7 @@ export class PrometheusClient {
   }
 
   malformed(path: string, why: string): TelemetryError {
-    const url = this.http.urlFor(path);
-    return new TelemetryError({
-      kind: 'malformed', backend: this.http.config.name, url: `${url.origin}${url.pathname}`,
-      message: `${this.http.config.name} at ${url.origin}${url.pathname} sent an unexpected response (${why}). ` +
-        'Check that the URL points at Prometheus (or a compatible API such as Mimir or Thanos).',
-    });
+    return this.http.malformed(path, why, 'Check that the URL points at Prometheus (or a compatible API such as Mimir or Thanos).');
   }
 }
 

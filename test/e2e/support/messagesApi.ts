@@ -16,8 +16,8 @@
  * (stop_reason, usage.output_tokens), message_stop; otherwise one JSON message. An `error` turn answers its status
  * with the API's JSON error body (`{"type":"error","error":{"type":...,"message":...}}`).
  *
- * Each main-loop request (one that offers tools) takes the next turn of the script; once the script is used up it
- * gets a short text reply. Side requests without tools (the CLI may ask a small model for a title or a command
+ * Each main-loop request (one that offers tools) takes the next turn of the script (an error turn may answer several
+ * in a row: `times`); once the script is used up it gets a short text reply. Side requests without tools (the CLI may ask a small model for a title or a command
  * prefix) get `sideReply` and take no turn. `POST /v1/messages/count_tokens` answers an estimate. Anything else is a
  * 404 with the API's error body, and is logged in `unknown` so a test can see what the CLI asked for.
  */
@@ -48,6 +48,12 @@ export type Turn =
       /** The API's error type; default from the status (400 invalid_request_error, 500 api_error, 529 overloaded_error...). */
       errorType?: string;
       message?: string;
+      /**
+       * How many consecutive main requests get this error (default 1; `Infinity`: every one from here on). The CLI
+       * retries a failed request several times (SDK retries, then its own fallbacks) before it gives up and emits
+       * an `api_error` event, so an error the user sees needs every retry to fail too.
+       */
+      times?: number;
     };
 
 export interface RecordedRequest {
@@ -75,13 +81,15 @@ export interface MessagesApi {
   readonly requests: RecordedRequest[];
   /** Requests to paths the stand-in does not know, e.g. "GET /api/hello". */
   readonly unknown: string[];
-  /** How many script turns have been served. */
+  /** How many script turns have been used up. */
   readonly served: number;
   /** Total usage of the successful main and side responses so far. */
   totalUsage(): Usage;
-  /** When the last /v1/messages response (of any role) finished, ms since the epoch; 0 if none. */
+  /** When the last /v1/messages response (of any role, error or not) finished, ms since the epoch; 0 if none. */
   lastMessagesEndedAt(): number;
-  /** Resolves when every turn of the script has been served and the response after the last one has ended. */
+  /** When the last successful /v1/messages response (one that reported usage, so cost) finished; 0 if none. */
+  lastUsageEndedAt(): number;
+  /** Resolves once the last turn of the script has been answered (its first response has ended). */
   waitForScriptDone(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -181,18 +189,34 @@ export async function startMessagesApi(script: Turn[], options: MessagesApiOptio
   const requests: RecordedRequest[] = [];
   const unknown: string[] = [];
   let next = 0;
+  /** How many times the turn at `next` has been answered (error turns may repeat). */
+  let repeats = 0;
   let lastEnded = 0;
+  let lastUsageEnded = 0;
   const waiters: (() => void)[] = [];
   const sideReply = options.sideReply ?? { kind: 'text', text: 'OK', usage: { input_tokens: 20, output_tokens: 2 } };
   const afterScript = options.afterScript ?? { kind: 'text', text: 'Done.', usage: { input_tokens: 20, output_tokens: 2 } };
   const delay = options.eventDelayMs ?? 0;
 
-  const scriptDone = (): boolean => next >= script.length && requests.some((r) => r.role === 'main' && r.turn === script.length - 1 && r.endedAt);
+  const scriptDone = (): boolean => requests.some((r) => r.role === 'main' && r.turn === script.length - 1 && r.endedAt);
+  /** The turn for the next main request, advancing the script; undefined once it is used up. */
+  const takeTurn = (): { turn: Turn; index: number } | undefined => {
+    if (next >= script.length) return undefined;
+    const index = next;
+    const turn = script[index];
+    repeats += 1;
+    if (turn.kind !== 'error' || repeats >= (turn.times ?? 1)) {
+      next += 1;
+      repeats = 0;
+    }
+    return { turn, index };
+  };
 
   const finish = (record: RecordedRequest, res: ServerResponse): void => {
     record.endedAt = Date.now();
     if (record.path.startsWith('/v1/messages') && record.role !== 'count_tokens') {
       lastEnded = Math.max(lastEnded, record.endedAt);
+      if (record.usage) lastUsageEnded = Math.max(lastUsageEnded, record.endedAt);
     }
     log(
       `messages-api: ${record.method} ${record.path} ${record.role}${record.turn !== undefined ? ` turn ${record.turn}` : ''} -> ${res.statusCode}` +
@@ -298,13 +322,14 @@ export async function startMessagesApi(script: Turn[], options: MessagesApiOptio
         record.stream = stream;
         record.toolResults = toolResultsOf(body);
         let turn: Turn;
+        const taken = hasTools ? takeTurn() : undefined;
         if (!hasTools) {
           record.role = 'side';
           turn = sideReply;
-        } else if (next < script.length) {
+        } else if (taken) {
           record.role = 'main';
-          record.turn = next;
-          turn = script[next++];
+          record.turn = taken.index;
+          turn = taken.turn;
         } else {
           record.role = 'extra';
           turn = afterScript;
@@ -358,6 +383,7 @@ export async function startMessagesApi(script: Turn[], options: MessagesApiOptio
       return total;
     },
     lastMessagesEndedAt: () => lastEnded,
+    lastUsageEndedAt: () => lastUsageEnded,
     waitForScriptDone(timeoutMs: number) {
       if (scriptDone()) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
