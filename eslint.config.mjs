@@ -14,7 +14,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/stack/**/*.ts', 'src/telemetry/**/*.ts'],
+    files: ['src/stack/**/*.ts', 'src/telemetry/**/*.ts', 'src/doctor/pipelineDoctor.ts', 'src/doctor/doctorReport.ts'],
     rules: {
       // These layers run in plain Node and are tested there: the editor API stays out.
       'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/stack and src/telemetry never import vscode.' }] }],

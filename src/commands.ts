@@ -17,6 +17,7 @@ export const CommandId = {
   setBackendCredentials: 'claudeTelemetry.setBackendCredentials',
   copyGrafanaPassword: 'claudeTelemetry.copyGrafanaPassword',
   setCollectorHeaders: 'claudeTelemetry.setCollectorHeaders',
+  verifyPipeline: 'claudeTelemetry.verifyPipeline',
 } as const;
 export type CommandId = (typeof CommandId)[keyof typeof CommandId];
 

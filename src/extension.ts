@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { CommandId, registerCommand } from './commands';
+import { PipelineDoctorCommand } from './doctor/doctorCommand';
 import { createLog } from './log';
 import { Settings } from './settings';
 import { StackController } from './stackController';
@@ -39,6 +40,10 @@ export function activate(context: vscode.ExtensionContext): void {
     log,
   );
   const claudeSettings = new ClaudeSettingsWriter(log);
+  const doctor = new PipelineDoctorCommand(log, () => settings.current, () => stack.openEngine(), {
+    environmentCollection: context.environmentVariableCollection,
+    claudeShimDirectory: () => terminalEnvironment.shimDirectory(settings.current),
+  });
 
   context.subscriptions.push(
     log,
@@ -49,6 +54,7 @@ export function activate(context: vscode.ExtensionContext): void {
     stack,
     terminalEnvironment,
     claudeSettings,
+    doctor,
     vscode.window.registerWebviewViewProvider(DASHBOARD_VIEW_ID, dashboard),
     settings.onDidChange((config) => {
       controller.configure(config);
@@ -61,6 +67,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerCommand(log, CommandId.deleteStackData, () => stack.deleteData()),
     registerCommand(log, CommandId.showStackLogs, () => stack.showLogs()),
     registerCommand(log, CommandId.copyGrafanaPassword, () => stack.copyGrafanaPassword()),
+    registerCommand(log, CommandId.verifyPipeline, () => doctor.run()),
     registerCommand(log, CommandId.showDashboard, () => vscode.commands.executeCommand(`${DASHBOARD_VIEW_ID}.focus`)),
     registerCommand(log, CommandId.showLogs, () => log.show()),
     registerCommand(log, CommandId.refresh, () => controller.refreshNow()),

@@ -161,6 +161,11 @@ export class StackController implements vscode.Disposable {
     this.log.show(true);
   }
 
+  /** The engine for the current settings, for the pipeline doctor. Throws the user-facing StackError when none is found. */
+  openEngine(): Promise<Stack.StackEngine> {
+    return this.engine();
+  }
+
   async copyGrafanaPassword(): Promise<void> {
     await vscode.env.clipboard.writeText(await this.grafanaPassword());
     void vscode.window.showInformationMessage('Grafana’s admin password is on the clipboard (user: admin).');

@@ -158,8 +158,11 @@ export const promRange = {
   tokensByType: (stepSeconds: number): string => ruleWindow(RULES.tokens, bucketDur(stepSeconds), ['type']),
 } as const;
 
-/** Series selector for the cheap "has Claude Code ever sent metrics" check (label values of `__name__`). */
-export const ANY_CLAUDE_METRIC_MATCH = '{__name__=~"claude_code_.+"}';
+/**
+ * Series selector for the cheap "has Claude Code ever sent metrics" check (label values of `__name__`). The
+ * pipeline doctor's probe (claude_code_doctor_*) is not Claude Code data.
+ */
+export const ANY_CLAUDE_METRIC_MATCH = '{__name__=~"claude_code_.+",__name__!~"claude_code_doctor_.+"}';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Loki: event detail. Log queries go to `query_range` with `direction=backward`, a limit, categorised labels.

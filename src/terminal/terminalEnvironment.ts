@@ -28,6 +28,13 @@ export class TerminalEnvironment implements vscode.Disposable {
     );
   }
 
+  /** The directory of the `claude` shim when the Claude Code only mode is on, else undefined. */
+  shimDirectory(config: Config): string | undefined {
+    return config.terminal.enabled && config.terminal.scope === 'claudeOnly' && process.platform !== 'win32'
+      ? join(this.storageDir, 'bin')
+      : undefined;
+  }
+
   /** Applies the settings; calls are serialised so the last settings win. */
   apply(config: Config): Promise<void> {
     this.applying = this.applying.then(() => this.write(config)).catch((error: unknown) => {
@@ -60,8 +67,8 @@ export class TerminalEnvironment implements vscode.Disposable {
     this.collection.clear();
     // Headers are secrets: a persistent collection would keep them in VS Code's state on disk.
     this.collection.persistent = environment.OTEL_EXPORTER_OTLP_HEADERS === undefined;
-    if (config.terminal.scope === 'claudeOnly' && process.platform !== 'win32') {
-      const binDir = join(this.storageDir, 'bin');
+    const binDir = this.shimDirectory(config);
+    if (binDir) {
       await mkdir(binDir, { recursive: true });
       await writeFile(join(binDir, 'claude'), claudeShimScript(environment), 'utf8');
       await chmod(join(binDir, 'claude'), 0o755);
