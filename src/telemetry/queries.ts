@@ -25,6 +25,17 @@ export const RULES = {
   apiErrors: 'claude_code:api_errors:increase10s',
 } as const;
 
+/**
+ * The rules' helpers: per raw series, the value the last evaluation saw (written when it changes). What a counter
+ * gained since that evaluation is the fresh part a window total from the rules does not hold yet.
+ */
+export const LAST_VALUE_RULES = {
+  cost: 'claude_code:cost_usd:last_value',
+  tokens: 'claude_code:tokens:last_value',
+} as const;
+/** The rules' look-back for the last value seen (stack/prometheus/rules/recording.yml). */
+const LAST_VALUE_LOOKBACK = '2d';
+
 /** Raw per-session counters, as the collector's Prometheus exporter names them. */
 export const METRICS = {
   cost: 'claude_code_cost_usage_USD_total',
@@ -152,6 +163,21 @@ export const promInstant = {
     `sum by (session_id) (${seriesWindowTotal(selector(METRICS.toolResults, ['success="false"', `session_id=~${exactAlternation(sessionIds)}`]), seconds)})`,
 } as const;
 
+/**
+ * What a counter gained since the recording rules last evaluated (up to 10 s ago), by `by`: the rule's own
+ * expression at the query time instead of one interval back. Added to a rule window total it gives a total that
+ * is current to the last scrape, so the status bar need not wait for the next rule evaluation.
+ */
+function sinceLastEvaluation(metric: string, lastValueRule: string, by: readonly string[]): string {
+  const grouping = by.length ? ` by (${by.join(', ')})` : '';
+  return `sum${grouping} ((${metric} - last_over_time(${lastValueRule}[${LAST_VALUE_LOOKBACK}])) >= 0 or ${metric})`;
+}
+
+export const promFresh = {
+  costByModel: (): string => sinceLastEvaluation(METRICS.cost, LAST_VALUE_RULES.cost, ['model']),
+  tokensByType: (): string => sinceLastEvaluation(METRICS.tokens, LAST_VALUE_RULES.tokens, ['type']),
+} as const;
+
 // Prometheus: charts (range queries). Each point is the total of the bucket of `stepSeconds` ending at that point.
 export const promRange = {
   costByModel: (stepSeconds: number): string => ruleWindow(RULES.cost, bucketDur(stepSeconds), ['model']),
@@ -218,6 +244,9 @@ export function catalogExamples(): CatalogQuery[] {
   }
   for (const [name, fn] of Object.entries(lokiLogs)) {
     out.push({ name: `lokiLogs.${name}`, backend: 'loki', kind: 'logs', expr: fn() });
+  }
+  for (const [name, fn] of Object.entries(promFresh)) {
+    out.push({ name: `promFresh.${name}`, backend: 'prometheus', kind: 'instant', expr: fn() });
   }
   return out;
 }

@@ -4,7 +4,7 @@ import { TelemetryErrorInfo, toErrorInfo } from './http';
 import { LogEntry, LokiClient } from './loki';
 import { InstantSample, PrometheusClient, RangeSeries } from './prometheus';
 import {
-  ANY_CLAUDE_METRIC_MATCH, chartStep, lokiLogs, promInstant, promRange,
+  ANY_CLAUDE_METRIC_MATCH, chartStep, lokiLogs, promFresh, promInstant, promRange,
 } from './queries';
 import { RANGE_SECONDS, type TimeRange } from '../protocol';
 
@@ -151,7 +151,7 @@ export interface TodaySummary {
   burnRatePerHour: number;
   /** Today's cost plus the burn rate over the hours left until `dayStartMs + 24 h`. */
   projectedDayUsd: number;
-  /** True when there are samples today. */
+  /** True when Claude Code spent or used tokens today. */
   hasData: boolean;
 }
 
@@ -214,11 +214,17 @@ export class TelemetryService {
     const seconds = Math.max(1, Math.ceil((nowMs - dayStartMs) / 1000));
     const t = nowMs / 1000;
     const q = (expr: string): Promise<InstantSample[]> => this.prom.instant(expr, t, options);
-    const [byModelRaw, tokensRaw, lastHourRaw] = await Promise.all([
+    // Rule windows are current to the rules' last evaluation; the fresh part adds what came in since.
+    const [byModelWindow, tokensWindow, lastHourWindow, costFresh, tokensFresh] = await Promise.all([
       q(promInstant.costByModel(seconds)),
       q(promInstant.tokensByType(seconds)),
       q(promInstant.costByModel(3600)),
+      q(promFresh.costByModel()),
+      q(promFresh.tokensByType()),
     ]);
+    const byModelRaw = addByLabel(byModelWindow, costFresh, 'model');
+    const tokensRaw = addByLabel(tokensWindow, tokensFresh, 'type');
+    const lastHourRaw = addByLabel(lastHourWindow, costFresh, 'model');
     const byModel = modelCosts(byModelRaw);
     const costUsd = sum(byModel.map((m) => m.usd));
     const tokens = tokenTotals(tokensRaw);
@@ -231,7 +237,7 @@ export class TelemetryService {
       cacheHitRate: cacheHitRate(tokens),
       burnRatePerHour,
       projectedDayUsd: costUsd + burnRatePerHour * hoursLeft,
-      hasData: byModelRaw.length > 0 || tokensRaw.length > 0,
+      hasData: costUsd > 0 || tokens.total > 0,
     };
   }
 
@@ -417,6 +423,13 @@ function chartSeries(series: RangeSeries[], label: string): ChartSeries[] {
   return series
     .map((s) => ({ key: s.labels[label] ?? '', points: s.points.map(([t, v]) => [t * 1000, v] as [number, number]) }))
     .sort((a, b) => sum(b.points.map((p) => p[1])) - sum(a.points.map((p) => p[1])) || a.key.localeCompare(b.key));
+}
+
+/** Two results grouped by one label, added per label value (a value missing on one side counts as 0). */
+function addByLabel(a: InstantSample[], b: InstantSample[], label: string): InstantSample[] {
+  const totals = byLabel([...a, ...b], label);
+  const time = a[0]?.time ?? b[0]?.time ?? 0;
+  return Object.entries(totals).map(([value, total]) => ({ labels: { [label]: value }, time, value: total }));
 }
 
 function byLabel(samples: InstantSample[], label: string): Record<string, number> {

@@ -3,9 +3,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertLogQL, assertPromQL, logqlParserStages, logqlSelectorLabels, promqlMetricNames } from '../support/queryGrammar';
-import { METRICS, RULES, catalogExamples, chartStep, dur, bucketDur, exactAlternation, quote } from '../../src/telemetry/queries';
+import { LAST_VALUE_RULES, METRICS, RULES, catalogExamples, chartStep, dur, bucketDur, exactAlternation, quote } from '../../src/telemetry/queries';
 
-const ALLOWED_NAMES = new Set<string>([...Object.values(METRICS), ...Object.values(RULES)]);
+const ALLOWED_NAMES = new Set<string>([...Object.values(METRICS), ...Object.values(RULES), ...Object.values(LAST_VALUE_RULES)]);
 
 describe('query catalog', () => {
   const all = catalogExamples();
@@ -31,10 +31,11 @@ describe('query catalog', () => {
     });
   }
 
-  it('aggregates read the recording rules; per-session reads raw series', () => {
+  it('aggregates read the recording rules; per-session reads raw series; the fresh part the raw series and the rules\' last values', () => {
     for (const q of all.filter((x) => x.backend === 'prometheus')) {
       const names = promqlMetricNames(q.expr);
       if (/^promInstant\.(topSessions|session[A-Z])/.test(q.name)) assert.ok(names.every((n) => !n.includes(':')), q.name);
+      else if (q.name.startsWith('promFresh.')) assert.ok(names.some((n) => n.endsWith(':last_value')) && names.some((n) => !n.includes(':')), q.name);
       else assert.ok(names.length > 0 && names.every((n) => n.includes(':increase10s')), q.name);
     }
   });

@@ -278,6 +278,8 @@ export function simulate(o: SimOptions): SimResult {
   // summed by the rule's labels. promtool's rule backfill cannot evaluate these rules (each evaluation reads the
   // rule's own previous output), so the test computes them here and backfills them with the raw series.
   const ruleSamples = new Map<string, { def: SeriesDef; points: Array<[number, number]> }>();
+  // claude_code:<x>:last_value: every label of the raw series, a sample whenever the value the rule sees changes.
+  const lastValueSamples = new Map<string, { def: SeriesDef; points: Array<[number, number]> }>();
   const ruleLosses: RuleLoss[] = [];
   const seen = new Map<string, number>();
   const resetSince = new Set<string>();
@@ -314,6 +316,14 @@ export function simulate(o: SimOptions): SimResult {
         }
       }
       if (postReset) resetSince.delete(k);
+      if (prev !== v) {
+        let lastValue = lastValueSamples.get(k);
+        if (!lastValue) {
+          lastValue = { def: { name: rule.name.replace(/:increase10s$/, ':last_value'), labels: def.labels }, points: [] };
+          lastValueSamples.set(k, lastValue);
+        }
+        lastValue.points.push([t, v]);
+      }
       seen.set(k, v);
       const labels: Record<string, string> = {};
       for (const b of rule.by) labels[b] = def.labels[b] ?? '';
@@ -331,7 +341,7 @@ export function simulate(o: SimOptions): SimResult {
 
   // OpenMetrics: samples grouped by metric family, each series in time order.
   const byFamily = new Map<string, Array<{ def: SeriesDef; points: Array<[number, number]> }>>();
-  for (const v of [...samplesBy.values(), ...ruleSamples.values()]) {
+  for (const v of [...samplesBy.values(), ...ruleSamples.values(), ...lastValueSamples.values()]) {
     const list = byFamily.get(v.def.name) ?? [];
     list.push(v);
     byFamily.set(v.def.name, list);
