@@ -40,7 +40,7 @@ describe('settings', () => {
   it('reports an invalid value by setting name and falls back to the default', () => {
     const reading = readConfig(section({ 'stack.ports.grafana': 70000, refreshIntervalSeconds: 'fast', 'terminal.enabled': 'yes' }));
     assert.equal(reading.config.ports.grafana, 3000);
-    assert.equal(reading.config.refreshIntervalSeconds, 5);
+    assert.equal(reading.config.refreshIntervalSeconds, 3);
     assert.equal(reading.config.terminal.enabled, true);
     assert.match(reading.problems.join('\n'), /claudeTelemetry\.stack\.ports\.grafana: 70000 is not a whole number from 1 to 65535; using 3000/);
     assert.match(reading.problems.join('\n'), /claudeTelemetry\.refreshIntervalSeconds: "fast"/);
