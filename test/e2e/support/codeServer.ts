@@ -160,6 +160,11 @@ export interface StartCodeServerOptions {
   workspace?: string;
   /** User settings, written to settings.json before start, over `quietSettings`. */
   settings?: Record<string, unknown>;
+  /**
+   * Machine settings (`<user-data-dir>/Machine/settings.json`). code-server runs extensions as in a remote window,
+   * where settings of `"scope": "machine"` are read from here and ignored in the user settings.
+   */
+  machineSettings?: Record<string, unknown>;
   /** Extra environment for code-server and so the extension host. */
   env?: Record<string, string>;
   /** Launcher to use; default from installCodeServer(). */
@@ -203,6 +208,10 @@ export async function startCodeServer(options: StartCodeServerOptions = {}): Pro
   // auth none: bound to 127.0.0.1 only, for a test on this machine.
   writeFileSync(configFile, 'bind-addr: 127.0.0.1:0\nauth: none\ncert: false\n');
   writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...quietSettings, ...options.settings }, null, 2));
+  if (options.machineSettings) {
+    mkdirSync(join(userDataDir, 'Machine'), { recursive: true });
+    writeFileSync(join(userDataDir, 'Machine', 'settings.json'), JSON.stringify(options.machineSettings, null, 2));
+  }
 
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   // Variables of an enclosing VS Code/code-server would make the CLI talk to that one.
@@ -480,4 +489,75 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const file = join(screenshotDir, `${name.replace(/[^\w.-]+/g, '-')}.png`);
   await page.screenshot({ path: file });
   return file;
+}
+
+/** Settings that make the integrated terminal render its rows as DOM text (readable by terminalText()). */
+export const readableTerminalSettings: Readonly<Record<string, unknown>> = {
+  // The DOM renderer: rows are elements with text, not pixels on a canvas.
+  'terminal.integrated.gpuAcceleration': 'off',
+  'terminal.integrated.defaultProfile.linux': 'bash',
+  'terminal.integrated.enablePersistentSessions': false,
+  'terminal.integrated.hideOnStartup': 'always',
+};
+
+/**
+ * The visible text of the active terminal, one line per row (xterm's `.xterm-rows`, drawn by the DOM renderer:
+ * start code-server with `readableTerminalSettings`). A long line that wraps spans several rows.
+ */
+export async function terminalText(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const terminals = [...document.querySelectorAll('.part.panel .terminal-wrapper')].filter((element) => (element as HTMLElement).offsetParent !== null);
+    const wrapper = terminals.find((element) => element.classList.contains('active')) ?? terminals.at(-1);
+    const rows = wrapper?.querySelector('.xterm-rows');
+    if (!rows) {
+      return '';
+    }
+    return [...rows.children].map((row) => (row.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd()).join('\n');
+  });
+}
+
+/** Waits until the active terminal shows text matching `pattern`; returns the match and the whole text. */
+export async function waitForTerminalText(page: Page, pattern: RegExp, timeoutMs = 30_000): Promise<{ match: RegExpExecArray; text: string }> {
+  const deadline = Date.now() + timeoutMs;
+  let text = '';
+  while (Date.now() < deadline) {
+    text = await terminalText(page).catch(() => '');
+    const match = pattern.exec(text);
+    if (match) {
+      return { match, text };
+    }
+    await sleep(200);
+  }
+  throw new Error(`the terminal did not show ${pattern} within ${timeoutMs} ms; it shows:\n${text}`);
+}
+
+/** Focuses the active terminal and types `line` followed by Enter. */
+export async function typeInTerminal(page: Page, line: string): Promise<void> {
+  const terminal = page.locator('.part.panel .terminal-wrapper.active .xterm, .part.panel .terminal-wrapper .xterm').first();
+  await terminal.waitFor({ state: 'visible', timeout: 30_000 });
+  await terminal.click();
+  await page.keyboard.type(line);
+  await page.keyboard.press('Enter');
+}
+
+/** Texts of the notification toasts on screen. */
+export async function notificationTexts(page: Page): Promise<string[]> {
+  return page
+    .locator('.notifications-toasts .notification-toast')
+    .evaluateAll((elements) => elements.map((element) => (element as HTMLElement).innerText.replace(/\s+/g, ' ').trim()));
+}
+
+/** Waits until a notification toast's text matches `pattern`; returns that text. */
+export async function waitForNotification(page: Page, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let seen: string[] = [];
+  while (Date.now() < deadline) {
+    seen = await notificationTexts(page).catch(() => []);
+    const hit = seen.find((text) => pattern.test(text));
+    if (hit !== undefined) {
+      return hit;
+    }
+    await sleep(100);
+  }
+  throw new Error(`no notification matched ${pattern} within ${timeoutMs} ms; notifications: ${JSON.stringify(seen)}`);
 }

@@ -1,0 +1,615 @@
+/**
+ * The whole loop the way a user lives it, in a real VS Code (code-server) with the packaged extension, driven by
+ * playwright-core in headless Chromium, with the real Claude Code CLI (pinned devDependency) in print mode against a
+ * scripted Messages API on loopback (test/e2e/support/messagesApi.ts, a TEST FIXTURE).
+ *
+ * Real: Docker, Prometheus (Debian's 2.42 in a locally built image), VS Code, the browser, Claude Code. Test doubles:
+ * the collector, Loki and Grafana (test/doubles, see test/images/README.md).
+ *
+ * 1. Without the UI: the CLI against the stand-in and a stack started from stack/compose.yaml under its own project
+ *    name; the CLI's events reach Loki and its cost reaches Prometheus. This shakes out the stand-in.
+ * 2. Through the UI only: "Start Telemetry Stack" from the Command Palette, the status bar goes healthy; a new
+ *    terminal has the telemetry variables (from the extension, not from the test); the CLI run in that terminal
+ *    (a scripted usage, a failing Bash, a failing Read, an API error); the status bar shows the cost Claude Code
+ *    reported (its api_request events' cost_usd, read from Loki); the sidebar shows the failing tools and the
+ *    API error; "Open Grafana Dashboard" opens the dashboard's URL; "Stop Telemetry Stack".
+ *
+ * Prints `# freshness: X s`: from the end of the CLI's last successful API response (the stand-in knows) to the
+ * status bar showing its cost. Screenshots: test-results/screenshots/e2e-*.png.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { openStack, type StackEngine } from '../../src/stack';
+import { telemetryEnvironment } from '../../src/terminal/environment';
+import { connectDocker, ensureTestImages, requireDocker, type TestImages } from '../support/docker';
+import { claudeCommandLine, claudeVersion, createClaudeHome, runClaude, type ClaudeHome } from './support/claude';
+import {
+  ensureVsix,
+  freePort,
+  installCodeServer,
+  openWorkbench,
+  readableTerminalSettings,
+  repoRoot,
+  runCommand,
+  screenshot,
+  startCodeServer,
+  statusBarTexts,
+  typeInTerminal,
+  waitForFrameText,
+  waitForNotification,
+  waitForStatusBarText,
+  waitForTerminalText,
+  type CodeServer,
+  type Workbench,
+} from './support/codeServer';
+import { startMessagesApi, type MessagesApi, type Turn } from './support/messagesApi';
+
+/** The extension's Compose project: `name:` of stack/compose.yaml; no setting changes it. */
+const EXTENSION_PROJECT = 'claude-code-telemetry';
+const PROJECT_LABEL = 'com.docker.compose.project';
+
+const t0 = Date.now();
+const mark = (what: string): void => console.log(`# e2e: ${what} at +${((Date.now() - t0) / 1000).toFixed(1)}s`);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const seconds = (ms: number): string => (ms / 1000).toFixed(1);
+
+/** A failing Bash, a failing Read (each with known usage), then an API error the CLI gives up on. */
+function failingSessionScript(): Turn[] {
+  return [
+    {
+      kind: 'tool_use',
+      name: 'Bash',
+      text: 'Running the check.',
+      input: { command: 'exit 3', description: 'Run the check that fails' },
+      usage: { input_tokens: 30_000, output_tokens: 400, cache_creation_input_tokens: 5_000, cache_read_input_tokens: 20_000 },
+    },
+    {
+      kind: 'tool_use',
+      name: 'Read',
+      input: { file_path: '/nonexistent/cct-e2e/missing-notes.md' },
+      usage: { input_tokens: 31_000, output_tokens: 300, cache_creation_input_tokens: 0, cache_read_input_tokens: 25_000 },
+    },
+    // Every later request fails: the CLI retries a 400 a few times before it reports the error (api_error event).
+    { kind: 'error', status: 400, errorType: 'invalid_request_error', message: 'e2e scripted API error', times: Infinity },
+  ];
+}
+const PROMPT = 'Run the failing check, then read my notes.';
+
+// --- reading the stack's APIs (to know what to expect; the UI assertions never use these to pass) -------------
+
+interface LokiEvent {
+  ts: number;
+  line: string;
+  meta: Record<string, string>;
+}
+
+async function getJson<T>(url: string, headers: Record<string, string> = {}): Promise<T> {
+  const response = await fetch(url, { headers, signal: AbortSignal.timeout(5_000) });
+  const text = await response.text();
+  if (!response.ok) {
+    throw new Error(`GET ${url}: ${response.status} ${text.slice(0, 300)}`);
+  }
+  return JSON.parse(text) as T;
+}
+
+/** Claude Code events of the last hour from Loki (structured metadata as a flat map). */
+async function lokiEvents(lokiPort: number, filter: string): Promise<LokiEvent[]> {
+  const end = BigInt(Date.now() + 60_000) * 1_000_000n;
+  const start = BigInt(Date.now() - 3_600_000) * 1_000_000n;
+  const query = `{service_name="claude-code"} ${filter}`;
+  const url = `http://127.0.0.1:${lokiPort}/loki/api/v1/query_range?${new URLSearchParams({ query, start: String(start), end: String(end), limit: '1000', direction: 'backward' })}`;
+  type Body = { data: { result: { stream: Record<string, string>; values: [string, string, { structuredMetadata?: Record<string, string> }?][] }[] } };
+  const body = await getJson<Body>(url, { 'X-Loki-Response-Encoding-Flags': 'categorize-labels' });
+  return body.data.result
+    .flatMap((stream) => stream.values.map(([ts, line, extra]) => ({ ts: Number(BigInt(ts) / 1_000_000n), line, meta: { ...stream.stream, ...extra?.structuredMetadata } })))
+    .sort((a, b) => a.ts - b.ts);
+}
+
+async function promQuery(prometheusPort: number, query: string): Promise<{ metric: Record<string, string>; value: number }[]> {
+  type Body = { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+  const body = await getJson<Body>(`http://127.0.0.1:${prometheusPort}/api/v1/query?${new URLSearchParams({ query })}`);
+  return body.data.result.map((entry) => ({ metric: entry.metric, value: Number(entry.value[1]) }));
+}
+
+/** Polls `probe` until it returns a value; the last error or "undefined" goes into the timeout message. */
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+      last = 'not yet';
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error);
+    }
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${last})`);
+}
+
+interface SessionEvents {
+  apiRequests: LokiEvent[];
+  toolFailures: LokiEvent[];
+  apiErrors: LokiEvent[];
+  /** Sum of the api_request events' cost_usd: what Claude Code says the session cost. */
+  costUsd: number;
+}
+
+/** Waits for the events of one failing session (2 api_request, 2 failed tool_result, 1 api_error) in Loki. */
+async function waitForSessionEvents(lokiPort: number, timeoutMs = 60_000): Promise<SessionEvents> {
+  return until(
+    'the CLI\'s events in Loki',
+    async () => {
+      const [apiRequests, toolFailures, apiErrors] = await Promise.all([
+        lokiEvents(lokiPort, '| event_name="api_request"'),
+        lokiEvents(lokiPort, '| event_name="tool_result" | success="false"'),
+        lokiEvents(lokiPort, '| event_name="api_error"'),
+      ]);
+      if (apiRequests.length < 2 || toolFailures.length < 2 || apiErrors.length < 1) return undefined;
+      const costUsd = apiRequests.reduce((sum, event) => sum + Number(event.meta.cost_usd), 0);
+      return { apiRequests, toolFailures, apiErrors, costUsd };
+    },
+    timeoutMs,
+  );
+}
+
+/** Removes the containers, networks and volumes of a Compose project (dockerode, by label). */
+async function removeProject(project: string): Promise<string[]> {
+  const docker = connectDocker();
+  const filters = JSON.stringify({ label: [`${PROJECT_LABEL}=${project}`] });
+  const removed: string[] = [];
+  for (const container of await docker.listContainers({ all: true, filters })) {
+    await docker.getContainer(container.Id).remove({ force: true, v: true }).catch(() => undefined);
+    removed.push(`container ${container.Names[0]?.replace(/^\//, '')}`);
+  }
+  for (const network of await docker.listNetworks({ filters })) {
+    await docker.getNetwork(network.Id).remove().catch(() => undefined);
+    removed.push(`network ${network.Name}`);
+  }
+  const { Volumes } = await docker.listVolumes({ filters });
+  for (const volume of Volumes ?? []) {
+    await docker.getVolume(volume.Name).remove({ force: true }).catch(() => undefined);
+    removed.push(`volume ${volume.Name}`);
+  }
+  return removed;
+}
+
+/**
+ * Before the UI test: a stack of the extension's project left by an earlier, crashed run of this test (its containers
+ * run the cct-test images) is removed with its volumes, so "today" starts at $0.00. A stack running other images is
+ * someone's real one: fail rather than touch it.
+ */
+async function clearLeftoverTestStack(): Promise<void> {
+  const docker = connectDocker();
+  const containers = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${PROJECT_LABEL}=${EXTENSION_PROJECT}`] }) });
+  const foreign = containers.filter((container) => !container.Image.startsWith('cct-test/'));
+  if (foreign.length) {
+    throw new Error(
+      `A "${EXTENSION_PROJECT}" stack not made of test images exists here (${foreign.map((c) => `${c.Names[0]} ${c.Image}`).join(', ')}); ` +
+        'the end-to-end test would take it over. Remove it first.',
+    );
+  }
+  const removed = await removeProject(EXTENSION_PROJECT);
+  if (removed.length) mark(`removed a leftover test stack: ${removed.join(', ')}`);
+}
+
+/** Records when each distinct status bar text was first seen, polling fast, until stopped. */
+class StatusBarWatcher {
+  readonly firstSeen = new Map<string, number>();
+  private running = true;
+  private readonly loop: Promise<void>;
+
+  constructor(private readonly page: Page) {
+    this.loop = (async () => {
+      while (this.running) {
+        for (const text of await statusBarTexts(this.page).catch(() => [])) {
+          if (!this.firstSeen.has(text)) this.firstSeen.set(text, Date.now());
+        }
+        await sleep(100);
+      }
+    })();
+  }
+
+  /** When a status bar text matching `pattern` was first seen. */
+  seen(pattern: RegExp): number | undefined {
+    const times = [...this.firstSeen].filter(([text]) => pattern.test(text)).map(([, at]) => at);
+    return times.length ? Math.min(...times) : undefined;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+}
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** A token count as the status bar's tooltip writes it (61000 -> 61.0k). */
+const compactCount = (value: number): string =>
+  value >= 1e6 ? `${(value / 1e6).toFixed(1)}M` : value >= 1e3 ? `${(value / 1e3).toFixed(1)}k` : String(Math.round(value));
+
+/** Hovers the status bar item showing `text` and returns its tooltip's text. */
+async function statusBarTooltip(page: Page, text: string): Promise<string> {
+  const item = page.locator('.part.statusbar .statusbar-item', { hasText: text }).first();
+  const hover = page.locator('.monaco-hover, .workbench-hover').filter({ hasText: 'Claude Code Telemetry' }).first();
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await page.mouse.move(700, 300);
+    await item.hover();
+    if (await hover.waitFor({ state: 'visible', timeout: 5_000 }).then(() => true, () => false)) {
+      return hover.innerText();
+    }
+  }
+  throw new Error(`no tooltip appeared over the status bar item ${text}`);
+}
+
+// --- 1. the CLI and the stack, no UI ---------------------------------------------------------------------------
+
+describe('Claude Code CLI -> scripted Messages API -> telemetry stack (no UI)', { timeout: 10 * 60_000 }, () => {
+  it('the real CLI runs against the stand-in and its events, cost and errors reach Loki and Prometheus', async () => {
+    const version = claudeVersion();
+    mark(`Claude Code ${version}`);
+    await requireDocker();
+    const images = await ensureTestImages();
+    mark('test images ready');
+    const ports = {
+      CCT_OTLP_GRPC_PORT: await freePort(),
+      CCT_OTLP_HTTP_PORT: await freePort(),
+      CCT_COLLECTOR_METRICS_PORT: await freePort(),
+      CCT_PROMETHEUS_PORT: await freePort(),
+      CCT_LOKI_PORT: await freePort(),
+      CCT_GRAFANA_PORT: await freePort(),
+    };
+    const project = `cct-e2e-cli-${process.pid}`;
+    const variables: Record<string, string> = {
+      ...Object.fromEntries(Object.entries(ports).map(([key, value]) => [key, String(value)])),
+      CCT_COLLECTOR_IMAGE: images.collector,
+      CCT_PROMETHEUS_IMAGE: images.prometheus,
+      CCT_LOKI_IMAGE: images.loki,
+      CCT_GRAFANA_IMAGE: images.grafana,
+      GRAFANA_ADMIN_PASSWORD: 'e2e-not-a-secret',
+    };
+    let engine: StackEngine | undefined;
+    let api: MessagesApi | undefined;
+    let home: ClaudeHome | undefined;
+    try {
+      engine = openStack({ dockerHost: undefined, composeFile: join(repoRoot, 'stack', 'compose.yaml'), variables, projectName: project }).engine;
+      const startedAt = Date.now();
+      await engine.start();
+      mark(`stack ${project} healthy in ${seconds(Date.now() - startedAt)}s`);
+
+      api = await startMessagesApi(failingSessionScript(), { log: (line) => console.log(`# ${line}`) });
+      home = createClaudeHome();
+      // The same variables the extension gives a terminal (src/terminal/environment.ts), at its default pace.
+      const telemetry = telemetryEnvironment({
+        endpoint: `http://127.0.0.1:${ports.CCT_OTLP_HTTP_PORT}`,
+        metricExportIntervalMs: 2000,
+        logsExportIntervalMs: 1000,
+        logUserPrompts: false,
+        logToolDetails: false,
+        workspaceName: 'cct-e2e',
+        repository: undefined,
+        existingResourceAttributes: undefined,
+      });
+      const result = await runClaude(PROMPT, { apiUrl: api.url, home, telemetry, args: ['--output-format', 'json'], timeoutMs: 120_000 });
+      mark(`claude -p exited ${result.code} after ${seconds(result.endedAt - result.startedAt)}s`);
+
+      // The stand-in: the script was played, the failed tools came back as errors, nothing unknown was asked.
+      const main = api.requests.filter((r) => r.role === 'main');
+      assert.ok(main.length >= 3, `the CLI made ${main.length} main requests: ${JSON.stringify(api.requests.map((r) => [r.path, r.role, r.status]))}`);
+      assert.deepEqual(main.slice(0, 3).map((r) => r.status), [200, 200, 400]);
+      assert.deepEqual(main[1].toolResults.map((t) => t.isError), [true], 'the Bash `exit 3` result came back as an error');
+      assert.deepEqual(main[2].toolResults.map((t) => t.isError), [true], 'the Read of a missing file came back as an error');
+      if (api.unknown.length) console.log(`# the CLI asked for unknown paths: ${api.unknown.join(', ')}`);
+
+      // The CLI says what it spent: print mode's JSON result carries total_cost_usd, and is_error for the API error.
+      const output = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as { total_cost_usd?: number; is_error?: boolean; result?: string };
+      assert.equal(output.is_error, true, `the run ends in the scripted API error: ${result.stdout.slice(0, 500)}`);
+      assert.match(String(output.result), /400|e2e scripted API error/);
+      assert.equal(result.code, 1);
+      const cliCost = output.total_cost_usd;
+      assert.ok(typeof cliCost === 'number' && cliCost > 0.01, `total_cost_usd: ${String(cliCost)}`);
+
+      // Loki (double) has the events, with the attributes the dashboard shows.
+      const events = await waitForSessionEvents(ports.CCT_LOKI_PORT);
+      assert.ok(Math.abs(events.costUsd - cliCost) < 1e-9, `api_request cost_usd sum ${events.costUsd} = the CLI's total_cost_usd ${cliCost}`);
+      assert.deepEqual(events.toolFailures.map((e) => [e.meta.tool_name, e.meta.error_type]), [['Bash', 'ShellError'], ['Read', 'TelemetrySafeError']]);
+      assert.deepEqual(events.apiErrors.map((e) => [e.meta.status_code, e.meta.error]), [['400', 'e2e scripted API error']]);
+      const sessionId = events.apiRequests[0].meta.session_id;
+      assert.ok(sessionId, 'api_request events carry session_id');
+      assert.equal(events.apiErrors[0].meta.session_id, sessionId, 'one session');
+
+      // Prometheus (real) has the cost through the collector (double): the same total, and the derived counters.
+      const promCost = await until('the cost in Prometheus', async () => {
+        const [sample] = await promQuery(ports.CCT_PROMETHEUS_PORT, 'sum(claude_code_cost_usage_USD_total)');
+        return sample && Math.abs(sample.value - cliCost) < 1e-9 ? sample.value : undefined;
+      });
+      const failures = await until('tool failures in Prometheus', async () => {
+        const samples = await promQuery(ports.CCT_PROMETHEUS_PORT, 'sum by (tool_name) (claude_code_tool_results_total{success="false"})');
+        return samples.length === 2 ? Object.fromEntries(samples.map((s) => [s.metric.tool_name, s.value])) : undefined;
+      });
+      assert.deepEqual(failures, { Bash: 1, Read: 1 });
+      const apiErrors = await until('API errors in Prometheus', async () => {
+        const samples = await promQuery(ports.CCT_PROMETHEUS_PORT, 'sum by (status_code) (claude_code_api_errors_total)');
+        return samples.length ? Object.fromEntries(samples.map((s) => [s.metric.status_code, s.value])) : undefined;
+      });
+      assert.deepEqual(apiErrors, { '400': 1 });
+      mark(`telemetry checked: cost $${promCost} in Prometheus = Loki events = CLI total; session ${sessionId}`);
+    } finally {
+      await api?.close();
+      home?.remove();
+      if (engine) await engine.remove({ volumes: true }).catch((error: unknown) => console.log(`# removing ${project}: ${String(error)}`));
+      await removeProject(project);
+    }
+  });
+});
+
+// --- 2. the user's path through the UI ---------------------------------------------------------------------------
+
+describe('the full loop in code-server, through the UI only', { timeout: 25 * 60_000 }, () => {
+  let server: CodeServer | undefined;
+  let workbench: Workbench | undefined;
+  let workspace: string | undefined;
+  let api: MessagesApi | undefined;
+  let home: ClaudeHome | undefined;
+  let images: TestImages | undefined;
+  const ports = { otlpGrpc: 0, otlpHttp: 0, collectorMetrics: 0, prometheus: 0, loki: 0, grafana: 0 };
+  let stackStarted = false;
+  /** Set once no foreign stack of the extension's project exists: only then does cleanup remove that project. */
+  let ownsProject = false;
+  /** The cost the status bar must show, `$X.XX`, from Claude Code's own api_request events. */
+  let expectedCost: string | undefined;
+  const timings: Record<string, string> = {};
+
+  const page = (): Page => {
+    assert.ok(workbench, 'the workbench did not open (see the first test of this suite)');
+    return workbench.page;
+  };
+
+  it('opens the workbench with the packaged extension and the stack settings pointing at the test images', async () => {
+    claudeVersion();
+    await requireDocker();
+    // Terminals must get the telemetry variables from the extension alone.
+    for (const key of Object.keys(process.env)) {
+      if (/^(OTEL_|CLAUDE_CODE_|ANTHROPIC_)/.test(key) || key === 'CLAUDE_CONFIG_DIR') delete process.env[key];
+    }
+    const [codeServer, vsix, built] = await Promise.all([installCodeServer(), ensureVsix(), ensureTestImages()]);
+    images = built;
+    await clearLeftoverTestStack();
+    ownsProject = true;
+    for (const key of Object.keys(ports) as (keyof typeof ports)[]) ports[key] = await freePort();
+    workspace = mkdtempSync(join(tmpdir(), 'cct-e2e-workspace-'));
+    writeFileSync(join(workspace, 'README.md'), '# e2e workspace\n');
+    server = await startCodeServer({
+      codeServer,
+      vsix,
+      workspace,
+      settings: readableTerminalSettings,
+      // The stack's settings are machine-scoped: code-server reads those from its machine settings only.
+      machineSettings: {
+        'claudeTelemetry.stack.images.collector': images.collector,
+        'claudeTelemetry.stack.images.prometheus': images.prometheus,
+        'claudeTelemetry.stack.images.loki': images.loki,
+        'claudeTelemetry.stack.images.grafana': images.grafana,
+        ...Object.fromEntries(Object.entries(ports).map(([key, value]) => [`claudeTelemetry.stack.ports.${key}`, value])),
+      },
+    });
+    mark(`code-server on ${server.origin}`);
+    workbench = await openWorkbench(server.url);
+    await waitForStatusBarText(workbench.page, /Telemetry off/, 60_000);
+    await screenshot(workbench.page, 'e2e-01-workbench-stack-off');
+    mark('workbench ready, status bar says the stack is off');
+  });
+
+  after(async () => {
+    if (workbench) {
+      await screenshot(workbench.page, 'e2e-99-final').catch(() => undefined);
+      if (workbench.errors.length) console.log(`# e2e: page errors:\n${workbench.errors.slice(0, 20).join('\n')}`);
+      await workbench.stop();
+    }
+    await server?.stop();
+    await api?.close();
+    home?.remove();
+    if (workspace) rmSync(workspace, { recursive: true, force: true });
+    if (ownsProject) {
+      const removed = await removeProject(EXTENSION_PROJECT).catch((error: unknown) => [`failed: ${String(error)}`]);
+      mark(`cleaned up ${removed.join(', ') || 'nothing'}`);
+    }
+    console.log(`# e2e timings: ${JSON.stringify(timings)}`);
+  });
+
+  it('"Start Telemetry Stack" from the Command Palette: progress, then the status bar goes healthy', async () => {
+    const p = page();
+    const clicked = Date.now();
+    await runCommand(p, 'Claude Telemetry: Start Telemetry Stack');
+    stackStarted = true;
+    const progress = await waitForNotification(p, /Claude Telemetry/, 30_000);
+    await screenshot(p, 'e2e-02-start-progress');
+    mark(`progress notification: ${progress}`);
+    await waitForStatusBarText(p, /Telemetry starting/, 30_000).catch(() => undefined); // may be brief
+    // Healthy and no Claude Code data yet: $0.00.
+    const healthy = await waitForStatusBarText(p, /\$0\.00/, 180_000);
+    timings.stackStartToHealthyInUi = `${seconds(Date.now() - clicked)}s`;
+    mark(`status bar healthy after ${timings.stackStartToHealthyInUi}: ${healthy}`);
+    const done = await waitForNotification(p, /telemetry stack is running/i, 30_000);
+    await screenshot(p, 'e2e-03-stack-running');
+    mark(`notification: ${done}`);
+  });
+
+  it('a new terminal has the telemetry variables from the extension', async () => {
+    const p = page();
+    await runCommand(p, 'Terminal: Create New Terminal');
+    await waitForTerminalText(p, /[$#]\s*$/m, 30_000); // the prompt
+    await typeInTerminal(p, `printenv | grep -E '^(OTEL_|CLAUDE_CODE_)' | cut -c1-100 | sort; echo "ENV-END-$((40+2))"`);
+    const { text } = await waitForTerminalText(p, /^ENV-END-42$/m, 30_000);
+    await screenshot(p, 'e2e-04-terminal-env');
+    const variables = Object.fromEntries(
+      text
+        .split('\n')
+        .map((line) => /^((?:OTEL|CLAUDE_CODE)_\w+)=(.*)$/.exec(line))
+        .filter((match): match is RegExpExecArray => match !== null)
+        .map((match) => [match[1], match[2]]),
+    );
+    mark(`terminal variables: ${Object.keys(variables).join(', ')}`);
+    assert.equal(variables.CLAUDE_CODE_ENABLE_TELEMETRY, '1', text);
+    assert.equal(variables.OTEL_EXPORTER_OTLP_ENDPOINT, `http://127.0.0.1:${ports.otlpHttp}`);
+    assert.equal(variables.OTEL_EXPORTER_OTLP_PROTOCOL, 'http/json');
+    assert.equal(variables.OTEL_METRICS_EXPORTER, 'otlp');
+    assert.equal(variables.OTEL_LOGS_EXPORTER, 'otlp');
+    assert.equal(variables.OTEL_METRICS_INCLUDE_SESSION_ID, 'true');
+    assert.match(variables.OTEL_METRIC_EXPORT_INTERVAL ?? '', /^\d+$/);
+  });
+
+  it('the real Claude Code CLI in that terminal: the status bar shows the cost it reported, the sidebar its failures', async () => {
+    const p = page();
+    api = await startMessagesApi(failingSessionScript(), { log: (line) => console.log(`# ${line}`) });
+    home = createClaudeHome();
+    const watcher = new StatusBarWatcher(p);
+    let freshnessMs: number | undefined;
+    try {
+      const command = `cd ${home.workDir} && ${claudeCommandLine(PROMPT, { apiUrl: api.url, home })}; echo "CLAUDE-EXIT=$?"`;
+      const typedAt = Date.now();
+      await typeInTerminal(p, command);
+      const enterAt = Date.now();
+      const { match } = await waitForTerminalText(p, /^CLAUDE-EXIT=(\d+)$/m, 120_000);
+      const exitSeenAt = Date.now();
+      timings.cliRun = `${seconds(exitSeenAt - enterAt)}s (typing the command: ${seconds(enterAt - typedAt)}s)`;
+      mark(`claude exited ${match[1]}; ${timings.cliRun}`);
+      await screenshot(p, 'e2e-05-terminal-claude-run');
+      assert.equal(match[1], '1', 'the CLI ends with the scripted API error');
+      await api.waitForScriptDone(5_000);
+      const main = api.requests.filter((r) => r.role === 'main');
+      assert.deepEqual(main.slice(0, 3).map((r) => r.status), [200, 200, 400], JSON.stringify(api.requests.map((r) => [r.path, r.role, r.status])));
+      assert.deepEqual([main[1].toolResults[0]?.isError, main[2].toolResults[0]?.isError], [true, true], 'both tools failed');
+      await waitForTerminalText(p, /API Error: 400|e2e scripted API error/, 5_000);
+
+      // What Claude Code says the usage cost: its api_request events' cost_usd (from Loki, not from the UI).
+      const events = await waitForSessionEvents(ports.loki);
+      expectedCost = `$${events.costUsd.toFixed(2)}`;
+      assert.notEqual(expectedCost, '$0.00', 'the scripted usage costs at least a cent');
+      mark(`Claude Code reported ${events.costUsd} USD (${events.apiRequests.length} api_request events) -> expect ${expectedCost}`);
+
+      const text = await waitForStatusBarText(p, new RegExp(`${escapeRegExp(expectedCost)}(?![\\d])`), 120_000);
+      const shownAt = watcher.seen(new RegExp(`${escapeRegExp(expectedCost)}(?![\\d])`)) ?? Date.now();
+      const lastResponse = api.lastUsageEndedAt();
+      freshnessMs = shownAt - lastResponse;
+      timings.freshness = `${seconds(freshnessMs)}s`;
+      console.log(`# freshness: ${(freshnessMs / 1000).toFixed(2)} s`);
+      console.log(
+        `# freshness detail: last successful response ended ${new Date(lastResponse).toISOString()}, last response (error) ` +
+          `${seconds(api.lastMessagesEndedAt() - lastResponse)}s later, CLI exit seen ${seconds(exitSeenAt - lastResponse)}s after, status bar ${expectedCost} ${seconds(freshnessMs)}s after`,
+      );
+      mark(`status bar: ${text}`);
+      await screenshot(p, 'e2e-06-status-bar-cost');
+      // The tooltip's token table: the usage the stand-in sent, as Claude Code counted it.
+      const tooltip = await statusBarTooltip(p, expectedCost);
+      await screenshot(p, 'e2e-07-status-bar-tooltip');
+      await p.mouse.move(700, 300);
+      const usage = api.totalUsage();
+      for (const [type, tokens] of [
+        ['input', usage.input_tokens],
+        ['output', usage.output_tokens],
+        ['cacheRead', usage.cache_read_input_tokens],
+        ['cacheCreation', usage.cache_creation_input_tokens],
+      ] as const) {
+        assert.match(tooltip, new RegExp(`\\b${type}\\s+${escapeRegExp(compactCount(tokens))}\\b`), `${type} tokens in the tooltip:\n${tooltip}`);
+      }
+    } finally {
+      await watcher.stop();
+    }
+  });
+
+  it('the sidebar shows the failing tools and the API error', async () => {
+    const p = page();
+    await runCommand(p, 'Claude Telemetry: Show Dashboard');
+    const failures = await waitForFrameText(p, /Recent tool failures[\s\S]*?Recent API errors/, 60_000);
+    // Wait for both rows (the view refreshes on its own pace).
+    const { frame } = await waitForFrameText(p, /Recent tool failures[\s\S]*Bash[\s\S]*Recent API errors[\s\S]*400/, 60_000);
+    const body = await frame.evaluate(() => document.body.innerText);
+    const toolSection = body.slice(body.indexOf('Recent tool failures'), body.indexOf('Recent API errors'));
+    const errorSection = body.slice(body.indexOf('Recent API errors'));
+    await screenshot(p, 'e2e-08-sidebar');
+    mark(`sidebar: ${failures.text.replace(/\s+/g, ' ').slice(0, 200)}`);
+    assert.match(toolSection, /\bBash\b/);
+    assert.match(toolSection, /\bRead\b/);
+    assert.match(toolSection, /ShellError/);
+    assert.match(errorSection, /\b400\b/);
+    assert.match(errorSection, /e2e scripted API error/);
+    if (expectedCost) assert.ok(body.includes(expectedCost), `the dashboard shows the cost ${expectedCost}`);
+  });
+
+  it('"Open Grafana Dashboard" opens the provisioned dashboard on the configured port', async () => {
+    const p = page();
+    assert.ok(workbench);
+    const opened: string[] = [];
+    await p.evaluate(() => {
+      const w = window as unknown as { __cctOpened?: string[]; open: typeof window.open };
+      w.__cctOpened = [];
+      const original = window.open.bind(window);
+      w.open = (url?: string | URL, ...rest: unknown[]) => {
+        w.__cctOpened?.push(String(url));
+        return original(url, ...(rest as [string?, string?]));
+      };
+    });
+    const newPage = workbench.context.waitForEvent('page', { timeout: 20_000 }).then(
+      (popup) => popup,
+      () => undefined,
+    );
+    await runCommand(p, 'Claude Telemetry: Open Grafana Dashboard');
+    const popup = await newPage;
+    if (popup) {
+      await popup.waitForLoadState('domcontentloaded', { timeout: 15_000 }).catch(() => undefined);
+      opened.push(popup.url());
+    }
+    const spied = await p.evaluate(() => (window as unknown as { __cctOpened?: string[] }).__cctOpened ?? []);
+    mark(`opened: page ${JSON.stringify(opened)}, window.open ${JSON.stringify(spied)}`);
+    const urls = [...opened, ...spied].filter((url) => url && url !== 'about:blank');
+    assert.ok(urls.length > 0, 'Open Grafana Dashboard opened nothing');
+    const url = new URL(urls[0]);
+    // The extension opens vscode.env.asExternalUri(http://127.0.0.1:<grafana port>/d/...): the address itself on a
+    // desktop, and in code-server its port proxy, <code-server origin>/proxy/<grafana port>/d/...
+    let path = url.pathname;
+    const proxied = /^\/proxy\/(\d+)(\/.*)$/.exec(url.pathname);
+    if (proxied) {
+      assert.ok(server);
+      assert.equal(url.origin, server.origin, 'the proxy is code-server\'s own');
+      assert.equal(Number(proxied[1]), ports.grafana, 'the proxied port is the Grafana port setting');
+      path = proxied[2];
+    } else {
+      assert.equal(url.hostname, '127.0.0.1');
+      assert.equal(Number(url.port), ports.grafana, 'the Grafana port setting');
+    }
+    assert.equal(path, '/d/claude-code-telemetry');
+    assert.equal(url.searchParams.get('orgId'), '1');
+    assert.equal(url.searchParams.get('from'), 'now-24h');
+    assert.equal(url.searchParams.get('to'), 'now');
+    // And it leads to the provisioned dashboard (the Grafana double answers 200 with its title).
+    const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    const html = await response.text();
+    assert.equal(response.status, 200, html.slice(0, 200));
+    assert.match(html, /data-dashboard-uid="claude-code-telemetry"/);
+    if (popup) assert.match(await popup.title(), /Claude Code Telemetry/);
+    if (popup) {
+      await screenshot(popup, 'e2e-09-grafana-page');
+      await popup.close();
+    }
+    await p.bringToFront();
+  });
+
+  it('"Stop Telemetry Stack" stops it and the status bar says so', async () => {
+    const p = page();
+    assert.ok(stackStarted, 'the stack was not started');
+    await runCommand(p, 'Claude Telemetry: Stop Telemetry Stack');
+    await waitForNotification(p, /Stopping the telemetry stack/, 10_000)
+      .then(() => screenshot(p, 'e2e-10-stopping'))
+      .catch(() => undefined);
+    await waitForStatusBarText(p, /Telemetry off/, 60_000);
+    await screenshot(p, 'e2e-11-stack-stopped');
+    const running = await connectDocker().listContainers({ filters: JSON.stringify({ label: [`${PROJECT_LABEL}=${EXTENSION_PROJECT}`] }) });
+    assert.deepEqual(running.map((c) => c.Names[0]), [], 'no container of the stack still runs');
+  });
+});
