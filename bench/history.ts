@@ -1,0 +1,361 @@
+// Synthetic Claude Code history in the collector's shape, written as OpenMetrics chunks and backfilled into the test
+// helpers' real Prometheus (Debian 2.42) with `promtool tsdb create-blocks-from openmetrics`.
+//
+// Events come from test/telemetry/helpers/sim.ts (generateEvents): the same sessions, models, tools, errors and
+// truth functions as the telemetry tests. What this file adds is a generator that scales to 90 days of 10,000
+// sessions (sim.ts's simulate() evaluates every rule over every series every 10 s and builds one string: fine for
+// hours, not for months):
+//
+// - Raw series: the per-session cumulative counters the collector's prometheus exporter serves (same names and
+//   labels as sim.ts: session_id, model, type, tool_name, success, error_type, ...), sampled on a scrape grid of
+//   `scrapeSeconds` from the scrape after a series' first delta until `tailSeconds` after its last change.
+//   The shipped stack scrapes every 5 s and the exporter keeps an idle series for 25 h (metric_expiration): the
+//   bench uses a coarser grid and a shorter tail so that 90 days stay within minutes of generation; see
+//   docs/benchmarks.md. This makes every query over raw per-session series CHEAPER here than on the real stack.
+// - Recording-rule series (stack/prometheus/rules/recording.yml): evaluated every 10 s with the rules' semantics
+//   (a series' first value and every change counted once, at the first evaluation after the scrape that saw it,
+//   summed by the rule's labels). A rule series is written at every evaluation while any raw series of its group
+//   is exported, and the real exporter exports for 25 h after the last change: so the rule series here have the
+//   real density (a sample every 10 s, mostly 0), which is what `sum_over_time(rule[R])` reads.
+// - The `:last_value` helper series are not written: no catalog query reads them.
+//
+// Blocks: chunks aligned to 486 h (promtool --max-block-duration=486h) so promtool parses each file once and the
+// helper Prometheus (retention 3650 d, so 31 d max blocks) has nothing left to compact while the bench runs.
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SimEvent, generateEvents } from '../test/telemetry/helpers/sim';
+import { PROMTOOL_BIN, PrometheusInstance, startLoadedPrometheus } from '../test/telemetry/helpers/promServer';
+
+export interface HistoryOptions {
+  label: string;
+  seed: number;
+  sessions: number;
+  days: number;
+  /** Unix s: the last event; queries run a little after. */
+  endS: number;
+  scrapeSeconds: number;
+  /** How long a raw series stays exported after its last change (the real exporter: 25 h). */
+  tailSeconds: number;
+}
+
+export interface History {
+  options: HistoryOptions;
+  events: SimEvent[];
+  sessions: string[];
+  series: number;
+  rawSamples: number;
+  ruleSeries: number;
+  ruleSamples: number;
+  generateMs: number;
+  backfillMs: number;
+  prom: PrometheusInstance;
+}
+
+/** Real exporter expiration: rule series are present while any series of their group is exported. */
+const REAL_EXPIRATION = 25 * 3600;
+/** Prometheus' instant-vector lookback. */
+const LOOKBACK = 300;
+const RULE_INTERVAL = 10;
+const RULE_OFFSET = 3.217;
+/** Claude Code exports this long after the event (as sim.ts). */
+const EXPORT_DELAY = 1;
+const BLOCK_SECONDS = 486 * 3600;
+
+const RULE_OF: Record<string, { name: string; by: string[] }> = {
+  claude_code_cost_usage_USD_total: { name: 'claude_code:cost_usd:increase10s', by: ['model'] },
+  claude_code_token_usage_tokens_total: { name: 'claude_code:tokens:increase10s', by: ['model', 'type'] },
+  claude_code_session_count_total: { name: 'claude_code:sessions:increase10s', by: [] },
+  claude_code_active_time_seconds_total: { name: 'claude_code:active_seconds:increase10s', by: ['type'] },
+  claude_code_lines_of_code_count_total: { name: 'claude_code:lines_of_code:increase10s', by: ['type'] },
+  claude_code_commit_count_total: { name: 'claude_code:commits:increase10s', by: [] },
+  claude_code_pull_request_count_total: { name: 'claude_code:pull_requests:increase10s', by: [] },
+  claude_code_tool_results_total: { name: 'claude_code:tool_results:increase10s', by: ['tool_name', 'success'] },
+  claude_code_api_requests_total: { name: 'claude_code:api_requests:increase10s', by: ['model'] },
+  claude_code_api_errors_total: { name: 'claude_code:api_errors:increase10s', by: ['model', 'status_code'] },
+};
+
+type Labels = Record<string, string>;
+
+/** The per-session series deltas of one event, as the collector names them (the shape sim.ts writes). */
+function deltas(e: SimEvent): Array<[string, Labels, number]> {
+  const base = { job: 'claude-code', instance: 'collector-1', session_id: e.session, user_id: 'u-1f2e3d', terminal_type: 'vscode' };
+  const ids = { job: base.job, instance: base.instance, session_id: e.session };
+  switch (e.kind) {
+    case 'session_start':
+      return [['claude_code_session_count_total', { ...base, start_type: 'fresh' }, 1]];
+    case 'api_request': {
+      const ml = { ...base, model: e.model, query_source: 'main', effort: 'medium' };
+      const out: Array<[string, Labels, number]> = [['claude_code_cost_usage_USD_total', ml, e.costUsd]];
+      for (const type of ['input', 'output', 'cacheRead', 'cacheCreation'] as const) {
+        if (e.tokens[type] > 0) out.push(['claude_code_token_usage_tokens_total', { ...ml, type }, e.tokens[type]]);
+      }
+      out.push(['claude_code_active_time_seconds_total', { ...base, type: 'cli' }, e.cliSeconds]);
+      out.push(['claude_code_api_requests_total', { ...ids, model: e.model }, 1]);
+      return out;
+    }
+    case 'tool_result':
+      return [
+        ['claude_code_tool_results_total', { ...ids, tool_name: e.tool, success: String(e.success), error_type: e.errorType }, 1],
+        ['claude_code_active_time_seconds_total', { ...base, type: 'user' }, e.userSeconds],
+      ];
+    case 'api_error':
+      return [['claude_code_api_errors_total', { ...ids, model: e.model, status_code: String(e.statusCode) }, 1]];
+    case 'lines': {
+      const out: Array<[string, Labels, number]> = [];
+      if (e.added) out.push(['claude_code_lines_of_code_count_total', { ...base, type: 'added' }, e.added]);
+      if (e.removed) out.push(['claude_code_lines_of_code_count_total', { ...base, type: 'removed' }, e.removed]);
+      return out;
+    }
+    case 'commit':
+      return [['claude_code_commit_count_total', base, 1]];
+  }
+}
+
+function renderLabels(l: Labels): string {
+  const keys = Object.keys(l).sort();
+  return keys.length ? `{${keys.map((k) => `${k}="${l[k]}"`).join(',')}}` : '';
+}
+
+interface RawSeries {
+  name: string;
+  text: string; // name{labels}
+  group: string;
+  /** Scrape indices where the value changed, and the cumulative value from there on. */
+  idx: number[];
+  val: number[];
+}
+
+interface RuleGroup {
+  name: string;
+  text: string;
+  /** Eval index -> increase. */
+  inc: Map<number, number>;
+  /** Presence intervals in eval indices [from, to). */
+  spans: Array<[number, number]>;
+}
+
+function round9(v: number): number {
+  return Math.round(v * 1e9) / 1e9;
+}
+
+/** Writes a file in pieces; returns lines written. */
+class Writer {
+  private fd: number;
+  private buf: string[] = [];
+  private size = 0;
+  lines = 0;
+  constructor(path: string) { this.fd = openSync(path, 'w'); }
+  line(s: string): void {
+    this.buf.push(s);
+    this.size += s.length;
+    this.lines++;
+    if (this.size > 8 << 20) this.flush();
+  }
+  flush(): void {
+    if (this.buf.length) writeSync(this.fd, `${this.buf.join('\n')}\n`);
+    this.buf = [];
+    this.size = 0;
+  }
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+}
+
+function run(cmd: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-2000); });
+    p.once('error', reject);
+    p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}: ${err}`))));
+  });
+}
+
+export async function buildHistory(o: HistoryOptions, log: (s: string) => void): Promise<History> {
+  const t0 = performance.now();
+  const durationS = o.days * 86400;
+  const startS = o.endS - durationS;
+  // generateEvents spreads session starts over the first 85 % of its run: stretch it so they cover the whole
+  // history up to endS, and drop what would happen after endS.
+  const gen = generateEvents({
+    seed: o.seed, t0: startS, durationSeconds: Math.ceil(durationS / 0.85), sessions: o.sessions,
+    scrapeSeconds: o.scrapeSeconds, quietAt: [], quietSeconds: 0, restarts: [],
+  });
+  const events = gen.events.filter((e) => e.t <= o.endS);
+  const S = o.scrapeSeconds;
+  const grid0 = Math.floor(startS / S) * S;
+  const scrapeOf = (arrival: number): number => Math.ceil((arrival - grid0) / S); // first scrape >= arrival
+  const timeOf = (k: number): number => grid0 + k * S;
+  const eval0 = grid0 + RULE_OFFSET;
+  const evalOf = (s: number): number => Math.ceil((s - eval0) / RULE_INTERVAL); // first eval >= s
+  const lastScrape = scrapeOf(o.endS + 600);
+
+  // Raw series with their change points.
+  const series = new Map<string, RawSeries>();
+  for (const e of events) {
+    const k = scrapeOf(e.t + EXPORT_DELAY);
+    for (const [name, labels, d] of deltas(e)) {
+      const text = `${name}${renderLabels(labels)}`;
+      let s = series.get(text);
+      if (!s) {
+        const rule = RULE_OF[name]!;
+        const gl: Labels = {};
+        for (const b of rule.by) gl[b] = labels[b] ?? '';
+        s = { name, text, group: `${rule.name}${renderLabels(gl)}`, idx: [], val: [] };
+        series.set(text, s);
+      }
+      const last = s.val.length - 1;
+      if (last >= 0 && s.idx[last] === k) s.val[last] = s.val[last]! + d;
+      else {
+        s.idx.push(k);
+        s.val.push((last >= 0 ? s.val[last]! : 0) + d);
+      }
+    }
+  }
+
+  // Rule groups: increases at the first evaluation after each change's scrape; presence while exported (25 h).
+  const groups = new Map<string, RuleGroup>();
+  for (const s of series.values()) {
+    let g = groups.get(s.group);
+    if (!g) {
+      const brace = s.group.indexOf('{');
+      g = { name: brace < 0 ? s.group : s.group.slice(0, brace), text: s.group, inc: new Map(), spans: [] };
+      groups.set(s.group, g);
+    }
+    let prev = 0;
+    for (let i = 0; i < s.idx.length; i++) {
+      const j = evalOf(timeOf(s.idx[i]!));
+      g.inc.set(j, (g.inc.get(j) ?? 0) + s.val[i]! - prev);
+      prev = s.val[i]!;
+    }
+    const from = evalOf(timeOf(s.idx[0]!));
+    const lastSample = timeOf(s.idx[s.idx.length - 1]!) + Math.floor(REAL_EXPIRATION / S) * S;
+    const to = evalOf(lastSample + LOOKBACK); // first eval that no longer sees it
+    g.spans.push([from, to]);
+  }
+  for (const g of groups.values()) {
+    g.spans.sort((a, b) => a[0] - b[0]);
+    const merged: Array<[number, number]> = [];
+    for (const sp of g.spans) {
+      const m = merged[merged.length - 1];
+      if (m && sp[0] <= m[1]) m[1] = Math.max(m[1], sp[1]);
+      else merged.push([sp[0], sp[1]]);
+    }
+    g.spans = merged;
+  }
+  const lastEval = evalOf(o.endS + 600);
+
+  // Families in a fixed order (OpenMetrics wants a family's samples together).
+  const byFamily = new Map<string, RawSeries[]>();
+  for (const s of series.values()) {
+    const l = byFamily.get(s.name) ?? [];
+    l.push(s);
+    byFamily.set(s.name, l);
+  }
+  const ruleFamilies = new Map<string, RuleGroup[]>();
+  for (const g of groups.values()) {
+    const l = ruleFamilies.get(g.name) ?? [];
+    l.push(g);
+    ruleFamilies.set(g.name, l);
+  }
+
+  const work = join(tmpdir(), `cct-bench-${o.label}-${process.pid}`);
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(join(work, 'blocks'), { recursive: true });
+  let rawSamples = 0;
+  let ruleSamples = 0;
+  const firstBlock = Math.floor(startS / BLOCK_SECONDS);
+  const lastBlock = Math.floor((o.endS + 600) / BLOCK_SECONDS);
+  const pending: Array<Promise<void>> = [];
+  let genMs = 0;
+  let promtoolMs = 0;
+  for (let b = firstBlock; b <= lastBlock; b++) {
+    const g0 = performance.now();
+    const lo = b * BLOCK_SECONDS;
+    const hi = lo + BLOCK_SECONDS; // [lo, hi)
+    const file = join(work, `chunk-${b}.om`);
+    const w = new Writer(file);
+    const kLo = Math.max(0, Math.ceil((lo - grid0) / S));
+    const kHi = Math.min(lastScrape, Math.ceil((hi - grid0) / S) - 1);
+    const tail = Math.floor(o.tailSeconds / S);
+    for (const [name, list] of [...byFamily.entries()].sort((a, c) => a[0].localeCompare(c[0]))) {
+      w.line(`# TYPE ${name.replace(/_total$/, '')} counter`);
+      for (const s of list) {
+        const first = s.idx[0]!;
+        const last = s.idx[s.idx.length - 1]! + tail;
+        const from = Math.max(first, kLo);
+        const to = Math.min(last, kHi);
+        if (from > to) continue;
+        let p = 0;
+        while (p + 1 < s.idx.length && s.idx[p + 1]! <= from) p++;
+        for (let k = from; k <= to; k++) {
+          while (p + 1 < s.idx.length && s.idx[p + 1]! <= k) p++;
+          w.line(`${s.text} ${round9(s.val[p]!)} ${timeOf(k)}`);
+        }
+        rawSamples += to - from + 1;
+      }
+    }
+    const jLo = Math.max(0, Math.ceil((lo - eval0) / RULE_INTERVAL));
+    const jHi = Math.min(lastEval, Math.ceil((hi - eval0) / RULE_INTERVAL) - 1);
+    for (const [name, list] of [...ruleFamilies.entries()].sort((a, c) => a[0].localeCompare(c[0]))) {
+      w.line(`# TYPE ${name} gauge`);
+      for (const g of list) {
+        for (const [f, t] of g.spans) {
+          const from = Math.max(f, jLo);
+          const to = Math.min(t - 1, jHi);
+          for (let j = from; j <= to; j++) {
+            w.line(`${g.text} ${round9(g.inc.get(j) ?? 0)} ${(eval0 + j * RULE_INTERVAL).toFixed(3)}`);
+          }
+          if (to >= from) ruleSamples += to - from + 1;
+        }
+      }
+    }
+    w.line('# EOF');
+    const lines = w.lines;
+    w.close();
+    genMs += performance.now() - g0;
+    if (lines <= 2 + byFamily.size + ruleFamilies.size) {
+      rmSync(file);
+      continue;
+    }
+    // promtool on the other core while the next chunk is generated (at most two at once).
+    while (pending.length >= 2) await pending.shift();
+    const p0 = performance.now();
+    pending.push(run(PROMTOOL_BIN, ['tsdb', 'create-blocks-from', 'openmetrics', '-q', '--max-block-duration=486h', file, join(work, 'blocks')])
+      .then(() => { rmSync(file); promtoolMs += performance.now() - p0; }));
+    log(`  ${o.label}: chunk ${b - firstBlock + 1}/${lastBlock - firstBlock + 1} written (${(lines / 1e6).toFixed(1)} M lines)`);
+  }
+  await Promise.all(pending);
+  const generateMs = performance.now() - t0;
+
+  // A Prometheus from the helpers (started on a one-sample marker far in the past), then the blocks moved into its
+  // data dir: Prometheus 2.x reloads the blocks on disk every minute.
+  const b0 = performance.now();
+  const prom = await startLoadedPrometheus({ openMetrics: '# TYPE cct_bench_marker gauge\ncct_bench_marker 1 1000000000\n# EOF\n' });
+  for (const d of readdirSync(join(work, 'blocks'))) renameSync(join(work, 'blocks', d), join(prom.dir, 'data', d));
+  rmSync(work, { recursive: true, force: true });
+  const sessionsGroup = groups.get('claude_code:sessions:increase10s');
+  let expected = 0;
+  for (const [f, t] of sessionsGroup?.spans ?? []) expected += Math.min(t - 1, lastEval) - f + 1;
+  const at = eval0 + lastEval * RULE_INTERVAL;
+  const q = `count_over_time(claude_code:sessions:increase10s[${Math.ceil(at - startS + 3600)}s])`;
+  const deadline = Date.now() + 150_000;
+  for (;;) {
+    const res = await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent(q)}&time=${at}`);
+    const body = await res.json() as { data?: { result?: Array<{ value: [number, string] }> } };
+    const got = Number(body.data?.result?.[0]?.value[1] ?? 0);
+    if (got === expected) break;
+    if (Date.now() > deadline) throw new Error(`backfilled blocks not loaded: ${got} of ${expected} rule samples visible`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const backfillMs = performance.now() - b0;
+  log(`  ${o.label}: ${series.size} series, ${rawSamples} raw + ${ruleSamples} rule samples; generation+promtool ${(generateMs / 1000).toFixed(0)} s `
+    + `(JS ${(genMs / 1000).toFixed(0)} s, promtool ${(promtoolMs / 1000).toFixed(0)} s cumulative), block reload wait ${(backfillMs / 1000).toFixed(0)} s`);
+  return {
+    options: o, events, sessions: gen.sessions, series: series.size, rawSamples, ruleSeries: groups.size, ruleSamples,
+    generateMs, backfillMs, prom,
+  };
+}

@@ -1,0 +1,178 @@
+// Section 1: one full refresh (TelemetryService.fetchToday + fetchSnapshot, as DashboardController.refresh runs
+// them) against real Prometheus with a small and a large history, side by side with the seed dashboards' queries
+// for the same panels on the same data, and the totals each gets against the truth from the events.
+import { PrometheusClient } from '../src/telemetry/prometheus';
+import { TelemetryService } from '../src/telemetry/service';
+import { chartStep, promInstant, promRange } from '../src/telemetry/queries';
+import { RANGE_SECONDS, type TimeRange } from '../src/protocol';
+import { trueCost, trueCount, trueTokens } from '../test/telemetry/helpers/sim';
+import type { History } from './history';
+import { fmtMs, median } from './table';
+
+/** One panel query of a seed dashboard. `R` is the dashboard range as a PromQL duration. */
+export interface SeedPanel {
+  seed: '000' | '001';
+  panel: string;
+  kind: 'instant' | 'range';
+  expr: (R: string, stepS: number) => string;
+}
+
+const COST = 'claude_code_cost_usage_USD_total';
+const TOKENS = 'claude_code_token_usage_tokens_total';
+const SESSIONS = 'claude_code_session_count_total';
+const ACTIVE = 'claude_code_active_time_seconds_total';
+
+/**
+ * Seed 000 (a Grafana dashboard over `$__range`, 30 s refresh): the README names the panels (cost by model, token
+ * usage by type, active sessions, cost trends); the PromQL is the `increase()`-over-the-range form its panels use
+ * (telemetry-facts.md: its session count sees only live series). Its tool panels read Loki (`| json`): not
+ * measured here, there is no real Loki in the bench.
+ * Seed 001 (5 s refresh): the README's panels and its example PromQL, `sum(counter)` and
+ * `rate(tokens[1h]) * 3600`; it has no tool panels.
+ * Range panels use the same step as the extension's charts.
+ */
+export const SEED_PANELS: SeedPanel[] = [
+  { seed: '000', panel: 'total cost', kind: 'instant', expr: (R) => `sum(increase(${COST}[${R}]))` },
+  { seed: '000', panel: 'cost by model', kind: 'instant', expr: (R) => `sum by (model) (increase(${COST}[${R}]))` },
+  { seed: '000', panel: 'tokens by type', kind: 'instant', expr: (R) => `sum by (type) (increase(${TOKENS}[${R}]))` },
+  { seed: '000', panel: 'sessions', kind: 'instant', expr: () => `sum(${SESSIONS})` },
+  { seed: '000', panel: 'cost trend by model', kind: 'range', expr: (_R, step) => `sum by (model) (increase(${COST}[${step}s]))` },
+  { seed: '000', panel: 'tokens over time by type', kind: 'range', expr: (_R, step) => `sum by (type) (increase(${TOKENS}[${step}s]))` },
+  { seed: '001', panel: 'total cost', kind: 'instant', expr: () => `sum(${COST})` },
+  { seed: '001', panel: 'cost by model / distribution', kind: 'instant', expr: () => `sum by (model) (${COST})` },
+  { seed: '001', panel: 'total tokens', kind: 'instant', expr: () => `sum(${TOKENS})` },
+  { seed: '001', panel: 'total sessions', kind: 'instant', expr: () => `sum(${SESSIONS})` },
+  { seed: '001', panel: 'active time by type', kind: 'instant', expr: () => `sum by (type) (${ACTIVE})` },
+  {
+    seed: '001', panel: 'cache hit rate', kind: 'instant',
+    expr: () => `sum(${TOKENS}{type="cacheRead"}) / (sum(${TOKENS}{type="cacheRead"}) + sum(${TOKENS}{type="input"}))`,
+  },
+  { seed: '001', panel: 'session details', kind: 'instant', expr: () => `sum by (session_id) (${COST})` },
+  { seed: '001', panel: 'cost by model (chart)', kind: 'range', expr: () => `sum by (model) (${COST})` },
+  { seed: '001', panel: 'tokens by type (chart)', kind: 'range', expr: () => `sum by (type) (rate(${TOKENS}[1h])) * 3600` },
+];
+
+export interface RefreshResult {
+  history: string;
+  range: TimeRange;
+  oursMs: number;
+  seedMs: Record<'000' | '001', number>;
+  truth: { cost: number; tokens: number; sessions: number };
+  ours: { cost: number; tokens: number; sessions: number };
+  seed000: { cost: number; tokens: number; sessions: number };
+  seed001: { cost: number; tokens: number; sessions: number };
+  /** Each catalog query of the refresh, run alone (median of 3), ms. */
+  perQuery: Array<[string, number]>;
+}
+
+function localMidnight(ms: number): number {
+  const d = new Date(ms);
+  d.setHours(0, 0, 0, 0);
+  return d.getTime();
+}
+
+async function seedRefresh(client: PrometheusClient, seed: '000' | '001', seconds: number, t: number): Promise<Map<string, number>> {
+  const step = chartStep(seconds);
+  const R = `${seconds}s`;
+  const end = Math.ceil(t / step) * step;
+  const start = end - Math.round(seconds / step) * step + step;
+  const out = new Map<string, number>();
+  await Promise.all(SEED_PANELS.filter((p) => p.seed === seed).map(async (p) => {
+    if (p.kind === 'instant') {
+      const r = await client.instant(p.expr(R, step), t);
+      out.set(p.panel, r.reduce((a, s) => a + (s.value ?? 0), 0));
+    } else {
+      await client.range(p.expr(R, step), { start, end, step });
+    }
+  }));
+  return out;
+}
+
+export async function benchRefresh(h: History, evalS: number, ranges: TimeRange[], runs: number, warmup: number): Promise<RefreshResult[]> {
+  const client = new PrometheusClient({ baseUrl: h.prom.url, timeoutMs: 600_000, maxResponseBytes: 256 << 20 });
+  const svc = new TelemetryService({ prometheus: client });
+  const evalMs = evalS * 1000;
+  const out: RefreshResult[] = [];
+  try {
+    for (const range of ranges) {
+      const seconds = RANGE_SECONDS[range];
+      const ours = async (): Promise<{ ms: number; cost: number; tokens: number; sessions: number }> => {
+        const t0 = performance.now();
+        await svc.fetchToday(evalMs, localMidnight(evalMs));
+        const snap = await svc.fetchSnapshot(range, evalMs);
+        const ms = performance.now() - t0;
+        if (!snap.metrics) throw new Error(`refresh failed: ${snap.errors.prometheus?.message}`);
+        return { ms, cost: snap.metrics.kpis.costUsd, tokens: snap.metrics.kpis.tokens.total, sessions: snap.metrics.kpis.sessions };
+      };
+      const seed = async (s: '000' | '001'): Promise<{ ms: number; v: Map<string, number> }> => {
+        const t0 = performance.now();
+        const v = await seedRefresh(client, s, seconds, evalS);
+        return { ms: performance.now() - t0, v };
+      };
+      for (let i = 0; i < warmup; i++) { await ours(); await seed('000'); await seed('001'); }
+      const oursMs: number[] = [];
+      const s0: number[] = [];
+      const s1: number[] = [];
+      let last = await ours();
+      let v0 = (await seed('000')).v;
+      let v1 = (await seed('001')).v;
+      oursMs.push(last.ms);
+      for (let i = 1; i < runs; i++) {
+        last = await ours(); oursMs.push(last.ms);
+        const a = await seed('000'); s0.push(a.ms); v0 = a.v;
+        const b = await seed('001'); s1.push(b.ms); v1 = b.v;
+      }
+      // the first seed runs of the loop above were not timed: time them now so each side has `runs` samples
+      s0.push((await seed('000')).ms);
+      s1.push((await seed('001')).ms);
+
+      const startS = evalS - seconds;
+      const tt = trueTokens(h.events, startS, evalS);
+      const perQuery = await timeEachQuery(client, seconds, evalS);
+      out.push({
+        history: h.options.label, range,
+        oursMs: median(oursMs), seedMs: { '000': median(s0), '001': median(s1) },
+        truth: { cost: trueCost(h.events, startS, evalS), tokens: tt.input + tt.output + tt.cacheRead + tt.cacheCreation, sessions: trueCount(h.events, 'session_start', startS, evalS) },
+        ours: { cost: last.cost, tokens: last.tokens, sessions: last.sessions },
+        seed000: { cost: v0.get('total cost') ?? 0, tokens: v0.get('tokens by type') ?? 0, sessions: v0.get('sessions') ?? 0 },
+        seed001: { cost: v1.get('total cost') ?? 0, tokens: v1.get('total tokens') ?? 0, sessions: v1.get('total sessions') ?? 0 },
+        perQuery,
+      });
+      process.stderr.write(`  ${h.options.label} ${range}: ours ${fmtMs(median(oursMs))}, seed 000 ${fmtMs(median(s0))}, seed 001 ${fmtMs(median(s1))}\n`);
+    }
+  } finally {
+    await client.close();
+  }
+  return out;
+}
+
+/** Each Prometheus query of one refresh (for `seconds`), alone, median of 3: where the time goes. */
+async function timeEachQuery(client: PrometheusClient, seconds: number, t: number): Promise<Array<[string, number]>> {
+  const step = chartStep(seconds);
+  const end = Math.ceil(t / step) * step;
+  const start = end - Math.round(seconds / step) * step + step;
+  const top = await client.instant(promInstant.topSessionsByCost(seconds, 50), t);
+  const ids = top.map((s) => s.labels['session_id'] ?? '').filter(Boolean);
+  const qs: Array<[string, () => Promise<unknown>]> = [];
+  for (const [name, fn] of Object.entries(promInstant)) {
+    let expr: string;
+    if (name === 'topSessionsByCost') expr = promInstant.topSessionsByCost(seconds, 50);
+    else if (name.startsWith('session')) {
+      if (!ids.length) continue;
+      expr = (fn as (s: number, i: readonly string[]) => string)(seconds, ids);
+    } else expr = (fn as (s: number) => string)(seconds);
+    qs.push([`promInstant.${name}`, () => client.instant(expr, t)]);
+  }
+  for (const [name, fn] of Object.entries(promRange)) qs.push([`promRange.${name}`, () => client.range(fn(step), { start, end, step })]);
+  const out: Array<[string, number]> = [];
+  for (const [name, f] of qs) {
+    const ms: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      await f();
+      ms.push(performance.now() - t0);
+    }
+    out.push([name, median(ms)]);
+  }
+  return out;
+}
