@@ -6,6 +6,8 @@ const watch = process.argv.includes('--watch');
 
 const common = {
   bundle: true,
+  // jsonc-parser's `main` is a UMD build whose requires esbuild cannot follow: take ES module builds first.
+  mainFields: ['module', 'main'],
   minify: production,
   sourcemap: production ? false : 'linked',
   logLevel: 'info',
@@ -20,15 +22,13 @@ const builds = [
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    // The stack bundle is loaded on first use, so activation does not pay for dockerode.
-    external: ['vscode', './stack.js'],
-    // jsonc-parser's `main` is a UMD build whose requires esbuild cannot follow: take its ES module build.
-    mainFields: ['module', 'main'],
+    // The services bundle is loaded on first use, so activation does not pay for dockerode and undici.
+    external: ['vscode', './services.js'],
   },
   {
     ...common,
-    entryPoints: ['src/stack/index.ts'],
-    outfile: 'dist/stack.js',
+    entryPoints: ['src/services.ts'],
+    outfile: 'dist/services.js',
     platform: 'node',
     format: 'cjs',
     target: 'node20',

@@ -93,8 +93,8 @@ export function activate(context: vscode.ExtensionContext): void {
   );
 
   void terminalEnvironment.apply(settings.current);
+  // Both answer after activation has returned, once the services bundle is loaded.
   controller.start();
-  // After activation returns: the engine's answer comes in the background.
   setTimeout(() => void stack.watch(), 0);
 }
 

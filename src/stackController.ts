@@ -4,18 +4,10 @@ import { CancelledError } from './commands';
 import { composeVariables, composeVariableSettings, type Config } from './config';
 import type { Log } from './log';
 import { SecretKey } from './secrets';
+import { loadServices } from './lazy';
 import type * as Stack from './stack';
 import type { StackPhase } from './views/dashboardController';
 
-
-/**
- * The stack module (dockerode and the compose mapping) is its own bundle, `dist/stack.js`, loaded on first use so
- * activation does not pay for it.
- */
-function loadStackModule(): typeof Stack {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('./stack.js') as typeof Stack;
-}
 
 function phaseOf(summary: Stack.StackSummary): StackPhase {
   switch (summary.state) {
@@ -177,7 +169,7 @@ export class StackController implements vscode.Disposable {
   }
 
   private async publishStatus(engine: Stack.StackEngine): Promise<void> {
-    const { summarize } = loadStackModule();
+    const { summarize } = loadServices().stack;
     this.onPhase(phaseOf(summarize(await engine.status())));
   }
 
@@ -188,7 +180,7 @@ export class StackController implements vscode.Disposable {
     if (this.opened?.key === key) {
       return this.opened.engine;
     }
-    const stack = loadStackModule();
+    const { stack } = loadServices();
     const { engine, location } = stack.openStack({
       dockerHost: this.config.dockerHost,
       composeFile: vscode.Uri.joinPath(this.extensionUri, 'stack', 'compose.yaml').fsPath,

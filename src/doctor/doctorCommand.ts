@@ -4,8 +4,8 @@
 import * as vscode from 'vscode';
 import type { Config } from '../config';
 import type { Log } from '../log';
-import { doctorLogLines, renderDoctorReport } from './doctorReport';
-import { runPipelineDoctor, type DoctorEngine, type DoctorResult, type TerminalInput } from './pipelineDoctor';
+import { loadServices } from '../lazy';
+import type { DoctorEngine, DoctorResult, TerminalInput } from './pipelineDoctor';
 
 export const DOCTOR_SCHEME = 'claude-telemetry-doctor';
 const REPORT_URI = vscode.Uri.from({ scheme: DOCTOR_SCHEME, path: '/Telemetry Pipeline Check.md' });
@@ -65,7 +65,7 @@ export class PipelineDoctorCommand implements vscode.Disposable {
               'stack, which is where terminals send Claude Code\'s telemetry.',
           );
         }
-        return runPipelineDoctor({
+        return loadServices().runPipelineDoctor({
           openEngine: this.openEngine,
           endpoints: {
             otlpHttp: `http://127.0.0.1:${config.ports.otlpHttp}`,
@@ -86,6 +86,7 @@ export class PipelineDoctorCommand implements vscode.Disposable {
   }
 
   private show(result: DoctorResult): void {
+    const { doctorLogLines, renderDoctorReport } = loadServices();
     const lines = doctorLogLines(result);
     const failed = result.counts.fail > 0;
     for (const line of lines) {

@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-// Types only: the stack module is a lazily loaded bundle (dist/stack.js); its errors are recognised by `code`.
+// Types only: the stack module is in the lazily loaded bundle (dist/services.js); its errors are recognised by `code`.
 import type { ServiceStatus } from '../stack/engine';
 import { TelemetryError } from '../telemetry/http';
 import { LokiClient } from '../telemetry/loki';

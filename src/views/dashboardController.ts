@@ -3,14 +3,9 @@ import { backendUrls, type Config } from '../config';
 import type { Log } from '../log';
 import { SecretKey } from '../secrets';
 import type { TimeRange, ViewState } from '../protocol';
-import {
-  isTelemetryError,
-  LokiClient,
-  PrometheusClient,
-  RefreshScheduler,
-  TelemetryService,
-  type AuthConfig,
-} from '../telemetry';
+import { loadServices } from '../lazy';
+import type { AuthConfig, LokiClient, PrometheusClient, TelemetryService } from '../telemetry';
+import { RefreshScheduler } from '../telemetry/scheduler';
 import type { DashboardViewProvider } from './dashboardView';
 import type { StatusBar } from './statusBar';
 
@@ -65,8 +60,9 @@ export class DashboardController implements vscode.Disposable {
     );
   }
 
+  /** Connects and refreshes after activation has returned: the clients load with the services bundle. */
   start(): void {
-    void this.reconnect();
+    setTimeout(() => void this.reconnect(), 0);
   }
 
   /** Settings changed: new addresses, credentials or pace. */
@@ -104,11 +100,12 @@ export class DashboardController implements vscode.Disposable {
     const headers = this.config.backend.tenantId ? { 'X-Scope-OrgID': this.config.backend.tenantId } : undefined;
     const auth = await this.auth(urls.local);
     const endpoint = { auth, ...(headers ? { headers } : {}) };
+    const { telemetry } = loadServices();
     this.clients = {
-      prometheus: new PrometheusClient({ baseUrl: urls.prometheus, ...endpoint }),
-      loki: new LokiClient({ baseUrl: urls.loki, ...endpoint }),
+      prometheus: new telemetry.PrometheusClient({ baseUrl: urls.prometheus, ...endpoint }),
+      loki: new telemetry.LokiClient({ baseUrl: urls.loki, ...endpoint }),
     };
-    this.service = new TelemetryService(this.clients);
+    this.service = new telemetry.TelemetryService(this.clients);
     this.log.info(`Reading telemetry from Prometheus at ${urls.prometheus} and Loki at ${urls.loki}.`);
     this.scheduler.start();
     await this.scheduler.refreshNow();
@@ -160,7 +157,7 @@ export class DashboardController implements vscode.Disposable {
       if (signal.aborted) {
         throw error;
       }
-      const message = isTelemetryError(error) ? error.message : String(error);
+      const message = error instanceof Error ? error.message : String(error);
       this.statusBar.show({ kind: 'unreachable', message });
       this.dashboard.show({ kind: 'error', message });
       this.log.warn(`Refresh failed: ${message}`);

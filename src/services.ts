@@ -1,0 +1,8 @@
+/**
+ * Everything heavy the extension host runs (dockerode, undici, the compose mapping, the query catalog, the pipeline
+ * doctor), bundled apart as `dist/services.js` and loaded on first use (`loadServices`), so activation stays light.
+ */
+export * as stack from './stack';
+export * as telemetry from './telemetry';
+export { runPipelineDoctor } from './doctor/pipelineDoctor';
+export { doctorLogLines, renderDoctorReport } from './doctor/doctorReport';
