@@ -58,7 +58,7 @@ export async function benchWebview(runs: number, warmup: number): Promise<string
         window.__posted = []; window.__state = undefined;
         window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), getState: () => window.__state, setState: (s) => { window.__state = s; } });
       </script>`;
-      const html = dashboardHtml({ cspSource: origin, nonce, scriptUri: `${origin}/webview.js`, styleUri: `${origin}/dashboard.css` });
+      const html = dashboardHtml({ cspSource: origin, nonce, scriptUri: `${origin}/webview.js`, styleUri: `${origin}/dashboard.css`, codiconsUri: `${origin}/codicons/codicon.css` });
       response.writeHead(200, { 'content-type': 'text/html' }).end(html.replace('<script nonce=', `${host}\n<script nonce=`));
     }
   });

@@ -1,4 +1,5 @@
 // Builds the two bundles: the extension host (Node, CommonJS) and the webview (browser, Chart.js inside).
+import { copyFileSync, mkdirSync } from 'node:fs';
 import * as esbuild from 'esbuild';
 
 const production = process.argv.includes('--production');
@@ -45,6 +46,12 @@ const builds = [
     target: 'es2022',
   },
 ];
+
+// The webview's icons: VS Code's own codicon font, shipped with the extension (the webview loads nothing remote).
+mkdirSync('dist/codicons', { recursive: true });
+for (const file of ['codicon.css', 'codicon.ttf']) {
+  copyFileSync(`node_modules/@vscode/codicons/dist/${file}`, `dist/codicons/${file}`);
+}
 
 if (watch) {
   for (const options of builds) {

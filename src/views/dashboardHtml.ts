@@ -5,6 +5,7 @@ export interface DashboardPage {
   nonce: string;
   scriptUri: string;
   styleUri: string;
+  codiconsUri: string;
 }
 
 export function dashboardContentSecurityPolicy(page: Pick<DashboardPage, 'cspSource' | 'nonce'>): string {
@@ -24,6 +25,7 @@ export function dashboardHtml(page: DashboardPage): string {
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${dashboardContentSecurityPolicy(page)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${page.codiconsUri}">
 <link rel="stylesheet" href="${page.styleUri}">
 <title>Claude Code Telemetry</title>
 </head>

@@ -102,6 +102,7 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
       nonce: randomBytes(16).toString('base64'),
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(distUri, 'webview.js')).toString(),
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(mediaUri, 'dashboard.css')).toString(),
+      codiconsUri: webview.asWebviewUri(vscode.Uri.joinPath(distUri, 'codicons', 'codicon.css')).toString(),
     });
   }
 }

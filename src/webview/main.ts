@@ -64,8 +64,15 @@ function el<K extends keyof HTMLElementTagNameMap>(
   return element;
 }
 
+/** A codicon (VS Code's icon font): decorative, the label says what the button does. */
+function icon(name: string): HTMLElement {
+  return el('span', { class: `codicon codicon-${name}`, 'aria-hidden': 'true' });
+}
+
+const ACTION_ICON: Record<HostAction, string> = { startStack: 'play', openGrafana: 'graph', refresh: 'refresh', showLogs: 'output' };
+
 function actionButton(label: string, action: HostAction, secondary = false): HTMLButtonElement {
-  const button = el('button', { class: secondary ? 'secondary' : 'primary', type: 'button' }, label);
+  const button = el('button', { class: secondary ? 'secondary' : 'primary', type: 'button' }, icon(ACTION_ICON[action]), label);
   button.addEventListener('click', () => vscode.postMessage({ type: 'run', action }));
   return button;
 }
@@ -78,7 +85,13 @@ const duration = (seconds: number): string => {
   const minutes = Math.round(seconds / 60);
   return minutes >= 60 ? `${Math.floor(minutes / 60)}h ${minutes % 60}m` : `${minutes}m`;
 };
-const time = (epochMs: number): string => new Date(epochMs).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' });
+/** Short enough for a sidebar column: the time of day today, else the date too. */
+const time = (epochMs: number): string => {
+  const date = new Date(epochMs);
+  return date.toDateString() === new Date().toDateString()
+    ? date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })
+    : date.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+};
 
 function css(variable: string, fallback: string): string {
   return getComputedStyle(document.body).getPropertyValue(variable).trim() || fallback;

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -80,7 +81,10 @@ describe('dashboard webview in Chromium', () => {
     const script = await readFile(join(repoRoot, 'dist', 'webview.js'));
     const style = await readFile(join(repoRoot, 'media', 'dashboard.css'));
     server = createServer((request, response) => {
-      if (request.url === '/webview.js') {
+      const path = new URL(request.url ?? '/', origin).pathname;
+      if (path.startsWith('/codicons/')) {
+        response.writeHead(200, { 'content-type': path.endsWith('.css') ? 'text/css' : 'font/ttf' }).end(readFileSync(join(repoRoot, 'dist', path)));
+      } else if (request.url === '/webview.js') {
         response.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
       } else if (request.url === '/dashboard.css') {
         response.writeHead(200, { 'content-type': 'text/css' }).end(style);
@@ -97,7 +101,13 @@ describe('dashboard webview in Chromium', () => {
           window.__violations = [];
           document.addEventListener('securitypolicyviolation', (event) => window.__violations.push(event.violatedDirective + ' ' + event.blockedURI));
         </script>`;
-        const html = dashboardHtml({ cspSource: origin, nonce, scriptUri: `${origin}/webview.js`, styleUri: `${origin}/dashboard.css` });
+        const html = dashboardHtml({
+          cspSource: origin,
+          nonce,
+          scriptUri: `${origin}/webview.js`,
+          styleUri: `${origin}/dashboard.css`,
+          codiconsUri: `${origin}/codicons/codicon.css`,
+        });
         response.writeHead(200, { 'content-type': 'text/html' }).end(html.replace('<script nonce=', `${host}\n<script nonce=`));
       }
     });
