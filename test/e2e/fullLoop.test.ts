@@ -542,6 +542,21 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     if (expectedCost) assert.ok(body.includes(expectedCost), `the dashboard shows the cost ${expectedCost}`);
   });
 
+  it('"Verify Telemetry Pipeline" reports each hop and the round trip through the running stack', async () => {
+    const p = page();
+    await runCommand(p, 'Claude Telemetry: Verify Telemetry Pipeline');
+    // The report opens as a Markdown preview (a webview): one row per check, the round trips with their hops.
+    const { frame } = await waitForFrameText(p, /Round trip: probe event → collector → Loki[\s\S]*?\|?\s*(OK|ok)/, 90_000);
+    const report = await frame.evaluate(() => document.body.innerText);
+    await screenshot(p, 'e2e-08b-doctor');
+    mark(`doctor: ${report.replace(/\s+/g, ' ').slice(0, 300)}`);
+    for (const check of ['Docker engine reachable', 'Collector accepting OTLP/HTTP', 'Loki accepting OTLP logs', 'Round trip: probe metric → collector → Prometheus', 'Round trip: probe event → collector → Loki']) {
+      const row = report.split('\n').find((line) => line.includes(check));
+      assert.ok(row, `the report has no row for ${check}:\n${report}`);
+      assert.match(row, /\bOK\b/i, `${check} is not OK:\n${row}`);
+    }
+  });
+
   it('"Open Grafana Dashboard" opens the provisioned dashboard on the configured port', async () => {
     const p = page();
     assert.ok(workbench);
