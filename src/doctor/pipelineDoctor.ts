@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 // Types only: the stack module is in the lazily loaded bundle (dist/services.js); its errors are recognised by `code`.
 import type { ServiceStatus } from '../stack/engine';
-import { TelemetryError } from '../telemetry/http';
+import { TelemetryError, errorCode } from '../telemetry/http';
 import { LokiClient } from '../telemetry/loki';
 import { PrometheusClient, isObject } from '../telemetry/prometheus';
 import { SettingsFileError, telemetryEnvironmentIn } from '../terminal/claudeSettings';
@@ -159,15 +159,19 @@ function unixNano(ms: number): string {
   return (BigInt(Math.floor(ms)) * 1_000_000n).toString();
 }
 
+/** The OTLP resource and instrumentation scope of the probes. */
+const PROBE_RESOURCE = { attributes: [{ key: 'service.name', value: { stringValue: PROBE_SERVICE_NAME } }] };
+const PROBE_SCOPE = { name: 'claude-code-telemetry.doctor' };
+
 /** OTLP/HTTP JSON ExportMetricsServiceRequest with one DELTA monotonic sum point of 1. */
 export function probeMetricRequest(runId: string, nowMs: number, metricName = PROBE_METRIC_NAME): unknown {
   return {
     resourceMetrics: [
       {
-        resource: { attributes: [{ key: 'service.name', value: { stringValue: PROBE_SERVICE_NAME } }] },
+        resource: PROBE_RESOURCE,
         scopeMetrics: [
           {
-            scope: { name: 'claude-code-telemetry.doctor' },
+            scope: PROBE_SCOPE,
             metrics: [
               {
                 name: metricName,
@@ -198,10 +202,10 @@ export function probeEventRequest(runId: string, nowMs: number): unknown {
   return {
     resourceLogs: [
       {
-        resource: { attributes: [{ key: 'service.name', value: { stringValue: PROBE_SERVICE_NAME } }] },
+        resource: PROBE_RESOURCE,
         scopeLogs: [
           {
-            scope: { name: 'claude-code-telemetry.doctor' },
+            scope: PROBE_SCOPE,
             logRecords: [
               {
                 timeUnixNano: unixNano(nowMs),
@@ -607,19 +611,32 @@ interface HttpAnswer {
   text: string;
 }
 
-function netCode(e: unknown): string | undefined {
-  let cur: unknown = e;
-  for (let i = 0; i < 5 && cur && typeof cur === 'object'; i++) {
-    const c = (cur as { code?: unknown }).code;
-    if (typeof c === 'string') return c;
-    const errs = (cur as { errors?: unknown }).errors;
-    if (Array.isArray(errs) && errs.length > 0) {
-      cur = errs[0];
-      continue;
-    }
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return undefined;
+/** A check's outcome without its id and name. */
+type Verdict = Omit<CheckResult, 'id' | 'name' | 'ms'>;
+
+type CauseFix = Required<Pick<CheckResult, 'cause' | 'fix'>>;
+
+/** What differs between the checks that POST an empty OTLP/HTTP JSON request. */
+interface OtlpCheck {
+  id: 'collector-otlp' | 'loki-otlp';
+  name: string;
+  url: string;
+  body: unknown;
+  /** Why an answer of 404 or 405 (no such endpoint) fails, and the fix. */
+  notFound: CauseFix;
+  /** Why another answer that is not 2xx fails, and the fix. */
+  rejected: (res: HttpAnswer) => CauseFix;
+  /** Why no answer came, and the fix. */
+  unreachable: (error: NetError) => CauseFix;
+}
+
+/** A round trip's probe the collector accepted. */
+interface SentProbe {
+  /** When it was sent (epoch ms). */
+  sent: number;
+  /** Milliseconds until the collector accepted it. */
+  accepted: number;
+  hops: Hop[];
 }
 
 class NetError extends Error {
@@ -648,7 +665,7 @@ async function http(method: 'GET' | 'POST', url: string, body: unknown, timeoutM
   } catch (e) {
     if (signal?.aborted) throw signal.reason;
     if (timeout.aborted) throw new NetError('TIMEOUT', `no answer within ${timeoutMs} ms`);
-    const code = netCode(e) ?? 'ERROR';
+    const code = errorCode(e) ?? 'ERROR';
     throw new NetError(code, `${code === 'ECONNREFUSED' ? 'connection refused' : code}: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
@@ -815,57 +832,40 @@ export async function runPipelineDoctor(opts: DoctorOptions): Promise<DoctorResu
     };
 
     // 3. The collector accepts OTLP/HTTP.
-    const collector = await timed('Collector accepting OTLP', async () => {
-      const name = 'Collector accepting OTLP/HTTP';
-      const url = `${otlpBase}/v1/metrics`;
-      try {
-        const res = await http('POST', url, { resourceMetrics: [] }, timeoutMs, signal);
-        if (res.status >= 200 && res.status < 300) {
-          return { id: 'collector-otlp', name, status: 'ok', detail: `POST ${url} (empty OTLP/HTTP JSON request) → HTTP ${res.status}.` };
-        }
-        if (res.status === 404 || res.status === 405) {
-          return {
-            id: 'collector-otlp',
-            name,
-            status: 'fail',
-            detail: `POST ${url} → HTTP ${res.status} ${short(res.text)}.`,
-            cause: `Something that is not the stack's OpenTelemetry collector answers on ${hostPort(otlpBase)} (no /v1/metrics).`,
-            fix:
-              `Stop the program that holds port ${expect.otlpHttpPort}, or move the stack's OTLP/HTTP port ` +
-              `(\`claudeTelemetry.stack.ports.otlpHttp\`), then run ${RESTART} and open a new terminal.`,
-          };
-        }
-        return {
-          id: 'collector-otlp',
-          name,
-          status: 'fail',
-          detail: `POST ${url} → HTTP ${res.status} ${short(res.text)}.`,
+    const collector = await timed('Collector accepting OTLP', async () =>
+      otlpCheck({
+        id: 'collector-otlp',
+        name: 'Collector accepting OTLP/HTTP',
+        url: `${otlpBase}/v1/metrics`,
+        body: { resourceMetrics: [] },
+        notFound: {
+          cause: `Something that is not the stack's OpenTelemetry collector answers on ${hostPort(otlpBase)} (no /v1/metrics).`,
+          fix:
+            `Stop the program that holds port ${expect.otlpHttpPort}, or move the stack's OTLP/HTTP port ` +
+            `(\`claudeTelemetry.stack.ports.otlpHttp\`), then run ${RESTART} and open a new terminal.`,
+        },
+        rejected: (res) => ({
           cause: `The collector rejected a valid (empty) OTLP/HTTP JSON request with HTTP ${res.status}.`,
           fix: `Look at the collector's log (${LOGS} → ${collectorService}); ${RESTART}.`,
-        };
-      } catch (error) {
-        if (signal?.aborted) throw error;
-        const ne = error as NetError;
-        const down = downText(collectorService);
-        return {
-          id: 'collector-otlp',
-          name,
-          status: 'fail',
-          detail: `POST ${url}: ${ne.message}.`,
-          cause: down
-            ? `Nothing receives OTLP on ${hostPort(otlpBase)}: ${down}.`
-            : ne.code === 'ECONNREFUSED'
-              ? `Nothing listens on ${hostPort(otlpBase)}: the stack is stopped, or it publishes the collector on another port ` +
-                '(the `claudeTelemetry.stack.ports.otlpHttp` setting changed after the stack started).'
-              : `The collector at ${hostPort(otlpBase)} is not reachable (${ne.code}).`,
-          fix: down
-            ? down.includes('engine')
-              ? `Start Docker, then run ${START}.`
-              : `Run ${START}.`
-            : `Run ${RESTART} so the stack publishes the port in \`claudeTelemetry.stack.ports.otlpHttp\`; then open a new terminal.`,
-        };
-      }
-    });
+        }),
+        unreachable: (ne) => {
+          const down = downText(collectorService);
+          return {
+            cause: down
+              ? `Nothing receives OTLP on ${hostPort(otlpBase)}: ${down}.`
+              : ne.code === 'ECONNREFUSED'
+                ? `Nothing listens on ${hostPort(otlpBase)}: the stack is stopped, or it publishes the collector on another port ` +
+                  '(the `claudeTelemetry.stack.ports.otlpHttp` setting changed after the stack started).'
+                : `The collector at ${hostPort(otlpBase)} is not reachable (${ne.code}).`,
+            fix: down
+              ? down.includes('engine')
+                ? `Start Docker, then run ${START}.`
+                : `Run ${START}.`
+              : `Run ${RESTART} so the stack publishes the port in \`claudeTelemetry.stack.ports.otlpHttp\`; then open a new terminal.`,
+          };
+        },
+      }),
+    );
 
     // 4. Prometheus ready, and scraping the collector.
     const promReady = await timed('Prometheus ready', async () => readyCheck('prometheus-ready', 'Prometheus ready', `${ep.prometheus.replace(/\/+$/, '')}/-/ready`, 'prometheus'));
@@ -880,51 +880,35 @@ export async function runPipelineDoctor(opts: DoctorOptions): Promise<DoctorResu
     // 5. Loki ready, and accepting OTLP.
     const lokiReady = await timed('Loki ready', async () => readyCheck('loki-ready', 'Loki ready', `${ep.loki.replace(/\/+$/, '')}/ready`, 'loki'));
     const lokiOtlp = await timed('Loki accepting OTLP', async () => {
+      const id = 'loki-otlp';
       const name = 'Loki accepting OTLP logs';
-      const url = `${ep.loki.replace(/\/+$/, '')}/otlp/v1/logs`;
       if (lokiReady.status === 'fail') {
-        return { id: 'loki-otlp', name, status: 'skipped', detail: 'Skipped: Loki is not reachable (see above).' };
+        return { id, name, status: 'skipped', detail: 'Skipped: Loki is not reachable (see above).' };
       }
-      try {
-        const res = await http('POST', url, { resourceLogs: [] }, timeoutMs, signal);
-        if (res.status >= 200 && res.status < 300) {
-          return { id: 'loki-otlp', name, status: 'ok', detail: `POST ${url} (empty OTLP/HTTP JSON request) → HTTP ${res.status}.` };
-        }
-        if (res.status === 404 || res.status === 405) {
-          return {
-            id: 'loki-otlp',
-            name,
-            status: 'fail',
-            detail: `POST ${url} → HTTP ${res.status} ${short(res.text)}.`,
-            cause:
-              'Loki does not accept OTLP: it has no /otlp/v1/logs endpoint (Loki older than 3.0, or a gateway that does not ' +
-              'route /otlp). The collector sends events there, so they are refused: the events panels (tools, API errors) stay empty.',
-            fix:
-              'Use Loki 3.x with OTLP ingestion (the stack pins grafana/loki:3.4.6: clear `claudeTelemetry.stack.images.loki`), ' +
-              `with \`limits_config.allow_structured_metadata: true\` (stack/loki/config.yaml); then ${RESTART}.`,
-          };
-        }
-        return {
-          id: 'loki-otlp',
-          name,
-          status: 'fail',
-          detail: `POST ${url} → HTTP ${res.status} ${short(res.text)}.`,
+      return otlpCheck({
+        id,
+        name,
+        url: `${ep.loki.replace(/\/+$/, '')}/otlp/v1/logs`,
+        body: { resourceLogs: [] },
+        notFound: {
+          cause:
+            'Loki does not accept OTLP: it has no /otlp/v1/logs endpoint (Loki older than 3.0, or a gateway that does not ' +
+            'route /otlp). The collector sends events there, so they are refused: the events panels (tools, API errors) stay empty.',
+          fix:
+            'Use Loki 3.x with OTLP ingestion (the stack pins grafana/loki:3.4.6: clear `claudeTelemetry.stack.images.loki`), ' +
+            `with \`limits_config.allow_structured_metadata: true\` (stack/loki/config.yaml); then ${RESTART}.`,
+        },
+        rejected: (res) => ({
           cause: /structured.metadata/i.test(res.text)
             ? 'Loki refuses OTLP logs because structured metadata is disabled (`allow_structured_metadata: false`).'
             : `Loki refused a valid (empty) OTLP logs request with HTTP ${res.status}.`,
           fix: `Restore stack/loki/config.yaml (\`limits_config.allow_structured_metadata: true\`, OTLP ingestion on); then ${RESTART}.`,
-        };
-      } catch (error) {
-        if (signal?.aborted) throw error;
-        return {
-          id: 'loki-otlp',
-          name,
-          status: 'fail',
-          detail: `POST ${url}: ${(error as Error).message}.`,
+        }),
+        unreachable: () => ({
           cause: 'Loki stopped answering between the checks.',
           fix: `Run ${RESTART}; if it keeps failing, look at Loki's log (${LOGS} → loki).`,
-        };
-      }
+        }),
+      });
     });
 
     // 6. The round trip: probe metric -> Prometheus, probe event -> Loki, concurrently.
@@ -935,14 +919,14 @@ export async function runPipelineDoctor(opts: DoctorOptions): Promise<DoctorResu
         const name = `Round trip: probe metric → collector → Prometheus`;
         if (!collectorOk) return { id: 'roundtrip-metric', name, status: 'skipped', detail: 'Skipped: the collector does not accept OTLP (see above).' };
         if (promReady.status === 'fail') return { id: 'roundtrip-metric', name, status: 'skipped', detail: 'Skipped: Prometheus is not reachable (see above).' };
-        return metricRoundTrip(name);
+        return roundTrip('roundtrip-metric', name, followProbeMetric);
       })(),
       (async (): Promise<Omit<CheckResult, 'ms'>> => {
         const name = `Round trip: probe event → collector → Loki`;
         if (!collectorOk) return { id: 'roundtrip-event', name, status: 'skipped', detail: 'Skipped: the collector does not accept OTLP (see above).' };
         if (lokiReady.status === 'fail') return { id: 'roundtrip-event', name, status: 'skipped', detail: 'Skipped: Loki is not reachable (see above).' };
         if (lokiOtlp.status === 'fail') return { id: 'roundtrip-event', name, status: 'skipped', detail: 'Skipped: Loki does not accept OTLP logs (see above), so the event cannot arrive.' };
-        return eventRoundTrip(name);
+        return roundTrip('roundtrip-event', name, followProbeEvent);
       })(),
     ]);
     const rtMs = Math.max(metric.hops?.at(-1)?.ms ?? 0, event.hops?.at(-1)?.ms ?? 0);
@@ -961,48 +945,85 @@ export async function runPipelineDoctor(opts: DoctorOptions): Promise<DoctorResu
 
     // --- check bodies (closures over the state above) ---
 
-    async function readyCheck(id: 'prometheus-ready' | 'loki-ready', name: string, url: string, service: string): Promise<Omit<CheckResult, 'ms'>> {
-      const label = service === 'loki' ? 'Loki' : 'Prometheus';
-      const setting = service === 'loki' ? 'claudeTelemetry.stack.ports.loki' : 'claudeTelemetry.stack.ports.prometheus';
+    /** Sends one request for a check: `judge` reads the answer; `unreachable` says why none came (cancellation throws). */
+    async function httpCheck(
+      id: CheckId,
+      name: string,
+      method: 'GET' | 'POST',
+      url: string,
+      body: unknown,
+      judge: (res: HttpAnswer) => Verdict,
+      unreachable: (error: NetError) => CauseFix,
+    ): Promise<Omit<CheckResult, 'ms'>> {
+      let res: HttpAnswer;
       try {
-        const res = await http('GET', url, undefined, timeoutMs, signal);
-        if (res.status === 200) return { id, name, status: 'ok', detail: `GET ${url} → 200 ${short(res.text, 60)}` };
-        if (res.status === 503) {
-          return {
-            id,
-            name,
-            status: 'warn',
-            detail: `GET ${url} → 503 ${short(res.text)}`,
-            cause:
-              service === 'loki'
-                ? 'Loki is still starting: /ready answers 503 for about 15 s after its ingester joins the ring.'
-                : 'Prometheus is still starting (replaying its write-ahead log after a restart).',
-            fix: 'Wait a few seconds and run this check again.',
-          };
-        }
-        return {
-          id,
-          name,
-          status: 'fail',
-          detail: `GET ${url} → HTTP ${res.status} ${short(res.text)}`,
-          cause: `Something that is not ${label} answers on ${hostPort(url)}.`,
-          fix: `Free the port or move the stack's ${label} port (\`${setting}\`), then run ${RESTART}.`,
-        };
+        res = await http(method, url, body, timeoutMs, signal);
       } catch (error) {
         if (signal?.aborted) throw error;
         const ne = error as NetError;
-        const down = downText(service);
-        return {
-          id,
-          name,
-          status: 'fail',
-          detail: `GET ${url}: ${ne.message}.`,
-          cause: down
-            ? `${label} is not running: ${down}.`
-            : `Nothing answers on ${hostPort(url)}: the stack is stopped, or ${label} is published on another port (\`${setting}\` changed after the stack started).`,
-          fix: down?.includes('engine') ? `Start Docker, then run ${START}.` : `Run ${down ? START : RESTART}.`,
-        };
+        return { id, name, status: 'fail', detail: `${method} ${url}: ${ne.message}.`, ...unreachable(ne) };
       }
+      return { id, name, ...judge(res) };
+    }
+
+    /** POSTs an empty OTLP/HTTP JSON request: any 2xx is ok; 404 or 405 means something else answers on that port. */
+    function otlpCheck(c: OtlpCheck): Promise<Omit<CheckResult, 'ms'>> {
+      return httpCheck(
+        c.id,
+        c.name,
+        'POST',
+        c.url,
+        c.body,
+        (res) => {
+          if (res.status >= 200 && res.status < 300) {
+            return { status: 'ok', detail: `POST ${c.url} (empty OTLP/HTTP JSON request) → HTTP ${res.status}.` };
+          }
+          const why = res.status === 404 || res.status === 405 ? c.notFound : c.rejected(res);
+          return { status: 'fail', detail: `POST ${c.url} → HTTP ${res.status} ${short(res.text)}.`, ...why };
+        },
+        c.unreachable,
+      );
+    }
+
+    function readyCheck(id: 'prometheus-ready' | 'loki-ready', name: string, url: string, service: string): Promise<Omit<CheckResult, 'ms'>> {
+      const label = service === 'loki' ? 'Loki' : 'Prometheus';
+      const setting = service === 'loki' ? 'claudeTelemetry.stack.ports.loki' : 'claudeTelemetry.stack.ports.prometheus';
+      return httpCheck(
+        id,
+        name,
+        'GET',
+        url,
+        undefined,
+        (res) => {
+          if (res.status === 200) return { status: 'ok', detail: `GET ${url} → 200 ${short(res.text, 60)}` };
+          if (res.status === 503) {
+            return {
+              status: 'warn',
+              detail: `GET ${url} → 503 ${short(res.text)}`,
+              cause:
+                service === 'loki'
+                  ? 'Loki is still starting: /ready answers 503 for about 15 s after its ingester joins the ring.'
+                  : 'Prometheus is still starting (replaying its write-ahead log after a restart).',
+              fix: 'Wait a few seconds and run this check again.',
+            };
+          }
+          return {
+            status: 'fail',
+            detail: `GET ${url} → HTTP ${res.status} ${short(res.text)}`,
+            cause: `Something that is not ${label} answers on ${hostPort(url)}.`,
+            fix: `Free the port or move the stack's ${label} port (\`${setting}\`), then run ${RESTART}.`,
+          };
+        },
+        () => {
+          const down = downText(service);
+          return {
+            cause: down
+              ? `${label} is not running: ${down}.`
+              : `Nothing answers on ${hostPort(url)}: the stack is stopped, or ${label} is published on another port (\`${setting}\` changed after the stack started).`,
+            fix: down?.includes('engine') ? `Start Docker, then run ${START}.` : `Run ${down ? START : RESTART}.`,
+          };
+        },
+      );
     }
 
     async function scrapeCheck(name: string): Promise<Omit<CheckResult, 'ms'>> {
@@ -1106,15 +1127,22 @@ export async function runPipelineDoctor(opts: DoctorOptions): Promise<DoctorResu
       }
     }
 
-    async function metricRoundTrip(name: string): Promise<Omit<CheckResult, 'ms'>> {
-      const id = 'roundtrip-metric';
+    /** Sends a round trip's probe to the collector and, once the collector accepts it, follows it with `follow`. */
+    async function roundTrip(
+      id: 'roundtrip-metric' | 'roundtrip-event',
+      name: string,
+      follow: (probe: SentProbe) => Promise<Verdict>,
+    ): Promise<Omit<CheckResult, 'ms'>> {
+      const metric = id === 'roundtrip-metric';
       const sent = Date.now();
       let res: HttpAnswer;
       try {
-        res = await http('POST', `${otlpBase}/v1/metrics`, probeMetricRequest(runId, sent), timeoutMs, signal);
+        const body = metric ? probeMetricRequest(runId, sent) : probeEventRequest(runId, sent);
+        res = await http('POST', `${otlpBase}/v1/${metric ? 'metrics' : 'logs'}`, body, timeoutMs, signal);
       } catch (error) {
         if (signal?.aborted) throw error;
-        return { id, name, status: 'fail', detail: `Sending the probe failed: ${(error as Error).message}.`, cause: 'The collector stopped answering between the checks.', fix: `Run ${RESTART}.` };
+        const what = metric ? 'the probe' : 'the probe event';
+        return { id, name, status: 'fail', detail: `Sending ${what} failed: ${(error as Error).message}.`, cause: 'The collector stopped answering between the checks.', fix: `Run ${RESTART}.` };
       }
       const accepted = Date.now() - sent;
       const hops: Hop[] = [{ name: 'collector accepted (OTLP/HTTP)', ms: accepted }];
@@ -1124,30 +1152,31 @@ export async function runPipelineDoctor(opts: DoctorOptions): Promise<DoctorResu
           name,
           status: 'fail',
           hops,
-          detail: `The collector refused the probe metric: HTTP ${res.status} ${short(res.text)}.`,
-          cause: 'The collector rejects OTLP metrics it should accept.',
+          detail: `The collector refused the probe ${metric ? 'metric' : 'event'}: HTTP ${res.status} ${short(res.text)}.`,
+          cause: `The collector rejects OTLP ${metric ? 'metrics' : 'logs'} it should accept.`,
           fix: `Look at the collector's log (${LOGS} → ${collectorService}); ${RESTART}.`,
         };
       }
+      return { id, name, ...(await follow({ sent, accepted, hops })) };
+    }
+
+    /** After the collector accepted the probe metric: waits for it in Prometheus and judges the name it has there. */
+    async function followProbeMetric({ sent, accepted, hops }: SentProbe): Promise<Verdict> {
       const found = await waitForProbeMetric(prom, runId, { timeoutMs: roundTripMs, pollMs, signal, since: sent });
       if (found.name) {
         hops.push({ name: `in Prometheus as ${found.name}`, ms: found.ms });
         const verdict = classifyProbeMetricName(found.name);
         if (verdict.status === 'ok') {
           return {
-            id,
-            name,
             status: 'ok',
             hops,
             detail: `Probe \`${PROBE_PROMETHEUS_NAME}{${PROBE_RUN_LABEL}="${runId}"}\`: accepted in ${accepted} ms, in Prometheus after ${found.ms} ms.`,
           };
         }
-        return { id, name, status: 'fail', hops, detail: `The probe reached Prometheus after ${found.ms} ms as \`${found.name}\`.`, cause: verdict.cause, fix: verdict.fix };
+        return { status: 'fail', hops, detail: `The probe reached Prometheus after ${found.ms} ms as \`${found.name}\`.`, cause: verdict.cause, fix: verdict.fix };
       }
       const lines = await collectorErrorLines(/metric|prometheus|export/i);
       return {
-        id,
-        name,
         status: 'fail',
         hops,
         detail:
@@ -1166,29 +1195,8 @@ export async function runPipelineDoctor(opts: DoctorOptions): Promise<DoctorResu
       };
     }
 
-    async function eventRoundTrip(name: string): Promise<Omit<CheckResult, 'ms'>> {
-      const id = 'roundtrip-event';
-      const sent = Date.now();
-      let res: HttpAnswer;
-      try {
-        res = await http('POST', `${otlpBase}/v1/logs`, probeEventRequest(runId, sent), timeoutMs, signal);
-      } catch (error) {
-        if (signal?.aborted) throw error;
-        return { id, name, status: 'fail', detail: `Sending the probe event failed: ${(error as Error).message}.`, cause: 'The collector stopped answering between the checks.', fix: `Run ${RESTART}.` };
-      }
-      const accepted = Date.now() - sent;
-      const hops: Hop[] = [{ name: 'collector accepted (OTLP/HTTP)', ms: accepted }];
-      if (res.status < 200 || res.status > 299) {
-        return {
-          id,
-          name,
-          status: 'fail',
-          hops,
-          detail: `The collector refused the probe event: HTTP ${res.status} ${short(res.text)}.`,
-          cause: 'The collector rejects OTLP logs it should accept.',
-          fix: `Look at the collector's log (${LOGS} → ${collectorService}); ${RESTART}.`,
-        };
-      }
+    /** After the collector accepted the probe event: waits for it in Loki. */
+    async function followProbeEvent({ sent, accepted, hops }: SentProbe): Promise<Verdict> {
       const query = `{service_name="${PROBE_SERVICE_NAME}"} | ${PROBE_RUN_LABEL}="${runId}"`;
       const deadline = sent + roundTripMs;
       let lastError: unknown;
@@ -1200,8 +1208,6 @@ export async function runPipelineDoctor(opts: DoctorOptions): Promise<DoctorResu
             const ms = Date.now() - sent;
             hops.push({ name: 'in Loki', ms });
             return {
-              id,
-              name,
               status: 'ok',
               hops,
               detail: `Probe event \`{service_name="${PROBE_SERVICE_NAME}"} | ${PROBE_RUN_LABEL}="${runId}"\`: accepted in ${accepted} ms, in Loki after ${ms} ms.`,
@@ -1218,8 +1224,6 @@ export async function runPipelineDoctor(opts: DoctorOptions): Promise<DoctorResu
       const lines = await collectorErrorLines(/loki|logs|otlphttp/i);
       const refused = lines.find((l) => /\b404\b/.test(l));
       return {
-        id,
-        name,
         status: 'fail',
         hops,
         detail:
@@ -1278,21 +1282,14 @@ function containerCheck(st: ServiceStatus, allMissing: boolean): Omit<CheckResul
   const c = st.container ? ` (${st.container})` : '';
   switch (st.state) {
     case 'healthy':
-      return st.outdated
-        ? {
-            id, name, status: 'warn', detail: `healthy${c}, but created from older settings.`,
-            cause: 'The stack\'s settings (ports, images, retention) changed after it started.',
-            fix: `Run ${RESTART} to apply them.`,
-          }
-        : { id, name, status: 'ok', detail: `healthy${c}.` };
     case 'running':
       return st.outdated
         ? {
-            id, name, status: 'warn', detail: `running${c}, but created from older settings.`,
+            id, name, status: 'warn', detail: `${st.state}${c}, but created from older settings.`,
             cause: 'The stack\'s settings (ports, images, retention) changed after it started.',
             fix: `Run ${RESTART} to apply them.`,
           }
-        : { id, name, status: 'ok', detail: `running${c} (no health check).` };
+        : { id, name, status: 'ok', detail: st.state === 'healthy' ? `healthy${c}.` : `running${c} (no health check).` };
     case 'starting':
       return { id, name, status: 'warn', detail: `starting${c}: its health check has not passed yet.`, cause: 'The stack has just started.', fix: 'Run this check again in a few seconds.' };
     case 'unhealthy':

@@ -279,7 +279,8 @@ function classifyNetworkError(e: unknown, name: string, url: string, fail: Fail,
   }, e);
 }
 
-function errorCode(e: unknown): string | undefined {
+/** The `code` of a network error (ECONNREFUSED, UND_ERR_…), looked for in its causes and an AggregateError's errors. */
+export function errorCode(e: unknown): string | undefined {
   let cur: unknown = e;
   for (let i = 0; i < 4 && cur && typeof cur === 'object'; i++) {
     const c = (cur as { code?: unknown }).code;

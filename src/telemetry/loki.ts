@@ -1,6 +1,6 @@
 // Typed client for the Loki HTTP query API. Plain Node: never import `vscode`.
 import { EndpointConfig, JsonHttpClient, RequestJsonOptions, TelemetryError } from './http';
-import { InstantSample, Labels, RangeSeries, isObject, parseLabels, parseSampleValue } from './prometheus';
+import { InstantSample, Labels, RangeSeries, isObject, parseInstantData, parseLabels, parseMatrixData } from './prometheus';
 
 /** One log entry with its labels separated the way Loki 3 categorises them. */
 export interface LogEntry {
@@ -63,40 +63,16 @@ export class LokiClient {
   async instant(query: string, timeMs: number, options?: RequestJsonOptions): Promise<InstantSample[]> {
     const path = 'loki/api/v1/query';
     const body = await this.http.getJson(path, { query, time: msToNs(timeMs) }, options);
-    const data = expectSuccess(body, (why) => this.malformed(path, why));
-    if (!isObject(data) || data['resultType'] !== 'vector' || !Array.isArray(data['result'])) {
-      throw this.malformed(path, `expected resultType "vector", got ${JSON.stringify(isObject(data) ? data['resultType'] : data)}`);
-    }
-    return data['result'].map((item, i) => {
-      const labels = isObject(item) ? parseLabels(item['metric']) : undefined;
-      const v = isObject(item) ? item['value'] : undefined;
-      if (!labels || !Array.isArray(v) || v.length !== 2 || typeof v[1] !== 'string') {
-        throw this.malformed(path, `result[${i}] has no valid metric/value`);
-      }
-      return { labels, time: Number(v[0]), value: parseSampleValue(v[1]) };
-    });
+    const malformed = (why: string): TelemetryError => this.malformed(path, why);
+    return parseInstantData(expectSuccess(body, malformed), malformed);
   }
 
   /** `GET /loki/api/v1/query_range` of a metric query (matrix). Times in ms, step in seconds. */
   async rangeMetric(query: string, startMs: number, endMs: number, stepSeconds: number, options?: RequestJsonOptions): Promise<RangeSeries[]> {
     const path = 'loki/api/v1/query_range';
     const body = await this.http.getJson(path, { query, start: msToNs(startMs), end: msToNs(endMs), step: stepSeconds }, options);
-    const data = expectSuccess(body, (why) => this.malformed(path, why));
-    if (!isObject(data) || data['resultType'] !== 'matrix' || !Array.isArray(data['result'])) {
-      throw this.malformed(path, `expected resultType "matrix", got ${JSON.stringify(isObject(data) ? data['resultType'] : data)}`);
-    }
-    return data['result'].map((item, i) => {
-      const labels = isObject(item) ? parseLabels(item['metric']) : undefined;
-      const values = isObject(item) ? item['values'] : undefined;
-      if (!labels || !Array.isArray(values)) throw this.malformed(path, `result[${i}] has no valid metric/values`);
-      const points: Array<[number, number]> = [];
-      for (const p of values) {
-        if (!Array.isArray(p) || p.length !== 2 || typeof p[1] !== 'string') throw this.malformed(path, `result[${i}] has a bad point`);
-        const value = parseSampleValue(p[1]);
-        if (value !== null) points.push([Number(p[0]), value]);
-      }
-      return { labels, points };
-    });
+    const malformed = (why: string): TelemetryError => this.malformed(path, why);
+    return parseMatrixData(expectSuccess(body, malformed), malformed);
   }
 
   close(): Promise<void> {

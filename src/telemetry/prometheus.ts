@@ -94,7 +94,8 @@ export function parseSampleValue(v: unknown): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-function parseInstantData(data: unknown, malformed: (why: string) => TelemetryError): InstantSample[] {
+/** Parses a query's `vector` (or `scalar`) result; Loki's metric queries answer in the same shape. */
+export function parseInstantData(data: unknown, malformed: (why: string) => TelemetryError): InstantSample[] {
   if (!isObject(data)) throw malformed('"data" is not an object');
   const type = data['resultType'];
   const result = data['result'];
@@ -114,7 +115,8 @@ function parseInstantData(data: unknown, malformed: (why: string) => TelemetryEr
   });
 }
 
-function parseMatrixData(data: unknown, malformed: (why: string) => TelemetryError): RangeSeries[] {
+/** Parses a range query's `matrix` result; Loki's metric queries answer in the same shape. */
+export function parseMatrixData(data: unknown, malformed: (why: string) => TelemetryError): RangeSeries[] {
   if (!isObject(data)) throw malformed('"data" is not an object');
   if (data['resultType'] !== 'matrix') throw malformed(`expected resultType "matrix", got ${JSON.stringify(data['resultType'])}`);
   const result = data['result'];

@@ -27,6 +27,7 @@ import { PrometheusClient } from '../../src/telemetry/prometheus';
 import { telemetryEnvironment } from '../../src/terminal/environment';
 import { ensureTestImages, requireDocker, testImageEnv } from '../support/docker';
 import { repoRoot } from '../support/paths';
+import { waitFor } from '../support/wait';
 import { cleanup, docker, freePort, uniqueProject } from '../engine/helpers';
 
 const project = uniqueProject('doctor');
@@ -73,14 +74,6 @@ async function targetHealth(job: string): Promise<string | undefined> {
   const res = await fetch(`http://127.0.0.1:${ports.prometheus}/api/v1/targets?state=active`);
   const body = (await res.json()) as { data: { activeTargets: Array<{ scrapePool: string; health: string }> } };
   return body.data.activeTargets.find((t) => t.scrapePool === job)?.health;
-}
-
-async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 /** A server standing in for Loki 2.x behind the Loki port: /ready answers, /otlp/v1/logs is a 404. */
@@ -133,7 +126,7 @@ describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
     };
     await engine.start();
     // Prometheus scrapes every 5 s: the first scrape of the collector must have happened for "all OK".
-    await waitFor('the claude-code target to be up', async () => (await targetHealth('claude-code')) === 'up');
+    await waitFor('the claude-code target to be up', async () => (await targetHealth('claude-code')) === 'up' || undefined);
   });
 
   after(async () => {
@@ -331,7 +324,7 @@ describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
     const collector = (await engine.status()).find((s) => s.service === 'otel-collector');
     assert.ok(collector?.containerId);
     await docker.getContainer(collector.containerId).stop({ t: 2 });
-    await waitFor('Prometheus to see the collector target down', async () => (await targetHealth('claude-code')) === 'down');
+    await waitFor('Prometheus to see the collector target down', async () => (await targetHealth('claude-code')) === 'down' || undefined);
     const result = await runPipelineDoctor(options());
     const c = check(result, 'container:otel-collector');
     assert.equal(c.status, 'fail');

@@ -26,6 +26,7 @@ import type { Page } from 'playwright-core';
 import { openStack, type StackEngine } from '../../src/stack';
 import { telemetryEnvironment } from '../../src/terminal/environment';
 import { connectDocker, ensureTestImages, requireDocker, type TestImages } from '../support/docker';
+import { waitFor } from '../support/wait';
 import { claudeCommandLine, claudeVersion, createClaudeHome, runClaude, type ClaudeHome } from './support/claude';
 import {
   ensureVsix,
@@ -115,23 +116,6 @@ async function promQuery(prometheusPort: number, query: string): Promise<{ metri
   return body.data.result.map((entry) => ({ metric: entry.metric, value: Number(entry.value[1]) }));
 }
 
-/** Polls `probe` until it returns a value; the last error or "undefined" goes into the timeout message. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-      last = 'not yet';
-    } catch (error) {
-      last = error instanceof Error ? error.message : String(error);
-    }
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${last})`);
-}
-
 interface SessionEvents {
   apiRequests: LokiEvent[];
   toolFailures: LokiEvent[];
@@ -142,7 +126,7 @@ interface SessionEvents {
 
 /** Waits for the events of one failing session (2 api_request, 2 failed tool_result, 1 api_error) in Loki. */
 async function waitForSessionEvents(lokiPort: number, timeoutMs = 60_000): Promise<SessionEvents> {
-  return until(
+  return waitFor(
     'the CLI\'s events in Loki',
     async () => {
       const [apiRequests, toolFailures, apiErrors] = await Promise.all([
@@ -324,19 +308,19 @@ describe('Claude Code CLI -> scripted Messages API -> telemetry stack (no UI)', 
       assert.equal(events.apiErrors[0].meta.session_id, sessionId, 'one session');
 
       // Prometheus (real) has the cost through the collector (double): the same total, and the derived counters.
-      const promCost = await until('the cost in Prometheus', async () => {
+      const promCost = await waitFor('the cost in Prometheus', async () => {
         const [sample] = await promQuery(ports.CCT_PROMETHEUS_PORT, 'sum(claude_code_cost_usage_USD_total)');
         return sample && Math.abs(sample.value - cliCost) < 1e-9 ? sample.value : undefined;
-      });
-      const failures = await until('tool failures in Prometheus', async () => {
+      }, 60_000);
+      const failures = await waitFor('tool failures in Prometheus', async () => {
         const samples = await promQuery(ports.CCT_PROMETHEUS_PORT, 'sum by (tool_name) (claude_code_tool_results_total{success="false"})');
         return samples.length === 2 ? Object.fromEntries(samples.map((s) => [s.metric.tool_name, s.value])) : undefined;
-      });
+      }, 60_000);
       assert.deepEqual(failures, { Bash: 1, Read: 1 });
-      const apiErrors = await until('API errors in Prometheus', async () => {
+      const apiErrors = await waitFor('API errors in Prometheus', async () => {
         const samples = await promQuery(ports.CCT_PROMETHEUS_PORT, 'sum by (status_code) (claude_code_api_errors_total)');
         return samples.length ? Object.fromEntries(samples.map((s) => [s.metric.status_code, s.value])) : undefined;
-      });
+      }, 60_000);
       assert.deepEqual(apiErrors, { '400': 1 });
       mark(`telemetry checked: cost $${promCost} in Prometheus = Loki events = CLI total; session ${sessionId}`);
     } finally {

@@ -15,6 +15,7 @@ import type { StackEvent, StartProgress } from '../../src/stack/engine';
 import { ContainerFailedError, PortTakenError, PullFailedError, StackError } from '../../src/stack/errors';
 import { ensureTestImages, requireDocker, testImageEnv } from '../support/docker';
 import { repoRoot } from '../support/paths';
+import { waitFor } from '../support/wait';
 import {
   cleanup,
   collect,
@@ -60,21 +61,6 @@ async function promQuery(port: number, query: string, range?: { start: number; e
 async function upSamples(port: number, start: number, end: number): Promise<number> {
   const result = (await promQuery(port, 'up{job="prometheus"}', { start, end })) as { values: unknown[] }[];
   return result.reduce((n, r) => n + r.values.length, 0);
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 const PORT_SETTINGS = {
@@ -208,7 +194,7 @@ describe('stack engine (real Docker Engine)', { concurrency: false, timeout: 600
     const engine = engineFor(fixtureModel({ project: name, variables }));
     await engine.start();
     const t0 = Math.floor(Date.now() / 1000) - 60;
-    const before = await until('Prometheus to scrape itself three times', async () => {
+    const before = await waitFor('Prometheus to scrape itself three times', async () => {
       const n = await upSamples(port, t0, Math.floor(Date.now() / 1000));
       return n >= 3 ? n : undefined;
     });
@@ -246,7 +232,7 @@ describe('stack engine (real Docker Engine)', { concurrency: false, timeout: 600
     const events: StackEvent[] = [];
     const sub = a.events((e) => events.push(e));
     try {
-      await until('the event stream', async () => (events.some((e) => e.kind === 'connected') ? true : undefined));
+      await waitFor('the event stream', async () => (events.some((e) => e.kind === 'connected') ? true : undefined));
       const b = engineFor(fixtureModel({ project: name, variables, edit: (s) => s.replace('CCT_ROLE=fixture', 'CCT_ROLE=edited') }));
       assert.deepEqual((await b.status()).map((s) => [s.service, !!s.outdated]), [
         ['prometheus', false],
@@ -266,7 +252,7 @@ describe('stack engine (real Docker Engine)', { concurrency: false, timeout: 600
       // a container that dies is reported with its service, without polling
       const lokiId = after[1]?.containerId as string;
       await docker.getContainer(lokiId).kill();
-      const died = await until('a die event for loki', async () =>
+      const died = await waitFor('a die event for loki', async () =>
         events.find((e) => e.kind === 'container' && e.containerId === lokiId && e.action === 'die'),
       );
       assert.equal(died.kind === 'container' ? died.service : '', 'loki');
@@ -421,7 +407,7 @@ async function dockerdRestartTest(t: TestContext): Promise<void> {
   const engine = engineFor(fixtureModel({ project: name, variables }));
   await engine.start();
   const t0 = Math.floor(Date.now() / 1000) - 60;
-  const before = await until('three self-scrapes', async () => {
+  const before = await waitFor('three self-scrapes', async () => {
     const n = await upSamples(port, t0, Math.floor(Date.now() / 1000));
     return n >= 3 ? n : undefined;
   });
@@ -429,11 +415,11 @@ async function dockerdRestartTest(t: TestContext): Promise<void> {
   const events: StackEvent[] = [];
   const sub = engine.events((e) => events.push(e));
   try {
-    await until('the event stream', async () => (events.some((e) => e.kind === 'connected') ? true : undefined));
+    await waitFor('the event stream', async () => (events.some((e) => e.kind === 'connected') ? true : undefined));
     const pid = Number(fs.readFileSync('/var/run/docker.pid', 'utf8').trim());
     const started = Date.now();
     process.kill(pid, 'SIGTERM');
-    await until('dockerd to exit', async () => {
+    await waitFor('dockerd to exit', async () => {
       try {
         process.kill(pid, 0);
         return undefined;
@@ -441,13 +427,13 @@ async function dockerdRestartTest(t: TestContext): Promise<void> {
         return true;
       }
     }, 60_000);
-    const disconnected = await until('a disconnected event', async () => events.find((e) => e.kind === 'disconnected'));
+    const disconnected = await waitFor('a disconnected event', async () => events.find((e) => e.kind === 'disconnected'));
     assert.equal(disconnected.kind === 'disconnected' ? disconnected.error.code : '', 'engine-not-running');
     await new Promise<void>((resolve, reject) => {
       const child = spawn('bash', [`${repoRoot}/scripts/ci/start-dockerd.sh`], { stdio: 'ignore' });
       child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`start-dockerd.sh exited ${code}`))));
     });
-    await until('the event stream to reconnect', async () => {
+    await waitFor('the event stream to reconnect', async () => {
       const i = events.findIndex((e) => e.kind === 'disconnected');
       return events.slice(i).some((e) => e.kind === 'connected') ? true : undefined;
     }, 60_000);

@@ -16,24 +16,10 @@ import {
   waitHealthy,
   type TestImages,
 } from '../support/docker';
+import { waitFor } from '../support/wait';
 
 const LOKI_FIXTURES = path.join(FIXTURES_DIR, 'loki-3.4.6');
 const TOOL_FAILURES_QUERY = 'sum by (tool_name) (count_over_time({service_name="claude-code"} | event_name="tool_result" | success="false" [3h]))';
-
-async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 const wget = (url: string): string[] => ['CMD', 'wget', '-q', '-O', '/dev/null', url];
 
@@ -102,14 +88,14 @@ describe('test images (Docker)', async () => {
     const expected = fixtureApiRequestCost(reqs);
     assert.ok(expected > 0);
     const prom = `http://127.0.0.1:${await hostPort(prometheus, 9090)}`;
-    const total = await poll('claude_code_cost_usage_USD_total in Prometheus', async () => {
+    const total = await waitFor('claude_code_cost_usage_USD_total in Prometheus', async () => {
       const r = await fetch(`${prom}/api/v1/query?${new URLSearchParams({ query: 'sum(claude_code_cost_usage_USD_total)' })}`);
       const body = (await r.json()) as { data: { result: { value: [number, string] }[] } };
       const v = body.data.result[0]?.value[1];
       return v !== undefined && Math.abs(Number(v) - expected) < 1e-9 ? Number(v) : undefined;
     });
     assert.ok(Math.abs(total - expected) < 1e-9);
-    const failures = await poll('claude_code_tool_results_total', async () => {
+    const failures = await waitFor('claude_code_tool_results_total', async () => {
       const r = await fetch(`${prom}/api/v1/query?${new URLSearchParams({ query: 'sum by (tool_name) (claude_code_tool_results_total{success="false"})' })}`);
       const body = (await r.json()) as { data: { result: { metric: { tool_name: string } }[] } };
       return body.data.result.length === 3 ? body.data.result.map((s) => s.metric.tool_name).sort() : undefined;
@@ -120,7 +106,7 @@ describe('test images (Docker)', async () => {
     const want = JSON.parse(fs.readFileSync(path.join(LOKI_FIXTURES, 'tool-failures-by-tool.instant.json'), 'utf8'));
     const wantResult = want.data.result as { metric: { tool_name: string }; value: [number, string] }[];
     const lokiUrl = `http://127.0.0.1:${await hostPort(loki, 3100)}`;
-    const got = await poll('tool failures in the Loki double', async () => {
+    const got = await waitFor('tool failures in the Loki double', async () => {
       const r = await fetch(`${lokiUrl}/loki/api/v1/query?${new URLSearchParams({ query: TOOL_FAILURES_QUERY, time: String(wantResult[0].value[0]) })}`);
       const body = (await r.json()) as { data: { result: typeof wantResult } };
       return body.data.result.length === wantResult.length ? body.data.result : undefined;
