@@ -14,10 +14,10 @@
 //   docs/benchmarks.md. This makes every query over raw per-session series CHEAPER here than on the real stack.
 // - Recording-rule series (stack/prometheus/rules/recording.yml): evaluated every 10 s with the rules' semantics
 //   (a series' first value and every change counted once, at the first evaluation after the scrape that saw it,
-//   summed by the rule's labels). A rule series is written at every evaluation while any raw series of its group
-//   is exported, and the real exporter exports for 25 h after the last change: so the rule series here have the
-//   real density (a sample every 10 s, mostly 0), which is what `sum_over_time(rule[R])` reads.
-// - The `:last_value` helper series are not written: no catalog query reads them.
+//   summed by the rule's labels), written only where the increase is not zero (the rules' `> 0`): the real
+//   density, independent of the scrape grid and of the exporter's expiration.
+// - The `:last_value` helpers (every label of the raw series): a sample at the first evaluation after each scrape
+//   that changed the value, as the rules write them; the sessions list reads them. Also their real density.
 //
 // Blocks: chunks aligned to 486 h (promtool --max-block-duration=486h) so promtool parses each file once and the
 // helper Prometheus (retention 3650 d, so 31 d max blocks) has nothing left to compact while the bench runs.
@@ -25,7 +25,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SimEvent, generateEvents } from '../test/telemetry/helpers/sim';
+import { EXPORT_DELAY, RULE_OF, RULE_OFFSET, SimEvent, deltas, generateEvents } from '../test/telemetry/helpers/sim';
 import { PROMTOOL_BIN, PrometheusInstance, startLoadedPrometheus } from '../test/telemetry/helpers/promServer';
 
 export interface HistoryOptions {
@@ -48,70 +48,17 @@ export interface History {
   rawSamples: number;
   ruleSeries: number;
   ruleSamples: number;
+  /** `:last_value` helper samples (one series per raw series). */
+  lastValueSamples: number;
   generateMs: number;
   backfillMs: number;
   prom: PrometheusInstance;
 }
 
-/** Real exporter expiration: rule series are present while any series of their group is exported. */
-const REAL_EXPIRATION = 25 * 3600;
-/** Prometheus' instant-vector lookback. */
-const LOOKBACK = 300;
 const RULE_INTERVAL = 10;
-const RULE_OFFSET = 3.217;
-/** Claude Code exports this long after the event (as sim.ts). */
-const EXPORT_DELAY = 1;
 const BLOCK_SECONDS = 486 * 3600;
 
-const RULE_OF: Record<string, { name: string; by: string[] }> = {
-  claude_code_cost_usage_USD_total: { name: 'claude_code:cost_usd:increase10s', by: ['model'] },
-  claude_code_token_usage_tokens_total: { name: 'claude_code:tokens:increase10s', by: ['model', 'type'] },
-  claude_code_session_count_total: { name: 'claude_code:sessions:increase10s', by: [] },
-  claude_code_active_time_seconds_total: { name: 'claude_code:active_seconds:increase10s', by: ['type'] },
-  claude_code_lines_of_code_count_total: { name: 'claude_code:lines_of_code:increase10s', by: ['type'] },
-  claude_code_commit_count_total: { name: 'claude_code:commits:increase10s', by: [] },
-  claude_code_pull_request_count_total: { name: 'claude_code:pull_requests:increase10s', by: [] },
-  claude_code_tool_results_total: { name: 'claude_code:tool_results:increase10s', by: ['tool_name', 'success'] },
-  claude_code_api_requests_total: { name: 'claude_code:api_requests:increase10s', by: ['model'] },
-  claude_code_api_errors_total: { name: 'claude_code:api_errors:increase10s', by: ['model', 'status_code'] },
-};
-
 type Labels = Record<string, string>;
-
-/** The per-session series deltas of one event, as the collector names them (the shape sim.ts writes). */
-function deltas(e: SimEvent): Array<[string, Labels, number]> {
-  const base = { job: 'claude-code', instance: 'collector-1', session_id: e.session, user_id: 'u-1f2e3d', terminal_type: 'vscode' };
-  const ids = { job: base.job, instance: base.instance, session_id: e.session };
-  switch (e.kind) {
-    case 'session_start':
-      return [['claude_code_session_count_total', { ...base, start_type: 'fresh' }, 1]];
-    case 'api_request': {
-      const ml = { ...base, model: e.model, query_source: 'main', effort: 'medium' };
-      const out: Array<[string, Labels, number]> = [['claude_code_cost_usage_USD_total', ml, e.costUsd]];
-      for (const type of ['input', 'output', 'cacheRead', 'cacheCreation'] as const) {
-        if (e.tokens[type] > 0) out.push(['claude_code_token_usage_tokens_total', { ...ml, type }, e.tokens[type]]);
-      }
-      out.push(['claude_code_active_time_seconds_total', { ...base, type: 'cli' }, e.cliSeconds]);
-      out.push(['claude_code_api_requests_total', { ...ids, model: e.model }, 1]);
-      return out;
-    }
-    case 'tool_result':
-      return [
-        ['claude_code_tool_results_total', { ...ids, tool_name: e.tool, success: String(e.success), error_type: e.errorType }, 1],
-        ['claude_code_active_time_seconds_total', { ...base, type: 'user' }, e.userSeconds],
-      ];
-    case 'api_error':
-      return [['claude_code_api_errors_total', { ...ids, model: e.model, status_code: String(e.statusCode) }, 1]];
-    case 'lines': {
-      const out: Array<[string, Labels, number]> = [];
-      if (e.added) out.push(['claude_code_lines_of_code_count_total', { ...base, type: 'added' }, e.added]);
-      if (e.removed) out.push(['claude_code_lines_of_code_count_total', { ...base, type: 'removed' }, e.removed]);
-      return out;
-    }
-    case 'commit':
-      return [['claude_code_commit_count_total', base, 1]];
-  }
-}
 
 function renderLabels(l: Labels): string {
   const keys = Object.keys(l).sort();
@@ -121,6 +68,8 @@ function renderLabels(l: Labels): string {
 interface RawSeries {
   name: string;
   text: string; // name{labels}
+  /** The `:last_value` helper's name{labels}. */
+  helperText: string;
   group: string;
   /** Scrape indices where the value changed, and the cumulative value from there on. */
   idx: number[];
@@ -132,8 +81,8 @@ interface RuleGroup {
   text: string;
   /** Eval index -> increase. */
   inc: Map<number, number>;
-  /** Presence intervals in eval indices [from, to). */
-  spans: Array<[number, number]>;
+  /** Eval indices with a non-zero increase, ascending (the samples the rule writes). */
+  evals: number[];
 }
 
 function round9(v: number): number {
@@ -197,14 +146,15 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
   const series = new Map<string, RawSeries>();
   for (const e of events) {
     const k = scrapeOf(e.t + EXPORT_DELAY);
-    for (const [name, labels, d] of deltas(e)) {
+    for (const [{ name, labels }, d] of deltas(e)) {
       const text = `${name}${renderLabels(labels)}`;
       let s = series.get(text);
       if (!s) {
         const rule = RULE_OF[name]!;
         const gl: Labels = {};
         for (const b of rule.by) gl[b] = labels[b] ?? '';
-        s = { name, text, group: `${rule.name}${renderLabels(gl)}`, idx: [], val: [] };
+        const helperText = `${rule.name.replace(/:increase10s$/, ':last_value')}${renderLabels(labels)}`;
+        s = { name, text, helperText, group: `${rule.name}${renderLabels(gl)}`, idx: [], val: [] };
         series.set(text, s);
       }
       const last = s.val.length - 1;
@@ -216,13 +166,13 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
     }
   }
 
-  // Rule groups: increases at the first evaluation after each change's scrape; presence while exported (25 h).
+  // Rule groups: increases at the first evaluation after each change's scrape, written where not zero.
   const groups = new Map<string, RuleGroup>();
   for (const s of series.values()) {
     let g = groups.get(s.group);
     if (!g) {
       const brace = s.group.indexOf('{');
-      g = { name: brace < 0 ? s.group : s.group.slice(0, brace), text: s.group, inc: new Map(), spans: [] };
+      g = { name: brace < 0 ? s.group : s.group.slice(0, brace), text: s.group, inc: new Map(), evals: [] };
       groups.set(s.group, g);
     }
     let prev = 0;
@@ -231,21 +181,8 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
       g.inc.set(j, (g.inc.get(j) ?? 0) + s.val[i]! - prev);
       prev = s.val[i]!;
     }
-    const from = evalOf(timeOf(s.idx[0]!));
-    const lastSample = timeOf(s.idx[s.idx.length - 1]!) + Math.floor(REAL_EXPIRATION / S) * S;
-    const to = evalOf(lastSample + LOOKBACK); // first eval that no longer sees it
-    g.spans.push([from, to]);
   }
-  for (const g of groups.values()) {
-    g.spans.sort((a, b) => a[0] - b[0]);
-    const merged: Array<[number, number]> = [];
-    for (const sp of g.spans) {
-      const m = merged[merged.length - 1];
-      if (m && sp[0] <= m[1]) m[1] = Math.max(m[1], sp[1]);
-      else merged.push([sp[0], sp[1]]);
-    }
-    g.spans = merged;
-  }
+  for (const g of groups.values()) g.evals = [...g.inc.keys()].filter((j) => round9(g.inc.get(j)!) > 0).sort((a, b) => a - b);
   const lastEval = evalOf(o.endS + 600);
 
   // Families in a fixed order (OpenMetrics wants a family's samples together).
@@ -254,6 +191,13 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
     const l = byFamily.get(s.name) ?? [];
     l.push(s);
     byFamily.set(s.name, l);
+  }
+  const helperFamilies = new Map<string, RawSeries[]>();
+  for (const s of series.values()) {
+    const name = s.helperText.slice(0, s.helperText.indexOf('{'));
+    const l = helperFamilies.get(name) ?? [];
+    l.push(s);
+    helperFamilies.set(name, l);
   }
   const ruleFamilies = new Map<string, RuleGroup[]>();
   for (const g of groups.values()) {
@@ -267,6 +211,7 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
   mkdirSync(join(work, 'blocks'), { recursive: true });
   let rawSamples = 0;
   let ruleSamples = 0;
+  let lastValueSamples = 0;
   const firstBlock = Math.floor(startS / BLOCK_SECONDS);
   const lastBlock = Math.floor((o.endS + 600) / BLOCK_SECONDS);
   const pending: Array<Promise<void>> = [];
@@ -300,16 +245,28 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
     }
     const jLo = Math.max(0, Math.ceil((lo - eval0) / RULE_INTERVAL));
     const jHi = Math.min(lastEval, Math.ceil((hi - eval0) / RULE_INTERVAL) - 1);
+    const evalTime = (j: number): string => (eval0 + j * RULE_INTERVAL).toFixed(3);
     for (const [name, list] of [...ruleFamilies.entries()].sort((a, c) => a[0].localeCompare(c[0]))) {
       w.line(`# TYPE ${name} gauge`);
       for (const g of list) {
-        for (const [f, t] of g.spans) {
-          const from = Math.max(f, jLo);
-          const to = Math.min(t - 1, jHi);
-          for (let j = from; j <= to; j++) {
-            w.line(`${g.text} ${round9(g.inc.get(j) ?? 0)} ${(eval0 + j * RULE_INTERVAL).toFixed(3)}`);
-          }
-          if (to >= from) ruleSamples += to - from + 1;
+        for (const j of g.evals) {
+          if (j < jLo || j > jHi) continue;
+          w.line(`${g.text} ${round9(g.inc.get(j)!)} ${evalTime(j)}`);
+          ruleSamples++;
+        }
+      }
+    }
+    // The helpers: the value at the first evaluation after each scrape that changed it (one sample per
+    // evaluation: with a scrape interval under 10 s, the last value an evaluation sees).
+    for (const [name, list] of [...helperFamilies.entries()].sort((a, c) => a[0].localeCompare(c[0]))) {
+      w.line(`# TYPE ${name} gauge`);
+      for (const s of list) {
+        for (let i = 0; i < s.idx.length; i++) {
+          const j = evalOf(timeOf(s.idx[i]!));
+          if (j < jLo || j > jHi) continue;
+          if (i + 1 < s.idx.length && evalOf(timeOf(s.idx[i + 1]!)) === j) continue;
+          w.line(`${s.helperText} ${round9(s.val[i]!)} ${evalTime(j)}`);
+          lastValueSamples++;
         }
       }
     }
@@ -317,7 +274,7 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
     const lines = w.lines;
     w.close();
     genMs += performance.now() - g0;
-    if (lines <= 2 + byFamily.size + ruleFamilies.size) {
+    if (lines <= 2 + byFamily.size + ruleFamilies.size + helperFamilies.size) {
       rmSync(file);
       continue;
     }
@@ -338,8 +295,7 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
   for (const d of readdirSync(join(work, 'blocks'))) renameSync(join(work, 'blocks', d), join(prom.dir, 'data', d));
   rmSync(work, { recursive: true, force: true });
   const sessionsGroup = groups.get('claude_code:sessions:increase10s');
-  let expected = 0;
-  for (const [f, t] of sessionsGroup?.spans ?? []) expected += Math.min(t - 1, lastEval) - f + 1;
+  const expected = (sessionsGroup?.evals ?? []).filter((j) => j <= lastEval).length;
   const at = eval0 + lastEval * RULE_INTERVAL;
   const q = `count_over_time(claude_code:sessions:increase10s[${Math.ceil(at - startS + 3600)}s])`;
   const deadline = Date.now() + 150_000;
@@ -352,10 +308,10 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
     await new Promise((r) => setTimeout(r, 1000));
   }
   const backfillMs = performance.now() - b0;
-  log(`  ${o.label}: ${series.size} series, ${rawSamples} raw + ${ruleSamples} rule samples; generation+promtool ${(generateMs / 1000).toFixed(0)} s `
+  log(`  ${o.label}: ${series.size} series, ${rawSamples} raw + ${ruleSamples} rule + ${lastValueSamples} helper samples; generation+promtool ${(generateMs / 1000).toFixed(0)} s `
     + `(JS ${(genMs / 1000).toFixed(0)} s, promtool ${(promtoolMs / 1000).toFixed(0)} s cumulative), block reload wait ${(backfillMs / 1000).toFixed(0)} s`);
   return {
-    options: o, events, sessions: gen.sessions, series: series.size, rawSamples, ruleSeries: groups.size, ruleSamples,
+    options: o, events, sessions: gen.sessions, series: series.size, rawSamples, ruleSeries: groups.size, ruleSamples, lastValueSamples,
     generateMs, backfillMs, prom,
   };
 }

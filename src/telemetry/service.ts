@@ -4,7 +4,7 @@ import { TelemetryErrorInfo, toErrorInfo } from './http';
 import { LogEntry, LokiClient } from './loki';
 import { InstantSample, PrometheusClient, RangeSeries } from './prometheus';
 import {
-  ANY_CLAUDE_METRIC_MATCH, chartStep, lokiLogs, promFresh, promInstant, promRange,
+  ANY_CLAUDE_METRIC_MATCH, SESSION_FIGURES, chartStep, lokiLogs, promFresh, promInstant, promRange,
 } from './queries';
 import { RANGE_SECONDS, type TimeRange } from '../protocol';
 
@@ -308,7 +308,7 @@ export class TelemetryService {
     };
   }
 
-  /** Two phases: the top sessions by cost, then their other numbers restricted to those session ids. */
+  /** Two queries: the top sessions by cost, then all their other numbers in one query restricted to those ids. */
   private async fetchSessions(seconds: number, t: number, options: FetchOptions): Promise<SessionRow[]> {
     const q = (expr: string): Promise<InstantSample[]> => this.prom.instant(expr, t, options);
     const top = (await q(promInstant.topSessionsByCost(seconds, this.sessionLimit)))
@@ -318,13 +318,13 @@ export class TelemetryService {
       .slice(0, this.sessionLimit);
     if (top.length === 0) return [];
     const ids = top.map((s) => s.id);
-    const [byModel, tokens, active, apiErrors, toolFailures] = await Promise.all([
-      q(promInstant.sessionCostByModel(seconds, ids)),
-      q(promInstant.sessionTokens(seconds, ids)),
-      q(promInstant.sessionActiveSeconds(seconds, ids)),
-      q(promInstant.sessionApiErrors(seconds, ids)),
-      q(promInstant.sessionToolFailures(seconds, ids)),
-    ]);
+    const details = await q(promInstant.sessionDetails(seconds, ids));
+    const figure = (name: string): InstantSample[] => details.filter((s) => s.labels['figure'] === name);
+    const byModel = figure(SESSION_FIGURES.costByModel);
+    const tokens = figure(SESSION_FIGURES.tokens);
+    const active = figure(SESSION_FIGURES.activeSeconds);
+    const apiErrors = figure(SESSION_FIGURES.apiErrors);
+    const toolFailures = figure(SESSION_FIGURES.toolFailures);
     const tokensBy = byLabel(tokens, 'session_id');
     const activeBy = byLabel(active, 'session_id');
     const apiErrBy = byLabel(apiErrors, 'session_id');
@@ -338,7 +338,10 @@ export class TelemetryService {
       list.push({ model, usd: s.value });
       modelsBy.set(id, list);
     }
-    return top.map(({ id, cost }) => ({
+    // The row's cost is the exact figure (the ranking's differs only for a session whose counters reset in the window).
+    const exact = top.map(({ id, cost }) => ({ id, cost: modelsBy.has(id) ? sum(modelsBy.get(id)!.map((m) => m.usd)) : cost }));
+    exact.sort((a, b) => b.cost - a.cost || a.id.localeCompare(b.id));
+    return exact.map(({ id, cost }) => ({
       sessionId: id,
       costUsd: cost,
       tokens: roundCount(tokensBy[id] ?? 0),

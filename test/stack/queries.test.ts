@@ -142,7 +142,8 @@ describe("queries", () => {
       const got = (by[1] ?? "").split(",").map((l) => l.trim()).filter((l) => l !== "");
       assert.deepEqual(got.sort(), [...labels].sort(), `${name} aggregates by the labels of docs/architecture.md`);
       // Every increase rule counts first values and resets (`or c`) against the value seen last (offset 10s).
-      assert.match(rule.expr, /\) >= 0 or claude_code_[A-Za-z_]+\)$/, name);
+      // `> 0`: only non-zero increases are written.
+      assert.match(rule.expr, /\) >= 0 or claude_code_[A-Za-z_]+\) > 0$/, name);
       assert.match(rule.expr, /offset 10s/, name);
     }
     for (const rule of recordingRules) {

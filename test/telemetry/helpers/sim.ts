@@ -8,7 +8,8 @@
 // `scrapeSeconds` with honor_labels (job="claude-code").
 //
 // The recording rules' output is computed here with the rules' semantics and backfilled with the raw series (see
-// the comment in simulate()).
+// the comment in simulate()): the `:increase10s` rules only where the increase is not zero (`> 0`), the
+// `:last_value` helpers only where the value the rules saw changed.
 
 export interface SimOptions {
   seed: number;
@@ -72,10 +73,10 @@ const MODELS = ['claude-opus-5-5', 'claude-sonnet-5'];
 const TOOLS = ['Bash', 'Read', 'Edit', 'Grep'];
 const ERROR_TYPES = ['ShellError', 'TelemetrySafeError'];
 /** Rule evaluations happen at t0 + RULE_OFFSET + 10 k (Prometheus offsets a group's evaluations by a hash). */
-const RULE_OFFSET = 3.217;
+export const RULE_OFFSET = 3.217;
 
 /** Raw metric → recording rule and its output labels (docs/architecture.md). */
-const RULE_OF: Record<string, { name: string; by: string[] }> = {
+export const RULE_OF: Record<string, { name: string; by: string[] }> = {
   claude_code_cost_usage_USD_total: { name: 'claude_code:cost_usd:increase10s', by: ['model'] },
   claude_code_token_usage_tokens_total: { name: 'claude_code:tokens:increase10s', by: ['model', 'type'] },
   claude_code_session_count_total: { name: 'claude_code:sessions:increase10s', by: [] },
@@ -95,7 +96,7 @@ function lastResetBefore(resets: number[], t: number): number {
 }
 
 /** Claude Code exports every 1 s here; a delta reaches the collector this long after the event. */
-const EXPORT_DELAY = 1;
+export const EXPORT_DELAY = 1;
 
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -163,13 +164,13 @@ export function generateEvents(o: SimOptions): { events: SimEvent[]; sessions: s
   return { events, sessions };
 }
 
-interface SeriesDef {
+export interface SeriesDef {
   name: string;
   labels: Record<string, string>;
 }
 
-/** The per-session series deltas an event produces, as the collector names them. */
-function deltas(e: SimEvent): Array<[SeriesDef, number]> {
+/** The per-session series deltas an event produces, as the collector names them (also bench/history.ts). */
+export function deltas(e: SimEvent): Array<[SeriesDef, number]> {
   const base = { job: 'claude-code', instance: 'collector-1', session_id: e.session, user_id: 'u-1f2e3d', terminal_type: 'vscode' };
   const out: Array<[SeriesDef, number]> = [];
   switch (e.kind) {
@@ -333,9 +334,12 @@ export function simulate(o: SimOptions): SimResult {
       sums.set(gk, g);
     }
     for (const [gk, g] of sums) {
+      // `> 0`: the rules write only non-zero increases.
+      const value = Math.round(g.value * 1e9) / 1e9;
+      if (!(value > 0)) continue;
       let entry = ruleSamples.get(gk);
       if (!entry) ruleSamples.set(gk, (entry = { def: g.def, points: [] }));
-      entry.points.push([t, Math.round(g.value * 1e9) / 1e9]);
+      entry.points.push([t, value]);
     }
   }
 
