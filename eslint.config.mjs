@@ -14,7 +14,16 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/stack/**/*.ts', 'src/telemetry/**/*.ts', 'src/doctor/pipelineDoctor.ts', 'src/doctor/doctorReport.ts'],
+    files: [
+      'src/stack/**/*.ts',
+      'src/telemetry/**/*.ts',
+      'src/doctor/pipelineDoctor.ts',
+      'src/doctor/httpChecks.ts',
+      'src/doctor/probeRoundTrip.ts',
+      'src/doctor/terminalEnvironmentCheck.ts',
+      'src/doctor/claudeSettingsCheck.ts',
+      'src/doctor/doctorReport.ts',
+    ],
     rules: {
       // These layers run in plain Node and are tested there: the editor API stays out.
       'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/stack and src/telemetry never import vscode.' }] }],

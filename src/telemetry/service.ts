@@ -255,10 +255,13 @@ export class TelemetryService {
     const start = end - Math.round(seconds / step) * step + step;
     const r = (expr: string): Promise<RangeSeries[]> => this.prom.range(expr, { start, end, step }, options);
 
-    const [costByModelRaw, tokensRaw, sessionsRaw, toolsRaw, apiReqRaw, apiErrRaw, activeRaw, locRaw, commitsRaw, prsRaw,
-      costSeriesRaw, tokenSeriesRaw, sessions] = await Promise.all([
+    const [costWindow, tokensWindow, costFresh, tokensFresh, sessionsRaw, toolsRaw, apiReqRaw, apiErrRaw, activeRaw, locRaw,
+      commitsRaw, prsRaw, costSeriesRaw, tokenSeriesRaw, sessions] = await Promise.all([
       q(promInstant.costByModel(seconds)),
       q(promInstant.tokensByType(seconds)),
+      // Cost and tokens current to the last scrape, as in the status bar, so both show the same figure.
+      q(promFresh.costByModel()),
+      q(promFresh.tokensByType()),
       q(promInstant.sessions(seconds)),
       q(promInstant.toolResultsByTool(seconds)),
       q(promInstant.apiRequestsByModel(seconds)),
@@ -272,8 +275,8 @@ export class TelemetryService {
       this.fetchSessions(seconds, t, options),
     ]);
 
-    const costByModel = modelCosts(costByModelRaw);
-    const tokens = tokenTotals(tokensRaw);
+    const costByModel = modelCosts(addByLabel(costWindow, costFresh, 'model'));
+    const tokens = tokenTotals(addByLabel(tokensWindow, tokensFresh, 'type'));
     const tools = toolStats(toolsRaw);
     const apiErrorsByStatus = apiErrRaw
       .map((s) => ({ statusCode: s.labels['status_code'] ?? '', model: s.labels['model'] ?? '', count: roundCount(s.value) }))

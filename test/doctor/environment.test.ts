@@ -5,15 +5,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { checkClaudeSettings } from '../../src/doctor/claudeSettingsCheck';
 import { renderDoctorReport } from '../../src/doctor/doctorReport';
-import {
-  checkClaudeSettings,
-  checkTerminalEnvironment,
-  classifyProbeMetricName,
-  environmentFindings,
-  PROBE_PROMETHEUS_NAME,
-  type DoctorResult,
-} from '../../src/doctor/pipelineDoctor';
+import type { DoctorResult } from '../../src/doctor/pipelineDoctor';
+import { classifyProbeMetricName, PROBE_PROMETHEUS_NAME } from '../../src/doctor/probeRoundTrip';
+import { checkTerminalEnvironment, environmentFindings } from '../../src/doctor/terminalEnvironmentCheck';
 import { telemetryEnvironment } from '../../src/terminal/environment';
 
 const expect = { otlpHttpPort: 4318, otlpGrpcPort: 4317 };

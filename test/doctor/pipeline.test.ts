@@ -11,16 +11,13 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { renderDoctorReport } from '../../src/doctor/doctorReport';
 import {
-  PROBE_PROMETHEUS_NAME,
-  classifyProbeMetricName,
-  probeMetricRequest,
   runPipelineDoctor,
-  waitForProbeMetric,
   type CheckResult,
   type DoctorEndpoints,
   type DoctorOptions,
   type DoctorResult,
 } from '../../src/doctor/pipelineDoctor';
+import { PROBE_PROMETHEUS_NAME, classifyProbeMetricName, probeMetricRequest, waitForProbeMetric } from '../../src/doctor/probeRoundTrip';
 import { openStack } from '../../src/stack/index';
 import type { StackEngine } from '../../src/stack/engine';
 import { PrometheusClient } from '../../src/telemetry/prometheus';
