@@ -211,13 +211,19 @@ export function readConfig(section: SettingsSection): ConfigReading {
   };
 }
 
-/** The addresses data is read from: the team's when set, else the local stack's. */
-export function backendUrls(config: Config): { prometheus: string; loki: string; grafana: string; local: boolean } {
+export interface Backend {
+  url: string;
+  /** The local stack's (no setting): no credentials go there, and its state follows the stack's. */
+  local: boolean;
+}
+
+/** The addresses data is read from: each the team's when set, else the local stack's. */
+export function backends(config: Config): { prometheus: Backend; loki: Backend; grafana: Backend } {
+  const pick = (url: string, port: number): Backend => (url ? { url, local: false } : { url: `http://127.0.0.1:${port}`, local: true });
   return {
-    prometheus: config.backend.prometheusUrl || `http://127.0.0.1:${config.ports.prometheus}`,
-    loki: config.backend.lokiUrl || `http://127.0.0.1:${config.ports.loki}`,
-    grafana: config.backend.grafanaUrl || `http://127.0.0.1:${config.ports.grafana}`,
-    local: !config.backend.prometheusUrl,
+    prometheus: pick(config.backend.prometheusUrl, config.ports.prometheus),
+    loki: pick(config.backend.lokiUrl, config.ports.loki),
+    grafana: pick(config.backend.grafanaUrl, config.ports.grafana),
   };
 }
 

@@ -49,13 +49,25 @@ export function activate(context: vscode.ExtensionContext): void {
     log,
     settings,
     statusBar,
-    dashboard,
     controller,
     stack,
     terminalEnvironment,
     claudeSettings,
     doctor,
     vscode.window.registerWebviewViewProvider(DASHBOARD_VIEW_ID, dashboard),
+    // No engine found at start (Docker Desktop still starting, say): ask again when the user comes back.
+    vscode.window.onDidChangeWindowState((state) => {
+      if (state.focused && stack.unknown) {
+        void stack.watch();
+      }
+    }),
+    // The terminal environment names the workspace and carries the collector headers: follow both.
+    vscode.workspace.onDidChangeWorkspaceFolders(() => void terminalEnvironment.apply(settings.current)),
+    context.secrets.onDidChange((event) => {
+      if (event.key === SecretKey.collectorHeaders) {
+        void terminalEnvironment.apply(settings.current);
+      }
+    }),
     settings.onDidChange((config) => {
       controller.configure(config);
       stack.configure(config);
@@ -88,7 +100,6 @@ export function activate(context: vscode.ExtensionContext): void {
         placeHolder: 'authorization=Bearer <token>',
       });
       log.info(`Team collector headers ${outcome}.`);
-      await terminalEnvironment.apply(settings.current);
     }),
   );
 

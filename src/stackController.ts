@@ -30,14 +30,40 @@ export class StackController implements vscode.Disposable {
   private opened: { engine: Stack.StackEngine; key: string } | undefined;
   private events: Stack.Disposable | undefined;
   private logFollow: { dispose(): void } | undefined;
+  /** The start, stop, restart or delete under way: one at a time. */
+  private operation: { name: string; done: Promise<void> } | undefined;
+  private phase: StackPhase = { kind: 'unknown' };
 
   constructor(
     private config: Config,
     private readonly extensionUri: vscode.Uri,
     private readonly secrets: vscode.SecretStorage,
-    private readonly onPhase: (phase: StackPhase) => void,
+    private readonly publish: (phase: StackPhase) => void,
     private readonly log: Log,
   ) {}
+
+  private onPhase(phase: StackPhase): void {
+    this.phase = phase;
+    this.publish(phase);
+  }
+
+  /** Whether the engine's answer is still missing (none found yet, or it went away): worth asking again. */
+  get unknown(): boolean {
+    return this.phase.kind === 'unknown';
+  }
+
+  /** Runs one stack operation at a time: a second click while one runs is told, not run twice. */
+  private exclusive(name: string, run: () => Promise<void>): Promise<void> {
+    if (this.operation) {
+      void vscode.window.showInformationMessage(`The telemetry stack is busy: ${this.operation.name} is under way.`);
+      return this.operation.done;
+    }
+    const done = run().finally(() => {
+      this.operation = undefined;
+    });
+    this.operation = { name, done };
+    return done;
+  }
 
   /** Reads the stack's state once and then follows the engine's events. Quiet when no engine is there. */
   async watch(): Promise<void> {
@@ -50,11 +76,17 @@ export class StackController implements vscode.Disposable {
     }
   }
 
+  /** Settings changed: read the state again, from another engine or ports if they changed. */
   configure(config: Config): void {
     this.config = config;
+    void this.watch();
   }
 
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    return this.exclusive('a start', () => this.startNow());
+  }
+
+  private async startNow(): Promise<void> {
     const engine = await this.engine();
     await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Claude Telemetry', cancellable: true },
@@ -89,7 +121,11 @@ export class StackController implements vscode.Disposable {
       .then((choice) => choice && vscode.commands.executeCommand('claudeTelemetry.showDashboard'));
   }
 
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    return this.exclusive('a stop', () => this.stopNow());
+  }
+
+  private async stopNow(): Promise<void> {
     const engine = await this.engine();
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Stopping the telemetry stack…' }, async () => {
       const stopped = await engine.stop();
@@ -98,13 +134,19 @@ export class StackController implements vscode.Disposable {
     await this.publishStatus(engine);
   }
 
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.start();
+  restart(): Promise<void> {
+    return this.exclusive('a restart', async () => {
+      await this.stopNow();
+      await this.startNow();
+    });
   }
 
   /** Removes containers and volumes, after a modal confirmation that names what goes. */
-  async deleteData(): Promise<void> {
+  deleteData(): Promise<void> {
+    return this.exclusive('a deletion', () => this.deleteDataNow());
+  }
+
+  private async deleteDataNow(): Promise<void> {
     const engine = await this.engine();
     const volumes = await engine.dataVolumes();
     const answer = await vscode.window.showWarningMessage(
@@ -139,15 +181,24 @@ export class StackController implements vscode.Disposable {
     if (!service) {
       throw new CancelledError();
     }
+    const follow = await engine.logs(service, { follow: true, tail: 200 });
     this.logFollow?.dispose();
-    const { stream, dispose } = await engine.logs(service, { follow: true, tail: 200 });
-    this.logFollow = { dispose };
+    this.logFollow = follow;
     let partial = '';
-    stream.on('data', (chunk: Buffer | string) => {
+    follow.stream.on('data', (chunk: Buffer | string) => {
       const lines = (partial + chunk.toString()).split('\n');
       partial = lines.pop() ?? '';
       for (const line of lines) {
         this.log.info(`[${service}] ${line}`);
+      }
+    });
+    follow.stream.on('end', () => {
+      if (partial) {
+        this.log.info(`[${service}] ${partial}`);
+      }
+      this.log.info(`[${service}] (end of the log follow)`);
+      if (this.logFollow === follow) {
+        this.logFollow = undefined;
       }
     });
     this.log.show(true);

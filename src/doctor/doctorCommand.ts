@@ -7,7 +7,7 @@ import type { Log } from '../log';
 import { loadServices } from '../lazy';
 import type { DoctorEngine, DoctorResult, TerminalInput } from './pipelineDoctor';
 
-export const DOCTOR_SCHEME = 'claude-telemetry-doctor';
+const DOCTOR_SCHEME = 'claude-telemetry-doctor';
 const REPORT_URI = vscode.Uri.from({ scheme: DOCTOR_SCHEME, path: '/Telemetry Pipeline Check.md' });
 
 export interface PipelineDoctorCommandOptions {

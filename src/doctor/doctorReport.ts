@@ -13,7 +13,7 @@ function cell(text: string): string {
 
 /** Text shown as plain text (telemetry data and error bodies may hold Markdown or HTML). */
 function plain(text: string): string {
-  return text.replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return text.replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/[[\]]/g, '\\$&');
 }
 
 export function formatMs(ms: number): string {

@@ -1,4 +1,4 @@
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import * as vscode from 'vscode';
 import { otlpEndpoint, type Config } from '../config';
@@ -48,6 +48,9 @@ export class TerminalEnvironment implements vscode.Disposable {
   }
 
   private async write(config: Config): Promise<void> {
+    // The shim may carry the collector headers (secrets): written afresh for the current settings, or gone.
+    const shim = join(this.storageDir, 'bin', 'claude');
+    await rm(shim, { force: true });
     if (!config.terminal.enabled) {
       this.collection.clear();
       this.log.info('Terminal telemetry environment off.');
@@ -69,9 +72,9 @@ export class TerminalEnvironment implements vscode.Disposable {
     this.collection.persistent = environment.OTEL_EXPORTER_OTLP_HEADERS === undefined;
     const binDir = this.shimDirectory(config);
     if (binDir) {
-      await mkdir(binDir, { recursive: true });
-      await writeFile(join(binDir, 'claude'), claudeShimScript(environment), 'utf8');
-      await chmod(join(binDir, 'claude'), 0o755);
+      // Only the user may read or run it.
+      await mkdir(binDir, { recursive: true, mode: 0o700 });
+      await writeFile(shim, claudeShimScript(environment), { encoding: 'utf8', mode: 0o700 });
       this.collection.prepend('PATH', `${binDir}${delimiter}`);
       this.log.info(`Terminal telemetry for claude only: ${binDir}/claude first on PATH, endpoint ${environment.OTEL_EXPORTER_OTLP_ENDPOINT}.`);
       return;

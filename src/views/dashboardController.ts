@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { backendUrls, type Config } from '../config';
+import { backends, type Backend, type Config } from '../config';
 import type { Log } from '../log';
 import { SecretKey } from '../secrets';
 import type { TimeRange, ViewState } from '../protocol';
@@ -33,6 +33,8 @@ export class DashboardController implements vscode.Disposable {
   private service: TelemetryService | undefined;
   private clients: { prometheus: PrometheusClient; loki: LokiClient } | undefined;
   private stack: StackPhase = { kind: 'unknown' };
+  /** Bumped by each reconnect: a reconnect that finds it changed after its await gives way to the newer one. */
+  private generation = 0;
   private readonly scheduler: RefreshScheduler;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -54,7 +56,7 @@ export class DashboardController implements vscode.Disposable {
       vscode.window.onDidChangeWindowState((state) => this.scheduler.setFocused(state.focused)),
       secrets.onDidChange((event) => {
         if (event.key === SecretKey.backendCredentials) {
-          void this.reconnect();
+          this.reconnect();
         }
       }),
     );
@@ -62,14 +64,18 @@ export class DashboardController implements vscode.Disposable {
 
   /** Connects and refreshes after activation has returned: the clients load with the services bundle. */
   start(): void {
-    setTimeout(() => void this.reconnect(), 0);
+    setTimeout(() => this.reconnect(), 0);
   }
 
-  /** Settings changed: new addresses, credentials or pace. */
+  /** Settings changed: a new pace, and new clients only when where or how data is read changed. */
   configure(config: Config): void {
+    const connection = (c: Config) => JSON.stringify([backends(c), c.backend.auth, c.backend.username, c.backend.tenantId]);
+    const reconnect = connection(config) !== connection(this.config);
     this.config = config;
     this.scheduler.setInterval(config.refreshIntervalSeconds * 1000);
-    void this.reconnect();
+    if (reconnect) {
+      this.reconnect();
+    }
   }
 
   setStackPhase(phase: StackPhase): void {
@@ -94,26 +100,40 @@ export class DashboardController implements vscode.Disposable {
     vscode.Disposable.from(...this.disposables).dispose();
   }
 
-  private async reconnect(): Promise<void> {
-    this.closeClients();
-    const urls = backendUrls(this.config);
-    const headers = this.config.backend.tenantId ? { 'X-Scope-OrgID': this.config.backend.tenantId } : undefined;
-    const auth = await this.auth(urls.local);
-    const endpoint = { auth, ...(headers ? { headers } : {}) };
-    const { telemetry } = loadServices();
-    this.clients = {
-      prometheus: new telemetry.PrometheusClient({ baseUrl: urls.prometheus, ...endpoint }),
-      loki: new telemetry.LokiClient({ baseUrl: urls.loki, ...endpoint }),
-    };
-    this.service = new telemetry.TelemetryService(this.clients);
-    this.log.info(`Reading telemetry from Prometheus at ${urls.prometheus} and Loki at ${urls.loki}.`);
-    this.scheduler.start();
-    await this.scheduler.refreshNow();
+  /** New clients for the current settings; the old ones close once no refresh uses them. */
+  private reconnect(): void {
+    const generation = ++this.generation;
+    void this.connect(generation).catch((error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      this.log.error('Could not connect to the telemetry backends:', error);
+      this.statusBar.show({ kind: 'unreachable', message });
+    });
   }
 
-  private async auth(local: boolean): Promise<AuthConfig> {
+  private async connect(generation: number): Promise<void> {
+    const { prometheus, loki } = backends(this.config);
+    const [prometheusAuth, lokiAuth] = await Promise.all([this.auth(prometheus), this.auth(loki)]);
+    if (generation !== this.generation) {
+      return;
+    }
+    const headers = this.config.backend.tenantId ? { headers: { 'X-Scope-OrgID': this.config.backend.tenantId } } : {};
+    const { telemetry } = loadServices();
+    // Stopping aborts a refresh still using the old clients before they close.
+    this.scheduler.stop();
+    this.closeClients();
+    this.clients = {
+      prometheus: new telemetry.PrometheusClient({ baseUrl: prometheus.url, auth: prometheusAuth, ...headers }),
+      loki: new telemetry.LokiClient({ baseUrl: loki.url, auth: lokiAuth, ...headers }),
+    };
+    this.service = new telemetry.TelemetryService(this.clients);
+    this.log.info(`Reading telemetry from Prometheus at ${prometheus.url} and Loki at ${loki.url}.`);
+    this.scheduler.start();
+  }
+
+  /** Credentials go to the team's backends only, never to the local stack. */
+  private async auth(backend: Backend): Promise<AuthConfig> {
     const { auth, username } = this.config.backend;
-    if (local || auth === 'none') {
+    if (backend.local || auth === 'none') {
       return { kind: 'none' };
     }
     const secret = (await this.secrets.get(SecretKey.backendCredentials)) ?? '';
@@ -134,7 +154,7 @@ export class DashboardController implements vscode.Disposable {
     if (!service) {
       return;
     }
-    const local = backendUrls(this.config).local;
+    const local = backends(this.config).prometheus.local;
     if (local && (this.stack.kind === 'stopped' || this.stack.kind === 'starting')) {
       const waitingFor = this.stack.kind === 'starting' ? this.stack.waitingFor : undefined;
       this.statusBar.show(this.stack.kind === 'stopped' ? { kind: 'stopped' } : { kind: 'starting', waitingFor });
@@ -147,7 +167,8 @@ export class DashboardController implements vscode.Disposable {
       const today = await service.fetchToday(now, localMidnight(now), { signal });
       if (local && this.stack.kind === 'degraded') {
         this.statusBar.show({ kind: 'degraded', service: this.stack.service, detail: this.stack.detail });
-      } else if (today.hasData) {
+      } else if (today.hasData || (await service.hasEverReceivedData({ signal }))) {
+        // An idle day after earlier sessions shows $0.00; the hint to run claude is for a stack that never saw one.
         this.statusBar.show({ kind: 'cost', today, dailyBudgetUsd: this.config.dailyBudgetUsd });
         this.notifyBudget(today.costUsd, now);
       } else {
@@ -165,7 +186,12 @@ export class DashboardController implements vscode.Disposable {
     }
 
     if (this.dashboard.visible) {
-      this.dashboard.show(await this.dashboardState(service, this.dashboard.range, now, signal));
+      const range = this.dashboard.range;
+      const state = await this.dashboardState(service, range, now, signal);
+      // The user may have picked another range meanwhile: its own refresh is queued.
+      if (range === this.dashboard.range) {
+        this.dashboard.show(state);
+      }
     }
   }
 

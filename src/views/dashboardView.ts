@@ -16,11 +16,10 @@ export interface DashboardHandlers {
 }
 
 /** Hosts the sidebar webview: its HTML and CSP, the `ready` handshake, and the latest state to post. */
-export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
+export class DashboardViewProvider implements vscode.WebviewViewProvider {
   private view: vscode.WebviewView | undefined;
   private ready = false;
   private state: ViewState = { kind: 'loading' };
-  private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -44,10 +43,14 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
     const mediaUri = vscode.Uri.joinPath(this.extensionUri, 'media');
     view.webview.options = { enableScripts: true, localResourceRoots: [distUri, mediaUri] };
     view.webview.html = this.html(view.webview, distUri, mediaUri);
-    this.disposables.push(
+    // One set of listeners per resolved view: dropped with the view, so a re-resolved view does not add more.
+    const listeners = [
       view.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
       view.onDidChangeVisibility(() => this.handlers.onVisibilityChanged(view.visible)),
+    ];
+    listeners.push(
       view.onDidDispose(() => {
+        vscode.Disposable.from(...listeners).dispose();
         this.view = undefined;
         this.ready = false;
         this.handlers.onVisibilityChanged(false);
@@ -61,9 +64,6 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
     this.post();
   }
 
-  dispose(): void {
-    vscode.Disposable.from(...this.disposables).dispose();
-  }
 
   private receive(raw: unknown): void {
     const message = parseWebviewMessage(raw);

@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
-import type { Config } from '../config';
+import { backends, type Config } from '../config';
 import type { TimeRange } from '../protocol';
 
-export const GRAFANA_DASHBOARD_UID = 'claude-code-telemetry';
+const GRAFANA_DASHBOARD_UID = 'claude-code-telemetry';
 
 /** The provisioned dashboard's address for a range, as Grafana links it: `/d/<uid>?orgId=1&from=now-24h&to=now`. */
 export function grafanaDashboardUrl(baseUrl: string, range: TimeRange): string {
@@ -13,9 +13,9 @@ export function grafanaDashboardUrl(baseUrl: string, range: TimeRange): string {
   return url.toString();
 }
 
-/** Opens Grafana in the browser; `asExternalUri` forwards the port when the window is remote. */
+/** Opens Grafana (the team's when set) in the browser; for the local stack, `asExternalUri` forwards the port when the window is remote. */
 export async function openGrafana(config: Config, range: TimeRange): Promise<void> {
-  const local = vscode.Uri.parse(grafanaDashboardUrl(`http://127.0.0.1:${config.ports.grafana}`, range));
-  const external = await vscode.env.asExternalUri(local);
-  await vscode.env.openExternal(external);
+  const { grafana } = backends(config);
+  const uri = vscode.Uri.parse(grafanaDashboardUrl(grafana.url, range));
+  await vscode.env.openExternal(grafana.local ? await vscode.env.asExternalUri(uri) : uri);
 }

@@ -4,20 +4,14 @@ import { statusBarLook, type StatusBarCommands, type StatusBarState } from './st
 /** The status bar item: one state at a time, drawn by `statusBarLook`. */
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('claudeTelemetry.status', vscode.StatusBarAlignment.Right, 100);
-  private current: StatusBarState = { kind: 'stopped' };
 
   constructor(private readonly commands: StatusBarCommands) {
     this.item.name = 'Claude Code Telemetry';
-    this.show(this.current);
+    this.show({ kind: 'stopped' });
     this.item.show();
   }
 
-  get state(): StatusBarState {
-    return this.current;
-  }
-
   show(state: StatusBarState): void {
-    this.current = state;
     const look = statusBarLook(state, this.commands);
     this.item.text = look.text;
     const tooltip = new vscode.MarkdownString(look.tooltip, true);
