@@ -572,12 +572,18 @@ export class StackEngine {
     }
   }
 
-  private async startContainer(svc: string, id: string, spec: ServiceSpec): Promise<void> {
+  private async startContainer(svc: string, id: string, spec: ServiceSpec, retried = false): Promise<void> {
     try {
       await this.docker.getContainer(id).start();
     } catch (err) {
       if (statusCode(err) === 304) return; // already started
       const msg = engineMessage(err);
+      if (!retried && /network .* is ambiguous/i.test(msg)) {
+        // The engine resolves the network by name at start: another window's duplicate (see ensureNetwork) is still
+        // there. Remove the duplicates, as that window will, and start again.
+        await this.ensureNetwork();
+        return this.startContainer(svc, id, spec, true);
+      }
       if (/address already in use|port is already allocated|bind for .* failed/i.test(msg)) {
         const port =
           spec.service.ports.find((p) => msg.includes(`:${p.hostPort}`)) ?? spec.service.ports[0];
