@@ -14,10 +14,12 @@
 //   docs/benchmarks.md. This makes every query over raw per-session series CHEAPER here than on the real stack.
 // - Recording-rule series (stack/prometheus/rules/recording.yml): evaluated every 10 s with the rules' semantics
 //   (a series' first value and every change counted once, at the first evaluation after the scrape that saw it,
-//   summed by the rule's labels), written only where the increase is not zero (the rules' `> 0`): the real
-//   density, independent of the scrape grid and of the exporter's expiration.
+//   summed by the rule's labels; the per-session rules by those plus session_id), written only where the increase is
+//   not zero (the rules' `> 0`): the real density, independent of the scrape grid and of the exporter's expiration.
+//   Not modelled: the staleness marker Prometheus writes when a rule series it wrote at the previous evaluation is
+//   absent (promtool cannot backfill one); a real sparse rule series holds up to twice these samples.
 // - The `:last_value` helpers (every label of the raw series): a sample at the first evaluation after each scrape
-//   that changed the value, as the rules write them; the sessions list reads them. Also their real density.
+//   that changed the value, as the rules write them; the status bar's fresh part reads them. Also their real density.
 //
 // Blocks: chunks aligned to 486 h (promtool --max-block-duration=486h) so promtool parses each file once and the
 // helper Prometheus (retention 3650 d, so 31 d max blocks) has nothing left to compact while the bench runs.
@@ -25,7 +27,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXPORT_DELAY, RULE_OF, RULE_OFFSET, SimEvent, deltas, generateEvents } from '../test/telemetry/helpers/sim';
+import { EXPORT_DELAY, RULE_OF, RULE_OFFSET, SESSION_RULE_OF, SimEvent, deltas, generateEvents } from '../test/telemetry/helpers/sim';
 import { PROMTOOL_BIN, PrometheusInstance, startLoadedPrometheus } from '../test/telemetry/helpers/promServer';
 
 export interface HistoryOptions {
@@ -70,7 +72,8 @@ interface RawSeries {
   text: string; // name{labels}
   /** The `:last_value` helper's name{labels}. */
   helperText: string;
-  group: string;
+  /** The rule series it adds to: the aggregate's, and the per-session rule's where there is one. */
+  groups: string[];
   /** Scrape indices where the value changed, and the cumulative value from there on. */
   idx: number[];
   val: number[];
@@ -151,10 +154,14 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
       let s = series.get(text);
       if (!s) {
         const rule = RULE_OF[name]!;
-        const gl: Labels = {};
-        for (const b of rule.by) gl[b] = labels[b] ?? '';
+        const groupText = (r: { name: string; by: string[] }): string => {
+          const gl: Labels = {};
+          for (const b of r.by) gl[b] = labels[b] ?? '';
+          return `${r.name}${renderLabels(gl)}`;
+        };
         const helperText = `${rule.name.replace(/:increase10s$/, ':last_value')}${renderLabels(labels)}`;
-        s = { name, text, helperText, group: `${rule.name}${renderLabels(gl)}`, idx: [], val: [] };
+        const sessionRule = SESSION_RULE_OF[name];
+        s = { name, text, helperText, groups: [groupText(rule), ...(sessionRule ? [groupText(sessionRule)] : [])], idx: [], val: [] };
         series.set(text, s);
       }
       const last = s.val.length - 1;
@@ -169,17 +176,19 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
   // Rule groups: increases at the first evaluation after each change's scrape, written where not zero.
   const groups = new Map<string, RuleGroup>();
   for (const s of series.values()) {
-    let g = groups.get(s.group);
-    if (!g) {
-      const brace = s.group.indexOf('{');
-      g = { name: brace < 0 ? s.group : s.group.slice(0, brace), text: s.group, inc: new Map(), evals: [] };
-      groups.set(s.group, g);
-    }
-    let prev = 0;
-    for (let i = 0; i < s.idx.length; i++) {
-      const j = evalOf(timeOf(s.idx[i]!));
-      g.inc.set(j, (g.inc.get(j) ?? 0) + s.val[i]! - prev);
-      prev = s.val[i]!;
+    for (const text of s.groups) {
+      let g = groups.get(text);
+      if (!g) {
+        const brace = text.indexOf('{');
+        g = { name: brace < 0 ? text : text.slice(0, brace), text, inc: new Map(), evals: [] };
+        groups.set(text, g);
+      }
+      let prev = 0;
+      for (let i = 0; i < s.idx.length; i++) {
+        const j = evalOf(timeOf(s.idx[i]!));
+        g.inc.set(j, (g.inc.get(j) ?? 0) + s.val[i]! - prev);
+        prev = s.val[i]!;
+      }
     }
   }
   for (const g of groups.values()) g.evals = [...g.inc.keys()].filter((j) => round9(g.inc.get(j)!) > 0).sort((a, b) => a - b);

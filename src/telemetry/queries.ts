@@ -6,11 +6,9 @@
 //   `sum_over_time(rule[R])`: each rule sample is the per-session increase over 10 s with a series' first value and
 //   counter resets counted, summed over sessions, so a window sum is an exact total. The rules write only non-zero
 //   increases, so a window reads one sample per evaluation that saw a change, and no series means 0.
-// - Per-session numbers come from the rules' `:last_value` helpers (every label of the raw per-session series, a
-//   sample only when the value the rules saw changed) with `max_over_time − value before the window` (0 where the
-//   series had no value before, so the first value counts), corrected when the counter reset inside the window
-//   (see sessionWindowTotal). They lag the raw series by at most one rule evaluation (10 s). Never `increase()`: it
-//   drops a series' first value and extrapolates.
+// - Per-session numbers come from the per-session rules (`claude_code_session:<x>:increase10s`, the same increases
+//   with session_id kept), read the same way: exact across resets and gaps, at most one evaluation (10 s) behind the
+//   raw series. Never `increase()`: it drops a series' first value and extrapolates.
 // - Loki: `service_name` is the only stream selector; everything else is structured metadata filtered after the
 //   selector. Never `| json`.
 
@@ -28,6 +26,15 @@ export const RULES = {
   apiErrors: 'claude_code:api_errors:increase10s',
 } as const;
 
+/** Per-session recording rules: the same increases with `session_id` kept, for the sessions list. */
+export const SESSION_RULES = {
+  cost: 'claude_code_session:cost_usd:increase10s',
+  tokens: 'claude_code_session:tokens:increase10s',
+  activeSeconds: 'claude_code_session:active_seconds:increase10s',
+  toolResults: 'claude_code_session:tool_results:increase10s',
+  apiErrors: 'claude_code_session:api_errors:increase10s',
+} as const;
+
 /**
  * The rules' helpers: per raw series, the value the last evaluation saw (written when it changes). What a counter
  * gained since that evaluation is the fresh part a window total from the rules does not hold yet.
@@ -35,9 +42,6 @@ export const RULES = {
 export const LAST_VALUE_RULES = {
   cost: 'claude_code:cost_usd:last_value',
   tokens: 'claude_code:tokens:last_value',
-  activeSeconds: 'claude_code:active_seconds:last_value',
-  toolResults: 'claude_code:tool_results:last_value',
-  apiErrors: 'claude_code:api_errors:last_value',
 } as const;
 /** The rules' look-back for the last value seen (stack/prometheus/rules/recording.yml). */
 const LAST_VALUE_LOOKBACK = '2d';
@@ -104,43 +108,9 @@ function ruleWindow(rule: string, range: string, by: readonly string[]): string 
   return `${grouping} (sum_over_time(${rule}[${range}]))`;
 }
 
-/**
- * Per-series total over the window ending at the evaluation time, from a `:last_value` helper (the values the rules
- * saw of one raw per-session counter, written only when it changed).
- * Without a counter reset in the window: `max − value before the window`, with 0 as "before" where the series had no
- * value (so a new series' first value counts). "Before" is the helper's last sample up to the rules' own look-back
- * (2d) before the window: the helper is sparse, an idle series' value may have been written long before. Exact.
- * With a reset (a collector restart): the last value (what accrued since the reset) plus, when the old run's peak is
- * still the window's maximum, that peak's growth over "before". Exact when the value after the reset stays below
- * the old peak; otherwise it is a lower bound missing the growth before the reset. (The recording-rule aggregates are
- * exact in both cases; only per-session numbers use this.)
- * Reads only the helper's samples (one per change), never the raw series' scrapes.
- */
-export function sessionWindowTotal(selector: string, seconds: number): string {
-  const r = dur(seconds);
-  const max = `max_over_time(${selector}[${r}])`;
-  const last = `last_over_time(${selector}[${r}])`;
-  const resets = `resets(${selector}[${r}])`;
-  const before = `(last_over_time(${selector}[${LAST_VALUE_LOOKBACK}] offset ${r}) or ${max} * 0)`;
-  return `(clamp_min(${max} - ${before}, 0) * ((${resets} == bool 0) + (${max} > bool ${last})) + ${last} * (${resets} > bool 0))`;
-}
-
-/**
- * The cheaper form of sessionWindowTotal that ranks the sessions: `last − before`, or `last` alone when the series
- * had no value before the window or reset inside it. Equal to sessionWindowTotal without a reset in the window;
- * with one, the part since the reset (a lower bound). Three range selections instead of eight: on a long history
- * every one of them touches each series of the window, and the ranking reads every session's.
- */
-export function sessionWindowRank(selector: string, seconds: number): string {
-  const r = dur(seconds);
-  const last = `last_over_time(${selector}[${r}])`;
-  const before = `last_over_time(${selector}[${LAST_VALUE_LOOKBACK}] offset ${r})`;
-  return `((${last} - ${before} * (resets(${selector}[${r}]) == bool 0)) or ${last})`;
-}
-
 /** One figure of the merged per-session query: `sum by (by)` of the window totals, tagged `figure="<name>"`. */
-function sessionFigure(figure: string, helper: string, matchers: readonly string[], by: readonly string[], seconds: number): string {
-  return `label_replace(sum by (${by.join(', ')}) (${sessionWindowTotal(selector(helper, matchers), seconds)}), "figure", ${quote(figure)}, "", "")`;
+function sessionFigure(figure: string, rule: string, matchers: readonly string[], by: readonly string[], seconds: number): string {
+  return `label_replace(sum by (${by.join(', ')}) (sum_over_time(${selector(rule, matchers)}[${dur(seconds)}])), "figure", ${quote(figure)}, "", "")`;
 }
 
 /** The figures of `promInstant.sessionDetails`, by their `figure` label. */
@@ -179,12 +149,9 @@ export const promInstant = {
   apiRequestsByModel: (seconds: number): string => ruleWindow(RULES.apiRequests, dur(seconds), ['model']),
   /** API errors by status code and model. */
   apiErrorsByStatus: (seconds: number): string => ruleWindow(RULES.apiErrors, dur(seconds), ['status_code', 'model']),
-  /**
-   * The most expensive `limit` sessions of the window, by session_id (from the cost helper, ranked with
-   * sessionWindowRank; the exact per-session cost is the `cost_by_model` figure of sessionDetails).
-   */
+  /** The most expensive `limit` sessions of the window, by session_id (exact, from the per-session cost rule). */
   topSessionsByCost: (seconds: number, limit: number): string =>
-    `topk(${Math.max(1, Math.floor(limit))}, sum by (session_id) (${sessionWindowRank(selector(LAST_VALUE_RULES.cost), seconds)}))`,
+    `topk(${Math.max(1, Math.floor(limit))}, sum by (session_id) (sum_over_time(${SESSION_RULES.cost}[${dur(seconds)}])))`,
   /**
    * Everything else the sessions list shows, for the given sessions, in one query: each figure of SESSION_FIGURES
    * tagged with a `figure` label (cost by session and model; tokens, active seconds (cli + user), API errors and
@@ -193,11 +160,11 @@ export const promInstant = {
   sessionDetails: (seconds: number, sessionIds: readonly string[]): string => {
     const ids = `session_id=~${exactAlternation(sessionIds)}`;
     return [
-      sessionFigure(SESSION_FIGURES.costByModel, LAST_VALUE_RULES.cost, [ids], ['session_id', 'model'], seconds),
-      sessionFigure(SESSION_FIGURES.tokens, LAST_VALUE_RULES.tokens, [ids], ['session_id'], seconds),
-      sessionFigure(SESSION_FIGURES.activeSeconds, LAST_VALUE_RULES.activeSeconds, [ids], ['session_id'], seconds),
-      sessionFigure(SESSION_FIGURES.apiErrors, LAST_VALUE_RULES.apiErrors, [ids], ['session_id'], seconds),
-      sessionFigure(SESSION_FIGURES.toolFailures, LAST_VALUE_RULES.toolResults, ['success="false"', ids], ['session_id'], seconds),
+      sessionFigure(SESSION_FIGURES.costByModel, SESSION_RULES.cost, [ids], ['session_id', 'model'], seconds),
+      sessionFigure(SESSION_FIGURES.tokens, SESSION_RULES.tokens, [ids], ['session_id'], seconds),
+      sessionFigure(SESSION_FIGURES.activeSeconds, SESSION_RULES.activeSeconds, [ids], ['session_id'], seconds),
+      sessionFigure(SESSION_FIGURES.apiErrors, SESSION_RULES.apiErrors, [ids], ['session_id'], seconds),
+      sessionFigure(SESSION_FIGURES.toolFailures, SESSION_RULES.toolResults, ['success="false"', ids], ['session_id'], seconds),
     ].join(' or ');
   },
 } as const;

@@ -341,10 +341,7 @@ export class TelemetryService {
       list.push({ model, usd: s.value });
       modelsBy.set(id, list);
     }
-    // The row's cost is the exact figure (the ranking's differs only for a session whose counters reset in the window).
-    const exact = top.map(({ id, cost }) => ({ id, cost: modelsBy.has(id) ? sum(modelsBy.get(id)!.map((m) => m.usd)) : cost }));
-    exact.sort((a, b) => b.cost - a.cost || a.id.localeCompare(b.id));
-    return exact.map(({ id, cost }) => ({
+    return top.map(({ id, cost }) => ({
       sessionId: id,
       costUsd: cost,
       tokens: roundCount(tokensBy[id] ?? 0),

@@ -71,7 +71,7 @@ function variableMetric(query: string): string | undefined {
 describe("queries", () => {
   it("reads the contract from docs/architecture.md", () => {
     assert.ok(contract.rawMetrics.size >= 11, [...contract.rawMetrics.keys()].join(", "));
-    assert.equal(contract.rules.size, 10);
+    assert.equal(contract.rules.size, 15);
   });
 
   it("finds the queries to check", () => {
@@ -141,6 +141,13 @@ describe("queries", () => {
       assert.ok(by, `${name}: expected sum by (...) (...)`);
       const got = (by[1] ?? "").split(",").map((l) => l.trim()).filter((l) => l !== "");
       assert.deepEqual(got.sort(), [...labels].sort(), `${name} aggregates by the labels of docs/architecture.md`);
+      const perSession = `claude_code_session:${name.split(":")[1]}:increase10s`;
+      if (contract.rules.has(perSession) && perSession !== name) {
+        // An aggregate with a per-session rule sums what that rule wrote at this evaluation only.
+        assert.match(rule.expr, new RegExp(`\\(last_over_time\\(${perSession}\\[1s\\]\\)\\)$`), name);
+        assert.deepEqual([...contract.rules.get(perSession)!].sort(), [...labels, "session_id"].sort(), `${perSession} adds session_id`);
+        continue;
+      }
       // Every increase rule counts first values and resets (`or c`) against the value seen last (offset 10s).
       // `> 0`: only non-zero increases are written.
       assert.match(rule.expr, /\) >= 0 or claude_code_[A-Za-z_]+\) > 0$/, name);

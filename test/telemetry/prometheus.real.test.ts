@@ -156,21 +156,16 @@ describe('telemetry against real Prometheus', { skip: available ? false : 'prome
     assert.equal(m.sessions.length, limit);
     for (let i = 1; i < m.sessions.length; i++) assert.ok(m.sessions[i - 1]!.costUsd >= m.sessions[i]!.costUsd);
     const ranked = sessions.map((s) => ({ s, c: trueCost(events, 0, EVAL, s) })).sort((a, b) => b.c - a.c);
+    // Exact per session, across both restarts too (the per-session rules count resets like the aggregates).
     for (const row of m.sessions) {
-      const truth = trueCost(events, 0, EVAL, row.sessionId);
-      const postRestart = trueCost(events, QUICK_RESTART[0], EVAL, row.sessionId);
-      const spansRestart = [LONG_RESTART, QUICK_RESTART].some(([r]) =>
-        events.some((e) => e.session === row.sessionId && e.t < r) && events.some((e) => e.session === row.sessionId && e.t > r));
-      if (!spansRestart) within(row.costUsd, truth, 1e-6, `session ${row.sessionId}`);
-      else {
-        // Documented bound across a counter reset: never above the truth, never below what accrued after it.
-        assert.ok(row.costUsd <= truth * 1.000001 && row.costUsd >= postRestart * 0.999999,
-          `session ${row.sessionId} across a restart: ${row.costUsd} not in [${postRestart}, ${truth}]`);
-      }
+      within(row.costUsd, trueCost(events, 0, EVAL, row.sessionId), 1e-6, `session ${row.sessionId}`);
       const tok = trueTokens(events, 0, EVAL, row.sessionId);
-      if (!spansRestart) assert.equal(row.tokens, tok.input + tok.output + tok.cacheRead + tok.cacheCreation);
+      assert.equal(row.tokens, tok.input + tok.output + tok.cacheRead + tok.cacheCreation);
       assert.ok(row.models.length >= 1);
     }
+    const spanning = m.sessions.filter((row) => [LONG_RESTART, QUICK_RESTART].some(([r]) =>
+      events.some((e) => e.session === row.sessionId && e.t < r) && events.some((e) => e.session === row.sessionId && e.t > r)));
+    assert.ok(spanning.length > 0, 'a listed session spans a restart');
     // The top of the list is the truly most expensive session.
     assert.equal(m.sessions[0]!.sessionId, ranked[0]!.s);
   });
@@ -182,14 +177,9 @@ describe('telemetry against real Prometheus', { skip: available ? false : 'prome
     for (const r of rows) {
       const id = r.labels['session_id']!;
       const hadBefore = events.some((e) => e.session === id && e.kind === 'api_request' && e.t <= HOUR_START);
-      const spansQuick = events.some((e) => e.session === id && e.t < QUICK_RESTART[0]) && events.some((e) => e.session === id && e.t > QUICK_RESTART[0]);
       const truth = trueCost(events, HOUR_START, EVAL, id);
-      if (!spansQuick) {
-        within(r.value ?? 0, truth, 1e-6, `1h cost of session ${id}`);
-        if (hadBefore && truth > 0) checked++;
-      } else {
-        assert.ok((r.value ?? 0) <= truth * 1.000001, `1h cost of session ${id} across the reset above truth`);
-      }
+      within(r.value ?? 0, truth, 1e-6, `1h cost of session ${id}`);
+      if (hadBefore && truth > 0) checked++;
     }
     assert.ok(rows.length > 0);
     assert.ok(checked > 0, 'some session started before the window and spent inside it');

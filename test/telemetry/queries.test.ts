@@ -3,9 +3,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertLogQL, assertPromQL, logqlParserStages, logqlSelectorLabels, promqlMetricNames } from '../support/queryGrammar';
-import { LAST_VALUE_RULES, METRICS, RULES, catalogExamples, chartStep, dur, bucketDur, exactAlternation, quote } from '../../src/telemetry/queries';
+import { LAST_VALUE_RULES, METRICS, RULES, SESSION_RULES, catalogExamples, chartStep, dur, bucketDur, exactAlternation, quote } from '../../src/telemetry/queries';
 
-const ALLOWED_NAMES = new Set<string>([...Object.values(METRICS), ...Object.values(RULES), ...Object.values(LAST_VALUE_RULES)]);
+const ALLOWED_NAMES = new Set<string>([...Object.values(METRICS), ...Object.values(RULES), ...Object.values(SESSION_RULES), ...Object.values(LAST_VALUE_RULES)]);
 
 describe('query catalog', () => {
   const all = catalogExamples();
@@ -31,12 +31,13 @@ describe('query catalog', () => {
     });
   }
 
-  it('aggregates read the recording rules; per-session reads the rules\' last values; the fresh part the raw series and the last values', () => {
+  it('aggregates read the recording rules; per-session the per-session rules; the fresh part the raw series and the last values', () => {
+    const sessionRules = new Set<string>(Object.values(SESSION_RULES));
     for (const q of all.filter((x) => x.backend === 'prometheus')) {
       const names = promqlMetricNames(q.expr);
       // Never the raw per-session series over a window: they hold a sample per scrape (5 s, for 25 h after the
-      // session's last change); the helpers hold one per change.
-      if (/^promInstant\.(topSessions|session[A-Z])/.test(q.name)) assert.ok(names.length > 0 && names.every((n) => n.endsWith(':last_value')), q.name);
+      // session's last change); the rules hold one per evaluation that saw a change.
+      if (/^promInstant\.(topSessions|session[A-Z])/.test(q.name)) assert.ok(names.length > 0 && names.every((n) => sessionRules.has(n)), q.name);
       else if (q.name.startsWith('promFresh.')) assert.ok(names.some((n) => n.endsWith(':last_value')) && names.some((n) => !n.includes(':')), q.name);
       else assert.ok(names.length > 0 && names.every((n) => n.includes(':increase10s')), q.name);
     }

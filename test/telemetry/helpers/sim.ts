@@ -8,8 +8,8 @@
 // `scrapeSeconds` with honor_labels (job="claude-code").
 //
 // The recording rules' output is computed here with the rules' semantics and backfilled with the raw series (see
-// the comment in simulate()): the `:increase10s` rules only where the increase is not zero (`> 0`), the
-// `:last_value` helpers only where the value the rules saw changed.
+// the comment in simulate()): the `:increase10s` rules (aggregate and per session) only where the increase is not
+// zero (`> 0`), the `:last_value` helpers only where the value the rules saw changed.
 
 export interface SimOptions {
   seed: number;
@@ -88,6 +88,14 @@ export const RULE_OF: Record<string, { name: string; by: string[] }> = {
   claude_code_api_requests_total: { name: 'claude_code:api_requests:increase10s', by: ['model'] },
   claude_code_api_errors_total: { name: 'claude_code:api_errors:increase10s', by: ['model', 'status_code'] },
 };
+/** The per-session rules (`claude_code_session:<x>:increase10s`): the aggregate's labels plus session_id. */
+export const SESSION_RULE_OF: Record<string, { name: string; by: string[] }> = Object.fromEntries(
+  ['claude_code_cost_usage_USD_total', 'claude_code_token_usage_tokens_total', 'claude_code_active_time_seconds_total',
+    'claude_code_tool_results_total', 'claude_code_api_errors_total'].map((raw) => {
+    const rule = RULE_OF[raw]!;
+    return [raw, { name: rule.name.replace(/^claude_code:/, 'claude_code_session:'), by: [...rule.by, 'session_id'] }];
+  }),
+);
 
 function lastResetBefore(resets: number[], t: number): number {
   let r = -Infinity;
@@ -326,12 +334,15 @@ export function simulate(o: SimOptions): SimResult {
         lastValue.points.push([t, v]);
       }
       seen.set(k, v);
-      const labels: Record<string, string> = {};
-      for (const b of rule.by) labels[b] = def.labels[b] ?? '';
-      const gk = `${rule.name}${JSON.stringify(labels)}`;
-      const g = sums.get(gk) ?? { def: { name: rule.name, labels }, value: 0 };
-      g.value += inc;
-      sums.set(gk, g);
+      for (const r of [rule, SESSION_RULE_OF[def.name]]) {
+        if (!r) continue;
+        const labels: Record<string, string> = {};
+        for (const b of r.by) labels[b] = def.labels[b] ?? '';
+        const gk = `${r.name}${JSON.stringify(labels)}`;
+        const g = sums.get(gk) ?? { def: { name: r.name, labels }, value: 0 };
+        g.value += inc;
+        sums.set(gk, g);
+      }
     }
     for (const [gk, g] of sums) {
       // `> 0`: the rules write only non-zero increases.
