@@ -22,12 +22,13 @@
 //   that changed the value, as the rules write them; the status bar's fresh part reads them. Also their real density.
 //
 // Blocks: chunks aligned to 486 h (promtool --max-block-duration=486h) so promtool parses each file once and the
-// helper Prometheus (retention 3650 d, so 31 d max blocks) has nothing left to compact while the bench runs.
+// helper Prometheus (retention 3650 d, so 31 d max blocks) has nothing left to compact while the bench runs; the
+// last hours in 2 h blocks (see buildHistory).
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXPORT_DELAY, RULE_OF, RULE_OFFSET, SESSION_RULE_OF, SimEvent, deltas, generateEvents } from '../test/telemetry/helpers/sim';
+import { AGGREGATE_RULES, EXPORT_DELAY, RULE_OF, RULE_OFFSET, SESSION_RULE_OF, SimEvent, deltas, generateEvents } from '../test/telemetry/helpers/sim';
 import { PROMTOOL_BIN, PrometheusInstance, startLoadedPrometheus } from '../test/telemetry/helpers/promServer';
 
 export interface HistoryOptions {
@@ -98,11 +99,14 @@ class Writer {
   private buf: string[] = [];
   private size = 0;
   lines = 0;
+  /** `# TYPE` and `# EOF` lines: a chunk with no other line has no sample. */
+  headers = 0;
   constructor(path: string) { this.fd = openSync(path, 'w'); }
   line(s: string): void {
     this.buf.push(s);
     this.size += s.length;
     this.lines++;
+    if (s.startsWith('# ')) this.headers++;
     if (this.size > 8 << 20) this.flush();
   }
   flush(): void {
@@ -194,6 +198,29 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
   for (const g of groups.values()) g.evals = [...g.inc.keys()].filter((j) => round9(g.inc.get(j)!) > 0).sort((a, b) => a - b);
   const lastEval = evalOf(o.endS + 600);
 
+  // Hourly rollups: the marker at the evaluation in the first 10 s of each hour, and per aggregate rule series the
+  // sum of its samples in the 360 evaluations up to it. One hour end a day is missed (the stack stopped or the
+  // machine asleep then): no marker, no rollup; the queries read that hour from the 10 s rule.
+  const evalTimeS = (j: number): number => eval0 + j * RULE_INTERVAL;
+  const markers: number[] = [];
+  for (let j = 0; j <= lastEval; j++) {
+    const t = evalTimeS(j);
+    if (t % 3600 < RULE_INTERVAL && Math.floor(t / 3600) % 24 !== 4) markers.push(j);
+  }
+  const rollups = new Map<string, Array<[number, number]>>(); // rule group text -> [marker eval, sum]
+  for (const g of groups.values()) {
+    if (!AGGREGATE_RULES.has(g.name)) continue;
+    const out: Array<[number, number]> = [];
+    let p = 0;
+    for (const m of markers) {
+      while (p < g.evals.length && g.evals[p]! <= m - 360) p++;
+      let sum = 0;
+      for (let q = p; q < g.evals.length && g.evals[q]! <= m; q++) sum += g.inc.get(g.evals[q]!)!;
+      if (round9(sum) > 0) out.push([m, round9(sum)]);
+    }
+    rollups.set(g.text, out);
+  }
+
   // Families in a fixed order (OpenMetrics wants a family's samples together).
   const byFamily = new Map<string, RawSeries[]>();
   for (const s of series.values()) {
@@ -221,15 +248,20 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
   let rawSamples = 0;
   let ruleSamples = 0;
   let lastValueSamples = 0;
-  const firstBlock = Math.floor(startS / BLOCK_SECONDS);
-  const lastBlock = Math.floor((o.endS + 600) / BLOCK_SECONDS);
+  // Chunks: 486 h aligned, except the last hours before the end in 2 h blocks, as Prometheus holds its recent data
+  // (head and 2 h blocks): a query at "now" then looks up the recent series only, not those of the last 20 days.
+  const recentS = Math.floor((o.endS - 3 * 3600) / 7200) * 7200;
+  const chunks: Array<[number, number, string]> = [];
+  for (let b = Math.floor(startS / BLOCK_SECONDS); b * BLOCK_SECONDS < recentS; b++) {
+    chunks.push([b * BLOCK_SECONDS, Math.min((b + 1) * BLOCK_SECONDS, recentS), '486h']);
+  }
+  chunks.push([recentS, o.endS + 3600, '2h']);
   const pending: Array<Promise<void>> = [];
   let genMs = 0;
   let promtoolMs = 0;
-  for (let b = firstBlock; b <= lastBlock; b++) {
+  for (const [b, [lo, hi, maxBlock]] of chunks.entries()) {
     const g0 = performance.now();
-    const lo = b * BLOCK_SECONDS;
-    const hi = lo + BLOCK_SECONDS; // [lo, hi)
+    // [lo, hi)
     const file = join(work, `chunk-${b}.om`);
     const w = new Writer(file);
     const kLo = Math.max(0, Math.ceil((lo - grid0) / S));
@@ -265,6 +297,24 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
         }
       }
     }
+    w.line('# TYPE claude_code:rollup:hour_end gauge');
+    for (const j of markers) {
+      if (j < jLo || j > jHi) continue;
+      w.line(`claude_code:rollup:hour_end ${(evalTimeS(j) % 3600).toFixed(3)} ${evalTime(j)}`);
+      ruleSamples++;
+    }
+    for (const [name, list] of [...ruleFamilies.entries()].sort((a, c) => a[0].localeCompare(c[0]))) {
+      if (!AGGREGATE_RULES.has(name)) continue;
+      w.line(`# TYPE ${name.replace(/:increase10s$/, ':increase1h')} gauge`);
+      for (const g of list) {
+        const text = g.text.replace(/:increase10s/, ':increase1h');
+        for (const [j, v] of rollups.get(g.text) ?? []) {
+          if (j < jLo || j > jHi) continue;
+          w.line(`${text} ${v} ${evalTime(j)}`);
+          ruleSamples++;
+        }
+      }
+    }
     // The helpers: the value at the first evaluation after each scrape that changed it (one sample per
     // evaluation: with a scrape interval under 10 s, the last value an evaluation sees).
     for (const [name, list] of [...helperFamilies.entries()].sort((a, c) => a[0].localeCompare(c[0]))) {
@@ -283,16 +333,16 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
     const lines = w.lines;
     w.close();
     genMs += performance.now() - g0;
-    if (lines <= 2 + byFamily.size + ruleFamilies.size + helperFamilies.size) {
+    if (lines <= w.headers) {
       rmSync(file);
       continue;
     }
     // promtool on the other core while the next chunk is generated (at most two at once).
     while (pending.length >= 2) await pending.shift();
     const p0 = performance.now();
-    pending.push(run(PROMTOOL_BIN, ['tsdb', 'create-blocks-from', 'openmetrics', '-q', '--max-block-duration=486h', file, join(work, 'blocks')])
+    pending.push(run(PROMTOOL_BIN, ['tsdb', 'create-blocks-from', 'openmetrics', '-q', `--max-block-duration=${maxBlock}`, file, join(work, 'blocks')])
       .then(() => { rmSync(file); promtoolMs += performance.now() - p0; }));
-    log(`  ${o.label}: chunk ${b - firstBlock + 1}/${lastBlock - firstBlock + 1} written (${(lines / 1e6).toFixed(1)} M lines)`);
+    log(`  ${o.label}: chunk ${b + 1}/${chunks.length} written (${(lines / 1e6).toFixed(1)} M lines)`);
   }
   await Promise.all(pending);
   const generateMs = performance.now() - t0;

@@ -3,7 +3,7 @@
 // for the same panels on the same data, and the totals each gets against the truth from the events.
 import { PrometheusClient } from '../src/telemetry/prometheus';
 import { TelemetryService } from '../src/telemetry/service';
-import { chartStep, promInstant, promRange } from '../src/telemetry/queries';
+import { type WindowPlan, chartStep, planChart, planWindow, promChartGaps, promFresh, promInstant, promRange, rollupMarkers } from '../src/telemetry/queries';
 import { RANGE_SECONDS, type TimeRange } from '../src/protocol';
 import { trueCost, trueCount, trueTokens } from '../test/telemetry/helpers/sim';
 import type { History } from './history';
@@ -149,21 +149,30 @@ export async function benchRefresh(h: History, evalS: number, ranges: TimeRange[
 /** Each Prometheus query of one refresh (for `seconds`), alone, median of 3: where the time goes. */
 async function timeEachQuery(client: PrometheusClient, seconds: number, t: number): Promise<Array<[string, number]>> {
   const step = chartStep(seconds);
-  const end = Math.ceil(t / step) * step;
-  const start = end - Math.round(seconds / step) * step + step;
+  const nowMs = t * 1000;
+  const markersExpr = rollupMarkers(seconds + step + 3600);
+  const markers = (await client.samples(markersExpr, t)).flatMap((s) => s.points.map(([time]) => Math.round(time * 1000)));
+  const plan = planWindow(nowMs - seconds * 1000, nowMs, markers);
+  const chart = planChart(nowMs, seconds * 1000, step * 1000, markers);
   const top = await client.instant(promInstant.topSessionsByCost(seconds, 50), t);
   const ids = top.map((s) => s.labels['session_id'] ?? '').filter(Boolean);
-  const qs: Array<[string, () => Promise<unknown>]> = [];
+  const qs: Array<[string, () => Promise<unknown>]> = [['rollupMarkers', () => client.samples(markersExpr, t)]];
   for (const [name, fn] of Object.entries(promInstant)) {
     let expr: string;
     if (name === 'topSessionsByCost') expr = promInstant.topSessionsByCost(seconds, 50);
     else if (name.startsWith('session')) {
       if (!ids.length) continue;
       expr = (fn as (s: number, i: readonly string[]) => string)(seconds, ids);
-    } else expr = (fn as (s: number) => string)(seconds);
+    } else expr = (fn as (p: WindowPlan) => string)(plan);
     qs.push([`promInstant.${name}`, () => client.instant(expr, t)]);
   }
-  for (const [name, fn] of Object.entries(promRange)) qs.push([`promRange.${name}`, () => client.range(fn(step), { start, end, step })]);
+  for (const [name, fn] of Object.entries(promFresh)) qs.push([`promFresh.${name}`, () => client.instant(fn(), t)]);
+  const range = { start: chart.startMs / 1000, end: chart.endMs / 1000, step: chart.stepMs / 1000 };
+  for (const [name, fn] of Object.entries(promRange)) qs.push([`promRange.${name}`, () => client.range(fn(chart), range)]);
+  for (const [name, fn] of Object.entries(promChartGaps)) {
+    const expr = fn(chart);
+    if (expr) qs.push([`promChartGaps.${name}`, () => client.instant(expr, t)]);
+  }
   const out: Array<[string, number]> = [];
   for (const [name, f] of qs) {
     const ms: number[] = [];

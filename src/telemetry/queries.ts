@@ -26,6 +26,23 @@ export const RULES = {
   apiErrors: 'claude_code:api_errors:increase10s',
 } as const;
 
+/** Hourly rollups of RULES (stack/prometheus/rules/recording.yml): at each hour end, the 10s increases of the hour. */
+export const ROLLUP_RULES: { readonly [K in keyof typeof RULES]: string } = {
+  cost: 'claude_code:cost_usd:increase1h',
+  tokens: 'claude_code:tokens:increase1h',
+  sessions: 'claude_code:sessions:increase1h',
+  activeSeconds: 'claude_code:active_seconds:increase1h',
+  linesOfCode: 'claude_code:lines_of_code:increase1h',
+  commits: 'claude_code:commits:increase1h',
+  pullRequests: 'claude_code:pull_requests:increase1h',
+  toolResults: 'claude_code:tool_results:increase1h',
+  apiRequests: 'claude_code:api_requests:increase1h',
+  apiErrors: 'claude_code:api_errors:increase1h',
+};
+/** A sample at each hour end whose evaluation ran: the rollups there hold the hour (end − 1 h, end]. */
+export const ROLLUP_MARKER = 'claude_code:rollup:hour_end';
+export const ROLLUP_SLOT_MS = 3_600_000;
+
 /** Per-session recording rules: the same increases with `session_id` kept, for the sessions list. */
 export const SESSION_RULES = {
   cost: 'claude_code_session:cost_usd:increase10s',
@@ -82,15 +99,6 @@ export function dur(seconds: number): string {
   return `${s}s`;
 }
 
-/**
- * Duration literal for a chart bucket of `seconds`, 1 ms short so that adjacent buckets never both count a rule
- * sample that falls exactly on a bucket edge (Prometheus 2.x range selectors are closed on both ends).
- */
-export function bucketDur(seconds: number): string {
-  const s = Math.max(1, Math.round(seconds));
-  return `${s * 1000 - 1}ms`;
-}
-
 /** Escapes a string for a double-quoted PromQL/LogQL string literal. */
 export function quote(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
@@ -102,10 +110,70 @@ export function exactAlternation(values: readonly string[]): string {
   return quote(escaped.length ? escaped.join('|') : '$^');
 }
 
-/** Sum of a recording rule over the window, grouped by `by` (empty: one total). */
-function ruleWindow(rule: string, range: string, by: readonly string[]): string {
+/**
+ * How to read a window (start, end] (unix ms): the rollups for the runs of whole hours whose end marker is in the
+ * window (`runs`: first and last marker time of each run; every marker between them is in the run), the 10s rule for
+ * the rest (`gaps`, (a, b] each: the window's edges and any hour whose end evaluation did not run).
+ */
+export interface WindowPlan {
+  runs: Array<[number, number]>;
+  gaps: Array<[number, number]>;
+}
+
+/** Beyond this many terms a query reads the 10s rule over the whole window instead (one term, slower, same total). */
+const MAX_PLAN_TERMS = 48;
+
+/** The plan that reads only the 10s rule: for a short window, or with no markers at hand. */
+export function plainPlan(startMs: number, endMs: number): WindowPlan {
+  return { runs: [], gaps: endMs > startMs ? [[startMs, endMs]] : [] };
+}
+
+/** Plans (startMs, endMs] from the rollup markers' times (unix ms; any order, any span). */
+export function planWindow(startMs: number, endMs: number, markers: readonly number[]): WindowPlan {
+  const runs: Array<[number, number]> = [];
+  const gaps: Array<[number, number]> = [];
+  let cursor = startMs;
+  for (const t of [...markers].sort((a, b) => a - b)) {
+    const slotStart = t - ROLLUP_SLOT_MS;
+    // Only whole hours inside the window; a marker whose hour overlaps one already counted (the group's evaluation
+    // phase moved) is left to the 10s rule.
+    if (slotStart < cursor || t > endMs) continue;
+    if (slotStart > cursor) gaps.push([cursor, slotStart]);
+    const run = runs[runs.length - 1];
+    if (run && run[1] === slotStart) run[1] = t;
+    else runs.push([t, t]);
+    cursor = t;
+  }
+  if (endMs > cursor) gaps.push([cursor, endMs]);
+  return runs.length + gaps.length > MAX_PLAN_TERMS ? plainPlan(startMs, endMs) : { runs, gaps };
+}
+
+/** `@` modifier for a unix ms time. */
+function at(ms: number): string {
+  return `@ ${(ms / 1000).toFixed(3)}`;
+}
+
+/** The terms of a plan for one rule, each tagged with a distinct `part` label so that `or` keeps them all. */
+function planTerms(rule: keyof typeof RULES, plan: WindowPlan, extraLabel?: (endMs: number) => [string, string]): string[] {
+  const tag = (expr: string, part: string, endMs: number): string => {
+    const tagged = `label_replace(${expr}, "part", "${part}", "", "")`;
+    if (!extraLabel) return tagged;
+    const [name, value] = extraLabel(endMs);
+    return `label_replace(${tagged}, "${name}", ${quote(value)}, "", "")`;
+  };
+  return [
+    // [from, to]: both ends are markers of the run (ranges include both ends).
+    ...plan.runs.map(([from, to], i) => tag(`sum_over_time(${ROLLUP_RULES[rule]}[${Math.max(1, to - from)}ms] ${at(to)})`, `h${i}`, to)),
+    // (a, b]: from 1 ms after a.
+    ...plan.gaps.filter(([a, b]) => b - a > 1).map(([a, b], i) => tag(`sum_over_time(${RULES[rule]}[${b - a - 1}ms] ${at(b)})`, `g${i}`, b)),
+  ];
+}
+
+/** Sum of a recording rule over a planned window, grouped by `by` (empty: one total). Every term is pinned with `@`. */
+function ruleWindow(rule: keyof typeof RULES, plan: WindowPlan, by: readonly string[]): string {
   const grouping = by.length ? `sum by (${by.join(', ')})` : 'sum';
-  return `${grouping} (sum_over_time(${rule}[${range}]))`;
+  const terms = planTerms(rule, plan);
+  return terms.length ? `${grouping} (${terms.join(' or ')})` : `${grouping} (${RULES[rule]} @ 0)`;
 }
 
 /** One figure of the merged per-session query: `sum by (by)` of the window totals, tagged `figure="<name>"`. */
@@ -132,23 +200,23 @@ export function selector(metric: string, matchers: readonly string[] = []): stri
 
 export const promInstant = {
   /** Cost in USD by model. The total, the top model and "today" come from this one. */
-  costByModel: (seconds: number): string => ruleWindow(RULES.cost, dur(seconds), ['model']),
+  costByModel: (plan: WindowPlan): string => ruleWindow('cost', plan, ['model']),
   /** Tokens by type (input | output | cacheRead | cacheCreation). Cache hit rate is computed from this. */
-  tokensByType: (seconds: number): string => ruleWindow(RULES.tokens, dur(seconds), ['type']),
+  tokensByType: (plan: WindowPlan): string => ruleWindow('tokens', plan, ['type']),
   /** Sessions started in the window. */
-  sessions: (seconds: number): string => ruleWindow(RULES.sessions, dur(seconds), []),
+  sessions: (plan: WindowPlan): string => ruleWindow('sessions', plan, []),
   /** Active time in seconds by type (cli | user). */
-  activeSecondsByType: (seconds: number): string => ruleWindow(RULES.activeSeconds, dur(seconds), ['type']),
+  activeSecondsByType: (plan: WindowPlan): string => ruleWindow('activeSeconds', plan, ['type']),
   /** Lines of code by type (added | removed). */
-  linesOfCodeByType: (seconds: number): string => ruleWindow(RULES.linesOfCode, dur(seconds), ['type']),
-  commits: (seconds: number): string => ruleWindow(RULES.commits, dur(seconds), []),
-  pullRequests: (seconds: number): string => ruleWindow(RULES.pullRequests, dur(seconds), []),
+  linesOfCodeByType: (plan: WindowPlan): string => ruleWindow('linesOfCode', plan, ['type']),
+  commits: (plan: WindowPlan): string => ruleWindow('commits', plan, []),
+  pullRequests: (plan: WindowPlan): string => ruleWindow('pullRequests', plan, []),
   /** Tool calls by tool and success ("true" | "false"). */
-  toolResultsByTool: (seconds: number): string => ruleWindow(RULES.toolResults, dur(seconds), ['tool_name', 'success']),
+  toolResultsByTool: (plan: WindowPlan): string => ruleWindow('toolResults', plan, ['tool_name', 'success']),
   /** API requests by model. */
-  apiRequestsByModel: (seconds: number): string => ruleWindow(RULES.apiRequests, dur(seconds), ['model']),
+  apiRequestsByModel: (plan: WindowPlan): string => ruleWindow('apiRequests', plan, ['model']),
   /** API errors by status code and model. */
-  apiErrorsByStatus: (seconds: number): string => ruleWindow(RULES.apiErrors, dur(seconds), ['status_code', 'model']),
+  apiErrorsByStatus: (plan: WindowPlan): string => ruleWindow('apiErrors', plan, ['status_code', 'model']),
   /** The most expensive `limit` sessions of the window, by session_id (exact, from the per-session cost rule). */
   topSessionsByCost: (seconds: number, limit: number): string =>
     `topk(${Math.max(1, Math.floor(limit))}, sum by (session_id) (sum_over_time(${SESSION_RULES.cost}[${dur(seconds)}])))`,
@@ -184,11 +252,74 @@ export const promFresh = {
   tokensByType: (): string => sinceLastEvaluation(METRICS.tokens, LAST_VALUE_RULES.tokens, ['type']),
 } as const;
 
-// Prometheus: charts (range queries). Each point is the total of the bucket of `stepSeconds` ending at that point.
+// Prometheus: charts. Each point is the total of the bucket of `stepMs` ending at that point.
+
+/**
+ * How to chart the `rangeMs` before `nowMs`: points at `startMs`, `startMs + stepMs`, ... `endMs`. With `rollups`, the
+ * bucket edges sit on the hour ends (steps of whole hours), a range query reads the rollups of each bucket and one
+ * instant query adds the `gaps` ((a, b] in the bucket ending at `bucketMs`) from the 10s rule.
+ */
+export interface ChartPlan {
+  startMs: number;
+  endMs: number;
+  stepMs: number;
+  rollups: boolean;
+  gaps: Array<{ a: number; b: number; bucketMs: number }>;
+}
+
+export function planChart(nowMs: number, rangeMs: number, stepMs: number, markers: readonly number[]): ChartPlan {
+  const buckets = Math.round(rangeMs / stepMs);
+  const aligned = (phase: number): { startMs: number; endMs: number } => {
+    const endMs = Math.ceil((nowMs - phase) / stepMs) * stepMs + phase;
+    return { endMs, startMs: endMs - (buckets - 1) * stepMs };
+  };
+  const phase = markers.length ? ((markers[0]! % ROLLUP_SLOT_MS) + ROLLUP_SLOT_MS) % ROLLUP_SLOT_MS : 0;
+  // Rollups only when whole hours make a bucket and every marker is on one phase (rollups never overlap).
+  const usable = stepMs % ROLLUP_SLOT_MS === 0 && markers.length > 0 && markers.every((t) => (t - phase) % ROLLUP_SLOT_MS === 0);
+  if (!usable) return { ...aligned(0), stepMs, rollups: false, gaps: [] };
+  const { startMs, endMs } = aligned(phase);
+  const plan = planWindow(startMs - stepMs, Math.min(endMs, nowMs), markers);
+  if (plan.runs.length === 0 && plan.gaps.length === 1) return { startMs, endMs, stepMs, rollups: false, gaps: [] };
+  const gaps: ChartPlan['gaps'] = [];
+  for (const [a, b] of plan.gaps) {
+    // Split at the bucket edges: each piece belongs to the bucket that ends at or after it.
+    for (let lo = a; lo < b;) {
+      const bucketMs = startMs + Math.ceil((lo + 1 - startMs) / stepMs) * stepMs;
+      const hi = Math.min(b, bucketMs);
+      gaps.push({ a: lo, b: hi, bucketMs });
+      lo = hi;
+    }
+  }
+  return gaps.length > MAX_PLAN_TERMS ? { ...aligned(0), stepMs, rollups: false, gaps: [] } : { startMs, endMs, stepMs, rollups: true, gaps };
+}
+
+/** The range query of a chart: each bucket's total from the rollups (planned) or the 10s rule. */
+function chartBuckets(rule: keyof typeof RULES, plan: ChartPlan, by: readonly string[]): string {
+  return `sum by (${by.join(', ')}) (sum_over_time(${plan.rollups ? ROLLUP_RULES[rule] : RULES[rule]}[${plan.stepMs - 1}ms]))`;
+}
+
+/** The instant query adding the planned gaps to their buckets (`bucket` label: the bucket end, unix ms); null if none. */
+function chartGaps(rule: keyof typeof RULES, plan: ChartPlan, by: readonly string[]): string | null {
+  if (!plan.rollups || plan.gaps.length === 0) return null;
+  const bucketOf = new Map(plan.gaps.map((g) => [g.b, g.bucketMs]));
+  const terms = planTerms(rule, { runs: [], gaps: plan.gaps.map((g) => [g.a, g.b]) }, (endMs) => ['bucket', String(bucketOf.get(endMs))]);
+  return terms.length ? `sum by (${[...by, 'bucket'].join(', ')}) (${terms.join(' or ')})` : null;
+}
+
 export const promRange = {
-  costByModel: (stepSeconds: number): string => ruleWindow(RULES.cost, bucketDur(stepSeconds), ['model']),
-  tokensByType: (stepSeconds: number): string => ruleWindow(RULES.tokens, bucketDur(stepSeconds), ['type']),
+  costByModel: (plan: ChartPlan): string => chartBuckets('cost', plan, ['model']),
+  tokensByType: (plan: ChartPlan): string => chartBuckets('tokens', plan, ['type']),
 } as const;
+
+export const promChartGaps = {
+  costByModel: (plan: ChartPlan): string | null => chartGaps('cost', plan, ['model']),
+  tokensByType: (plan: ChartPlan): string | null => chartGaps('tokens', plan, ['type']),
+} as const;
+
+/** The rollup markers (raw samples) of the `seconds` before the query time: read them with `samples()`. */
+export function rollupMarkers(seconds: number): string {
+  return `${ROLLUP_MARKER}[${dur(seconds)}]`;
+}
 
 /**
  * Series selector for the cheap "has Claude Code ever sent metrics" check (label values of `__name__`). The
@@ -234,16 +365,26 @@ export function chartStep(rangeSeconds: number, maxPoints = 60): number {
 export function catalogExamples(): CatalogQuery[] {
   const out: CatalogQuery[] = [];
   const ids = ['631fe02f-77fd-4613-8db1-70ec003c74d0', 'db2d98db-9ac8-44e4-a0a7-7a609ad65899'];
+  const nowMs = 1_795_410_300_000;
+  // Markers every hour but one missed, on a 3.217 s phase: plans with runs, gaps and per-bucket gaps.
+  const markers = Array.from({ length: 800 }, (_, i) => nowMs - 3_200_000 - i * ROLLUP_SLOT_MS).filter((_, i) => i !== 5);
   for (const seconds of [3600, 37_512, 2_592_000]) {
+    const plan = planWindow(nowMs - seconds * 1000, nowMs, markers);
     for (const [name, fn] of Object.entries(promInstant)) {
       const expr = name === 'topSessionsByCost' ? (fn as (s: number, l: number) => string)(seconds, 50)
-        : name.startsWith('session') ? (fn as (s: number, i: readonly string[]) => string)(seconds, ids)
-          : (fn as (s: number) => string)(seconds);
+        : name === 'sessionDetails' ? (fn as (s: number, i: readonly string[]) => string)(seconds, ids)
+          : (fn as (p: WindowPlan) => string)(plan);
       out.push({ name: `promInstant.${name}`, backend: 'prometheus', kind: 'instant', expr });
     }
+    const chart = planChart(nowMs, seconds * 1000, chartStep(seconds) * 1000, markers);
     for (const [name, fn] of Object.entries(promRange)) {
-      out.push({ name: `promRange.${name}`, backend: 'prometheus', kind: 'range', expr: fn(chartStep(seconds)) });
+      out.push({ name: `promRange.${name}`, backend: 'prometheus', kind: 'range', expr: fn(chart) });
     }
+    for (const [name, fn] of Object.entries(promChartGaps)) {
+      const expr = fn(chart);
+      if (expr) out.push({ name: `promChartGaps.${name}`, backend: 'prometheus', kind: 'instant', expr });
+    }
+    out.push({ name: 'rollupMarkers', backend: 'prometheus', kind: 'instant', expr: rollupMarkers(seconds + 3600) });
     for (const [name, fn] of Object.entries(lokiMetric)) {
       out.push({ name: `lokiMetric.${name}`, backend: 'loki', kind: 'instant', expr: fn(seconds) });
     }

@@ -4,7 +4,8 @@ import { TelemetryErrorInfo, toErrorInfo } from './http';
 import { LogEntry, LokiClient } from './loki';
 import { InstantSample, PrometheusClient, RangeSeries } from './prometheus';
 import {
-  ANY_CLAUDE_METRIC_MATCH, SESSION_FIGURES, chartStep, lokiLogs, promFresh, promInstant, promRange,
+  ANY_CLAUDE_METRIC_MATCH, SESSION_FIGURES, chartStep, lokiLogs, planChart, planWindow, promChartGaps, promFresh, promInstant,
+  promRange, rollupMarkers,
 } from './queries';
 import { RANGE_SECONDS, type TimeRange } from '../protocol';
 
@@ -214,11 +215,13 @@ export class TelemetryService {
     const seconds = Math.max(1, Math.ceil((nowMs - dayStartMs) / 1000));
     const t = nowMs / 1000;
     const q = (expr: string): Promise<InstantSample[]> => this.prom.instant(expr, t, options);
+    const markers = await this.rollupMarkers(seconds + 3600, t, options);
+    const plan = planWindow(nowMs - seconds * 1000, nowMs, markers);
     // Rule windows are current to the rules' last evaluation; the fresh part adds what came in since.
     const [byModelWindow, tokensWindow, lastHourWindow, costFresh, tokensFresh] = await Promise.all([
-      q(promInstant.costByModel(seconds)),
-      q(promInstant.tokensByType(seconds)),
-      q(promInstant.costByModel(3600)),
+      q(promInstant.costByModel(plan)),
+      q(promInstant.tokensByType(plan)),
+      q(promInstant.costByModel(planWindow(nowMs - 3_600_000, nowMs, markers))),
       q(promFresh.costByModel()),
       q(promFresh.tokensByType()),
     ]);
@@ -241,6 +244,12 @@ export class TelemetryService {
     };
   }
 
+  /** Times (unix ms) of the rollup markers in the `seconds` before `t`; none without the stack's rules. */
+  private async rollupMarkers(seconds: number, t: number, options: FetchOptions): Promise<number[]> {
+    const series = await this.prom.samples(rollupMarkers(seconds), t, options);
+    return series.flatMap((s) => s.points.map(([time]) => Math.round(time * 1000)));
+  }
+
   /** Whether Prometheus holds any Claude Code metric at all (index lookup, cheap): tells "no data yet" from "idle today". */
   async hasEverReceivedData(options: FetchOptions = {}): Promise<boolean> {
     const names = await this.prom.labelValues('__name__', [ANY_CLAUDE_METRIC_MATCH], options);
@@ -250,29 +259,37 @@ export class TelemetryService {
   private async fetchMetrics(seconds: number, nowMs: number, step: number, options: FetchOptions): Promise<MetricsSection> {
     const t = nowMs / 1000;
     const q = (expr: string): Promise<InstantSample[]> => this.prom.instant(expr, t, options);
-    // Buckets aligned to the step so that successive refreshes reuse the same bucket edges.
-    const end = Math.ceil(t / step) * step;
-    const start = end - Math.round(seconds / step) * step + step;
-    const r = (expr: string): Promise<RangeSeries[]> => this.prom.range(expr, { start, end, step }, options);
+    const gaps = (expr: string | null): Promise<InstantSample[]> => (expr ? q(expr) : Promise.resolve([]));
+    // The sessions list does not need the rollups: it starts while their markers are fetched.
+    const sessionsPending = this.fetchSessions(seconds, t, options);
+    sessionsPending.catch(() => undefined); // awaited below; not unhandled if the markers fail first
+    const markers = await this.rollupMarkers(seconds + step + 3600, t, options);
+    const plan = planWindow(nowMs - seconds * 1000, nowMs, markers);
+    // Buckets on fixed edges (the step's multiples, or the rollups' hour ends) so that refreshes reuse them.
+    const chart = planChart(nowMs, seconds * 1000, step * 1000, markers);
+    const r = (expr: string): Promise<RangeSeries[]> =>
+      this.prom.range(expr, { start: chart.startMs / 1000, end: chart.endMs / 1000, step: chart.stepMs / 1000 }, options);
 
     const [costWindow, tokensWindow, costFresh, tokensFresh, sessionsRaw, toolsRaw, apiReqRaw, apiErrRaw, activeRaw, locRaw,
-      commitsRaw, prsRaw, costSeriesRaw, tokenSeriesRaw, sessions] = await Promise.all([
-      q(promInstant.costByModel(seconds)),
-      q(promInstant.tokensByType(seconds)),
+      commitsRaw, prsRaw, costSeriesRaw, tokenSeriesRaw, costGaps, tokenGaps, sessions] = await Promise.all([
+      q(promInstant.costByModel(plan)),
+      q(promInstant.tokensByType(plan)),
       // Cost and tokens current to the last scrape, as in the status bar, so both show the same figure.
       q(promFresh.costByModel()),
       q(promFresh.tokensByType()),
-      q(promInstant.sessions(seconds)),
-      q(promInstant.toolResultsByTool(seconds)),
-      q(promInstant.apiRequestsByModel(seconds)),
-      q(promInstant.apiErrorsByStatus(seconds)),
-      q(promInstant.activeSecondsByType(seconds)),
-      q(promInstant.linesOfCodeByType(seconds)),
-      q(promInstant.commits(seconds)),
-      q(promInstant.pullRequests(seconds)),
-      r(promRange.costByModel(step)),
-      r(promRange.tokensByType(step)),
-      this.fetchSessions(seconds, t, options),
+      q(promInstant.sessions(plan)),
+      q(promInstant.toolResultsByTool(plan)),
+      q(promInstant.apiRequestsByModel(plan)),
+      q(promInstant.apiErrorsByStatus(plan)),
+      q(promInstant.activeSecondsByType(plan)),
+      q(promInstant.linesOfCodeByType(plan)),
+      q(promInstant.commits(plan)),
+      q(promInstant.pullRequests(plan)),
+      r(promRange.costByModel(chart)),
+      r(promRange.tokensByType(chart)),
+      gaps(promChartGaps.costByModel(chart)),
+      gaps(promChartGaps.tokensByType(chart)),
+      sessionsPending,
     ]);
 
     const costByModel = modelCosts(addByLabel(costWindow, costFresh, 'model'));
@@ -303,8 +320,8 @@ export class TelemetryService {
         pullRequests: roundCount(prsRaw[0]?.value ?? 0),
       },
       costByModel,
-      costSeries: chartSeries(costSeriesRaw, 'model'),
-      tokenSeries: chartSeries(tokenSeriesRaw, 'type'),
+      costSeries: chartSeries(costSeriesRaw, costGaps, 'model'),
+      tokenSeries: chartSeries(tokenSeriesRaw, tokenGaps, 'type'),
       tools,
       apiErrorsByStatus,
       sessions,
@@ -422,9 +439,21 @@ function toolStats(samples: InstantSample[]): ToolStat[] {
   return [...by.values()].filter((x) => x.calls > 0).sort((a, b) => b.calls - a.calls || a.tool.localeCompare(b.tool));
 }
 
-function chartSeries(series: RangeSeries[], label: string): ChartSeries[] {
-  return series
-    .map((s) => ({ key: s.labels[label] ?? '', points: s.points.map(([t, v]) => [t * 1000, v] as [number, number]) }))
+/** Chart series from the buckets' range query plus the planned gaps (samples labelled with their bucket end, ms). */
+function chartSeries(series: RangeSeries[], gaps: InstantSample[], label: string): ChartSeries[] {
+  const byKey = new Map<string, Map<number, number>>();
+  const add = (key: string, ms: number, v: number): void => {
+    const points = byKey.get(key) ?? new Map<number, number>();
+    points.set(ms, (points.get(ms) ?? 0) + v);
+    byKey.set(key, points);
+  };
+  for (const s of series) for (const [t, v] of s.points) add(s.labels[label] ?? '', Math.round(t * 1000), v);
+  for (const g of gaps) {
+    const ms = Number(g.labels['bucket']);
+    if (Number.isFinite(ms) && g.value) add(g.labels[label] ?? '', ms, g.value);
+  }
+  return [...byKey]
+    .map(([key, points]) => ({ key, points: [...points].sort((a, b) => a[0] - b[0]) }))
     .sort((a, b) => sum(b.points.map((p) => p[1])) - sum(a.points.map((p) => p[1])) || a.key.localeCompare(b.key));
 }
 

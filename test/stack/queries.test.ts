@@ -108,7 +108,8 @@ describe("queries", () => {
   it("every metric a query reads is one the collector produces or a recording rule", () => {
     const check = (where: string, expr: string) => {
       const names = promqlMetricNames(expr);
-      assert.ok(names.length > 0, `${where}: selects no metric`);
+      // The rollup marker is the one rule that selects nothing: it records the evaluation time.
+      assert.ok(names.length > 0 || where === "claude_code:rollup:hour_end", `${where}: selects no metric`);
       for (const name of names) assert.ok(knownMetrics.has(name), `${where}: unknown metric ${name}`);
     };
     for (const rule of [...recordingRules, ...alertRules]) check(rule.record ?? rule.alert ?? "?", rule.expr);
@@ -154,11 +155,20 @@ describe("queries", () => {
       assert.match(rule.expr, /offset 10s/, name);
     }
     for (const rule of recordingRules) {
+      const name = rule.record ?? "";
+      const rollupOf = name.replace(/:increase1h$/, ":increase10s");
       assert.ok(
-        contract.rules.has(rule.record ?? "") || /^claude_code:[a-z_]+:last_value$/.test(rule.record ?? ""),
-        `recording rule ${rule.record} is neither in docs/architecture.md nor a :last_value helper`,
+        contract.rules.has(name) || /^claude_code:[a-z_]+:last_value$/.test(name) || name === "claude_code:rollup:hour_end"
+          || (name.endsWith(":increase1h") && contract.rules.has(rollupOf)),
+        `recording rule ${name} is neither in docs/architecture.md nor a :last_value helper nor an hourly rollup`,
       );
+      // A rollup sums its 10s rule over the hour before the marker, the previous hour end excluded.
+      if (name.endsWith(":increase1h")) {
+        assert.equal(rule.expr, `sum_over_time(${rollupOf}[3599s]) and on () last_over_time(claude_code:rollup:hour_end[1s])`, name);
+      }
     }
+    const rollups = recordingRules.filter((r) => r.record?.endsWith(":increase1h")).map((r) => r.record);
+    assert.deepEqual(rollups.sort(), [...contract.rules.keys()].filter((n) => n.startsWith("claude_code:")).map((n) => n.replace(/:increase10s$/, ":increase1h")).sort());
   });
 
   it("queries Loki by its one index label and structured metadata, never with a parser stage", () => {

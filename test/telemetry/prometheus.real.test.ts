@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { PrometheusClient } from '../../src/telemetry/prometheus';
 import { LokiClient } from '../../src/telemetry/loki';
 import { TelemetryService } from '../../src/telemetry/service';
-import { promInstant, METRICS, RULES } from '../../src/telemetry/queries';
+import { METRICS, RULES, planChart, promChartGaps, promInstant, promRange } from '../../src/telemetry/queries';
 import { PrometheusInstance, freePort, prometheusAvailable, startLoadedPrometheus } from './helpers/promServer';
 import { RuleLoss, SimEvent, SimOptions, generateEvents, lossIn, simulate, trueCost, trueCostByModel, trueCount, trueTokens } from './helpers/sim';
 
@@ -30,6 +30,8 @@ const baseOptions: SimOptions = {
   quietAt: [HOUR_START, DAY_START],
   quietSeconds: 45,
   restarts: [LONG_RESTART],
+  // Prometheus down at one hour end: that hour has no rollup, the queries read its 10s samples.
+  missedRollups: [T0 + 3700],
 };
 // The session whose counters reset: one with plenty of activity on both sides of the reset.
 const quickIdx = ((): number => {
@@ -94,6 +96,39 @@ describe('telemetry against real Prometheus', { skip: available ? false : 'prome
     const naive = await client.instant(`sum(increase(${METRICS.cost}[1d]))`, EVAL);
     assert.ok((naive[0]?.value ?? 0) < truth * 0.99 || (naive[0]?.value ?? 0) > truth * 1.01,
       `sum(increase()) happened to be right (${naive[0]?.value} vs ${truth}); the data set should expose it`);
+  });
+
+  it('7 days: the rollups answer the whole hours, the 10s rule the rest and the missed hour; the chart adds up', async () => {
+    const markers = await client.samples(`claude_code:rollup:hour_end[${EVAL - T0 + 3600}s]`, EVAL);
+    const hourEnds = markers.flatMap((x) => x.points.map(([t]) => t));
+    assert.ok(hourEnds.length >= 2, `rollup markers: ${hourEnds.join(', ')}`);
+    assert.ok(hourEnds.every((t, i) => i === 0 || t - hourEnds[i - 1]! >= 3600), 'one marker per hour');
+    assert.ok(hourEnds.some((t, i) => i > 0 && t - hourEnds[i - 1]! === 7200), 'the missed hour end has no marker');
+    const svc = new TelemetryService({ prometheus: client });
+    const m = (await svc.fetchSnapshot('7d', EVAL * 1000)).metrics!;
+    const truth = trueCost(events, EVAL - 7 * 86400, EVAL);
+    within(m.kpis.costUsd, truth, 1e-6, '7d cost');
+    const chartTotal = m.costSeries.reduce((s, x) => s + x.points.reduce((a, p) => a + p[1], 0), 0);
+    within(chartTotal, truth, 1e-6, 'sum of the 7d cost chart');
+    const tok = trueTokens(events, EVAL - 7 * 86400, EVAL);
+    const tokSeriesTotal = m.tokenSeries.reduce((s, x) => s + x.points.reduce((a, p) => a + p[1], 0), 0);
+    assert.equal(Math.round(tokSeriesTotal), m.kpis.tokens.total);
+    within(m.kpis.tokens.total, tok.input + tok.output + tok.cacheRead + tok.cacheCreation, 0.01, '7d tokens');
+  });
+
+  it('a chart from the rollups: 2 h buckets on the hour ends, the missed hour and the edges from the 10s rule', async () => {
+    // The history is 3 h long: a 7 d chart would be mostly empty time, which the planner reads from the 10s rule.
+    // Here the planner is asked for a span the rollups cover, as on a stack that has run for the whole range.
+    const markers = (await client.samples(`claude_code:rollup:hour_end[${EVAL - T0 + 3600}s]`, EVAL)).flatMap((x) => x.points.map(([t]) => Math.round(t * 1000)));
+    const chart = planChart(EVAL * 1000, 4 * 3_600_000, 2 * 3_600_000, markers);
+    assert.ok(chart.rollups && chart.gaps.length >= 2, JSON.stringify(chart));
+    const phase = markers[0]! % 3_600_000;
+    assert.equal(chart.endMs % 3_600_000, phase, 'buckets end on the hour ends');
+    const buckets = await client.range(promRange.costByModel(chart), { start: chart.startMs / 1000, end: chart.endMs / 1000, step: chart.stepMs / 1000 });
+    const gaps = await client.instant(promChartGaps.costByModel(chart)!, EVAL);
+    assert.ok(gaps.length > 0 && gaps.every((g) => Number(g.labels['bucket']) % 3_600_000 === phase), 'gap parts land in buckets');
+    const total = buckets.reduce((a, x) => a + x.points.reduce((b, [, v]) => b + v, 0), 0) + gaps.reduce((a, g) => a + (g.value ?? 0), 0);
+    within(total, trueCost(events, chart.startMs / 1000 - 2 * 3600, EVAL), 1e-6, 'rollups + gaps over the chart span');
   });
 
   it('tokens, cache hit rate, sessions, tool calls/failures and API errors match the events', async () => {

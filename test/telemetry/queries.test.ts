@@ -3,9 +3,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertLogQL, assertPromQL, logqlParserStages, logqlSelectorLabels, promqlMetricNames } from '../support/queryGrammar';
-import { LAST_VALUE_RULES, METRICS, RULES, SESSION_RULES, catalogExamples, chartStep, dur, bucketDur, exactAlternation, quote } from '../../src/telemetry/queries';
+import { LAST_VALUE_RULES, METRICS, ROLLUP_MARKER, ROLLUP_RULES, RULES, SESSION_RULES, planChart, planWindow, plainPlan, promChartGaps, catalogExamples, chartStep, dur, exactAlternation, quote } from '../../src/telemetry/queries';
 
-const ALLOWED_NAMES = new Set<string>([...Object.values(METRICS), ...Object.values(RULES), ...Object.values(SESSION_RULES), ...Object.values(LAST_VALUE_RULES)]);
+const ALLOWED_NAMES = new Set<string>([...Object.values(METRICS), ...Object.values(RULES), ...Object.values(ROLLUP_RULES), ROLLUP_MARKER, ...Object.values(SESSION_RULES), ...Object.values(LAST_VALUE_RULES)]);
 
 describe('query catalog', () => {
   const all = catalogExamples();
@@ -39,14 +39,57 @@ describe('query catalog', () => {
       // session's last change); the rules hold one per evaluation that saw a change.
       if (/^promInstant\.(topSessions|session[A-Z])/.test(q.name)) assert.ok(names.length > 0 && names.every((n) => sessionRules.has(n)), q.name);
       else if (q.name.startsWith('promFresh.')) assert.ok(names.some((n) => n.endsWith(':last_value')) && names.some((n) => !n.includes(':')), q.name);
-      else assert.ok(names.length > 0 && names.every((n) => n.includes(':increase10s')), q.name);
+      else if (q.name === 'rollupMarkers') assert.deepEqual(names, [ROLLUP_MARKER]);
+      // Aggregates: the 10s rules and their hourly rollups.
+      else assert.ok(names.length > 0 && names.every((n) => /:increase(10s|1h)$/.test(n)), q.name);
     }
+  });
+
+  it('plans a window: rollups for the whole hours with a marker, the 10s rule for the edges and a missed hour', () => {
+    const H = 3_600_000;
+    const phase = 3217;
+    const end = 100 * H + 1_800_000;
+    const markers = [95, 96, 97, 99, 100].map((h) => h * H + phase); // the hour ending at 98 h was missed
+    assert.deepEqual(planWindow(end - 5 * H, end, markers), {
+      // The hours ending at 95 h and 96 h (+ phase) started before the window (95.5 h): left to the 10s rule.
+      runs: [[97 * H + phase, 97 * H + phase], [99 * H + phase, 100 * H + phase]],
+      gaps: [[end - 5 * H, 96 * H + phase], [97 * H + phase, 98 * H + phase], [100 * H + phase, end]],
+    });
+    // A marker whose hour overlaps the previous one (the evaluation phase moved by 2 s) is left to the 10s rule.
+    assert.deepEqual(planWindow(90 * H, 93 * H, [91 * H + 5000, 92 * H + 3000]), {
+      runs: [[91 * H + 5000, 91 * H + 5000]],
+      gaps: [[90 * H, 90 * H + 5000], [91 * H + 5000, 93 * H]],
+    });
+    assert.deepEqual(planWindow(0, H, []), plainPlan(0, H));
+    // Too many pieces (every other hour missed for 30 days): one plain term instead.
+    const sparse = Array.from({ length: 360 }, (_, i) => (2 * i + 1) * H + phase);
+    assert.deepEqual(planWindow(0, 720 * H, sparse), plainPlan(0, 720 * H));
+  });
+
+  it('plans a chart: buckets on the hour ends, gap parts in the bucket they fall in; otherwise the 10s rule', () => {
+    const H = 3_600_000;
+    const phase = 3217;
+    const now = 200 * H + 600_000;
+    const markers = Array.from({ length: 30 }, (_, i) => (171 + i) * H + phase).filter((t) => t !== 190 * H + phase);
+    const chart = planChart(now, 24 * H, 3 * H, markers);
+    assert.equal(chart.rollups, true);
+    assert.equal(chart.endMs, 201 * H + phase);
+    assert.equal(chart.startMs, chart.endMs - 7 * 3 * H);
+    assert.deepEqual(chart.gaps, [
+      { a: 189 * H + phase, b: 190 * H + phase, bucketMs: 192 * H + phase },
+      { a: 200 * H + phase, b: now, bucketMs: 201 * H + phase },
+    ]);
+    assert.match(promChartGaps.costByModel(chart)!, /"bucket", "\d+"/);
+    // 30 min buckets: no rollups, buckets on the clock.
+    const short = planChart(now, 24 * H, 1_800_000, markers);
+    assert.equal(short.rollups, false);
+    assert.equal(short.endMs % 1_800_000, 0);
+    assert.equal(promChartGaps.costByModel(short), null);
   });
 
   it('durations, steps and escaping', () => {
     assert.equal(dur(3600), '3600s');
     assert.equal(dur(0.2), '1s');
-    assert.equal(bucketDur(60), '59999ms');
     assert.equal(chartStep(3600), 60);
     assert.equal(chartStep(86400), 1800);
     assert.equal(chartStep(604800), 10800);

@@ -30,6 +30,11 @@ export interface SimOptions {
    * a series comes back at or above its old value (no reset would be visible; pick another time).
    */
   quickReset?: [number, number];
+  /**
+   * Hour ends (unix s, any time in the hour before) whose rollup evaluation did not run: no marker, no
+   * `:increase1h` sample there, as when Prometheus is down at that moment. The 10s rules are unaffected.
+   */
+  missedRollups?: number[];
 }
 
 export type SimEvent =
@@ -88,6 +93,9 @@ export const RULE_OF: Record<string, { name: string; by: string[] }> = {
   claude_code_api_requests_total: { name: 'claude_code:api_requests:increase10s', by: ['model'] },
   claude_code_api_errors_total: { name: 'claude_code:api_errors:increase10s', by: ['model', 'status_code'] },
 };
+/** The aggregate rules, the ones with hourly rollups. */
+export const AGGREGATE_RULES = new Set(Object.values(RULE_OF).map((r) => r.name));
+
 /** The per-session rules (`claude_code_session:<x>:increase10s`): the aggregate's labels plus session_id. */
 export const SESSION_RULE_OF: Record<string, { name: string; by: string[] }> = Object.fromEntries(
   ['claude_code_cost_usage_USD_total', 'claude_code_token_usage_tokens_total', 'claude_code_active_time_seconds_total',
@@ -289,6 +297,8 @@ export function simulate(o: SimOptions): SimResult {
   const ruleSamples = new Map<string, { def: SeriesDef; points: Array<[number, number]> }>();
   // claude_code:<x>:last_value: every label of the raw series, a sample whenever the value the rule sees changes.
   const lastValueSamples = new Map<string, { def: SeriesDef; points: Array<[number, number]> }>();
+  // claude_code:rollup:hour_end and claude_code:<x>:increase1h, one entry per sample (merged by family below).
+  const rollupSamples: Array<{ def: SeriesDef; points: Array<[number, number]> }> = [];
   const ruleLosses: RuleLoss[] = [];
   const seen = new Map<string, number>();
   const resetSince = new Set<string>();
@@ -352,11 +362,30 @@ export function simulate(o: SimOptions): SimResult {
       if (!entry) ruleSamples.set(gk, (entry = { def: g.def, points: [] }));
       entry.points.push([t, value]);
     }
+    // Hourly rollups at the evaluation in the first 10 s of each hour: the marker, and per aggregate series the sum
+    // of its samples in (t - 1h, t].
+    if (t % 3600 < 10 && !(o.missedRollups ?? []).some((m) => m <= t && t - m < 3600)) {
+      rollupSamples.push({ def: { name: 'claude_code:rollup:hour_end', labels: {} }, points: [[t, Math.round((t % 3600) * 1000) / 1000]] });
+      for (const entry of [...ruleSamples.values()]) {
+        if (!AGGREGATE_RULES.has(entry.def.name)) continue;
+        const total = entry.points.filter(([pt]) => pt > t - 3600 && pt <= t).reduce((a, [, v]) => a + v, 0);
+        if (total > 0) {
+          rollupSamples.push({ def: { name: entry.def.name.replace(/:increase10s$/, ':increase1h'), labels: entry.def.labels }, points: [[t, Math.round(total * 1e9) / 1e9]] });
+        }
+      }
+    }
   }
 
   // OpenMetrics: samples grouped by metric family, each series in time order.
   const byFamily = new Map<string, Array<{ def: SeriesDef; points: Array<[number, number]> }>>();
-  for (const v of [...samplesBy.values(), ...ruleSamples.values(), ...lastValueSamples.values()]) {
+  const rollupSeries = new Map<string, { def: SeriesDef; points: Array<[number, number]> }>();
+  for (const r of rollupSamples) {
+    const k = seriesKey(r.def);
+    const entry = rollupSeries.get(k) ?? { def: r.def, points: [] };
+    entry.points.push(...r.points);
+    rollupSeries.set(k, entry);
+  }
+  for (const v of [...samplesBy.values(), ...ruleSamples.values(), ...lastValueSamples.values(), ...rollupSeries.values()]) {
     const list = byFamily.get(v.def.name) ?? [];
     list.push(v);
     byFamily.set(v.def.name, list);
