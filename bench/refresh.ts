@@ -160,7 +160,7 @@ async function timeEachQuery(client: PrometheusClient, seconds: number, t: numbe
   for (const [name, fn] of Object.entries(promInstant)) {
     let expr: string;
     if (name === 'topSessionsByCost') expr = promInstant.topSessionsByCost(seconds, 50);
-    else if (name.startsWith('session')) {
+    else if (name === 'sessionDetails') {
       if (!ids.length) continue;
       expr = (fn as (s: number, i: readonly string[]) => string)(seconds, ids);
     } else expr = (fn as (p: WindowPlan) => string)(plan);
