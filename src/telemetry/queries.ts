@@ -112,8 +112,8 @@ export function exactAlternation(values: readonly string[]): string {
 
 /**
  * How to read a window (start, end] (unix ms): the rollups for the runs of whole hours whose end marker is in the
- * window (`runs`: first and last marker time of each run; every marker between them is in the run), the 10s rule for
- * the rest (`gaps`, (a, b] each: the window's edges and any hour whose end evaluation did not run).
+ * window (`runs`: first and last marker time of each run; every rollup sample between them is counted), the 10s rule
+ * for the rest (`gaps`, (a, b] each: the window's edges and any hour whose end evaluation did not run).
  */
 export interface WindowPlan {
   runs: Array<[number, number]>;
@@ -133,11 +133,16 @@ export function planWindow(startMs: number, endMs: number, markers: readonly num
   const runs: Array<[number, number]> = [];
   const gaps: Array<[number, number]> = [];
   let cursor = startMs;
+  let overlaps = false;
   for (const t of [...markers].sort((a, b) => a - b)) {
     const slotStart = t - ROLLUP_SLOT_MS;
+    if (t > endMs) break;
     // Only whole hours inside the window; a marker whose hour overlaps one already counted (the group's evaluation
     // phase moved) is left to the 10s rule.
-    if (slotStart < cursor || t > endMs) continue;
+    if (slotStart < cursor) {
+      overlaps ||= slotStart >= startMs;
+      continue;
+    }
     if (slotStart > cursor) gaps.push([cursor, slotStart]);
     const run = runs[runs.length - 1];
     if (run && run[1] === slotStart) run[1] = t;
@@ -145,7 +150,10 @@ export function planWindow(startMs: number, endMs: number, markers: readonly num
     cursor = t;
   }
   if (endMs > cursor) gaps.push([cursor, endMs]);
-  return runs.length + gaps.length > MAX_PLAN_TERMS ? plainPlan(startMs, endMs) : { runs, gaps };
+  // Between runs lie only missed hour ends, which have no rollup sample: one term reads every run at once, unless a
+  // skipped overlapping marker's rollup lies between them.
+  const merged = !overlaps && runs.length > 1 ? [[runs[0]![0], runs[runs.length - 1]![1]] as [number, number]] : runs;
+  return merged.length + gaps.length > MAX_PLAN_TERMS ? plainPlan(startMs, endMs) : { runs: merged, gaps };
 }
 
 /** `@` modifier for a unix ms time. */
