@@ -2,7 +2,7 @@
 // them) against real Prometheus with a small and a large history, side by side with the seed dashboards' queries
 // for the same panels on the same data, and the totals each gets against the truth from the events.
 import { PrometheusClient } from '../src/telemetry/prometheus';
-import { TelemetryService } from '../src/telemetry/service';
+import { TelemetryService, markerTimes } from '../src/telemetry/service';
 import { type WindowPlan, chartStep, planChart, planWindow, promChartGaps, promFresh, promInstant, promRange, rollupMarkers } from '../src/telemetry/queries';
 import { RANGE_SECONDS, type TimeRange } from '../src/protocol';
 import { trueCost, trueCount, trueTokens } from '../test/telemetry/helpers/sim';
@@ -151,7 +151,7 @@ async function timeEachQuery(client: PrometheusClient, seconds: number, t: numbe
   const step = chartStep(seconds);
   const nowMs = t * 1000;
   const markersExpr = rollupMarkers(seconds + step + 3600);
-  const markers = (await client.samples(markersExpr, t)).flatMap((s) => s.points.map(([time]) => Math.round(time * 1000)));
+  const markers = markerTimes(await client.samples(markersExpr, t));
   const plan = planWindow(nowMs - seconds * 1000, nowMs, markers);
   const chart = planChart(nowMs, seconds * 1000, step * 1000, markers);
   const top = await client.instant(promInstant.topSessionsByCost(seconds, 50), t);

@@ -215,7 +215,7 @@ export class TelemetryService {
     const seconds = Math.max(1, Math.ceil((nowMs - dayStartMs) / 1000));
     const t = nowMs / 1000;
     const q = (expr: string): Promise<InstantSample[]> => this.prom.instant(expr, t, options);
-    const markers = await this.rollupMarkers(seconds + 3600, t, options);
+    const markers = await this.fetchRollupMarkers(seconds + 3600, t, options);
     const plan = planWindow(nowMs - seconds * 1000, nowMs, markers);
     // Rule windows are current to the rules' last evaluation; the fresh part adds what came in since.
     const [byModelWindow, tokensWindow, lastHourWindow, costFresh, tokensFresh] = await Promise.all([
@@ -245,9 +245,8 @@ export class TelemetryService {
   }
 
   /** Times (unix ms) of the rollup markers in the `seconds` before `t`; none without the stack's rules. */
-  private async rollupMarkers(seconds: number, t: number, options: FetchOptions): Promise<number[]> {
-    const series = await this.prom.samples(rollupMarkers(seconds), t, options);
-    return series.flatMap((s) => s.points.map(([time]) => Math.round(time * 1000)));
+  private async fetchRollupMarkers(seconds: number, t: number, options: FetchOptions): Promise<number[]> {
+    return markerTimes(await this.prom.samples(rollupMarkers(seconds), t, options));
   }
 
   /** Whether Prometheus holds any Claude Code metric at all (index lookup, cheap): tells "no data yet" from "idle today". */
@@ -263,7 +262,7 @@ export class TelemetryService {
     // The sessions list does not need the rollups: it starts while their markers are fetched.
     const sessionsPending = this.fetchSessions(seconds, t, options);
     sessionsPending.catch(() => undefined); // awaited below; not unhandled if the markers fail first
-    const markers = await this.rollupMarkers(seconds + step + 3600, t, options);
+    const markers = await this.fetchRollupMarkers(seconds + step + 3600, t, options);
     const plan = planWindow(nowMs - seconds * 1000, nowMs, markers);
     // Buckets on fixed edges (the step's multiples, or the rollups' hour ends) so that refreshes reuse them.
     const chart = planChart(nowMs, seconds * 1000, step * 1000, markers);
@@ -437,6 +436,11 @@ function toolStats(samples: InstantSample[]): ToolStat[] {
     by.set(tool, stat);
   }
   return [...by.values()].filter((x) => x.calls > 0).sort((a, b) => b.calls - a.calls || a.tool.localeCompare(b.tool));
+}
+
+/** The times (unix ms) of the samples of `rollupMarkers()`. */
+export function markerTimes(series: RangeSeries[]): number[] {
+  return series.flatMap((s) => s.points.map(([time]) => Math.round(time * 1000)));
 }
 
 /** Chart series from the buckets' range query plus the planned gaps (samples labelled with their bucket end, ms). */

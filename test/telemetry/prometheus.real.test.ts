@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PrometheusClient } from '../../src/telemetry/prometheus';
 import { LokiClient } from '../../src/telemetry/loki';
-import { TelemetryService } from '../../src/telemetry/service';
+import { TelemetryService, markerTimes } from '../../src/telemetry/service';
 import { METRICS, RULES, planChart, promChartGaps, promInstant, promRange } from '../../src/telemetry/queries';
 import { PrometheusInstance, freePort, prometheusAvailable, startLoadedPrometheus } from './helpers/promServer';
 import { RuleLoss, SimEvent, SimOptions, generateEvents, lossIn, simulate, trueCost, trueCostByModel, trueCount, trueTokens } from './helpers/sim';
@@ -119,7 +119,7 @@ describe('telemetry against real Prometheus', { skip: available ? false : 'prome
   it('a chart from the rollups: 2 h buckets on the hour ends, the missed hour and the edges from the 10s rule', async () => {
     // The history is 3 h long: a 7 d chart would be mostly empty time, which the planner reads from the 10s rule.
     // Here the planner is asked for a span the rollups cover, as on a stack that has run for the whole range.
-    const markers = (await client.samples(`claude_code:rollup:hour_end[${EVAL - T0 + 3600}s]`, EVAL)).flatMap((x) => x.points.map(([t]) => Math.round(t * 1000)));
+    const markers = markerTimes(await client.samples(`claude_code:rollup:hour_end[${EVAL - T0 + 3600}s]`, EVAL));
     const chart = planChart(EVAL * 1000, 4 * 3_600_000, 2 * 3_600_000, markers);
     assert.ok(chart.rollups && chart.gaps.length >= 2, JSON.stringify(chart));
     const phase = markers[0]! % 3_600_000;
