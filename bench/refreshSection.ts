@@ -56,7 +56,7 @@ export async function benchRefreshSection(runs: number, warmup: number, log: (s:
         fmtMs(l.seedMs['001']), fmtRatio(l.seedMs['001'] / l.oursMs)];
     }),
     [`Ours: ${'fetchToday'} then fetchSnapshot (Prometheus part; no Loki in the bench), sequential as DashboardController.refresh runs them: ` +
-      'fetchToday: the rollup markers, then 5 instant queries in parallel; fetchSnapshot: the top sessions (then their details) while the markers load, then 12 instant, 2 range and up to 2 chart-gap queries in parallel. Seeds: every panel of the dashboard in parallel, as Grafana loads it '
+      'the fresh part (2 instant queries) once for both; fetchToday: the rollup markers, then 3 instant queries in parallel; fetchSnapshot: the top sessions (then their details) while the markers load, then 10 instant, 2 range and up to 2 chart-gap queries in parallel. Seeds: every panel of the dashboard in parallel, as Grafana loads it '
       + `(seed 000: ${SEED_PANELS.filter((p) => p.seed === '000').length} panels, seed 001: ${SEED_PANELS.filter((p) => p.seed === '001').length}).`]);
   out += '\n';
   out += table('Seed dashboards on the small history, median ms',

@@ -168,6 +168,17 @@ export interface ServiceOptions {
 
 export interface FetchOptions {
   signal?: AbortSignal;
+  /**
+   * `fetchFresh` at the same `nowMs`, when the caller runs fetchToday and fetchSnapshot for one refresh: the fresh
+   * part is then read once, not by each.
+   */
+  fresh?: Promise<FreshParts>;
+}
+
+/** What cost and tokens gained since the rules last evaluated (promFresh), by model and by type. */
+export interface FreshParts {
+  costByModel: InstantSample[];
+  tokensByType: InstantSample[];
 }
 
 export class TelemetryService {
@@ -218,12 +229,11 @@ export class TelemetryService {
     const markers = await this.fetchRollupMarkers(seconds + 3600, t, options);
     const plan = planWindow(nowMs - seconds * 1000, nowMs, markers);
     // Rule windows are current to the rules' last evaluation; the fresh part adds what came in since.
-    const [byModelWindow, tokensWindow, lastHourWindow, costFresh, tokensFresh] = await Promise.all([
+    const [byModelWindow, tokensWindow, lastHourWindow, { costByModel: costFresh, tokensByType: tokensFresh }] = await Promise.all([
       q(promInstant.costByModel(plan)),
       q(promInstant.tokensByType(plan)),
       q(promInstant.costByModel(planWindow(nowMs - 3_600_000, nowMs, markers))),
-      q(promFresh.costByModel()),
-      q(promFresh.tokensByType()),
+      options.fresh ?? this.fetchFresh(nowMs, options),
     ]);
     const byModelRaw = addByLabel(byModelWindow, costFresh, 'model');
     const tokensRaw = addByLabel(tokensWindow, tokensFresh, 'type');
@@ -242,6 +252,16 @@ export class TelemetryService {
       projectedDayUsd: costUsd + burnRatePerHour * hoursLeft,
       hasData: costUsd > 0 || tokens.total > 0,
     };
+  }
+
+  /** The fresh part of cost and tokens at `nowMs` (see FetchOptions.fresh). */
+  async fetchFresh(nowMs: number, options: FetchOptions = {}): Promise<FreshParts> {
+    const t = nowMs / 1000;
+    const [costByModel, tokensByType] = await Promise.all([
+      this.prom.instant(promFresh.costByModel(), t, options),
+      this.prom.instant(promFresh.tokensByType(), t, options),
+    ]);
+    return { costByModel, tokensByType };
   }
 
   /** Times (unix ms) of the rollup markers in the `seconds` before `t`; none without the stack's rules. */
@@ -269,13 +289,12 @@ export class TelemetryService {
     const r = (expr: string): Promise<RangeSeries[]> =>
       this.prom.range(expr, { start: chart.startMs / 1000, end: chart.endMs / 1000, step: chart.stepMs / 1000 }, options);
 
-    const [costWindow, tokensWindow, costFresh, tokensFresh, sessionsRaw, toolsRaw, apiReqRaw, apiErrRaw, activeRaw, locRaw,
-      commitsRaw, prsRaw, costSeriesRaw, tokenSeriesRaw, costGaps, tokenGaps, sessions] = await Promise.all([
+    const [costWindow, tokensWindow, { costByModel: costFresh, tokensByType: tokensFresh }, sessionsRaw, toolsRaw, apiReqRaw,
+      apiErrRaw, activeRaw, locRaw, commitsRaw, prsRaw, costSeriesRaw, tokenSeriesRaw, costGaps, tokenGaps, sessions] = await Promise.all([
       q(promInstant.costByModel(plan)),
       q(promInstant.tokensByType(plan)),
       // Cost and tokens current to the last scrape, as in the status bar, so both show the same figure.
-      q(promFresh.costByModel()),
-      q(promFresh.tokensByType()),
+      options.fresh ?? this.fetchFresh(nowMs, options),
       q(promInstant.sessions(plan)),
       q(promInstant.toolResultsByTool(plan)),
       q(promInstant.apiRequestsByModel(plan)),

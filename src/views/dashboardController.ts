@@ -4,7 +4,7 @@ import type { Log } from '../log';
 import { SecretKey } from '../secrets';
 import type { TimeRange, ViewState } from '../protocol';
 import { loadServices } from '../lazy';
-import type { AuthConfig, LokiClient, PrometheusClient, TelemetryService } from '../telemetry';
+import type { AuthConfig, FreshParts, LokiClient, PrometheusClient, TelemetryService } from '../telemetry';
 import { RefreshScheduler } from '../telemetry/scheduler';
 import type { DashboardViewProvider } from './dashboardView';
 import type { StatusBar } from './statusBar';
@@ -163,8 +163,11 @@ export class DashboardController implements vscode.Disposable {
     }
 
     const now = Date.now();
+    // Read once for the status bar and the sidebar of this refresh.
+    const fresh = service.fetchFresh(now, { signal });
+    fresh.catch(() => undefined); // awaited by fetchToday; not unhandled if it fails first
     try {
-      const today = await service.fetchToday(now, localMidnight(now), { signal });
+      const today = await service.fetchToday(now, localMidnight(now), { signal, fresh });
       if (local && this.stack.kind === 'degraded') {
         this.statusBar.show({ kind: 'degraded', service: this.stack.service, detail: this.stack.detail });
       } else if (today.hasData || (await service.hasEverReceivedData({ signal }))) {
@@ -187,7 +190,7 @@ export class DashboardController implements vscode.Disposable {
 
     if (this.dashboard.visible) {
       const range = this.dashboard.range;
-      const state = await this.dashboardState(service, range, now, signal);
+      const state = await this.dashboardState(service, range, now, signal, fresh);
       // The user may have picked another range meanwhile: its own refresh is queued.
       if (range === this.dashboard.range) {
         this.dashboard.show(state);
@@ -195,8 +198,8 @@ export class DashboardController implements vscode.Disposable {
     }
   }
 
-  private async dashboardState(service: TelemetryService, range: TimeRange, now: number, signal: AbortSignal): Promise<ViewState> {
-    const snapshot = await service.fetchSnapshot(range, now, { signal });
+  private async dashboardState(service: TelemetryService, range: TimeRange, now: number, signal: AbortSignal, fresh: Promise<FreshParts>): Promise<ViewState> {
+    const snapshot = await service.fetchSnapshot(range, now, { signal, fresh });
     if (!snapshot.metrics && !snapshot.events) {
       return { kind: 'error', message: snapshot.errors.prometheus?.message ?? snapshot.errors.loki?.message ?? 'No backend answered.' };
     }
