@@ -8,10 +8,13 @@
 //
 // - Raw series: the per-session cumulative counters the collector's prometheus exporter serves (same names and
 //   labels as sim.ts: session_id, model, type, tool_name, success, error_type, ...), sampled on a scrape grid of
-//   `scrapeSeconds` from the scrape after a series' first delta until `tailSeconds` after its last change.
-//   The shipped stack scrapes every 5 s and the exporter keeps an idle series for 25 h (metric_expiration): the
-//   bench uses a coarser grid and a shorter tail so that 90 days stay within minutes of generation; see
-//   docs/benchmarks.md. This makes every query over raw per-session series CHEAPER here than on the real stack.
+//   `scrapeSeconds` from the scrape after a series' first delta until the exporter drops it. The exporter keeps an
+//   idle series for 25 h (metric_expiration): series whose 25 h reach into the last 25 h of history keep them in
+//   full, so a query over the last day (the seeds' 24 h panels, the status bar's fresh part at "now") reads what a
+//   real stack holds; older series keep only `tailSeconds`, or 90 days would not fit in minutes of generation.
+//   The shipped stack scrapes every 5 s, the bench every 15 s by default. Both make queries over raw per-session
+//   series older than a day (the seeds' 7 d and 30 d panels) CHEAPER here than on the real stack; see
+//   docs/benchmarks.md.
 // - Recording-rule series (stack/prometheus/rules/recording.yml): evaluated every 10 s with the rules' semantics
 //   (a series' first value and every change counted once, at the first evaluation after the scrape that saw it,
 //   summed by the rule's labels; the per-session rules by those plus session_id), written only where the increase is
@@ -21,9 +24,12 @@
 // - The `:last_value` helpers (every label of the raw series): a sample at the first evaluation after each scrape
 //   that changed the value, as the rules write them; the status bar's fresh part reads them. Also their real density.
 //
-// Blocks: chunks aligned to 486 h (promtool --max-block-duration=486h) so promtool parses each file once and the
-// helper Prometheus (retention 3650 d, so 31 d max blocks) has nothing left to compact while the bench runs; the
-// last hours in 2 h blocks (see buildHistory).
+// Blocks: as Prometheus lays them out. It compacts its 2 h blocks into ranges of 2 h x 3^n up to 10 % of the
+// retention (31 d at most), and compacts a range only once the next one has begun. The history is written in the
+// blocks Prometheus would hold at its end: the largest range up to its current period, then each smaller range up to
+// its own, the last ~3 h in 2 h blocks (where Prometheus has its head). One OpenMetrics chunk per block, since
+// promtool parses a file once per block it writes. The helper Prometheus runs with the history's retention, so it has
+// nothing left to compact while the bench runs.
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,7 +45,7 @@ export interface HistoryOptions {
   /** Unix s: the last event; queries run a little after. */
   endS: number;
   scrapeSeconds: number;
-  /** How long a raw series stays exported after its last change (the real exporter: 25 h). */
+  /** How long a raw series older than the last two days stays exported after its last change (the real exporter: 25 h). */
   tailSeconds: number;
 }
 
@@ -59,7 +65,21 @@ export interface History {
 }
 
 const RULE_INTERVAL = 10;
-const BLOCK_SECONDS = 486 * 3600;
+/** The collector's exporter: metric_expiration (stack/collector/config.yaml). */
+const EXPORTER_EXPIRATION_S = 25 * 3600;
+
+/** Prometheus' retention for a history of `days`: the stack's default (30 d), or enough to hold it. */
+export function retentionDays(days: number): number {
+  return Math.max(30, days + 1);
+}
+
+/** Block ranges (s, ascending) Prometheus compacts to with this retention: 2 h x 3^n up to min(10 %, 31 d). */
+function blockRanges(retention: number): number[] {
+  const max = Math.min(retention * 86400 / 10, 31 * 86400);
+  const out = [7200];
+  while (out[out.length - 1]! * 3 <= max) out.push(out[out.length - 1]! * 3);
+  return out;
+}
 
 type Labels = Record<string, string>;
 
@@ -248,30 +268,38 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
   let rawSamples = 0;
   let ruleSamples = 0;
   let lastValueSamples = 0;
-  // Chunks: 486 h aligned, except the last hours before the end in 2 h blocks, as Prometheus holds its recent data
-  // (head and 2 h blocks): a query at "now" then looks up the recent series only, not those of the last 20 days.
+  // Chunks [lo, hi) with their block range: one per block, as Prometheus lays them out (see the header).
   const recentS = Math.floor((o.endS - 3 * 3600) / 7200) * 7200;
-  const chunks: Array<[number, number, string]> = [];
-  for (let b = Math.floor(startS / BLOCK_SECONDS); b * BLOCK_SECONDS < recentS; b++) {
-    chunks.push([b * BLOCK_SECONDS, Math.min((b + 1) * BLOCK_SECONDS, recentS), '486h']);
+  const chunks: Array<[number, number, number]> = [];
+  let cursor = startS;
+  for (const range of blockRanges(retentionDays(o.days)).reverse()) {
+    const until = Math.floor(recentS / range) * range;
+    while (cursor < until) {
+      const hi = Math.min(until, (Math.floor(cursor / range) + 1) * range);
+      chunks.push([cursor, hi, range]);
+      cursor = hi;
+    }
   }
-  chunks.push([recentS, o.endS + 3600, '2h']);
+  chunks.push([cursor, o.endS + 3600, 7200]);
   const pending: Array<Promise<void>> = [];
   let genMs = 0;
   let promtoolMs = 0;
-  for (const [b, [lo, hi, maxBlock]] of chunks.entries()) {
+  const fullTailFrom = scrapeOf(o.endS - 2 * EXPORTER_EXPIRATION_S);
+  for (const [b, [lo, hi, blockRange]] of chunks.entries()) {
     const g0 = performance.now();
     // [lo, hi)
     const file = join(work, `chunk-${b}.om`);
     const w = new Writer(file);
     const kLo = Math.max(0, Math.ceil((lo - grid0) / S));
     const kHi = Math.min(lastScrape, Math.ceil((hi - grid0) / S) - 1);
-    const tail = Math.floor(o.tailSeconds / S);
+    const shortTail = Math.floor(o.tailSeconds / S);
+    const fullTail = Math.floor(EXPORTER_EXPIRATION_S / S);
     for (const [name, list] of [...byFamily.entries()].sort((a, c) => a[0].localeCompare(c[0]))) {
       w.line(`# TYPE ${name.replace(/_total$/, '')} counter`);
       for (const s of list) {
         const first = s.idx[0]!;
-        const last = s.idx[s.idx.length - 1]! + tail;
+        const lastChange = s.idx[s.idx.length - 1]!;
+        const last = lastChange + (lastChange >= fullTailFrom ? fullTail : shortTail);
         const from = Math.max(first, kLo);
         const to = Math.min(last, kHi);
         if (from > to) continue;
@@ -340,7 +368,7 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
     // promtool on the other core while the next chunk is generated (at most two at once).
     while (pending.length >= 2) await pending.shift();
     const p0 = performance.now();
-    pending.push(run(PROMTOOL_BIN, ['tsdb', 'create-blocks-from', 'openmetrics', '-q', `--max-block-duration=${maxBlock}`, file, join(work, 'blocks')])
+    pending.push(run(PROMTOOL_BIN, ['tsdb', 'create-blocks-from', 'openmetrics', '-q', `--max-block-duration=${blockRange}s`, file, join(work, 'blocks')])
       .then(() => { rmSync(file); promtoolMs += performance.now() - p0; }));
     log(`  ${o.label}: chunk ${b + 1}/${chunks.length} written (${(lines / 1e6).toFixed(1)} M lines)`);
   }
@@ -350,7 +378,9 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
   // A Prometheus from the helpers (started on a one-sample marker far in the past), then the blocks moved into its
   // data dir: Prometheus 2.x reloads the blocks on disk every minute.
   const b0 = performance.now();
-  const prom = await startLoadedPrometheus({ openMetrics: '# TYPE cct_bench_marker gauge\ncct_bench_marker 1 1000000000\n# EOF\n' });
+  const prom = await startLoadedPrometheus({
+    openMetrics: '# TYPE cct_bench_marker gauge\ncct_bench_marker 1 1000000000\n# EOF\n', retentionDays: retentionDays(o.days),
+  });
   for (const d of readdirSync(join(work, 'blocks'))) renameSync(join(work, 'blocks', d), join(prom.dir, 'data', d));
   rmSync(work, { recursive: true, force: true });
   const sessionsGroup = groups.get('claude_code:sessions:increase10s');

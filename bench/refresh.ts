@@ -3,7 +3,7 @@
 // for the same panels on the same data, and the totals each gets against the truth from the events.
 import { PrometheusClient } from '../src/telemetry/prometheus';
 import { TelemetryService, markerTimes } from '../src/telemetry/service';
-import { type WindowPlan, chartStep, planChart, planWindow, promChartGaps, promFresh, promInstant, promRange, rollupMarkers } from '../src/telemetry/queries';
+import { type WindowPlan, chartStep, lastEvaluation, planChart, planWindow, promChartGaps, promFresh, promInstant, promRange, rollupMarkers } from '../src/telemetry/queries';
 import { RANGE_SECONDS, type TimeRange } from '../src/protocol';
 import { trueCost, trueCount, trueTokens } from '../test/telemetry/helpers/sim';
 import type { History } from './history';
@@ -98,10 +98,11 @@ export async function benchRefresh(h: History, evalS: number, ranges: TimeRange[
       const seconds = RANGE_SECONDS[range];
       const ours = async (): Promise<{ ms: number; cost: number; tokens: number; sessions: number }> => {
         const t0 = performance.now();
-        // As DashboardController.refresh: the fresh part once, for both.
-        const fresh = svc.fetchFresh(evalMs);
-        await svc.fetchToday(evalMs, localMidnight(evalMs), { fresh });
-        const snap = await svc.fetchSnapshot(range, evalMs, { fresh });
+        // As DashboardController.refresh: the markers and the fresh part once, for both.
+        const dayStartMs = localMidnight(evalMs);
+        const basis = svc.refreshBasis(evalMs, { dayStartMs, range });
+        await svc.fetchToday(evalMs, dayStartMs, { basis });
+        const snap = await svc.fetchSnapshot(range, evalMs, { basis });
         const ms = performance.now() - t0;
         if (!snap.metrics) throw new Error(`refresh failed: ${snap.errors.prometheus?.message}`);
         return { ms, cost: snap.metrics.kpis.costUsd, tokens: snap.metrics.kpis.tokens.total, sessions: snap.metrics.kpis.sessions };
@@ -168,7 +169,7 @@ async function timeEachQuery(client: PrometheusClient, seconds: number, t: numbe
     } else expr = (fn as (p: WindowPlan) => string)(plan);
     qs.push([`promInstant.${name}`, () => client.instant(expr, t)]);
   }
-  for (const [name, fn] of Object.entries(promFresh)) qs.push([`promFresh.${name}`, () => client.instant(fn(), t)]);
+  for (const [name, fn] of Object.entries(promFresh)) qs.push([`promFresh.${name}`, () => client.instant(fn(lastEvaluation(nowMs, markers)), t)]);
   const range = { start: chart.startMs / 1000, end: chart.endMs / 1000, step: chart.stepMs / 1000 };
   for (const [name, fn] of Object.entries(promRange)) qs.push([`promRange.${name}`, () => client.range(fn(chart), range)]);
   for (const [name, fn] of Object.entries(promChartGaps)) {

@@ -245,19 +245,41 @@ export const promInstant = {
   },
 } as const;
 
+/** The interval of the rule group that writes RULES (stack/prometheus/rules/recording.yml). */
+export const RULE_INTERVAL_MS = 10_000;
+
+/**
+ * The time of the rules' latest evaluation at or before `nowMs`: the rollup markers are evaluation times, and the
+ * group evaluates on a fixed phase. null without markers (the stack's rules ran no hour end in the markers' span).
+ */
+export function lastEvaluation(nowMs: number, markers: readonly number[]): number | null {
+  if (markers.length === 0) return null;
+  const phase = ((Math.max(...markers) % RULE_INTERVAL_MS) + RULE_INTERVAL_MS) % RULE_INTERVAL_MS;
+  return Math.floor((nowMs - phase) / RULE_INTERVAL_MS) * RULE_INTERVAL_MS + phase;
+}
+
 /**
  * What a counter gained since the recording rules last evaluated (up to 10 s ago), by `by`: the rule's own
- * expression at the query time instead of one interval back. Added to a rule window total it gives a total that
- * is current to the last scrape, so the status bar need not wait for the next rule evaluation.
+ * expression at the query time instead of at its evaluation. Added to a rule window total it gives a total that is
+ * current to the last scrape, so the status bar need not wait for the next rule evaluation.
+ * - With the evaluation time `lastEvalMs`, the value the rule saw is the raw series at that time (`@`): an instant
+ *   lookup of the live series, independent of history. Guarded: when no series was live then (Prometheus not
+ *   scraping, the machine asleep), every series would look new, so the part is left to the next evaluation.
+ *   Only ever low, never double, for up to one evaluation: a scrape ingested after the evaluation began counts there.
+ * - Without it (no markers yet), the rules' `:last_value` helpers over their 2 d look-back: exact, but it reads every
+ *   helper series of the last two days.
  */
-function sinceLastEvaluation(metric: string, lastValueRule: string, by: readonly string[]): string {
+function sinceLastEvaluation(metric: string, lastValueRule: string, by: readonly string[], lastEvalMs: number | null): string {
   const grouping = by.length ? ` by (${by.join(', ')})` : '';
-  return `sum${grouping} ((${metric} - last_over_time(${lastValueRule}[${LAST_VALUE_LOOKBACK}])) >= 0 or ${metric})`;
+  if (lastEvalMs === null) {
+    return `sum${grouping} ((${metric} - last_over_time(${lastValueRule}[${LAST_VALUE_LOOKBACK}])) >= 0 or ${metric})`;
+  }
+  return `sum${grouping} ((${metric} - ${metric} ${at(lastEvalMs)}) >= 0 or ${metric}) and on () count(${METRICS.cost} ${at(lastEvalMs)})`;
 }
 
 export const promFresh = {
-  costByModel: (): string => sinceLastEvaluation(METRICS.cost, LAST_VALUE_RULES.cost, ['model']),
-  tokensByType: (): string => sinceLastEvaluation(METRICS.tokens, LAST_VALUE_RULES.tokens, ['type']),
+  costByModel: (lastEvalMs: number | null): string => sinceLastEvaluation(METRICS.cost, LAST_VALUE_RULES.cost, ['model'], lastEvalMs),
+  tokensByType: (lastEvalMs: number | null): string => sinceLastEvaluation(METRICS.tokens, LAST_VALUE_RULES.tokens, ['type'], lastEvalMs),
 } as const;
 
 // Prometheus: charts. Each point is the total of the bucket of `stepMs` ending at that point.
@@ -401,7 +423,8 @@ export function catalogExamples(): CatalogQuery[] {
     out.push({ name: `lokiLogs.${name}`, backend: 'loki', kind: 'logs', expr: fn() });
   }
   for (const [name, fn] of Object.entries(promFresh)) {
-    out.push({ name: `promFresh.${name}`, backend: 'prometheus', kind: 'instant', expr: fn() });
+    out.push({ name: `promFresh.${name}`, backend: 'prometheus', kind: 'instant', expr: fn(lastEvaluation(nowMs, markers)) });
+    out.push({ name: `promFresh.${name}`, backend: 'prometheus', kind: 'instant', expr: fn(null) });
   }
   return out;
 }

@@ -4,8 +4,8 @@ import { TelemetryErrorInfo, toErrorInfo } from './http';
 import { LogEntry, LokiClient } from './loki';
 import { InstantSample, PrometheusClient, RangeSeries } from './prometheus';
 import {
-  ANY_CLAUDE_METRIC_MATCH, SESSION_FIGURES, chartStep, lokiLogs, planChart, planWindow, promChartGaps, promFresh, promInstant,
-  promRange, rollupMarkers,
+  ANY_CLAUDE_METRIC_MATCH, SESSION_FIGURES, chartStep, lastEvaluation, lokiLogs, planChart, planWindow, promChartGaps, promFresh,
+  promInstant, promRange, rollupMarkers,
 } from './queries';
 import { RANGE_SECONDS, type TimeRange } from '../protocol';
 
@@ -169,16 +169,29 @@ export interface ServiceOptions {
 export interface FetchOptions {
   signal?: AbortSignal;
   /**
-   * `fetchFresh` at the same `nowMs`, when the caller runs fetchToday and fetchSnapshot for one refresh: the fresh
-   * part is then read once, not by each.
+   * `refreshBasis` at the same `nowMs`, when the caller runs fetchToday and fetchSnapshot for one refresh: what both
+   * need is then read once, not by each.
    */
-  fresh?: Promise<FreshParts>;
+  basis?: RefreshBasis;
 }
 
 /** What cost and tokens gained since the rules last evaluated (promFresh), by model and by type. */
 export interface FreshParts {
   costByModel: InstantSample[];
   tokensByType: InstantSample[];
+}
+
+/** What the status bar and the sidebar both read at the start of a refresh. */
+export interface RefreshBasis {
+  /** The rollup markers' times (unix ms) over the longest window asked for, plus an hour. */
+  markers: Promise<number[]>;
+  fresh: Promise<FreshParts>;
+}
+
+/** The windows one refresh shows: today since `dayStartMs` (status bar) and/or a sidebar `range`. */
+export interface RefreshWindows {
+  dayStartMs?: number;
+  range?: TimeRange;
 }
 
 export class TelemetryService {
@@ -203,7 +216,7 @@ export class TelemetryService {
     const startMs = nowMs - seconds * 1000;
     const step = chartStep(seconds);
     const [metrics, events] = await Promise.allSettled([
-      this.fetchMetrics(seconds, nowMs, step, options),
+      this.fetchMetrics(seconds, nowMs, step, options.basis ?? this.refreshBasis(nowMs, { range }, options), options),
       this.loki ? this.fetchEvents(this.loki, startMs, nowMs, options) : Promise.resolve(null),
     ]);
     options.signal?.throwIfAborted();
@@ -226,14 +239,15 @@ export class TelemetryService {
     const seconds = Math.max(1, Math.ceil((nowMs - dayStartMs) / 1000));
     const t = nowMs / 1000;
     const q = (expr: string): Promise<InstantSample[]> => this.prom.instant(expr, t, options);
-    const markers = await this.fetchRollupMarkers(seconds + 3600, t, options);
+    const basis = options.basis ?? this.refreshBasis(nowMs, { dayStartMs }, options);
+    const markers = await basis.markers;
     const plan = planWindow(nowMs - seconds * 1000, nowMs, markers);
     // Rule windows are current to the rules' last evaluation; the fresh part adds what came in since.
     const [byModelWindow, tokensWindow, lastHourWindow, { costByModel: costFresh, tokensByType: tokensFresh }] = await Promise.all([
       q(promInstant.costByModel(plan)),
       q(promInstant.tokensByType(plan)),
       q(promInstant.costByModel(planWindow(nowMs - 3_600_000, nowMs, markers))),
-      options.fresh ?? this.fetchFresh(nowMs, options),
+      basis.fresh,
     ]);
     const byModelRaw = addByLabel(byModelWindow, costFresh, 'model');
     const tokensRaw = addByLabel(tokensWindow, tokensFresh, 'type');
@@ -254,19 +268,26 @@ export class TelemetryService {
     };
   }
 
-  /** The fresh part of cost and tokens at `nowMs` (see FetchOptions.fresh). */
-  async fetchFresh(nowMs: number, options: FetchOptions = {}): Promise<FreshParts> {
+  /**
+   * Starts what every window of one refresh at `nowMs` reads (see FetchOptions.basis): the rollup markers, then the
+   * fresh part at the evaluation time they give. Pass the result to fetchToday and fetchSnapshot.
+   */
+  refreshBasis(nowMs: number, windows: RefreshWindows, options: FetchOptions = {}): RefreshBasis {
+    const todaySeconds = windows.dayStartMs === undefined ? 0 : Math.ceil((nowMs - windows.dayStartMs) / 1000);
+    const rangeSeconds = windows.range ? RANGE_SECONDS[windows.range] + chartStep(RANGE_SECONDS[windows.range]) : 0;
     const t = nowMs / 1000;
-    const [costByModel, tokensByType] = await Promise.all([
-      this.prom.instant(promFresh.costByModel(), t, options),
-      this.prom.instant(promFresh.tokensByType(), t, options),
-    ]);
-    return { costByModel, tokensByType };
-  }
-
-  /** Times (unix ms) of the rollup markers in the `seconds` before `t`; none without the stack's rules. */
-  private async fetchRollupMarkers(seconds: number, t: number, options: FetchOptions): Promise<number[]> {
-    return markerTimes(await this.prom.samples(rollupMarkers(seconds), t, options));
+    const markers = this.prom.samples(rollupMarkers(Math.max(1, todaySeconds, rangeSeconds) + 3600), t, options).then(markerTimes);
+    const fresh = markers.then(async (m) => {
+      const lastEvalMs = lastEvaluation(nowMs, m);
+      const [costByModel, tokensByType] = await Promise.all([
+        this.prom.instant(promFresh.costByModel(lastEvalMs), t, options),
+        this.prom.instant(promFresh.tokensByType(lastEvalMs), t, options),
+      ]);
+      return { costByModel, tokensByType };
+    });
+    // Awaited by the fetches; not unhandled if one of them fails first.
+    fresh.catch(() => undefined);
+    return { markers, fresh };
   }
 
   /** Whether Prometheus holds any Claude Code metric at all (index lookup, cheap): tells "no data yet" from "idle today". */
@@ -275,14 +296,14 @@ export class TelemetryService {
     return names.length > 0;
   }
 
-  private async fetchMetrics(seconds: number, nowMs: number, step: number, options: FetchOptions): Promise<MetricsSection> {
+  private async fetchMetrics(seconds: number, nowMs: number, step: number, basis: RefreshBasis, options: FetchOptions): Promise<MetricsSection> {
     const t = nowMs / 1000;
     const q = (expr: string): Promise<InstantSample[]> => this.prom.instant(expr, t, options);
     const gaps = (expr: string | null): Promise<InstantSample[]> => (expr ? q(expr) : Promise.resolve([]));
     // The sessions list does not need the rollups: it starts while their markers are fetched.
     const sessionsPending = this.fetchSessions(seconds, t, options);
     sessionsPending.catch(() => undefined); // awaited below; not unhandled if the markers fail first
-    const markers = await this.fetchRollupMarkers(seconds + step + 3600, t, options);
+    const markers = await basis.markers;
     const plan = planWindow(nowMs - seconds * 1000, nowMs, markers);
     // Buckets on fixed edges (the step's multiples, or the rollups' hour ends) so that refreshes reuse them.
     const chart = planChart(nowMs, seconds * 1000, step * 1000, markers);
@@ -294,7 +315,7 @@ export class TelemetryService {
       q(promInstant.costByModel(plan)),
       q(promInstant.tokensByType(plan)),
       // Cost and tokens current to the last scrape, as in the status bar, so both show the same figure.
-      options.fresh ?? this.fetchFresh(nowMs, options),
+      basis.fresh,
       q(promInstant.sessions(plan)),
       q(promInstant.toolResultsByTool(plan)),
       q(promInstant.apiRequestsByModel(plan)),

@@ -4,7 +4,7 @@ import type { Log } from '../log';
 import { SecretKey } from '../secrets';
 import type { TimeRange, ViewState } from '../protocol';
 import { loadServices } from '../lazy';
-import type { AuthConfig, FreshParts, LokiClient, PrometheusClient, TelemetryService } from '../telemetry';
+import type { AuthConfig, LokiClient, PrometheusClient, RefreshBasis, TelemetryService } from '../telemetry';
 import { RefreshScheduler } from '../telemetry/scheduler';
 import type { DashboardViewProvider } from './dashboardView';
 import type { StatusBar } from './statusBar';
@@ -163,11 +163,12 @@ export class DashboardController implements vscode.Disposable {
     }
 
     const now = Date.now();
+    const dayStartMs = localMidnight(now);
+    const range = this.dashboard.visible ? this.dashboard.range : undefined;
     // Read once for the status bar and the sidebar of this refresh.
-    const fresh = service.fetchFresh(now, { signal });
-    fresh.catch(() => undefined); // awaited by fetchToday; not unhandled if it fails first
+    const basis = service.refreshBasis(now, { dayStartMs, range }, { signal });
     try {
-      const today = await service.fetchToday(now, localMidnight(now), { signal, fresh });
+      const today = await service.fetchToday(now, dayStartMs, { signal, basis });
       if (local && this.stack.kind === 'degraded') {
         this.statusBar.show({ kind: 'degraded', service: this.stack.service, detail: this.stack.detail });
       } else if (today.hasData || (await service.hasEverReceivedData({ signal }))) {
@@ -188,9 +189,8 @@ export class DashboardController implements vscode.Disposable {
       throw error;
     }
 
-    if (this.dashboard.visible) {
-      const range = this.dashboard.range;
-      const state = await this.dashboardState(service, range, now, signal, fresh);
+    if (range !== undefined) {
+      const state = await this.dashboardState(service, range, now, signal, basis);
       // The user may have picked another range meanwhile: its own refresh is queued.
       if (range === this.dashboard.range) {
         this.dashboard.show(state);
@@ -198,8 +198,8 @@ export class DashboardController implements vscode.Disposable {
     }
   }
 
-  private async dashboardState(service: TelemetryService, range: TimeRange, now: number, signal: AbortSignal, fresh: Promise<FreshParts>): Promise<ViewState> {
-    const snapshot = await service.fetchSnapshot(range, now, { signal, fresh });
+  private async dashboardState(service: TelemetryService, range: TimeRange, now: number, signal: AbortSignal, basis: RefreshBasis): Promise<ViewState> {
+    const snapshot = await service.fetchSnapshot(range, now, { signal, basis });
     if (!snapshot.metrics && !snapshot.events) {
       return { kind: 'error', message: snapshot.errors.prometheus?.message ?? snapshot.errors.loki?.message ?? 'No backend answered.' };
     }

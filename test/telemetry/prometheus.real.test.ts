@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { PrometheusClient } from '../../src/telemetry/prometheus';
 import { LokiClient } from '../../src/telemetry/loki';
 import { TelemetryService, markerTimes } from '../../src/telemetry/service';
-import { METRICS, RULES, planChart, promChartGaps, promInstant, promRange } from '../../src/telemetry/queries';
+import { METRICS, RULES, lastEvaluation, planChart, promChartGaps, promFresh, promInstant, promRange, rollupMarkers } from '../../src/telemetry/queries';
 import { PrometheusInstance, freePort, prometheusAvailable, startLoadedPrometheus } from './helpers/promServer';
-import { RuleLoss, SimEvent, SimOptions, generateEvents, lossIn, simulate, trueCost, trueCostByModel, trueCount, trueTokens } from './helpers/sim';
+import { EXPORT_DELAY, RULE_OFFSET, RuleLoss, SimEvent, SimOptions, generateEvents, lossIn, simulate, trueCost, trueCostByModel, trueCount, trueTokens } from './helpers/sim';
 
 const available = prometheusAvailable();
 
@@ -185,6 +185,33 @@ describe('telemetry against real Prometheus', { skip: available ? false : 'prome
     assert.equal(today.hasData, true);
     const tok = trueTokens(events, DAY_START, EVAL);
     within(today.tokens.input, tok.input, 0.01, 'today input tokens');
+  });
+
+  it('between two rule evaluations: today adds what the last scrape brought, as the next evaluation will count it', async () => {
+    // A scrape that brought cost, at s, with the next evaluation at least 2 s later: at t = s + 1 the rules have not
+    // counted it yet, the fresh part must.
+    const scrapes = Array.from({ length: Math.floor(1100 / simOptions.scrapeSeconds) }, (_, k) => T0 + 4200 + k * simOptions.scrapeSeconds);
+    const nextEval = (x: number): number => T0 + RULE_OFFSET + Math.ceil((x - T0 - RULE_OFFSET) / 10) * 10;
+    const broughtAt = (s: number): number => events
+      .filter((e) => e.kind === 'api_request' && e.t + EXPORT_DELAY > s - simOptions.scrapeSeconds && e.t + EXPORT_DELAY <= s)
+      .reduce((a, e) => a + (e.kind === 'api_request' ? e.costUsd : 0), 0);
+    const s = scrapes.find((x) => (x - T0) % simOptions.scrapeSeconds === 0 && broughtAt(x) > 0 && nextEval(x) - x >= 2);
+    assert.ok(s !== undefined, 'a scrape with cost between two evaluations');
+    const t = s + 1;
+    const tNext = nextEval(s);
+    const markers = markerTimes(await client.samples(rollupMarkers(3 * 3600), t));
+    const lastEvalMs = lastEvaluation(t * 1000, markers);
+    assert.equal(lastEvalMs, Math.round((tNext - 10) * 1000), 'the evaluation time from the markers\' phase');
+    const total = (rows: Array<{ value: number | null }>): number => rows.reduce((a, r) => a + (r.value ?? 0), 0);
+    // The raw series at that evaluation, and the rules' helpers: the same part, the value of that one scrape.
+    within(total(await client.instant(promFresh.costByModel(lastEvalMs), t)), broughtAt(s), 1e-9, 'fresh part at the evaluation time');
+    within(total(await client.instant(promFresh.costByModel(null), t)), broughtAt(s), 1e-9, 'fresh part from the helpers');
+    const svc = new TelemetryService({ prometheus: client });
+    const dayStartMs = DAY_START * 1000;
+    const now = await svc.fetchToday(t * 1000, dayStartMs);
+    const atNextEvaluation = await svc.fetchToday(tNext * 1000, dayStartMs);
+    within(now.costUsd, atNextEvaluation.costUsd, 1e-9, 'today between evaluations vs at the next one');
+    within(now.costUsd, trueCost(events, DAY_START, s - EXPORT_DELAY) - lossIn(ruleLosses, 'claude_code:cost_usd:', DAY_START, t), 1e-6, 'today against the events scraped by then');
   });
 
   it('per-session list: most expensive first, bounded by topk, totals per session right', async () => {

@@ -47,6 +47,8 @@ export interface PrometheusInstance {
 export interface LoadOptions {
   /** Raw series and recording-rule series, in OpenMetrics. */
   openMetrics: string;
+  /** `--storage.tsdb.retention.time` in days (default 3650). It also caps the blocks Prometheus compacts to: 10 %. */
+  retentionDays?: number;
 }
 
 export async function startLoadedPrometheus(load: LoadOptions): Promise<PrometheusInstance> {
@@ -68,7 +70,7 @@ export async function startLoadedPrometheus(load: LoadOptions): Promise<Promethe
   await execFileP(PROMTOOL_BIN, ['tsdb', 'create-blocks-from', 'openmetrics', '-q', om, data], { maxBuffer: 64 << 20 });
   rmSync(om);
 
-  const proc = await launch(config, data, dir);
+  const proc = await launch(config, data, dir, load.retentionDays ?? 3650);
   const final = proc;
   return {
     url: final.url, dir, rulesFile: RECORDING_RULES,
@@ -79,13 +81,13 @@ export async function startLoadedPrometheus(load: LoadOptions): Promise<Promethe
   };
 }
 
-async function launch(config: string, data: string, dir: string): Promise<{ url: string; stop(): Promise<void> }> {
+async function launch(config: string, data: string, dir: string, retentionDays: number): Promise<{ url: string; stop(): Promise<void> }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(PROMETHEUS_BIN, [
     `--config.file=${config}`,
     `--storage.tsdb.path=${data}`,
-    '--storage.tsdb.retention.time=3650d',
+    `--storage.tsdb.retention.time=${retentionDays}d`,
     `--web.listen-address=127.0.0.1:${port}`,
     '--web.enable-lifecycle',
     '--log.level=warn',
