@@ -21,6 +21,7 @@
 //   not zero (the rules' `> 0`): the real density, independent of the scrape grid and of the exporter's expiration.
 //   Not modelled: the staleness marker Prometheus writes when a rule series it wrote at the previous evaluation is
 //   absent (promtool cannot backfill one); a real sparse rule series holds up to twice these samples.
+// - The sessions leaderboards of the last 10 min, with the rule's semantics (the top sessions by the per-session rule).
 // - The `:last_value` helpers (every label of the raw series): a sample at the first evaluation after each scrape
 //   that changed the value, as the rules write them; the status bar's fresh part reads them. Also their real density.
 //
@@ -36,6 +37,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AGGREGATE_RULES, EXPORT_DELAY, RULE_OF, RULE_OFFSET, SESSION_RULE_OF, SimEvent, deltas, generateEvents } from '../test/telemetry/helpers/sim';
 import { PROMTOOL_BIN, PrometheusInstance, startLoadedPrometheus } from '../test/telemetry/helpers/promServer';
+import { LEADERBOARD_RULE, LEADERBOARD_SIZE, LEADERBOARD_WINDOWS, SESSION_RULES } from '../src/telemetry/queries';
 
 export interface HistoryOptions {
   label: string;
@@ -107,6 +109,18 @@ interface RuleGroup {
   inc: Map<number, number>;
   /** Eval indices with a non-zero increase, ascending (the samples the rule writes). */
   evals: number[];
+}
+
+/** The first index of the ascending `xs` whose value is at least `x`. */
+function lowerBound(xs: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function round9(v: number): number {
@@ -241,6 +255,29 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
     rollups.set(g.text, out);
   }
 
+  // Sessions leaderboards (their own 5 min group): the evaluations of the last 10 min before the queries run (5 min
+  // after the end), each the LEADERBOARD_SIZE sessions with the most per-session cost in the window ending then.
+  const boardLines: Array<{ series: string; time: number; line: string }> = [];
+  const sessionCost = [...groups.values()].filter((g) => g.name === SESSION_RULES.cost);
+  for (const time of [o.endS - 41, o.endS + 259]) {
+    const jHi = Math.floor((time - eval0) / RULE_INTERVAL);
+    for (const [seconds, window] of Object.entries(LEADERBOARD_WINDOWS)) {
+      const jLo = Math.floor((time - Number(seconds) - eval0) / RULE_INTERVAL) + 1;
+      const bySession = new Map<string, number>();
+      for (const g of sessionCost) {
+        let total = 0;
+        for (let p = lowerBound(g.evals, jLo); p < g.evals.length && g.evals[p]! <= jHi; p++) total += g.inc.get(g.evals[p]!)!;
+        const id = /session_id="([^"]*)"/.exec(g.text)![1]!;
+        if (round9(total) > 0) bySession.set(id, (bySession.get(id) ?? 0) + total);
+      }
+      for (const [id, total] of [...bySession].sort((a, b) => b[1] - a[1]).slice(0, LEADERBOARD_SIZE)) {
+        const series = `${LEADERBOARD_RULE}${renderLabels({ session_id: id, window })}`;
+        boardLines.push({ series, time, line: `${series} ${round9(total)} ${time.toFixed(3)}` });
+      }
+    }
+  }
+  boardLines.sort((a, b) => a.series.localeCompare(b.series) || a.time - b.time);
+
   // Families in a fixed order (OpenMetrics wants a family's samples together).
   const byFamily = new Map<string, RawSeries[]>();
   for (const s of series.values()) {
@@ -342,6 +379,12 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
           ruleSamples++;
         }
       }
+    }
+    w.line(`# TYPE ${LEADERBOARD_RULE} gauge`);
+    for (const b of boardLines) {
+      if (b.time < lo || b.time >= hi) continue;
+      w.line(b.line);
+      ruleSamples++;
     }
     // The helpers: the value at the first evaluation after each scrape that changed it (one sample per
     // evaluation: with a scrape interval under 10 s, the last value an evaluation sees).

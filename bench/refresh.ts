@@ -2,8 +2,11 @@
 // them) against real Prometheus with a small and a large history, side by side with the seed dashboards' queries
 // for the same panels on the same data, and the totals each gets against the truth from the events.
 import { PrometheusClient } from '../src/telemetry/prometheus';
-import { TelemetryService, markerTimes } from '../src/telemetry/service';
-import { type WindowPlan, chartStep, lastEvaluation, planChart, planWindow, promChartGaps, promFresh, promInstant, promRange, rollupMarkers } from '../src/telemetry/queries';
+import { TelemetryService, latestLeaderboard, markerTimes } from '../src/telemetry/service';
+import {
+  LEADERBOARD_LOOKBACK_SECONDS, LEADERBOARD_WINDOWS, type WindowPlan, chartStep, lastEvaluation, leaderboardSamples, planChart, planWindow,
+  promChartGaps, promFresh, promInstant, promRange, rollupMarkers,
+} from '../src/telemetry/queries';
 import { RANGE_SECONDS, type TimeRange } from '../src/protocol';
 import { trueCost, trueCount, trueTokens } from '../test/telemetry/helpers/sim';
 import type { History } from './history';
@@ -63,6 +66,8 @@ export interface RefreshResult {
   seed001: { cost: number; tokens: number; sessions: number };
   /** Each catalog query of the refresh, run alone (median of 3), ms. */
   perQuery: Array<[string, number]>;
+  /** Whether the sessions list equals the direct ranking of every session of the window. */
+  sessionsListExact: boolean;
 }
 
 function localMidnight(ms: number): number {
@@ -96,7 +101,7 @@ export async function benchRefresh(h: History, evalS: number, ranges: TimeRange[
   try {
     for (const range of ranges) {
       const seconds = RANGE_SECONDS[range];
-      const ours = async (): Promise<{ ms: number; cost: number; tokens: number; sessions: number }> => {
+      const ours = async (): Promise<{ ms: number; cost: number; tokens: number; sessions: number; list: string[] }> => {
         const t0 = performance.now();
         // As DashboardController.refresh: the markers and the fresh part once, for both.
         const dayStartMs = localMidnight(evalMs);
@@ -105,7 +110,10 @@ export async function benchRefresh(h: History, evalS: number, ranges: TimeRange[
         const snap = await svc.fetchSnapshot(range, evalMs, { basis });
         const ms = performance.now() - t0;
         if (!snap.metrics) throw new Error(`refresh failed: ${snap.errors.prometheus?.message}`);
-        return { ms, cost: snap.metrics.kpis.costUsd, tokens: snap.metrics.kpis.tokens.total, sessions: snap.metrics.kpis.sessions };
+        return {
+          ms, cost: snap.metrics.kpis.costUsd, tokens: snap.metrics.kpis.tokens.total, sessions: snap.metrics.kpis.sessions,
+          list: snap.metrics.sessions.map((row) => row.sessionId),
+        };
       };
       const seed = async (s: '000' | '001'): Promise<{ ms: number; v: Map<string, number> }> => {
         const t0 = performance.now();
@@ -132,6 +140,9 @@ export async function benchRefresh(h: History, evalS: number, ranges: TimeRange[
       const startS = evalS - seconds;
       const tt = trueTokens(h.events, startS, evalS);
       const perQuery = await timeEachQuery(client, seconds, evalS);
+      const direct = (await client.instant(promInstant.topSessionsByCost(seconds, 50), evalS))
+        .sort((a, b) => (b.value ?? 0) - (a.value ?? 0) || (a.labels['session_id'] ?? '').localeCompare(b.labels['session_id'] ?? ''))
+        .map((x) => x.labels['session_id']);
       out.push({
         history: h.options.label, range,
         oursMs: median(oursMs), seedMs: { '000': median(s0), '001': median(s1) },
@@ -140,6 +151,7 @@ export async function benchRefresh(h: History, evalS: number, ranges: TimeRange[
         seed000: { cost: v0.get('total cost') ?? 0, tokens: v0.get('tokens by type') ?? 0, sessions: v0.get('sessions') ?? 0 },
         seed001: { cost: v1.get('total cost') ?? 0, tokens: v1.get('total tokens') ?? 0, sessions: v1.get('total sessions') ?? 0 },
         perQuery,
+        sessionsListExact: JSON.stringify(direct) === JSON.stringify(last.list),
       });
       process.stderr.write(`  ${h.options.label} ${range}: ours ${fmtMs(median(oursMs))}, seed 000 ${fmtMs(median(s0))}, seed 001 ${fmtMs(median(s1))}\n`);
     }
@@ -159,10 +171,15 @@ async function timeEachQuery(client: PrometheusClient, seconds: number, t: numbe
   const chart = planChart(nowMs, seconds * 1000, step * 1000, markers);
   const top = await client.instant(promInstant.topSessionsByCost(seconds, 50), t);
   const ids = top.map((s) => s.labels['session_id'] ?? '').filter(Boolean);
+  const window = LEADERBOARD_WINDOWS[seconds];
+  const board = window ? latestLeaderboard(await client.samples(leaderboardSamples(window), t)) : null;
   const qs: Array<[string, () => Promise<unknown>]> = [['rollupMarkers', () => client.samples(markersExpr, t)]];
+  if (window) qs.push(['leaderboardSamples', () => client.samples(leaderboardSamples(window), t)]);
+  if (board) qs.push(['promInstant.topSessionsByCost (leaderboard)', () => client.instant(promInstant.topSessionsByCost(seconds, 50, board.ids), t)]);
   for (const [name, fn] of Object.entries(promInstant)) {
     let expr: string;
     if (name === 'topSessionsByCost') expr = promInstant.topSessionsByCost(seconds, 50);
+    else if (name === 'sessionsActive') expr = promInstant.sessionsActive(LEADERBOARD_LOOKBACK_SECONDS + 60);
     else if (name === 'sessionDetails') {
       if (!ids.length) continue;
       expr = (fn as (s: number, i: readonly string[]) => string)(seconds, ids);

@@ -53,6 +53,16 @@ export const SESSION_RULES = {
 } as const;
 
 /**
+ * Per-session leaderboards (stack/prometheus/rules/recording.yml): every 5 min, the LEADERBOARD_SIZE most expensive
+ * sessions of each window in LEADERBOARD_WINDOWS (window seconds -> the `window` label).
+ */
+export const LEADERBOARD_RULE = 'claude_code_session:cost_usd:leaderboard';
+export const LEADERBOARD_SIZE = 100;
+export const LEADERBOARD_WINDOWS: Readonly<Record<number, string>> = { 86_400: '24h', 604_800: '7d', 2_592_000: '30d' };
+/** How far back the latest leaderboard is looked for: two of its evaluations (5 min apart) and a minute. */
+export const LEADERBOARD_LOOKBACK_SECONDS = 660;
+
+/**
  * The rules' helpers: per raw series, the value the last evaluation saw (written when it changes). What a counter
  * gained since that evaluation is the fresh part a window total from the rules does not hold yet.
  */
@@ -225,9 +235,16 @@ export const promInstant = {
   apiRequestsByModel: (plan: WindowPlan): string => ruleWindow('apiRequests', plan, ['model']),
   /** API errors by status code and model. */
   apiErrorsByStatus: (plan: WindowPlan): string => ruleWindow('apiErrors', plan, ['status_code', 'model']),
-  /** The most expensive `limit` sessions of the window, by session_id (exact, from the per-session cost rule). */
-  topSessionsByCost: (seconds: number, limit: number): string =>
-    `topk(${Math.max(1, Math.floor(limit))}, sum by (session_id) (sum_over_time(${SESSION_RULES.cost}[${dur(seconds)}])))`,
+  /**
+   * The most expensive `limit` sessions of the window, by session_id (exact, from the per-session cost rule); only
+   * among `sessionIds` when given (the leaderboard's candidates).
+   */
+  topSessionsByCost: (seconds: number, limit: number, sessionIds?: readonly string[]): string => {
+    const matchers = sessionIds ? [`session_id=~${exactAlternation(sessionIds)}`] : [];
+    return `topk(${Math.max(1, Math.floor(limit))}, sum by (session_id) (sum_over_time(${selector(SESSION_RULES.cost, matchers)}[${dur(seconds)}])))`;
+  },
+  /** Sessions that spent anything in the last `seconds` (the leaderboard's candidates besides its own). */
+  sessionsActive: (seconds: number): string => `group by (session_id) (count_over_time(${SESSION_RULES.cost}[${dur(seconds)}]))`,
   /**
    * Everything else the sessions list shows, for the given sessions, in one query: each figure of SESSION_FIGURES
    * tagged with a `figure` label (cost by session and model; tokens, active seconds (cli + user), API errors and
@@ -351,6 +368,11 @@ export function rollupMarkers(seconds: number): string {
   return `${ROLLUP_MARKER}[${dur(seconds)}]`;
 }
 
+/** The recent evaluations of the leaderboard of `window` (a LEADERBOARD_WINDOWS label): read them with `samples()`. */
+export function leaderboardSamples(window: string): string {
+  return `${LEADERBOARD_RULE}{window=${quote(window)}}[${dur(LEADERBOARD_LOOKBACK_SECONDS)}]`;
+}
+
 /**
  * Series selector for the cheap "has Claude Code ever sent metrics" check (label values of `__name__`). The
  * pipeline doctor's probe (claude_code_doctor_*) is not Claude Code data.
@@ -398,14 +420,20 @@ export function catalogExamples(): CatalogQuery[] {
   const nowMs = 1_795_410_300_000;
   // Markers every hour but one missed, on a 3.217 s phase: plans with runs, gaps and per-bucket gaps.
   const markers = Array.from({ length: 800 }, (_, i) => nowMs - 3_200_000 - i * ROLLUP_SLOT_MS).filter((_, i) => i !== 5);
-  for (const seconds of [3600, 37_512, 2_592_000]) {
+  for (const seconds of [3600, 37_512, 604_800, 2_592_000]) {
     const plan = planWindow(nowMs - seconds * 1000, nowMs, markers);
+    const sessionQueries: Record<string, string[]> = {
+      topSessionsByCost: [promInstant.topSessionsByCost(seconds, 50), promInstant.topSessionsByCost(seconds, 50, ids)],
+      sessionsActive: [promInstant.sessionsActive(LEADERBOARD_LOOKBACK_SECONDS + 60)],
+      sessionDetails: [promInstant.sessionDetails(seconds, ids)],
+    };
     for (const [name, fn] of Object.entries(promInstant)) {
-      const expr = name === 'topSessionsByCost' ? (fn as (s: number, l: number) => string)(seconds, 50)
-        : name === 'sessionDetails' ? (fn as (s: number, i: readonly string[]) => string)(seconds, ids)
-          : (fn as (p: WindowPlan) => string)(plan);
-      out.push({ name: `promInstant.${name}`, backend: 'prometheus', kind: 'instant', expr });
+      for (const expr of sessionQueries[name] ?? [(fn as (p: WindowPlan) => string)(plan)]) {
+        out.push({ name: `promInstant.${name}`, backend: 'prometheus', kind: 'instant', expr });
+      }
     }
+    const window = LEADERBOARD_WINDOWS[seconds];
+    if (window) out.push({ name: 'leaderboardSamples', backend: 'prometheus', kind: 'instant', expr: leaderboardSamples(window) });
     const chart = planChart(nowMs, seconds * 1000, chartStep(seconds) * 1000, markers);
     for (const [name, fn] of Object.entries(promRange)) {
       out.push({ name: `promRange.${name}`, backend: 'prometheus', kind: 'range', expr: fn(chart) });

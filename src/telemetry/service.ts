@@ -4,8 +4,8 @@ import { TelemetryErrorInfo, toErrorInfo } from './http';
 import { LogEntry, LokiClient } from './loki';
 import { InstantSample, PrometheusClient, RangeSeries } from './prometheus';
 import {
-  ANY_CLAUDE_METRIC_MATCH, SESSION_FIGURES, chartStep, lastEvaluation, lokiLogs, planChart, planWindow, promChartGaps, promFresh,
-  promInstant, promRange, rollupMarkers,
+  ANY_CLAUDE_METRIC_MATCH, LEADERBOARD_LOOKBACK_SECONDS, LEADERBOARD_SIZE, LEADERBOARD_WINDOWS, SESSION_FIGURES, chartStep, lastEvaluation,
+  leaderboardSamples, lokiLogs, planChart, planWindow, promChartGaps, promFresh, promInstant, promRange, rollupMarkers,
 } from './queries';
 import { RANGE_SECONDS, type TimeRange } from '../protocol';
 
@@ -367,14 +367,10 @@ export class TelemetryService {
     };
   }
 
-  /** Two queries: the top sessions by cost, then all their other numbers in one query restricted to those ids. */
+  /** The top sessions by cost (rankSessions), then all their other numbers in one query restricted to those ids. */
   private async fetchSessions(seconds: number, t: number, options: FetchOptions): Promise<SessionRow[]> {
     const q = (expr: string): Promise<InstantSample[]> => this.prom.instant(expr, t, options);
-    const top = (await q(promInstant.topSessionsByCost(seconds, this.sessionLimit)))
-      .filter((s) => s.labels['session_id'])
-      .map((s) => ({ id: s.labels['session_id']!, cost: s.value ?? 0 }))
-      .sort((a, b) => b.cost - a.cost || a.id.localeCompare(b.id))
-      .slice(0, this.sessionLimit);
+    const top = await this.rankSessions(seconds, t, options);
     if (top.length === 0) return [];
     const ids = top.map((s) => s.id);
     const details = await q(promInstant.sessionDetails(seconds, ids));
@@ -406,6 +402,31 @@ export class TelemetryService {
       toolFailures: roundCount(failBy[id] ?? 0),
       models: (modelsBy.get(id) ?? []).sort((a, b) => b.usd - a.usd).map((m) => m.model),
     }));
+  }
+
+  /**
+   * The most expensive sessions of the window, most expensive first. Where the stack keeps a leaderboard of the
+   * window, only its sessions and those active since are ranked (independent of how many sessions the window holds),
+   * if that decides the list; otherwise every session of the window is.
+   */
+  private async rankSessions(seconds: number, t: number, options: FetchOptions): Promise<RankedSession[]> {
+    const rank = async (ids?: readonly string[]): Promise<RankedSession[]> =>
+      rankedSessions(await this.prom.instant(promInstant.topSessionsByCost(seconds, this.sessionLimit, ids), t, options), this.sessionLimit);
+    const window = LEADERBOARD_WINDOWS[seconds];
+    if (window) {
+      const [boardSeries, active] = await Promise.all([
+        this.prom.samples(leaderboardSamples(window), t, options),
+        // Active since a minute before the leaderboard's evaluation: its own rule evaluations may have been in flight.
+        this.prom.instant(promInstant.sessionsActive(LEADERBOARD_LOOKBACK_SECONDS + 60), t, options),
+      ]);
+      const board = latestLeaderboard(boardSeries);
+      if (board) {
+        const activeIds = active.map((s) => s.labels['session_id'] ?? '').filter((id) => id !== '');
+        const top = await rank([...new Set([...board.ids, ...activeIds])]);
+        if (leaderboardDecides(board, top, this.sessionLimit)) return top;
+      }
+    }
+    return rank();
   }
 
   private async fetchEvents(loki: LokiClient, startMs: number, endMs: number, options: FetchOptions): Promise<EventsSection> {
@@ -476,6 +497,46 @@ function toolStats(samples: InstantSample[]): ToolStat[] {
     by.set(tool, stat);
   }
   return [...by.values()].filter((x) => x.calls > 0).sort((a, b) => b.calls - a.calls || a.tool.localeCompare(b.tool));
+}
+
+export interface RankedSession {
+  id: string;
+  cost: number;
+}
+
+function rankedSessions(samples: InstantSample[], limit: number): RankedSession[] {
+  return samples
+    .filter((s) => s.labels['session_id'])
+    .map((s) => ({ id: s.labels['session_id']!, cost: s.value ?? 0 }))
+    .sort((a, b) => b.cost - a.cost || a.id.localeCompare(b.id))
+    .slice(0, limit);
+}
+
+/** The latest evaluation of a leaderboard: its sessions, and its last place's cost when it is full (null: not full). */
+export interface Leaderboard {
+  ids: string[];
+  floor: number | null;
+}
+
+/** The latest evaluation in `leaderboardSamples()`; null when there is none (no rules, or none recent). */
+export function latestLeaderboard(series: RangeSeries[]): Leaderboard | null {
+  const latest = Math.max(...series.flatMap((s) => s.points.map(([time]) => time)));
+  if (!Number.isFinite(latest)) return null;
+  const entries = series.flatMap((s) => {
+    const point = s.points.find(([time]) => time === latest);
+    const id = s.labels['session_id'];
+    return point && id ? [{ id, cost: point[1] }] : [];
+  });
+  return { ids: entries.map((e) => e.id), floor: entries.length >= LEADERBOARD_SIZE ? Math.min(...entries.map((e) => e.cost)) : null };
+}
+
+/**
+ * Whether the top `limit` of the leaderboard's candidates is the top of the window: a session that is not a
+ * candidate spent nothing since the leaderboard's evaluation, so it costs at most the leaderboard's last place now.
+ * A leaderboard that is not full holds every session of its window.
+ */
+export function leaderboardDecides(board: Leaderboard, top: readonly RankedSession[], limit: number): boolean {
+  return board.floor === null || (top.length >= limit && top[limit - 1]!.cost > board.floor);
 }
 
 /** The times (unix ms) of the samples of `rollupMarkers()`. */

@@ -12,6 +12,7 @@ import {
   promqlMetricNames,
 } from "../support/queryGrammar";
 import { architecture, readText } from "./paths";
+import { LEADERBOARD_RULE, LEADERBOARD_SIZE, LEADERBOARD_WINDOWS } from "../../src/telemetry/queries";
 
 interface Rule {
   record?: string;
@@ -159,13 +160,20 @@ describe("queries", () => {
       const rollupOf = name.replace(/:increase1h$/, ":increase10s");
       assert.ok(
         contract.rules.has(name) || /^claude_code:[a-z_]+:last_value$/.test(name) || name === "claude_code:rollup:hour_end"
-          || (name.endsWith(":increase1h") && contract.rules.has(rollupOf)),
-        `recording rule ${name} is neither in docs/architecture.md nor a :last_value helper nor an hourly rollup`,
+          || (name.endsWith(":increase1h") && contract.rules.has(rollupOf)) || name === LEADERBOARD_RULE,
+        `recording rule ${name} is neither in docs/architecture.md nor a :last_value helper nor an hourly rollup nor the leaderboard`,
       );
       // A rollup sums its 10s rule over the hour before the marker, the previous hour end excluded.
       if (name.endsWith(":increase1h")) {
         assert.equal(rule.expr, `sum_over_time(${rollupOf}[3599s]) and on () last_over_time(claude_code:rollup:hour_end[1s])`, name);
       }
+    }
+    // The leaderboards: one per window the client reads them for, as large as the client assumes.
+    const boards = recordingRules.filter((r) => r.record === LEADERBOARD_RULE) as Array<Rule & { labels?: Record<string, string> }>;
+    assert.deepEqual(boards.map((r) => r.labels?.["window"]).sort(), Object.values(LEADERBOARD_WINDOWS).sort());
+    for (const r of boards) {
+      const window = r.labels!["window"]!;
+      assert.equal(r.expr, `topk(${LEADERBOARD_SIZE}, sum by (session_id) (sum_over_time(claude_code_session:cost_usd:increase10s[${window}])))`);
     }
     const rollups = recordingRules.filter((r) => r.record?.endsWith(":increase1h")).map((r) => r.record);
     assert.deepEqual(rollups.sort(), [...contract.rules.keys()].filter((n) => n.startsWith("claude_code:")).map((n) => n.replace(/:increase10s$/, ":increase1h")).sort());

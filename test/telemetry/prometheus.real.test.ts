@@ -4,8 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PrometheusClient } from '../../src/telemetry/prometheus';
 import { LokiClient } from '../../src/telemetry/loki';
-import { TelemetryService, markerTimes } from '../../src/telemetry/service';
-import { METRICS, RULES, lastEvaluation, planChart, promChartGaps, promFresh, promInstant, promRange, rollupMarkers } from '../../src/telemetry/queries';
+import { TelemetryService, latestLeaderboard, markerTimes } from '../../src/telemetry/service';
+import { METRICS, RULES, lastEvaluation, leaderboardSamples, planChart, promChartGaps, promFresh, promInstant, promRange, rollupMarkers } from '../../src/telemetry/queries';
 import { PrometheusInstance, freePort, prometheusAvailable, startLoadedPrometheus } from './helpers/promServer';
 import { EXPORT_DELAY, RULE_OFFSET, RuleLoss, SimEvent, SimOptions, generateEvents, lossIn, simulate, trueCost, trueCostByModel, trueCount, trueTokens } from './helpers/sim';
 
@@ -217,6 +217,9 @@ describe('telemetry against real Prometheus', { skip: available ? false : 'prome
   it('per-session list: most expensive first, bounded by topk, totals per session right', async () => {
     const limit = 5;
     const svc = new TelemetryService({ prometheus: client, sessionLimit: limit });
+    // Ranked from the 24 h leaderboard (every session of the window is on it) and the sessions active since.
+    const board = latestLeaderboard(await client.samples(leaderboardSamples('24h'), EVAL));
+    assert.ok(board && board.floor === null && board.ids.length === sessions.length, 'a recent leaderboard with every session');
     const m = (await svc.fetchSnapshot('24h', EVAL * 1000)).metrics!;
     assert.equal(m.sessions.length, limit);
     for (let i = 1; i < m.sessions.length; i++) assert.ok(m.sessions[i - 1]!.costUsd >= m.sessions[i]!.costUsd);

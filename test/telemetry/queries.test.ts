@@ -2,10 +2,12 @@
 // the rules of docs/architecture.md (no `| json`, no increase(), only service_name in the Loki selector).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { RangeSeries } from '../../src/telemetry/prometheus';
+import { latestLeaderboard, leaderboardDecides } from '../../src/telemetry/service';
 import { assertLogQL, assertPromQL, logqlParserStages, logqlSelectorLabels, promqlMetricNames } from '../support/queryGrammar';
-import { LAST_VALUE_RULES, METRICS, ROLLUP_MARKER, ROLLUP_RULES, RULES, SESSION_RULES, planChart, planWindow, plainPlan, promChartGaps, catalogExamples, chartStep, dur, exactAlternation, quote } from '../../src/telemetry/queries';
+import { LAST_VALUE_RULES, LEADERBOARD_RULE, LEADERBOARD_SIZE, METRICS, ROLLUP_MARKER, ROLLUP_RULES, RULES, SESSION_RULES, planChart, planWindow, plainPlan, promChartGaps, catalogExamples, chartStep, dur, exactAlternation, quote } from '../../src/telemetry/queries';
 
-const ALLOWED_NAMES = new Set<string>([...Object.values(METRICS), ...Object.values(RULES), ...Object.values(ROLLUP_RULES), ROLLUP_MARKER, ...Object.values(SESSION_RULES), ...Object.values(LAST_VALUE_RULES)]);
+const ALLOWED_NAMES = new Set<string>([...Object.values(METRICS), ...Object.values(RULES), ...Object.values(ROLLUP_RULES), ROLLUP_MARKER, LEADERBOARD_RULE, ...Object.values(SESSION_RULES), ...Object.values(LAST_VALUE_RULES)]);
 
 describe('query catalog', () => {
   const all = catalogExamples();
@@ -37,7 +39,8 @@ describe('query catalog', () => {
       const names = promqlMetricNames(q.expr);
       // Never the raw per-session series over a window: they hold a sample per scrape (5 s, for 25 h after the
       // session's last change); the rules hold one per evaluation that saw a change.
-      if (/^promInstant\.(topSessions|session[A-Z])/.test(q.name)) assert.ok(names.length > 0 && names.every((n) => sessionRules.has(n)), q.name);
+      if (/^promInstant\.(topSessions|sessions?[A-Z])/.test(q.name)) assert.ok(names.length > 0 && names.every((n) => sessionRules.has(n)), q.name);
+      else if (q.name === 'leaderboardSamples') assert.deepEqual(names, [LEADERBOARD_RULE]);
       // The fresh part: the raw series at one instant, and the helpers only without an evaluation time.
       else if (q.name.startsWith('promFresh.')) assert.ok(names.every((n) => n.endsWith(':last_value') || !n.includes(':')) && names.some((n) => !n.includes(':')), q.name);
       else if (q.name === 'rollupMarkers') assert.deepEqual(names, [ROLLUP_MARKER]);
@@ -99,5 +102,29 @@ describe('query catalog', () => {
     assert.equal(quote('a"b\\c'), '"a\\"b\\\\c"');
     assert.equal(exactAlternation(['a.b', 'c|d']), '"a\\\\.b|c\\\\|d"');
     assertPromQL(`x{session_id=~${exactAlternation(['a.b', 'c|d', 'x"y'])}}`);
+  });
+});
+
+describe('sessions leaderboard', () => {
+  const entry = (id: string, cost: number, times = [1000, 1300]): RangeSeries => ({ labels: { session_id: id, window: '7d' }, points: times.map((t) => [t, cost]) });
+  const full = Array.from({ length: LEADERBOARD_SIZE }, (_, i) => entry(`s${i}`, 200 - i));
+
+  it('reads the latest evaluation only, and its last place when it is full', () => {
+    assert.equal(latestLeaderboard([]), null);
+    // s-old left the leaderboard at its latest evaluation (1300).
+    const board = latestLeaderboard([...full, entry('s-old', 1000, [1000])])!;
+    assert.equal(board.ids.length, LEADERBOARD_SIZE);
+    assert.ok(!board.ids.includes('s-old'));
+    assert.equal(board.floor, 200 - (LEADERBOARD_SIZE - 1));
+    assert.equal(latestLeaderboard([entry('a', 5), entry('b', 3)])!.floor, null, 'not full: every session of its window');
+  });
+
+  it('decides the list only when its last row costs more than any session off the leaderboard can', () => {
+    const board = { ids: [], floor: 101 };
+    const top = (costs: number[]): Array<{ id: string; cost: number }> => costs.map((cost, i) => ({ id: `s${i}`, cost }));
+    assert.equal(leaderboardDecides(board, top([300, 200, 150]), 3), true);
+    assert.equal(leaderboardDecides(board, top([300, 200, 101]), 3), false, 'a session off it could tie the last row');
+    assert.equal(leaderboardDecides(board, top([300, 200]), 3), false, 'too few candidates: sessions off it may fill the list');
+    assert.equal(leaderboardDecides({ ids: [], floor: null }, top([3]), 50), true);
   });
 });

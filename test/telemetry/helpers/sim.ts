@@ -9,7 +9,9 @@
 //
 // The recording rules' output is computed here with the rules' semantics and backfilled with the raw series (see
 // the comment in simulate()): the `:increase10s` rules (aggregate and per session) only where the increase is not
-// zero (`> 0`), the `:last_value` helpers only where the value the rules saw changed.
+// zero (`> 0`), the `:last_value` helpers only where the value the rules saw changed, the hourly rollups and the
+// sessions leaderboards.
+import { LEADERBOARD_RULE, LEADERBOARD_SIZE, LEADERBOARD_WINDOWS, SESSION_RULES } from '../../../src/telemetry/queries';
 
 export interface SimOptions {
   seed: number;
@@ -297,7 +299,8 @@ export function simulate(o: SimOptions): SimResult {
   const ruleSamples = new Map<string, { def: SeriesDef; points: Array<[number, number]> }>();
   // claude_code:<x>:last_value: every label of the raw series, a sample whenever the value the rule sees changes.
   const lastValueSamples = new Map<string, { def: SeriesDef; points: Array<[number, number]> }>();
-  // claude_code:rollup:hour_end and claude_code:<x>:increase1h, one entry per sample (merged by family below).
+  // claude_code:rollup:hour_end, claude_code:<x>:increase1h and the leaderboards, one entry per sample (merged by
+  // family below).
   const rollupSamples: Array<{ def: SeriesDef; points: Array<[number, number]> }> = [];
   const ruleLosses: RuleLoss[] = [];
   const seen = new Map<string, number>();
@@ -362,6 +365,23 @@ export function simulate(o: SimOptions): SimResult {
       if (!entry) ruleSamples.set(gk, (entry = { def: g.def, points: [] }));
       entry.points.push([t, value]);
     }
+    // Leaderboards every 5 min (their own group; here on every 30th evaluation): per window, the LEADERBOARD_SIZE
+    // sessions with the highest sum of their per-session cost samples in (t - window, t].
+    if (Math.round(t - o.t0 - RULE_OFFSET) % 300 === 0) {
+      for (const [seconds, window] of Object.entries(LEADERBOARD_WINDOWS)) {
+        const bySession = new Map<string, number>();
+        for (const entry of ruleSamples.values()) {
+          if (entry.def.name !== SESSION_RULES.cost) continue;
+          const id = entry.def.labels['session_id']!;
+          const total = entry.points.filter(([pt]) => pt > t - Number(seconds) && pt <= t).reduce((a, [, v]) => a + v, 0);
+          if (total > 0) bySession.set(id, (bySession.get(id) ?? 0) + total);
+        }
+        const board = [...bySession].sort((a, b) => b[1] - a[1]).slice(0, LEADERBOARD_SIZE);
+        for (const [id, total] of board) {
+          rollupSamples.push({ def: { name: LEADERBOARD_RULE, labels: { session_id: id, window } }, points: [[t, Math.round(total * 1e9) / 1e9]] });
+        }
+      }
+    }
     // Hourly rollups at the evaluation in the first 10 s of each hour: the marker, and per aggregate series the sum
     // of its samples in (t - 1h, t].
     if (t % 3600 < 10 && !(o.missedRollups ?? []).some((m) => m <= t && t - m < 3600)) {
@@ -377,6 +397,7 @@ export function simulate(o: SimOptions): SimResult {
   }
 
   // OpenMetrics: samples grouped by metric family, each series in time order.
+  // (The leaderboards are appended in the loop above, every 5 min.)
   const byFamily = new Map<string, Array<{ def: SeriesDef; points: Array<[number, number]> }>>();
   const rollupSeries = new Map<string, { def: SeriesDef; points: Array<[number, number]> }>();
   for (const r of rollupSamples) {
