@@ -5,7 +5,7 @@ import { PrometheusClient } from '../src/telemetry/prometheus';
 import { TelemetryService, latestLeaderboard, markerTimes } from '../src/telemetry/service';
 import {
   LEADERBOARD_LOOKBACK_SECONDS, LEADERBOARD_WINDOWS, type WindowPlan, chartStep, lastEvaluation, leaderboardSamples, planChart, planWindow,
-  promChartGaps, promFresh, promInstant, promRange, rollupMarkers,
+  promChartGaps, promFresh, promInstant, promRange, rollupMarkers, sessionsChangedRecently,
 } from '../src/telemetry/queries';
 import { RANGE_SECONDS, type TimeRange } from '../src/protocol';
 import { trueCost, trueCount, trueTokens } from '../test/telemetry/helpers/sim';
@@ -103,11 +103,10 @@ export async function benchRefresh(h: History, evalS: number, ranges: TimeRange[
       const seconds = RANGE_SECONDS[range];
       const ours = async (): Promise<{ ms: number; cost: number; tokens: number; sessions: number; list: string[] }> => {
         const t0 = performance.now();
-        // As DashboardController.refresh: the markers and the fresh part once, for both.
+        // As DashboardController.refresh: the markers and the fresh part once, for both, which run side by side.
         const dayStartMs = localMidnight(evalMs);
         const basis = svc.refreshBasis(evalMs, { dayStartMs, range });
-        await svc.fetchToday(evalMs, dayStartMs, { basis });
-        const snap = await svc.fetchSnapshot(range, evalMs, { basis });
+        const [, snap] = await Promise.all([svc.fetchToday(evalMs, dayStartMs, { basis }), svc.fetchSnapshot(range, evalMs, { basis })]);
         const ms = performance.now() - t0;
         if (!snap.metrics) throw new Error(`refresh failed: ${snap.errors.prometheus?.message}`);
         return {
@@ -186,7 +185,16 @@ async function timeEachQuery(client: PrometheusClient, seconds: number, t: numbe
     } else expr = (fn as (p: WindowPlan) => string)(plan);
     qs.push([`promInstant.${name}`, () => client.instant(expr, t)]);
   }
-  for (const [name, fn] of Object.entries(promFresh)) qs.push([`promFresh.${name}`, () => client.instant(fn(lastEvaluation(nowMs, markers)), t)]);
+  qs.push(['sessionsChangedRecently', () => client.instant(sessionsChangedRecently(), t)]);
+  // No session is active when the refresh runs (5 min after the history's end): the fresh part reads nothing then. Its
+  // cost while sessions are active, measured at the history's end.
+  const endS = t - 300;
+  const changed = (await client.instant(sessionsChangedRecently(), endS)).map((s) => s.labels['session_id'] ?? '').filter(Boolean);
+  const endMarkers = markerTimes(await client.samples(rollupMarkers(7200), endS));
+  for (const [name, fn] of Object.entries(promFresh)) {
+    qs.push([`promFresh.${name} (at the history's end)`, () => client.instant(fn(changed, lastEvaluation(endS * 1000, endMarkers)), endS)]);
+  }
+  process.stderr.write(`    ${seconds} s: ${changed.length} sessions changed in the last minute of the history\n`);
   const range = { start: chart.startMs / 1000, end: chart.endMs / 1000, step: chart.stepMs / 1000 };
   for (const [name, fn] of Object.entries(promRange)) qs.push([`promRange.${name}`, () => client.range(fn(chart), range)]);
   for (const [name, fn] of Object.entries(promChartGaps)) {

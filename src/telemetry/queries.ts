@@ -276,27 +276,38 @@ export function lastEvaluation(nowMs: number, markers: readonly number[]): numbe
 }
 
 /**
- * What a counter gained since the recording rules last evaluated (up to 10 s ago), by `by`: the rule's own
- * expression at the query time instead of at its evaluation. Added to a rule window total it gives a total that is
- * current to the last scrape, so the status bar need not wait for the next rule evaluation.
- * - With the evaluation time `lastEvalMs`, the value the rule saw is the raw series at that time (`@`): an instant
- *   lookup of the live series, independent of history. Guarded: when no series was live then (Prometheus not
- *   scraping, the machine asleep), every series would look new, so the part is left to the next evaluation.
- *   Only ever low, never double, for up to one evaluation: a scrape ingested after the evaluation began counts there.
- * - Without it (no markers yet), the rules' `:last_value` helpers over their 2 d look-back: exact, but it reads every
- *   helper series of the last two days.
+ * Sessions whose cost changed in the last minute, or whose cost series appeared in it: the only ones that can have
+ * cost or tokens the rules have not counted yet (they evaluate every 10 s). Reads the live cost series only.
  */
-function sinceLastEvaluation(metric: string, lastValueRule: string, by: readonly string[], lastEvalMs: number | null): string {
+export function sessionsChangedRecently(): string {
+  return `group by (session_id) (changes(${METRICS.cost}[1m]) > 0 or (${METRICS.cost} unless ${METRICS.cost} offset 1m))`;
+}
+
+/**
+ * What a counter of `sessionIds` gained since the recording rules last evaluated (up to 10 s ago), by `by`: the
+ * rule's own expression at the query time instead of at its evaluation. Added to a rule window total it gives a total
+ * that is current to the last scrape, so the status bar need not wait for the next rule evaluation.
+ * - With the evaluation time `lastEvalMs`, the value the rule saw is the raw series at that time (`@`). Guarded: when
+ *   no series was live then (Prometheus not scraping, the machine asleep), every series would look new, so the part is
+ *   left to the next evaluation. Only ever low, never double, for up to one evaluation: a scrape ingested after the
+ *   evaluation began counts there.
+ * - Without it (no markers yet), the rules' `:last_value` helpers over their 2 d look-back.
+ */
+function sinceLastEvaluation(metric: string, lastValueRule: string, by: readonly string[], sessionIds: readonly string[], lastEvalMs: number | null): string {
   const grouping = by.length ? ` by (${by.join(', ')})` : '';
+  const ids = [`session_id=~${exactAlternation(sessionIds)}`];
+  const now = selector(metric, ids);
   if (lastEvalMs === null) {
-    return `sum${grouping} ((${metric} - last_over_time(${lastValueRule}[${LAST_VALUE_LOOKBACK}])) >= 0 or ${metric})`;
+    return `sum${grouping} ((${now} - last_over_time(${selector(lastValueRule, ids)}[${LAST_VALUE_LOOKBACK}])) >= 0 or ${now})`;
   }
-  return `sum${grouping} ((${metric} - ${metric} ${at(lastEvalMs)}) >= 0 or ${metric}) and on () count(${METRICS.cost} ${at(lastEvalMs)})`;
+  return `sum${grouping} ((${now} - ${now} ${at(lastEvalMs)}) >= 0 or ${now}) and on () count(${METRICS.cost} ${at(lastEvalMs)})`;
 }
 
 export const promFresh = {
-  costByModel: (lastEvalMs: number | null): string => sinceLastEvaluation(METRICS.cost, LAST_VALUE_RULES.cost, ['model'], lastEvalMs),
-  tokensByType: (lastEvalMs: number | null): string => sinceLastEvaluation(METRICS.tokens, LAST_VALUE_RULES.tokens, ['type'], lastEvalMs),
+  costByModel: (sessionIds: readonly string[], lastEvalMs: number | null): string =>
+    sinceLastEvaluation(METRICS.cost, LAST_VALUE_RULES.cost, ['model'], sessionIds, lastEvalMs),
+  tokensByType: (sessionIds: readonly string[], lastEvalMs: number | null): string =>
+    sinceLastEvaluation(METRICS.tokens, LAST_VALUE_RULES.tokens, ['type'], sessionIds, lastEvalMs),
 } as const;
 
 // Prometheus: charts. Each point is the total of the bucket of `stepMs` ending at that point.
@@ -450,9 +461,10 @@ export function catalogExamples(): CatalogQuery[] {
   for (const [name, fn] of Object.entries(lokiLogs)) {
     out.push({ name: `lokiLogs.${name}`, backend: 'loki', kind: 'logs', expr: fn() });
   }
+  out.push({ name: 'sessionsChangedRecently', backend: 'prometheus', kind: 'instant', expr: sessionsChangedRecently() });
   for (const [name, fn] of Object.entries(promFresh)) {
-    out.push({ name: `promFresh.${name}`, backend: 'prometheus', kind: 'instant', expr: fn(lastEvaluation(nowMs, markers)) });
-    out.push({ name: `promFresh.${name}`, backend: 'prometheus', kind: 'instant', expr: fn(null) });
+    out.push({ name: `promFresh.${name}`, backend: 'prometheus', kind: 'instant', expr: fn(ids, lastEvaluation(nowMs, markers)) });
+    out.push({ name: `promFresh.${name}`, backend: 'prometheus', kind: 'instant', expr: fn(ids, null) });
   }
   return out;
 }

@@ -6,6 +6,7 @@ import { InstantSample, PrometheusClient, RangeSeries } from './prometheus';
 import {
   ANY_CLAUDE_METRIC_MATCH, LEADERBOARD_LOOKBACK_SECONDS, LEADERBOARD_SIZE, LEADERBOARD_WINDOWS, SESSION_FIGURES, chartStep, lastEvaluation,
   leaderboardSamples, lokiLogs, planChart, planWindow, promChartGaps, promFresh, promInstant, promRange, rollupMarkers,
+  sessionsChangedRecently,
 } from './queries';
 import { RANGE_SECONDS, type TimeRange } from '../protocol';
 
@@ -269,19 +270,23 @@ export class TelemetryService {
   }
 
   /**
-   * Starts what every window of one refresh at `nowMs` reads (see FetchOptions.basis): the rollup markers, then the
-   * fresh part at the evaluation time they give. Pass the result to fetchToday and fetchSnapshot.
+   * Starts what every window of one refresh at `nowMs` reads (see FetchOptions.basis): the rollup markers and the
+   * sessions that changed in the last minute, then the fresh part of those sessions at the evaluation time the markers
+   * give. Pass the result to fetchToday and fetchSnapshot.
    */
   refreshBasis(nowMs: number, windows: RefreshWindows, options: FetchOptions = {}): RefreshBasis {
     const todaySeconds = windows.dayStartMs === undefined ? 0 : Math.ceil((nowMs - windows.dayStartMs) / 1000);
     const rangeSeconds = windows.range ? RANGE_SECONDS[windows.range] + chartStep(RANGE_SECONDS[windows.range]) : 0;
     const t = nowMs / 1000;
     const markers = this.prom.samples(rollupMarkers(Math.max(1, todaySeconds, rangeSeconds) + 3600), t, options).then(markerTimes);
-    const fresh = markers.then(async (m) => {
+    const changed = this.prom.instant(sessionsChangedRecently(), t, options);
+    const fresh = Promise.all([markers, changed]).then(async ([m, sessions]): Promise<FreshParts> => {
+      const ids = sessions.map((s) => s.labels['session_id'] ?? '').filter((id) => id !== '');
+      if (ids.length === 0) return { costByModel: [], tokensByType: [] };
       const lastEvalMs = lastEvaluation(nowMs, m);
       const [costByModel, tokensByType] = await Promise.all([
-        this.prom.instant(promFresh.costByModel(lastEvalMs), t, options),
-        this.prom.instant(promFresh.tokensByType(lastEvalMs), t, options),
+        this.prom.instant(promFresh.costByModel(ids, lastEvalMs), t, options),
+        this.prom.instant(promFresh.tokensByType(ids, lastEvalMs), t, options),
       ]);
       return { costByModel, tokensByType };
     });

@@ -167,6 +167,10 @@ export class DashboardController implements vscode.Disposable {
     const range = this.dashboard.visible ? this.dashboard.range : undefined;
     // Read once for the status bar and the sidebar of this refresh.
     const basis = service.refreshBasis(now, { dayStartMs, range }, { signal });
+    // The sidebar's snapshot runs alongside today's figures; dropped if those fail (the backend is then unreachable).
+    const sidebarAbort = new AbortController();
+    const sidebar = range === undefined ? undefined : this.dashboardState(service, range, now, AbortSignal.any([signal, sidebarAbort.signal]), basis);
+    sidebar?.catch(() => undefined); // awaited below; not unhandled if today's figures fail first
     try {
       const today = await service.fetchToday(now, dayStartMs, { signal, basis });
       if (local && this.stack.kind === 'degraded') {
@@ -179,6 +183,7 @@ export class DashboardController implements vscode.Disposable {
         this.statusBar.show({ kind: 'noData' });
       }
     } catch (error) {
+      sidebarAbort.abort();
       if (signal.aborted) {
         throw error;
       }
@@ -189,8 +194,8 @@ export class DashboardController implements vscode.Disposable {
       throw error;
     }
 
-    if (range !== undefined) {
-      const state = await this.dashboardState(service, range, now, signal, basis);
+    if (sidebar) {
+      const state = await sidebar;
       // The user may have picked another range meanwhile: its own refresh is queued.
       if (range === this.dashboard.range) {
         this.dashboard.show(state);

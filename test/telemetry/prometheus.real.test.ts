@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { PrometheusClient } from '../../src/telemetry/prometheus';
 import { LokiClient } from '../../src/telemetry/loki';
 import { TelemetryService, latestLeaderboard, markerTimes } from '../../src/telemetry/service';
-import { METRICS, RULES, lastEvaluation, leaderboardSamples, planChart, promChartGaps, promFresh, promInstant, promRange, rollupMarkers } from '../../src/telemetry/queries';
+import {
+  METRICS, RULES, lastEvaluation, leaderboardSamples, planChart, promChartGaps, promFresh, promInstant, promRange, rollupMarkers, sessionsChangedRecently,
+} from '../../src/telemetry/queries';
 import { PrometheusInstance, freePort, prometheusAvailable, startLoadedPrometheus } from './helpers/promServer';
 import { EXPORT_DELAY, RULE_OFFSET, RuleLoss, SimEvent, SimOptions, generateEvents, lossIn, simulate, trueCost, trueCostByModel, trueCount, trueTokens } from './helpers/sim';
 
@@ -203,9 +205,13 @@ describe('telemetry against real Prometheus', { skip: available ? false : 'prome
     const lastEvalMs = lastEvaluation(t * 1000, markers);
     assert.equal(lastEvalMs, Math.round((tNext - 10) * 1000), 'the evaluation time from the markers\' phase');
     const total = (rows: Array<{ value: number | null }>): number => rows.reduce((a, r) => a + (r.value ?? 0), 0);
-    // The raw series at that evaluation, and the rules' helpers: the same part, the value of that one scrape.
-    within(total(await client.instant(promFresh.costByModel(lastEvalMs), t)), broughtAt(s), 1e-9, 'fresh part at the evaluation time');
-    within(total(await client.instant(promFresh.costByModel(null), t)), broughtAt(s), 1e-9, 'fresh part from the helpers');
+    // The sessions whose cost that scrape changed are the ones read; at the evaluation time and from the rules'
+    // helpers they gained the same: the value of that one scrape.
+    const changed = (await client.instant(sessionsChangedRecently(), t)).map((x) => x.labels['session_id']!);
+    const brought = new Set(events.filter((e) => e.kind === 'api_request' && e.t + EXPORT_DELAY > s - simOptions.scrapeSeconds && e.t + EXPORT_DELAY <= s).map((e) => e.session));
+    assert.ok([...brought].every((id) => changed.includes(id)), 'the sessions the scrape brought cost for changed recently');
+    within(total(await client.instant(promFresh.costByModel(changed, lastEvalMs), t)), broughtAt(s), 1e-9, 'fresh part at the evaluation time');
+    within(total(await client.instant(promFresh.costByModel(changed, null), t)), broughtAt(s), 1e-9, 'fresh part from the helpers');
     const svc = new TelemetryService({ prometheus: client });
     const dayStartMs = DAY_START * 1000;
     const now = await svc.fetchToday(t * 1000, dayStartMs);

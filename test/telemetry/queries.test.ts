@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { RangeSeries } from '../../src/telemetry/prometheus';
 import { latestLeaderboard, leaderboardDecides } from '../../src/telemetry/service';
 import { assertLogQL, assertPromQL, logqlParserStages, logqlSelectorLabels, promqlMetricNames } from '../support/queryGrammar';
-import { LAST_VALUE_RULES, LEADERBOARD_RULE, LEADERBOARD_SIZE, METRICS, ROLLUP_MARKER, ROLLUP_RULES, RULES, SESSION_RULES, planChart, planWindow, plainPlan, promChartGaps, catalogExamples, chartStep, dur, exactAlternation, quote } from '../../src/telemetry/queries';
+import { LAST_VALUE_RULES, LEADERBOARD_RULE, LEADERBOARD_SIZE, lastEvaluation, METRICS, ROLLUP_MARKER, ROLLUP_RULES, RULES, SESSION_RULES, planChart, planWindow, plainPlan, promChartGaps, catalogExamples, chartStep, dur, exactAlternation, quote } from '../../src/telemetry/queries';
 
 const ALLOWED_NAMES = new Set<string>([...Object.values(METRICS), ...Object.values(RULES), ...Object.values(ROLLUP_RULES), ROLLUP_MARKER, LEADERBOARD_RULE, ...Object.values(SESSION_RULES), ...Object.values(LAST_VALUE_RULES)]);
 
@@ -41,6 +41,7 @@ describe('query catalog', () => {
       // session's last change); the rules hold one per evaluation that saw a change.
       if (/^promInstant\.(topSessions|sessions?[A-Z])/.test(q.name)) assert.ok(names.length > 0 && names.every((n) => sessionRules.has(n)), q.name);
       else if (q.name === 'leaderboardSamples') assert.deepEqual(names, [LEADERBOARD_RULE]);
+      else if (q.name === 'sessionsChangedRecently') assert.deepEqual([...new Set(names)], [METRICS.cost]);
       // The fresh part: the raw series at one instant, and the helpers only without an evaluation time.
       else if (q.name.startsWith('promFresh.')) assert.ok(names.every((n) => n.endsWith(':last_value') || !n.includes(':')) && names.some((n) => !n.includes(':')), q.name);
       else if (q.name === 'rollupMarkers') assert.deepEqual(names, [ROLLUP_MARKER]);
@@ -102,6 +103,17 @@ describe('query catalog', () => {
     assert.equal(quote('a"b\\c'), '"a\\"b\\\\c"');
     assert.equal(exactAlternation(['a.b', 'c|d']), '"a\\\\.b|c\\\\|d"');
     assertPromQL(`x{session_id=~${exactAlternation(['a.b', 'c|d', 'x"y'])}}`);
+  });
+});
+
+describe('the rules\' last evaluation', () => {
+  it('is on the phase of the rollup markers (evaluation times), at or before now; unknown without markers', () => {
+    const H = 3_600_000;
+    const markers = [10 * H + 3217, 11 * H + 3217];
+    assert.equal(lastEvaluation(11 * H + 3217, markers), 11 * H + 3217);
+    assert.equal(lastEvaluation(11 * H + 3216, markers), 11 * H - 6783);
+    assert.equal(lastEvaluation(12 * H + 59_000, markers), 12 * H + 53_217);
+    assert.equal(lastEvaluation(12 * H, []), null);
   });
 });
 
