@@ -4,7 +4,7 @@
 import { PrometheusClient } from '../src/telemetry/prometheus';
 import { TelemetryService, latestLeaderboard, markerTimes } from '../src/telemetry/service';
 import {
-  LEADERBOARD_LOOKBACK_SECONDS, LEADERBOARD_WINDOWS, type WindowPlan, chartStep, lastEvaluation, leaderboardSamples, planChart, planWindow,
+  LEADERBOARD_WINDOWS, type WindowPlan, chartStep, lastEvaluation, leaderboardSamples, planChart, planWindow,
   promChartGaps, promFresh, promInstant, promRange, rollupMarkers, sessionsChangedRecently,
 } from '../src/telemetry/queries';
 import { RANGE_SECONDS, type TimeRange } from '../src/protocol';
@@ -178,7 +178,7 @@ async function timeEachQuery(client: PrometheusClient, seconds: number, t: numbe
   for (const [name, fn] of Object.entries(promInstant)) {
     let expr: string;
     if (name === 'topSessionsByCost') expr = promInstant.topSessionsByCost(seconds, 50);
-    else if (name === 'sessionsActive') expr = promInstant.sessionsActive(LEADERBOARD_LOOKBACK_SECONDS + 60);
+    else if (name === 'sessionsActive') expr = promInstant.sessionsActive();
     else if (name === 'sessionDetails') {
       if (!ids.length) continue;
       expr = (fn as (s: number, i: readonly string[]) => string)(seconds, ids);

@@ -243,8 +243,11 @@ export const promInstant = {
     const matchers = sessionIds ? [`session_id=~${exactAlternation(sessionIds)}`] : [];
     return `topk(${Math.max(1, Math.floor(limit))}, sum by (session_id) (sum_over_time(${selector(SESSION_RULES.cost, matchers)}[${dur(seconds)}])))`;
   },
-  /** Sessions that spent anything in the last `seconds` (the leaderboard's candidates besides its own). */
-  sessionsActive: (seconds: number): string => `group by (session_id) (count_over_time(${SESSION_RULES.cost}[${dur(seconds)}]))`,
+  /**
+   * Sessions that spent anything since the latest leaderboard could have been evaluated, and a minute before it (its
+   * rule may have run while the per-session rule's evaluation was in flight): the candidates besides its own.
+   */
+  sessionsActive: (): string => `group by (session_id) (count_over_time(${SESSION_RULES.cost}[${dur(LEADERBOARD_LOOKBACK_SECONDS + 60)}]))`,
   /**
    * Everything else the sessions list shows, for the given sessions, in one query: each figure of SESSION_FIGURES
    * tagged with a `figure` label (cost by session and model; tokens, active seconds (cli + user), API errors and
@@ -435,7 +438,7 @@ export function catalogExamples(): CatalogQuery[] {
     const plan = planWindow(nowMs - seconds * 1000, nowMs, markers);
     const sessionQueries: Record<string, string[]> = {
       topSessionsByCost: [promInstant.topSessionsByCost(seconds, 50), promInstant.topSessionsByCost(seconds, 50, ids)],
-      sessionsActive: [promInstant.sessionsActive(LEADERBOARD_LOOKBACK_SECONDS + 60)],
+      sessionsActive: [promInstant.sessionsActive()],
       sessionDetails: [promInstant.sessionDetails(seconds, ids)],
     };
     for (const [name, fn] of Object.entries(promInstant)) {

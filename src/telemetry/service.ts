@@ -4,7 +4,7 @@ import { TelemetryErrorInfo, toErrorInfo } from './http';
 import { LogEntry, LokiClient } from './loki';
 import { InstantSample, PrometheusClient, RangeSeries } from './prometheus';
 import {
-  ANY_CLAUDE_METRIC_MATCH, LEADERBOARD_LOOKBACK_SECONDS, LEADERBOARD_SIZE, LEADERBOARD_WINDOWS, SESSION_FIGURES, chartStep, lastEvaluation,
+  ANY_CLAUDE_METRIC_MATCH, LEADERBOARD_SIZE, LEADERBOARD_WINDOWS, SESSION_FIGURES, chartStep, lastEvaluation,
   leaderboardSamples, lokiLogs, planChart, planWindow, promChartGaps, promFresh, promInstant, promRange, rollupMarkers,
   sessionsChangedRecently,
 } from './queries';
@@ -421,8 +421,7 @@ export class TelemetryService {
     if (window) {
       const [boardSeries, active] = await Promise.all([
         this.prom.samples(leaderboardSamples(window), t, options),
-        // Active since a minute before the leaderboard's evaluation: its own rule evaluations may have been in flight.
-        this.prom.instant(promInstant.sessionsActive(LEADERBOARD_LOOKBACK_SECONDS + 60), t, options),
+        this.prom.instant(promInstant.sessionsActive(), t, options),
       ]);
       const board = latestLeaderboard(boardSeries);
       if (board) {
