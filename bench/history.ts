@@ -36,7 +36,8 @@ import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AGGREGATE_RULES, EXPORT_DELAY, RULE_OF, RULE_OFFSET, SESSION_RULE_OF, SimEvent, deltas, generateEvents } from '../test/telemetry/helpers/sim';
-import { PROMTOOL_BIN, PrometheusInstance, startLoadedPrometheus } from '../test/telemetry/helpers/promServer';
+import { PrometheusInstance, startLoadedPrometheus } from '../test/telemetry/helpers/promServer';
+import { components } from '../test/support/components';
 import { LEADERBOARD_RULE, LEADERBOARD_SIZE, LEADERBOARD_WINDOWS, SESSION_RULES } from '../src/telemetry/queries';
 
 export interface HistoryOptions {
@@ -411,7 +412,7 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
     // promtool on the other core while the next chunk is generated (at most two at once).
     while (pending.length >= 2) await pending.shift();
     const p0 = performance.now();
-    pending.push(run(PROMTOOL_BIN, ['tsdb', 'create-blocks-from', 'openmetrics', '-q', `--max-block-duration=${blockRange}s`, file, join(work, 'blocks')])
+    pending.push(run(components().promtool, ['tsdb', 'create-blocks-from', 'openmetrics', '-q', `--max-block-duration=${blockRange}s`, file, join(work, 'blocks')])
       .then(() => { rmSync(file); promtoolMs += performance.now() - p0; }));
     log(`  ${o.label}: chunk ${b + 1}/${chunks.length} written (${(lines / 1e6).toFixed(1)} M lines)`);
   }

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The test command (README): installs what is missing, starts a Docker Engine if none runs, then runs every
+# The test command (README): installs what is missing, builds the real OpenTelemetry Collector and Prometheus from
+# their Go modules (cached: a second run builds nothing), starts a Docker Engine if none runs, then runs every
 # suite: lint, type-check, the stack checks with promtool, Docker, Prometheus, and VS Code (code-server) in Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
 command -v dockerd >/dev/null || missing+=(docker.io)
-command -v promtool >/dev/null || missing+=(prometheus)
 command -v chromium >/dev/null || missing+=(chromium)
 # A static busybox goes into the locally built test images for their healthchecks.
 [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || missing+=(busybox-static)
@@ -21,7 +21,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+if ! command -v go >/dev/null && [ ! -x /usr/local/go/bin/go ]; then
+  echo "Go is missing: the collector and Prometheus are built from their Go modules (https://go.dev/doc/install)." >&2
+  exit 1
+fi
+
 npm ci --no-audit --no-fund
+bash scripts/components.sh >/dev/null
 bash scripts/ci/start-dockerd.sh
 bash scripts/code-server.sh >/dev/null
 npm test

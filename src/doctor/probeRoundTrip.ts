@@ -145,11 +145,11 @@ export function classifyProbeMetricName(name: string): ProbeNameVerdict {
     return {
       status: 'fail',
       cause:
-        `The probe arrived as \`${name}\` (UTF-8, dots kept): the exporter or Prometheus 3 keeps OpenTelemetry names ` +
+        `The probe arrived as \`${name}\` (UTF-8, dots kept): the collector's exporter is set to keep OpenTelemetry names ` +
         'unescaped, while the dashboards query underscore names with suffixes (`claude_code_cost_usage_USD_total`).',
       fix:
-        'Keep the stack\'s pinned Prometheus 2.x and collector configuration (stack/compose.yaml, ' +
-        `stack/collector/config.yaml). ${RESTORE_COLLECTOR}`,
+        'Keep the exporter\'s default translation (`UnderscoreEscapingWithSuffixes`) in stack/collector/config.yaml. ' +
+        RESTORE_COLLECTOR,
     };
   }
   return {

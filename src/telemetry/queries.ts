@@ -180,10 +180,10 @@ function planTerms(rule: keyof typeof RULES, plan: WindowPlan, extraLabel?: (end
     return `label_replace(${tagged}, "${name}", ${quote(value)}, "", "")`;
   };
   return [
-    // [from, to]: both ends are markers of the run (ranges include both ends).
-    ...plan.runs.map(([from, to], i) => tag(`sum_over_time(${ROLLUP_RULES[rule]}[${Math.max(1, to - from)}ms] ${at(to)})`, `h${i}`, to)),
-    // (a, b]: from 1 ms after a.
-    ...plan.gaps.filter(([a, b]) => b - a > 1).map(([a, b], i) => tag(`sum_over_time(${RULES[rule]}[${b - a - 1}ms] ${at(b)})`, `g${i}`, b)),
+    // [from, to]: both ends are markers of the run (Prometheus 3 ranges are left-open: 1 ms more reaches `from`).
+    ...plan.runs.map(([from, to], i) => tag(`sum_over_time(${ROLLUP_RULES[rule]}[${to - from + 1}ms] ${at(to)})`, `h${i}`, to)),
+    // (a, b]: exactly a left-open range.
+    ...plan.gaps.filter(([a, b]) => b > a).map(([a, b], i) => tag(`sum_over_time(${RULES[rule]}[${b - a}ms] ${at(b)})`, `g${i}`, b)),
   ];
 }
 
@@ -356,7 +356,8 @@ export function planChart(nowMs: number, rangeMs: number, stepMs: number, marker
 
 /** The range query of a chart: each bucket's total from the rollups (planned) or the 10s rule. */
 function chartBuckets(rule: keyof typeof RULES, plan: ChartPlan, by: readonly string[]): string {
-  return `sum by (${by.join(', ')}) (sum_over_time(${plan.rollups ? ROLLUP_RULES[rule] : RULES[rule]}[${plan.stepMs - 1}ms]))`;
+  // (t - step, t]: consecutive buckets share no sample.
+  return `sum by (${by.join(', ')}) (sum_over_time(${plan.rollups ? ROLLUP_RULES[rule] : RULES[rule]}[${plan.stepMs}ms]))`;
 }
 
 /** The instant query adding the planned gaps to their buckets (`bucket` label: the bucket end, unix ms); null if none. */

@@ -1,12 +1,13 @@
 // The test doubles, in-process (no Docker): the Loki double must answer in exactly the shapes the real Loki 3.4.6
-// gave (/work/shared/fixtures/loki-3.4.6), the collector double must name and accumulate like the real collector.
+// gave (../shared/fixtures/loki-3.4.6) and keep what it accepted across a restart; the Grafana double must refuse
+// to start without an admin password. (The collector is the real one, built from its modules: no double.)
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startCollectorDouble, type CollectorDouble } from './collector';
-import type { AnyValue, KeyValue, LogsRequest, MetricsRequest } from './common';
-import { CLAUDE_CODE_FIXTURES, FIXTURES_DIR, fixtureApiRequestCost, fixtureRequests } from './fixtures';
+import type { AnyValue, KeyValue, LogsRequest } from './common';
+import { CLAUDE_CODE_FIXTURES, FIXTURES_DIR, fixtureRequests } from './fixtures';
 import { startGrafanaDouble, MissingAdminPasswordError } from './grafana';
 import { startLokiDouble, type LokiDouble } from './loki';
 
@@ -60,29 +61,6 @@ function anyValue(v: AnyValue): Buffer {
 const keyValue = (kv: KeyValue): Buffer => Buffer.concat([str(1, kv.key), kv.value ? len(2, anyValue(kv.value)) : Buffer.alloc(0)]);
 const attrs = (no: number, a: KeyValue[] | undefined): Buffer => Buffer.concat((a ?? []).map((kv) => len(no, keyValue(kv))));
 const scope = (s: { name?: string; version?: string } | undefined): Buffer => len(1, Buffer.concat([str(1, s?.name), str(2, s?.version)]));
-
-export function encodeMetrics(req: MetricsRequest): Buffer {
-  return Buffer.concat(
-    (req.resourceMetrics ?? []).map((rm) =>
-      len(1, Buffer.concat([
-        len(1, attrs(1, rm.resource?.attributes)),
-        ...(rm.scopeMetrics ?? []).map((sm) =>
-          len(2, Buffer.concat([
-            scope(sm.scope),
-            ...(sm.metrics ?? []).map((m) => {
-              const dps = Buffer.concat((m.sum?.dataPoints ?? m.gauge?.dataPoints ?? []).map((dp) =>
-                len(1, Buffer.concat([attrs(7, dp.attributes), fixed64(2, dp.startTimeUnixNano), fixed64(3, dp.timeUnixNano), dp.asDouble !== undefined ? dbl(4, Number(dp.asDouble)) : fixed64(6, dp.asInt ?? 0)]))));
-              const data = m.sum
-                ? len(7, Buffer.concat([dps, tag(2, 0), varint(BigInt(m.sum.aggregationTemporality ?? 0)), tag(3, 0), varint(m.sum.isMonotonic ? 1n : 0n)]))
-                : len(5, dps);
-              return len(2, Buffer.concat([str(1, m.name), str(2, m.description), str(3, m.unit), data]));
-            }),
-          ])),
-        ),
-      ])),
-    ),
-  );
-}
 
 export function encodeLogs(req: LogsRequest): Buffer {
   return Buffer.concat(
@@ -188,77 +166,48 @@ describe('loki double answers like Loki 3.4.6', { skip: !haveFixtures && 'fixtur
   });
 });
 
-describe('collector double', { skip: !haveFixtures && 'fixtures not found' }, () => {
-  let collector: CollectorDouble;
-  let loki: LokiDouble;
-  const reqs = haveFixtures ? fixtureRequests() : [];
-  before(async () => {
-    loki = await startLokiDouble({ port: 0, host: '127.0.0.1' });
-    collector = await startCollectorDouble({ otlpHttpPort: 0, otlpGrpcPort: 0, prometheusPort: 0, telemetryPort: 0, healthPort: 0, host: '127.0.0.1', lokiUrl: `http://127.0.0.1:${loki.port}/otlp/v1/logs` });
-    for (const r of reqs) assert.equal((await post(`http://127.0.0.1:${collector.ports.otlpHttp}${r.path}`, r.ct, r.body)).status, 200);
-    await collector.flushLogs();
-  });
-  after(async () => {
-    await collector.close();
-    await loki.close();
-  });
+describe('loki double keeps its entries', { skip: !haveFixtures && 'fixtures not found' }, () => {
+  const logs = haveFixtures ? fixtureRequests().filter((r) => r.path === '/v1/logs') : [];
+  const strip = (e: LokiDouble): unknown[] => e.entries.map((x) => ({ ...x, ts: x.ts.toString() }));
 
-  const sample = (text: string, name: string): { labels: string; value: number }[] =>
-    text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `)).map((l) => {
-      const i = l.lastIndexOf(' ');
-      return { labels: l.slice(name.length, i), value: Number(l.slice(i + 1)) };
-    });
-
-  test('names, labels and cumulative totals', () => {
-    const text = collector.exposition();
-    const cost = sample(text, 'claude_code_cost_usage_USD_total');
-    assert.ok(cost.length >= 2, text);
-    assert.ok(Math.abs(cost.reduce((n, s) => n + s.value, 0) - fixtureApiRequestCost(reqs)) < 1e-9);
-    for (const s of cost) assert.match(s.labels, /session_id="[0-9a-f-]+"/);
-    assert.match(text, /# TYPE claude_code_cost_usage_USD_total counter/);
-    assert.ok(sample(text, 'claude_code_token_usage_tokens_total').some((s) => s.labels.includes('type="cacheRead"')));
-    assert.ok(sample(text, 'claude_code_active_time_seconds_total').length > 0);
-    assert.ok(sample(text, 'claude_code_session_count_total').length === 3);
-    const failures = sample(text, 'claude_code_tool_results_total').filter((s) => s.labels.includes('success="false"'));
-    assert.deepEqual(failures.map((s) => /tool_name="(\w+)"/.exec(s.labels)![1]).sort(), ['Bash', 'Grep', 'Read']);
-    assert.ok(failures.every((s) => /error_type="\w+"/.test(s.labels) && /job="claude-code"/.test(s.labels)));
-    const errors = sample(text, 'claude_code_api_errors_total');
-    assert.ok(errors.some((s) => s.labels.includes('status_code="400"')), text);
-    assert.ok(sample(text, 'claude_code_api_requests_total').length > 0);
-  });
-
-  test('a delta sent twice adds up (deltatocumulative)', async () => {
-    const metrics = reqs.find((r) => r.path === '/v1/metrics')!;
-    const before = collector.exposition();
-    await post(`http://127.0.0.1:${collector.ports.otlpHttp}/v1/metrics`, metrics.ct, metrics.body);
-    const sessionCounts = (t: string) => sample(t, 'claude_code_session_count_total').reduce((n, s) => n + s.value, 0);
-    assert.equal(sessionCounts(collector.exposition()), sessionCounts(before) + 1);
-  });
-
-  test('logs reach Loki', () => {
-    assert.equal(loki.entries.length, 29); // as the real Loki counted (totalLinesProcessed)
-  });
-
-  test('protobuf decodes to the same as JSON', async () => {
-    const loki2 = await startLokiDouble({ port: 0, host: '127.0.0.1' });
-    const c2 = await startCollectorDouble({ otlpHttpPort: 0, otlpGrpcPort: 0, prometheusPort: 0, telemetryPort: 0, healthPort: 0, host: '127.0.0.1', lokiUrl: `http://127.0.0.1:${loki2.port}/otlp/v1/logs` });
+  test('OTLP protobuf gives the same entries as OTLP JSON', async () => {
+    const viaJson = await startLokiDouble({ port: 0, host: '127.0.0.1' });
+    const viaProto = await startLokiDouble({ port: 0, host: '127.0.0.1' });
     try {
-      for (const r of reqs) {
-        const obj = JSON.parse(r.body);
-        const body = r.path === '/v1/metrics' ? encodeMetrics(obj) : encodeLogs(obj);
-        const res = await post(`http://127.0.0.1:${c2.ports.otlpHttp}${r.path}`, 'application/x-protobuf', body);
-        assert.equal(res.status, 200, await res.text());
+      for (const r of logs) {
+        assert.equal((await post(`http://127.0.0.1:${viaJson.port}/otlp/v1/logs`, r.ct, r.body)).status, 204);
+        const proto = encodeLogs(JSON.parse(r.body) as LogsRequest);
+        assert.equal((await post(`http://127.0.0.1:${viaProto.port}/otlp/v1/logs`, 'application/x-protobuf', proto)).status, 204);
       }
-      await c2.flushLogs();
-      const fresh = await startCollectorDouble({ otlpHttpPort: 0, otlpGrpcPort: 0, prometheusPort: 0, telemetryPort: 0, healthPort: 0, host: '127.0.0.1', lokiUrl: null });
-      for (const r of reqs) await post(`http://127.0.0.1:${fresh.ports.otlpHttp}${r.path}`, r.ct, r.body);
-      assert.equal(c2.exposition(), fresh.exposition());
-      await fresh.close();
-      const strip = (e: LokiDouble) => e.entries.map((x) => ({ ...x, ts: x.ts.toString() }));
-      assert.deepEqual(strip(loki2), strip(loki));
+      assert.equal(viaJson.entries.length, 29); // as the real Loki counted (totalLinesProcessed)
+      assert.deepEqual(strip(viaProto), strip(viaJson));
     } finally {
-      await c2.close();
-      await loki2.close();
+      await viaJson.close();
+      await viaProto.close();
+    }
+  });
+
+  test('across a restart on its data directory, and forgets them on reset', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cct-loki-double-'));
+    try {
+      const first = await startLokiDouble({ port: 0, host: '127.0.0.1', dataDir });
+      for (const r of logs) await post(`http://127.0.0.1:${first.port}/otlp/v1/logs`, r.ct, r.body);
+      const accepted = strip(first);
+      await first.close();
+
+      const second = await startLokiDouble({ port: 0, host: '127.0.0.1', dataDir });
+      assert.deepEqual(strip(second), accepted);
+      // A replay after the restart is still a duplicate.
+      for (const r of logs) await post(`http://127.0.0.1:${second.port}/otlp/v1/logs`, r.ct, r.body);
+      assert.equal(second.entries.length, accepted.length);
+      assert.equal((await fetch(`http://127.0.0.1:${second.port}/double/reset`, { method: 'POST' })).status, 204);
+      await second.close();
+
+      const third = await startLokiDouble({ port: 0, host: '127.0.0.1', dataDir });
+      assert.equal(third.entries.length, 0);
+      await third.close();
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

@@ -1,9 +1,10 @@
-// The captured Claude Code telemetry (/work/shared/fixtures/claude-code-2.1.328, or CCT_FIXTURES_DIR), for tests.
+// The captured Claude Code telemetry (../shared/fixtures/claude-code-2.1.328, or CCT_FIXTURES_DIR), for tests.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { sharedDir } from '../support/paths';
 import type { LogsRequest } from './common';
 
-export const FIXTURES_DIR = process.env.CCT_FIXTURES_DIR ?? '/work/shared/fixtures';
+export const FIXTURES_DIR = process.env.CCT_FIXTURES_DIR ?? path.join(sharedDir, 'fixtures');
 export const CLAUDE_CODE_FIXTURES = path.join(FIXTURES_DIR, 'claude-code-2.1.328');
 
 export interface FixtureRequest {

@@ -1,5 +1,6 @@
-// TEST DOUBLE of Grafana Loki 3.4 (never shipped). Stores OTLP log records in memory and answers the queries the
-// extension makes, in the response shapes a real Loki 3.4.6 gave (/work/shared/fixtures/loki-3.4.6, mirrored in
+// TEST DOUBLE of Grafana Loki 3.4 (never shipped). Stores OTLP log records in memory (and, with a data directory,
+// appends them to a file there that it reads back at start: the image keeps them on the stack's `loki-data`
+// volume across Stop/Start, as the real Loki does) and answers the queries the extension makes, in the response shapes a real Loki 3.4.6 gave (../shared/fixtures/loki-3.4.6, mirrored in
 // test/doubles/doubles.test.ts):
 //   POST /otlp/v1/logs              OTLP/HTTP JSON or protobuf -> 204. service.name (and Loki's other default
 //                                   resource attributes) become index labels; every other attribute becomes
@@ -10,11 +11,13 @@
 //   GET  /loki/api/v1/query_range   log queries (streams; `X-Loki-Response-Encoding-Flags: categorize-labels`
 //                                   honoured) and metric queries (matrix)
 //   GET  /loki/api/v1/labels, /loki/api/v1/label/<name>/values, /loki/api/v1/status/buildinfo
-//   POST /double/reset              (double only) forget every record
+//   POST /double/reset              (double only) forget every record, on disk too
 // LogQL understood (parsed with @grafana/lezer-logql): a stream selector, `| label op "value"` filters,
 // line filters (|= != |~ !~), count_over_time(...[R]), sum_over_time(... | unwrap L | __error__="" [R]),
 // sum [by|without (labels)] (...). Anything else is a plain-text 400 parse error.
+import * as fs from 'node:fs';
 import type * as http from 'node:http';
+import { join } from 'node:path';
 import type { SyntaxNode } from '@lezer/common' with { 'resolution-mode': 'import' };
 import {
   HttpError,
@@ -55,6 +58,8 @@ export interface LokiDoubleOptions {
   host?: string;
   /** The clock for default query times (tests pin it). */
   now?: () => number;
+  /** Where to keep the entries across restarts (`entries.jsonl`); none: memory only. */
+  dataDir?: string;
 }
 
 export interface LokiDouble {
@@ -553,16 +558,31 @@ export async function startLokiDouble(opts: LokiDoubleOptions = {}): Promise<Lok
   // Loki drops an entry whose stream, timestamp and line equal an existing one's, structured metadata or not
   // (the fixtures' 32 records are 29 in Loki: plugin_loaded events share a millisecond).
   let seen = new Set<string>();
-  const push = (req: LogsRequest): number => {
-    let added = 0;
-    for (const e of otlpToEntries(req, nowNs())) {
-      const key = `${labelKey(e.index)}\u0000${e.ts}\u0000${e.line}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      entries.push(e);
-      added++;
+  const store = opts.dataDir ? join(opts.dataDir, 'entries.jsonl') : undefined;
+  const add = (e: LokiEntry): boolean => {
+    const key = `${labelKey(e.index)}\u0000${e.ts}\u0000${e.line}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    entries.push(e);
+    return true;
+  };
+  if (store && fs.existsSync(store)) {
+    for (const line of fs.readFileSync(store, 'utf8').split('\n')) {
+      if (!line) continue;
+      const e = JSON.parse(line) as Omit<LokiEntry, 'ts'> & { ts: string };
+      add({ ...e, ts: BigInt(e.ts) });
     }
-    return added;
+  }
+  const push = (req: LogsRequest): number => {
+    const added = otlpToEntries(req, nowNs()).filter(add);
+    // Written before the 204, so an accepted record survives a restart as it does in Loki.
+    if (store && added.length) fs.appendFileSync(store, added.map((e) => `${JSON.stringify({ ...e, ts: String(e.ts) })}\n`).join(''));
+    return added.length;
+  };
+  const reset = (): void => {
+    entries = [];
+    seen = new Set();
+    if (store) fs.rmSync(store, { force: true });
   };
 
   const server = createServer('loki-double', async (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => {
@@ -588,8 +608,7 @@ export async function startLokiDouble(opts: LokiDoubleOptions = {}): Promise<Lok
       return res.end();
     }
     if (path === '/double/reset' && req.method === 'POST') {
-      entries = [];
-      seen = new Set();
+      reset();
       res.writeHead(204);
       return res.end();
     }
@@ -691,17 +710,14 @@ export async function startLokiDouble(opts: LokiDoubleOptions = {}): Promise<Lok
       return entries;
     },
     push,
-    reset: () => {
-      entries = [];
-      seen = new Set();
-    },
+    reset,
     close: () => closeServer(server),
   };
 }
 
 /** Entry point of the cct-test/loki-double image. */
 export async function main(): Promise<void> {
-  const double = await startLokiDouble({ port: envInt('LOKI_PORT', 3100) });
+  const double = await startLokiDouble({ port: envInt('LOKI_PORT', 3100), dataDir: process.env.DOUBLE_DATA_DIR || undefined });
   console.log(`loki-double ${LOKI_VERSION}: listening on :${double.port} (OTLP at /otlp/v1/logs)`);
   exitOnSignals(() => double.close());
 }

@@ -1,8 +1,8 @@
-// A minimal protobuf decoder for the OTLP messages the collector double receives (metrics and logs export
-// requests), without a protobuf dependency. It produces the same object shapes as the OTLP/JSON mapping
+// A minimal protobuf decoder for the OTLP logs export requests the Loki double receives (the real collector's
+// otlp_http exporter sends protobuf), without a protobuf dependency. It produces the same object shapes as the OTLP/JSON mapping
 // (64-bit integers as decimal strings, ids as hex), so the rest of the double handles both encodings alike.
 // Field numbers: opentelemetry-proto v1 (common, resource, metrics, logs, collector/*/v1).
-import type { AnyValue, KeyValue, LogRecord, LogsRequest, Metric, MetricsRequest, NumberDataPoint, Resource, Scope } from './common';
+import type { AnyValue, KeyValue, LogRecord, LogsRequest, Resource, Scope } from './common';
 
 type Field = { no: number; wt: 0; v: bigint } | { no: number; wt: 1; v: Buffer } | { no: number; wt: 2; v: Buffer } | { no: number; wt: 5; v: Buffer };
 
@@ -53,7 +53,6 @@ function* fields(buf: Buffer): Generator<Field> {
 
 const str = (f: Field): string => (f.wt === 2 ? f.v.toString('utf8') : '');
 const fixed64 = (f: Field): string => (f.wt === 1 ? f.v.readBigUInt64LE(0).toString() : f.wt === 0 ? f.v.toString() : '0');
-const sfixed64 = (f: Field): string => (f.wt === 1 ? f.v.readBigInt64LE(0).toString() : '0');
 const double = (f: Field): number => (f.wt === 1 ? f.v.readDoubleLE(0) : 0);
 const int64 = (f: Field): string => (f.wt === 0 ? BigInt.asIntN(64, f.v).toString() : '0');
 const uint = (f: Field): number => (f.wt === 0 ? Number(f.v) : f.wt === 5 ? f.v.readUInt32LE(0) : 0);
@@ -104,64 +103,6 @@ function scope(buf: Buffer): Scope {
     else if (f.no === 3) s.attributes!.push(keyValue(msg(f)));
   }
   return s;
-}
-
-function numberDataPoint(buf: Buffer): NumberDataPoint {
-  const dp: NumberDataPoint = { attributes: [] };
-  for (const f of fields(buf)) {
-    if (f.no === 7) dp.attributes!.push(keyValue(msg(f)));
-    else if (f.no === 2) dp.startTimeUnixNano = fixed64(f);
-    else if (f.no === 3) dp.timeUnixNano = fixed64(f);
-    else if (f.no === 4) dp.asDouble = double(f);
-    else if (f.no === 6) dp.asInt = sfixed64(f);
-  }
-  return dp;
-}
-
-function metric(buf: Buffer): Metric {
-  const m: Metric = { name: '' };
-  for (const f of fields(buf)) {
-    if (f.no === 1) m.name = str(f);
-    else if (f.no === 2) m.description = str(f);
-    else if (f.no === 3) m.unit = str(f);
-    else if (f.no === 5) {
-      const dataPoints: NumberDataPoint[] = [];
-      for (const g of fields(msg(f))) if (g.no === 1) dataPoints.push(numberDataPoint(msg(g)));
-      m.gauge = { dataPoints };
-    } else if (f.no === 7) {
-      const sum: NonNullable<Metric['sum']> = { dataPoints: [], aggregationTemporality: 0, isMonotonic: false };
-      for (const g of fields(msg(f))) {
-        if (g.no === 1) sum.dataPoints!.push(numberDataPoint(msg(g)));
-        else if (g.no === 2) sum.aggregationTemporality = uint(g);
-        else if (g.no === 3) sum.isMonotonic = g.wt === 0 && g.v !== 0n;
-      }
-      m.sum = sum;
-    } else if (f.no === 9) m.histogram = {};
-    else if (f.no === 10) m.exponentialHistogram = {};
-    else if (f.no === 11) m.summary = {};
-  }
-  return m;
-}
-
-export function decodeMetricsRequest(buf: Buffer): MetricsRequest {
-  const resourceMetrics: NonNullable<MetricsRequest['resourceMetrics']> = [];
-  for (const f of fields(buf)) {
-    if (f.no !== 1) continue;
-    const rm: (typeof resourceMetrics)[number] = { scopeMetrics: [] };
-    for (const g of fields(msg(f))) {
-      if (g.no === 1) rm.resource = resource(msg(g));
-      else if (g.no === 2) {
-        const sm: NonNullable<typeof rm.scopeMetrics>[number] = { metrics: [] };
-        for (const h of fields(msg(g))) {
-          if (h.no === 1) sm.scope = scope(msg(h));
-          else if (h.no === 2) sm.metrics!.push(metric(msg(h)));
-        }
-        rm.scopeMetrics!.push(sm);
-      }
-    }
-    resourceMetrics.push(rm);
-  }
-  return { resourceMetrics };
 }
 
 function logRecord(buf: Buffer): LogRecord {

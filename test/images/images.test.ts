@@ -1,11 +1,14 @@
-// The local test images, end to end on the Docker Engine: the collector, Loki and Grafana doubles and the real
-// (Debian) Prometheus on a user-defined network, fed the real Claude Code telemetry captured in the fixtures.
-// Needs a Docker Engine (scripts/ci/start-dockerd.sh) and, on the host, Debian's prometheus and busybox-static.
+// The local images on the Docker Engine: the real collector (stack/collector/config.yaml) and the real Prometheus,
+// built from their Go modules, with the Loki double on a user-defined network, fed the real Claude Code telemetry
+// captured in the fixtures and events crafted to meet the count connector's trap. Needs a Docker Engine
+// (scripts/ci/start-dockerd.sh), Go (scripts/components.sh) and busybox-static.
 import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type Docker from 'dockerode';
+import type { KeyValue, LogRecord, LogsRequest } from '../doubles/common';
 import { FIXTURES_DIR, fixtureApiRequestCost, fixtureRequests } from '../doubles/fixtures';
 import {
   TestResources,
@@ -16,18 +19,69 @@ import {
   waitHealthy,
   type TestImages,
 } from '../support/docker';
+import { repoRoot } from '../support/images';
 import { waitFor } from '../support/wait';
 
 const LOKI_FIXTURES = path.join(FIXTURES_DIR, 'loki-3.4.6');
 const TOOL_FAILURES_QUERY = 'sum by (tool_name) (count_over_time({service_name="claude-code"} | event_name="tool_result" | success="false" [3h]))';
+const STACK_COLLECTOR_CONFIG = fs.readFileSync(path.join(repoRoot(), 'stack', 'collector', 'config.yaml'), 'utf8');
 
 const wget = (url: string): string[] => ['CMD', 'wget', '-q', '-O', '/dev/null', url];
 
-describe('test images (Docker)', async () => {
+/** Prometheus text exposition: the sum of `name`'s samples whose labels contain every `label="value"` of `having`. */
+function exposedSum(text: string, name: string, having: string[] = []): number {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) && having.every((h) => line.includes(h)))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
+
+const str = (key: string, value: string): KeyValue => ({ key, value: { stringValue: value } });
+
+/** One OTLP logs request of Claude Code events (tool_result unless `event` says otherwise), at the given ms times. */
+function events(session: string, records: { ms: number; event?: string; tool?: string }[]): LogsRequest {
+  const logRecords: LogRecord[] = records.map(({ ms, event = 'tool_result', tool = 'Bash' }) => ({
+    timeUnixNano: `${ms}000000`,
+    body: { stringValue: `claude_code.${event}` },
+    attributes: [str('event.name', event), str('session.id', session), ...(event === 'tool_result' ? [str('tool_name', tool), str('success', 'true')] : [])],
+  }));
+  return { resourceLogs: [{ resource: { attributes: [str('service.name', 'claude-code')] }, scopeLogs: [{ scope: { name: 'com.anthropic.claude_code' }, logRecords }] }] };
+}
+
+describe('local images (Docker)', async () => {
   const res = new TestResources();
   let images: TestImages;
   const id = crypto.randomBytes(4).toString('hex');
   const network = `cct-test-images-${id}`;
+  let loki: Docker.Container;
+  let lokiUrl: string;
+
+  /** The real collector with `config`, as the stack runs it (root, for the file-storage queue), once it accepts OTLP. */
+  async function startCollector(name: string, config: string, aliases: string[] = []): Promise<{ otlp: string; exporter: string; container: Docker.Container }> {
+    const container = await res.run({
+      image: images.collector, name: `cct-test-${name}-${id}`, network, aliases, user: '0:0', publish: [4318, 8889, 8888],
+      cmd: ['--config=/etc/otelcol-contrib/config.yaml'],
+      files: { '/etc/otelcol-contrib': [{ name: 'config.yaml', data: config }] },
+    });
+    const otlp = `http://127.0.0.1:${await hostPort(container, 4318)}`;
+    const exporter = `http://127.0.0.1:${await hostPort(container, 8889)}/metrics`;
+    await waitFor(`${name} accepting OTLP`, async () => {
+      const answer = await fetch(`${otlp}/v1/logs`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+      return answer.ok ? true : undefined;
+    }).catch(async (err: Error) => assert.fail(`${err.message}\n${await containerLogs(container)}`));
+    return { otlp, exporter, container };
+  }
+
+  async function post(otlp: string, signal: 'logs' | 'metrics', body: string): Promise<void> {
+    const answer = await fetch(`${otlp}/v1/${signal}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+    assert.equal(answer.status, 200, await answer.text());
+  }
+
+  async function lokiInstant(query: string, time?: number): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+    const params = new URLSearchParams({ query, ...(time ? { time: String(time) } : {}) });
+    const body = (await (await fetch(`${lokiUrl}/loki/api/v1/query?${params}`)).json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+    return body.data.result;
+  }
 
   before(async () => {
     await requireDocker();
@@ -37,20 +91,18 @@ describe('test images (Docker)', async () => {
     }
     images = { collector: built.collector.ref, prometheus: built.prometheus.ref, loki: built.loki.ref, grafana: built.grafana.ref };
     await res.network(network);
-  });
-  after(() => res.cleanup());
-
-  test('the collector double feeds the real Prometheus and the Loki double', { timeout: 180_000 }, async () => {
-    const loki = await res.run({
+    loki = await res.run({
       image: images.loki, name: `cct-test-loki-${id}`, network, aliases: ['loki'], publish: [3100],
       healthcheck: { test: wget('http://127.0.0.1:3100/ready') },
     });
-    const collector = await res.run({
-      image: images.collector, name: `cct-test-collector-${id}`, network, aliases: ['otel-collector'], publish: [4318],
-      // the real collector's arguments: ignored by the double, but the compose service passes them
-      cmd: ['--config=/etc/otelcol-contrib/config.yaml'],
-      healthcheck: { test: wget('http://127.0.0.1:13133/') },
-    });
+    await waitHealthy(loki);
+    lokiUrl = `http://127.0.0.1:${await hostPort(loki, 3100)}`;
+  });
+  after(() => res.cleanup());
+
+  test('the real collector feeds the real Prometheus and the Loki double', { timeout: 180_000 }, async () => {
+    await fetch(`${lokiUrl}/double/reset`, { method: 'POST' });
+    const collector = await startCollector('collector', STACK_COLLECTOR_CONFIG, ['otel-collector']);
     const promConfig = [
       'global:',
       '  scrape_interval: 1s',
@@ -68,50 +120,98 @@ describe('test images (Docker)', async () => {
     const prometheus = await res.run({
       image: images.prometheus, name: `cct-test-prometheus-${id}`, network, aliases: ['prometheus'], publish: [9090],
       // the stack's arguments (stack/compose.yaml), retention aside
-      cmd: [
-        '--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.path=/prometheus',
-        '--web.console.libraries=/usr/share/prometheus/console_libraries', '--web.console.templates=/usr/share/prometheus/consoles',
-      ],
+      cmd: ['--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.path=/prometheus'],
       files: { '/etc/prometheus': [{ name: 'prometheus.yml', data: promConfig }] },
       healthcheck: { test: wget('http://127.0.0.1:9090/-/ready') },
     });
-    await Promise.all([waitHealthy(loki), waitHealthy(collector), waitHealthy(prometheus)]);
+    await waitHealthy(prometheus);
 
-    const otlp = `http://127.0.0.1:${await hostPort(collector, 4318)}`;
     const reqs = fixtureRequests();
-    for (const r of reqs) {
-      const answer = await fetch(`${otlp}${r.path}`, { method: 'POST', headers: { 'Content-Type': r.ct }, body: r.body });
-      assert.equal(answer.status, 200, `${r.file} ${r.path}: ${await answer.text()}`);
-    }
+    for (const r of reqs) await post(collector.otlp, r.path === '/v1/logs' ? 'logs' : 'metrics', r.body);
 
-    // Prometheus, scraping the double, ends up with the fixtures' total cost.
+    const prom = `http://127.0.0.1:${await hostPort(prometheus, 9090)}`;
+    const query = async (q: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> => {
+      const r = await fetch(`${prom}/api/v1/query?${new URLSearchParams({ query: q })}`);
+      return ((await r.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } }).data.result;
+    };
+    // Prometheus, scraping the real exporter, ends up with the fixtures' total cost.
     const expected = fixtureApiRequestCost(reqs);
     assert.ok(expected > 0);
-    const prom = `http://127.0.0.1:${await hostPort(prometheus, 9090)}`;
     const total = await waitFor('claude_code_cost_usage_USD_total in Prometheus', async () => {
-      const r = await fetch(`${prom}/api/v1/query?${new URLSearchParams({ query: 'sum(claude_code_cost_usage_USD_total)' })}`);
-      const body = (await r.json()) as { data: { result: { value: [number, string] }[] } };
-      const v = body.data.result[0]?.value[1];
+      const v = (await query('sum(claude_code_cost_usage_USD_total)'))[0]?.value[1];
       return v !== undefined && Math.abs(Number(v) - expected) < 1e-9 ? Number(v) : undefined;
     });
     assert.ok(Math.abs(total - expected) < 1e-9);
-    const failures = await waitFor('claude_code_tool_results_total', async () => {
-      const r = await fetch(`${prom}/api/v1/query?${new URLSearchParams({ query: 'sum by (tool_name) (claude_code_tool_results_total{success="false"})' })}`);
-      const body = (await r.json()) as { data: { result: { metric: { tool_name: string } }[] } };
-      return body.data.result.length === 3 ? body.data.result.map((s) => s.metric.tool_name).sort() : undefined;
-    });
-    assert.deepEqual(failures, ['Bash', 'Grep', 'Read']);
 
-    // The Loki double, fed by the collector double over the network, answers the tool-failure query like Loki.
+    // The real exporter's series: scope labels, no target_info for Claude Code (it sends no service.instance.id).
+    const cost = await query('claude_code_cost_usage_USD_total');
+    assert.ok(cost.every((s) => s.metric['otel_scope_name'] === 'com.anthropic.claude_code' && s.metric['otel_scope_version'] === '2.1.328' && s.metric['job'] === 'claude-code'), JSON.stringify(cost[0]));
+    assert.deepEqual(await query('target_info{job="claude-code"}'), []);
+
+    // As many tool failures in Prometheus (the count connector) as events in Loki, tool by tool, and as the real Loki
+    // 3.4.6 answered for the same telemetry.
+    const fromPrometheus = await waitFor('claude_code_tool_results_total', async () => {
+      const r = await query('sum by (tool_name) (claude_code_tool_results_total{success="false"})');
+      return r.length === 3 ? Object.fromEntries(r.map((s) => [s.metric['tool_name'], Number(s.value[1])])) : undefined;
+    });
     const want = JSON.parse(fs.readFileSync(path.join(LOKI_FIXTURES, 'tool-failures-by-tool.instant.json'), 'utf8'));
     const wantResult = want.data.result as { metric: { tool_name: string }; value: [number, string] }[];
-    const lokiUrl = `http://127.0.0.1:${await hostPort(loki, 3100)}`;
-    const got = await waitFor('tool failures in the Loki double', async () => {
-      const r = await fetch(`${lokiUrl}/loki/api/v1/query?${new URLSearchParams({ query: TOOL_FAILURES_QUERY, time: String(wantResult[0].value[0]) })}`);
-      const body = (await r.json()) as { data: { result: typeof wantResult } };
-      return body.data.result.length === wantResult.length ? body.data.result : undefined;
+    const fromLoki = await waitFor('tool failures in the Loki double', async () => {
+      const r = await lokiInstant(TOOL_FAILURES_QUERY, wantResult[0].value[0]);
+      return r.length === wantResult.length ? r : undefined;
     });
-    assert.deepEqual(got, wantResult);
+    assert.deepEqual(fromLoki, wantResult);
+    assert.deepEqual(fromPrometheus, Object.fromEntries(fromLoki.map((s) => [s.metric['tool_name'], Number(s.value[1])])));
+    const apiErrors = await query('sum(claude_code_api_errors_total{status_code="400"})');
+    assert.equal(Number(apiErrors[0]?.value[1]), 1);
+
+    // The collector's own metrics under their real names, scraped from :8888.
+    const own = await waitFor('otelcol_receiver_accepted_log_records', async () => {
+      const r = await query('sum(otelcol_receiver_accepted_log_records{job="otel-collector"})');
+      return r.length ? Number(r[0].value[1]) : undefined;
+    });
+    assert.ok(own >= 32, `accepted ${own} log records`);
+  });
+
+  test('events whose batches end in one millisecond: every one Loki holds is counted', { timeout: 120_000 }, async () => {
+    // Batch 2 holds a Bash result older than batch 1's newest event, and ends in the same millisecond as batch 1:
+    // the count connector stamps both counts with that millisecond, and delta_to_cumulative drops the second as out
+    // of order, unless the counts come from the stack's logs/count pipeline (stamped with the collector's clock).
+    const t = Date.now() - 60_000;
+    const batches = [
+      events('s-1', [{ ms: t }, { ms: t + 10, event: 'user_prompt' }]),
+      events('s-1', [{ ms: t + 5 }, { ms: t + 10, event: 'assistant_response' }]),
+      events('s-1', [{ ms: t + 7 }, { ms: t + 8 }]),
+    ];
+    const results = batches.flatMap((b) => b.resourceLogs![0].scopeLogs![0].logRecords!).filter((r) => r.body?.stringValue === 'claude_code.tool_result').length;
+    // The same collector with the count connector fed straight from the logs pipeline, as its documentation shows.
+    const upstreamLayout = STACK_COLLECTOR_CONFIG.replace(/\n {4}logs\/count:\n(?: {6}.*\n)+/, '\n').replace('exporters: [otlp_http/loki]', 'exporters: [otlp_http/loki, count]');
+    assert.notEqual(upstreamLayout, STACK_COLLECTOR_CONFIG);
+    const stack = await startCollector('collector-stack', STACK_COLLECTOR_CONFIG);
+    const upstream = await startCollector('collector-upstream', upstreamLayout);
+    for (const collector of [stack, upstream]) {
+      await fetch(`${lokiUrl}/double/reset`, { method: 'POST' });
+      // Apart by more than the batch processor's 200 ms, so that each request is a batch of its own.
+      for (const b of batches) {
+        await post(collector.otlp, 'logs', JSON.stringify(b));
+        await new Promise((r) => setTimeout(r, 400));
+      }
+      const inLoki = await waitFor('the results in Loki', async () => {
+        const r = await lokiInstant('sum(count_over_time({service_name="claude-code"} | event_name="tool_result" | session_id="s-1" [1h]))');
+        return Number(r[0]?.value[1]) === results ? results : undefined;
+      });
+      const counted = await waitFor('the counts exported', async () => {
+        const text = await (await fetch(collector.exporter)).text();
+        const n = exposedSum(text, 'claude_code_tool_results_total', ['session_id="s-1"']);
+        return n > 0 ? n : undefined;
+      });
+      // Wait out one more export of the exporter; nothing more may arrive.
+      await new Promise((r) => setTimeout(r, 500));
+      const settled = exposedSum(await (await fetch(collector.exporter)).text(), 'claude_code_tool_results_total', ['session_id="s-1"']);
+      assert.equal(settled, counted);
+      if (collector === stack) assert.equal(counted, inLoki, 'the stack counts every tool result Loki holds');
+      else assert.ok(counted < inLoki, `the upstream layout loses the later batches' counts (${counted} of ${inLoki}): if this fails, the stack's logs/count pipeline may be needed no more`);
+    }
   });
 
   test('the grafana double refuses to start without GF_SECURITY_ADMIN_PASSWORD', { timeout: 60_000 }, async () => {

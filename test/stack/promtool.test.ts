@@ -1,23 +1,18 @@
-// promtool (Debian's `prometheus` package; CI installs it): the Prometheus config and rule files are valid, and
-// the unit tests of test/stack/rules/*.test.yml pass. A missing promtool is a failure, never a skip.
+// promtool, of the Prometheus that stack/compose.yaml pins (built from its Go module by scripts/components.sh):
+// the Prometheus config and rule files are valid, and the unit tests of test/stack/rules/*.test.yml pass. A
+// promtool that cannot be built is a failure, never a skip.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, describe, it } from "node:test";
+import { components } from "../support/components";
 import { fromRoot, repoRoot } from "./paths";
 
 function promtool(args: string[]): { status: number | null; output: string } {
-  const result = spawnSync("promtool", args, { cwd: repoRoot, encoding: "utf8", timeout: 300_000 });
-  if (result.error) {
-    const code = (result.error as NodeJS.ErrnoException).code;
-    assert.fail(
-      code === "ENOENT"
-        ? "promtool is not on PATH: install Debian's prometheus package (apt-get install -y prometheus), which provides it"
-        : `promtool ${args.join(" ")} could not run: ${result.error.message}`,
-    );
-  }
+  const result = spawnSync(components().promtool, args, { cwd: repoRoot, encoding: "utf8", timeout: 300_000 });
+  if (result.error) assert.fail(`promtool ${args.join(" ")} could not run: ${result.error.message}`);
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
@@ -30,10 +25,12 @@ describe("promtool", () => {
   const scratch = mkdtempSync(path.join(os.tmpdir(), "cct-promtool-"));
   after(() => rmSync(scratch, { recursive: true, force: true }));
 
-  it("is installed", () => {
+  it("is the version stack/compose.yaml pins", () => {
     const { status, output } = promtool(["--version"]);
     assert.equal(status, 0, output);
-    assert.match(output, /promtool, version 2\./, "promtool 2.x (the stack runs Prometheus 2.x)");
+    const pinned = /prom\/prometheus:v(\d+\.\d+\.\d+)/.exec(readFileSync(fromRoot("stack", "compose.yaml"), "utf8"))?.[1];
+    assert.ok(pinned?.startsWith("3."), `stack/compose.yaml pins Prometheus 3.x (got ${pinned})`);
+    assert.match(output, new RegExp(`promtool, version ${pinned!.replace(/\./g, "\\.")} `));
   });
 
   it("checks stack/prometheus/prometheus.yml and the rule files it loads", () => {

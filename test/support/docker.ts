@@ -36,7 +36,7 @@ export async function requireDocker(): Promise<void> {
 
 let built: Promise<Record<Role, BuiltImage>> | undefined;
 
-/** Builds the four test images once per process (a no-op when their content-hash tags exist). */
+/** Builds the four local images once per process (a no-op when their content-hash tags exist). */
 export function buildTestImagesOnce(opts: BuildOptions = {}): Promise<Record<Role, BuiltImage>> {
   built ??= buildTestImages(connectDocker(), { log: process.env.CCT_TEST_IMAGE_LOG ? (l) => console.error(l) : undefined, ...opts });
   built.catch(() => {
@@ -45,7 +45,8 @@ export function buildTestImagesOnce(opts: BuildOptions = {}): Promise<Record<Rol
   return built;
 }
 
-/** The image refs to use in place of the real collector, Prometheus, Loki and Grafana images. */
+/** The local image refs to use in place of the pinned upstream images (the real collector and Prometheus, the
+ * Loki and Grafana doubles). */
 export async function ensureTestImages(): Promise<TestImages> {
   const b = await buildTestImagesOnce();
   return { collector: b.collector.ref, prometheus: b.prometheus.ref, loki: b.loki.ref, grafana: b.grafana.ref };
@@ -71,6 +72,8 @@ export interface RunOptions {
   aliases?: string[];
   env?: Record<string, string>;
   cmd?: string[];
+  /** uid:gid, as compose's `user` (the collector's `0:0`). */
+  user?: string;
   /** container port -> published on 127.0.0.1 at a random host port (see hostPort()). */
   publish?: number[];
   healthcheck?: { test: string[]; intervalMs?: number; retries?: number };
@@ -102,6 +105,7 @@ export class TestResources {
       Image: opts.image,
       name: opts.name,
       Cmd: opts.cmd,
+      User: opts.user,
       Env: Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`),
       Labels: { [TEST_LABEL]: String(process.pid) },
       ExposedPorts: exposed,

@@ -1,11 +1,16 @@
-// Builds the local images the tests use instead of the real ones (no registry here: everything FROM scratch).
+// Builds the local images the tests (and scripts/run.sh on a machine without a registry) run in place of the
+// pinned upstream ones. No registry here: everything is FROM scratch.
 //
-//   cct-test/prometheus:<major.minor>-debian   Debian's prometheus + promtool (libc-only), laid out like the
-//                                              official prom/prometheus image (entrypoint, default args, paths,
-//                                              user nobody, /prometheus volume) + busybox (wget, sh, ...)
-//   cct-test/collector-double                  test/doubles/collector.ts  } bundled with esbuild, run by this
-//   cct-test/loki-double                       test/doubles/loki.ts       } machine's node (+ the shared libs
-//   cct-test/grafana-double                    test/doubles/grafana.ts    } ldd lists) + busybox
+//   cct-local/prometheus:<version>        the real Prometheus and promtool, built from their Go module by
+//                                          scripts/components.sh, laid out like the official prom/prometheus image
+//                                          (entrypoint, default args, paths, user nobody, /prometheus volume) on
+//                                          busybox, as that image is
+//   cct-local/otelcol-contrib:<version>   the real OpenTelemetry Collector, built with the Collector Builder from
+//                                          stack/collector/builder.yaml, laid out like otel/opentelemetry-collector-
+//                                          contrib (FROM scratch, /otelcol-contrib, uid 10001)
+//   cct-test/loki-double                  test/doubles/loki.ts     } TEST DOUBLES (Loki and Grafana are AGPL: never
+//   cct-test/grafana-double               test/doubles/grafana.ts  } built here), bundled with esbuild, run by this
+//                                                                   machine's node (+ the libs ldd lists) + busybox
 //
 // Each image is tagged with a hash of everything that goes into it (`<tag>-<hash12>`, or `:<hash12>` for the
 // doubles) plus a moving convenience tag; a build is skipped when the hash tag already exists. The build context is
@@ -13,7 +18,7 @@
 // COPY would make every file root-owned). The doubles are FROM cct-test/node-runtime:<hash> (busybox, node, libs),
 // so the Engine stores node once and rebuilding a double after a code change sends it only the bundle.
 //
-// Needs on the host: /usr/bin/prometheus + promtool (apt-get install prometheus), busybox-static, node, ldd.
+// Needs on the host: Go (scripts/components.sh), busybox-static, node, ldd.
 import { execFileSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -21,6 +26,7 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import * as esbuild from 'esbuild';
+import { components } from './components';
 
 export type Role = 'collector' | 'prometheus' | 'loki' | 'grafana';
 
@@ -28,7 +34,7 @@ export interface BuiltImage {
   role: Role | 'node-runtime';
   /** The immutable, content-addressed reference tests should run. */
   ref: string;
-  /** The moving tag pointing at the same image (e.g. cct-test/prometheus:2.42-debian). */
+  /** The moving tag pointing at the same image (e.g. cct-local/prometheus:3.16.0). */
   alias: string;
   built: boolean;
   seconds: number;
@@ -254,12 +260,9 @@ function dockerfileFor(layers: string[], lines: string[], from = 'scratch'): str
 }
 
 function prometheusDef(): ImageDef {
-  const prom = requireFile('/usr/bin/prometheus', 'apt-get install -y prometheus');
-  const promtool = requireFile('/usr/bin/promtool', 'apt-get install -y prometheus');
-  const version = /version (\d+)\.(\d+)/.exec(execFileSync(prom, ['--version'], { encoding: 'utf8' }));
-  const tagPrefix = version ? `${version[1]}.${version[2]}-debian` : 'debian';
+  const { prometheus, promtool, prometheusVersion } = components();
   const defaultConfig = [
-    '# my global config (the official image ships the same default: Prometheus scraping itself)',
+    '# The official image ships the same default: Prometheus scraping itself.',
     'global:',
     '  scrape_interval: 15s',
     '  evaluation_interval: 15s',
@@ -270,33 +273,57 @@ function prometheusDef(): ImageDef {
     '',
   ].join('\n');
   const app: TarEntry[] = [
-    { type: 'file', name: 'bin/prometheus', mode: 0o755, source: prom },
+    { type: 'file', name: 'bin/prometheus', mode: 0o755, source: prometheus },
     { type: 'file', name: 'bin/promtool', mode: 0o755, source: promtool },
-    { type: 'dir', name: 'usr/share', mode: 0o755 },
-    { type: 'dir', name: 'usr/share/prometheus', mode: 0o755 },
-    { type: 'dir', name: 'usr/share/prometheus/console_libraries', mode: 0o755 },
-    { type: 'dir', name: 'usr/share/prometheus/consoles', mode: 0o755 },
     { type: 'dir', name: 'etc/prometheus', mode: 0o755, uid: NOBODY, gid: NOBODY },
     { type: 'data', name: 'etc/prometheus/prometheus.yml', mode: 0o644, uid: NOBODY, gid: NOBODY, data: Buffer.from(defaultConfig) },
-    { type: 'symlink', name: 'etc/prometheus/console_libraries', target: '/usr/share/prometheus/console_libraries', uid: NOBODY, gid: NOBODY },
-    { type: 'symlink', name: 'etc/prometheus/consoles', target: '/usr/share/prometheus/consoles', uid: NOBODY, gid: NOBODY },
-    { type: 'dir', name: 'prometheus', mode: 0o755, uid: NOBODY, gid: NOBODY },
+    { type: 'dir', name: 'prometheus', mode: 0o775, uid: NOBODY, gid: NOBODY },
   ];
   const layers = [
-    { file: 'base.tar', entries: baseEntries([prom, promtool]) },
+    { file: 'base.tar', entries: baseEntries([]) },
     { file: 'prometheus.tar', entries: app },
   ];
-  // As github.com/prometheus/prometheus/blob/v2.42.0/Dockerfile.
+  // As the Dockerfile of github.com/prometheus/prometheus at v3.x.
   const dockerfile = dockerfileFor(layers.map((l) => l.file), [
     'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    `LABEL org.opencontainers.image.title="cct-local/prometheus" org.opencontainers.image.version="${prometheusVersion}" org.opencontainers.image.description="Prometheus ${prometheusVersion} built from its Go module (API only: no web UI assets)"`,
     'USER nobody',
     'EXPOSE 9090',
     'VOLUME [ "/prometheus" ]',
     'WORKDIR /prometheus',
     'ENTRYPOINT [ "/bin/prometheus" ]',
-    'CMD [ "--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus", "--web.console.libraries=/usr/share/prometheus/console_libraries", "--web.console.templates=/usr/share/prometheus/consoles" ]',
+    'CMD [ "--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus" ]',
   ]);
-  return { role: 'prometheus', repo: 'cct-test/prometheus', tagPrefix, dockerfile, layers };
+  return { role: 'prometheus', repo: 'cct-local/prometheus', tagPrefix: prometheusVersion, dockerfile, layers };
+}
+
+const COLLECTOR_UID = 10001;
+const CA_CERTIFICATES = '/etc/ssl/certs/ca-certificates.crt';
+
+function collectorDef(): ImageDef {
+  const { collector, collectorVersion } = components();
+  // The official image ships a default config there; this build holds only the stack's components, so its
+  // default is the stack's own config (compose binds the same file over it).
+  const app: TarEntry[] = [
+    { type: 'file', name: 'otelcol-contrib', mode: 0o755, source: collector },
+    { type: 'dir', name: 'etc', mode: 0o755 },
+    { type: 'dir', name: 'etc/otelcol-contrib', mode: 0o755 },
+    { type: 'file', name: 'etc/otelcol-contrib/config.yaml', mode: 0o644, source: path.join(repoRoot(), 'stack', 'collector', 'config.yaml') },
+  ];
+  // The official image carries CA certificates for exporters that speak TLS; the stack's own hops are plain HTTP.
+  if (fs.existsSync(CA_CERTIFICATES)) {
+    app.push({ type: 'dir', name: 'etc/ssl', mode: 0o755 }, { type: 'dir', name: 'etc/ssl/certs', mode: 0o755 });
+    app.push({ type: 'file', name: CA_CERTIFICATES.slice(1), mode: 0o644, source: fs.realpathSync(CA_CERTIFICATES) });
+  }
+  // As the Dockerfile of otel/opentelemetry-collector-contrib.
+  const dockerfile = dockerfileFor(['otelcol.tar'], [
+    `LABEL org.opencontainers.image.title="cct-local/otelcol-contrib" org.opencontainers.image.version="${collectorVersion}" org.opencontainers.image.description="OpenTelemetry Collector ${collectorVersion} built with the Collector Builder from stack/collector/builder.yaml"`,
+    `USER ${COLLECTOR_UID}:${COLLECTOR_UID}`,
+    'EXPOSE 4317 4318 55678 55679',
+    'ENTRYPOINT [ "/otelcol-contrib" ]',
+    'CMD [ "--config", "/etc/otelcol-contrib/config.yaml" ]',
+  ]);
+  return { role: 'collector', repo: 'cct-local/otelcol-contrib', tagPrefix: collectorVersion, dockerfile, layers: [{ file: 'otelcol.tar', entries: app }] };
 }
 
 async function bundleDouble(root: string, module: string): Promise<Buffer> {
@@ -319,24 +346,29 @@ async function bundleDouble(root: string, module: string): Promise<Buffer> {
   return Buffer.from(result.outputFiles[0].contents);
 }
 
-const DOUBLES: Record<Exclude<Role, 'prometheus'>, { module: string; repo: string; ports: number[]; env: string[] }> = {
-  collector: { module: 'collector', repo: 'cct-test/collector-double', ports: [4317, 4318, 8888, 8889, 13133], env: ['LOKI_URL=http://loki:3100/otlp/v1/logs'] },
-  loki: { module: 'loki', repo: 'cct-test/loki-double', ports: [3100], env: [] },
-  grafana: { module: 'grafana', repo: 'cct-test/grafana-double', ports: [3000], env: [] },
+type DoubleRole = 'loki' | 'grafana';
+
+/** `dataDir`: the directory the real service keeps its state in, owned by the user it runs as (as in the real
+ * image), so that a fresh named volume mounted there is writable and keeps the double's state across restarts. */
+const DOUBLES: Record<DoubleRole, { module: string; repo: string; ports: number[]; uid: number; dataDir: string }> = {
+  loki: { module: 'loki', repo: 'cct-test/loki-double', ports: [3100], uid: 10001, dataDir: 'loki' },
+  grafana: { module: 'grafana', repo: 'cct-test/grafana-double', ports: [3000], uid: 472, dataDir: 'var/lib/grafana' },
 };
 
-async function doubleDef(root: string, role: Exclude<Role, 'prometheus'>, runtimeRef: string): Promise<ImageDef> {
+async function doubleDef(root: string, role: DoubleRole, runtimeRef: string): Promise<ImageDef> {
   const d = DOUBLES[role];
   const bundle = await bundleDouble(root, d.module);
+  const parents = d.dataDir.split('/').slice(0, -1).map((_, i, all) => all.slice(0, i + 1).join('/'));
   const app: TarEntry[] = [
     { type: 'dir', name: 'app', mode: 0o755 },
     { type: 'data', name: `app/${d.module}.js`, mode: 0o644, data: bundle },
+    ...parents.map((name): TarEntry => ({ type: 'dir', name, mode: 0o755 })),
+    { type: 'dir', name: d.dataDir, mode: 0o755, uid: d.uid, gid: d.uid },
   ];
   const dockerfile = dockerfileFor(['app.tar'], [
-    'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin NODE_ENV=production',
-    ...d.env.map((e) => `ENV ${e}`),
+    `ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin NODE_ENV=production DOUBLE_DATA_DIR=/${d.dataDir}`,
     `LABEL org.opencontainers.image.title="${d.repo}" org.opencontainers.image.description="TEST DOUBLE for the Claude Code Telemetry tests; not the real service"`,
-    'USER 65534:65534',
+    `USER ${d.uid}:${d.uid}`,
     'WORKDIR /app',
     `EXPOSE ${d.ports.join(' ')}`,
     `ENTRYPOINT [ "/bin/node", "/app/${d.module}.js" ]`,
@@ -421,7 +453,7 @@ async function buildOne(docker: Docker, def: ImageDef, opts: BuildOptions): Prom
   return { role: def.role, ref, alias, built: true, seconds: (Date.now() - started) / 1000, sizeBytes: built?.size ?? 0 };
 }
 
-/** Builds (or finds) the test images. Sequential: the three doubles share their runtime layer. */
+/** Builds (or finds) the local images. Sequential: the two doubles share their runtime layer. */
 export async function buildTestImages(docker: Docker, opts: BuildOptions = {}): Promise<Record<Role, BuiltImage>> {
   const root = repoRoot();
   const roles = opts.roles ?? (['prometheus', 'collector', 'loki', 'grafana'] as Role[]);
@@ -430,6 +462,7 @@ export async function buildTestImages(docker: Docker, opts: BuildOptions = {}): 
   for (const role of roles) {
     let def: ImageDef;
     if (role === 'prometheus') def = prometheusDef();
+    else if (role === 'collector') def = collectorDef();
     else {
       runtimeRef ??= (await buildOne(docker, nodeRuntimeDef(), opts)).ref;
       def = await doubleDef(root, role, runtimeRef);

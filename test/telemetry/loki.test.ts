@@ -1,4 +1,4 @@
-// Loki client: the exact bodies a real Loki 3.4.6 sent (/work/shared/fixtures/loki-3.4.6), served from a local
+// Loki client: the exact bodies a real Loki 3.4.6 sent (../shared/fixtures/loki-3.4.6), served from a local
 // HTTP server, and the Loki test double (test/doubles/loki.ts) fed the real Claude Code OTLP captures.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,9 +11,10 @@ import { TelemetryError } from '../../src/telemetry/http';
 import { TelemetryService, toApiError, toToolFailure } from '../../src/telemetry/service';
 import { lokiLogs, lokiMetric } from '../../src/telemetry/queries';
 import { startLokiDouble, LokiDouble } from '../doubles/loki';
+import { FIXTURES_DIR } from '../doubles/fixtures';
 import { freePort } from './helpers/promServer';
 
-const FIXTURES = process.env['CCT_SHARED_FIXTURES'] ?? '/work/shared/fixtures';
+const FIXTURES = FIXTURES_DIR;
 const LOKI_FIX = join(FIXTURES, 'loki-3.4.6');
 const CC_FIX = join(FIXTURES, 'claude-code-2.1.328');
 const haveFixtures = existsSync(LOKI_FIX) && existsSync(CC_FIX);

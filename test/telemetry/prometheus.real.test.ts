@@ -1,4 +1,4 @@
-// The query catalog and the service against REAL Prometheus (Debian 2.42), loaded with series in the collector's
+// The query catalog and the service against REAL Prometheus (the pinned 3.x, built from its module), loaded with series in the collector's
 // shape: per-session cumulative counters, parallel sessions, sessions starting and ending, two collector restarts.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,10 +8,9 @@ import { TelemetryService, latestLeaderboard, markerTimes } from '../../src/tele
 import {
   METRICS, RULES, lastEvaluation, leaderboardSamples, planChart, promChartGaps, promFresh, promInstant, promRange, rollupMarkers, sessionsChangedRecently,
 } from '../../src/telemetry/queries';
-import { PrometheusInstance, freePort, prometheusAvailable, startLoadedPrometheus } from './helpers/promServer';
+import { PrometheusInstance, freePort, startLoadedPrometheus } from './helpers/promServer';
 import { EXPORT_DELAY, RULE_OFFSET, RuleLoss, SimEvent, SimOptions, generateEvents, lossIn, simulate, trueCost, trueCostByModel, trueCount, trueTokens } from './helpers/sim';
 
-const available = prometheusAvailable();
 
 // Time layout (unix seconds): 3 h of simulated activity ending 30 min ago; queries are evaluated 5 min after it.
 const wallNow = Math.floor(Date.now() / 1000);
@@ -51,7 +50,7 @@ function within(actual: number, expected: number, rel: number, what: string): vo
   assert.ok(Math.abs(actual - expected) <= tol, `${what}: got ${actual}, expected ${expected} (±${(rel * 100).toFixed(2)} %)`);
 }
 
-describe('telemetry against real Prometheus', { skip: available ? false : 'prometheus/promtool or stack/prometheus/rules/recording.yml missing' }, () => {
+describe('telemetry against real Prometheus', () => {
   let prom: PrometheusInstance;
   let client: PrometheusClient;
   let events: SimEvent[];

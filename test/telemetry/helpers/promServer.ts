@@ -1,29 +1,25 @@
-// Real Prometheus (Debian's /usr/bin/prometheus) as a child process, loaded by backfilling:
+// Real Prometheus (the version stack/compose.yaml pins, built from its Go module: test/support/components.ts) as a
+// child process, loaded by backfilling:
 // `promtool tsdb create-blocks-from openmetrics` into the storage dir, then Prometheus started on it with the
 // stack's recording rules loaded (they evaluate live only, on the wall clock; the backfilled history holds their
 // output too, computed by the test: `promtool tsdb create-blocks-from rules` cannot evaluate rules that read their
 // own previous output, as stack/prometheus/rules/recording.yml's do).
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { components } from '../../support/components';
 
 const execFileP = promisify(execFile);
 
-export const PROMETHEUS_BIN = process.env['CCT_PROMETHEUS_BIN'] ?? '/usr/bin/prometheus';
-export const PROMTOOL_BIN = process.env['CCT_PROMTOOL_BIN'] ?? '/usr/bin/promtool';
 
 /** Repository root (this file compiles to out/test/telemetry/helpers/). */
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
 
 /** The stack's recording rules (loaded into the test Prometheus, which must accept them). */
 export const RECORDING_RULES = join(REPO_ROOT, 'stack', 'prometheus', 'rules', 'recording.yml');
-
-export function prometheusAvailable(): boolean {
-  return existsSync(PROMETHEUS_BIN) && existsSync(PROMTOOL_BIN) && existsSync(RECORDING_RULES);
-}
 
 export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -67,7 +63,7 @@ export async function startLoadedPrometheus(load: LoadOptions): Promise<Promethe
   ].join('\n'));
   const om = join(dir, 'series.om');
   writeFileSync(om, load.openMetrics);
-  await execFileP(PROMTOOL_BIN, ['tsdb', 'create-blocks-from', 'openmetrics', '-q', om, data], { maxBuffer: 64 << 20 });
+  await execFileP(components().promtool, ['tsdb', 'create-blocks-from', 'openmetrics', '-q', om, data], { maxBuffer: 64 << 20 });
   rmSync(om);
 
   const proc = await launch(config, data, dir, load.retentionDays ?? 3650);
@@ -84,7 +80,7 @@ export async function startLoadedPrometheus(load: LoadOptions): Promise<Promethe
 async function launch(config: string, data: string, dir: string, retentionDays: number): Promise<{ url: string; stop(): Promise<void> }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(PROMETHEUS_BIN, [
+  const child: ChildProcess = spawn(components().prometheus, [
     `--config.file=${config}`,
     `--storage.tsdb.path=${data}`,
     `--storage.tsdb.retention.time=${retentionDays}d`,
