@@ -22,6 +22,7 @@ export default tseslint.config(
       'src/doctor/probeRoundTrip.ts',
       'src/doctor/terminalEnvironmentCheck.ts',
       'src/doctor/claudeSettingsCheck.ts',
+      'src/doctor/collectorTelemetryCheck.ts',
       'src/doctor/doctorReport.ts',
     ],
     rules: {

@@ -16,10 +16,11 @@
 #                   scripts/code-server.sh; outside the repo, where vsce and eslint would see it)
 #   CCT_WORKSPACE   folder to open (default the repository)
 #   CCT_FRESH=1     start from an empty user-data dir
-#   CCT_IMAGES      local (default) or registry. This machine reaches no container registry, so by default the
-#                   stack runs on images built here: the real Prometheus from Debian's package, and the TEST
-#                   DOUBLES of the collector, Loki and Grafana under test/doubles (see test/images/README.md).
-#                   With registry access, CCT_IMAGES=registry runs the pinned upstream images of stack/compose.yaml.
+#   CCT_IMAGES      auto (default), registry or local. auto: the pinned upstream images of stack/compose.yaml when
+#                   the engine reaches their registry, otherwise local. local: images built here, the REAL
+#                   OpenTelemetry Collector and Prometheus from their Go modules (scripts/components.sh) and TEST
+#                   DOUBLES of Loki and Grafana (test/doubles; they are AGPL and never built here). It always says
+#                   which it chose.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -46,27 +47,52 @@ code_server="$(bash "$repo/scripts/code-server.sh")"
 # The stack needs a Docker Engine: start one if none answers (as root; otherwise start yours).
 bash "$repo/scripts/ci/start-dockerd.sh" >&2
 
-image_settings=''
-if [ "${CCT_IMAGES:-local}" = local ]; then
-  log "building the local images (real Prometheus, test doubles of the collector, Loki and Grafana)"
-  npm run compile-tests >&2
-  image_settings="$(node -e '
-    const { ensureTestImages } = require("./out/test/support/docker.js");
-    ensureTestImages().then((images) => {
-      const settings = Object.entries(images).map(([service, ref]) => `  "claudeTelemetry.stack.images.${service}": ${JSON.stringify(ref)},`);
-      console.log(settings.join("\n"));
-    }).catch((error) => { console.error(error.message); process.exit(1); });')"
+images="${CCT_IMAGES:-auto}"
+pinned="$(sed -nE 's|^\s*image: \$\{CCT_[A-Z]+_IMAGE:-([^}]+)\}.*|\1|p' "$repo/stack/compose.yaml")"
+if [ "$images" = auto ]; then
+  # The engine asks the registry for each pinned image's manifest: a quick yes or no, no download.
+  # shellcheck disable=SC2086
+  if node -e '
+    const Docker = require("dockerode");
+    const docker = new Docker();
+    Promise.all(process.argv.slice(1).map((ref) => docker.getImage(ref).distribution()))
+      .then(() => process.exit(0), (error) => { console.error(`[run.sh] the registry does not answer: ${error.message.split("\n")[0]}`); process.exit(1); });
+  ' $pinned; then
+    images=registry
+  else
+    images=local
+  fi
 fi
+machine_settings=''
+case "$images" in
+  registry)
+    log "using the pinned upstream images: $(echo $pinned)"
+    ;;
+  local)
+    log "using LOCAL images: the real OpenTelemetry Collector and Prometheus built here from their Go modules,"
+    log "and TEST DOUBLES of Loki and Grafana (test/doubles: not the real Loki or Grafana)"
+    npm run compile-tests >&2
+    machine_settings="$(node -e '
+      const { ensureTestImages } = require("./out/test/support/docker.js");
+      ensureTestImages().then((images) => {
+        const settings = Object.entries(images).map(([service, ref]) => `  "claudeTelemetry.stack.images.${service}": ${JSON.stringify(ref)}`);
+        console.log(settings.join(",\n"));
+      }).catch((error) => { console.error(error.message); process.exit(1); });')"
+    ;;
+  *)
+    log "error: CCT_IMAGES is \"$images\"; use auto, registry or local"
+    exit 1
+    ;;
+esac
 
 if [ "${CCT_FRESH:-0}" = 1 ]; then
   rm -rf "$run_dir"
 fi
-mkdir -p "$run_dir/user-data/User" "$run_dir/extensions"
+mkdir -p "$run_dir/user-data/User" "$run_dir/user-data/Machine" "$run_dir/extensions"
 settings="$run_dir/user-data/User/settings.json"
-if [ ! -f "$settings" ] || [ -n "$image_settings" ]; then
+if [ ! -f "$settings" ]; then
   cat >"$settings" <<EOF
 {
-$image_settings
   "workbench.startupEditor": "none",
   "workbench.secondarySideBar.defaultVisibility": "hidden",
   "chat.disableAIFeatures": true,
@@ -77,6 +103,9 @@ $image_settings
 }
 EOF
 fi
+# The stack settings are machine settings: code-server runs extensions as in a remote window and reads them from
+# its Machine settings. Written on every run, so that the images follow the choice above.
+printf '{\n%s\n}\n' "$machine_settings" >"$run_dir/user-data/Machine/settings.json"
 
 # An empty config file so code-server writes none to ~/.config/code-server.
 config="$run_dir/config.yaml"

@@ -16,6 +16,7 @@ import type { ServiceStatus } from '../stack/engine';
 import { LokiClient } from '../telemetry/loki';
 import { PrometheusClient } from '../telemetry/prometheus';
 import { checkClaudeSettings } from './claudeSettingsCheck';
+import { collectorTelemetryCheck } from './collectorTelemetryCheck';
 import { LOGS, NetError, RESTART, START, hostPort, otlpCheck, readyCheck, scrapeCheck, withTimeout, type CheckContext } from './httpChecks';
 import { roundTrip, type RoundTripContext } from './probeRoundTrip';
 import { checkTerminalEnvironment, type EnvironmentExpectation } from './terminalEnvironmentCheck';
@@ -30,6 +31,7 @@ export type CheckId =
   | 'collector-otlp'
   | 'prometheus-ready'
   | 'prometheus-scrape'
+  | 'collector-telemetry'
   | 'loki-ready'
   | 'loki-otlp'
   | 'roundtrip-metric'
@@ -308,6 +310,13 @@ export async function runPipelineDoctor(opts: DoctorOptions): Promise<DoctorResu
         return { id: 'prometheus-scrape', name, status: 'skipped', detail: 'Skipped: Prometheus is not reachable (see above).' };
       }
       return scrapeCheck({ ...ctx, prom, job, collectorService }, name);
+    });
+
+    await timed('Collector\'s own metrics', async () => {
+      const id = 'collector-telemetry';
+      const name = 'Collector delivering (its own metrics)';
+      if (promReady.status === 'fail') return { id, name, status: 'skipped', detail: 'Skipped: Prometheus is not reachable (see above).' };
+      return { id, name, ...(await collectorTelemetryCheck({ prom, collectorService, signal })) };
     });
 
     // 5. Loki ready, and accepting OTLP.

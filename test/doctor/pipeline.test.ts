@@ -1,6 +1,6 @@
-// The pipeline doctor against the real Docker Engine and the real stack/compose.yaml, on the local test images: the
-// real Prometheus 2.42 with the stack's prometheus.yml, and the documented doubles of the collector and Loki
-// (test/images/README.md). One stack for the suite (unique project name, free ports), removed with its volumes after.
+// The pipeline doctor against the real Docker Engine and the real stack/compose.yaml, on the local images: the real
+// collector and Prometheus (built from their modules) with the stack's configs, and the documented doubles of Loki
+// and Grafana (test/images/README.md). One stack for the suite (unique project name, free ports), removed with its volumes after.
 // Every hop OK first; then one broken hop per check, asserting what the user is shown. The destructive case
 // (a stopped container) runs last.
 import assert from 'node:assert/strict';
@@ -93,12 +93,13 @@ async function lokiWithoutOtlp(): Promise<{ url: string; close(): Promise<void> 
 describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
   before(async () => {
     await requireDocker();
+    const images = await ensureTestImages();
     savedHome = process.env.HOME;
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'cct-doctor-home-'));
     process.env.HOME = home; // ~/.claude/settings.json of the "user" is under here
     ports = { otlpHttp: await freePort(), otlpGrpc: await freePort(), prometheus: await freePort(), loki: await freePort() };
     const variables = {
-      ...testImageEnv(await ensureTestImages()),
+      ...testImageEnv(images),
       CCT_OTLP_HTTP_PORT: String(ports.otlpHttp),
       CCT_OTLP_GRPC_PORT: String(ports.otlpGrpc),
       CCT_COLLECTOR_METRICS_PORT: String(await freePort()),
@@ -122,8 +123,10 @@ describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
       loki: `http://127.0.0.1:${ports.loki}`,
     };
     await engine.start();
-    // Prometheus scrapes every 5 s: the first scrape of the collector must have happened for "all OK".
+    // Prometheus scrapes every 5 s: the first scrape of the collector (its exporter and its own metrics) must have
+    // happened for "all OK".
     await waitFor('the claude-code target to be up', async () => (await targetHealth('claude-code')) === 'up' || undefined);
+    await waitFor('the otel-collector target to be up', async () => (await targetHealth('otel-collector')) === 'up' || undefined);
   });
 
   after(async () => {
@@ -148,6 +151,7 @@ describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
       'collector-otlp',
       'prometheus-ready',
       'prometheus-scrape',
+      'collector-telemetry',
       'loki-ready',
       'loki-otlp',
       'roundtrip-metric',
@@ -165,7 +169,9 @@ describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
     const event = check(result, 'roundtrip-event');
     assert.equal(event.hops?.[1]?.name, 'in Loki');
     assert.match(check(result, 'prometheus-scrape').detail, /Target http:\/\/otel-collector:8889\/metrics is up/);
-    assert.match(result.summary, /^All 14 checks passed$/);
+    // The real collector's own metrics, under their real names, scraped from :8888.
+    assert.match(check(result, 'collector-telemetry').detail, /^It accepted \d+ metric points and \d+ events since it started; none failed/);
+    assert.match(result.summary, /^All 15 checks passed$/);
     console.log(`  round trip: metric ${metric.hops!.map((h) => `${h.name} ${h.ms} ms`).join(', ')}; event ${event.hops!.map((h) => `${h.name} ${h.ms} ms`).join(', ')}`);
 
     // The probe is marked with the run id, under its own job / stream: never the user's "claude-code".
@@ -175,7 +181,7 @@ describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
     assert.equal(series[0]!.metric.job, 'claude-code-doctor');
 
     const md = renderDoctorReport(result);
-    assert.match(md, /✅ \*\*All 14 checks passed\.\*\*/);
+    assert.match(md, /✅ \*\*All 15 checks passed\.\*\*/);
     assert.match(md, /\| ✅ \| Round trip: probe metric → collector → Prometheus \| OK \| [\d.]+ m?s \|.*collector accepted \(OTLP\/HTTP\): \d+ ms → in Prometheus as claude_code_doctor_probe_total: [\d.]+ m?s/);
     assert.doesNotMatch(md, /## What to do/);
   });
@@ -276,8 +282,8 @@ describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
   });
 
   it('the double prefix: a real Prometheus holding claude_code_claude_code_doctor_probe_total is diagnosed', async () => {
-    // What a collector with `namespace: claude_code` produces: the probe's name prefixed once more. The collector
-    // double does not take a namespace, so the prefixed name is sent through it and scraped by the real Prometheus.
+    // What a collector with `namespace: claude_code` produces: the probe's name prefixed once more. The stack's
+    // collector has no namespace, so the prefixed name is sent through it and scraped by the real Prometheus.
     const runId = `prefix-${process.pid}-${Date.now()}`;
     const res = await fetch(`${endpoints.otlpHttp}/v1/metrics`, {
       method: 'POST',

@@ -3,11 +3,12 @@
  * playwright-core in headless Chromium, with the real Claude Code CLI (pinned devDependency) in print mode against a
  * scripted Messages API on loopback (test/e2e/support/messagesApi.ts, a TEST FIXTURE).
  *
- * Real: Docker, Prometheus (Debian's 2.42 in a locally built image), VS Code, the browser, Claude Code. Test doubles:
- * the collector, Loki and Grafana (test/doubles, see test/images/README.md).
+ * Real: Docker, the OpenTelemetry Collector and Prometheus (built from their Go modules, in locally built images),
+ * VS Code, the browser, Claude Code. Test doubles: Loki and Grafana (test/doubles, see test/images/README.md).
  *
- * 1. Without the UI: the CLI against the stand-in and a stack started from stack/compose.yaml under its own project
- *    name; the CLI's events reach Loki and its cost reaches Prometheus. This shakes out the stand-in.
+ * 1. Without the UI: two sessions of the CLI at once against the stand-in and a stack started from
+ *    stack/compose.yaml under its own project name; each session's events reach Loki, its cost Prometheus, and the
+ *    counts the collector derives from the events equal the events in Loki, session by session.
  * 2. Through the UI only: "Start Telemetry Stack" from the Command Palette, the status bar goes healthy; a new
  *    terminal has the telemetry variables (from the extension, not from the test); the CLI run in that terminal
  *    (a scripted usage, a failing Bash, a failing Read, an API error); the status bar shows the cost Claude Code
@@ -124,8 +125,8 @@ interface SessionEvents {
   costUsd: number;
 }
 
-/** Waits for the events of one failing session (2 api_request, 2 failed tool_result, 1 api_error) in Loki. */
-async function waitForSessionEvents(lokiPort: number, timeoutMs = 60_000): Promise<SessionEvents> {
+/** Waits for the events of `sessions` failing sessions (2 api_request, 2 failed tool_result, 1 api_error each) in Loki. */
+async function waitForSessionEvents(lokiPort: number, sessions = 1, timeoutMs = 60_000): Promise<SessionEvents> {
   return waitFor(
     'the CLI\'s events in Loki',
     async () => {
@@ -134,7 +135,7 @@ async function waitForSessionEvents(lokiPort: number, timeoutMs = 60_000): Promi
         lokiEvents(lokiPort, '| event_name="tool_result" | success="false"'),
         lokiEvents(lokiPort, '| event_name="api_error"'),
       ]);
-      if (apiRequests.length < 2 || toolFailures.length < 2 || apiErrors.length < 1) return undefined;
+      if (apiRequests.length < 2 * sessions || toolFailures.length < 2 * sessions || apiErrors.length < sessions) return undefined;
       const costUsd = apiRequests.reduce((sum, event) => sum + Number(event.meta.cost_usd), 0);
       return { apiRequests, toolFailures, apiErrors, costUsd };
     },
@@ -171,7 +172,7 @@ async function removeProject(project: string): Promise<string[]> {
 async function clearLeftoverTestStack(): Promise<void> {
   const docker = connectDocker();
   const containers = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${PROJECT_LABEL}=${EXTENSION_PROJECT}`] }) });
-  const foreign = containers.filter((container) => !container.Image.startsWith('cct-test/'));
+  const foreign = containers.filter((container) => !/^cct-(test|local)\//.test(container.Image));
   if (foreign.length) {
     throw new Error(
       `A "${EXTENSION_PROJECT}" stack not made of test images exists here (${foreign.map((c) => `${c.Names[0]} ${c.Image}`).join(', ')}); ` +
@@ -258,16 +259,17 @@ describe('Claude Code CLI -> scripted Messages API -> telemetry stack (no UI)', 
       GRAFANA_ADMIN_PASSWORD: 'e2e-not-a-secret',
     };
     let engine: StackEngine | undefined;
-    let api: MessagesApi | undefined;
-    let home: ClaudeHome | undefined;
+    let apis: MessagesApi[] = [];
+    let homes: ClaudeHome[] = [];
     try {
       engine = openStack({ dockerHost: undefined, composeFile: join(repoRoot, 'stack', 'compose.yaml'), variables, projectName: project }).engine;
       const startedAt = Date.now();
       await engine.start();
       mark(`stack ${project} healthy in ${seconds(Date.now() - startedAt)}s`);
 
-      api = await startMessagesApi(failingSessionScript(), { log: (line) => console.log(`# ${line}`) });
-      home = createClaudeHome();
+      // Two sessions at once, each with its own stand-in and HOME, as two terminals would run them.
+      apis = await Promise.all([1, 2].map((n) => startMessagesApi(failingSessionScript(), { log: (line) => console.log(`# [${n}] ${line}`) })));
+      homes = [createClaudeHome(), createClaudeHome()];
       // The same variables the extension gives a terminal (src/terminal/environment.ts), at its default pace.
       const telemetry = telemetryEnvironment({
         endpoint: `http://127.0.0.1:${ports.CCT_OTLP_HTTP_PORT}`,
@@ -279,53 +281,63 @@ describe('Claude Code CLI -> scripted Messages API -> telemetry stack (no UI)', 
         repository: undefined,
         existingResourceAttributes: undefined,
       });
-      const result = await runClaude(PROMPT, { apiUrl: api.url, home, telemetry, args: ['--output-format', 'json'], timeoutMs: 120_000 });
-      mark(`claude -p exited ${result.code} after ${seconds(result.endedAt - result.startedAt)}s`);
+      const results = await Promise.all(apis.map((api, i) => runClaude(PROMPT, { apiUrl: api.url, home: homes[i], telemetry, args: ['--output-format', 'json'], timeoutMs: 120_000 })));
+      let cliCost = 0;
+      for (const [i, result] of results.entries()) {
+        mark(`claude -p #${i + 1} exited ${result.code} after ${seconds(result.endedAt - result.startedAt)}s`);
+        // The stand-in: the script was played, the failed tools came back as errors, nothing unknown was asked.
+        const api = apis[i];
+        const main = api.requests.filter((r) => r.role === 'main');
+        assert.ok(main.length >= 3, `the CLI made ${main.length} main requests: ${JSON.stringify(api.requests.map((r) => [r.path, r.role, r.status]))}`);
+        assert.deepEqual(main.slice(0, 3).map((r) => r.status), [200, 200, 400]);
+        assert.deepEqual(main[1].toolResults.map((t) => t.isError), [true], 'the Bash `exit 3` result came back as an error');
+        assert.deepEqual(main[2].toolResults.map((t) => t.isError), [true], 'the Read of a missing file came back as an error');
+        if (api.unknown.length) console.log(`# the CLI asked for unknown paths: ${api.unknown.join(', ')}`);
+        // The CLI says what it spent: print mode's JSON result carries total_cost_usd, and is_error for the API error.
+        const output = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as { total_cost_usd?: number; is_error?: boolean; result?: string };
+        assert.equal(output.is_error, true, `the run ends in the scripted API error: ${result.stdout.slice(0, 500)}`);
+        assert.match(String(output.result), /400|e2e scripted API error/);
+        assert.equal(result.code, 1);
+        assert.ok(typeof output.total_cost_usd === 'number' && output.total_cost_usd > 0.01, `total_cost_usd: ${String(output.total_cost_usd)}`);
+        cliCost += output.total_cost_usd;
+      }
 
-      // The stand-in: the script was played, the failed tools came back as errors, nothing unknown was asked.
-      const main = api.requests.filter((r) => r.role === 'main');
-      assert.ok(main.length >= 3, `the CLI made ${main.length} main requests: ${JSON.stringify(api.requests.map((r) => [r.path, r.role, r.status]))}`);
-      assert.deepEqual(main.slice(0, 3).map((r) => r.status), [200, 200, 400]);
-      assert.deepEqual(main[1].toolResults.map((t) => t.isError), [true], 'the Bash `exit 3` result came back as an error');
-      assert.deepEqual(main[2].toolResults.map((t) => t.isError), [true], 'the Read of a missing file came back as an error');
-      if (api.unknown.length) console.log(`# the CLI asked for unknown paths: ${api.unknown.join(', ')}`);
+      // Loki (double) has both sessions' events, with the attributes the dashboard shows.
+      const events = await waitForSessionEvents(ports.CCT_LOKI_PORT, 2);
+      assert.ok(Math.abs(events.costUsd - cliCost) < 1e-9, `api_request cost_usd sum ${events.costUsd} = the CLIs' total_cost_usd ${cliCost}`);
+      const sessions = [...new Set(events.apiRequests.map((e) => e.meta.session_id))].sort();
+      assert.equal(sessions.length, 2, 'two sessions');
+      const countBy = (list: LokiEvent[], key: (e: LokiEvent) => string): Record<string, number> => {
+        const out: Record<string, number> = {};
+        for (const e of list) out[key(e)] = (out[key(e)] ?? 0) + 1;
+        return out;
+      };
+      const lokiFailures = countBy(events.toolFailures, (e) => `${e.meta.session_id} ${e.meta.tool_name} ${e.meta.error_type}`);
+      assert.deepEqual(Object.values(lokiFailures), [1, 1, 1, 1], JSON.stringify(lokiFailures));
+      assert.deepEqual(events.apiErrors.map((e) => [e.meta.status_code, e.meta.error]), [['400', 'e2e scripted API error'], ['400', 'e2e scripted API error']]);
 
-      // The CLI says what it spent: print mode's JSON result carries total_cost_usd, and is_error for the API error.
-      const output = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as { total_cost_usd?: number; is_error?: boolean; result?: string };
-      assert.equal(output.is_error, true, `the run ends in the scripted API error: ${result.stdout.slice(0, 500)}`);
-      assert.match(String(output.result), /400|e2e scripted API error/);
-      assert.equal(result.code, 1);
-      const cliCost = output.total_cost_usd;
-      assert.ok(typeof cliCost === 'number' && cliCost > 0.01, `total_cost_usd: ${String(cliCost)}`);
-
-      // Loki (double) has the events, with the attributes the dashboard shows.
-      const events = await waitForSessionEvents(ports.CCT_LOKI_PORT);
-      assert.ok(Math.abs(events.costUsd - cliCost) < 1e-9, `api_request cost_usd sum ${events.costUsd} = the CLI's total_cost_usd ${cliCost}`);
-      assert.deepEqual(events.toolFailures.map((e) => [e.meta.tool_name, e.meta.error_type]), [['Bash', 'ShellError'], ['Read', 'TelemetrySafeError']]);
-      assert.deepEqual(events.apiErrors.map((e) => [e.meta.status_code, e.meta.error]), [['400', 'e2e scripted API error']]);
-      const sessionId = events.apiRequests[0].meta.session_id;
-      assert.ok(sessionId, 'api_request events carry session_id');
-      assert.equal(events.apiErrors[0].meta.session_id, sessionId, 'one session');
-
-      // Prometheus (real) has the cost through the collector (double): the same total, and the derived counters.
+      // Prometheus (real) has the cost through the collector (real): the same total, and the counts the collector
+      // derives from the events equal Loki's events, session by session.
       const promCost = await waitFor('the cost in Prometheus', async () => {
         const [sample] = await promQuery(ports.CCT_PROMETHEUS_PORT, 'sum(claude_code_cost_usage_USD_total)');
         return sample && Math.abs(sample.value - cliCost) < 1e-9 ? sample.value : undefined;
       }, 60_000);
-      const failures = await waitFor('tool failures in Prometheus', async () => {
-        const samples = await promQuery(ports.CCT_PROMETHEUS_PORT, 'sum by (tool_name) (claude_code_tool_results_total{success="false"})');
-        return samples.length === 2 ? Object.fromEntries(samples.map((s) => [s.metric.tool_name, s.value])) : undefined;
+      const promFailures = await waitFor('tool failures in Prometheus', async () => {
+        const samples = await promQuery(ports.CCT_PROMETHEUS_PORT, 'sum by (session_id, tool_name, error_type) (claude_code_tool_results_total{success="false"})');
+        return samples.length === 4 ? Object.fromEntries(samples.map((s) => [`${s.metric.session_id} ${s.metric.tool_name} ${s.metric.error_type}`, s.value])) : undefined;
       }, 60_000);
-      assert.deepEqual(failures, { Bash: 1, Read: 1 });
-      const apiErrors = await waitFor('API errors in Prometheus', async () => {
-        const samples = await promQuery(ports.CCT_PROMETHEUS_PORT, 'sum by (status_code) (claude_code_api_errors_total)');
-        return samples.length ? Object.fromEntries(samples.map((s) => [s.metric.status_code, s.value])) : undefined;
+      assert.deepEqual(promFailures, lokiFailures);
+      const promApiErrors = await waitFor('API errors in Prometheus', async () => {
+        const samples = await promQuery(ports.CCT_PROMETHEUS_PORT, 'sum by (session_id, status_code) (claude_code_api_errors_total)');
+        return samples.length === 2 ? Object.fromEntries(samples.map((s) => [`${s.metric.session_id} ${s.metric.status_code}`, s.value])) : undefined;
       }, 60_000);
-      assert.deepEqual(apiErrors, { '400': 1 });
-      mark(`telemetry checked: cost $${promCost} in Prometheus = Loki events = CLI total; session ${sessionId}`);
+      assert.deepEqual(promApiErrors, countBy(events.apiErrors, (e) => `${e.meta.session_id} ${e.meta.status_code}`));
+      const promRequests = await promQuery(ports.CCT_PROMETHEUS_PORT, 'sum by (session_id) (claude_code_api_requests_total)');
+      assert.deepEqual(Object.fromEntries(promRequests.map((s) => [s.metric.session_id, s.value])), countBy(events.apiRequests, (e) => e.meta.session_id));
+      mark(`telemetry checked: cost $${promCost} in Prometheus = Loki events = CLI totals; sessions ${sessions.join(', ')}`);
     } finally {
-      await api?.close();
-      home?.remove();
+      await Promise.all(apis.map((api) => api.close()));
+      for (const home of homes) home.remove();
       if (engine) await engine.remove({ volumes: true }).catch((error: unknown) => console.log(`# removing ${project}: ${String(error)}`));
       await removeProject(project);
     }
@@ -347,6 +359,8 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
   let ownsProject = false;
   /** The cost the status bar must show, `$X.XX`, from Claude Code's own api_request events. */
   let expectedCost: string | undefined;
+  /** The session's events in Loki: what the sidebar's counts from Prometheus must equal. */
+  let sessionEvents: SessionEvents | undefined;
   const timings: Record<string, string> = {};
 
   const page = (): Page => {
@@ -473,6 +487,7 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
 
       // What Claude Code says the usage cost: its api_request events' cost_usd (from Loki, not from the UI).
       const events = await waitForSessionEvents(ports.loki);
+      sessionEvents = events;
       expectedCost = `$${events.costUsd.toFixed(2)}`;
       assert.notEqual(expectedCost, '$0.00', 'the scripted usage costs at least a cent');
       mark(`Claude Code reported ${events.costUsd} USD (${events.apiRequests.length} api_request events) -> expect ${expectedCost}`);
@@ -524,6 +539,11 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     assert.match(errorSection, /\b400\b/);
     assert.match(errorSection, /e2e scripted API error/);
     if (expectedCost) assert.ok(body.includes(expectedCost), `the dashboard shows the cost ${expectedCost}`);
+    // The sessions table's errors come from Prometheus (the collector's counts of the events): as many as Loki holds.
+    assert.ok(sessionEvents, 'the CLI test found the session\'s events');
+    const sessionId = sessionEvents.apiRequests[0].meta.session_id.slice(0, 8);
+    const inLoki = sessionEvents.toolFailures.length + sessionEvents.apiErrors.length;
+    await waitForFrameText(p, new RegExp(`${sessionId}[^\\n]*\\t${inLoki}\\s*$`, 'm'), 30_000);
   });
 
   it('"Verify Telemetry Pipeline" reports each hop and the round trip through the running stack', async () => {
@@ -534,7 +554,7 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     const report = await frame.evaluate(() => document.body.innerText);
     await screenshot(p, 'e2e-08b-doctor');
     mark(`doctor: ${report.replace(/\s+/g, ' ').slice(0, 300)}`);
-    for (const check of ['Docker engine reachable', 'Collector accepting OTLP/HTTP', 'Loki accepting OTLP logs', 'Round trip: probe metric → collector → Prometheus', 'Round trip: probe event → collector → Loki']) {
+    for (const check of ['Docker engine reachable', 'Collector accepting OTLP/HTTP', 'Collector delivering (its own metrics)', 'Loki accepting OTLP logs', 'Round trip: probe metric → collector → Prometheus', 'Round trip: probe event → collector → Loki']) {
       const row = report.split('\n').find((line) => line.includes(check));
       assert.ok(row, `the report has no row for ${check}:\n${report}`);
       assert.match(row, /\bOK\b/i, `${check} is not OK:\n${row}`);

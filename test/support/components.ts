@@ -16,6 +16,9 @@ export interface Components {
 }
 
 let found: Components | undefined;
+// The home as the process started: a test that points HOME elsewhere (a temporary ~/.claude) must not send the
+// build, and Go's caches, to a cold directory.
+const startHome = process.env.HOME;
 
 /** The built binaries; builds them first when the cache lacks them (minutes, cold). */
 export function components(): Components {
@@ -23,6 +26,7 @@ export function components(): Components {
   const out = execFileSync('bash', [path.join(repoRoot(), 'scripts', 'components.sh')], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...(startHome ? { HOME: startHome } : {}) },
     maxBuffer: 1 << 20,
   });
   const values = new Map(out.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const));
