@@ -116,8 +116,15 @@ export class StackController implements vscode.Disposable {
         }
       },
     );
+    const doubles = (await engine.status().catch(() => [])).filter((s) => s.testDouble).map((s) => s.service);
+    const running = 'The telemetry stack is running. New terminals report Claude Code sessions to it.';
+    // Images made for tests stand in for real services only when the settings point at them: say so, every time.
+    const message = doubles.length
+      ? `${running} ${doubles.join(' and ')} ${doubles.length > 1 ? 'are TEST DOUBLES' : 'is a TEST DOUBLE'} (\`claudeTelemetry.stack.images.*\`), not the real service: clear those settings for the pinned images.`
+      : running;
+    if (doubles.length) this.log.warn(message);
     void vscode.window
-      .showInformationMessage('The telemetry stack is running. New terminals report Claude Code sessions to it.', 'Open Dashboard')
+      .showInformationMessage(message, 'Open Dashboard')
       .then((choice) => choice && vscode.commands.executeCommand('claudeTelemetry.showDashboard'));
   }
 

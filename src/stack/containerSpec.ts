@@ -19,6 +19,9 @@ export const LABELS = {
   volume: 'com.docker.compose.volume',
 } as const;
 
+/** The label a test double's image carries (test/support/images.ts): a stack running one says so to the user. */
+export const TEST_DOUBLE_LABEL = 'dev.claude-code-telemetry.test-double';
+
 /**
  * The Compose version written in `com.docker.compose.version`. Compose reads it only for display; a v2 value
  * keeps tools that parse it (Docker Desktop) happy.

@@ -10,6 +10,7 @@ import { startOrder } from './composeModel';
 import {
   COMPOSE_VERSION_LABEL,
   LABELS,
+  TEST_DOUBLE_LABEL,
   networkCreateBody,
   networkName,
   serviceSpec,
@@ -60,6 +61,8 @@ export interface ServiceStatus {
   restarting?: boolean;
   /** True when the container's config hash differs from the compose file's (a start would recreate it). */
   outdated?: boolean;
+  /** True when the container runs a test double's image, not the real service. */
+  testDouble?: boolean;
 }
 
 export type StackState = 'stopped' | 'starting' | 'healthy' | 'degraded';
@@ -371,6 +374,7 @@ export class StackEngine {
       const code = /(?:Exited|Restarting) \((\d+)\)/.exec(c.Status ?? '');
       if (code) st.exitCode = Number(code[1]);
       if (c.Labels?.[LABELS.configHash] !== spec.configHash) st.outdated = true;
+      if (c.Labels?.[TEST_DOUBLE_LABEL]) st.testDouble = true;
       return st;
     });
   }

@@ -434,6 +434,8 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     timings.stackStartToHealthyInUi = `${seconds(Date.now() - clicked)}s`;
     mark(`status bar healthy after ${timings.stackStartToHealthyInUi}: ${healthy}`);
     const done = await waitForNotification(p, /telemetry stack is running/i, 30_000);
+    // The settings point at the local images: the user is told Loki and Grafana are test doubles.
+    assert.match(done, /loki and grafana are TEST DOUBLES/);
     await screenshot(p, 'e2e-03-stack-running');
     mark(`notification: ${done}`);
   });

@@ -379,6 +379,29 @@ describe('stack engine (real Docker Engine)', { concurrency: false, timeout: 600
     t.diagnostic(`real stack on test images: healthy in ${ms} ms (waited for: ${[...waits].join(', ')})`);
     const res = await fetch(`http://127.0.0.1:${variables.CCT_PROMETHEUS_PORT}/-/ready`);
     assert.equal(res.status, 200);
+    // The local images: the collector and Prometheus are the real ones, Loki and Grafana doubles, and say so.
+    assert.deepEqual(statuses.filter((s) => s.testDouble).map((s) => s.service).sort(), ['grafana', 'loki']);
+
+    // Events in Loki stay across a stop and a start (on its volume), as the real Loki keeps them.
+    const loki = `http://127.0.0.1:${variables.CCT_LOKI_PORT}`;
+    const event = {
+      resourceLogs: [{
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'claude-code' } }] },
+        scopeLogs: [{ logRecords: [{ timeUnixNano: `${Date.now()}000000`, body: { stringValue: 'claude_code.tool_result' }, attributes: [{ key: 'event.name', value: { stringValue: 'tool_result' } }] }] }],
+      }],
+    };
+    const pushed = await fetch(`${loki}/otlp/v1/logs`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(event) });
+    assert.equal(pushed.status, 204);
+    const count = async (): Promise<number> => {
+      const query = 'sum(count_over_time({service_name="claude-code"} | event_name="tool_result" [1h]))';
+      const body = (await (await fetch(`${loki}/loki/api/v1/query?${new URLSearchParams({ query })}`)).json()) as { data: { result: { value: [number, string] }[] } };
+      return Number(body.data.result[0]?.value[1] ?? 0);
+    };
+    assert.equal(await count(), 1);
+    await engine.stop();
+    const restarted = await engine.start();
+    assert.equal(summarize(restarted).state, 'healthy');
+    assert.equal(await count(), 1, 'the event is still in Loki after Stop and Start');
     await engine.remove({ volumes: true });
   });
 

@@ -26,6 +26,7 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import * as esbuild from 'esbuild';
+import { TEST_DOUBLE_LABEL } from '../../src/stack/containerSpec';
 import { components } from './components';
 
 export type Role = 'collector' | 'prometheus' | 'loki' | 'grafana';
@@ -367,7 +368,7 @@ async function doubleDef(root: string, role: DoubleRole, runtimeRef: string): Pr
   ];
   const dockerfile = dockerfileFor(['app.tar'], [
     `ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin NODE_ENV=production DOUBLE_DATA_DIR=/${d.dataDir}`,
-    `LABEL org.opencontainers.image.title="${d.repo}" org.opencontainers.image.description="TEST DOUBLE for the Claude Code Telemetry tests; not the real service"`,
+    `LABEL org.opencontainers.image.title="${d.repo}" org.opencontainers.image.description="TEST DOUBLE for the Claude Code Telemetry tests; not the real service" ${TEST_DOUBLE_LABEL}="${role}"`,
     `USER ${d.uid}:${d.uid}`,
     'WORKDIR /app',
     `EXPOSE ${d.ports.join(' ')}`,
