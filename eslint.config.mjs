@@ -24,6 +24,9 @@ export default tseslint.config(
       'src/doctor/claudeSettingsCheck.ts',
       'src/doctor/collectorTelemetryCheck.ts',
       'src/doctor/doctorReport.ts',
+      'src/doctor/checks.ts',
+      'src/snapshot.ts',
+      'src/protocol.ts',
     ],
     rules: {
       // These layers run in plain Node and are tested there: the editor API stays out.

@@ -7,7 +7,7 @@ import {
   LEADERBOARD_WINDOWS, type WindowPlan, chartStep, lastEvaluation, leaderboardSamples, planChart, planWindow,
   promChartGaps, promFresh, promInstant, promRange, rollupMarkers, sessionsChangedRecently,
 } from '../src/telemetry/queries';
-import { RANGE_SECONDS, type TimeRange } from '../src/protocol';
+import { RANGE_SECONDS, type TimeRange } from '../src/snapshot';
 import { trueCost, trueCount, trueTokens } from '../test/telemetry/helpers/sim';
 import type { History } from './history';
 import { fmtMs, median } from './table';

@@ -1,7 +1,8 @@
 // Section 1 driver: builds the two histories one after the other, measures, prints the tables.
-import type { TimeRange } from '../src/protocol';
+import type { TimeRange } from '../src/snapshot';
 import { buildHistory, type History, type HistoryOptions } from './history';
 import { benchRefresh, type RefreshResult, SEED_PANELS } from './refresh';
+import { components } from '../test/support/components';
 import { fmtMs, fmtPct, fmtRatio, table } from './table';
 
 const RANGES: TimeRange[] = ['24h', '7d', '30d'];
@@ -9,8 +10,10 @@ const RANGES: TimeRange[] = ['24h', '7d', '30d'];
 export async function benchRefreshSection(runs: number, warmup: number, log: (s: string) => void): Promise<string> {
   const scrapeSeconds = Number(process.env['BENCH_SCRAPE_SECONDS'] ?? 15);
   const tailSeconds = Number(process.env['BENCH_TAIL_SECONDS'] ?? 600);
-  const largeSessions = Number(process.env['BENCH_LARGE_SESSIONS'] ?? 10_000);
-  const largeDays = Number(process.env['BENCH_LARGE_DAYS'] ?? 90);
+  // BENCH_QUICK=1 (the test suite's run): a "large" history small enough to build in seconds.
+  const quick = process.env['BENCH_QUICK'] === '1';
+  const largeSessions = Number(process.env['BENCH_LARGE_SESSIONS'] ?? (quick ? 40 : 10_000));
+  const largeDays = Number(process.env['BENCH_LARGE_DAYS'] ?? (quick ? 2 : 90));
   // History ends 3 h before the wall clock on an hour; queries run 5 min after it. The helper Prometheus
   // evaluates the recording rules live on the wall clock: with no raw sample in the last 5 min they write nothing.
   const endS = Math.floor(Date.now() / 3_600_000) * 3600 - 3 * 3600;
@@ -38,7 +41,7 @@ export async function benchRefreshSection(runs: number, warmup: number, log: (s:
   const get = (history: string, range: TimeRange): RefreshResult => results.find((r) => r.history === history && r.range === range)!;
 
   let out = '## 1. Refresh cost as history grows (issue 4)\n\n';
-  out += table('Data sets (real Prometheus 2.42, backfilled with promtool)',
+  out += table(`Data sets (real Prometheus ${components().prometheusVersion}, backfilled with promtool)`,
     ['history', 'sessions', 'days', 'raw series', 'raw samples', 'rule series', 'rule samples', ':last_value samples', 'generate + promtool', 'block load'],
     histories.map((h) => [h.options.label, String(h.options.sessions), String(h.options.days), String(h.series), String(h.rawSamples),
       String(h.ruleSeries), String(h.ruleSamples), String(h.lastValueSamples), `${(h.generateMs / 1000).toFixed(0)} s`, `${(h.backfillMs / 1000).toFixed(0)} s`]),

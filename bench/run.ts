@@ -1,7 +1,8 @@
 // `npm run bench`: the benchmarks of issues 4 and 6, each figure measured side by side in one run and printed as a
 // Markdown table (docs/benchmarks.md holds a run's output). No assertion on wall time: this is not a test.
 // Sections: BENCH_ONLY=refresh,activation,webview,freshness (default all). BENCH_RUNS (default 7) timed runs after
-// BENCH_WARMUP (default 2) warm-ups.
+// BENCH_WARMUP (default 2) warm-ups. BENCH_QUICK=1: one run, no warm-up, a small "large" history: every section
+// runs in a minute (test/bench/bench.test.ts does that in the test command, so the bench cannot rot unseen).
 import { cpus, totalmem } from 'node:os';
 import { benchActivation } from './activation';
 import { benchFreshness } from './freshness';
@@ -10,8 +11,9 @@ import { benchWebview } from './webview';
 
 async function main(): Promise<void> {
   const only = (process.env['BENCH_ONLY'] ?? 'activation,freshness,webview,refresh').split(',').map((s) => s.trim());
-  const runs = Number(process.env['BENCH_RUNS'] ?? 7);
-  const warmup = Number(process.env['BENCH_WARMUP'] ?? 2);
+  const quick = process.env['BENCH_QUICK'] === '1';
+  const runs = Number(process.env['BENCH_RUNS'] ?? (quick ? 1 : 7));
+  const warmup = Number(process.env['BENCH_WARMUP'] ?? (quick ? 0 : 2));
   const say = (s: string): void => { process.stdout.write(`${s}\n`); };
   say(`# Claude Code Telemetry benchmarks`);
   say('');

@@ -91,6 +91,14 @@ export function installVscodeStub(record: StubRecord, storageDir: string): any {
       clipboard: { writeText: () => Promise.resolve(), readText: () => Promise.resolve('') }, remoteName: undefined,
     },
   };
+  // Events and registrations the extension adds later need nothing from a stand-in: any `onX` or `registerX` member
+  // it lacks is a no-op that returns a Disposable, so the stand-in does not lag the code it stands in for.
+  const lenient = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get: (obj, key, receiver) =>
+        typeof key === 'string' && !(key in obj) && /^(on[A-Z]|register[A-Z])/.test(key) ? noop : Reflect.get(obj, key, receiver),
+    });
+  for (const ns of ['window', 'commands', 'workspace', 'env'] as const) vscode[ns] = lenient(vscode[ns]) as never;
   const mod = Module as unknown as { _load: (req: string, parent: unknown, isMain: boolean) => unknown };
   const load = mod._load;
   mod._load = function (req: string, parent: unknown, isMain: boolean): unknown {

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { HostToWebview } from '../src/protocol';
-import type { ChartSeries, Snapshot } from '../src/telemetry/service';
+import type { ChartSeries, Snapshot } from '../src/snapshot';
 import { dashboardHtml } from '../src/views/dashboardHtml';
 import { repoRoot } from '../test/support/paths';
 import { fmtMs, fmtRatio, median, table } from './table';

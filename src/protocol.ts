@@ -1,10 +1,5 @@
 /** The messages between the extension host and the dashboard webview: both sides import this one union. */
-import type { Snapshot } from './telemetry/service';
-
-export const TIME_RANGES = ['1h', '24h', '7d', '30d'] as const;
-export type TimeRange = (typeof TIME_RANGES)[number];
-
-export const RANGE_SECONDS: Record<TimeRange, number> = { '1h': 3600, '24h': 86400, '7d': 604800, '30d': 2592000 };
+import { TIME_RANGES, type Snapshot, type TimeRange } from './snapshot';
 
 export type ViewState =
   | { kind: 'stopped' }

@@ -2,7 +2,7 @@
 // override the telemetry environment? Plain Node: no `vscode` import.
 import { readFile } from 'node:fs/promises';
 import { SettingsFileError, telemetryEnvironmentIn } from '../terminal/claudeSettings';
-import type { CheckResult } from './pipelineDoctor';
+import type { CheckResult } from './checks';
 import { environmentFindings, statusOf, type EnvironmentExpectation } from './terminalEnvironmentCheck';
 
 /** Variables that decide where (and whether) Claude Code sends telemetry. */

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { Config } from '../config';
 import type { Log } from '../log';
 import { loadServices } from '../lazy';
-import type { DoctorEngine, DoctorResult, TerminalInput } from './pipelineDoctor';
+import type { DoctorEngine, DoctorResult, TerminalInput } from './checks';
 
 const DOCTOR_SCHEME = 'claude-telemetry-doctor';
 const REPORT_URI = vscode.Uri.from({ scheme: DOCTOR_SCHEME, path: '/Telemetry Pipeline Check.md' });

@@ -1,6 +1,6 @@
 // The pipeline doctor's result as Markdown: a summary, one table row per check, then each problem with its likely
 // cause and fix. Plain Node: no `vscode` import.
-import type { CheckResult, CheckStatus, DoctorResult } from './pipelineDoctor';
+import type { CheckResult, CheckStatus, DoctorResult } from './checks';
 import { PROBE_SERVICE_NAME } from './probeRoundTrip';
 
 const ICON: Record<CheckStatus, string> = { ok: '✅', warn: '⚠️', fail: '❌', skipped: '⏭️' };

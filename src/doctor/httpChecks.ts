@@ -4,7 +4,7 @@
 import { request } from 'undici';
 import { TelemetryError, errorCode } from '../telemetry/http';
 import { isObject, type PrometheusClient } from '../telemetry/prometheus';
-import type { CheckId, CheckResult } from './pipelineDoctor';
+import type { CheckId, CheckResult } from './checks';
 
 /** The commands the fixes name. */
 export const START = '"Claude Telemetry: Start Telemetry Stack"';

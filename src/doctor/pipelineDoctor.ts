@@ -5,14 +5,15 @@
 //   round trip: a marked probe metric and probe event, sent to the collector, looked up in Prometheus and Loki
 //   the active terminal's environment, and ~/.claude/settings.json's `env` block
 //
-// This module holds the results and inputs, the run and the engine's checks; the other checks are in httpChecks.ts
-// (the services' HTTP endpoints), probeRoundTrip.ts (the round trip), terminalEnvironmentCheck.ts and
-// claudeSettingsCheck.ts.
+// This module holds the run and the engine's checks; the results and inputs every check shares are in checks.ts,
+// the other checks in httpChecks.ts (the services' HTTP endpoints), collectorTelemetryCheck.ts, probeRoundTrip.ts
+// (the round trip), terminalEnvironmentCheck.ts and claudeSettingsCheck.ts.
 import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 // Types only: the stack module is in the lazily loaded bundle (dist/services.js); its errors are recognised by `code`.
 import type { ServiceStatus } from '../stack/engine';
+import type { CheckResult, CheckStatus, DoctorEndpoints, DoctorEngine, DoctorResult, TerminalInput } from './checks';
 import { LokiClient } from '../telemetry/loki';
 import { PrometheusClient } from '../telemetry/prometheus';
 import { checkClaudeSettings } from './claudeSettingsCheck';
@@ -20,86 +21,6 @@ import { collectorTelemetryCheck } from './collectorTelemetryCheck';
 import { LOGS, NetError, RESTART, START, hostPort, otlpCheck, readyCheck, scrapeCheck, withTimeout, type CheckContext } from './httpChecks';
 import { roundTrip, type RoundTripContext } from './probeRoundTrip';
 import { checkTerminalEnvironment, type EnvironmentExpectation } from './terminalEnvironmentCheck';
-
-// --- results -----------------------------------------------------------------------------------------------------
-
-export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skipped';
-
-export type CheckId =
-  | 'docker'
-  | `container:${string}`
-  | 'collector-otlp'
-  | 'prometheus-ready'
-  | 'prometheus-scrape'
-  | 'collector-telemetry'
-  | 'loki-ready'
-  | 'loki-otlp'
-  | 'roundtrip-metric'
-  | 'roundtrip-event'
-  | 'terminal-env'
-  | 'claude-settings';
-
-export interface Hop {
-  name: string;
-  /** Milliseconds from the probe's send to this hop. */
-  ms: number;
-}
-
-export interface CheckResult {
-  id: CheckId;
-  name: string;
-  status: CheckStatus;
-  /** How long the check took. */
-  ms: number;
-  /** What was seen. */
-  detail: string;
-  /** The likely cause (on warn and fail). */
-  cause?: string;
-  /** What to do about it (on warn and fail). */
-  fix?: string;
-  /** Round trip: the milliseconds at each hop. */
-  hops?: Hop[];
-}
-
-export interface DoctorResult {
-  runId: string;
-  startedAt: string;
-  ms: number;
-  endpoints: DoctorEndpoints;
-  checks: CheckResult[];
-  counts: Record<CheckStatus, number>;
-  /** One line: "All 12 checks passed", "2 problems: ...". */
-  summary: string;
-  /** Extra remarks shown above the table (e.g. a team backend is configured). */
-  notes: string[];
-}
-
-// --- inputs ------------------------------------------------------------------------------------------------------
-
-/** What the doctor needs of the stack engine (`StackEngine` satisfies it). */
-export interface DoctorEngine {
-  ping(): Promise<void>;
-  status(): Promise<ServiceStatus[]>;
-  lastLogLines?(service: string, tail?: number): Promise<string[]>;
-}
-
-export interface DoctorEndpoints {
-  /** OTLP/HTTP base address of the collector, e.g. http://127.0.0.1:4318. */
-  otlpHttp: string;
-  /** The host port of the collector's OTLP/gRPC receiver (the environment checks accept it with protocol grpc). */
-  otlpGrpcPort: number;
-  /** Prometheus base URL, e.g. http://127.0.0.1:9090. */
-  prometheus: string;
-  /** Loki base URL, e.g. http://127.0.0.1:3100. */
-  loki: string;
-}
-
-export interface TerminalInput {
-  /** The terminal's name, for the report. */
-  name: string;
-  /** Its process environment as the editor knows it. */
-  env: Readonly<Record<string, string | undefined>>;
-}
 
 export interface DoctorOptions {
   /** Locates the engine (may throw the stack's NoEngineFoundError). */

@@ -8,7 +8,7 @@
 import type { LokiClient } from '../telemetry/loki';
 import type { PrometheusClient } from '../telemetry/prometheus';
 import { LOGS, RESTART, http, short, sleep, withTimeout, type HttpAnswer, type Verdict } from './httpChecks';
-import type { CheckResult, CheckStatus, DoctorEngine, Hop } from './pipelineDoctor';
+import type { CheckResult, CheckStatus, DoctorEngine, Hop } from './checks';
 
 /** service.name of the probe: its own Prometheus job and Loki stream, never "claude-code". */
 export const PROBE_SERVICE_NAME = 'claude-code-doctor';

@@ -1,6 +1,6 @@
 // The pipeline doctor's environment checks: does Claude Code started in the active terminal get an environment that
 // sends its metrics and events to the stack? Pure and plain Node: no `vscode` import.
-import type { CheckResult, CheckStatus, TerminalInput } from './pipelineDoctor';
+import type { CheckResult, CheckStatus, TerminalInput } from './checks';
 
 export interface EnvironmentExpectation {
   otlpHttpPort: number;

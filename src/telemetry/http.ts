@@ -1,24 +1,9 @@
 // Small JSON-over-HTTP core for the Prometheus and Loki query APIs, on undici.
 // Plain Node: this module must never import `vscode`.
 import { Agent, request, errors as undiciErrors } from 'undici';
+import type { TelemetryErrorInfo, TelemetryErrorKind } from '../snapshot';
 
-/** How a telemetry request failed. Every failure the clients raise is a `TelemetryError` with one of these. */
-export type TelemetryErrorKind = 'unreachable' | 'timeout' | 'http' | 'malformed' | 'auth';
-
-/** The serialisable part of a `TelemetryError`, safe to post to the webview. */
-export interface TelemetryErrorInfo {
-  kind: TelemetryErrorKind;
-  /** Which backend: "Prometheus" or "Loki" (or whatever `EndpointConfig.name` says). */
-  backend: string;
-  /** User-facing: what happened and what to do next. */
-  message: string;
-  /** The URL requested, without credentials or query string. */
-  url: string;
-  /** HTTP status, when a response arrived. */
-  status?: number;
-  /** Up to `EXCERPT_CHARS` characters of the response body (plain text), when useful. */
-  bodyExcerpt?: string;
-}
+export type { TelemetryErrorInfo, TelemetryErrorKind };
 
 export class TelemetryError extends Error implements TelemetryErrorInfo {
   readonly kind: TelemetryErrorKind;

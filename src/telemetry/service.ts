@@ -1,6 +1,6 @@
 // Fetches everything the status bar and the sidebar show, in parallel, into plain serialisable objects.
 // Plain Node: never import `vscode`.
-import { TelemetryErrorInfo, toErrorInfo } from './http';
+import { toErrorInfo } from './http';
 import { LogEntry, LokiClient } from './loki';
 import { InstantSample, PrometheusClient, RangeSeries } from './prometheus';
 import {
@@ -8,154 +8,10 @@ import {
   leaderboardSamples, lokiLogs, planChart, planWindow, promChartGaps, promFresh, promInstant, promRange, rollupMarkers,
   sessionsChangedRecently,
 } from './queries';
-import { RANGE_SECONDS, type TimeRange } from '../protocol';
-
-export type TokenType = 'input' | 'output' | 'cacheRead' | 'cacheCreation';
-export const TOKEN_TYPES: readonly TokenType[] = ['input', 'output', 'cacheRead', 'cacheCreation'];
-
-export interface TokenTotals {
-  input: number;
-  output: number;
-  cacheRead: number;
-  cacheCreation: number;
-  /** Types other than the four known ones, if Claude Code adds any. */
-  other: number;
-  total: number;
-}
-
-export interface ModelCost {
-  model: string;
-  usd: number;
-}
-
-/** One chart series: `points` are [unix ms, value], each the total of the bucket ending at that time. */
-export interface ChartSeries {
-  /** The model or token type. */
-  key: string;
-  points: Array<[number, number]>;
-}
-
-export interface ToolStat {
-  tool: string;
-  calls: number;
-  failures: number;
-}
-
-export interface ApiErrorStat {
-  statusCode: string;
-  model: string;
-  count: number;
-}
-
-export interface SessionRow {
-  sessionId: string;
-  costUsd: number;
-  tokens: number;
-  /** Active time (Claude Code's `active_time`, cli + user) in the window, seconds. */
-  activeSeconds: number;
-  apiErrors: number;
-  toolFailures: number;
-  /** Models used in the window, most expensive first. */
-  models: string[];
-}
-
-export interface ToolFailureEvent {
-  /** Unix ms. */
-  time: number;
-  tool: string;
-  errorType: string;
-  sessionId: string;
-  durationMs: number | null;
-}
-
-export interface ApiErrorEvent {
-  /** Unix ms. */
-  time: number;
-  statusCode: string;
-  model: string;
-  /** The `error` attribute (free text from the API client). */
-  message: string;
-  sessionId: string;
-  attempt: number | null;
-}
-
-export interface RangeKpis {
-  costUsd: number;
-  tokens: TokenTotals;
-  sessions: number;
-  /** cacheRead / (input + cacheRead + cacheCreation); null when there were no input tokens. */
-  cacheHitRate: number | null;
-  toolCalls: number;
-  toolFailures: number;
-  /** failures / calls; null with no calls. */
-  toolErrorRate: number | null;
-  apiRequests: number;
-  apiErrors: number;
-  activeSeconds: number;
-  linesAdded: number;
-  linesRemoved: number;
-  commits: number;
-  pullRequests: number;
-}
-
-/** The Prometheus part of a snapshot. */
-export interface MetricsSection {
-  kpis: RangeKpis;
-  costByModel: ModelCost[];
-  /** Chart: cost over time stacked by model. */
-  costSeries: ChartSeries[];
-  /** Chart: tokens over time by type. */
-  tokenSeries: ChartSeries[];
-  /** Tool calls and failures by tool, most calls first. */
-  tools: ToolStat[];
-  apiErrorsByStatus: ApiErrorStat[];
-  /** Most expensive first, at most `sessionLimit`. */
-  sessions: SessionRow[];
-}
-
-/** The Loki part of a snapshot. */
-export interface EventsSection {
-  /** Newest first. */
-  toolFailures: ToolFailureEvent[];
-  /** Newest first. */
-  apiErrors: ApiErrorEvent[];
-}
-
-export interface Snapshot {
-  range: TimeRange;
-  /** Window, unix ms. */
-  startMs: number;
-  endMs: number;
-  /** Chart bucket, seconds. */
-  stepSeconds: number;
-  /** When the snapshot was taken (unix ms): the `now` passed in. */
-  fetchedAt: number;
-  /** null when Prometheus failed (see `errors.prometheus`). */
-  metrics: MetricsSection | null;
-  /** null when Loki failed or is not configured (see `errors.loki`). */
-  events: EventsSection | null;
-  errors: { prometheus?: TelemetryErrorInfo; loki?: TelemetryErrorInfo };
-  /** True when the window holds any Claude Code metric data. */
-  hasData: boolean;
-}
-
-/** What the status bar needs: today since local midnight. */
-export interface TodaySummary {
-  /** Unix ms of the day start the caller passed (local midnight). */
-  dayStartMs: number;
-  fetchedAt: number;
-  costUsd: number;
-  byModel: ModelCost[];
-  topModel: string | null;
-  tokens: TokenTotals;
-  cacheHitRate: number | null;
-  /** Cost of the last 60 minutes, USD per hour. */
-  burnRatePerHour: number;
-  /** Today's cost plus the burn rate over the hours left until `dayStartMs + 24 h`. */
-  projectedDayUsd: number;
-  /** True when Claude Code spent or used tokens today. */
-  hasData: boolean;
-}
+import {
+  RANGE_SECONDS, type ApiErrorEvent, type ChartSeries, type EventsSection, type MetricsSection, type ModelCost, type SessionRow,
+  type Snapshot, type TimeRange, type TodaySummary, type TokenTotals, type ToolFailureEvent, type ToolStat,
+} from '../snapshot';
 
 export interface ServiceOptions {
   prometheus: PrometheusClient;

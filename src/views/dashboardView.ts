@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { parseWebviewMessage, type HostAction, type HostToWebview, type TimeRange, type ViewState } from '../protocol';
+import { parseWebviewMessage, type HostAction, type HostToWebview, type ViewState } from '../protocol';
+import type { TimeRange } from '../snapshot';
 import type { Log } from '../log';
 import { dashboardHtml } from './dashboardHtml';
 

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { backends, type Config } from '../config';
-import type { TimeRange } from '../protocol';
+import type { TimeRange } from '../snapshot';
 
 const GRAFANA_DASHBOARD_UID = 'claude-code-telemetry';
 

@@ -1,6 +1,6 @@
 /** The status bar's states and how each one looks: pure, so it is tested in plain Node. */
 
-import type { TodaySummary } from '../telemetry/service';
+import type { TodaySummary } from '../snapshot';
 
 export type StatusBarState =
   | { kind: 'stopped' }

@@ -14,15 +14,8 @@ import {
   Tooltip,
   type ChartConfiguration,
 } from 'chart.js';
-import {
-  TIME_RANGES,
-  type HostAction,
-  type HostToWebview,
-  type TimeRange,
-  type ViewState,
-  type WebviewToHost,
-} from '../protocol';
-import type { ChartSeries, Snapshot } from '../telemetry/service';
+import type { HostAction, HostToWebview, ViewState, WebviewToHost } from '../protocol';
+import { TIME_RANGES, type ChartSeries, type Snapshot, type TimeRange } from '../snapshot';
 
 Chart.register(ArcElement, BarController, BarElement, CategoryScale, DoughnutController, Legend, LinearScale, Tooltip);
 

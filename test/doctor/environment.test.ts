@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { checkClaudeSettings } from '../../src/doctor/claudeSettingsCheck';
 import { renderDoctorReport } from '../../src/doctor/doctorReport';
-import type { DoctorResult } from '../../src/doctor/pipelineDoctor';
+import type { DoctorResult } from '../../src/doctor/checks';
 import { classifyProbeMetricName, PROBE_PROMETHEUS_NAME } from '../../src/doctor/probeRoundTrip';
 import { checkTerminalEnvironment, environmentFindings } from '../../src/doctor/terminalEnvironmentCheck';
 import { telemetryEnvironment } from '../../src/terminal/environment';

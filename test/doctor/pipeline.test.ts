@@ -10,13 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { renderDoctorReport } from '../../src/doctor/doctorReport';
-import {
-  runPipelineDoctor,
-  type CheckResult,
-  type DoctorEndpoints,
-  type DoctorOptions,
-  type DoctorResult,
-} from '../../src/doctor/pipelineDoctor';
+import type { CheckResult, DoctorEndpoints, DoctorResult } from '../../src/doctor/checks';
+import { runPipelineDoctor, type DoctorOptions } from '../../src/doctor/pipelineDoctor';
 import { PROBE_PROMETHEUS_NAME, classifyProbeMetricName, probeMetricRequest, waitForProbeMetric } from '../../src/doctor/probeRoundTrip';
 import { openStack } from '../../src/stack/index';
 import type { StackEngine } from '../../src/stack/engine';

@@ -38,7 +38,7 @@ describe('compose model', () => {
     assert.deepEqual(m.volumes, ['prometheus-data', 'loki-data']);
     const [prom, loki] = m.services;
     assert.ok(prom && loki);
-    assert.equal(prom.image, 'prom/prometheus:v2.55.1');
+    assert.equal(prom.image, 'prom/prometheus:v3.16.0');
     assert.deepEqual(prom.imageVariables, ['CCT_PROMETHEUS_IMAGE']);
     assert.deepEqual(prom.ports, [
       { hostIp: '127.0.0.1', hostPort: 19191, containerPort: 9090, protocol: 'tcp', variable: 'CCT_PROMETHEUS_PORT' },

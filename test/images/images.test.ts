@@ -19,12 +19,12 @@ import {
   waitHealthy,
   type TestImages,
 } from '../support/docker';
-import { repoRoot } from '../support/images';
+import { repoRoot } from '../support/paths';
 import { waitFor } from '../support/wait';
 
 const LOKI_FIXTURES = path.join(FIXTURES_DIR, 'loki-3.4.6');
 const TOOL_FAILURES_QUERY = 'sum by (tool_name) (count_over_time({service_name="claude-code"} | event_name="tool_result" | success="false" [3h]))';
-const STACK_COLLECTOR_CONFIG = fs.readFileSync(path.join(repoRoot(), 'stack', 'collector', 'config.yaml'), 'utf8');
+const STACK_COLLECTOR_CONFIG = fs.readFileSync(path.join(repoRoot, 'stack', 'collector', 'config.yaml'), 'utf8');
 
 const wget = (url: string): string[] => ['CMD', 'wget', '-q', '-O', '/dev/null', url];
 

@@ -1,23 +1,9 @@
 // Paths of the stack tests, from the compiled file (out/test/stack/*.js) or the source (test/stack/*.ts).
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { repoRoot } from "../support/paths";
 import path from "node:path";
 
-function findRepoRoot(start: string): string {
-  let dir = start;
-  for (;;) {
-    const pkg = path.join(dir, "package.json");
-    if (existsSync(pkg) && existsSync(path.join(dir, "stack", "compose.yaml"))) {
-      return dir;
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) {
-      throw new Error(`no repository root (package.json + stack/compose.yaml) above ${start}`);
-    }
-    dir = parent;
-  }
-}
-
-export const repoRoot = findRepoRoot(__dirname);
+export { repoRoot };
 export const stackDir = path.join(repoRoot, "stack");
 export const fromRoot = (...parts: string[]): string => path.join(repoRoot, ...parts);
 export const readText = (...parts: string[]): string => readFileSync(fromRoot(...parts), "utf8");

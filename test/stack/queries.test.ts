@@ -268,8 +268,8 @@ describe("collector config", () => {
     const [, metrics] = into[0];
     const order = metrics.processors ?? [];
     assert.equal(order[0], "memory_limiter", "memory_limiter first");
-    assert.ok(order.includes("deltatocumulative"), "deltatocumulative");
-    assert.ok(order.indexOf("deltatocumulative") < order.indexOf("batch"));
+    assert.ok(order.includes("delta_to_cumulative"), "delta_to_cumulative");
+    assert.ok(order.indexOf("delta_to_cumulative") < order.indexOf("batch"));
     assert.ok(metrics.receivers?.includes("otlp") && metrics.receivers.includes("count"));
     const logs = Object.values(pipelines).find((p) => (p.exporters ?? []).includes("count"));
     assert.equal(logs?.processors?.[0], "memory_limiter");
@@ -281,7 +281,7 @@ describe("collector config", () => {
       assert.ok(m, `duration ${d}`);
       return Number(m[1]) * (m[2] === "d" ? 24 : 1);
     };
-    const dtc = collector.processors.deltatocumulative as { max_stale: string };
+    const dtc = collector.processors.delta_to_cumulative as { max_stale: string };
     const prom = collector.exporters.prometheus as { metric_expiration: string; namespace?: string; endpoint: string };
     assert.ok(hours(dtc.max_stale) >= 24, "max_stale raised to a day or more");
     assert.ok(hours(dtc.max_stale) <= hours(prom.metric_expiration));
@@ -303,7 +303,7 @@ describe("collector config", () => {
       const prom = `${name.replace(/\./g, "_")}_total`;
       produced.set(prom, def.attributes.map((a) => a.key.replace(/\./g, "_")));
       assert.equal(def.conditions.length, 1);
-      assert.match(def.conditions[0], /^attributes\["event\.name"\] == "[a-z_]+"$/);
+      assert.match(def.conditions[0], /^log\.attributes\["event\.name"\] == "[a-z_]+"$/);
     }
     const expected = [...contract.rawMetrics].filter(([n]) => /_(tool_results|api_requests|api_errors)_total$/.test(n));
     assert.equal(expected.length, 3);
@@ -314,7 +314,7 @@ describe("collector config", () => {
   });
 
   it("sends logs to Loki's OTLP endpoint with retries and a persistent queue", () => {
-    const loki = collector.exporters["otlphttp/loki"] as {
+    const loki = collector.exporters["otlp_http/loki"] as {
       endpoint: string;
       retry_on_failure: { enabled: boolean };
       sending_queue: { enabled: boolean; storage?: string };

@@ -5,7 +5,7 @@
 //   node out/test/support/components.js     builds what is missing and prints the paths (npm test runs it first)
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
-import { repoRoot } from './images';
+import { repoRoot } from './paths';
 
 export interface Components {
   prometheusVersion: string;
@@ -23,7 +23,7 @@ const startHome = process.env.HOME;
 /** The built binaries; builds them first when the cache lacks them (minutes, cold). */
 export function components(): Components {
   if (found) return found;
-  const out = execFileSync('bash', [path.join(repoRoot(), 'scripts', 'components.sh')], {
+  const out = execFileSync('bash', [path.join(repoRoot, 'scripts', 'components.sh')], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...(startHome ? { HOME: startHome } : {}) },

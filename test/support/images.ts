@@ -28,6 +28,7 @@ import type Docker from 'dockerode';
 import * as esbuild from 'esbuild';
 import { TEST_DOUBLE_LABEL } from '../../src/stack/containerSpec';
 import { components } from './components';
+import { repoRoot } from './paths';
 
 export type Role = 'collector' | 'prometheus' | 'loki' | 'grafana';
 
@@ -134,15 +135,6 @@ export function tarStream(entries: TarEntry[]): Readable {
 
 // --- inputs ---------------------------------------------------------------------------------------------------
 
-export function repoRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'test', 'doubles'))) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error(`cannot find the repository root above ${__dirname}`);
-    dir = up;
-  }
-}
 
 function which(cmd: string): string {
   for (const dir of (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
@@ -309,7 +301,7 @@ function collectorDef(): ImageDef {
     { type: 'file', name: 'otelcol-contrib', mode: 0o755, source: collector },
     { type: 'dir', name: 'etc', mode: 0o755 },
     { type: 'dir', name: 'etc/otelcol-contrib', mode: 0o755 },
-    { type: 'file', name: 'etc/otelcol-contrib/config.yaml', mode: 0o644, source: path.join(repoRoot(), 'stack', 'collector', 'config.yaml') },
+    { type: 'file', name: 'etc/otelcol-contrib/config.yaml', mode: 0o644, source: path.join(repoRoot, 'stack', 'collector', 'config.yaml') },
   ];
   // The official image carries CA certificates for exporters that speak TLS; the stack's own hops are plain HTTP.
   if (fs.existsSync(CA_CERTIFICATES)) {
@@ -456,7 +448,7 @@ async function buildOne(docker: Docker, def: ImageDef, opts: BuildOptions): Prom
 
 /** Builds (or finds) the local images. Sequential: the two doubles share their runtime layer. */
 export async function buildTestImages(docker: Docker, opts: BuildOptions = {}): Promise<Record<Role, BuiltImage>> {
-  const root = repoRoot();
+  const root = repoRoot;
   const roles = opts.roles ?? (['prometheus', 'collector', 'loki', 'grafana'] as Role[]);
   const out: Partial<Record<Role, BuiltImage>> = {};
   let runtimeRef: string | undefined;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { TodaySummary } from '../../src/telemetry/service';
+import type { TodaySummary } from '../../src/snapshot';
 import { statusBarLook } from '../../src/views/statusBarModel';
 
 const commands = { start: 'x.start', dashboard: 'x.dashboard', grafana: 'x.grafana', logs: 'x.logs' };

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { HostToWebview, WebviewToHost } from '../../src/protocol';
-import type { Snapshot } from '../../src/telemetry/service';
+import type { Snapshot } from '../../src/snapshot';
 import { dashboardHtml } from '../../src/views/dashboardHtml';
 import { repoRoot } from '../support/paths';
 
