@@ -57,9 +57,9 @@ describe('local images (Docker)', async () => {
   let lokiUrl: string;
 
   /** The real collector with `config`, as the stack runs it (root, for the file-storage queue), once it accepts OTLP. */
-  async function startCollector(name: string, config: string, aliases: string[] = []): Promise<{ otlp: string; exporter: string; container: Docker.Container }> {
+  async function startCollector(name: string, config: string, aliases: string[] = [], on = network): Promise<{ otlp: string; exporter: string; container: Docker.Container }> {
     const container = await res.run({
-      image: images.collector, name: `cct-test-${name}-${id}`, network, aliases, user: '0:0', publish: [4318, 8889, 8888],
+      image: images.collector, name: `cct-test-${name}-${id}`, network: on, aliases, user: '0:0', publish: [4318, 8889, 8888],
       cmd: ['--config=/etc/otelcol-contrib/config.yaml'],
       files: { '/etc/otelcol-contrib': [{ name: 'config.yaml', data: config }] },
     });
@@ -142,6 +142,10 @@ describe('local images (Docker)', async () => {
       return v !== undefined && Math.abs(Number(v) - expected) < 1e-9 ? Number(v) : undefined;
     });
     assert.ok(Math.abs(total - expected) < 1e-9);
+    // A replayed export (an SDK retry) is dropped by delta_to_cumulative as out of order: the cost stays.
+    for (const r of reqs.filter((x) => x.path === '/v1/metrics')) await post(collector.otlp, 'metrics', r.body);
+    await new Promise((r) => setTimeout(r, 2_500)); // the batch processor and two scrapes
+    assert.ok(Math.abs(Number((await query('sum(claude_code_cost_usage_USD_total)'))[0]?.value[1]) - expected) < 1e-9, 'a replay is not counted twice');
 
     // The real exporter's series: scope labels, no target_info for Claude Code (it sends no service.instance.id).
     const cost = await query('claude_code_cost_usage_USD_total');
@@ -212,6 +216,70 @@ describe('local images (Docker)', async () => {
       if (collector === stack) assert.equal(counted, inLoki, 'the stack counts every tool result Loki holds');
       else assert.ok(counted < inLoki, `the upstream layout loses the later batches' counts (${counted} of ${inLoki}): if this fails, the stack's logs/count pipeline may be needed no more`);
     }
+  });
+
+  test('a collector restart mid-session: the stack\'s rules count every dollar once', { timeout: 180_000 }, async () => {
+    // The real collector and Prometheus with the stack's own prometheus.yml and rules; a session's cost sent as
+    // Claude Code sends it (DELTA points), then the collector restarted (its running totals are lost: Prometheus
+    // sees the series start again lower), then more cost.
+    // A network of its own: the first test's collector answers to otel-collector on the shared one.
+    const own = `${network}-restart`;
+    await res.network(own);
+    const collector = await startCollector('collector-restart', STACK_COLLECTOR_CONFIG, ['otel-collector'], own);
+    const rules = path.join(repoRoot, 'stack', 'prometheus', 'rules');
+    const prometheus = await res.run({
+      image: images.prometheus, name: `cct-test-prometheus-restart-${id}`, network: own, publish: [9090],
+      cmd: ['--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.path=/prometheus'],
+      files: {
+        '/etc/prometheus': [
+          { name: 'prometheus.yml', data: fs.readFileSync(path.join(repoRoot, 'stack', 'prometheus', 'prometheus.yml')) },
+          ...fs.readdirSync(rules).map((name) => ({ name: `rules/${name}`, data: fs.readFileSync(path.join(rules, name)) })),
+        ],
+      },
+      healthcheck: { test: wget('http://127.0.0.1:9090/-/ready') },
+    });
+    await waitHealthy(prometheus);
+    const prom = `http://127.0.0.1:${await hostPort(prometheus, 9090)}`;
+    const scalar = async (q: string): Promise<number | undefined> => {
+      const r = await fetch(`${prom}/api/v1/query?${new URLSearchParams({ query: q })}`);
+      const v = ((await r.json()) as { data: { result: { value: [number, string] }[] } }).data.result[0]?.value[1];
+      return v === undefined ? undefined : Number(v);
+    };
+    let last = Date.now() * 1e6;
+    const cost = (usd: number): string => {
+      // One delta point: from the previous export to now, as the OpenTelemetry JS SDK writes them.
+      const now = Date.now() * 1e6;
+      const point = { startTimeUnixNano: String(last), timeUnixNano: String(now), asDouble: usd, attributes: [str('session.id', 's-restart'), str('model', 'claude-opus-5-5')] };
+      last = now;
+      return JSON.stringify({ resourceMetrics: [{ resource: { attributes: [str('service.name', 'claude-code')] }, scopeMetrics: [{ scope: { name: 'com.anthropic.claude_code', version: '2.1.328' }, metrics: [{ name: 'claude_code.cost.usage', unit: 'USD', sum: { aggregationTemporality: 1, isMonotonic: true, dataPoints: [point] } }] }] }] });
+    };
+    const counted = 'sum(sum_over_time(claude_code:cost_usd:increase10s{model="claude-opus-5-5"}[1h]))';
+    const until = (what: string, usd: number): Promise<number> =>
+      waitFor(what, async () => {
+        const v = await scalar(counted);
+        return v !== undefined && Math.abs(v - usd) < 1e-9 ? v : undefined;
+      }, 90_000);
+    for (let i = 0; i < 5; i++) {
+      await post(collector.otlp, 'metrics', cost(0.1));
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await until('$0.50 counted by the rules', 0.5);
+    await collector.container.restart({ t: 5 });
+    const otlp = `http://127.0.0.1:${await hostPort(collector.container, 4318)}`;
+    await waitFor('the restarted collector accepting OTLP', async () => ((await fetch(`${otlp}/v1/metrics`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).ok ? true : undefined));
+    for (let i = 0; i < 2; i++) {
+      await post(otlp, 'metrics', cost(0.1));
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // The exporter now shows $0.20 for the session (a reset for Prometheus): the rules add it to the $0.50.
+    await waitFor('the restarted series in Prometheus', async () => {
+      const v = await scalar('sum(claude_code_cost_usage_USD_total{session_id="s-restart"})');
+      return v !== undefined && Math.abs(v - 0.2) < 1e-9 ? v : undefined;
+    }, 60_000);
+    assert.ok(Math.abs((await until('$0.70 counted across the restart', 0.7)) - 0.7) < 1e-9);
+    // Twenty seconds later (two evaluations), still $0.70: nothing counted twice.
+    await new Promise((r) => setTimeout(r, 20_000));
+    assert.ok(Math.abs((await scalar(counted))! - 0.7) < 1e-9);
   });
 
   test('the grafana double refuses to start without GF_SECURITY_ADMIN_PASSWORD', { timeout: 60_000 }, async () => {
