@@ -44,6 +44,9 @@ collector_version="$(sed -nE 's|^  version: ([0-9]+\.[0-9]+\.[0-9]+)$|\1|p' "$re
 mkdir -p "$cache"
 exec 9>"$cache/.lock"
 flock 9
+stage=''
+# A build that fails leaves nothing half-made in the cache.
+trap 'if [ -n "$stage" ]; then rm -rf "$stage"; fi' EXIT
 
 # Prometheus 3.NN.P is the Go module v0.3NN.P.
 IFS=. read -r p_major p_minor p_patch <<<"$prometheus_version"
