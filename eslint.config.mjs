@@ -26,6 +26,8 @@ export default tseslint.config(
       'src/doctor/doctorReport.ts',
       'src/doctor/checks.ts',
       'src/snapshot.ts',
+      'src/format.ts',
+      'src/errorCode.ts',
       'src/protocol.ts',
     ],
     rules: {

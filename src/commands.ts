@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { Log } from './log';
+import { CancelledError } from './stack/errors';
 
 /** Every command the extension contributes, by id. package.json lists the same ids. */
 export const CommandId = {
@@ -21,14 +22,8 @@ export const CommandId = {
 } as const;
 export type CommandId = (typeof CommandId)[keyof typeof CommandId];
 
-/** Thrown (or recognised) when the user cancels: such a command ends silently. */
-export class CancelledError extends Error {
-  constructor() {
-    super('Cancelled');
-    this.name = 'CancelledError';
-  }
-}
-
+/** A cancellation ends a command silently. The services bundle throws its own copy of CancelledError: its `code`
+ * ('cancelled') is what both copies share. */
 function isCancellation(error: unknown): boolean {
   return (
     error instanceof CancelledError ||

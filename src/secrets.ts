@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { CancelledError } from './commands';
+import { CancelledError } from './stack/errors';
 
 /** Every secret the extension keeps, by SecretStorage key. None of them is ever written to settings. */
 export const SecretKey = {

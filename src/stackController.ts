@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { CancelledError } from './commands';
+import { CancelledError } from './stack/errors';
 import { composeVariables, composeVariableSettings, type Config } from './config';
 import type { Log } from './log';
 import { SecretKey } from './secrets';

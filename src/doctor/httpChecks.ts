@@ -2,7 +2,8 @@
 // OTLP/HTTP endpoints, Prometheus's and Loki's readiness, and Prometheus scraping the collector. Plain Node: no
 // `vscode` import.
 import { request } from 'undici';
-import { TelemetryError, errorCode } from '../telemetry/http';
+import { errorCode } from '../errorCode';
+import { TelemetryError } from '../telemetry/http';
 import { isObject, type PrometheusClient } from '../telemetry/prometheus';
 import type { CheckId, CheckResult } from './checks';
 

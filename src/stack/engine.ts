@@ -871,11 +871,6 @@ export class StackEngine {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-/** Create the dockerode client for a located engine. */
-export function createDocker(options: Docker.DockerOptions): Docker {
-  return new Docker(options);
-}
-
 export function containerState(c: Pick<Docker.ContainerInfo, 'State' | 'Status'>): ServiceState {
   const status = c.Status ?? '';
   switch (c.State) {

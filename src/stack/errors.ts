@@ -1,5 +1,6 @@
 // Typed errors of the stack engine. Each `message` is what the user is shown: the cause, then the next step.
 // No `vscode` import: the UI layer reads `code` to choose buttons (e.g. "Open Settings" with `setting`).
+import { errorCode } from '../errorCode';
 
 export type StackErrorCode =
   | 'no-engine'
@@ -222,11 +223,6 @@ interface ErrnoLike {
   message?: unknown;
 }
 
-export function errorCode(err: unknown): string | undefined {
-  const c = (err as ErrnoLike | undefined)?.code;
-  return typeof c === 'string' ? c : undefined;
-}
-
 export function statusCode(err: unknown): number | undefined {
   const c = (err as ErrnoLike | undefined)?.statusCode;
   return typeof c === 'number' ? c : undefined;
@@ -278,10 +274,4 @@ export function mapEngineError(err: unknown, where: string, action: string): Sta
   if (code && CONNECT_CODES_NOT_RUNNING.has(code)) return new EngineNotRunningError(where, err);
   if (code === 'ABORT_ERR' || (err as Error | undefined)?.name === 'AbortError') return new CancelledError();
   return new EngineError(action, err);
-}
-
-/** True when an error is a connection-level failure (the engine went away), not an API answer. */
-export function isConnectionError(err: unknown): boolean {
-  const code = errorCode(err);
-  return !!code && (CONNECT_CODES_NOT_RUNNING.has(code) || code === 'EACCES' || code === 'EPERM');
 }

@@ -1,6 +1,7 @@
 // Small JSON-over-HTTP core for the Prometheus and Loki query APIs, on undici.
 // Plain Node: this module must never import `vscode`.
 import { Agent, request, errors as undiciErrors } from 'undici';
+import { errorCode } from '../errorCode';
 import type { TelemetryErrorInfo, TelemetryErrorKind } from '../snapshot';
 
 export type { TelemetryErrorInfo, TelemetryErrorKind };
@@ -28,10 +29,6 @@ export class TelemetryError extends Error implements TelemetryErrorInfo {
     if (this.bodyExcerpt !== undefined) info.bodyExcerpt = this.bodyExcerpt;
     return info;
   }
-}
-
-export function isTelemetryError(e: unknown): e is TelemetryError {
-  return e instanceof TelemetryError;
 }
 
 /** Turns anything thrown by a client call into serialisable error info (non-telemetry errors become `malformed`). */
@@ -262,20 +259,6 @@ function classifyNetworkError(e: unknown, name: string, url: string, fail: Fail,
     kind: 'unreachable',
     message: `${name} at ${url} is unreachable (${why}). Start the telemetry stack, or check the ${name} URL setting.`,
   }, e);
-}
-
-/** The `code` of a network error (ECONNREFUSED, UND_ERR_…), looked for in its causes and an AggregateError's errors. */
-export function errorCode(e: unknown): string | undefined {
-  let cur: unknown = e;
-  for (let i = 0; i < 4 && cur && typeof cur === 'object'; i++) {
-    const c = (cur as { code?: unknown }).code;
-    if (typeof c === 'string') return c;
-    // AggregateError (happy eyeballs) carries the real errors in `errors`.
-    const errs = (cur as { errors?: unknown }).errors;
-    if (Array.isArray(errs) && errs.length > 0) { cur = errs[0]; continue; }
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return undefined;
 }
 
 function httpError(status: number, text: string, contentType: string, name: string, url: string, fail: Fail): TelemetryError {

@@ -82,7 +82,6 @@ export const METRICS = {
   linesOfCode: 'claude_code_lines_of_code_count_total',
   commits: 'claude_code_commit_count_total',
   pullRequests: 'claude_code_pull_request_count_total',
-  editDecisions: 'claude_code_code_edit_tool_decision_total',
   toolResults: 'claude_code_tool_results_total',
   apiRequests: 'claude_code_api_requests_total',
   apiErrors: 'claude_code_api_errors_total',

@@ -2,7 +2,7 @@ import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
-import { CancelledError } from '../commands';
+import { CancelledError } from '../stack/errors';
 import { otlpEndpoint, type Config } from '../config';
 import type { Log } from '../log';
 import { withoutTelemetryEnvironment, withTelemetryEnvironment } from './claudeSettings';

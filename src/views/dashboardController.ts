@@ -4,6 +4,7 @@ import type { Log } from '../log';
 import { SecretKey } from '../secrets';
 import type { ViewState } from '../protocol';
 import type { TimeRange } from '../snapshot';
+import { usd } from '../format';
 import { loadServices } from '../lazy';
 import type { AuthConfig, LokiClient, PrometheusClient, RefreshBasis, TelemetryService } from '../telemetry';
 import { RefreshScheduler } from '../telemetry/scheduler';
@@ -224,7 +225,7 @@ export class DashboardController implements vscode.Disposable {
     }
     void this.memento.update(BUDGET_NOTIFIED_KEY, day);
     void vscode.window.showWarningMessage(
-      `Claude Code has cost $${costUsd.toFixed(2)} today, past your daily budget of $${budget.toFixed(2)}.`,
+      `Claude Code has cost ${usd(costUsd)} today, past your daily budget of ${usd(budget)}.`,
       'Open Dashboard',
     ).then((choice) => {
       if (choice) {

@@ -1,5 +1,6 @@
 /** The status bar's states and how each one looks: pure, so it is tested in plain Node. */
 
+import { usd } from '../format';
 import type { TodaySummary } from '../snapshot';
 
 export type StatusBarState =
@@ -18,7 +19,6 @@ export interface StatusBarLook {
   background: 'none' | 'warning' | 'error';
 }
 
-const usd = (value: number): string => `$${value.toFixed(2)}`;
 const count = (value: number): string =>
   value >= 1e6 ? `${(value / 1e6).toFixed(1)}M` : value >= 1e3 ? `${(value / 1e3).toFixed(1)}k` : String(Math.round(value));
 /** Telemetry strings go into Markdown: escape what Markdown would read as syntax. */

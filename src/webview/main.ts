@@ -15,6 +15,7 @@ import {
   type ChartConfiguration,
 } from 'chart.js';
 import type { HostAction, HostToWebview, ViewState, WebviewToHost } from '../protocol';
+import { usd } from '../format';
 import { TIME_RANGES, type ChartSeries, type Snapshot, type TimeRange } from '../snapshot';
 
 Chart.register(ArcElement, BarController, BarElement, CategoryScale, DoughnutController, Legend, LinearScale, Tooltip);
@@ -70,7 +71,6 @@ function actionButton(label: string, action: HostAction, secondary = false): HTM
   return button;
 }
 
-const usd = (value: number): string => `$${value.toFixed(value >= 100 ? 0 : 2)}`;
 const number = (value: number): string =>
   value >= 1e9 ? `${(value / 1e9).toFixed(1)}B` : value >= 1e6 ? `${(value / 1e6).toFixed(1)}M` : value >= 1e4 ? `${(value / 1e3).toFixed(1)}k` : String(Math.round(value));
 const percent = (value: number | null): string => (value === null ? '—' : `${(value * 100).toFixed(value < 0.1 ? 1 : 0)}%`);
