@@ -211,15 +211,16 @@ export function readConfig(section: SettingsSection): ConfigReading {
   };
 }
 
-export interface Backend {
+/** Where one kind of data is read from. */
+export interface BackendAddress {
   url: string;
   /** The local stack's (no setting): no credentials go there, and its state follows the stack's. */
   local: boolean;
 }
 
 /** The addresses data is read from: each the team's when set, else the local stack's. */
-export function backends(config: Config): { prometheus: Backend; loki: Backend; grafana: Backend } {
-  const pick = (url: string, port: number): Backend => (url ? { url, local: false } : { url: `http://127.0.0.1:${port}`, local: true });
+export function backends(config: Config): { prometheus: BackendAddress; loki: BackendAddress; grafana: BackendAddress } {
+  const pick = (url: string, port: number): BackendAddress => (url ? { url, local: false } : { url: `http://127.0.0.1:${port}`, local: true });
   return {
     prometheus: pick(config.backend.prometheusUrl, config.ports.prometheus),
     loki: pick(config.backend.lokiUrl, config.ports.loki),

@@ -21,16 +21,7 @@ export function activate(context: vscode.ExtensionContext): void {
     grafana: CommandId.openGrafana,
     logs: CommandId.showLogs,
   });
-  const dashboard = new DashboardViewProvider(
-    context.extensionUri,
-    context.globalState,
-    {
-      onRangeChanged: () => void controller.refreshNow(),
-      onAction: (action) => void vscode.commands.executeCommand(`claudeTelemetry.${action}`),
-      onVisibilityChanged: (visible) => controller.setViewVisible(visible),
-    },
-    log,
-  );
+  const dashboard = new DashboardViewProvider(context.extensionUri, context.globalState, log);
   const controller = new DashboardController(settings.current, statusBar, dashboard, context.secrets, context.globalState, log);
   const stack = new StackController(settings.current, context.extensionUri, context.secrets, (phase) => controller.setStackPhase(phase), log);
   const terminalEnvironment = new TerminalEnvironment(
@@ -49,6 +40,10 @@ export function activate(context: vscode.ExtensionContext): void {
     log,
     settings,
     statusBar,
+    dashboard,
+    dashboard.onDidChangeRange(() => void controller.refreshNow()),
+    dashboard.onDidRequestAction((action) => void vscode.commands.executeCommand(`claudeTelemetry.${action}`)),
+    dashboard.onDidChangeVisibility((visible) => controller.setViewVisible(visible)),
     controller,
     stack,
     terminalEnvironment,

@@ -159,7 +159,6 @@ export interface TodaySummary {
   fetchedAt: number;
   costUsd: number;
   byModel: ModelCost[];
-  topModel: string | null;
   tokens: TokenTotals;
   cacheHitRate: number | null;
   /** Cost of the last 60 minutes, USD per hour. */

@@ -90,14 +90,15 @@ export const METRICS = {
 /** The Loki stream selector for everything Claude Code logs. */
 export const LOKI_SELECTOR = '{service_name="claude-code"}';
 
-export type Backend = 'prometheus' | 'loki';
+/** Which store a catalog query goes to. */
+export type QueryStore = 'prometheus' | 'loki';
 /** instant: `/api/v1/query` at the window end; range: `/api/v1/query_range` with a step; logs: Loki `query_range`. */
 export type QueryKind = 'instant' | 'range' | 'logs';
 
 /** A fully built query, ready to send. */
 export interface CatalogQuery {
   name: string;
-  backend: Backend;
+  backend: QueryStore;
   kind: QueryKind;
   expr: string;
 }

@@ -116,7 +116,6 @@ export class TelemetryService {
     const hoursLeft = Math.max(0, (dayStartMs + 86_400_000 - nowMs) / 3_600_000);
     return {
       dayStartMs, fetchedAt: nowMs, costUsd, byModel,
-      topModel: byModel[0]?.model ?? null,
       tokens,
       cacheHitRate: cacheHitRate(tokens),
       burnRatePerHour,

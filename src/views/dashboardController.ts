@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { backends, type Backend, type Config } from '../config';
+import { backends, type BackendAddress, type Config } from '../config';
 import type { Log } from '../log';
 import { SecretKey } from '../secrets';
 import type { ViewState } from '../protocol';
@@ -133,7 +133,7 @@ export class DashboardController implements vscode.Disposable {
   }
 
   /** Credentials go to the team's backends only, never to the local stack. */
-  private async auth(backend: Backend): Promise<AuthConfig> {
+  private async auth(backend: BackendAddress): Promise<AuthConfig> {
     const { auth, username } = this.config.backend;
     if (backend.local || auth === 'none') {
       return { kind: 'none' };

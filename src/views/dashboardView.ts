@@ -8,26 +8,33 @@ import { dashboardHtml } from './dashboardHtml';
 export const DASHBOARD_VIEW_ID = 'claudeTelemetry.dashboard';
 const RANGE_KEY = 'claudeTelemetry.dashboard.range';
 
-export interface DashboardHandlers {
-  /** The user picked another range: the host refreshes for it. */
-  onRangeChanged(range: TimeRange): void;
-  onAction(action: HostAction): void;
-  /** The view became visible or hidden: the refresh pace follows. */
-  onVisibilityChanged(visible: boolean): void;
-}
-
-/** Hosts the sidebar webview: its HTML and CSP, the `ready` handshake, and the latest state to post. */
-export class DashboardViewProvider implements vscode.WebviewViewProvider {
+/** Hosts the sidebar webview: its HTML and CSP, the `ready` handshake, and the latest state to post. What the user
+ * does there comes out as events, for whoever owns the refresh to follow. */
+export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
   private ready = false;
   private state: ViewState = { kind: 'loading' };
+  private readonly rangeChanged = new vscode.EventEmitter<TimeRange>();
+  private readonly actionRequested = new vscode.EventEmitter<HostAction>();
+  private readonly visibilityChanged = new vscode.EventEmitter<boolean>();
+  /** The user picked another range. */
+  readonly onDidChangeRange = this.rangeChanged.event;
+  /** A button of the view: start the stack, open Grafana, refresh, show the logs. */
+  readonly onDidRequestAction = this.actionRequested.event;
+  /** The view became visible or hidden. */
+  readonly onDidChangeVisibility = this.visibilityChanged.event;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly memento: vscode.Memento,
-    private readonly handlers: DashboardHandlers,
     private readonly log: Log,
   ) {}
+
+  dispose(): void {
+    this.rangeChanged.dispose();
+    this.actionRequested.dispose();
+    this.visibilityChanged.dispose();
+  }
 
   get range(): TimeRange {
     return this.memento.get<TimeRange>(RANGE_KEY, '24h');
@@ -47,14 +54,14 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider {
     // One set of listeners per resolved view: dropped with the view, so a re-resolved view does not add more.
     const listeners = [
       view.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
-      view.onDidChangeVisibility(() => this.handlers.onVisibilityChanged(view.visible)),
+      view.onDidChangeVisibility(() => this.visibilityChanged.fire(view.visible)),
     ];
     listeners.push(
       view.onDidDispose(() => {
         vscode.Disposable.from(...listeners).dispose();
         this.view = undefined;
         this.ready = false;
-        this.handlers.onVisibilityChanged(false);
+        this.visibilityChanged.fire(false);
       }),
     );
   }
@@ -76,15 +83,15 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider {
       case 'ready':
         this.ready = true;
         this.post();
-        this.handlers.onVisibilityChanged(true);
+        this.visibilityChanged.fire(true);
         break;
       case 'selectRange':
         void this.memento.update(RANGE_KEY, message.range);
         this.show({ kind: 'loading' });
-        this.handlers.onRangeChanged(message.range);
+        this.rangeChanged.fire(message.range);
         break;
       case 'run':
-        this.handlers.onAction(message.action);
+        this.actionRequested.fire(message.action);
         break;
     }
   }

@@ -86,6 +86,7 @@ export function statusBarLook(state: StatusBarState, commands: StatusBarCommands
         .filter((type) => today.tokens[type] > 0)
         .map((type) => `| ${type} | ${count(today.tokens[type])} |`)
         .join('\n');
+      const models = today.byModel.map((m) => `| ${markdownText(m.model)} | ${usd(m.usd)} |`).join('\n');
       const lines = [
         TITLE,
         '',
@@ -95,9 +96,12 @@ export function statusBarLook(state: StatusBarState, commands: StatusBarCommands
         '| --- | ---: |',
         tokens || '| none | 0 |',
         '',
+        '| Model | Today |',
+        '| --- | ---: |',
+        models || '| none | $0.00 |',
+        '',
         `Cache hit rate: ${today.cacheHitRate === null ? '—' : `${(today.cacheHitRate * 100).toFixed(0)}%`}`,
         `  \nBurn rate: ${usd(today.burnRatePerHour)}/h, projected today: ${usd(today.projectedDayUsd)}`,
-        `  \nTop model: ${today.topModel ? markdownText(today.topModel) : '—'}`,
         `  \nUpdated ${new Date(today.fetchedAt).toLocaleTimeString()}`,
         '',
         `${link('Open Dashboard', commands.dashboard)} · ${link('Open Grafana', commands.grafana)}`,

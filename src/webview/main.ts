@@ -123,15 +123,26 @@ function kpi(label: string, value: string, tone: 'normal' | 'bad' = 'normal'): H
   return el('div', { class: `kpi ${tone}` }, el('div', { class: 'kpi-value' }, value), el('div', { class: 'kpi-label' }, label));
 }
 
-function table(headers: string[], rows: string[][], empty: string): HTMLElement {
+/** A figure as this page writes them: money, counts, percentages, durations. */
+const FIGURE = /^(—|\$?[\d,.]+[kMB%]?|(\d+[hms] ?)+)$/;
+
+/** A table cell: its text, or its text and a longer hover text. */
+type Cell = string | { text: string; title: string };
+
+/** `whole`: text columns that keep their width too (short ids). */
+function table(headers: string[], rows: Cell[][], empty: string, whole: readonly number[] = []): HTMLElement {
   if (rows.length === 0) {
     return el('p', { class: 'empty' }, empty);
   }
+  const text = (cell: Cell | undefined): string => (typeof cell === 'object' ? cell.text : (cell ?? ''));
+  // A column of figures keeps its width; the text columns share what is left.
+  const kind = headers.map((_, index) => (whole.includes(index) || rows.every((cells) => FIGURE.test(text(cells[index]))) ? 'num' : 'text'));
   return el(
     'table',
     {},
-    el('thead', {}, el('tr', {}, ...headers.map((header) => el('th', {}, header)))),
-    el('tbody', {}, ...rows.map((cells) => el('tr', {}, ...cells.map((cell) => el('td', { title: cell }, cell))))),
+    el('thead', {}, el('tr', {}, ...headers.map((header, index) => el('th', { class: kind[index]! }, header)))),
+    el('tbody', {}, ...rows.map((cells) => el('tr', {}, ...cells.map((cell, index) =>
+      el('td', { title: typeof cell === 'object' ? cell.title : cell, class: kind[index]! }, text(cell)))))),
   );
 }
 
@@ -211,6 +222,11 @@ function dataView(snapshot: Snapshot): HTMLElement[] {
           plugins: { legend: { position: 'bottom', labels: { boxWidth: 10 } } },
         },
       }),
+      table(
+        ['Model', 'Cost', 'Share'],
+        metrics.costByModel.map((entry) => [entry.model, usd(entry.usd), percent(kpis.costUsd > 0 ? entry.usd / kpis.costUsd : null)]),
+        'No cost in this range.',
+      ),
       chart('Tokens by type', {
         type: 'doughnut',
         data: {
@@ -238,6 +254,16 @@ function dataView(snapshot: Snapshot): HTMLElement[] {
       }),
     );
   }
+  if (metrics) {
+    sections.push(
+      el('h3', {}, 'API errors by status'),
+      table(
+        ['Status', 'Model', 'Count'],
+        metrics.apiErrorsByStatus.map((entry) => [entry.statusCode, entry.model, number(entry.count)]),
+        'No API errors in this range.',
+      ),
+    );
+  }
   if (events) {
     sections.push(
       el('h3', {}, 'Recent tool failures'),
@@ -245,6 +271,7 @@ function dataView(snapshot: Snapshot): HTMLElement[] {
         ['Time', 'Tool', 'Error', 'Session'],
         events.toolFailures.map((failure) => [time(failure.time), failure.tool, failure.errorType, failure.sessionId.slice(0, 8)]),
         'No tool failures in this range.',
+        [3],
       ),
       el('h3', {}, 'Recent API errors'),
       table(
@@ -260,13 +287,15 @@ function dataView(snapshot: Snapshot): HTMLElement[] {
       table(
         ['Session', 'Cost', 'Tokens', 'Active', 'Errors'],
         metrics.sessions.map((session) => [
-          session.sessionId.slice(0, 8),
+          // Five figures fill a sidebar's width: the session's models are in its hover text.
+          { text: session.sessionId.slice(0, 8), title: `${session.sessionId}\n${session.models.join(', ') || 'no model'}` },
           usd(session.costUsd),
           number(session.tokens),
           duration(session.activeSeconds),
           String(session.apiErrors + session.toolFailures),
         ]),
         'No sessions in this range.',
+        [0],
       ),
     );
   }

@@ -9,8 +9,7 @@ const today: TodaySummary = {
   dayStartMs: new Date(2026, 10, 23).getTime(),
   fetchedAt: new Date(2026, 10, 23, 12, 0, 0).getTime(),
   costUsd: 3.4217,
-  byModel: [{ model: 'claude-sonnet-4-5', usd: 3.4217 }],
-  topModel: 'claude-sonnet-4-5',
+  byModel: [{ model: 'claude-sonnet-4-5', usd: 3.0017 }, { model: 'claude-haiku-4-5', usd: 0.42 }],
   tokens: { input: 1200, output: 34000, cacheRead: 2_500_000, cacheCreation: 0, other: 0, total: 2_535_200 },
   cacheHitRate: 0.93,
   burnRatePerHour: 0.51,
@@ -19,12 +18,12 @@ const today: TodaySummary = {
 };
 
 describe('status bar', () => {
-  it('shows today’s cost with a tooltip of tokens, cache, burn rate, projection and model', () => {
+  it('shows today’s cost with a tooltip of tokens, cost by model, cache, burn rate and projection', () => {
     const look = statusBarLook({ kind: 'cost', today, dailyBudgetUsd: 0 }, commands);
     assert.equal(look.text, '$(pulse) $3.42');
     assert.equal(look.background, 'none');
     assert.equal(look.command, 'x.dashboard');
-    for (const part of ['| cacheRead | 2.5M |', 'Cache hit rate: 93%', 'Burn rate: $0.51/h', 'projected today: $7.90', 'claude\\-sonnet\\-4\\-5', '(command:x.grafana)']) {
+    for (const part of ['| cacheRead | 2.5M |', 'Cache hit rate: 93%', 'Burn rate: $0.51/h', 'projected today: $7.90', '| claude\\-sonnet\\-4\\-5 | $3.00 |', '| claude\\-haiku\\-4\\-5 | $0.42 |', '(command:x.grafana)']) {
       assert.ok(look.tooltip.includes(part), `tooltip lacks ${part}:\n${look.tooltip}`);
     }
   });
@@ -52,7 +51,7 @@ describe('status bar', () => {
   });
 
   it('escapes telemetry text that Markdown would read as a link or HTML', () => {
-    const look = statusBarLook({ kind: 'cost', today: { ...today, topModel: '[x](command:evil) <img src=x>' }, dailyBudgetUsd: 0 }, commands);
+    const look = statusBarLook({ kind: 'cost', today: { ...today, byModel: [{ model: '[x](command:evil) <img src=x>', usd: 1 }] }, dailyBudgetUsd: 0 }, commands);
     assert.ok(!look.tooltip.includes('[x](command:evil)'));
     assert.ok(!look.tooltip.includes('<img'));
   });

@@ -151,8 +151,14 @@ describe('dashboard webview in Chromium', () => {
     for (const text of ['$12.35', '4.2M', '87%', '21%', 'ShellError', '631fe02f', '1h 30m']) {
       assert.ok(await page.getByText(text, { exact: true }).first().isVisible(), `${text} is not shown`);
     }
-    // The hostile tool name is in the tables as text; nothing ran and no image element exists.
-    assert.equal(await page.getByText(XSS, { exact: true }).count(), 2);
+    // Every figure the host sends is on the page: cost by model, API errors by status, each session's model.
+    const body = await page.evaluate(() => document.body.innerText);
+    for (const row of ['claude-sonnet-4-5\t$10.00\t81%', `${XSS}\t$2.35\t19%`]) assert.ok(body.includes(row), `cost by model: ${row}`);
+    assert.match(body, /API errors by status[\s\S]*400\tclaude-sonnet-4-5\t3/);
+    assert.match(body, /631fe02f\t\$9\.50\t3\.0M\t1h 30m\t4/);
+    assert.equal(await page.locator('td', { hasText: '631fe02f' }).last().getAttribute('title'), '631fe02f-77fd-4613-8db1-70ec003c74d0\nclaude-sonnet-4-5');
+    // The hostile model and tool names are in the tables as text; nothing ran and no image element exists.
+    assert.equal(await page.getByText(XSS, { exact: true }).count(), 3);
     assert.equal(await page.locator('img').count(), 0);
     assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
 
