@@ -6,8 +6,15 @@ import type { Log } from './log';
 import { SecretKey } from './secrets';
 import { loadServices } from './lazy';
 import type * as Stack from './stack';
-import type { StackPhase } from './views/dashboardController';
 
+/** What the stack controller knows of the local stack: the engine's summary, or unknown while no engine answers.
+ * The dashboard controller follows it. */
+export type StackPhase =
+  | { kind: 'unknown' }
+  | { kind: 'stopped' }
+  | { kind: 'starting'; waitingFor: string | undefined }
+  | { kind: 'healthy' }
+  | { kind: 'degraded'; service: string; detail: string };
 
 function phaseOf(summary: Stack.StackSummary): StackPhase {
   switch (summary.state) {
@@ -16,7 +23,7 @@ function phaseOf(summary: Stack.StackSummary): StackPhase {
     case 'starting':
       return { kind: 'starting', waitingFor: summary.services[0] };
     case 'healthy':
-      return { kind: 'running' };
+      return { kind: 'healthy' };
     case 'degraded':
       return { kind: 'degraded', service: summary.services.join(', '), detail: summary.message };
   }

@@ -1,6 +1,6 @@
 // The pipeline doctor's results and inputs, shared by the run (pipelineDoctor.ts), every check and the report.
 // Types only: this module imports nothing of them.
-import type { ServiceStatus } from '../stack/engine';
+import type { ServiceStatus } from '../stack/stackState';
 
 // --- results -----------------------------------------------------------------------------------------------------
 

@@ -33,6 +33,8 @@ import {
   statusCode,
 } from './errors';
 import { formatBytes, PullProgress } from './pullProgress';
+import { containerState, parseEngineEvent, type ServiceAction, type ServiceStatus, type StackEvent } from './stackState';
+import { imagesToEnsure, planStart, portsToCheck, type Plan } from './startPlan';
 import type { PullSnapshot, PullStreamEvent } from './pullProgress';
 
 export type StartProgress =
@@ -44,50 +46,6 @@ export type StartProgress =
   | { kind: 'wait'; service: string; elapsedMs: number; timeoutMs: number; health: string | undefined; message: string }
   | { kind: 'ready'; service: string; message: string }
   | { kind: 'done'; elapsedMs: number; message: string };
-
-export type ServiceAction = 'create' | 'recreate' | 'start' | 'reuse';
-
-export type ServiceState = 'missing' | 'starting' | 'running' | 'healthy' | 'unhealthy' | 'exited';
-
-export interface ServiceStatus {
-  service: string;
-  state: ServiceState;
-  container?: string;
-  containerId?: string;
-  /** The engine's state string (running, exited, restarting, created, paused, dead). */
-  engineState?: string;
-  exitCode?: number;
-  /** True while the engine restarts a container that keeps exiting (state is then `exited`). */
-  restarting?: boolean;
-  /** True when the container's config hash differs from the compose file's (a start would recreate it). */
-  outdated?: boolean;
-  /** True when the container runs a test double's image, not the real service. */
-  testDouble?: boolean;
-}
-
-export type StackState = 'stopped' | 'starting' | 'healthy' | 'degraded';
-
-export interface StackSummary {
-  state: StackState;
-  /** The services behind a `starting` or `degraded` state. */
-  services: string[];
-  message: string;
-}
-
-export type StackEvent =
-  | {
-      kind: 'container';
-      service: string;
-      containerId: string;
-      /** start, die, stop, destroy, create, restart, health_status, ... */
-      action: string;
-      /** For health_status: healthy | unhealthy | starting. */
-      health?: string;
-      exitCode?: number;
-      time: number;
-    }
-  | { kind: 'connected' }
-  | { kind: 'disconnected'; error: StackError };
 
 export interface Disposable {
   dispose(): void;
@@ -115,12 +73,6 @@ export interface RemoveResult {
   containers: string[];
   networks: string[];
   volumes: string[];
-}
-
-interface Plan {
-  spec: ServiceSpec;
-  existing: Docker.ContainerInfo | undefined;
-  action: ServiceAction;
 }
 
 export class StackEngine {
@@ -195,54 +147,28 @@ export class StackEngine {
     const netName = networkName(this.project);
     const network = (await this.projectNetworks(netName))[0];
 
-    const plans: Plan[] = specs.map((spec) => {
-      const found = existing.find((c) => c.Labels?.[LABELS.service] === spec.service.name);
-      let action: ServiceAction;
-      if (!found) action = 'create';
-      else if (
-        found.Labels?.[LABELS.configHash] !== spec.configHash ||
-        !network ||
-        found.NetworkSettings?.Networks?.[netName]?.NetworkID !== network.Id
-      ) {
-        action = 'recreate';
-      } else action = found.State === 'running' ? 'reuse' : 'start';
-      return { spec, existing: found, action };
-    });
+    const plans = planStart(specs, existing, netName, network?.Id);
 
     // Ports: every host port not already published by one of this stack's running containers must be free.
     onProgress({ kind: 'check-ports', message: 'Checking that the stack’s ports are free' });
-    const ours = new Set<string>();
-    for (const c of existing) {
-      if (c.State !== 'running') continue;
-      for (const p of c.Ports ?? []) if (p.PublicPort) ours.add(`${p.IP ?? ''}:${p.PublicPort}`);
-    }
-    for (const plan of plans) {
-      if (plan.action === 'reuse') continue;
-      for (const p of plan.spec.service.ports) {
-        if (ours.has(`${p.hostIp}:${p.hostPort}`) || ours.has(`0.0.0.0:${p.hostPort}`)) continue;
-        if (!(await this.isPortFree(p.hostIp, p.hostPort))) {
-          throw new PortTakenError(
-            p.hostPort,
-            p.hostIp,
-            plan.spec.service.name,
-            p.variable,
-            p.variable ? this.settings[p.variable] : undefined,
-            await this.portHolder(p.hostPort),
-          );
-        }
+    for (const { plan, port: p } of portsToCheck(plans, existing)) {
+      if (!(await this.isPortFree(p.hostIp, p.hostPort))) {
+        throw new PortTakenError(
+          p.hostPort,
+          p.hostIp,
+          plan.spec.service.name,
+          p.variable,
+          p.variable ? this.settings[p.variable] : undefined,
+          await this.portHolder(p.hostPort),
+        );
       }
     }
     check();
 
     // Images: pull only the missing ones.
-    const needImage = plans.filter((p) => p.action === 'create' || p.action === 'recreate');
-    const pulled = new Set<string>();
-    for (const plan of needImage) {
-      const image = plan.spec.service.image;
-      if (pulled.has(image)) continue;
-      pulled.add(image);
-      if (await this.hasImage(image)) continue;
-      await this.pull(plan.spec.service, onProgress, signal);
+    for (const service of imagesToEnsure(plans)) {
+      if (await this.hasImage(service.image)) continue;
+      await this.pull(service, onProgress, signal);
       check();
     }
 
@@ -870,68 +796,6 @@ export class StackEngine {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-
-export function containerState(c: Pick<Docker.ContainerInfo, 'State' | 'Status'>): ServiceState {
-  const status = c.Status ?? '';
-  switch (c.State) {
-    case 'running':
-    case 'paused':
-      if (/\(health: starting\)/.test(status)) return 'starting';
-      if (/\(unhealthy\)/.test(status)) return 'unhealthy';
-      if (/\(healthy\)/.test(status)) return 'healthy';
-      return 'running';
-    default:
-      // restarting (a crash loop), created (never started), exited, dead
-      return 'exited';
-  }
-}
-
-/** One state for the status bar: stopped / starting / healthy / degraded (naming the services). */
-export function summarize(statuses: readonly ServiceStatus[]): StackSummary {
-  const down = statuses.filter((s) => (s.state === 'missing' || s.state === 'exited') && !s.restarting);
-  if (statuses.length === 0 || down.length === statuses.length) {
-    return { state: 'stopped', services: [], message: 'Telemetry stack stopped' };
-  }
-  const bad = statuses.filter((s) => s.state === 'unhealthy' || s.state === 'exited' || s.state === 'missing');
-  if (bad.length) {
-    return {
-      state: 'degraded',
-      services: bad.map((s) => s.service),
-      message: `Telemetry stack degraded: ${bad.map((s) => `${s.service} ${s.restarting ? 'restarting' : s.state}`).join(', ')}`,
-    };
-  }
-  const starting = statuses.filter((s) => s.state === 'starting');
-  if (starting.length) {
-    return {
-      state: 'starting',
-      services: starting.map((s) => s.service),
-      message: `Telemetry stack starting: waiting for ${starting.map((s) => s.service).join(', ')}`,
-    };
-  }
-  return { state: 'healthy', services: [], message: 'Telemetry stack healthy' };
-}
-
-export function parseEngineEvent(raw: unknown): StackEvent | undefined {
-  const e = raw as {
-    Type?: string;
-    Action?: string;
-    status?: string;
-    time?: number;
-    timeNano?: number;
-    Actor?: { ID?: string; Attributes?: Record<string, string> };
-  };
-  if (e.Type !== 'container') return undefined;
-  const attrs = e.Actor?.Attributes ?? {};
-  const service = attrs[LABELS.service];
-  const actionFull = e.Action ?? e.status ?? '';
-  if (!service || !actionFull) return undefined;
-  const [action, rest] = actionFull.split(':', 2).map((s) => s.trim()) as [string, string | undefined];
-  if (action.startsWith('exec_')) return undefined; // health checks run as execs: noise
-  const ev: StackEvent = { kind: 'container', service, containerId: e.Actor?.ID ?? '', action, time: e.time ?? 0 };
-  if (action === 'health_status' && rest) ev.health = rest;
-  if (attrs.exitCode !== undefined) ev.exitCode = Number(attrs.exitCode);
-  return ev;
-}
 
 /** Demultiplex a non-TTY container log buffer (8-byte frame headers) into text. */
 export function demuxBuffer(buf: Buffer): string {

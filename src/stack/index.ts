@@ -10,6 +10,8 @@ import type { EngineLocation, LocatorDeps } from './engineLocator';
 export * from './composeModel';
 export * from './containerSpec';
 export * from './engine';
+export * from './stackState';
+export * from './startPlan';
 export * from './engineLocator';
 export * from './errors';
 export * from './pullProgress';

@@ -8,16 +8,9 @@ import { usd } from '../format';
 import { loadServices } from '../lazy';
 import type { AuthConfig, LokiClient, PrometheusClient, RefreshBasis, TelemetryService } from '../telemetry';
 import { RefreshScheduler } from '../telemetry/scheduler';
+import type { StackPhase } from '../stackController';
 import type { DashboardViewProvider } from './dashboardView';
 import type { StatusBar } from './statusBar';
-
-/** What the stack controller knows of the local stack; the dashboard only reads it. */
-export type StackPhase =
-  | { kind: 'unknown' }
-  | { kind: 'stopped' }
-  | { kind: 'starting'; waitingFor: string | undefined }
-  | { kind: 'running' }
-  | { kind: 'degraded'; service: string; detail: string };
 
 const BUDGET_NOTIFIED_KEY = 'claudeTelemetry.budgetNotifiedOn';
 
@@ -35,8 +28,8 @@ export class DashboardController implements vscode.Disposable {
   private service: TelemetryService | undefined;
   private clients: { prometheus: PrometheusClient; loki: LokiClient } | undefined;
   private stack: StackPhase = { kind: 'unknown' };
-  /** Bumped by each reconnect: a reconnect that finds it changed after its await gives way to the newer one. */
-  private generation = 0;
+  /** The connect under way: a newer reconnect aborts it, so only the last one installs its clients. */
+  private connecting: AbortController | undefined;
   private readonly scheduler: RefreshScheduler;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -97,6 +90,7 @@ export class DashboardController implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.connecting?.abort();
     this.scheduler.dispose();
     this.closeClients();
     vscode.Disposable.from(...this.disposables).dispose();
@@ -104,18 +98,20 @@ export class DashboardController implements vscode.Disposable {
 
   /** New clients for the current settings; the old ones close once no refresh uses them. */
   private reconnect(): void {
-    const generation = ++this.generation;
-    void this.connect(generation).catch((error: unknown) => {
+    this.connecting?.abort();
+    const connecting = new AbortController();
+    this.connecting = connecting;
+    void this.connect(connecting.signal).catch((error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       this.log.error('Could not connect to the telemetry backends:', error);
       this.statusBar.show({ kind: 'unreachable', message });
     });
   }
 
-  private async connect(generation: number): Promise<void> {
+  private async connect(signal: AbortSignal): Promise<void> {
     const { prometheus, loki } = backends(this.config);
     const [prometheusAuth, lokiAuth] = await Promise.all([this.auth(prometheus), this.auth(loki)]);
-    if (generation !== this.generation) {
+    if (signal.aborted) {
       return;
     }
     const headers = this.config.backend.tenantId ? { headers: { 'X-Scope-OrgID': this.config.backend.tenantId } } : {};

@@ -10,7 +10,7 @@ import { after, describe, it } from 'node:test';
 import Docker from 'dockerode';
 import { loadComposeFile } from '../../src/stack/composeModel';
 import { StackEngine } from '../../src/stack/engine';
-import type { StackEvent } from '../../src/stack/engine';
+import type { StackEvent } from '../../src/stack/stackState';
 import { locateEngine } from '../../src/stack/engineLocator';
 import { classifyPullMessage, mapEngineError, StackError } from '../../src/stack/errors';
 import { PullProgress } from '../../src/stack/pullProgress';
