@@ -121,19 +121,9 @@ export class StackEngine {
    * Bring the stack to healthy: pull missing images, check ports, create or reuse containers (recreating only those
    * whose config hash changed), start them in depends_on order and wait for health. Idempotent.
    */
-  start(onProgress: (p: StartProgress) => void = () => {}, signal?: AbortSignal): Promise<ServiceStatus[]> {
-    // A second click while a start runs joins it instead of racing it.
-    if (this.inflight) return this.inflight;
-    const run = this.doStart(onProgress, signal).finally(() => {
-      if (this.inflight === run) this.inflight = undefined;
-    });
-    this.inflight = run;
-    return run;
-  }
-
-  private inflight: Promise<ServiceStatus[]> | undefined;
-
-  private async doStart(onProgress: (p: StartProgress) => void, signal?: AbortSignal): Promise<ServiceStatus[]> {
+  // One operation at a time in a window is the caller's to keep (StackController); two windows racing each other
+  // meet in the engine itself (ensureNetwork and startContainer settle a duplicate network or container).
+  async start(onProgress: (p: StartProgress) => void = () => {}, signal?: AbortSignal): Promise<ServiceStatus[]> {
     const t0 = Date.now();
     const check = (): void => {
       if (signal?.aborted) throw new CancelledError();
