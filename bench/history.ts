@@ -1,5 +1,6 @@
 // Synthetic Claude Code history in the collector's shape, written as OpenMetrics chunks and backfilled into the test
-// helpers' real Prometheus (Debian 2.42) with `promtool tsdb create-blocks-from openmetrics`.
+// helpers' real Prometheus (the pinned 3.x) with `promtool tsdb create-blocks-from openmetrics`.
+// Its size: one generator of a large history, laid out as a real Prometheus holds it.
 //
 // Events come from test/telemetry/helpers/sim.ts (generateEvents): the same sessions, models, tools, errors and
 // truth functions as the telemetry tests. What this file adds is a generator that scales to 90 days of 10,000

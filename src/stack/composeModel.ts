@@ -1,6 +1,8 @@
 // Read stack/compose.yaml into a typed model: interpolate variables, accept only the keys the extension maps
 // onto the Engine API (docs/architecture.md), resolve relative binds against the file's folder.
 // Every problem is an InvalidComposeError naming the file, the line/column and the key path. No `vscode` import.
+// Why one file of this size: it is one reader of one grammar (every mapped key, its forms and its errors), read top
+// to bottom against docs/architecture.md.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';

@@ -1,5 +1,8 @@
 // The stack engine: start / stop / remove / status / logs / events of the compose model through dockerode.
 // Plain Node: the extension's UI layer wraps it (progress notification, status bar, commands). No `vscode` import.
+// Why one file of this size: one class owns the dockerode client of one compose project, and its steps (pull, network,
+// volumes, containers, health waits, logs) share that client and the project's names; what needs no engine is
+// elsewhere: the plan (startPlan.ts), the state readings (stackState.ts), the events (engineEvents.ts).
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -32,8 +35,9 @@ import {
   StackError,
   statusCode,
 } from './errors';
+import { watchEngineEvents, type Disposable } from './engineEvents';
 import { formatBytes, PullProgress } from './pullProgress';
-import { containerState, parseEngineEvent, type ServiceAction, type ServiceStatus, type StackEvent } from './stackState';
+import { containerState, type ServiceAction, type ServiceStatus, type StackEvent } from './stackState';
 import { imagesToEnsure, planStart, portsToCheck, type Plan } from './startPlan';
 import type { PullSnapshot, PullStreamEvent } from './pullProgress';
 
@@ -46,10 +50,6 @@ export type StartProgress =
   | { kind: 'wait'; service: string; elapsedMs: number; timeoutMs: number; health: string | undefined; message: string }
   | { kind: 'ready'; service: string; message: string }
   | { kind: 'done'; elapsedMs: number; message: string };
-
-export interface Disposable {
-  dispose(): void;
-}
 
 export interface StackEngineOptions {
   docker: Docker;
@@ -343,83 +343,7 @@ export class StackEngine {
    * coming back (reconnects with backoff). No polling.
    */
   events(listener: (e: StackEvent) => void): Disposable {
-    let disposed = false;
-    let controller: AbortController | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    let delay = 500;
-    let connectedOnce = false;
-    let lastWasDisconnect = false;
-
-    const connect = async (): Promise<void> => {
-      if (disposed) return;
-      controller = new AbortController();
-      try {
-        const stream = (await this.docker.getEvents({
-          filters: { type: ['container'], label: [`${LABELS.project}=${this.project}`] },
-          abortSignal: controller.signal,
-        } as Docker.GetEventsOptions)) as NodeJS.ReadableStream;
-        if (disposed) {
-          controller.abort();
-          return;
-        }
-        delay = 500;
-        if (!connectedOnce || lastWasDisconnect) listener({ kind: 'connected' });
-        connectedOnce = true;
-        lastWasDisconnect = false;
-        let buf = '';
-        stream.on('data', (chunk: Buffer) => {
-          buf += chunk.toString('utf8');
-          let nl: number;
-          while ((nl = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, nl).trim();
-            buf = buf.slice(nl + 1);
-            if (!line) continue;
-            try {
-              const ev = parseEngineEvent(JSON.parse(line));
-              if (ev) listener(ev);
-            } catch {
-              // a malformed line is skipped
-            }
-          }
-        });
-        let ended = false;
-        const onEnd = (err?: unknown): void => {
-          if (ended) return;
-          ended = true;
-          if (disposed) return;
-          lastWasDisconnect = true;
-          listener({
-            kind: 'disconnected',
-            error: mapEngineError(err ?? Object.assign(new Error('the engine closed the connection'), { code: 'ECONNRESET' }), this.where, 'watch events'),
-          });
-          schedule();
-        };
-        stream.on('end', () => onEnd());
-        stream.on('close', () => onEnd());
-        stream.on('error', (err: unknown) => onEnd(err));
-      } catch (err) {
-        if (disposed) return;
-        // Reported once per outage (the first failed attempt, or the first after a connection was lost).
-        if (!lastWasDisconnect) {
-          lastWasDisconnect = true;
-          listener({ kind: 'disconnected', error: mapEngineError(err, this.where, 'watch events') });
-        }
-        schedule();
-      }
-    };
-    const schedule = (): void => {
-      if (disposed) return;
-      timer = setTimeout(() => void connect(), delay);
-      delay = Math.min(delay * 2, 10_000);
-    };
-    void connect();
-    return {
-      dispose: () => {
-        disposed = true;
-        if (timer) clearTimeout(timer);
-        controller?.abort();
-      },
-    };
+    return watchEngineEvents(this.docker, this.project, this.where, listener);
   }
 
   // ------------------------------------------------------------------------------------------------------------

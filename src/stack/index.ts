@@ -10,6 +10,7 @@ import type { EngineLocation, LocatorDeps } from './engineLocator';
 export * from './composeModel';
 export * from './containerSpec';
 export * from './engine';
+export * from './engineEvents';
 export * from './stackState';
 export * from './startPlan';
 export * from './engineLocator';

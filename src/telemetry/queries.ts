@@ -1,5 +1,7 @@
 // The query catalog: every PromQL and LogQL the extension runs, named and parameterised by time range.
 // Names of metrics, recording rules and Loki labels follow docs/architecture.md. Plain Node: never import `vscode`.
+// Its size: the one catalog of every query, with the window and chart planners the rollups need; the data-layer
+// issue (one rule per counter, sums over it) replaces the planners.
 //
 // Rules of this file:
 // - Aggregates (cost, tokens, sessions, tool calls, API requests/errors) come from the recording rules, read as

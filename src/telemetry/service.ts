@@ -1,5 +1,7 @@
 // Fetches everything the status bar and the sidebar show, in parallel, into plain serialisable objects.
 // Plain Node: never import `vscode`.
+// Its size: every figure of both views is fetched here, side by side; the data-layer issue (one rule per counter)
+// replaces most of it.
 import { toErrorInfo } from './http';
 import { LogEntry, LokiClient } from './loki';
 import { InstantSample, PrometheusClient, RangeSeries } from './prometheus';

@@ -1,3 +1,5 @@
+// Why one file of this size: a test double answers as one server, its OTLP ingestion, LogQL subset and response
+// shapes read together against the real Loki's answers.
 // TEST DOUBLE of Grafana Loki 3.4 (never shipped). Stores OTLP log records in memory (and, with a data directory,
 // appends them to a file there that it reads back at start: the image keeps them on the stack's `loki-data`
 // volume across Stop/Start, as the real Loki does) and answers the queries the extension makes, in the response shapes a real Loki 3.4.6 gave (../shared/fixtures/loki-3.4.6, mirrored in

@@ -1,3 +1,4 @@
+// Its size: one user's whole path through the UI is one suite, its steps in the order a user takes them.
 /**
  * The whole loop the way a user lives it, in a real VS Code (code-server) with the packaged extension, driven by
  * playwright-core in headless Chromium, with the real Claude Code CLI (pinned devDependency) in print mode against a

@@ -1,5 +1,6 @@
 // The stack engine against the real Docker Engine, on the local test images (test/support/images.ts).
 // Each test has its own project name and ports and removes what it created.
+// Its size: one suite of the engine's behaviours against one real Engine, sharing its fixture and helpers.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';

@@ -1,5 +1,6 @@
 // Builds the local images the tests (and scripts/run.sh on a machine without a registry) run in place of the
 // pinned upstream ones. No registry here: everything is FROM scratch.
+// Its size: one image builder (the tar contexts, the content hashes) and the layout of each of the four images.
 //
 //   cct-local/prometheus:<version>        the real Prometheus and promtool, built from their Go module by
 //                                          scripts/components.sh, laid out like the official prom/prometheus image

@@ -1,3 +1,5 @@
+// Its size: every way the end-to-end tests drive the workbench (commands, terminal, status bar, notifications,
+// webview frames) is here, once, for every suite to share.
 /**
  * End-to-end harness: a real VS Code (code-server, installed by scripts/code-server.sh)
  * running the packaged extension, driven by playwright-core in Debian's headless Chromium.

@@ -1,4 +1,5 @@
 // Synthetic Claude Code sessions and the Prometheus series the stack's collector makes of them.
+// Its size: the events, the collector's series and the rules' output are one simulation, kept in step with each other.
 //
 // Shape (docs/architecture.md, stack/collector/config.yaml): Claude Code sends DELTA sums per session; the collector's
 // deltatocumulative turns them into per-session running totals that its prometheus exporter serves until
