@@ -51,7 +51,7 @@ export async function benchActivation(runs: number): Promise<string> {
   let out = '## 2. Activation and bundles (issue 6)\n\n';
   out += table('Bundles', ['file', 'size (npm run build)', 'size in the .vsix', 'loaded'], [
     ['dist/extension.js', fmtBytes(size('dist/extension.js')), inVsix('extension.js'), 'at activation'],
-    ['dist/services.js (dockerode, undici, compose model, queries)', fmtBytes(size('dist/services.js')), inVsix('services.js'), 'after activation, on the first refresh'],
+    ['dist/deferred.js (dockerode, undici, compose model, queries)', fmtBytes(size('dist/deferred.js')), inVsix('deferred.js'), 'after activation, on the first refresh'],
     ['dist/webview.js (Chart.js)', fmtBytes(size('dist/webview.js')), inVsix('webview.js'), 'in the webview, when the view is opened'],
     ['dist-vsix/claude-code-telemetry.vsix', fmtBytes(statSync(VSIX).size), '', ''],
   ]);
@@ -62,8 +62,8 @@ export async function benchActivation(runs: number): Promise<string> {
       ['activate()', fmtMs(act), `${last.commands} commands and ${last.views} webview view registered`],
       ['require + activate (aim < 50 ms)', fmtMs(req + act), req + act < 50 ? 'met' : 'NOT met'],
       ['until the status bar shows a value', fmtMs(status), `from require; shows "${last.statusText}" (no stack running here)`],
-      ['require(dist/services.js), the deferred part', fmtMs(stackReq), `laziness saves it at activation: ${fmtRatio(stackReq / (req + act))} of the activation work`],
-      ['dockerode / services.js in require.cache after activate()', `${last.afterActivate.dockerode || last.afterActivate.stack ? 'LOADED' : 'not loaded'}`,
+      ['require(dist/deferred.js), the deferred part', fmtMs(stackReq), `laziness saves it at activation: ${fmtRatio(stackReq / (req + act))} of the activation work`],
+      ['dockerode / deferred.js in require.cache after activate()', `${last.afterActivate.dockerode || last.afterActivate.stack ? 'LOADED' : 'not loaded'}`,
         `300 ms after the status bar: ${last.later.dockerode || last.later.stack ? 'LOADED' : 'not loaded'}; modules in cache: ${last.afterActivate.modules}`],
       ['chart.js in the extension host', last.afterActivate.chart || last.later.chart ? 'LOADED' : 'not loaded', 'bundled in dist/webview.js only'],
     ]);

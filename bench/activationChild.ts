@@ -10,8 +10,8 @@ async function main(): Promise<void> {
   const loaded = (): { dockerode: boolean; stack: boolean; chart: boolean; modules: number } => {
     const keys = Object.keys(require.cache);
     return {
-      dockerode: keys.some((k) => /[\\/]dockerode[\\/]/.test(k)) || keys.some((k) => k.endsWith(`${'dist'}/services.js`)),
-      stack: keys.some((k) => k === dist('services.js')),
+      dockerode: keys.some((k) => /[\\/]dockerode[\\/]/.test(k)) || keys.some((k) => k.endsWith(`${'dist'}/deferred.js`)),
+      stack: keys.some((k) => k === dist('deferred.js')),
       chart: keys.some((k) => /chart\.js/.test(k)),
       modules: keys.length,
     };
@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   if (what === 'stack') {
     const t0 = performance.now();
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- what is measured is require() itself
-    require(dist('services.js'));
+    require(dist('deferred.js'));
     const requireMs = performance.now() - t0;
     process.stdout.write(`${JSON.stringify({ requireMs, after: loaded() })}\n`);
     return;

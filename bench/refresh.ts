@@ -1,8 +1,8 @@
-// Section 1: one full refresh (TelemetryService.fetchToday + fetchSnapshot, as DashboardController.refresh runs
+// Section 1: one full refresh (TelemetryReader.fetchToday + fetchSnapshot, as DashboardController.refresh runs
 // them) against real Prometheus with a small and a large history, side by side with the seed dashboards' queries
 // for the same panels on the same data, and the totals each gets against the truth from the events.
 import { PrometheusClient } from '../src/telemetry/prometheus';
-import { TelemetryService, latestLeaderboard, markerTimes } from '../src/telemetry/service';
+import { TelemetryReader, latestLeaderboard, markerTimes } from '../src/telemetry/reader';
 import {
   LEADERBOARD_WINDOWS, type WindowPlan, chartStep, lastEvaluation, leaderboardSamples, planChart, planWindow,
   promChartGaps, promFresh, promInstant, promRange, rollupMarkers, sessionsChangedRecently,
@@ -95,7 +95,7 @@ async function seedRefresh(client: PrometheusClient, seed: '000' | '001', second
 
 export async function benchRefresh(h: History, evalS: number, ranges: TimeRange[], runs: number, warmup: number): Promise<RefreshResult[]> {
   const client = new PrometheusClient({ baseUrl: h.prom.url, timeoutMs: 600_000, maxResponseBytes: 256 << 20 });
-  const svc = new TelemetryService({ prometheus: client });
+  const svc = new TelemetryReader({ prometheus: client });
   const evalMs = evalS * 1000;
   const out: RefreshResult[] = [];
   try {

@@ -23,13 +23,13 @@ const builds = [
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    // The services bundle is loaded on first use, so activation does not pay for dockerode and undici.
-    external: ['vscode', './services.js'],
+    // The deferred bundle is loaded on first use, so activation does not pay for dockerode and undici.
+    external: ['vscode', './deferred.js'],
   },
   {
     ...common,
-    entryPoints: ['src/services.ts'],
-    outfile: 'dist/services.js',
+    entryPoints: ['src/deferred.ts'],
+    outfile: 'dist/deferred.js',
     platform: 'node',
     format: 'cjs',
     target: 'node20',

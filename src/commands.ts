@@ -22,7 +22,7 @@ export const CommandId = {
 } as const;
 export type CommandId = (typeof CommandId)[keyof typeof CommandId];
 
-/** A cancellation ends a command silently. The services bundle throws its own copy of CancelledError: its `code`
+/** A cancellation ends a command silently. The deferred bundle throws its own copy of CancelledError: its `code`
  * ('cancelled') is what both copies share. */
 function isCancellation(error: unknown): boolean {
   return (

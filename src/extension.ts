@@ -50,8 +50,9 @@ export function activate(context: vscode.ExtensionContext): void {
     claudeSettings,
     doctor,
     vscode.window.registerWebviewViewProvider(DASHBOARD_VIEW_ID, dashboard),
-    // No engine found at start (Docker Desktop still starting, say): ask again when the user comes back.
     vscode.window.onDidChangeWindowState((state) => {
+      controller.setFocused(state.focused);
+      // No engine found at start (Docker Desktop still starting, say): ask again when the user comes back.
       if (state.focused && stack.unknown) {
         void stack.watch();
       }
@@ -61,6 +62,8 @@ export function activate(context: vscode.ExtensionContext): void {
     context.secrets.onDidChange((event) => {
       if (event.key === SecretKey.collectorHeaders) {
         void terminalEnvironment.apply(settings.current);
+      } else if (event.key === SecretKey.backendCredentials) {
+        controller.credentialsChanged();
       }
     }),
     settings.onDidChange((config) => {
@@ -99,7 +102,7 @@ export function activate(context: vscode.ExtensionContext): void {
   );
 
   void terminalEnvironment.apply(settings.current);
-  // Both answer after activation has returned, once the services bundle is loaded.
+  // Both answer after activation has returned, once the deferred bundle is loaded.
   controller.start();
   setTimeout(() => void stack.watch(), 0);
 }

@@ -1,7 +1,7 @@
-import type * as Services from './services';
+import type * as Deferred from './deferred';
 
-/** The services bundle (see services.ts), required on first use and cached by Node from then on. */
-export function loadServices(): typeof Services {
+/** The deferred bundle (see deferred.ts), required on first use and cached by Node from then on. */
+export function loadDeferred(): typeof Deferred {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('./services.js') as typeof Services;
+  return require('./deferred.js') as typeof Deferred;
 }

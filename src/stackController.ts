@@ -4,30 +4,12 @@ import { CancelledError } from './stack/errors';
 import { composeVariables, composeVariableSettings, type Config } from './config';
 import type { Log } from './log';
 import { SecretKey } from './secrets';
-import { loadServices } from './lazy';
+import { loadDeferred } from './lazy';
 import type * as Stack from './stack';
 
 /** What the stack controller knows of the local stack: the engine's summary, or unknown while no engine answers.
  * The dashboard controller follows it. */
-export type StackPhase =
-  | { kind: 'unknown' }
-  | { kind: 'stopped' }
-  | { kind: 'starting'; waitingFor: string | undefined }
-  | { kind: 'healthy' }
-  | { kind: 'degraded'; service: string; detail: string };
-
-function phaseOf(summary: Stack.StackSummary): StackPhase {
-  switch (summary.state) {
-    case 'stopped':
-      return { kind: 'stopped' };
-    case 'starting':
-      return { kind: 'starting', waitingFor: summary.services[0] };
-    case 'healthy':
-      return { kind: 'healthy' };
-    case 'degraded':
-      return { kind: 'degraded', service: summary.services.join(', '), detail: summary.message };
-  }
-}
+export type StackPhase = Stack.StackSummary | { state: 'unknown' };
 
 /**
  * Start, stop, restart, delete and watch the stack: the editor side of `src/stack`. Progress in notifications,
@@ -39,7 +21,7 @@ export class StackController implements vscode.Disposable {
   private logFollow: { dispose(): void } | undefined;
   /** The start, stop, restart or delete under way: one at a time. */
   private operation: { name: string; done: Promise<void> } | undefined;
-  private phase: StackPhase = { kind: 'unknown' };
+  private phase: StackPhase = { state: 'unknown' };
 
   constructor(
     private config: Config,
@@ -56,7 +38,7 @@ export class StackController implements vscode.Disposable {
 
   /** Whether the engine's answer is still missing (none found yet, or it went away): worth asking again. */
   get unknown(): boolean {
-    return this.phase.kind === 'unknown';
+    return this.phase.state === 'unknown';
   }
 
   /** Runs one stack operation at a time: a second click while one runs is told, not run twice. */
@@ -79,7 +61,7 @@ export class StackController implements vscode.Disposable {
       await this.publishStatus(engine);
     } catch (error) {
       this.log.info(`Stack state unknown: ${error instanceof Error ? error.message : String(error)}`);
-      this.onPhase({ kind: 'unknown' });
+      this.onPhase({ state: 'unknown' });
     }
   }
 
@@ -101,7 +83,7 @@ export class StackController implements vscode.Disposable {
         const abort = new AbortController();
         token.onCancellationRequested(() => abort.abort());
         const pulled = new Map<string, number>();
-        this.onPhase({ kind: 'starting', waitingFor: undefined });
+        this.onPhase({ state: 'starting', services: [], message: 'Telemetry stack starting' });
         try {
           await engine.start((event) => {
             this.log.info(event.message);
@@ -115,7 +97,7 @@ export class StackController implements vscode.Disposable {
               progress.report({ message: event.message });
             }
             if (event.kind === 'wait') {
-              this.onPhase({ kind: 'starting', waitingFor: event.service });
+              this.onPhase({ state: 'starting', services: [event.service], message: event.message });
             }
           }, abort.signal);
         } finally {
@@ -234,8 +216,8 @@ export class StackController implements vscode.Disposable {
   }
 
   private async publishStatus(engine: Stack.StackEngine): Promise<void> {
-    const { summarize } = loadServices().stack;
-    this.onPhase(phaseOf(summarize(await engine.status())));
+    const { summarize } = loadDeferred().stack;
+    this.onPhase(summarize(await engine.status()));
   }
 
   /** The engine for the current settings, opened again when they change what the stack is. */
@@ -245,7 +227,7 @@ export class StackController implements vscode.Disposable {
     if (this.opened?.key === key) {
       return this.opened.engine;
     }
-    const { stack } = loadServices();
+    const { stack } = loadDeferred();
     const { engine, location } = stack.openStack({
       dockerHost: this.config.dockerHost,
       composeFile: vscode.Uri.joinPath(this.extensionUri, 'stack', 'compose.yaml').fsPath,
@@ -257,7 +239,7 @@ export class StackController implements vscode.Disposable {
     this.events = engine.events((event) => {
       if (event.kind === 'disconnected') {
         this.log.warn(event.error.message);
-        this.onPhase({ kind: 'unknown' });
+        this.onPhase({ state: 'unknown' });
       } else {
         void this.publishStatus(engine).catch((error: unknown) => this.log.warn(`Stack state: ${String(error)}`));
       }

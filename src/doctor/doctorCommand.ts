@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import type { Config } from '../config';
 import type { Log } from '../log';
-import { loadServices } from '../lazy';
+import { loadDeferred } from '../lazy';
 import type { DoctorEngine, DoctorResult, TerminalInput } from './checks';
 
 const DOCTOR_SCHEME = 'claude-telemetry-doctor';
@@ -65,7 +65,7 @@ export class PipelineDoctorCommand implements vscode.Disposable {
               'stack, which is where terminals send Claude Code\'s telemetry.',
           );
         }
-        return loadServices().runPipelineDoctor({
+        return loadDeferred().runPipelineDoctor({
           openEngine: this.openEngine,
           endpoints: {
             otlpHttp: `http://127.0.0.1:${config.ports.otlpHttp}`,
@@ -86,7 +86,7 @@ export class PipelineDoctorCommand implements vscode.Disposable {
   }
 
   private show(result: DoctorResult): void {
-    const { doctorLogLines, renderDoctorReport } = loadServices();
+    const { doctorLogLines, renderDoctorReport } = loadDeferred();
     const lines = doctorLogLines(result);
     const failed = result.counts.fail > 0;
     for (const line of lines) {

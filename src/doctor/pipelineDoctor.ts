@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-// Types only: the stack module is in the lazily loaded bundle (dist/services.js); its errors are recognised by `code`.
+// Types only: the stack module is in the lazily loaded bundle (dist/deferred.js); its errors are recognised by `code`.
 import type { ServiceStatus } from '../stack/stackState';
 import type { CheckResult, CheckStatus, DoctorEndpoints, DoctorEngine, DoctorResult, TerminalInput } from './checks';
 import { LokiClient } from '../telemetry/loki';

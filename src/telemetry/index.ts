@@ -3,5 +3,5 @@ export * from './http';
 export * from './prometheus';
 export * from './loki';
 export * from './queries';
-export * from './service';
+export * from './reader';
 export * from './scheduler';

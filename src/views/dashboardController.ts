@@ -5,8 +5,8 @@ import { SecretKey } from '../secrets';
 import type { ViewState } from '../protocol';
 import type { TimeRange } from '../snapshot';
 import { usd } from '../format';
-import { loadServices } from '../lazy';
-import type { AuthConfig, LokiClient, PrometheusClient, RefreshBasis, TelemetryService } from '../telemetry';
+import { loadDeferred } from '../lazy';
+import type { AuthConfig, LokiClient, PrometheusClient, RefreshBasis, TelemetryReader } from '../telemetry';
 import { RefreshScheduler } from '../telemetry/scheduler';
 import type { StackPhase } from '../stackController';
 import type { DashboardViewProvider } from './dashboardView';
@@ -25,13 +25,12 @@ function localMidnight(now: number): number {
  * dashboard's range while it is visible, at the settings' pace, backing off while a backend is down.
  */
 export class DashboardController implements vscode.Disposable {
-  private service: TelemetryService | undefined;
+  private service: TelemetryReader | undefined;
   private clients: { prometheus: PrometheusClient; loki: LokiClient } | undefined;
-  private stack: StackPhase = { kind: 'unknown' };
+  private stack: StackPhase = { state: 'unknown' };
   /** The connect under way: a newer reconnect aborts it, so only the last one installs its clients. */
   private connecting: AbortController | undefined;
   private readonly scheduler: RefreshScheduler;
-  private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
     private config: Config,
@@ -47,17 +46,19 @@ export class DashboardController implements vscode.Disposable {
     });
     this.scheduler.setFocused(vscode.window.state.focused);
     this.scheduler.setViewVisible(dashboard.visible);
-    this.disposables.push(
-      vscode.window.onDidChangeWindowState((state) => this.scheduler.setFocused(state.focused)),
-      secrets.onDidChange((event) => {
-        if (event.key === SecretKey.backendCredentials) {
-          this.reconnect();
-        }
-      }),
-    );
   }
 
-  /** Connects and refreshes after activation has returned: the clients load with the services bundle. */
+  /** The window gained or lost focus: the refresh pace follows. */
+  setFocused(focused: boolean): void {
+    this.scheduler.setFocused(focused);
+  }
+
+  /** The stored backend credentials changed: connect with them. */
+  credentialsChanged(): void {
+    this.reconnect();
+  }
+
+  /** Connects and refreshes after activation has returned: the clients load with the deferred bundle. */
   start(): void {
     setTimeout(() => this.reconnect(), 0);
   }
@@ -74,7 +75,7 @@ export class DashboardController implements vscode.Disposable {
   }
 
   setStackPhase(phase: StackPhase): void {
-    const changed = phase.kind !== this.stack.kind;
+    const changed = phase.state !== this.stack.state;
     this.stack = phase;
     if (changed) {
       void this.scheduler.refreshNow();
@@ -93,7 +94,6 @@ export class DashboardController implements vscode.Disposable {
     this.connecting?.abort();
     this.scheduler.dispose();
     this.closeClients();
-    vscode.Disposable.from(...this.disposables).dispose();
   }
 
   /** New clients for the current settings; the old ones close once no refresh uses them. */
@@ -115,7 +115,7 @@ export class DashboardController implements vscode.Disposable {
       return;
     }
     const headers = this.config.backend.tenantId ? { headers: { 'X-Scope-OrgID': this.config.backend.tenantId } } : {};
-    const { telemetry } = loadServices();
+    const { telemetry } = loadDeferred();
     // Stopping aborts a refresh still using the old clients before they close.
     this.scheduler.stop();
     this.closeClients();
@@ -123,7 +123,7 @@ export class DashboardController implements vscode.Disposable {
       prometheus: new telemetry.PrometheusClient({ baseUrl: prometheus.url, auth: prometheusAuth, ...headers }),
       loki: new telemetry.LokiClient({ baseUrl: loki.url, auth: lokiAuth, ...headers }),
     };
-    this.service = new telemetry.TelemetryService(this.clients);
+    this.service = new telemetry.TelemetryReader(this.clients);
     this.log.info(`Reading telemetry from Prometheus at ${prometheus.url} and Loki at ${loki.url}.`);
     this.scheduler.start();
   }
@@ -153,10 +153,10 @@ export class DashboardController implements vscode.Disposable {
       return;
     }
     const local = backends(this.config).prometheus.local;
-    if (local && (this.stack.kind === 'stopped' || this.stack.kind === 'starting')) {
-      const waitingFor = this.stack.kind === 'starting' ? this.stack.waitingFor : undefined;
-      this.statusBar.show(this.stack.kind === 'stopped' ? { kind: 'stopped' } : { kind: 'starting', waitingFor });
-      this.dashboard.show(this.stack.kind === 'stopped' ? { kind: 'stopped' } : { kind: 'starting', waitingFor });
+    if (local && (this.stack.state === 'stopped' || this.stack.state === 'starting')) {
+      const waitingFor = this.stack.state === 'starting' ? this.stack.services[0] : undefined;
+      this.statusBar.show(this.stack.state === 'stopped' ? { kind: 'stopped' } : { kind: 'starting', waitingFor });
+      this.dashboard.show(this.stack.state === 'stopped' ? { kind: 'stopped' } : { kind: 'starting', waitingFor });
       return;
     }
 
@@ -171,8 +171,8 @@ export class DashboardController implements vscode.Disposable {
     sidebar?.catch(() => undefined); // awaited below; not unhandled if today's figures fail first
     try {
       const today = await service.fetchToday(now, dayStartMs, { signal, basis });
-      if (local && this.stack.kind === 'degraded') {
-        this.statusBar.show({ kind: 'degraded', service: this.stack.service, detail: this.stack.detail });
+      if (local && this.stack.state === 'degraded') {
+        this.statusBar.show({ kind: 'degraded', service: this.stack.services.join(', '), detail: this.stack.message });
       } else if (today.hasData || (await service.hasEverReceivedData({ signal }))) {
         // An idle day after earlier sessions shows $0.00; the hint to run claude is for a stack that never saw one.
         this.statusBar.show({ kind: 'cost', today, dailyBudgetUsd: this.config.dailyBudgetUsd });
@@ -201,7 +201,7 @@ export class DashboardController implements vscode.Disposable {
     }
   }
 
-  private async dashboardState(service: TelemetryService, range: TimeRange, now: number, signal: AbortSignal, basis: RefreshBasis): Promise<ViewState> {
+  private async dashboardState(service: TelemetryReader, range: TimeRange, now: number, signal: AbortSignal, basis: RefreshBasis): Promise<ViewState> {
     const snapshot = await service.fetchSnapshot(range, now, { signal, basis });
     if (!snapshot.metrics && !snapshot.events) {
       return { kind: 'error', message: snapshot.errors.prometheus?.message ?? snapshot.errors.loki?.message ?? 'No backend answered.' };

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { LokiClient } from '../../src/telemetry/loki';
 import { PrometheusClient } from '../../src/telemetry/prometheus';
 import { TelemetryError } from '../../src/telemetry/http';
-import { TelemetryService, toApiError, toToolFailure } from '../../src/telemetry/service';
+import { TelemetryReader, toApiError, toToolFailure } from '../../src/telemetry/reader';
 import { lokiLogs, lokiMetric } from '../../src/telemetry/queries';
 import { startLokiDouble, LokiDouble } from '../doubles/loki';
 import { FIXTURES_DIR } from '../doubles/fixtures';
@@ -172,7 +172,7 @@ describe('Loki client against the Loki test double fed real Claude Code OTLP', {
   it('fetchSnapshot lists the three tool failures and the API errors (Prometheus down: per-source error)', async () => {
     const deadProm = new PrometheusClient({ baseUrl: `http://127.0.0.1:${await freePort()}`, timeoutMs: 2000 });
     try {
-      const svc = new TelemetryService({ prometheus: deadProm, loki });
+      const svc = new TelemetryReader({ prometheus: deadProm, loki });
       const snap = await svc.fetchSnapshot('24h', maxTsMs + 60_000);
       assert.equal(snap.metrics, null);
       assert.equal(snap.errors.prometheus?.kind, 'unreachable');

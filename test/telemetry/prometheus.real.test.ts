@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PrometheusClient } from '../../src/telemetry/prometheus';
 import { LokiClient } from '../../src/telemetry/loki';
-import { TelemetryService, latestLeaderboard, markerTimes } from '../../src/telemetry/service';
+import { TelemetryReader, latestLeaderboard, markerTimes } from '../../src/telemetry/reader';
 import {
   METRICS, RULES, lastEvaluation, leaderboardSamples, planChart, promChartGaps, promFresh, promInstant, promRange, rollupMarkers, sessionsChangedRecently,
 } from '../../src/telemetry/queries';
@@ -80,7 +80,7 @@ describe('telemetry against real Prometheus', () => {
   });
 
   it('cost over the whole history equals the sum of cost_usd events (first values and both restarts counted)', async () => {
-    const svc = new TelemetryService({ prometheus: client });
+    const svc = new TelemetryReader({ prometheus: client });
     const snap = await svc.fetchSnapshot('24h', EVAL * 1000);
     assert.equal(snap.errors.prometheus, undefined, JSON.stringify(snap.errors));
     const m = snap.metrics!;
@@ -105,7 +105,7 @@ describe('telemetry against real Prometheus', () => {
     assert.ok(hourEnds.length >= 2, `rollup markers: ${hourEnds.join(', ')}`);
     assert.ok(hourEnds.every((t, i) => i === 0 || t - hourEnds[i - 1]! >= 3600), 'one marker per hour');
     assert.ok(hourEnds.some((t, i) => i > 0 && t - hourEnds[i - 1]! === 7200), 'the missed hour end has no marker');
-    const svc = new TelemetryService({ prometheus: client });
+    const svc = new TelemetryReader({ prometheus: client });
     const m = (await svc.fetchSnapshot('7d', EVAL * 1000)).metrics!;
     const truth = trueCost(events, EVAL - 7 * 86400, EVAL);
     within(m.kpis.costUsd, truth, 1e-6, '7d cost');
@@ -136,7 +136,7 @@ describe('telemetry against real Prometheus', () => {
   });
 
   it('tokens, cache hit rate, sessions, tool calls/failures and API errors match the events', async () => {
-    const svc = new TelemetryService({ prometheus: client });
+    const svc = new TelemetryReader({ prometheus: client });
     const m = (await svc.fetchSnapshot('24h', EVAL * 1000)).metrics!;
     const from = EVAL - 86400;
     const tok = trueTokens(events, from, EVAL);
@@ -167,7 +167,7 @@ describe('telemetry against real Prometheus', () => {
   });
 
   it('a window starting mid-history: within 1 % of the events of that window (sessions started before it)', async () => {
-    const svc = new TelemetryService({ prometheus: client });
+    const svc = new TelemetryReader({ prometheus: client });
     const m = (await svc.fetchSnapshot('1h', EVAL * 1000)).metrics!;
     const truth = trueCost(events, HOUR_START, EVAL);
     assert.ok(truth > 0.5, `the 1h window should hold real spend (${truth})`);
@@ -176,7 +176,7 @@ describe('telemetry against real Prometheus', () => {
   });
 
   it('today (since the caller-given midnight), burn rate and projection', async () => {
-    const svc = new TelemetryService({ prometheus: client });
+    const svc = new TelemetryReader({ prometheus: client });
     const today = await svc.fetchToday(EVAL * 1000, DAY_START * 1000);
     within(today.costUsd, trueCost(events, DAY_START, EVAL), 0.01, 'today cost');
     within(today.burnRatePerHour, trueCost(events, HOUR_START, EVAL), 0.01, 'burn rate');
@@ -211,7 +211,7 @@ describe('telemetry against real Prometheus', () => {
     assert.ok([...brought].every((id) => changed.includes(id)), 'the sessions the scrape brought cost for changed recently');
     within(total(await client.instant(promFresh.costByModel(changed, lastEvalMs), t)), broughtAt(s), 1e-9, 'fresh part at the evaluation time');
     within(total(await client.instant(promFresh.costByModel(changed, null), t)), broughtAt(s), 1e-9, 'fresh part from the helpers');
-    const svc = new TelemetryService({ prometheus: client });
+    const svc = new TelemetryReader({ prometheus: client });
     const dayStartMs = DAY_START * 1000;
     const now = await svc.fetchToday(t * 1000, dayStartMs);
     const atNextEvaluation = await svc.fetchToday(tNext * 1000, dayStartMs);
@@ -221,7 +221,7 @@ describe('telemetry against real Prometheus', () => {
 
   it('per-session list: most expensive first, bounded by topk, totals per session right', async () => {
     const limit = 5;
-    const svc = new TelemetryService({ prometheus: client, sessionLimit: limit });
+    const svc = new TelemetryReader({ prometheus: client, sessionLimit: limit });
     // Ranked from the 24 h leaderboard (every session of the window is on it) and the sessions active since.
     const board = latestLeaderboard(await client.samples(leaderboardSamples('24h'), EVAL));
     assert.ok(board && board.floor === null && board.ids.length === sessions.length, 'a recent leaderboard with every session');
@@ -266,7 +266,7 @@ describe('telemetry against real Prometheus', () => {
   });
 
   it('hasEverReceivedData sees the claude_code metrics', async () => {
-    const svc = new TelemetryService({ prometheus: client });
+    const svc = new TelemetryReader({ prometheus: client });
     assert.equal(await svc.hasEverReceivedData(), true);
   });
 
@@ -274,7 +274,7 @@ describe('telemetry against real Prometheus', () => {
     const port = await freePort();
     const loki = new LokiClient({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 2000 });
     try {
-      const svc = new TelemetryService({ prometheus: client, loki });
+      const svc = new TelemetryReader({ prometheus: client, loki });
       const snap = await svc.fetchSnapshot('24h', EVAL * 1000);
       assert.ok(snap.metrics);
       assert.equal(snap.events, null);
@@ -288,7 +288,7 @@ describe('telemetry against real Prometheus', () => {
   });
 
   it('an empty window: zeros, empty lists, hasData false', async () => {
-    const svc = new TelemetryService({ prometheus: client });
+    const svc = new TelemetryReader({ prometheus: client });
     const snap = await svc.fetchSnapshot('1h', (T0 - 7200) * 1000);
     assert.equal(snap.hasData, false);
     assert.equal(snap.metrics!.kpis.costUsd, 0);

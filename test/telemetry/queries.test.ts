@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RangeSeries } from '../../src/telemetry/prometheus';
-import { latestLeaderboard, leaderboardDecides } from '../../src/telemetry/service';
+import { latestLeaderboard, leaderboardDecides } from '../../src/telemetry/reader';
 import { assertLogQL, assertPromQL, logqlParserStages, logqlSelectorLabels, promqlMetricNames } from '../support/queryGrammar';
 import { LAST_VALUE_RULES, LEADERBOARD_RULE, LEADERBOARD_SIZE, lastEvaluation, METRICS, ROLLUP_MARKER, ROLLUP_RULES, RULES, SESSION_RULES, planChart, planWindow, plainPlan, promChartGaps, catalogExamples, chartStep, dur, exactAlternation, quote } from '../../src/telemetry/queries';
 

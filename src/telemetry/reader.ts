@@ -53,7 +53,7 @@ export interface RefreshWindows {
   range?: TimeRange;
 }
 
-export class TelemetryService {
+export class TelemetryReader {
   private readonly prom: PrometheusClient;
   private readonly loki: LokiClient | null;
   private readonly sessionLimit: number;
