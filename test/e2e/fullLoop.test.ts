@@ -128,20 +128,24 @@ interface SessionEvents {
 
 /** Waits for the events of `sessions` failing sessions (2 api_request, 2 failed tool_result, 1 api_error each) in Loki. */
 async function waitForSessionEvents(lokiPort: number, sessions = 1, timeoutMs = 60_000): Promise<SessionEvents> {
+  let seen = 'nothing';
   return waitFor(
-    'the CLI\'s events in Loki',
+    `the CLI's events in Loki (${sessions} session${sessions > 1 ? 's' : ''})`,
     async () => {
       const [apiRequests, toolFailures, apiErrors] = await Promise.all([
         lokiEvents(lokiPort, '| event_name="api_request"'),
         lokiEvents(lokiPort, '| event_name="tool_result" | success="false"'),
         lokiEvents(lokiPort, '| event_name="api_error"'),
       ]);
+      seen = `${apiRequests.length} api_request, ${toolFailures.length} failed tool_result, ${apiErrors.length} api_error`;
       if (apiRequests.length < 2 * sessions || toolFailures.length < 2 * sessions || apiErrors.length < sessions) return undefined;
       const costUsd = apiRequests.reduce((sum, event) => sum + Number(event.meta.cost_usd), 0);
       return { apiRequests, toolFailures, apiErrors, costUsd };
     },
     timeoutMs,
-  );
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}; Loki held ${seen}`);
+  });
 }
 
 /** Removes the containers, networks and volumes of a Compose project (dockerode, by label). */
@@ -282,7 +286,13 @@ describe('Claude Code CLI -> scripted Messages API -> telemetry stack (no UI)', 
         repository: undefined,
         existingResourceAttributes: undefined,
       });
-      const results = await Promise.all(apis.map((api, i) => runClaude(PROMPT, { apiUrl: api.url, home: homes[i], telemetry, args: ['--output-format', 'json'], timeoutMs: 120_000 })));
+      // The second starts 300 ms after the first, so that the two identical scripts do not emit the same event in the
+      // same millisecond: Loki (the real one, and the double after it) keeps one of two entries with the same
+      // stream, time and line, whatever their metadata, and all Claude Code events share a stream.
+      const results = await Promise.all(apis.map(async (api, i) => {
+        await sleep(300 * i);
+        return runClaude(PROMPT, { apiUrl: api.url, home: homes[i], telemetry, args: ['--output-format', 'json'], timeoutMs: 120_000 });
+      }));
       let cliCost = 0;
       for (const [i, result] of results.entries()) {
         mark(`claude -p #${i + 1} exited ${result.code} after ${seconds(result.endedAt - result.startedAt)}s`);
