@@ -286,13 +286,9 @@ describe('Claude Code CLI -> scripted Messages API -> telemetry stack (no UI)', 
         repository: undefined,
         existingResourceAttributes: undefined,
       });
-      // The second starts 300 ms after the first, so that the two identical scripts do not emit the same event in the
-      // same millisecond: Loki (the real one, and the double after it) keeps one of two entries with the same
-      // stream, time and line, whatever their metadata, and all Claude Code events share a stream.
-      const results = await Promise.all(apis.map(async (api, i) => {
-        await sleep(300 * i);
-        return runClaude(PROMPT, { apiUrl: api.url, home: homes[i], telemetry, args: ['--output-format', 'json'], timeoutMs: 120_000 });
-      }));
+      // At the same moment: the two identical scripts emit the same events in the same milliseconds, which Loki keeps
+      // apart only because the collector gives each session a stream of its own.
+      const results = await Promise.all(apis.map((api, i) => runClaude(PROMPT, { apiUrl: api.url, home: homes[i], telemetry, args: ['--output-format', 'json'], timeoutMs: 120_000 })));
       let cliCost = 0;
       for (const [i, result] of results.entries()) {
         mark(`claude -p #${i + 1} exited ${result.code} after ${seconds(result.endedAt - result.startedAt)}s`);

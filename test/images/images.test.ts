@@ -218,6 +218,25 @@ describe('local images (Docker)', async () => {
     }
   });
 
+  test('two sessions\' events of one millisecond: Loki keeps both, and Prometheus counts both', { timeout: 60_000 }, async () => {
+    await fetch(`${lokiUrl}/double/reset`, { method: 'POST' });
+    const collector = await startCollector('collector-sessions', STACK_COLLECTOR_CONFIG);
+    const t = Date.now() - 30_000;
+    // Two Claude Code processes, one session each, report the same event in the same millisecond.
+    for (const session of ['s-left', 's-right']) await post(collector.otlp, 'logs', JSON.stringify(events(session, [{ ms: t }])));
+    const inLoki = await waitFor('both events in Loki', async () => {
+      const r = await lokiInstant('sum by (session_id) (count_over_time({service_name="claude-code"} | event_name="tool_result" [1h]))');
+      return r.length === 2 ? Object.fromEntries(r.map((s) => [s.metric['session_id'], Number(s.value[1])])) : undefined;
+    });
+    assert.deepEqual(inLoki, { 's-left': 1, 's-right': 1 });
+    const text = await waitFor('both counted', async () => {
+      const body = await (await fetch(collector.exporter)).text();
+      return exposedSum(body, 'claude_code_tool_results_total', ['session_id="s-']) === 2 ? body : undefined;
+    });
+    assert.equal(exposedSum(text, 'claude_code_tool_results_total', ['session_id="s-left"']), 1);
+    assert.equal(exposedSum(text, 'claude_code_tool_results_total', ['session_id="s-right"']), 1);
+  });
+
   test('a collector restart mid-session: the stack\'s rules count every dollar once', { timeout: 180_000 }, async () => {
     // The real collector and Prometheus with the stack's own prometheus.yml and rules; a session's cost sent as
     // Claude Code sends it (DELTA points), then the collector restarted (its running totals are lost: Prometheus
