@@ -13,7 +13,8 @@ import { EXPORT_DELAY, RULE_OFFSET, RuleLoss, SimEvent, SimOptions, generateEven
 
 
 // Time layout (unix seconds): 3 h of simulated activity ending 30 min ago; queries are evaluated 5 min after it.
-const wallNow = Math.floor(Date.now() / 1000);
+// CCT_TEST_WALL_NOW (unix s, in the past) replays the time layout of an earlier run.
+const wallNow = Number(process.env['CCT_TEST_WALL_NOW'] ?? Math.floor(Date.now() / 1000));
 const T1 = Math.floor((wallNow - 1800) / 60) * 60;
 const T0 = T1 - 3 * 3600;
 const EVAL = T1 + 300;
@@ -33,6 +34,9 @@ const baseOptions: SimOptions = {
   restarts: [LONG_RESTART],
   // Prometheus down at one hour end: that hour has no rollup, the queries read its 10s samples.
   missedRollups: [T0 + 3700],
+  // The queries take EVAL as "now": no rule has written anything after it, as on a live stack (a rollup of an hour
+  // ending just after EVAL would be read by a chart's last bucket and by the gap before it).
+  evaluateUntil: EVAL,
 };
 // The session whose counters reset: one with plenty of activity on both sides of the reset.
 const quickIdx = ((): number => {
@@ -121,7 +125,9 @@ describe('telemetry against real Prometheus', () => {
     // The history is 3 h long: a 7 d chart would be mostly empty time, which the planner reads from the 10s rule.
     // Here the planner is asked for a span the rollups cover, as on a stack that has run for the whole range.
     const markers = markerTimes(await client.samples(`claude_code:rollup:hour_end[${EVAL - T0 + 3600}s]`, EVAL));
-    const chart = planChart(EVAL * 1000, 4 * 3_600_000, 2 * 3_600_000, markers);
+    // 6 h in 2 h buckets: the window reaches back past T0 however the buckets align to the clock, so that it holds
+    // the missed hour and the edges whatever the time of the run.
+    const chart = planChart(EVAL * 1000, 6 * 3_600_000, 2 * 3_600_000, markers);
     assert.ok(chart.rollups && chart.gaps.length >= 2, JSON.stringify(chart));
     const phase = markers[0]! % 3_600_000;
     assert.equal(chart.endMs % 3_600_000, phase, 'buckets end on the hour ends');

@@ -38,6 +38,9 @@ export interface SimOptions {
    * `:increase1h` sample there, as when Prometheus is down at that moment. The 10s rules are unaffected.
    */
   missedRollups?: number[];
+  /** The last rule evaluation (unix s; default the end plus 600 s). A test that queries at a time T as "now" ends the
+   * rules there: a live stack has no rule output after now. */
+  evaluateUntil?: number;
 }
 
 export type SimEvent =
@@ -310,7 +313,7 @@ export function simulate(o: SimOptions): SimResult {
   const cursor = new Map<string, number>();
   const resetTimes = [...restarts.map(([r]) => r), ...(o.quickReset ? [o.quickReset[0]] : [])].sort((a, b) => a - b);
   let nextReset = 0;
-  for (let t = o.t0 + RULE_OFFSET; t <= end + 600; t += 10) {
+  for (let t = o.t0 + RULE_OFFSET; t <= (o.evaluateUntil ?? end + 600); t += 10) {
     while (nextReset < resetTimes.length && resetTimes[nextReset]! <= t) {
       const rt = resetTimes[nextReset]!;
       const onlySession = o.quickReset && o.quickReset[0] === rt ? quickSession : undefined;
