@@ -77,7 +77,7 @@ export class StackController implements vscode.Disposable {
 
   private async startNow(): Promise<void> {
     const engine = await this.engine();
-    await vscode.window.withProgress(
+    const statuses = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Claude Telemetry', cancellable: true },
       async (progress, token) => {
         const abort = new AbortController();
@@ -85,7 +85,7 @@ export class StackController implements vscode.Disposable {
         const pulled = new Map<string, number>();
         this.onPhase({ state: 'starting', services: [], message: 'Telemetry stack starting' });
         try {
-          await engine.start((event) => {
+          return await engine.start((event) => {
             this.log.info(event.message);
             if (event.kind === 'pull') {
               // The notification's bar follows the pull of the image being fetched.
@@ -105,7 +105,7 @@ export class StackController implements vscode.Disposable {
         }
       },
     );
-    const doubles = (await engine.status().catch(() => [])).filter((s) => s.testDouble).map((s) => s.service);
+    const doubles = statuses.filter((s) => s.testDouble).map((s) => s.service);
     const running = 'The telemetry stack is running. New terminals report Claude Code sessions to it.';
     // Images made for tests stand in for real services only when the settings point at them: say so, every time.
     const message = doubles.length
