@@ -7,6 +7,9 @@ import { SecretKey } from './secrets';
 import { loadDeferred } from './lazy';
 import type * as Stack from './stack';
 
+/** How long after the last engine event of a burst the state is read once more. */
+const SETTLE_READ_MS = 1000;
+
 /** What the stack controller knows of the local stack: the engine's summary, or unknown while no engine answers.
  * The dashboard controller follows it. */
 export type StackPhase = Stack.StackSummary | { state: 'unknown' };
@@ -22,6 +25,11 @@ export class StackController implements vscode.Disposable {
   /** The start, stop, restart or delete under way: one at a time. */
   private operation: { name: string; done: Promise<void> } | undefined;
   private phase: StackPhase = { state: 'unknown' };
+  /** The state read after a burst of engine events has settled. */
+  private settleRead: NodeJS.Timeout | undefined;
+  /** The number of state reads begun, and of the latest one published. */
+  private statusReads = 0;
+  private statusPublished = 0;
 
   constructor(
     private config: Config,
@@ -211,13 +219,20 @@ export class StackController implements vscode.Disposable {
   }
 
   dispose(): void {
+    clearTimeout(this.settleRead);
     this.events?.dispose();
     this.logFollow?.dispose();
   }
 
+  /** Reads the stack's state and publishes it, unless a read begun later has answered first: engine events come in
+   * bursts (kill, die, stop), and an answer to the first may arrive after the answer to the last. */
   private async publishStatus(engine: Stack.StackEngine): Promise<void> {
     const { summarize } = loadDeferred().stack;
-    this.onPhase(summarize(await engine.status()));
+    const read = ++this.statusReads;
+    const summary = summarize(await engine.status());
+    if (read < this.statusPublished) return;
+    this.statusPublished = read;
+    this.onPhase(summary);
   }
 
   /** The engine for the current settings, opened again when they change what the stack is. */
@@ -236,13 +251,18 @@ export class StackController implements vscode.Disposable {
     });
     this.log.info(`Container engine: ${location.description}.`);
     this.events?.dispose();
+    const publish = (): void => void this.publishStatus(engine).catch((error: unknown) => this.log.warn(`Stack state: ${String(error)}`));
     this.events = engine.events((event) => {
       if (event.kind === 'disconnected') {
         this.log.warn(event.error.message);
         this.onPhase({ state: 'unknown' });
-      } else {
-        void this.publishStatus(engine).catch((error: unknown) => this.log.warn(`Stack state: ${String(error)}`));
+        return;
       }
+      publish();
+      // The engine sends `die` before its container list says so (measured: a read at the event still lists the
+      // container running): read again once the burst has settled.
+      clearTimeout(this.settleRead);
+      this.settleRead = setTimeout(publish, SETTLE_READ_MS);
     });
     this.opened = { engine, key };
     return engine;

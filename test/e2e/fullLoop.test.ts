@@ -570,6 +570,21 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     }
   });
 
+  it('a container killed under the running stack shows in the status bar on its own, and Start brings it back', async () => {
+    const p = page();
+    assert.ok(expectedCost, 'the CLI test found the cost');
+    const docker = connectDocker();
+    const [loki] = await docker.listContainers({ filters: JSON.stringify({ label: [`${PROJECT_LABEL}=${EXTENSION_PROJECT}`, 'com.docker.compose.service=loki'] }) });
+    assert.ok(loki, 'the stack\'s loki container runs');
+    // A kill is a manual stop: the engine does not restart it. Nothing but the engine's events tells the extension.
+    await docker.getContainer(loki.Id).kill();
+    const degraded = await waitForStatusBarText(p, /Telemetry: loki/, 20_000);
+    mark(`status bar after the kill: ${degraded}`);
+    await screenshot(p, 'e2e-08c-container-killed');
+    await runCommand(p, 'Claude Telemetry: Start Telemetry Stack');
+    await waitForStatusBarText(p, new RegExp(`${escapeRegExp(expectedCost)}(?![\\d])`), 120_000);
+  });
+
   it('"Open Grafana Dashboard" opens the provisioned dashboard on the configured port', async () => {
     const p = page();
     assert.ok(workbench);
