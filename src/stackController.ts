@@ -250,6 +250,8 @@ export class StackController implements vscode.Disposable {
       settings: composeVariableSettings(),
     });
     this.log.info(`Container engine: ${location.description}.`);
+    // A settle read pending for the engine being replaced would publish its state after the new one's.
+    clearTimeout(this.settleRead);
     this.events?.dispose();
     const publish = (): void => void this.publishStatus(engine).catch((error: unknown) => this.log.warn(`Stack state: ${String(error)}`));
     this.events = engine.events((event) => {
