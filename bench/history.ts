@@ -18,13 +18,12 @@
 //   docs/benchmarks.md.
 // - Recording-rule series (stack/prometheus/rules/recording.yml): evaluated every 10 s with the rules' semantics
 //   (a series' first value and every change counted once, at the first evaluation after the scrape that saw it,
-//   summed by the rule's labels; the per-session rules by those plus session_id), written only where the increase is
-//   not zero (the rules' `> 0`): the real density, independent of the scrape grid and of the exporter's expiration.
+//   every label of the raw series kept), written only where the increase is not zero (the rules' `> 0`): the real
+//   density, independent of the scrape grid and of the exporter's expiration.
 //   Not modelled: the staleness marker Prometheus writes when a rule series it wrote at the previous evaluation is
 //   absent (promtool cannot backfill one); a real sparse rule series holds up to twice these samples.
-// - The sessions leaderboards of the last 10 min, with the rule's semantics (the top sessions by the per-session rule).
 // - The `:last_value` helpers (every label of the raw series): a sample at the first evaluation after each scrape
-//   that changed the value, as the rules write them; the status bar's fresh part reads them. Also their real density.
+//   that changed the value, as the rules write them. Also their real density.
 //
 // Blocks: as Prometheus lays them out. It compacts its 2 h blocks into ranges of 2 h x 3^n up to 10 % of the
 // retention (31 d at most), and compacts a range only once the next one has begun. The history is written in the
@@ -36,10 +35,10 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AGGREGATE_RULES, EXPORT_DELAY, RULE_OF, RULE_OFFSET, SESSION_RULE_OF, SimEvent, deltas, generateEvents } from '../test/telemetry/helpers/sim';
+import { EXPORT_DELAY, RULE_OF, RULE_OFFSET, SimEvent, deltas, generateEvents } from '../test/telemetry/helpers/sim';
 import { PrometheusInstance, startLoadedPrometheus } from '../test/telemetry/helpers/promServer';
 import { components } from '../test/support/components';
-import { LEADERBOARD_RULE, LEADERBOARD_SIZE, LEADERBOARD_WINDOWS, SESSION_RULES } from '../src/telemetry/queries';
+import { COUNTERS } from '../src/telemetry/counters';
 
 export interface HistoryOptions {
   label: string;
@@ -66,6 +65,9 @@ export interface History {
   generateMs: number;
   backfillMs: number;
   prom: PrometheusInstance;
+  /** The evaluation clock of the history's rules (TelemetryReader's `rulesEvaluatedAt`): the helper Prometheus
+   * evaluates them only live, on the wall clock, after the history. */
+  rulesEvaluatedAt: (nowMs: number) => Promise<number | null>;
 }
 
 const RULE_INTERVAL = 10;
@@ -113,17 +115,6 @@ interface RuleGroup {
   evals: number[];
 }
 
-/** The first index of the ascending `xs` whose value is at least `x`. */
-function lowerBound(xs: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (xs[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 function round9(v: number): number {
   return Math.round(v * 1e9) / 1e9;
@@ -193,15 +184,10 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
       const text = `${name}${renderLabels(labels)}`;
       let s = series.get(text);
       if (!s) {
+        // The rule keeps every label of its raw series: one rule series per raw series.
         const rule = RULE_OF[name]!;
-        const groupText = (r: { name: string; by: string[] }): string => {
-          const gl: Labels = {};
-          for (const b of r.by) gl[b] = labels[b] ?? '';
-          return `${r.name}${renderLabels(gl)}`;
-        };
-        const helperText = `${rule.name.replace(/:increase10s$/, ':last_value')}${renderLabels(labels)}`;
-        const sessionRule = SESSION_RULE_OF[name];
-        s = { name, text, helperText, groups: [groupText(rule), ...(sessionRule ? [groupText(sessionRule)] : [])], idx: [], val: [] };
+        const helperText = `${rule.replace(/:increase10s$/, ':last_value')}${renderLabels(labels)}`;
+        s = { name, text, helperText, groups: [`${rule}${renderLabels(labels)}`], idx: [], val: [] };
         series.set(text, s);
       }
       const last = s.val.length - 1;
@@ -233,52 +219,6 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
   }
   for (const g of groups.values()) g.evals = [...g.inc.keys()].filter((j) => round9(g.inc.get(j)!) > 0).sort((a, b) => a - b);
   const lastEval = evalOf(o.endS + 600);
-
-  // Hourly rollups: the marker at the evaluation in the first 10 s of each hour, and per aggregate rule series the
-  // sum of its samples in the 360 evaluations up to it. One hour end a day is missed (the stack stopped or the
-  // machine asleep then): no marker, no rollup; the queries read that hour from the 10 s rule.
-  const evalTimeS = (j: number): number => eval0 + j * RULE_INTERVAL;
-  const markers: number[] = [];
-  for (let j = 0; j <= lastEval; j++) {
-    const t = evalTimeS(j);
-    if (t % 3600 < RULE_INTERVAL && Math.floor(t / 3600) % 24 !== 4) markers.push(j);
-  }
-  const rollups = new Map<string, Array<[number, number]>>(); // rule group text -> [marker eval, sum]
-  for (const g of groups.values()) {
-    if (!AGGREGATE_RULES.has(g.name)) continue;
-    const out: Array<[number, number]> = [];
-    let p = 0;
-    for (const m of markers) {
-      while (p < g.evals.length && g.evals[p]! <= m - 360) p++;
-      let sum = 0;
-      for (let q = p; q < g.evals.length && g.evals[q]! <= m; q++) sum += g.inc.get(g.evals[q]!)!;
-      if (round9(sum) > 0) out.push([m, round9(sum)]);
-    }
-    rollups.set(g.text, out);
-  }
-
-  // Sessions leaderboards (their own 5 min group): the evaluations of the last 10 min before the queries run (5 min
-  // after the end), each the LEADERBOARD_SIZE sessions with the most per-session cost in the window ending then.
-  const boardLines: Array<{ series: string; time: number; line: string }> = [];
-  const sessionCost = [...groups.values()].filter((g) => g.name === SESSION_RULES.cost);
-  for (const time of [o.endS - 41, o.endS + 259]) {
-    const jHi = Math.floor((time - eval0) / RULE_INTERVAL);
-    for (const [seconds, window] of Object.entries(LEADERBOARD_WINDOWS)) {
-      const jLo = Math.floor((time - Number(seconds) - eval0) / RULE_INTERVAL) + 1;
-      const bySession = new Map<string, number>();
-      for (const g of sessionCost) {
-        let total = 0;
-        for (let p = lowerBound(g.evals, jLo); p < g.evals.length && g.evals[p]! <= jHi; p++) total += g.inc.get(g.evals[p]!)!;
-        const id = /session_id="([^"]*)"/.exec(g.text)![1]!;
-        if (round9(total) > 0) bySession.set(id, (bySession.get(id) ?? 0) + total);
-      }
-      for (const [id, total] of [...bySession].sort((a, b) => b[1] - a[1]).slice(0, LEADERBOARD_SIZE)) {
-        const series = `${LEADERBOARD_RULE}${renderLabels({ session_id: id, window })}`;
-        boardLines.push({ series, time, line: `${series} ${round9(total)} ${time.toFixed(3)}` });
-      }
-    }
-  }
-  boardLines.sort((a, b) => a.series.localeCompare(b.series) || a.time - b.time);
 
   // Families in a fixed order (OpenMetrics wants a family's samples together).
   const byFamily = new Map<string, RawSeries[]>();
@@ -364,30 +304,6 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
         }
       }
     }
-    w.line('# TYPE claude_code:rollup:hour_end gauge');
-    for (const j of markers) {
-      if (j < jLo || j > jHi) continue;
-      w.line(`claude_code:rollup:hour_end ${(evalTimeS(j) % 3600).toFixed(3)} ${evalTime(j)}`);
-      ruleSamples++;
-    }
-    for (const [name, list] of [...ruleFamilies.entries()].sort((a, c) => a[0].localeCompare(c[0]))) {
-      if (!AGGREGATE_RULES.has(name)) continue;
-      w.line(`# TYPE ${name.replace(/:increase10s$/, ':increase1h')} gauge`);
-      for (const g of list) {
-        const text = g.text.replace(/:increase10s/, ':increase1h');
-        for (const [j, v] of rollups.get(g.text) ?? []) {
-          if (j < jLo || j > jHi) continue;
-          w.line(`${text} ${v} ${evalTime(j)}`);
-          ruleSamples++;
-        }
-      }
-    }
-    w.line(`# TYPE ${LEADERBOARD_RULE} gauge`);
-    for (const b of boardLines) {
-      if (b.time < lo || b.time >= hi) continue;
-      w.line(b.line);
-      ruleSamples++;
-    }
     // The helpers: the value at the first evaluation after each scrape that changed it (one sample per
     // evaluation: with a scrape interval under 10 s, the last value an evaluation sees).
     for (const [name, list] of [...helperFamilies.entries()].sort((a, c) => a[0].localeCompare(c[0]))) {
@@ -428,10 +344,10 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
   });
   for (const d of readdirSync(join(work, 'blocks'))) renameSync(join(work, 'blocks', d), join(prom.dir, 'data', d));
   rmSync(work, { recursive: true, force: true });
-  const sessionsGroup = groups.get('claude_code:sessions:increase10s');
-  const expected = (sessionsGroup?.evals ?? []).filter((j) => j <= lastEval).length;
+  const expected = [...groups.values()].filter((g) => g.name === COUNTERS.sessions.rule)
+    .reduce((n, g) => n + g.evals.filter((j) => j <= lastEval).length, 0);
   const at = eval0 + lastEval * RULE_INTERVAL;
-  const q = `count_over_time(claude_code:sessions:increase10s[${Math.ceil(at - startS + 3600)}s])`;
+  const q = `sum(count_over_time(${COUNTERS.sessions.rule}[${Math.ceil(at - startS + 3600)}s]))`;
   const deadline = Date.now() + 150_000;
   for (;;) {
     const res = await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent(q)}&time=${at}`);
@@ -447,5 +363,9 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
   return {
     options: o, events, sessions: gen.sessions, series: series.size, rawSamples, ruleSeries: groups.size, ruleSamples, lastValueSamples,
     generateMs, backfillMs, prom,
+    rulesEvaluatedAt: async (nowMs) => {
+      const j = Math.min(lastEval, Math.floor((nowMs / 1000 - eval0) / RULE_INTERVAL));
+      return j < 0 ? null : Math.round((eval0 + j * RULE_INTERVAL) * 1000);
+    },
   };
 }

@@ -1,12 +1,11 @@
 // Section 1: one full refresh (TelemetryReader.fetchToday + fetchSnapshot, as DashboardController.refresh runs
-// them) against real Prometheus with a small and a large history, side by side with the seed dashboards' queries
-// for the same panels on the same data, and the totals each gets against the truth from the events.
+// them) against real Prometheus with a small and a large history, the first one (nothing cached) and the steady state
+// (the closed hours cached), side by side with the seed dashboards' queries for the same panels on the same data, and
+// the totals each gets against the truth from the events.
 import { PrometheusClient } from '../src/telemetry/prometheus';
-import { TelemetryReader, latestLeaderboard, markerTimes } from '../src/telemetry/reader';
-import {
-  LEADERBOARD_WINDOWS, type WindowPlan, chartStep, lastEvaluation, leaderboardSamples, planChart, planWindow,
-  promChartGaps, promFresh, promInstant, promRange, rollupMarkers, sessionsChangedRecently,
-} from '../src/telemetry/queries';
+import { RANGE_GRID, TelemetryReader } from '../src/telemetry/reader';
+import { COUNTERS } from '../src/telemetry/counters';
+import { FIGURES, figureWindow } from '../src/telemetry/queries';
 import { RANGE_SECONDS, type TimeRange } from '../src/snapshot';
 import { trueCost, trueCount, trueTokens } from '../test/telemetry/helpers/sim';
 import type { History } from './history';
@@ -58,14 +57,20 @@ export const SEED_PANELS: SeedPanel[] = [
 export interface RefreshResult {
   history: string;
   range: TimeRange;
-  oursMs: number;
+  /** A refresh with nothing cached (the view opened): median ms, and the requests it sent. */
+  firstMs: number;
+  firstRequests: string;
+  /** A refresh 5 s after the previous one (the closed slots cached): median ms, and the requests it sent. */
+  steadyMs: number;
+  steadyRequests: string;
+  /** One window query of cost over the range, uncached, grouped by model and by project: median ms. */
+  byModelMs: number;
+  byProjectMs: number;
   seedMs: Record<'000' | '001', number>;
   truth: { cost: number; tokens: number; sessions: number };
   ours: { cost: number; tokens: number; sessions: number };
   seed000: { cost: number; tokens: number; sessions: number };
   seed001: { cost: number; tokens: number; sessions: number };
-  /** Each catalog query of the refresh, run alone (median of 3), ms. */
-  perQuery: Array<[string, number]>;
   /** Whether the sessions list equals the direct ranking of every session of the window. */
   sessionsListExact: boolean;
 }
@@ -76,8 +81,9 @@ function localMidnight(ms: number): number {
   return d.getTime();
 }
 
-async function seedRefresh(client: PrometheusClient, seed: '000' | '001', seconds: number, t: number): Promise<Map<string, number>> {
-  const step = chartStep(seconds);
+async function seedRefresh(client: PrometheusClient, seed: '000' | '001', range: TimeRange, t: number): Promise<Map<string, number>> {
+  const seconds = RANGE_SECONDS[range];
+  const step = RANGE_GRID[range].stepMs / 1000;
   const R = `${seconds}s`;
   const end = Math.ceil(t / step) * step;
   const start = end - Math.round(seconds / step) * step + step;
@@ -93,20 +99,39 @@ async function seedRefresh(client: PrometheusClient, seed: '000' | '001', second
   return out;
 }
 
+/** A client that counts the requests of a refresh, by API. */
+class CountingClient extends PrometheusClient {
+  counts = { range: 0, instant: 0 };
+  override range(...args: Parameters<PrometheusClient['range']>): ReturnType<PrometheusClient['range']> {
+    this.counts.range++;
+    return super.range(...args);
+  }
+  override instant(...args: Parameters<PrometheusClient['instant']>): ReturnType<PrometheusClient['instant']> {
+    this.counts.instant++;
+    return super.instant(...args);
+  }
+  take(): string {
+    const { range, instant } = this.counts;
+    this.counts = { range: 0, instant: 0 };
+    // The rules' evaluation time is one more request in the stack (/api/v1/rules); the bench's history gives it.
+    return `${range} range + ${instant} instant + 1 rules`;
+  }
+}
+
 export async function benchRefresh(h: History, evalS: number, ranges: TimeRange[], runs: number, warmup: number): Promise<RefreshResult[]> {
-  const client = new PrometheusClient({ baseUrl: h.prom.url, timeoutMs: 600_000, maxResponseBytes: 256 << 20 });
-  const svc = new TelemetryReader({ prometheus: client });
+  const client = new CountingClient({ baseUrl: h.prom.url, timeoutMs: 600_000, maxResponseBytes: 256 << 20 });
   const evalMs = evalS * 1000;
+  const dayStartMs = localMidnight(evalMs);
   const out: RefreshResult[] = [];
+  const newReader = (): TelemetryReader => new TelemetryReader({ prometheus: client, rulesEvaluatedAt: h.rulesEvaluatedAt });
   try {
     for (const range of ranges) {
       const seconds = RANGE_SECONDS[range];
-      const ours = async (): Promise<{ ms: number; cost: number; tokens: number; sessions: number; list: string[] }> => {
+      // As DashboardController.refresh: one basis for both, which run side by side.
+      const refresh = async (svc: TelemetryReader, nowMs: number) => {
         const t0 = performance.now();
-        // As DashboardController.refresh: the markers and the fresh part once, for both, which run side by side.
-        const dayStartMs = localMidnight(evalMs);
-        const basis = svc.refreshBasis(evalMs, { dayStartMs, range });
-        const [, snap] = await Promise.all([svc.fetchToday(evalMs, dayStartMs, { basis }), svc.fetchSnapshot(range, evalMs, { basis })]);
+        const basis = svc.refreshBasis(nowMs, { dayStartMs, range });
+        const [, snap] = await Promise.all([svc.fetchToday(nowMs, dayStartMs, { basis }), svc.fetchSnapshot(range, nowMs, { basis })]);
         const ms = performance.now() - t0;
         if (!snap.metrics) throw new Error(`refresh failed: ${snap.errors.prometheus?.message}`);
         return {
@@ -116,100 +141,58 @@ export async function benchRefresh(h: History, evalS: number, ranges: TimeRange[
       };
       const seed = async (s: '000' | '001'): Promise<{ ms: number; v: Map<string, number> }> => {
         const t0 = performance.now();
-        const v = await seedRefresh(client, s, seconds, evalS);
+        const v = await seedRefresh(client, s, range, evalS);
         return { ms: performance.now() - t0, v };
       };
-      for (let i = 0; i < warmup; i++) { await ours(); await seed('000'); await seed('001'); }
-      const oursMs: number[] = [];
-      const s0: number[] = [];
-      const s1: number[] = [];
-      let last = await ours();
-      let v0 = (await seed('000')).v;
-      let v1 = (await seed('001')).v;
-      oursMs.push(last.ms);
-      for (let i = 1; i < runs; i++) {
-        last = await ours(); oursMs.push(last.ms);
-        const a = await seed('000'); s0.push(a.ms); v0 = a.v;
-        const b = await seed('001'); s1.push(b.ms); v1 = b.v;
-      }
-      // the first seed runs of the loop above were not timed: time them now so each side has `runs` samples
-      s0.push((await seed('000')).ms);
-      s1.push((await seed('001')).ms);
+      const timed = async (f: () => Promise<number>): Promise<number> => {
+        for (let i = 0; i < warmup; i++) await f();
+        const ms: number[] = [];
+        for (let i = 0; i < runs; i++) ms.push(await f());
+        return median(ms);
+      };
+      let last = await refresh(newReader(), evalMs);
+      const firstRequests = client.take();
+      const firstMs = await timed(async () => (last = await refresh(newReader(), evalMs)).ms);
+      // The steady state: each refresh 5 s after the one before, on one reader.
+      const steady = newReader();
+      let now = evalMs;
+      await refresh(steady, now);
+      client.take();
+      await refresh(steady, (now += 5000));
+      const steadyRequests = client.take();
+      const steadyMs = await timed(async () => (await refresh(steady, (now += 5000))).ms);
+      const windowQuery = (by: string) => timed(async () => {
+        const t0 = performance.now();
+        await client.instant(figureWindow({ ...FIGURES.costByModel, by: [by] }, evalMs - seconds * 1000, evalMs), evalS);
+        return performance.now() - t0;
+      });
+      const byModelMs = await windowQuery('model');
+      const byProjectMs = await windowQuery('vscode_workspace_name');
+      const s0 = await timed(async () => (await seed('000')).ms);
+      const s1 = await timed(async () => (await seed('001')).ms);
+      const v0 = (await seed('000')).v;
+      const v1 = (await seed('001')).v;
 
       const startS = evalS - seconds;
       const tt = trueTokens(h.events, startS, evalS);
-      const perQuery = await timeEachQuery(client, seconds, evalS);
-      const direct = (await client.instant(promInstant.topSessionsByCost(seconds, 50), evalS))
+      const direct = (await client.instant(`sum by (session_id) (sum_over_time(${COUNTERS.cost.rule}[${seconds}s]))`, evalS))
         .sort((a, b) => (b.value ?? 0) - (a.value ?? 0) || (a.labels['session_id'] ?? '').localeCompare(b.labels['session_id'] ?? ''))
+        .slice(0, 50)
         .map((x) => x.labels['session_id']);
+      client.take();
       out.push({
-        history: h.options.label, range,
-        oursMs: median(oursMs), seedMs: { '000': median(s0), '001': median(s1) },
+        history: h.options.label, range, firstMs, firstRequests, steadyMs, steadyRequests, byModelMs, byProjectMs,
+        seedMs: { '000': s0, '001': s1 },
         truth: { cost: trueCost(h.events, startS, evalS), tokens: tt.input + tt.output + tt.cacheRead + tt.cacheCreation, sessions: trueCount(h.events, 'session_start', startS, evalS) },
         ours: { cost: last.cost, tokens: last.tokens, sessions: last.sessions },
         seed000: { cost: v0.get('total cost') ?? 0, tokens: v0.get('tokens by type') ?? 0, sessions: v0.get('sessions') ?? 0 },
         seed001: { cost: v1.get('total cost') ?? 0, tokens: v1.get('total tokens') ?? 0, sessions: v1.get('total sessions') ?? 0 },
-        perQuery,
         sessionsListExact: JSON.stringify(direct) === JSON.stringify(last.list),
       });
-      process.stderr.write(`  ${h.options.label} ${range}: ours ${fmtMs(median(oursMs))}, seed 000 ${fmtMs(median(s0))}, seed 001 ${fmtMs(median(s1))}\n`);
+      process.stderr.write(`  ${h.options.label} ${range}: first ${fmtMs(firstMs)}, steady ${fmtMs(steadyMs)}, seed 000 ${fmtMs(s0)}, seed 001 ${fmtMs(s1)}\n`);
     }
   } finally {
     await client.close();
-  }
-  return out;
-}
-
-/** Each Prometheus query of one refresh (for `seconds`), alone, median of 3: where the time goes. */
-async function timeEachQuery(client: PrometheusClient, seconds: number, t: number): Promise<Array<[string, number]>> {
-  const step = chartStep(seconds);
-  const nowMs = t * 1000;
-  const markersExpr = rollupMarkers(seconds + step + 3600);
-  const markers = markerTimes(await client.samples(markersExpr, t));
-  const plan = planWindow(nowMs - seconds * 1000, nowMs, markers);
-  const chart = planChart(nowMs, seconds * 1000, step * 1000, markers);
-  const top = await client.instant(promInstant.topSessionsByCost(seconds, 50), t);
-  const ids = top.map((s) => s.labels['session_id'] ?? '').filter(Boolean);
-  const window = LEADERBOARD_WINDOWS[seconds];
-  const board = window ? latestLeaderboard(await client.samples(leaderboardSamples(window), t)) : null;
-  const qs: Array<[string, () => Promise<unknown>]> = [['rollupMarkers', () => client.samples(markersExpr, t)]];
-  if (window) qs.push(['leaderboardSamples', () => client.samples(leaderboardSamples(window), t)]);
-  if (board) qs.push(['promInstant.topSessionsByCost (leaderboard)', () => client.instant(promInstant.topSessionsByCost(seconds, 50, board.ids), t)]);
-  for (const [name, fn] of Object.entries(promInstant)) {
-    let expr: string;
-    if (name === 'topSessionsByCost') expr = promInstant.topSessionsByCost(seconds, 50);
-    else if (name === 'sessionsActive') expr = promInstant.sessionsActive();
-    else if (name === 'sessionDetails') {
-      if (!ids.length) continue;
-      expr = (fn as (s: number, i: readonly string[]) => string)(seconds, ids);
-    } else expr = (fn as (p: WindowPlan) => string)(plan);
-    qs.push([`promInstant.${name}`, () => client.instant(expr, t)]);
-  }
-  qs.push(['sessionsChangedRecently', () => client.instant(sessionsChangedRecently(), t)]);
-  // No session is active when the refresh runs (5 min after the history's end): the fresh part reads nothing then. Its
-  // cost while sessions are active, measured at the history's end.
-  const endS = t - 300;
-  const changed = (await client.instant(sessionsChangedRecently(), endS)).map((s) => s.labels['session_id'] ?? '').filter(Boolean);
-  const endMarkers = markerTimes(await client.samples(rollupMarkers(7200), endS));
-  for (const [name, fn] of Object.entries(promFresh)) {
-    qs.push([`promFresh.${name} (at the history's end)`, () => client.instant(fn(changed, lastEvaluation(endS * 1000, endMarkers)), endS)]);
-  }
-  process.stderr.write(`    ${seconds} s: ${changed.length} sessions changed in the last minute of the history\n`);
-  const range = { start: chart.startMs / 1000, end: chart.endMs / 1000, step: chart.stepMs / 1000 };
-  for (const [name, fn] of Object.entries(promRange)) qs.push([`promRange.${name}`, () => client.range(fn(chart), range)]);
-  for (const [name, fn] of Object.entries(promChartGaps)) {
-    const expr = fn(chart);
-    if (expr) qs.push([`promChartGaps.${name}`, () => client.instant(expr, t)]);
-  }
-  const out: Array<[string, number]> = [];
-  for (const [name, f] of qs) {
-    const ms: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const t0 = performance.now();
-      await f();
-      ms.push(performance.now() - t0);
-    }
-    out.push([name, median(ms)]);
   }
   return out;
 }

@@ -28,8 +28,8 @@ function snapshotWith(points: number): Snapshot {
     metrics: {
       kpis: {
         costUsd: total, tokens: { input: 1e6, output: 5e5, cacheRead: 9e6, cacheCreation: 2e5, other: 0, total: 10.7e6 }, sessions: 42,
-        cacheHitRate: 0.88, toolCalls: 900, toolFailures: 40, toolErrorRate: 40 / 900, apiRequests: 3000, apiErrors: 12, activeSeconds: 86_400,
-        linesAdded: 5000, linesRemoved: 1200, commits: 30, pullRequests: 4,
+        cacheHitRate: 0.88, toolCalls: 900, toolFailures: 40, toolErrorRate: 40 / 900, apiRequests: 3000, apiErrors: 12, activeSeconds: 86_400, activeCliSeconds: 4000, activeUserSeconds: 1400,
+        linesAdded: 5000, linesRemoved: 1200, commits: 30, pullRequests: 4, editsAccepted: 9, editsRejected: 3,
       },
       costByModel: MODELS.map((model, i) => ({ model, usd: 100 - i * 10 })),
       costSeries,

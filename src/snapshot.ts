@@ -7,7 +7,7 @@ export type TimeRange = (typeof TIME_RANGES)[number];
 export const RANGE_SECONDS: Record<TimeRange, number> = { '1h': 3600, '24h': 86400, '7d': 604800, '30d': 2592000 };
 
 /** How a telemetry request failed. Every failure the clients raise is a `TelemetryError` with one of these. */
-export type TelemetryErrorKind = 'unreachable' | 'timeout' | 'http' | 'malformed' | 'auth';
+export type TelemetryErrorKind = 'unreachable' | 'timeout' | 'http' | 'malformed' | 'auth' | 'rules';
 
 /** The serialisable part of a `TelemetryError`, safe to post to the webview. */
 export interface TelemetryErrorInfo {
@@ -104,11 +104,17 @@ export interface RangeKpis {
   toolErrorRate: number | null;
   apiRequests: number;
   apiErrors: number;
+  /** Active time, cli (Claude working) + user (you interacting), seconds. */
   activeSeconds: number;
+  activeCliSeconds: number;
+  activeUserSeconds: number;
   linesAdded: number;
   linesRemoved: number;
   commits: number;
   pullRequests: number;
+  /** Edit tool permission decisions (claude_code.code_edit_tool.decision). */
+  editsAccepted: number;
+  editsRejected: number;
 }
 
 /** The Prometheus part of a snapshot. */

@@ -13,6 +13,7 @@ export type CheckId =
   | 'prometheus-ready'
   | 'prometheus-scrape'
   | 'collector-telemetry'
+  | 'recording-rules'
   | 'loki-ready'
   | 'loki-otlp'
   | 'roundtrip-metric'

@@ -18,6 +18,7 @@ import { LokiClient } from '../telemetry/loki';
 import { PrometheusClient } from '../telemetry/prometheus';
 import { checkClaudeSettings } from './claudeSettingsCheck';
 import { collectorTelemetryCheck } from './collectorTelemetryCheck';
+import { recordingRulesCheck } from './recordingRulesCheck';
 import { LOGS, NetError, RESTART, START, hostPort, otlpCheck, readyCheck, scrapeCheck, withTimeout, type CheckContext } from './httpChecks';
 import { roundTrip, type RoundTripContext } from './probeRoundTrip';
 import { checkTerminalEnvironment, type EnvironmentExpectation } from './terminalEnvironmentCheck';
@@ -287,6 +288,13 @@ async function serviceChecks(run: DoctorRun, downText: (service: string) => stri
     const name = 'Collector delivering (its own metrics)';
     if (promReady.status === 'fail') return { id, name, status: 'skipped', detail: 'Skipped: Prometheus is not reachable (see above).' };
     return { id, name, ...(await collectorTelemetryCheck({ prom, collectorService, signal })) };
+  });
+
+  await timed('Recording rules', async () => {
+    const id = 'recording-rules';
+    const name = 'Prometheus running the recording rules';
+    if (promReady.status === 'fail') return { id, name, status: 'skipped', detail: 'Skipped: Prometheus is not reachable (see above).' };
+    return { id, name, ...(await recordingRulesCheck(prom, Date.now(), signal)) };
   });
 
   // 5. Loki ready, and accepting OTLP.

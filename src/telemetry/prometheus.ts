@@ -26,6 +26,15 @@ export interface RangeParams {
   step: number;
 }
 
+/** A recording-rule group Prometheus evaluates (`/api/v1/rules`). */
+export interface RuleGroup {
+  name: string;
+  file: string;
+  rules: string[];
+  /** When its last evaluation began (unix ms); null before the first. */
+  lastEvaluationMs: number | null;
+}
+
 export class PrometheusClient {
   readonly http: JsonHttpClient;
 
@@ -71,6 +80,23 @@ export class PrometheusClient {
     return data as string[];
   }
 
+  /** `GET /api/v1/rules?type=record`: the recording-rule groups and when each last ran. */
+  async ruleGroups(options?: RequestJsonOptions): Promise<RuleGroup[]> {
+    const path = 'api/v1/rules';
+    const data = expectSuccess(await this.http.getJson(path, { type: 'record' }, options), this, path);
+    const groups = isObject(data) ? data['groups'] : undefined;
+    if (!Array.isArray(groups)) throw this.malformed(path, '"data.groups" is not a list');
+    return groups.map((g, i) => {
+      if (!isObject(g) || typeof g['name'] !== 'string' || !Array.isArray(g['rules'])) throw this.malformed(path, `group ${i} has no name or rules`);
+      return {
+        name: g['name'],
+        file: typeof g['file'] === 'string' ? g['file'] : '',
+        rules: g['rules'].flatMap((r) => (isObject(r) && typeof r['name'] === 'string' ? [r['name']] : [])),
+        lastEvaluationMs: parseRfc3339(g['lastEvaluation']),
+      };
+    });
+  }
+
   close(): Promise<void> {
     return this.http.close();
   }
@@ -78,6 +104,13 @@ export class PrometheusClient {
   malformed(path: string, why: string): TelemetryError {
     return this.http.malformed(path, why, 'Check that the URL points at Prometheus (or a compatible API such as Mimir or Thanos).');
   }
+}
+
+/** An RFC 3339 time with up to nanoseconds (Go's format) as unix ms; null for Go's zero time or anything else. */
+function parseRfc3339(v: unknown): number | null {
+  if (typeof v !== 'string') return null;
+  const ms = Date.parse(v.replace(/(\.\d{3})\d+/, '$1'));
+  return Number.isFinite(ms) && ms > 0 ? ms : null;
 }
 
 function fmtTime(t: number): string {

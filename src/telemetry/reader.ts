@@ -1,19 +1,40 @@
-// Fetches everything the status bar and the sidebar show, in parallel, into plain serialisable objects.
-// Plain Node: never import `vscode`.
-// Its size: every figure of both views is fetched here, side by side; the data-layer issue (one rule per counter)
-// replaces most of it.
-import { toErrorInfo } from './http';
+// Fetches everything the status bar and the sidebar show into plain serialisable objects. Plain Node: never import
+// `vscode`.
+//
+// One refresh reads, in this order: when the rules last evaluated (/api/v1/rules), then side by side one range
+// query for the closed slots not held yet (none in the steady state; SlotCache) and one instant query for every
+// open piece of every window plus the fresh part. Each figure of FIGURES is summed from those pieces.
+import { TelemetryError, toErrorInfo } from './http';
 import { LogEntry, LokiClient } from './loki';
-import { InstantSample, PrometheusClient, RangeSeries } from './prometheus';
+import { PrometheusClient } from './prometheus';
+import { COUNTERS, RULES_FILE, RULE_INTERVAL_MS } from './counters';
 import {
-  ANY_CLAUDE_METRIC_MATCH, LEADERBOARD_SIZE, LEADERBOARD_WINDOWS, SESSION_FIGURES, chartStep, lastEvaluation,
-  leaderboardSamples, lokiLogs, planChart, planWindow, promChartGaps, promFresh, promInstant, promRange, rollupMarkers,
-  sessionsChangedRecently,
+  ANY_CLAUDE_METRIC_MATCH, FIGURES, FIGURE_LABEL, FIGURE_NAMES, FRESH_FIGURES, PART_LABEL, TODAY_FIGURES, type FigureName,
+  combined, figureFresh, figureSlots, figureWindow, lokiLogs,
 } from './queries';
+import { SlotCache, addUp, cutWindow, type Sample } from './slots';
 import {
   RANGE_SECONDS, type ApiErrorEvent, type ChartSeries, type EventsSection, type MetricsSection, type ModelCost, type SessionRow,
   type Snapshot, type TimeRange, type TodaySummary, type TokenTotals, type ToolFailureEvent, type ToolStat,
 } from '../snapshot';
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+
+/** Per range: the slot the cache keeps and the chart's bucket (a multiple of the slot). */
+export const RANGE_GRID: Record<TimeRange, { slotMs: number; stepMs: number }> = {
+  '1h': { slotMs: MINUTE_MS, stepMs: MINUTE_MS },
+  '24h': { slotMs: HOUR_MS, stepMs: HOUR_MS },
+  '7d': { slotMs: HOUR_MS, stepMs: 3 * HOUR_MS },
+  '30d': { slotMs: HOUR_MS, stepMs: 12 * HOUR_MS },
+};
+/** The status bar's windows (today, the last hour) are cut in hours. */
+const TODAY_SLOT_MS = HOUR_MS;
+/** How long a grid's slots stay useful: its longest window (today's is at most 25 h, within 30 d). */
+function gridSpanMs(slotMs: number): number {
+  const spans = Object.entries(RANGE_GRID).filter(([, g]) => g.slotMs === slotMs).map(([r]) => RANGE_SECONDS[r as TimeRange] * 1000);
+  return Math.max(26 * HOUR_MS, ...spans) + slotMs;
+}
 
 export interface ServiceOptions {
   prometheus: PrometheusClient;
@@ -23,28 +44,18 @@ export interface ServiceOptions {
   sessionLimit?: number;
   /** Entries in each event list. Default 50. */
   eventLimit?: number;
+  /**
+   * When the recording rules last evaluated as of `nowMs` (unix ms; null before their first evaluation). Default:
+   * Prometheus' own /api/v1/rules, which rejects when the rules are not loaded. Tests of a history whose rule output
+   * was computed and backfilled give the evaluation times of that history.
+   */
+  rulesEvaluatedAt?: (nowMs: number, options: FetchOptions) => Promise<number | null>;
 }
 
 export interface FetchOptions {
   signal?: AbortSignal;
-  /**
-   * `refreshBasis` at the same `nowMs`, when the caller runs fetchToday and fetchSnapshot for one refresh: what both
-   * need is then read once, not by each.
-   */
+  /** `refreshBasis` at the same `nowMs` with every window the call needs: one read for the status bar and the sidebar. */
   basis?: RefreshBasis;
-}
-
-/** What cost and tokens gained since the rules last evaluated (promFresh), by model and by type. */
-export interface FreshParts {
-  costByModel: InstantSample[];
-  tokensByType: InstantSample[];
-}
-
-/** What the status bar and the sidebar both read at the start of a refresh. */
-export interface RefreshBasis {
-  /** The rollup markers' times (unix ms) over the longest window asked for, plus an hour. */
-  markers: Promise<number[]>;
-  fresh: Promise<FreshParts>;
 }
 
 /** The windows one refresh shows: today since `dayStartMs` (status bar) and/or a sidebar `range`. */
@@ -53,17 +64,72 @@ export interface RefreshWindows {
   range?: TimeRange;
 }
 
+/** What one refresh read: pass it to fetchToday and fetchSnapshot (see FetchOptions.basis). */
+export interface RefreshBasis {
+  readonly read: Promise<Readings>;
+}
+
+/** A window of a refresh: (fromMs, now] on a grid of slotMs, with the figures it shows. */
+interface PlannedWindow {
+  fromMs: number;
+  slotMs: number;
+  figures: readonly FigureName[];
+}
+
+/** What a refresh read, answering any planned window's figure as pieces or a total. */
+export class Readings {
+  constructor(
+    private readonly nowMs: number,
+    private readonly closedUntilMs: number,
+    private readonly cache: SlotCache,
+    private readonly open: ReadonlyMap<string, Sample[]>,
+    private readonly fresh: ReadonlyMap<FigureName, Sample[]>,
+    private readonly planned: readonly PlannedWindow[],
+  ) {}
+
+  /** The figure over (fromMs, now], piece by piece: [end of the piece (unix ms), its samples]. */
+  pieces(figure: FigureName, fromMs: number, slotMs: number): Array<[number, Sample[]]> {
+    if (!this.planned.some((w) => w.fromMs === fromMs && w.slotMs === slotMs && w.figures.includes(figure))) {
+      throw new Error(`${figure} over (${fromMs}, ${this.nowMs}] was not part of this refresh`);
+    }
+    const cut = cutWindow(fromMs, this.nowMs, slotMs);
+    const out: Array<[number, Sample[]]> = [];
+    for (const end of cut.slotEnds) {
+      const closed = end <= this.closedUntilMs ? this.cache.get(slotMs, end, figure) : undefined;
+      out.push([end, closed ?? this.open.get(pieceKey(figure, end - slotMs, end)) ?? []]);
+    }
+    for (const [a, b] of cut.edges) out.push([b, this.open.get(pieceKey(figure, a, b)) ?? []]);
+    // What came in since the rules' last evaluation, for a figure kept current to the last scrape.
+    out.push([this.nowMs, this.fresh.get(figure) ?? []]);
+    return out.sort((x, y) => x[0] - y[0]);
+  }
+
+  /** The figure's total over (fromMs, now]. */
+  total(figure: FigureName, fromMs: number, slotMs: number): Sample[] {
+    return addUp(this.pieces(figure, fromMs, slotMs).map(([, s]) => s));
+  }
+}
+
+function pieceKey(figure: string, a: number, b: number): string {
+  return `${figure}|${a}-${b}`;
+}
+
 export class TelemetryReader {
   private readonly prom: PrometheusClient;
   private readonly loki: LokiClient | null;
   private readonly sessionLimit: number;
   private readonly eventLimit: number;
+  private readonly rulesEvaluatedAt: (nowMs: number, options: FetchOptions) => Promise<number | null>;
+  /** Closed slots of every figure, across refreshes: one reader per backend, so one cache per backend. */
+  readonly cache = new SlotCache();
+  private lastEvaluationSeen: number | null = null;
 
   constructor(options: ServiceOptions) {
     this.prom = options.prometheus;
     this.loki = options.loki ?? null;
     this.sessionLimit = options.sessionLimit ?? 50;
     this.eventLimit = options.eventLimit ?? 50;
+    this.rulesEvaluatedAt = options.rulesEvaluatedAt ?? ((_now, o) => this.rulesLastEvaluation(o));
   }
 
   /**
@@ -71,16 +137,15 @@ export class TelemetryReader {
    * failure lands in `errors` with that section null. Rejects only when `signal` aborts.
    */
   async fetchSnapshot(range: TimeRange, nowMs: number, options: FetchOptions = {}): Promise<Snapshot> {
-    const seconds = RANGE_SECONDS[range];
-    const startMs = nowMs - seconds * 1000;
-    const step = chartStep(seconds);
+    const startMs = nowMs - RANGE_SECONDS[range] * 1000;
+    const basis = options.basis ?? this.refreshBasis(nowMs, { range }, options);
     const [metrics, events] = await Promise.allSettled([
-      this.fetchMetrics(seconds, nowMs, step, options.basis ?? this.refreshBasis(nowMs, { range }, options), options),
+      basis.read.then((r) => this.metrics(r, range, startMs)),
       this.loki ? this.fetchEvents(this.loki, startMs, nowMs, options) : Promise.resolve(null),
     ]);
     options.signal?.throwIfAborted();
     const snapshot: Snapshot = {
-      range, startMs, endMs: nowMs, stepSeconds: step, fetchedAt: nowMs,
+      range, startMs, endMs: nowMs, stepSeconds: RANGE_GRID[range].stepMs / 1000, fetchedAt: nowMs,
       metrics: metrics.status === 'fulfilled' ? metrics.value : null,
       events: events.status === 'fulfilled' ? events.value : null,
       errors: {},
@@ -95,30 +160,14 @@ export class TelemetryReader {
 
   /** Today's numbers for the status bar. `dayStartMs` is local midnight, computed by the caller. Rejects with a `TelemetryError`. */
   async fetchToday(nowMs: number, dayStartMs: number, options: FetchOptions = {}): Promise<TodaySummary> {
-    const seconds = Math.max(1, Math.ceil((nowMs - dayStartMs) / 1000));
-    const t = nowMs / 1000;
-    const q = (expr: string): Promise<InstantSample[]> => this.prom.instant(expr, t, options);
-    const basis = options.basis ?? this.refreshBasis(nowMs, { dayStartMs }, options);
-    const markers = await basis.markers;
-    const plan = planWindow(nowMs - seconds * 1000, nowMs, markers);
-    // Rule windows are current to the rules' last evaluation; the fresh part adds what came in since.
-    const [byModelWindow, tokensWindow, lastHourWindow, { costByModel: costFresh, tokensByType: tokensFresh }] = await Promise.all([
-      q(promInstant.costByModel(plan)),
-      q(promInstant.tokensByType(plan)),
-      q(promInstant.costByModel(planWindow(nowMs - 3_600_000, nowMs, markers))),
-      basis.fresh,
-    ]);
-    const byModelRaw = addByLabel(byModelWindow, costFresh, 'model');
-    const tokensRaw = addByLabel(tokensWindow, tokensFresh, 'type');
-    const lastHourRaw = addByLabel(lastHourWindow, costFresh, 'model');
-    const byModel = modelCosts(byModelRaw);
+    const r = await (options.basis ?? this.refreshBasis(nowMs, { dayStartMs }, options)).read;
+    const byModel = modelCosts(r.total('costByModel', dayStartMs, TODAY_SLOT_MS));
     const costUsd = sum(byModel.map((m) => m.usd));
-    const tokens = tokenTotals(tokensRaw);
-    const burnRatePerHour = sum(lastHourRaw.map((s) => s.value ?? 0));
-    const hoursLeft = Math.max(0, (dayStartMs + 86_400_000 - nowMs) / 3_600_000);
+    const tokens = tokenTotals(r.total('tokensByType', dayStartMs, TODAY_SLOT_MS));
+    const burnRatePerHour = sum(r.total('costByModel', nowMs - HOUR_MS, TODAY_SLOT_MS).map((s) => s.value));
+    const hoursLeft = Math.max(0, (dayStartMs + 86_400_000 - nowMs) / HOUR_MS);
     return {
-      dayStartMs, fetchedAt: nowMs, costUsd, byModel,
-      tokens,
+      dayStartMs, fetchedAt: nowMs, costUsd, byModel, tokens,
       cacheHitRate: cacheHitRate(tokens),
       burnRatePerHour,
       projectedDayUsd: costUsd + burnRatePerHour * hoursLeft,
@@ -127,29 +176,19 @@ export class TelemetryReader {
   }
 
   /**
-   * Starts what every window of one refresh at `nowMs` reads (see FetchOptions.basis): the rollup markers and the
-   * sessions that changed in the last minute, then the fresh part of those sessions at the evaluation time the markers
-   * give. Pass the result to fetchToday and fetchSnapshot.
+   * Reads what every window of one refresh at `nowMs` needs (see the file's header). Pass the result to fetchToday
+   * and fetchSnapshot.
    */
   refreshBasis(nowMs: number, windows: RefreshWindows, options: FetchOptions = {}): RefreshBasis {
-    const todaySeconds = windows.dayStartMs === undefined ? 0 : Math.ceil((nowMs - windows.dayStartMs) / 1000);
-    const rangeSeconds = windows.range ? RANGE_SECONDS[windows.range] + chartStep(RANGE_SECONDS[windows.range]) : 0;
-    const t = nowMs / 1000;
-    const markers = this.prom.samples(rollupMarkers(Math.max(1, todaySeconds, rangeSeconds) + 3600), t, options).then(markerTimes);
-    const changed = this.prom.instant(sessionsChangedRecently(), t, options);
-    const fresh = Promise.all([markers, changed]).then(async ([m, sessions]): Promise<FreshParts> => {
-      const ids = sessions.map((s) => s.labels['session_id'] ?? '').filter((id) => id !== '');
-      if (ids.length === 0) return { costByModel: [], tokensByType: [] };
-      const lastEvalMs = lastEvaluation(nowMs, m);
-      const [costByModel, tokensByType] = await Promise.all([
-        this.prom.instant(promFresh.costByModel(ids, lastEvalMs), t, options),
-        this.prom.instant(promFresh.tokensByType(ids, lastEvalMs), t, options),
-      ]);
-      return { costByModel, tokensByType };
-    });
-    // Awaited by the fetches; not unhandled if one of them fails first.
-    fresh.catch(() => undefined);
-    return { markers, fresh };
+    const planned: PlannedWindow[] = [];
+    if (windows.dayStartMs !== undefined) {
+      planned.push({ fromMs: windows.dayStartMs, slotMs: TODAY_SLOT_MS, figures: TODAY_FIGURES });
+      planned.push({ fromMs: nowMs - HOUR_MS, slotMs: TODAY_SLOT_MS, figures: ['costByModel'] });
+    }
+    if (windows.range) planned.push({ fromMs: nowMs - RANGE_SECONDS[windows.range] * 1000, slotMs: RANGE_GRID[windows.range].slotMs, figures: FIGURE_NAMES });
+    const read = this.read(nowMs, planned, options);
+    read.catch(() => undefined); // awaited by the fetches; not unhandled if one of them fails first
+    return { read };
   }
 
   /** Whether Prometheus holds any Claude Code metric at all (index lookup, cheap): tells "no data yet" from "idle today". */
@@ -158,136 +197,171 @@ export class TelemetryReader {
     return names.length > 0;
   }
 
-  private async fetchMetrics(seconds: number, nowMs: number, step: number, basis: RefreshBasis, options: FetchOptions): Promise<MetricsSection> {
+  private async read(nowMs: number, planned: readonly PlannedWindow[], options: FetchOptions): Promise<Readings> {
+    let lastEvaluation: number | null;
+    try {
+      lastEvaluation = await this.rulesEvaluatedAt(nowMs, options);
+    } catch (error) {
+      // Prometheus away or its rules gone: it may come back without the history the cache holds.
+      this.cache.clear();
+      throw error;
+    }
+    if (lastEvaluation === null || (this.lastEvaluationSeen !== null && lastEvaluation < this.lastEvaluationSeen)) this.cache.clear();
+    this.lastEvaluationSeen = lastEvaluation;
+    const evalMs = lastEvaluation === null ? null : Math.min(lastEvaluation, nowMs);
+    // A slot is closed once an evaluation began after it ended: that evaluation's samples are stored (its time is at
+    // most one interval before it began), and every later one writes after it.
+    const closedUntilMs = evalMs === null ? -Infinity : evalMs - RULE_INTERVAL_MS;
+
+    const toFetch = new Map<number, { ends: Set<number>; figures: Set<FigureName> }>();
+    const terms = new Map<string, { figure: string; part: string; expr: string }>();
+    const addTerm = (figure: FigureName, a: number, b: number): void => {
+      terms.set(pieceKey(figure, a, b), { figure, part: `${a}-${b}`, expr: figureWindow(FIGURES[figure], a, b) });
+    };
+    for (const w of planned) {
+      const cut = cutWindow(w.fromMs, nowMs, w.slotMs);
+      const closed = cut.slotEnds.filter((end) => end <= closedUntilMs);
+      const missing = this.cache.missing(w.slotMs, closed, w.figures);
+      if (missing.length) {
+        const grid = toFetch.get(w.slotMs) ?? { ends: new Set(), figures: new Set() };
+        for (const end of missing) grid.ends.add(end);
+        for (const f of w.figures) grid.figures.add(f);
+        toFetch.set(w.slotMs, grid);
+      }
+      for (const f of w.figures) {
+        for (const end of cut.slotEnds) if (end > closedUntilMs) addTerm(f, end - w.slotMs, end);
+        for (const [a, b] of cut.edges) addTerm(f, a, b);
+      }
+    }
+    const freshFigures = evalMs === null ? [] : FRESH_FIGURES.filter((f) => planned.some((w) => w.figures.includes(f)));
+    for (const f of freshFigures) terms.set(`${f}|fresh`, { figure: f, part: 'fresh', expr: figureFresh(FIGURES[f], evalMs!) });
+
     const t = nowMs / 1000;
-    const q = (expr: string): Promise<InstantSample[]> => this.prom.instant(expr, t, options);
-    const gaps = (expr: string | null): Promise<InstantSample[]> => (expr ? q(expr) : Promise.resolve([]));
-    // The sessions list does not need the rollups: it starts while their markers are fetched.
-    const sessionsPending = this.fetchSessions(seconds, t, options);
-    sessionsPending.catch(() => undefined); // awaited below; not unhandled if the markers fail first
-    const markers = await basis.markers;
-    const plan = planWindow(nowMs - seconds * 1000, nowMs, markers);
-    // Buckets on fixed edges (the step's multiples, or the rollups' hour ends) so that refreshes reuse them.
-    const chart = planChart(nowMs, seconds * 1000, step * 1000, markers);
-    const r = (expr: string): Promise<RangeSeries[]> =>
-      this.prom.range(expr, { start: chart.startMs / 1000, end: chart.endMs / 1000, step: chart.stepMs / 1000 }, options);
-
-    const [costWindow, tokensWindow, { costByModel: costFresh, tokensByType: tokensFresh }, sessionsRaw, toolsRaw, apiReqRaw,
-      apiErrRaw, activeRaw, locRaw, commitsRaw, prsRaw, costSeriesRaw, tokenSeriesRaw, costGaps, tokenGaps, sessions] = await Promise.all([
-      q(promInstant.costByModel(plan)),
-      q(promInstant.tokensByType(plan)),
-      // Cost and tokens current to the last scrape, as in the status bar, so both show the same figure.
-      basis.fresh,
-      q(promInstant.sessions(plan)),
-      q(promInstant.toolResultsByTool(plan)),
-      q(promInstant.apiRequestsByModel(plan)),
-      q(promInstant.apiErrorsByStatus(plan)),
-      q(promInstant.activeSecondsByType(plan)),
-      q(promInstant.linesOfCodeByType(plan)),
-      q(promInstant.commits(plan)),
-      q(promInstant.pullRequests(plan)),
-      r(promRange.costByModel(chart)),
-      r(promRange.tokensByType(chart)),
-      gaps(promChartGaps.costByModel(chart)),
-      gaps(promChartGaps.tokensByType(chart)),
-      sessionsPending,
+    const [openSamples] = await Promise.all([
+      terms.size ? this.prom.instant(combined([...terms.values()]), t, options) : Promise.resolve([]),
+      ...[...toFetch].map(([slotMs, grid]) => this.fetchSlots(slotMs, [...grid.ends], [...grid.figures], options)),
     ]);
+    const open = new Map<string, Sample[]>();
+    const fresh = new Map<FigureName, Sample[]>();
+    for (const s of openSamples) {
+      const { [FIGURE_LABEL]: figure, [PART_LABEL]: part, ...labels } = s.labels;
+      if (!figure || !part || s.value === null) continue;
+      const sample = { labels, value: s.value };
+      if (part === 'fresh') fresh.set(figure as FigureName, [...(fresh.get(figure as FigureName) ?? []), sample]);
+      else open.set(`${figure}|${part}`, [...(open.get(`${figure}|${part}`) ?? []), sample]);
+    }
+    for (const slotMs of new Set(planned.map((w) => w.slotMs))) this.cache.prune(slotMs, nowMs - gridSpanMs(slotMs));
+    return new Readings(nowMs, closedUntilMs, this.cache, open, fresh, planned);
+  }
 
-    const costByModel = modelCosts(addByLabel(costWindow, costFresh, 'model'));
-    const tokens = tokenTotals(addByLabel(tokensWindow, tokensFresh, 'type'));
-    const tools = toolStats(toolsRaw);
-    const apiErrorsByStatus = apiErrRaw
+  /** One range query for the closed slots `ends` of `figures`, stored in the cache (a slot without a point is 0). */
+  private async fetchSlots(slotMs: number, ends: number[], figures: FigureName[], options: FetchOptions): Promise<void> {
+    const from = Math.min(...ends);
+    const to = Math.max(...ends);
+    const series = await this.prom.range(
+      combined(figures.map((figure) => ({ figure, expr: figureSlots(FIGURES[figure], slotMs) }))),
+      { start: from / 1000, end: to / 1000, step: slotMs / 1000 },
+      options,
+    );
+    const got = new Map<string, Sample[]>();
+    for (const s of series) {
+      const { [FIGURE_LABEL]: figure, ...labels } = s.labels;
+      for (const [time, value] of s.points) {
+        const key = `${figure}|${Math.round(time * 1000)}`;
+        got.set(key, [...(got.get(key) ?? []), { labels, value }]);
+      }
+    }
+    for (let end = from; end <= to; end += slotMs) {
+      for (const f of figures) this.cache.put(slotMs, end, f, got.get(`${f}|${end}`) ?? []);
+    }
+  }
+
+  /** When the stack's rule group last evaluated, from Prometheus; rejects when no group runs the rules. */
+  private async rulesLastEvaluation(options: FetchOptions): Promise<number | null> {
+    const groups = await this.prom.ruleGroups(options);
+    const group = groups.find((g) => g.rules.includes(COUNTERS.cost.rule));
+    if (!group) throw rulesMissing(this.prom.http.urlFor('api/v1/rules'));
+    return group.lastEvaluationMs;
+  }
+
+  private metrics(r: Readings, range: TimeRange, fromMs: number): MetricsSection {
+    const { slotMs, stepMs } = RANGE_GRID[range];
+    const total = (figure: FigureName): Sample[] => r.total(figure, fromMs, slotMs);
+    const costByModel = modelCosts(total('costByModel'));
+    const tokens = tokenTotals(total('tokensByType'));
+    const tools = toolStats(total('toolResultsByTool'));
+    const apiErrorsByStatus = total('apiErrorsByStatus')
       .map((s) => ({ statusCode: s.labels['status_code'] ?? '', model: s.labels['model'] ?? '', count: roundCount(s.value) }))
       .filter((e) => e.count > 0)
       .sort((a, b) => b.count - a.count || a.statusCode.localeCompare(b.statusCode));
     const toolCalls = sum(tools.map((x) => x.calls));
     const toolFailures = sum(tools.map((x) => x.failures));
-    const loc = byLabel(locRaw, 'type');
+    const lines = byLabel(total('linesOfCodeByType'), 'type');
+    const active = byLabel(total('activeSecondsByType'), 'type');
+    const decisions = byLabel(total('editDecisions'), 'decision');
+    const count = (figure: FigureName): number => roundCount(sum(total(figure).map((s) => s.value)));
+    const chart = (figure: FigureName, label: string): ChartSeries[] =>
+      chartSeries(r.pieces(figure, fromMs, slotMs), stepMs, label);
     return {
       kpis: {
         costUsd: sum(costByModel.map((m) => m.usd)),
         tokens,
-        sessions: roundCount(sessionsRaw[0]?.value ?? 0),
+        sessions: count('sessions'),
         cacheHitRate: cacheHitRate(tokens),
         toolCalls,
         toolFailures,
         toolErrorRate: toolCalls > 0 ? toolFailures / toolCalls : null,
-        apiRequests: roundCount(sum(apiReqRaw.map((s) => s.value ?? 0))),
+        apiRequests: count('apiRequestsByModel'),
         apiErrors: sum(apiErrorsByStatus.map((e) => e.count)),
-        activeSeconds: sum(activeRaw.map((s) => s.value ?? 0)),
-        linesAdded: roundCount(loc['added'] ?? 0),
-        linesRemoved: roundCount(loc['removed'] ?? 0),
-        commits: roundCount(commitsRaw[0]?.value ?? 0),
-        pullRequests: roundCount(prsRaw[0]?.value ?? 0),
+        activeSeconds: (active['cli'] ?? 0) + (active['user'] ?? 0),
+        activeCliSeconds: active['cli'] ?? 0,
+        activeUserSeconds: active['user'] ?? 0,
+        linesAdded: roundCount(lines['added'] ?? 0),
+        linesRemoved: roundCount(lines['removed'] ?? 0),
+        commits: count('commits'),
+        pullRequests: count('pullRequests'),
+        editsAccepted: roundCount(decisions['accept'] ?? 0),
+        editsRejected: roundCount(decisions['reject'] ?? 0),
       },
       costByModel,
-      costSeries: chartSeries(costSeriesRaw, costGaps, 'model'),
-      tokenSeries: chartSeries(tokenSeriesRaw, tokenGaps, 'type'),
+      costSeries: chart('costByModel', 'model'),
+      tokenSeries: chart('tokensByType', 'type'),
       tools,
       apiErrorsByStatus,
-      sessions,
+      sessions: this.sessions(total),
     };
   }
 
-  /** The top sessions by cost (rankSessions), then all their other numbers in one query restricted to those ids. */
-  private async fetchSessions(seconds: number, t: number, options: FetchOptions): Promise<SessionRow[]> {
-    const q = (expr: string): Promise<InstantSample[]> => this.prom.instant(expr, t, options);
-    const top = await this.rankSessions(seconds, t, options);
-    if (top.length === 0) return [];
-    const ids = top.map((s) => s.id);
-    const details = await q(promInstant.sessionDetails(seconds, ids));
-    const figure = (name: string): InstantSample[] => details.filter((s) => s.labels['figure'] === name);
-    const byModel = figure(SESSION_FIGURES.costByModel);
-    const tokens = figure(SESSION_FIGURES.tokens);
-    const active = figure(SESSION_FIGURES.activeSeconds);
-    const apiErrors = figure(SESSION_FIGURES.apiErrors);
-    const toolFailures = figure(SESSION_FIGURES.toolFailures);
-    const tokensBy = byLabel(tokens, 'session_id');
-    const activeBy = byLabel(active, 'session_id');
-    const apiErrBy = byLabel(apiErrors, 'session_id');
-    const failBy = byLabel(toolFailures, 'session_id');
-    const modelsBy = new Map<string, ModelCost[]>();
-    for (const s of byModel) {
-      const id = s.labels['session_id'];
-      const model = s.labels['model'];
-      if (!id || !model || !(s.value && s.value > 0)) continue;
-      const list = modelsBy.get(id) ?? [];
-      list.push({ model, usd: s.value });
-      modelsBy.set(id, list);
-    }
-    return top.map(({ id, cost }) => ({
-      sessionId: id,
-      costUsd: cost,
-      tokens: roundCount(tokensBy[id] ?? 0),
-      activeSeconds: activeBy[id] ?? 0,
-      apiErrors: roundCount(apiErrBy[id] ?? 0),
-      toolFailures: roundCount(failBy[id] ?? 0),
-      models: (modelsBy.get(id) ?? []).sort((a, b) => b.usd - a.usd).map((m) => m.model),
-    }));
-  }
-
-  /**
-   * The most expensive sessions of the window, most expensive first. Where the stack keeps a leaderboard of the
-   * window, only its sessions and those active since are ranked (independent of how many sessions the window holds),
-   * if that decides the list; otherwise every session of the window is.
-   */
-  private async rankSessions(seconds: number, t: number, options: FetchOptions): Promise<RankedSession[]> {
-    const rank = async (ids?: readonly string[]): Promise<RankedSession[]> =>
-      rankedSessions(await this.prom.instant(promInstant.topSessionsByCost(seconds, this.sessionLimit, ids), t, options), this.sessionLimit);
-    const window = LEADERBOARD_WINDOWS[seconds];
-    if (window) {
-      const [boardSeries, active] = await Promise.all([
-        this.prom.samples(leaderboardSamples(window), t, options),
-        this.prom.instant(promInstant.sessionsActive(), t, options),
-      ]);
-      const board = latestLeaderboard(boardSeries);
-      if (board) {
-        const activeIds = active.map((s) => s.labels['session_id'] ?? '').filter((id) => id !== '');
-        const top = await rank([...new Set([...board.ids, ...activeIds])]);
-        if (leaderboardDecides(board, top, this.sessionLimit)) return top;
-      }
-    }
-    return rank();
+  /** Every session the window's session figures hold, most expensive first (then most errors), at most sessionLimit. */
+  private sessions(total: (figure: FigureName) => Sample[]): SessionRow[] {
+    const rows = new Map<string, SessionRow & { modelCosts: Map<string, number> }>();
+    const row = (id: string): SessionRow & { modelCosts: Map<string, number> } => {
+      let r = rows.get(id);
+      if (!r) rows.set(id, (r = { sessionId: id, costUsd: 0, tokens: 0, activeSeconds: 0, apiErrors: 0, toolFailures: 0, models: [], modelCosts: new Map() }));
+      return r;
+    };
+    const each = (figure: FigureName, add: (r: SessionRow & { modelCosts: Map<string, number> }, s: Sample) => void): void => {
+      for (const s of total(figure)) if (s.labels['session_id'] && s.value > 0) add(row(s.labels['session_id']), s);
+    };
+    each('sessionCostByModel', (r, s) => {
+      r.costUsd += s.value;
+      const model = s.labels['model'] ?? '';
+      r.modelCosts.set(model, (r.modelCosts.get(model) ?? 0) + s.value);
+    });
+    each('sessionTokens', (r, s) => { r.tokens += s.value; });
+    each('sessionActiveSeconds', (r, s) => { r.activeSeconds += s.value; });
+    each('sessionApiErrors', (r, s) => { r.apiErrors += s.value; });
+    each('sessionToolFailures', (r, s) => { r.toolFailures += s.value; });
+    return [...rows.values()]
+      .sort((a, b) => b.costUsd - a.costUsd || b.apiErrors - a.apiErrors || b.toolFailures - a.toolFailures || a.sessionId.localeCompare(b.sessionId))
+      .slice(0, this.sessionLimit)
+      .map(({ modelCosts, ...r }) => ({
+        ...r,
+        tokens: roundCount(r.tokens),
+        apiErrors: roundCount(r.apiErrors),
+        toolFailures: roundCount(r.toolFailures),
+        models: [...modelCosts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([m]) => m),
+      }));
   }
 
   private async fetchEvents(loki: LokiClient, startMs: number, endMs: number, options: FetchOptions): Promise<EventsSection> {
@@ -298,6 +372,17 @@ export class TelemetryReader {
     ]);
     return { toolFailures: failures.map(toToolFailure), apiErrors: apiErrors.map(toApiError) };
   }
+}
+
+/** The error of a Prometheus that does not run the stack's recording rules (a team store they were not loaded into). */
+function rulesMissing(url: URL): TelemetryError {
+  const shown = `${url.origin}${url.pathname}`;
+  return new TelemetryError({
+    kind: 'rules', backend: 'Prometheus', url: shown,
+    message: `Prometheus at ${url.origin} does not run the recording rules the extension reads (no rule group has `
+      + `${COUNTERS.cost.rule}). Load ${RULES_FILE} from the extension's repository into it (rule_files, or your `
+      + 'ruler), then refresh.',
+  });
 }
 
 export function toToolFailure(e: LogEntry): ToolFailureEvent {
@@ -328,7 +413,7 @@ export function cacheHitRate(t: TokenTotals): number | null {
   return denom > 0 ? t.cacheRead / denom : null;
 }
 
-export function tokenTotals(samples: InstantSample[]): TokenTotals {
+export function tokenTotals(samples: readonly Sample[]): TokenTotals {
   const out: TokenTotals = { input: 0, output: 0, cacheRead: 0, cacheCreation: 0, other: 0, total: 0 };
   for (const s of samples) {
     const v = roundCount(s.value);
@@ -340,14 +425,14 @@ export function tokenTotals(samples: InstantSample[]): TokenTotals {
   return out;
 }
 
-function modelCosts(samples: InstantSample[]): ModelCost[] {
+function modelCosts(samples: readonly Sample[]): ModelCost[] {
   return samples
-    .map((s) => ({ model: s.labels['model'] ?? '', usd: s.value ?? 0 }))
+    .map((s) => ({ model: s.labels['model'] ?? '', usd: s.value }))
     .filter((m) => m.usd > 0)
     .sort((a, b) => b.usd - a.usd || a.model.localeCompare(b.model));
 }
 
-function toolStats(samples: InstantSample[]): ToolStat[] {
+function toolStats(samples: readonly Sample[]): ToolStat[] {
   const by = new Map<string, ToolStat>();
   for (const s of samples) {
     const tool = s.labels['tool_name'] ?? '';
@@ -360,89 +445,36 @@ function toolStats(samples: InstantSample[]): ToolStat[] {
   return [...by.values()].filter((x) => x.calls > 0).sort((a, b) => b.calls - a.calls || a.tool.localeCompare(b.tool));
 }
 
-export interface RankedSession {
-  id: string;
-  cost: number;
-}
-
-function rankedSessions(samples: InstantSample[], limit: number): RankedSession[] {
-  return samples
-    .filter((s) => s.labels['session_id'])
-    .map((s) => ({ id: s.labels['session_id']!, cost: s.value ?? 0 }))
-    .sort((a, b) => b.cost - a.cost || a.id.localeCompare(b.id))
-    .slice(0, limit);
-}
-
-/** The latest evaluation of a leaderboard: its sessions, and its last place's cost when it is full (null: not full). */
-export interface Leaderboard {
-  ids: string[];
-  floor: number | null;
-}
-
-/** The latest evaluation in `leaderboardSamples()`; null when there is none (no rules, or none recent). */
-export function latestLeaderboard(series: RangeSeries[]): Leaderboard | null {
-  const latest = Math.max(...series.flatMap((s) => s.points.map(([time]) => time)));
-  if (!Number.isFinite(latest)) return null;
-  const entries = series.flatMap((s) => {
-    const point = s.points.find(([time]) => time === latest);
-    const id = s.labels['session_id'];
-    return point && id ? [{ id, cost: point[1] }] : [];
-  });
-  return { ids: entries.map((e) => e.id), floor: entries.length >= LEADERBOARD_SIZE ? Math.min(...entries.map((e) => e.cost)) : null };
-}
-
-/**
- * Whether the top `limit` of the leaderboard's candidates is the top of the window: a session that is not a
- * candidate spent nothing since the leaderboard's evaluation, so it costs at most the leaderboard's last place now.
- * A leaderboard that is not full holds every session of its window.
- */
-export function leaderboardDecides(board: Leaderboard, top: readonly RankedSession[], limit: number): boolean {
-  return board.floor === null || (top.length >= limit && top[limit - 1]!.cost > board.floor);
-}
-
-/** The times (unix ms) of the samples of `rollupMarkers()`. */
-export function markerTimes(series: RangeSeries[]): number[] {
-  return series.flatMap((s) => s.points.map(([time]) => Math.round(time * 1000)));
-}
-
-/** Chart series from the buckets' range query plus the planned gaps (samples labelled with their bucket end, ms). */
-function chartSeries(series: RangeSeries[], gaps: InstantSample[], label: string): ChartSeries[] {
+/** Chart series from a figure's pieces: each piece lands in the bucket of `stepMs` that holds its end. */
+function chartSeries(pieces: ReadonlyArray<[number, readonly Sample[]]>, stepMs: number, label: string): ChartSeries[] {
   const byKey = new Map<string, Map<number, number>>();
-  const add = (key: string, ms: number, v: number): void => {
-    const points = byKey.get(key) ?? new Map<number, number>();
-    points.set(ms, (points.get(ms) ?? 0) + v);
-    byKey.set(key, points);
-  };
-  for (const s of series) for (const [t, v] of s.points) add(s.labels[label] ?? '', Math.round(t * 1000), v);
-  for (const g of gaps) {
-    const ms = Number(g.labels['bucket']);
-    if (Number.isFinite(ms) && g.value) add(g.labels[label] ?? '', ms, g.value);
+  for (const [end, samples] of pieces) {
+    const bucket = Math.ceil(end / stepMs) * stepMs;
+    for (const s of samples) {
+      if (!s.value) continue;
+      const key = s.labels[label] ?? '';
+      const points = byKey.get(key) ?? new Map<number, number>();
+      points.set(bucket, (points.get(bucket) ?? 0) + s.value);
+      byKey.set(key, points);
+    }
   }
   return [...byKey]
     .map(([key, points]) => ({ key, points: [...points].sort((a, b) => a[0] - b[0]) }))
     .sort((a, b) => sum(b.points.map((p) => p[1])) - sum(a.points.map((p) => p[1])) || a.key.localeCompare(b.key));
 }
 
-/** Two results grouped by one label, added per label value (a value missing on one side counts as 0). */
-function addByLabel(a: InstantSample[], b: InstantSample[], label: string): InstantSample[] {
-  const totals = byLabel([...a, ...b], label);
-  const time = a[0]?.time ?? b[0]?.time ?? 0;
-  return Object.entries(totals).map(([value, total]) => ({ labels: { [label]: value }, time, value: total }));
-}
-
-function byLabel(samples: InstantSample[], label: string): Record<string, number> {
+function byLabel(samples: readonly Sample[], label: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const s of samples) {
     const k = s.labels[label];
     if (k === undefined) continue;
-    out[k] = (out[k] ?? 0) + (s.value ?? 0);
+    out[k] = (out[k] ?? 0) + s.value;
   }
   return out;
 }
 
 /** Counts are integers at the source; float sums can be 2.9999999. */
-function roundCount(v: number | null): number {
-  if (v === null) return 0;
+function roundCount(v: number): number {
   const r = Math.round(v);
   return Math.abs(v - r) < 1e-6 ? r : v;
 }
@@ -453,7 +485,7 @@ function numOrNull(v: string | undefined): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-function sum(xs: number[]): number {
+function sum(xs: readonly number[]): number {
   let s = 0;
   for (const x of xs) s += x;
   return s;

@@ -255,7 +255,24 @@ function dataView(snapshot: Snapshot): HTMLElement[] {
     );
   }
   if (metrics) {
+    const { kpis } = metrics;
+    const decisions = kpis.editsAccepted + kpis.editsRejected;
+    const lines = kpis.linesAdded + kpis.linesRemoved;
     sections.push(
+      el('h3', {}, 'Productivity'),
+      table(
+        ['Figure', 'Value'],
+        [
+          ['Lines added / removed', `${number(kpis.linesAdded)} / ${number(kpis.linesRemoved)}`],
+          ['Commits / pull requests', `${number(kpis.commits)} / ${number(kpis.pullRequests)}`],
+          ['Edits accepted', decisions > 0 ? `${number(kpis.editsAccepted)} of ${number(decisions)} (${percent(kpis.editsAccepted / decisions)})` : 'none'],
+          ['Cost per 1,000 lines', lines > 0 ? usd((kpis.costUsd / lines) * 1000) : 'n/a'],
+          ['Active: Claude / you', `${duration(kpis.activeCliSeconds)} / ${duration(kpis.activeUserSeconds)}`],
+          ['API requests / errors', `${number(kpis.apiRequests)} / ${number(kpis.apiErrors)}`],
+        ],
+        'No activity in this range.',
+        [1],
+      ),
       el('h3', {}, 'API errors by status'),
       table(
         ['Status', 'Model', 'Count'],

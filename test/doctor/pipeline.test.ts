@@ -147,6 +147,7 @@ describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
       'prometheus-ready',
       'prometheus-scrape',
       'collector-telemetry',
+      'recording-rules',
       'loki-ready',
       'loki-otlp',
       'roundtrip-metric',
@@ -166,7 +167,8 @@ describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
     assert.match(check(result, 'prometheus-scrape').detail, /Target http:\/\/otel-collector:8889\/metrics is up/);
     // The real collector's own metrics, under their real names, scraped from :8888.
     assert.match(check(result, 'collector-telemetry').detail, /^It accepted \d+ metric points and \d+ events since it started; none failed/);
-    assert.match(result.summary, /^All 15 checks passed$/);
+    assert.match(check(result, 'recording-rules').detail, /^22 recording rules in "claude_code_increase", last evaluated \d+ s ago\.$/);
+    assert.match(result.summary, /^All 16 checks passed$/);
     console.log(`  round trip: metric ${metric.hops!.map((h) => `${h.name} ${h.ms} ms`).join(', ')}; event ${event.hops!.map((h) => `${h.name} ${h.ms} ms`).join(', ')}`);
 
     // The probe is marked with the run id, under its own job / stream: never the user's "claude-code".
@@ -176,7 +178,7 @@ describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
     assert.equal(series[0]!.metric.job, 'claude-code-doctor');
 
     const md = renderDoctorReport(result);
-    assert.match(md, /✅ \*\*All 15 checks passed\.\*\*/);
+    assert.match(md, /✅ \*\*All 16 checks passed\.\*\*/);
     assert.match(md, /\| ✅ \| Round trip: probe metric → collector → Prometheus \| OK \| [\d.]+ m?s \|.*collector accepted \(OTLP\/HTTP\): \d+ ms → in Prometheus as claude_code_doctor_probe_total: [\d.]+ m?s/);
     assert.doesNotMatch(md, /## What to do/);
   });

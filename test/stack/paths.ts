@@ -11,7 +11,8 @@ export const readText = (...parts: string[]): string => readFileSync(fromRoot(..
 /** The contract: docs/architecture.md. */
 export function architecture(): {
   rawMetrics: Map<string, string[]>;
-  rules: Map<string, string[]>;
+  /** Recording rule → the raw counter it reads. */
+  rules: Map<string, string>;
   variables: Map<string, string | undefined>;
   composeKeys: { top: string[]; service: string[]; healthcheck: string[] };
 } {
@@ -28,9 +29,9 @@ export function architecture(): {
     rawMetrics.set(m[1], m[2] ? m[2].split(",").map((l) => l.trim()) : []);
   }
 
-  const rules = new Map<string, string[]>();
-  for (const m of section("Recording rules").matchAll(/^\|\s*`([^`]+)`\s*\|([^|]*)\|/gm)) {
-    rules.set(m[1], m[2].split(",").map((l) => l.trim()).filter((l) => l !== ""));
+  const rules = new Map<string, string>();
+  for (const m of section("Recording rules").matchAll(/^\|\s*`([^`]+)`\s*\|\s*`([^`]+)`\s*\|/gm)) {
+    rules.set(m[1], m[2]);
   }
 
   const variables = new Map<string, string | undefined>();

@@ -12,7 +12,7 @@ import {
   promqlMetricNames,
 } from "../support/queryGrammar";
 import { architecture, readText } from "./paths";
-import { LEADERBOARD_RULE, LEADERBOARD_SIZE, LEADERBOARD_WINDOWS } from "../../src/telemetry/queries";
+import { COUNTERS, counterRules } from "../../src/telemetry/counters";
 
 interface Rule {
   record?: string;
@@ -72,7 +72,7 @@ function variableMetric(query: string): string | undefined {
 describe("queries", () => {
   it("reads the contract from docs/architecture.md", () => {
     assert.ok(contract.rawMetrics.size >= 11, [...contract.rawMetrics.keys()].join(", "));
-    assert.equal(contract.rules.size, 15);
+    assert.equal(contract.rules.size, Object.keys(COUNTERS).length);
   });
 
   it("finds the queries to check", () => {
@@ -109,8 +109,7 @@ describe("queries", () => {
   it("every metric a query reads is one the collector produces or a recording rule", () => {
     const check = (where: string, expr: string) => {
       const names = promqlMetricNames(expr);
-      // The rollup marker is the one rule that selects nothing: it records the evaluation time.
-      assert.ok(names.length > 0 || where === "claude_code:rollup:hour_end", `${where}: selects no metric`);
+      assert.ok(names.length > 0, `${where}: selects no metric`);
       for (const name of names) assert.ok(knownMetrics.has(name), `${where}: unknown metric ${name}`);
     };
     for (const rule of [...recordingRules, ...alertRules]) check(rule.record ?? rule.alert ?? "?", rule.expr);
@@ -133,50 +132,23 @@ describe("queries", () => {
     }
   });
 
-  it("defines the recording rules of docs/architecture.md with their labels", () => {
+  it("defines the recording rules of docs/architecture.md: one increase rule per counter, every label kept, and its helper", () => {
     const group = recording.groups.find((g) => g.rules.some((r) => r.record?.endsWith(":increase10s")));
     assert.equal(group?.interval, "10s", "the rules assume 10s between evaluations");
-    for (const [name, labels] of contract.rules) {
-      const rule = recordingRules.find((r) => r.record === name);
-      assert.ok(rule, `recording rule ${name} missing`);
-      const by = /^sum(?:\s+by\s*\(([^)]*)\))?\s*\(/.exec(rule.expr.trim());
-      assert.ok(by, `${name}: expected sum by (...) (...)`);
-      const got = (by[1] ?? "").split(",").map((l) => l.trim()).filter((l) => l !== "");
-      assert.deepEqual(got.sort(), [...labels].sort(), `${name} aggregates by the labels of docs/architecture.md`);
-      const perSession = `claude_code_session:${name.split(":")[1]}:increase10s`;
-      if (contract.rules.has(perSession) && perSession !== name) {
-        // An aggregate with a per-session rule sums what that rule wrote at this evaluation only.
-        assert.match(rule.expr, new RegExp(`\\(last_over_time\\(${perSession}\\[1s\\]\\)\\)$`), name);
-        assert.deepEqual([...contract.rules.get(perSession)!].sort(), [...labels, "session_id"].sort(), `${perSession} adds session_id`);
-        continue;
+    assert.deepEqual([...contract.rules].sort(), Object.values(COUNTERS).map((c) => [c.rule, c.metric]).sort(), "docs/architecture.md lists every counter's rule");
+    for (const c of Object.values(COUNTERS)) {
+      assert.ok(contract.rawMetrics.has(c.metric), `${c.metric} is not in docs/architecture.md's metrics`);
+      for (const expected of counterRules(c)) {
+        const rule = recordingRules.find((r) => r.record === expected.record);
+        assert.equal(rule?.expr, expected.expr, expected.record);
+        // No aggregation: the rule keeps every label of the raw series, so any label is a dimension of a query.
+        assert.doesNotMatch(rule!.expr, /\b(sum|count|avg|max|min|topk)\b/, expected.record);
       }
       // Every increase rule counts first values and resets (`or c`) against the value seen last (offset 10s).
       // `> 0`: only non-zero increases are written.
-      assert.match(rule.expr, /\) >= 0 or claude_code_[A-Za-z_]+\) > 0$/, name);
-      assert.match(rule.expr, /offset 10s/, name);
+      assert.match(recordingRules.find((r) => r.record === c.rule)!.expr, new RegExp(`\\) >= 0 or ${c.metric}\\) > 0$`), c.rule);
     }
-    for (const rule of recordingRules) {
-      const name = rule.record ?? "";
-      const rollupOf = name.replace(/:increase1h$/, ":increase10s");
-      assert.ok(
-        contract.rules.has(name) || /^claude_code:[a-z_]+:last_value$/.test(name) || name === "claude_code:rollup:hour_end"
-          || (name.endsWith(":increase1h") && contract.rules.has(rollupOf)) || name === LEADERBOARD_RULE,
-        `recording rule ${name} is neither in docs/architecture.md nor a :last_value helper nor an hourly rollup nor the leaderboard`,
-      );
-      // A rollup sums its 10s rule over the hour before the marker, the previous hour end excluded.
-      if (name.endsWith(":increase1h")) {
-        assert.equal(rule.expr, `sum_over_time(${rollupOf}[3599s]) and on () last_over_time(claude_code:rollup:hour_end[1s])`, name);
-      }
-    }
-    // The leaderboards: one per window the client reads them for, as large as the client assumes.
-    const boards = recordingRules.filter((r) => r.record === LEADERBOARD_RULE) as Array<Rule & { labels?: Record<string, string> }>;
-    assert.deepEqual(boards.map((r) => r.labels?.["window"]).sort(), Object.values(LEADERBOARD_WINDOWS).sort());
-    for (const r of boards) {
-      const window = r.labels!["window"]!;
-      assert.equal(r.expr, `topk(${LEADERBOARD_SIZE}, sum by (session_id) (sum_over_time(claude_code_session:cost_usd:increase10s[${window}])))`);
-    }
-    const rollups = recordingRules.filter((r) => r.record?.endsWith(":increase1h")).map((r) => r.record);
-    assert.deepEqual(rollups.sort(), [...contract.rules.keys()].filter((n) => n.startsWith("claude_code:")).map((n) => n.replace(/:increase10s$/, ":increase1h")).sort());
+    assert.equal(recordingRules.length, 2 * Object.keys(COUNTERS).length, "nothing but the rules and their helpers");
   });
 
   it("queries Loki by its one index label and structured metadata, never with a parser stage", () => {

@@ -1,15 +1,21 @@
-// The query catalog and the service against REAL Prometheus (the pinned 3.x, built from its module), loaded with series in the collector's
-// shape: per-session cumulative counters, parallel sessions, sessions starting and ending, two collector restarts.
+// The query catalog and the reader against REAL Prometheus (the pinned 3.x, built from its module), loaded with series in
+// the collector's shape: per-session cumulative counters, parallel sessions, sessions starting and ending, two
+// collector restarts, and the rules' output computed with their semantics (helpers/sim.ts). The reader takes the
+// rules' evaluation times from the simulation (this Prometheus does not evaluate the history's rules); the last tests
+// read them from Prometheus' own /api/v1/rules, with and without the rules loaded.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PrometheusClient } from '../../src/telemetry/prometheus';
 import { LokiClient } from '../../src/telemetry/loki';
-import { TelemetryReader, latestLeaderboard, markerTimes } from '../../src/telemetry/reader';
-import {
-  METRICS, RULES, lastEvaluation, leaderboardSamples, planChart, promChartGaps, promFresh, promInstant, promRange, rollupMarkers, sessionsChangedRecently,
-} from '../../src/telemetry/queries';
+import { TelemetryReader, type ServiceOptions } from '../../src/telemetry/reader';
+import { COUNTERS, RULES_FILE } from '../../src/telemetry/counters';
+import { FIGURES, figureFresh, figureWindow } from '../../src/telemetry/queries';
+import { recordingRulesCheck } from '../../src/doctor/recordingRulesCheck';
 import { PrometheusInstance, freePort, startLoadedPrometheus } from './helpers/promServer';
-import { EXPORT_DELAY, RULE_OFFSET, RuleLoss, SimEvent, SimOptions, generateEvents, lossIn, simulate, trueCost, trueCostByModel, trueCount, trueTokens } from './helpers/sim';
+import {
+  EXPORT_DELAY, RULE_OFFSET, RuleLoss, SimEvent, SimOptions, generateEvents, lossIn, simRulesClock, simulate, trueCost, trueCostByModel,
+  trueCount, trueTokens,
+} from './helpers/sim';
 
 
 // Time layout (unix seconds): 3 h of simulated activity ending 30 min ago; queries are evaluated 5 min after it.
@@ -32,10 +38,7 @@ const baseOptions: SimOptions = {
   quietAt: [HOUR_START, DAY_START],
   quietSeconds: 45,
   restarts: [LONG_RESTART],
-  // Prometheus down at one hour end: that hour has no rollup, the queries read its 10s samples.
-  missedRollups: [T0 + 3700],
-  // The queries take EVAL as "now": no rule has written anything after it, as on a live stack (a rollup of an hour
-  // ending just after EVAL would be read by a chart's last bucket and by the gap before it).
+  // The queries take EVAL as "now": no rule has written anything after it, as on a live stack.
   evaluateUntil: EVAL,
 };
 // The session whose counters reset: one with plenty of activity on both sides of the reset.
@@ -60,6 +63,10 @@ describe('telemetry against real Prometheus', () => {
   let events: SimEvent[];
   let sessions: string[];
   let ruleLosses: RuleLoss[];
+  const reader = (options: Partial<ServiceOptions> = {}): TelemetryReader =>
+    new TelemetryReader({ prometheus: client, rulesEvaluatedAt: simRulesClock(simOptions), ...options });
+  const lost = (counter: keyof typeof COUNTERS, from: number, to: number, pred?: (l: Record<string, string>) => boolean): number =>
+    lossIn(ruleLosses, COUNTERS[counter].rule, from, to, pred);
 
   before(async () => {
     const sim = simulate(simOptions);
@@ -75,115 +82,102 @@ describe('telemetry against real Prometheus', () => {
     await prom?.stop();
   });
 
-  it('sanity: the simulation has parallel sessions, restarts and failures', () => {
+  it('sanity: the simulation has parallel sessions, restarts, failures and edit decisions', () => {
     assert.ok(sessions.length >= 10);
     const starts = events.filter((e) => e.kind === 'session_start').map((e) => e.t);
     assert.equal(starts.length, sessions.length);
     assert.ok(trueCount(events, 'tool_result', T0, T1, (e) => e.kind === 'tool_result' && !e.success) > 5);
     assert.ok(trueCount(events, 'api_error', T0, T1) > 0);
+    assert.ok(trueCount(events, 'edit_decision', T0, T1, (e) => e.kind === 'edit_decision' && e.decision === 'reject') > 0);
   });
 
   it('cost over the whole history equals the sum of cost_usd events (first values and both restarts counted)', async () => {
-    const svc = new TelemetryReader({ prometheus: client });
-    const snap = await svc.fetchSnapshot('24h', EVAL * 1000);
+    const snap = await reader().fetchSnapshot('24h', EVAL * 1000);
     assert.equal(snap.errors.prometheus, undefined, JSON.stringify(snap.errors));
     const m = snap.metrics!;
     const truth = trueCost(events, EVAL - 86400, EVAL);
-    assert.equal(lossIn(ruleLosses, 'claude_code:cost_usd', 0, Infinity), 0, 'this data set must not hit the rules\' undetectable-reset case for cost');
+    assert.equal(lost('cost', 0, Infinity), 0, 'this data set must not hit the rules\' undetectable-reset case for cost');
     within(m.kpis.costUsd, truth, 1e-6, '24h cost');
     const byModel = trueCostByModel(events, EVAL - 86400, EVAL);
     for (const { model, usd } of m.costByModel) within(usd, byModel[model] ?? 0, 1e-6, `24h cost of ${model}`);
     assert.equal(m.costByModel.length, Object.keys(byModel).length);
-    // The chart's buckets add up to the same total (no bucket edge counted twice).
+    // The chart's buckets add up to the same total (no bucket edge counted twice), on the hours.
     const chartTotal = m.costSeries.reduce((s, x) => s + x.points.reduce((a, p) => a + p[1], 0), 0);
     within(chartTotal, truth, 1e-6, 'sum of the cost chart');
+    assert.ok(m.costSeries.every((x) => x.points.every(([t]) => t % 3_600_000 === 0)), 'buckets end on the hours');
     // The naive query undercounts (documents why the catalog does not use it).
-    const naive = await client.instant(`sum(increase(${METRICS.cost}[1d]))`, EVAL);
+    const naive = await client.instant(`sum(increase(${COUNTERS.cost.metric}[1d]))`, EVAL);
     assert.ok((naive[0]?.value ?? 0) < truth * 0.99 || (naive[0]?.value ?? 0) > truth * 1.01,
       `sum(increase()) happened to be right (${naive[0]?.value} vs ${truth}); the data set should expose it`);
   });
 
-  it('7 days: the rollups answer the whole hours, the 10s rule the rest and the missed hour; the chart adds up', async () => {
-    const markers = await client.samples(`claude_code:rollup:hour_end[${EVAL - T0 + 3600}s]`, EVAL);
-    const hourEnds = markers.flatMap((x) => x.points.map(([t]) => t));
-    assert.ok(hourEnds.length >= 2, `rollup markers: ${hourEnds.join(', ')}`);
-    assert.ok(hourEnds.every((t, i) => i === 0 || t - hourEnds[i - 1]! >= 3600), 'one marker per hour');
-    assert.ok(hourEnds.some((t, i) => i > 0 && t - hourEnds[i - 1]! === 7200), 'the missed hour end has no marker');
-    const svc = new TelemetryReader({ prometheus: client });
-    const m = (await svc.fetchSnapshot('7d', EVAL * 1000)).metrics!;
+  it('7 days: cost and tokens from closed hours and open edges; the 3 h chart adds up', async () => {
+    const m = (await reader().fetchSnapshot('7d', EVAL * 1000)).metrics!;
     const truth = trueCost(events, EVAL - 7 * 86400, EVAL);
     within(m.kpis.costUsd, truth, 1e-6, '7d cost');
     const chartTotal = m.costSeries.reduce((s, x) => s + x.points.reduce((a, p) => a + p[1], 0), 0);
     within(chartTotal, truth, 1e-6, 'sum of the 7d cost chart');
+    assert.ok(m.costSeries.every((x) => x.points.every(([t]) => t % (3 * 3_600_000) === 0)), '3 h buckets');
     const tok = trueTokens(events, EVAL - 7 * 86400, EVAL);
     const tokSeriesTotal = m.tokenSeries.reduce((s, x) => s + x.points.reduce((a, p) => a + p[1], 0), 0);
     assert.equal(Math.round(tokSeriesTotal), m.kpis.tokens.total);
     within(m.kpis.tokens.total, tok.input + tok.output + tok.cacheRead + tok.cacheCreation, 0.01, '7d tokens');
   });
 
-  it('a chart from the rollups: 2 h buckets on the hour ends, the missed hour and the edges from the 10s rule', async () => {
-    // The history is 3 h long: a 7 d chart would be mostly empty time, which the planner reads from the 10s rule.
-    // Here the planner is asked for a span the rollups cover, as on a stack that has run for the whole range.
-    const markers = markerTimes(await client.samples(`claude_code:rollup:hour_end[${EVAL - T0 + 3600}s]`, EVAL));
-    // 6 h in 2 h buckets: the window reaches back past T0 however the buckets align to the clock, so that it holds
-    // the missed hour and the edges whatever the time of the run.
-    const chart = planChart(EVAL * 1000, 6 * 3_600_000, 2 * 3_600_000, markers);
-    assert.ok(chart.rollups && chart.gaps.length >= 2, JSON.stringify(chart));
-    const phase = markers[0]! % 3_600_000;
-    assert.equal(chart.endMs % 3_600_000, phase, 'buckets end on the hour ends');
-    const buckets = await client.range(promRange.costByModel(chart), { start: chart.startMs / 1000, end: chart.endMs / 1000, step: chart.stepMs / 1000 });
-    const gaps = await client.instant(promChartGaps.costByModel(chart)!, EVAL);
-    assert.ok(gaps.length > 0 && gaps.every((g) => Number(g.labels['bucket']) % 3_600_000 === phase), 'gap parts land in buckets');
-    const total = buckets.reduce((a, x) => a + x.points.reduce((b, [, v]) => b + v, 0), 0) + gaps.reduce((a, g) => a + (g.value ?? 0), 0);
-    // Equal to the 10s rule read over the same span (the truth by event time differs at an edge that is not quiet).
-    const spanEndMs = Math.min(chart.endMs, EVAL * 1000);
-    const plain = await client.instant(`sum(sum_over_time(${RULES.cost}[${spanEndMs - (chart.startMs - chart.stepMs) - 1}ms]))`, spanEndMs / 1000);
-    within(total, plain[0]?.value ?? 0, 1e-9, 'rollups + gaps over the chart span');
-  });
-
-  it('tokens, cache hit rate, sessions, tool calls/failures and API errors match the events', async () => {
-    const svc = new TelemetryReader({ prometheus: client });
-    const m = (await svc.fetchSnapshot('24h', EVAL * 1000)).metrics!;
+  it('tokens, cache hit rate, sessions, tool calls/failures, API errors, productivity match the events', async () => {
+    const m = (await reader().fetchSnapshot('24h', EVAL * 1000)).metrics!;
     const from = EVAL - 86400;
     const tok = trueTokens(events, from, EVAL);
     // Counts: the truth less what the rules cannot see (a series back after a reset at or above its old value; see
     // RuleLoss): a limit of the stack's rules, reported, not of these queries.
-    const lost = (prefix: string): number => lossIn(ruleLosses, prefix, from, EVAL);
-    const tokRule = 'claude_code:tokens:increase10s{';
-    const lostTok = (type: string): number => ruleLosses.filter((l) => l.key.startsWith(tokRule) && l.key.includes(`type="${type}"`) && l.t > from && l.t <= EVAL).reduce((a, l) => a + l.amount, 0);
-    assert.equal(m.kpis.tokens.input, tok.input - lostTok('input'));
-    assert.equal(m.kpis.tokens.output, tok.output - lostTok('output'));
-    assert.equal(m.kpis.tokens.cacheRead, tok.cacheRead - lostTok('cacheRead'));
-    assert.equal(m.kpis.tokens.cacheCreation, tok.cacheCreation - lostTok('cacheCreation'));
+    for (const type of ['input', 'output', 'cacheRead', 'cacheCreation'] as const) {
+      assert.equal(m.kpis.tokens[type], tok[type] - lost('tokens', from, EVAL, (l) => l['type'] === type), type);
+    }
     within(m.kpis.tokens.total, tok.input + tok.output + tok.cacheRead + tok.cacheCreation, 0.01, 'tokens within 1 %');
     within(m.kpis.cacheHitRate!, tok.cacheRead / (tok.input + tok.cacheRead + tok.cacheCreation), 0.01, 'cache hit rate');
     assert.equal(m.kpis.sessions, sessions.length);
-    assert.equal(m.kpis.toolCalls, trueCount(events, 'tool_result', from, EVAL) - lost('claude_code:tool_results:'));
-    assert.equal(m.kpis.toolFailures, trueCount(events, 'tool_result', from, EVAL, (e) => e.kind === 'tool_result' && !e.success)
-      - lost('claude_code:tool_results:increase10s{') + ruleLosses.filter((l) => l.key.includes('success="true"') && l.t > from && l.t <= EVAL).reduce((a, l) => a + l.amount, 0));
+    const isFailure = (e: SimEvent): boolean => e.kind === 'tool_result' && !e.success;
+    assert.equal(m.kpis.toolCalls, trueCount(events, 'tool_result', from, EVAL) - lost('toolResults', from, EVAL));
+    assert.equal(m.kpis.toolFailures, trueCount(events, 'tool_result', from, EVAL, isFailure) - lost('toolResults', from, EVAL, (l) => l['success'] === 'false'));
     for (const t of m.tools) {
-      const lostTool = ruleLosses.filter((l) => l.key.startsWith(`claude_code:tool_results:increase10s{tool_name="${t.tool}"`) && l.t > from && l.t <= EVAL).reduce((a, l) => a + l.amount, 0);
-      assert.equal(t.calls, trueCount(events, 'tool_result', from, EVAL, (e) => e.kind === 'tool_result' && e.tool === t.tool) - lostTool, t.tool);
+      assert.equal(t.calls, trueCount(events, 'tool_result', from, EVAL, (e) => e.kind === 'tool_result' && e.tool === t.tool)
+        - lost('toolResults', from, EVAL, (l) => l['tool_name'] === t.tool), t.tool);
     }
-    assert.equal(m.kpis.apiRequests, trueCount(events, 'api_request', from, EVAL) - lost('claude_code:api_requests:'));
-    assert.equal(m.kpis.apiErrors, trueCount(events, 'api_error', from, EVAL) - lost('claude_code:api_errors:'));
-    assert.equal(m.kpis.commits, trueCount(events, 'commit', from, EVAL) - lost('claude_code:commits:'));
+    assert.equal(m.kpis.apiRequests, trueCount(events, 'api_request', from, EVAL) - lost('apiRequests', from, EVAL));
+    assert.equal(m.kpis.apiErrors, trueCount(events, 'api_error', from, EVAL) - lost('apiErrors', from, EVAL));
+    assert.equal(m.kpis.commits, trueCount(events, 'commit', from, EVAL) - lost('commits', from, EVAL));
+    const decided = (d: string) => (e: SimEvent): boolean => e.kind === 'edit_decision' && e.decision === d;
+    assert.equal(m.kpis.editsAccepted, trueCount(events, 'edit_decision', from, EVAL, decided('accept')) - lost('editDecisions', from, EVAL, (l) => l['decision'] === 'accept'));
+    assert.equal(m.kpis.editsRejected, trueCount(events, 'edit_decision', from, EVAL, decided('reject')) - lost('editDecisions', from, EVAL, (l) => l['decision'] === 'reject'));
+    const lines = events.filter((e) => e.kind === 'lines' && e.t > from && e.t <= EVAL).reduce((a, e) => a + (e.kind === 'lines' ? e.added : 0), 0);
+    assert.equal(m.kpis.linesAdded, lines - lost('linesOfCode', from, EVAL, (l) => l['type'] === 'added'));
+    within(m.kpis.activeCliSeconds + m.kpis.activeUserSeconds, m.kpis.activeSeconds, 1e-9, 'active time: Claude + you');
     const tokSeriesTotal = m.tokenSeries.reduce((s, x) => s + x.points.reduce((a, p) => a + p[1], 0), 0);
     assert.equal(Math.round(tokSeriesTotal), m.kpis.tokens.total);
   });
 
+  it('any label of the raw series is a dimension: cost by a label no rule names adds up to the total', async () => {
+    const by = (label: string) => ({ ...FIGURES.costByModel, by: [label] });
+    const total = (await client.instant(figureWindow(FIGURES.costByModel, (EVAL - 86400) * 1000, EVAL * 1000), EVAL)).reduce((a, s) => a + (s.value ?? 0), 0);
+    for (const label of ['vscode_workspace_name', 'query_source', 'session_id']) {
+      const rows = await client.instant(figureWindow(by(label), (EVAL - 86400) * 1000, EVAL * 1000), EVAL);
+      assert.ok(rows.length >= 1 && rows.every((r) => r.labels[label]), `${label}: ${JSON.stringify(rows.slice(0, 2))}`);
+      within(rows.reduce((a, s) => a + (s.value ?? 0), 0), total, 1e-9, `cost by ${label}`);
+    }
+    within(total, trueCost(events, EVAL - 86400, EVAL), 1e-6, '24h cost');
+  });
+
   it('a window starting mid-history: within 1 % of the events of that window (sessions started before it)', async () => {
-    const svc = new TelemetryReader({ prometheus: client });
-    const m = (await svc.fetchSnapshot('1h', EVAL * 1000)).metrics!;
+    const m = (await reader().fetchSnapshot('1h', EVAL * 1000)).metrics!;
     const truth = trueCost(events, HOUR_START, EVAL);
     assert.ok(truth > 0.5, `the 1h window should hold real spend (${truth})`);
     within(m.kpis.costUsd, truth, 0.01, '1h cost');
     assert.equal(m.kpis.sessions, trueCount(events, 'session_start', HOUR_START, EVAL));
+    assert.ok(m.costSeries.every((x) => x.points.every(([t]) => t % 60_000 === 0)), 'minute buckets');
   });
 
   it('today (since the caller-given midnight), burn rate and projection', async () => {
-    const svc = new TelemetryReader({ prometheus: client });
-    const today = await svc.fetchToday(EVAL * 1000, DAY_START * 1000);
+    const today = await reader().fetchToday(EVAL * 1000, DAY_START * 1000);
     within(today.costUsd, trueCost(events, DAY_START, EVAL), 0.01, 'today cost');
     within(today.burnRatePerHour, trueCost(events, HOUR_START, EVAL), 0.01, 'burn rate');
     const hoursLeft = (DAY_START + 86400 - EVAL) / 3600;
@@ -206,36 +200,24 @@ describe('telemetry against real Prometheus', () => {
     assert.ok(s !== undefined, 'a scrape with cost between two evaluations');
     const t = s + 1;
     const tNext = nextEval(s);
-    const markers = markerTimes(await client.samples(rollupMarkers(3 * 3600), t));
-    const lastEvalMs = lastEvaluation(t * 1000, markers);
-    assert.equal(lastEvalMs, Math.round((tNext - 10) * 1000), 'the evaluation time from the markers\' phase');
-    const total = (rows: Array<{ value: number | null }>): number => rows.reduce((a, r) => a + (r.value ?? 0), 0);
-    // The sessions whose cost that scrape changed are the ones read; at the evaluation time and from the rules'
-    // helpers they gained the same: the value of that one scrape.
-    const changed = (await client.instant(sessionsChangedRecently(), t)).map((x) => x.labels['session_id']!);
-    const brought = new Set(events.filter((e) => e.kind === 'api_request' && e.t + EXPORT_DELAY > s - simOptions.scrapeSeconds && e.t + EXPORT_DELAY <= s).map((e) => e.session));
-    assert.ok([...brought].every((id) => changed.includes(id)), 'the sessions the scrape brought cost for changed recently');
-    within(total(await client.instant(promFresh.costByModel(changed, lastEvalMs), t)), broughtAt(s), 1e-9, 'fresh part at the evaluation time');
-    within(total(await client.instant(promFresh.costByModel(changed, null), t)), broughtAt(s), 1e-9, 'fresh part from the helpers');
-    const svc = new TelemetryReader({ prometheus: client });
+    const lastEvalMs = await simRulesClock(simOptions)(t * 1000);
+    assert.equal(lastEvalMs, Math.round((tNext - 10) * 1000));
+    const fresh = await client.instant(figureFresh(FIGURES.costByModel, lastEvalMs!), t);
+    within(fresh.reduce((a, r) => a + (r.value ?? 0), 0), broughtAt(s), 1e-9, 'fresh part at the evaluation time');
     const dayStartMs = DAY_START * 1000;
-    const now = await svc.fetchToday(t * 1000, dayStartMs);
-    const atNextEvaluation = await svc.fetchToday(tNext * 1000, dayStartMs);
+    const now = await reader().fetchToday(t * 1000, dayStartMs);
+    const atNextEvaluation = await reader().fetchToday(tNext * 1000, dayStartMs);
     within(now.costUsd, atNextEvaluation.costUsd, 1e-9, 'today between evaluations vs at the next one');
-    within(now.costUsd, trueCost(events, DAY_START, s - EXPORT_DELAY) - lossIn(ruleLosses, 'claude_code:cost_usd:', DAY_START, t), 1e-6, 'today against the events scraped by then');
+    within(now.costUsd, trueCost(events, DAY_START, s - EXPORT_DELAY) - lost('cost', DAY_START, t), 1e-6, 'today against the events scraped by then');
   });
 
-  it('per-session list: most expensive first, bounded by topk, totals per session right', async () => {
+  it('per-session list: most expensive first, bounded, totals per session right', async () => {
     const limit = 5;
-    const svc = new TelemetryReader({ prometheus: client, sessionLimit: limit });
-    // Ranked from the 24 h leaderboard (every session of the window is on it) and the sessions active since.
-    const board = latestLeaderboard(await client.samples(leaderboardSamples('24h'), EVAL));
-    assert.ok(board && board.floor === null && board.ids.length === sessions.length, 'a recent leaderboard with every session');
-    const m = (await svc.fetchSnapshot('24h', EVAL * 1000)).metrics!;
+    const m = (await reader({ sessionLimit: limit }).fetchSnapshot('24h', EVAL * 1000)).metrics!;
     assert.equal(m.sessions.length, limit);
     for (let i = 1; i < m.sessions.length; i++) assert.ok(m.sessions[i - 1]!.costUsd >= m.sessions[i]!.costUsd);
     const ranked = sessions.map((s) => ({ s, c: trueCost(events, 0, EVAL, s) })).sort((a, b) => b.c - a.c);
-    // Exact per session, across both restarts too (the per-session rules count resets like the aggregates).
+    // Exact per session, across both restarts too (the rule counts resets per series).
     for (const row of m.sessions) {
       within(row.costUsd, trueCost(events, 0, EVAL, row.sessionId), 1e-6, `session ${row.sessionId}`);
       const tok = trueTokens(events, 0, EVAL, row.sessionId);
@@ -245,43 +227,143 @@ describe('telemetry against real Prometheus', () => {
     const spanning = m.sessions.filter((row) => [LONG_RESTART, QUICK_RESTART].some(([r]) =>
       events.some((e) => e.session === row.sessionId && e.t < r) && events.some((e) => e.session === row.sessionId && e.t > r)));
     assert.ok(spanning.length > 0, 'a listed session spans a restart');
-    // The top of the list is the truly most expensive session.
     assert.equal(m.sessions[0]!.sessionId, ranked[0]!.s);
+    // Every session of the window is listed when the limit allows, even one with no cost in it.
+    const all = (await reader({ sessionLimit: 1000 }).fetchSnapshot('24h', EVAL * 1000)).metrics!.sessions;
+    assert.equal(all.length, sessions.length);
   });
 
   it('per-session totals in a window: sessions that started before it count only the window part', async () => {
-    const q = promInstant.topSessionsByCost(3600, 100);
-    const rows = await client.instant(q, EVAL);
+    const rows = (await reader({ sessionLimit: 1000 }).fetchSnapshot('1h', EVAL * 1000)).metrics!.sessions;
     let checked = 0;
     for (const r of rows) {
-      const id = r.labels['session_id']!;
-      const hadBefore = events.some((e) => e.session === id && e.kind === 'api_request' && e.t <= HOUR_START);
-      const truth = trueCost(events, HOUR_START, EVAL, id);
-      within(r.value ?? 0, truth, 1e-6, `1h cost of session ${id}`);
+      const hadBefore = events.some((e) => e.session === r.sessionId && e.kind === 'api_request' && e.t <= HOUR_START);
+      const truth = trueCost(events, HOUR_START, EVAL, r.sessionId);
+      within(r.costUsd, truth, 0.01, `1h cost of session ${r.sessionId}`);
       if (hadBefore && truth > 0) checked++;
     }
     assert.ok(rows.length > 0);
     assert.ok(checked > 0, 'some session started before the window and spent inside it');
   });
 
-  it('the stack\'s recording rules load (Prometheus is evaluating them)', async () => {
-    const res = await fetch(`${prom.url}/api/v1/rules?type=record`);
-    const body = await res.json() as { data: { groups: Array<{ file: string; rules: Array<{ name: string; health: string }> }> } };
-    const names = body.data.groups.flatMap((g) => g.rules.map((r) => r.name));
-    for (const n of Object.values(RULES)) assert.ok(names.includes(n), `rule ${n} missing from ${prom.rulesFile}`);
+  it('the slot cache serves, at every moment, what the plain window query reads: refreshed every 7 minutes over the history', async () => {
+    let ranges = 0;
+    let instants = 0;
+    const counting = new (class extends PrometheusClient {
+      override range(...args: Parameters<PrometheusClient['range']>): ReturnType<PrometheusClient['range']> { ranges++; return super.range(...args); }
+      override instant(...args: Parameters<PrometheusClient['instant']>): ReturnType<PrometheusClient['instant']> { instants++; return super.instant(...args); }
+    })({ baseUrl: prom.url, timeoutMs: 20_000 });
+    const clock = simRulesClock(simOptions);
+    // The oracle: one uncached window query per figure over (now - R, now], plus the fresh part at the same instant.
+    const oracle = async (figure: keyof typeof FIGURES, fromMs: number, nowMs: number): Promise<Map<string, number>> => {
+      const lastEval = (await clock(nowMs))!;
+      const rows = [
+        ...await client.instant(figureWindow(FIGURES[figure], fromMs, nowMs), nowMs / 1000),
+        ...(figure === 'costByModel' || figure === 'tokensByType' ? await client.instant(figureFresh(FIGURES[figure], lastEval), nowMs / 1000) : []),
+      ];
+      const out = new Map<string, number>();
+      for (const r of rows) {
+        const key = FIGURES[figure].by.map((b) => r.labels[b]).join('|');
+        out.set(key, (out.get(key) ?? 0) + (r.value ?? 0));
+      }
+      return out;
+    };
+    const near = (a: number, b: number, what: string): void => within(a, b, 1e-9, what);
+    try {
+      const cached = new TelemetryReader({ prometheus: counting, rulesEvaluatedAt: clock, sessionLimit: 1000 });
+      const held: number[] = [];
+      for (let now = T0 + 1800; now <= EVAL; now += 420) {
+        const nowMs = now * 1000;
+        for (const range of ['1h', '24h'] as const) {
+          const fromMs = nowMs - (range === '1h' ? 3600 : 86400) * 1000;
+          const basis = cached.refreshBasis(nowMs, { dayStartMs: DAY_START * 1000, range });
+          const [snap, today] = await Promise.all([cached.fetchSnapshot(range, nowMs, { basis }), cached.fetchToday(nowMs, DAY_START * 1000, { basis })]);
+          const m = snap.metrics!;
+          const cost = await oracle('costByModel', fromMs, nowMs);
+          near(m.kpis.costUsd, [...cost.values()].reduce((a, v) => a + v, 0), `${range} cost at ${now}`);
+          for (const { model, usd } of m.costByModel) near(usd, cost.get(model) ?? 0, `${range} cost of ${model} at ${now}`);
+          const tokens = await oracle('tokensByType', fromMs, nowMs);
+          assert.equal(m.kpis.tokens.total, Math.round([...tokens.values()].reduce((a, v) => a + v, 0)), `${range} tokens at ${now}`);
+          const tools = await oracle('toolResultsByTool', fromMs, nowMs);
+          assert.equal(m.kpis.toolCalls, Math.round([...tools.values()].reduce((a, v) => a + v, 0)), `${range} tool calls at ${now}`);
+          const perSession = await oracle('sessionCostByModel', fromMs, nowMs);
+          for (const row of m.sessions) {
+            const truth = [...perSession].filter(([k]) => k.startsWith(`${row.sessionId}|`)).reduce((a, [, v]) => a + v, 0);
+            near(row.costUsd, truth, `${range} session ${row.sessionId} at ${now}`);
+          }
+          const day = await oracle('costByModel', DAY_START * 1000, nowMs);
+          if (nowMs > DAY_START * 1000) near(today.costUsd, [...day.values()].reduce((a, v) => a + v, 0), `today at ${now}`);
+          // And the same as a reader that holds nothing.
+          const fresh = reader({ sessionLimit: 1000 });
+          assert.deepEqual(snap.metrics, (await fresh.fetchSnapshot(range, nowMs)).metrics, `${range} at ${now}: cached vs uncached`);
+        }
+        held.push(cached.cache.size);
+      }
+      assert.ok(held[held.length - 1]! > held[0]!, 'the cache holds closed slots');
+      // The steady state: a refresh 5 s after the previous one reads no closed slot, and one instant query for the rest.
+      const basis = cached.refreshBasis(EVAL * 1000, { dayStartMs: DAY_START * 1000, range: '24h' });
+      await Promise.all([cached.fetchSnapshot('24h', EVAL * 1000, { basis }), cached.fetchToday(EVAL * 1000, DAY_START * 1000, { basis })]);
+      const again = cached.refreshBasis(EVAL * 1000 + 5_000, { dayStartMs: DAY_START * 1000, range: '24h' });
+      const before = { ranges, instants };
+      await Promise.all([cached.fetchSnapshot('24h', EVAL * 1000 + 5_000, { basis: again }), cached.fetchToday(EVAL * 1000 + 5_000, DAY_START * 1000, { basis: again })]);
+      assert.deepEqual({ ranges: ranges - before.ranges, instants: instants - before.instants }, { ranges: 0, instants: 1 }, 'steady state: one instant query');
+    } finally {
+      await counting.close();
+    }
+  });
+
+  it('the stack\'s recording rules load, and the reader reads their last evaluation from Prometheus', async () => {
+    const groups = await client.ruleGroups();
+    const names = groups.flatMap((g) => g.rules);
+    for (const c of Object.values(COUNTERS)) {
+      assert.ok(names.includes(c.rule) && names.includes(c.lastValue), `rule ${c.rule} missing from ${prom.rulesFile}`);
+    }
+    // The live group evaluates every 10 s on the wall clock (over nothing: the history ended half an hour ago).
+    const deadline = Date.now() + 15_000;
+    let last: number | null = null;
+    while (last === null && Date.now() < deadline) {
+      last = (await client.ruleGroups()).find((g) => g.rules.includes(COUNTERS.cost.rule))?.lastEvaluationMs ?? null;
+      if (last === null) await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.ok(last !== null && Math.abs(Date.now() - last) < 30_000, `lastEvaluation ${last}`);
+    // On the wall clock, "today" since the history's last hour: its cost, through the rules' real lastEvaluation.
+    const today = await new TelemetryReader({ prometheus: client }).fetchToday(Date.now(), HOUR_START * 1000);
+    within(today.costUsd, trueCost(events, HOUR_START, EVAL), 0.01, 'cost since the last hour of the history');
+  });
+
+  it('a Prometheus without the rules (a team store): says so and names the file to load', async () => {
+    const bare = await startLoadedPrometheus({ openMetrics: '# EOF\n', rules: false });
+    const bareClient = new PrometheusClient({ baseUrl: bare.url, timeoutMs: 5000 });
+    try {
+      const svc = new TelemetryReader({ prometheus: bareClient });
+      await assert.rejects(svc.fetchToday(Date.now(), Date.now() - 3_600_000), (e: Error & { kind?: string }) => {
+        assert.equal(e.kind, 'rules');
+        assert.ok(e.message.includes(RULES_FILE) && e.message.includes(COUNTERS.cost.rule), e.message);
+        return true;
+      });
+      const snap = await svc.fetchSnapshot('24h', Date.now());
+      assert.equal(snap.errors.prometheus?.kind, 'rules');
+      // The pipeline doctor says the same, with the file to load.
+      const verdict = await recordingRulesCheck(bareClient, Date.now());
+      assert.equal(verdict.status, 'fail');
+      assert.match(verdict.detail, /runs none of the recording rules/);
+      assert.ok(verdict.fix?.includes(RULES_FILE), verdict.fix);
+      assert.equal((await recordingRulesCheck(client, Date.now())).status, 'ok', 'the stack\'s rules, evaluated live');
+    } finally {
+      await bareClient.close();
+      await bare.stop();
+    }
   });
 
   it('hasEverReceivedData sees the claude_code metrics', async () => {
-    const svc = new TelemetryReader({ prometheus: client });
-    assert.equal(await svc.hasEverReceivedData(), true);
+    assert.equal(await reader().hasEverReceivedData(), true);
   });
 
   it('Loki down, Prometheus up: metrics with a per-source error', async () => {
     const port = await freePort();
     const loki = new LokiClient({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 2000 });
     try {
-      const svc = new TelemetryReader({ prometheus: client, loki });
-      const snap = await svc.fetchSnapshot('24h', EVAL * 1000);
+      const snap = await reader({ loki }).fetchSnapshot('24h', EVAL * 1000);
       assert.ok(snap.metrics);
       assert.equal(snap.events, null);
       assert.equal(snap.errors.loki?.kind, 'unreachable');
@@ -294,8 +376,7 @@ describe('telemetry against real Prometheus', () => {
   });
 
   it('an empty window: zeros, empty lists, hasData false', async () => {
-    const svc = new TelemetryReader({ prometheus: client });
-    const snap = await svc.fetchSnapshot('1h', (T0 - 7200) * 1000);
+    const snap = await reader().fetchSnapshot('1h', (T0 - 7200) * 1000);
     assert.equal(snap.hasData, false);
     assert.equal(snap.metrics!.kpis.costUsd, 0);
     assert.equal(snap.metrics!.kpis.cacheHitRate, null);

@@ -1,142 +1,122 @@
-// Every query of the catalog parses (PromQL / LogQL grammars), names only contract metrics and rules, and follows
-// the rules of docs/architecture.md (no `| json`, no increase(), only service_name in the Loki selector).
+// Every query of the catalog parses (PromQL / LogQL grammars), reads only the counters' rules (or, for the fresh
+// part, their raw series at two instants), and follows docs/architecture.md (no `| json`, no increase(), only
+// service_name in the Loki selector); windows are cut into slots without a gap or an overlap; the rules file is the
+// one the counter table generates.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RangeSeries } from '../../src/telemetry/prometheus';
-import { latestLeaderboard, leaderboardDecides } from '../../src/telemetry/reader';
+import { readFileSync } from 'node:fs';
 import { assertLogQL, assertPromQL, logqlParserStages, logqlSelectorLabels, promqlMetricNames } from '../support/queryGrammar';
-import { LAST_VALUE_RULES, LEADERBOARD_RULE, LEADERBOARD_SIZE, lastEvaluation, METRICS, ROLLUP_MARKER, ROLLUP_RULES, RULES, SESSION_RULES, planChart, planWindow, plainPlan, promChartGaps, catalogExamples, chartStep, dur, exactAlternation, quote } from '../../src/telemetry/queries';
+import { COUNTERS, recordingRulesFile } from '../../src/telemetry/counters';
+import { FIGURES, catalogExamples, dur, quote } from '../../src/telemetry/queries';
+import { SlotCache, addUp, cutWindow } from '../../src/telemetry/slots';
+import { repoRoot } from '../support/paths';
+import { join } from 'node:path';
 
-const ALLOWED_NAMES = new Set<string>([...Object.values(METRICS), ...Object.values(RULES), ...Object.values(ROLLUP_RULES), ROLLUP_MARKER, LEADERBOARD_RULE, ...Object.values(SESSION_RULES), ...Object.values(LAST_VALUE_RULES)]);
+const RULE_NAMES = new Set<string>(Object.values(COUNTERS).map((c) => c.rule));
+const RAW_NAMES = new Set<string>(Object.values(COUNTERS).map((c) => c.metric));
 
 describe('query catalog', () => {
   const all = catalogExamples();
 
-  it('has every kind of query', () => {
+  it('has every kind of query, and a window, slot and fresh query for every figure', () => {
     assert.ok(all.some((q) => q.backend === 'prometheus' && q.kind === 'instant'));
     assert.ok(all.some((q) => q.backend === 'prometheus' && q.kind === 'range'));
     assert.ok(all.some((q) => q.backend === 'loki' && q.kind === 'logs'));
+    for (const name of Object.keys(FIGURES)) {
+      for (const kind of ['figureWindow', 'figureSlots', 'figureFresh']) assert.ok(all.some((q) => q.name === `${kind}.${name}`), `${kind}.${name}`);
+    }
   });
 
   for (const q of all) {
     it(`${q.name} parses: ${q.expr.slice(0, 80)}…`, () => {
       if (q.backend === 'prometheus') {
         assertPromQL(q.expr);
-        for (const n of promqlMetricNames(q.expr)) assert.ok(ALLOWED_NAMES.has(n), `${q.name} uses ${n}, not in the contract`);
+        const names = promqlMetricNames(q.expr);
+        assert.ok(names.length > 0, `${q.name} selects nothing`);
+        // Figures read the rules; only the fresh part reads raw series, at two instants, never over a window.
+        const allowed = q.name.startsWith('figureFresh.') ? RAW_NAMES : RULE_NAMES;
+        for (const n of names) assert.ok(allowed.has(n), `${q.name} reads ${n}`);
         assert.doesNotMatch(q.expr, /\b(increase|rate|irate)\(/, 'increase()/rate() miss first values and extrapolate');
       } else {
         assertLogQL(q.expr);
         assert.deepEqual(logqlSelectorLabels(q.expr), ['service_name']);
         assert.ok(!logqlParserStages(q.expr).includes('json'), 'never | json');
-        assert.doesNotMatch(q.expr, /\|\s*json/);
       }
     });
   }
 
-  it('aggregates read the recording rules; per-session the per-session rules; the fresh part the raw series and the last values', () => {
-    const sessionRules = new Set<string>(Object.values(SESSION_RULES));
-    for (const q of all.filter((x) => x.backend === 'prometheus')) {
-      const names = promqlMetricNames(q.expr);
-      // Never the raw per-session series over a window: they hold a sample per scrape (5 s, for 25 h after the
-      // session's last change); the rules hold one per evaluation that saw a change.
-      if (/^promInstant\.(topSessions|sessions?[A-Z])/.test(q.name)) assert.ok(names.length > 0 && names.every((n) => sessionRules.has(n)), q.name);
-      else if (q.name === 'leaderboardSamples') assert.deepEqual(names, [LEADERBOARD_RULE]);
-      else if (q.name === 'sessionsChangedRecently') assert.deepEqual([...new Set(names)], [METRICS.cost]);
-      // The fresh part: the raw series at one instant, and the helpers only without an evaluation time.
-      else if (q.name.startsWith('promFresh.')) assert.ok(names.every((n) => n.endsWith(':last_value') || !n.includes(':')) && names.some((n) => !n.includes(':')), q.name);
-      else if (q.name === 'rollupMarkers') assert.deepEqual(names, [ROLLUP_MARKER]);
-      // Aggregates: the 10s rules and their hourly rollups.
-      else assert.ok(names.length > 0 && names.every((n) => /:increase(10s|1h)$/.test(n)), q.name);
-    }
+  it('a figure groups by its own labels over its counter\'s rule, with its matchers', () => {
+    const q = all.find((x) => x.name === 'figureWindow.sessionToolFailures')!.expr;
+    assert.match(q, /^sum by \(session_id\) \(sum_over_time\(claude_code:tool_results:increase10s\{success="false"\}\[1234567ms\] @ \d+\.\d{3}\)\)$/);
+    assert.match(all.find((x) => x.name === 'figureWindow.sessions')!.expr, /^sum \(sum_over_time\(claude_code:sessions:increase10s\[/);
   });
 
-  it('plans a window: rollups for the whole hours with a marker, the 10s rule for the edges and a missed hour', () => {
-    const H = 3_600_000;
-    const phase = 3217;
-    const end = 100 * H + 1_800_000;
-    const markers = [95, 96, 97, 99, 100].map((h) => h * H + phase); // the hour ending at 98 h was missed
-    assert.deepEqual(planWindow(end - 5 * H, end, markers), {
-      // The hours ending at 95 h and 96 h (+ phase) started before the window (95.5 h): left to the 10s rule.
-      // One term for both runs: the missed hour between them has no rollup sample.
-      runs: [[97 * H + phase, 100 * H + phase]],
-      gaps: [[end - 5 * H, 96 * H + phase], [97 * H + phase, 98 * H + phase], [100 * H + phase, end]],
-    });
-    // A marker whose hour overlaps the previous one (the evaluation phase moved by 2 s) is left to the 10s rule.
-    assert.deepEqual(planWindow(90 * H, 93 * H, [91 * H + 5000, 92 * H + 3000]), {
-      runs: [[91 * H + 5000, 91 * H + 5000]],
-      gaps: [[90 * H, 90 * H + 5000], [91 * H + 5000, 93 * H]],
-    });
-    assert.deepEqual(planWindow(0, H, []), plainPlan(0, H));
-    // Too many pieces (every other hour missed for 30 days): one plain term instead.
-    const sparse = Array.from({ length: 360 }, (_, i) => (2 * i + 1) * H + phase);
-    assert.deepEqual(planWindow(0, 720 * H, sparse), plainPlan(0, 720 * H));
-  });
-
-  it('plans a chart: buckets on the hour ends, gap parts in the bucket they fall in; otherwise the 10s rule', () => {
-    const H = 3_600_000;
-    const phase = 3217;
-    const now = 200 * H + 600_000;
-    const markers = Array.from({ length: 30 }, (_, i) => (171 + i) * H + phase).filter((t) => t !== 190 * H + phase);
-    const chart = planChart(now, 24 * H, 3 * H, markers);
-    assert.equal(chart.rollups, true);
-    assert.equal(chart.endMs, 201 * H + phase);
-    assert.equal(chart.startMs, chart.endMs - 7 * 3 * H);
-    assert.deepEqual(chart.gaps, [
-      { a: 189 * H + phase, b: 190 * H + phase, bucketMs: 192 * H + phase },
-      { a: 200 * H + phase, b: now, bucketMs: 201 * H + phase },
-    ]);
-    assert.match(promChartGaps.costByModel(chart)!, /"bucket", "\d+"/);
-    // 30 min buckets: no rollups, buckets on the clock.
-    const short = planChart(now, 24 * H, 1_800_000, markers);
-    assert.equal(short.rollups, false);
-    assert.equal(short.endMs % 1_800_000, 0);
-    assert.equal(promChartGaps.costByModel(short), null);
-  });
-
-  it('durations, steps and escaping', () => {
+  it('durations and escaping', () => {
     assert.equal(dur(3600), '3600s');
     assert.equal(dur(0.2), '1s');
-    assert.equal(chartStep(3600), 60);
-    assert.equal(chartStep(86400), 1800);
-    assert.equal(chartStep(604800), 10800);
-    assert.equal(chartStep(2592000), 43200);
     assert.equal(quote('a"b\\c'), '"a\\"b\\\\c"');
-    assert.equal(exactAlternation(['a.b', 'c|d']), '"a\\\\.b|c\\\\|d"');
-    assertPromQL(`x{session_id=~${exactAlternation(['a.b', 'c|d', 'x"y'])}}`);
   });
 });
 
-describe('the rules\' last evaluation', () => {
-  it('is on the phase of the rollup markers (evaluation times), at or before now; unknown without markers', () => {
-    const H = 3_600_000;
-    const markers = [10 * H + 3217, 11 * H + 3217];
-    assert.equal(lastEvaluation(11 * H + 3217, markers), 11 * H + 3217);
-    assert.equal(lastEvaluation(11 * H + 3216, markers), 11 * H - 6783);
-    assert.equal(lastEvaluation(12 * H + 59_000, markers), 12 * H + 53_217);
-    assert.equal(lastEvaluation(12 * H, []), null);
+describe('the rules file', () => {
+  it('is what src/telemetry/counters.ts generates (run `npm run rules` after changing the table)', () => {
+    assert.equal(readFileSync(join(repoRoot, 'stack', 'prometheus', 'rules', 'recording.yml'), 'utf8'), recordingRulesFile());
+  });
+
+  it('has one increase rule and one helper per counter, and nothing else', () => {
+    const records = [...recordingRulesFile().matchAll(/- record: (\S+)/g)].map((m) => m[1]);
+    assert.deepEqual(records, Object.values(COUNTERS).flatMap((c) => [c.lastValue, c.rule]));
+    assert.equal(new Set(records).size, records.length);
   });
 });
 
-describe('sessions leaderboard', () => {
-  const entry = (id: string, cost: number, times = [1000, 1300]): RangeSeries => ({ labels: { session_id: id, window: '7d' }, points: times.map((t) => [t, cost]) });
-  const full = Array.from({ length: LEADERBOARD_SIZE }, (_, i) => entry(`s${i}`, 200 - i));
+describe('cutting a window into slots', () => {
+  const H = 3_600_000;
 
-  it('reads the latest evaluation only, and its last place when it is full', () => {
-    assert.equal(latestLeaderboard([]), null);
-    // s-old left the leaderboard at its latest evaluation (1300).
-    const board = latestLeaderboard([...full, entry('s-old', 1000, [1000])])!;
-    assert.equal(board.ids.length, LEADERBOARD_SIZE);
-    assert.ok(!board.ids.includes('s-old'));
-    assert.equal(board.floor, 200 - (LEADERBOARD_SIZE - 1));
-    assert.equal(latestLeaderboard([entry('a', 5), entry('b', 3)])!.floor, null, 'not full: every session of its window');
+  it('whole slots by their end, a head and an open tail, nothing twice', () => {
+    assert.deepEqual(cutWindow(10 * H + 5, 13 * H + 7, H), { slotEnds: [12 * H, 13 * H], edges: [[10 * H + 5, 11 * H], [13 * H, 13 * H + 7]] });
+    // Starting on a slot edge: no head. Ending on one: no tail.
+    assert.deepEqual(cutWindow(10 * H, 12 * H, H), { slotEnds: [11 * H, 12 * H], edges: [] });
+    // Inside one slot: one piece.
+    assert.deepEqual(cutWindow(10 * H + 5, 10 * H + 9, H), { slotEnds: [], edges: [[10 * H + 5, 10 * H + 9]] });
+    // Across one edge only.
+    assert.deepEqual(cutWindow(10 * H + 5, 11 * H + 9, H), { slotEnds: [], edges: [[10 * H + 5, 11 * H], [11 * H, 11 * H + 9]] });
+    assert.deepEqual(cutWindow(5, 5, H), { slotEnds: [], edges: [] });
   });
 
-  it('decides the list only when its last row costs more than any session off the leaderboard can', () => {
-    const board = { ids: [], floor: 101 };
-    const top = (costs: number[]): Array<{ id: string; cost: number }> => costs.map((cost, i) => ({ id: `s${i}`, cost }));
-    assert.equal(leaderboardDecides(board, top([300, 200, 150]), 3), true);
-    assert.equal(leaderboardDecides(board, top([300, 200, 101]), 3), false, 'a session off it could tie the last row');
-    assert.equal(leaderboardDecides(board, top([300, 200]), 3), false, 'too few candidates: sessions off it may fill the list');
-    assert.equal(leaderboardDecides({ ids: [], floor: null }, top([3]), 50), true);
+  it('the pieces tile the window exactly, for any window', () => {
+    for (let i = 0; i < 500; i++) {
+      const from = Math.floor(Math.random() * 100 * H);
+      const to = from + Math.floor(Math.random() * 30 * H);
+      const slot = [60_000, H][i % 2]!;
+      const { slotEnds, edges } = cutWindow(from, to, slot);
+      const pieces = [...slotEnds.map((e) => [e - slot, e] as [number, number]), ...edges].sort((a, b) => a[0] - b[0]);
+      let cursor = from;
+      for (const [a, b] of pieces) {
+        assert.equal(a, cursor, `(${from}, ${to}] on ${slot}`);
+        assert.ok(b > a && Math.floor((b - 1) / slot) === Math.floor(a / slot), 'each piece within one slot');
+        cursor = b;
+      }
+      assert.equal(cursor, to === from ? from : to);
+    }
+  });
+});
+
+describe('the slot cache', () => {
+  it('says which slots lack a figure, keeps known zeros, forgets old slots', () => {
+    const cache = new SlotCache();
+    cache.put(60, 120, 'cost', [{ labels: { model: 'a' }, value: 1 }]);
+    cache.put(60, 180, 'cost', []);
+    assert.deepEqual(cache.missing(60, [120, 180, 240], ['cost']), [240]);
+    assert.deepEqual(cache.missing(60, [120, 180], ['cost', 'tokens']), [120, 180]);
+    assert.deepEqual(cache.get(60, 180, 'cost'), []);
+    cache.prune(60, 150);
+    assert.equal(cache.get(60, 120, 'cost'), undefined);
+    assert.equal(cache.size, 1);
+  });
+
+  it('adds samples up by label set', () => {
+    const total = addUp([[{ labels: { model: 'a' }, value: 1 }, { labels: { model: 'b' }, value: 2 }], [{ labels: { model: 'a' }, value: 0.5 }]]);
+    assert.deepEqual(total, [{ labels: { model: 'a' }, value: 1.5 }, { labels: { model: 'b' }, value: 2 }]);
   });
 });

@@ -39,10 +39,14 @@ const snapshot: Snapshot = {
       apiRequests: 90,
       apiErrors: 3,
       activeSeconds: 5400,
+      activeCliSeconds: 4000,
+      activeUserSeconds: 1400,
       linesAdded: 120,
       linesRemoved: 30,
       commits: 2,
       pullRequests: 1,
+      editsAccepted: 9,
+      editsRejected: 3,
     },
     costByModel: [{ model: 'claude-sonnet-4-5', usd: 10 }, { model: XSS, usd: 2.3456 }],
     costSeries: [
@@ -155,6 +159,13 @@ describe('dashboard webview in Chromium', () => {
     const body = await page.evaluate(() => document.body.innerText);
     for (const row of ['claude-sonnet-4-5\t$10.00\t81%', `${XSS}\t$2.35\t19%`]) assert.ok(body.includes(row), `cost by model: ${row}`);
     assert.match(body, /API errors by status[\s\S]*400\tclaude-sonnet-4-5\t3/);
+    // Productivity: every figure fetched is on the page. $12.3456 over 150 lines: $82.30 per 1,000.
+    assert.match(body, /Lines added \/ removed\t120 \/ 30/);
+    assert.match(body, /Commits \/ pull requests\t2 \/ 1/);
+    assert.match(body, /Edits accepted\t9 of 12 \(75%\)/);
+    assert.match(body, /Cost per 1,000 lines\t\$82\.30/);
+    assert.match(body, /Active: Claude \/ you\t1h 6m \/ 23m/);
+    assert.match(body, /API requests \/ errors\t90 \/ 3/);
     assert.match(body, /631fe02f\t\$9\.50\t3\.0M\t1h 30m\t4/);
     assert.equal(await page.locator('td', { hasText: '631fe02f' }).last().getAttribute('title'), '631fe02f-77fd-4613-8db1-70ec003c74d0\nclaude-sonnet-4-5');
     // The hostile model and tool names are in the tables as text; nothing ran and no image element exists.

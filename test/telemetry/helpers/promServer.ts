@@ -45,6 +45,8 @@ export interface LoadOptions {
   openMetrics: string;
   /** `--storage.tsdb.retention.time` in days (default 3650). It also caps the blocks Prometheus compacts to: 10 %. */
   retentionDays?: number;
+  /** Load the stack's recording rules (default true): false is a store a team did not load them into. */
+  rules?: boolean;
 }
 
 export async function startLoadedPrometheus(load: LoadOptions): Promise<PrometheusInstance> {
@@ -56,8 +58,7 @@ export async function startLoadedPrometheus(load: LoadOptions): Promise<Promethe
     'global:',
     '  scrape_interval: 15s',
     '  evaluation_interval: 10s',
-    'rule_files:',
-    `  - ${JSON.stringify(RECORDING_RULES)}`,
+    ...(load.rules === false ? [] : ['rule_files:', `  - ${JSON.stringify(RECORDING_RULES)}`]),
     'scrape_configs: []',
     '',
   ].join('\n'));

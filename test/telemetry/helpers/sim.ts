@@ -9,10 +9,9 @@
 // `scrapeSeconds` with honor_labels (job="claude-code").
 //
 // The recording rules' output is computed here with the rules' semantics and backfilled with the raw series (see
-// the comment in simulate()): the `:increase10s` rules (aggregate and per session) only where the increase is not
-// zero (`> 0`), the `:last_value` helpers only where the value the rules saw changed, the hourly rollups and the
-// sessions leaderboards.
-import { LEADERBOARD_RULE, LEADERBOARD_SIZE, LEADERBOARD_WINDOWS, SESSION_RULES } from '../../../src/telemetry/queries';
+// the comment in simulate()): each counter's `:increase10s` rule (every label of its raw series) only where the
+// increase is not zero (`> 0`), and its `:last_value` helper only where the value the rules saw changed.
+import { COUNTERS, RULE_INTERVAL_MS } from '../../../src/telemetry/counters';
 
 export interface SimOptions {
   seed: number;
@@ -33,11 +32,6 @@ export interface SimOptions {
    * a series comes back at or above its old value (no reset would be visible; pick another time).
    */
   quickReset?: [number, number];
-  /**
-   * Hour ends (unix s, any time in the hour before) whose rollup evaluation did not run: no marker, no
-   * `:increase1h` sample there, as when Prometheus is down at that moment. The 10s rules are unaffected.
-   */
-  missedRollups?: number[];
   /** The last rule evaluation (unix s; default the end plus 600 s). A test that queries at a time T as "now" ends the
    * rules there: a live stack has no rule output after now. */
   evaluateUntil?: number;
@@ -49,13 +43,15 @@ export type SimEvent =
   | { kind: 'tool_result'; t: number; session: string; tool: string; success: boolean; errorType: string; userSeconds: number }
   | { kind: 'api_error'; t: number; session: string; model: string; statusCode: number }
   | { kind: 'lines'; t: number; session: string; added: number; removed: number }
-  | { kind: 'commit'; t: number; session: string };
+  | { kind: 'commit'; t: number; session: string }
+  | { kind: 'edit_decision'; t: number; session: string; decision: 'accept' | 'reject' };
 
 export type TokenKind = 'input' | 'output' | 'cacheRead' | 'cacheCreation';
 
 export interface RuleLoss {
-  /** Rule name and output labels, e.g. `claude_code:tool_results:increase10s{tool_name="Bash",success="true"}`. */
-  key: string;
+  rule: string;
+  /** The raw series' labels (the rule keeps them all). */
+  labels: Record<string, string>;
   amount: number;
   /** Evaluation time (unix s). */
   t: number;
@@ -81,35 +77,16 @@ export interface SimResult {
 }
 
 const MODELS = ['claude-opus-5-5', 'claude-sonnet-5'];
+const PROJECTS = ['api-server', 'web-app', 'infra'];
 const TOOLS = ['Bash', 'Read', 'Edit', 'Grep'];
 const ERROR_TYPES = ['ShellError', 'TelemetrySafeError'];
 /** Rule evaluations happen at t0 + RULE_OFFSET + 10 k (Prometheus offsets a group's evaluations by a hash). */
 export const RULE_OFFSET = 3.217;
 
-/** Raw metric → recording rule and its output labels (docs/architecture.md). */
-export const RULE_OF: Record<string, { name: string; by: string[] }> = {
-  claude_code_cost_usage_USD_total: { name: 'claude_code:cost_usd:increase10s', by: ['model'] },
-  claude_code_token_usage_tokens_total: { name: 'claude_code:tokens:increase10s', by: ['model', 'type'] },
-  claude_code_session_count_total: { name: 'claude_code:sessions:increase10s', by: [] },
-  claude_code_active_time_seconds_total: { name: 'claude_code:active_seconds:increase10s', by: ['type'] },
-  claude_code_lines_of_code_count_total: { name: 'claude_code:lines_of_code:increase10s', by: ['type'] },
-  claude_code_commit_count_total: { name: 'claude_code:commits:increase10s', by: [] },
-  claude_code_pull_request_count_total: { name: 'claude_code:pull_requests:increase10s', by: [] },
-  claude_code_tool_results_total: { name: 'claude_code:tool_results:increase10s', by: ['tool_name', 'success'] },
-  claude_code_api_requests_total: { name: 'claude_code:api_requests:increase10s', by: ['model'] },
-  claude_code_api_errors_total: { name: 'claude_code:api_errors:increase10s', by: ['model', 'status_code'] },
-};
-/** The aggregate rules, the ones with hourly rollups. */
-export const AGGREGATE_RULES = new Set(Object.values(RULE_OF).map((r) => r.name));
-
-/** The per-session rules (`claude_code_session:<x>:increase10s`): the aggregate's labels plus session_id. */
-export const SESSION_RULE_OF: Record<string, { name: string; by: string[] }> = Object.fromEntries(
-  ['claude_code_cost_usage_USD_total', 'claude_code_token_usage_tokens_total', 'claude_code_active_time_seconds_total',
-    'claude_code_tool_results_total', 'claude_code_api_errors_total'].map((raw) => {
-    const rule = RULE_OF[raw]!;
-    return [raw, { name: rule.name.replace(/^claude_code:/, 'claude_code_session:'), by: [...rule.by, 'session_id'] }];
-  }),
-);
+/** Raw metric → its recording rule (src/telemetry/counters.ts). */
+export const RULE_OF: Record<string, string> = Object.fromEntries(Object.values(COUNTERS).map((c) => [c.metric, c.rule]));
+/** Rule → its `:last_value` helper. */
+const LAST_VALUE_OF: Record<string, string> = Object.fromEntries(Object.values(COUNTERS).map((c) => [c.rule, c.lastValue]));
 
 function lastResetBefore(resets: number[], t: number): number {
   let r = -Infinity;
@@ -138,6 +115,7 @@ function uuid(rand: () => number): string {
 
 export function generateEvents(o: SimOptions): { events: SimEvent[]; sessions: string[] } {
   const rand = mulberry32(o.seed);
+  const decide = mulberry32(o.seed + 1);
   const end = o.t0 + o.durationSeconds;
   const quiet = (t: number): boolean =>
     o.quietAt.some((q) => Math.abs(t - q) <= o.quietSeconds)
@@ -178,6 +156,8 @@ export function generateEvents(o: SimOptions): { events: SimEvent[]; sessions: s
         if (rand() < 0.05) events.push({ kind: 'api_error', t: t + 0.7, session: id, model: m, statusCode: rand() < 0.5 ? 429 : 500 });
         if (rand() < 0.2) events.push({ kind: 'lines', t: t + 0.8, session: id, added: Math.floor(rand() * 40), removed: Math.floor(rand() * 10) });
         if (rand() < 0.02) events.push({ kind: 'commit', t: t + 0.9, session: id });
+        // A stream of its own, so that adding edit decisions left every other event of a seed as it was.
+        if (decide() < 0.1) events.push({ kind: 'edit_decision', t: t + 0.95, session: id, decision: decide() < 0.8 ? 'accept' : 'reject' });
       }
       t += 15 + rand() * 60;
     }
@@ -193,7 +173,12 @@ export interface SeriesDef {
 
 /** The per-session series deltas an event produces, as the collector names them (also bench/history.ts). */
 export function deltas(e: SimEvent): Array<[SeriesDef, number]> {
-  const base = { job: 'claude-code', instance: 'collector-1', session_id: e.session, user_id: 'u-1f2e3d', terminal_type: 'vscode' };
+  // vscode_workspace_name: the resource attribute the extension's terminals set, copied onto every point of
+  // Claude Code's own metrics (not onto the count connector's): each session works in one of three projects.
+  const base = {
+    job: 'claude-code', instance: 'collector-1', session_id: e.session, user_id: 'u-1f2e3d', terminal_type: 'vscode',
+    vscode_workspace_name: PROJECTS[parseInt(e.session.slice(0, 2), 16) % PROJECTS.length]!,
+  };
   const out: Array<[SeriesDef, number]> = [];
   switch (e.kind) {
     case 'session_start':
@@ -228,6 +213,9 @@ export function deltas(e: SimEvent): Array<[SeriesDef, number]> {
       break;
     case 'commit':
       out.push([{ name: 'claude_code_commit_count_total', labels: base }, 1]);
+      break;
+    case 'edit_decision':
+      out.push([{ name: 'claude_code_code_edit_tool_decision_total', labels: { ...base, tool_name: 'Edit', decision: e.decision, language: 'TypeScript' } }, 1]);
       break;
   }
   return out;
@@ -297,15 +285,12 @@ export function simulate(o: SimOptions): SimResult {
   }
   // Recording rules (stack/prometheus/rules/recording.yml, docs/architecture.md), evaluated every 10 s the way the
   // real rules do: per raw series, the value now (instant lookup, 5 m lookback) minus the value the rule saw at its
-  // previous evaluation of that series (any time before), the whole value when the series is new or went down,
-  // summed by the rule's labels. promtool's rule backfill cannot evaluate these rules (each evaluation reads the
-  // rule's own previous output), so the test computes them here and backfills them with the raw series.
+  // previous evaluation of that series (any time before), the whole value when the series is new or went down, every
+  // label kept. promtool's rule backfill cannot evaluate these rules (each evaluation reads the rule's own previous
+  // output), so the test computes them here and backfills them with the raw series.
   const ruleSamples = new Map<string, { def: SeriesDef; points: Array<[number, number]> }>();
   // claude_code:<x>:last_value: every label of the raw series, a sample whenever the value the rule sees changes.
   const lastValueSamples = new Map<string, { def: SeriesDef; points: Array<[number, number]> }>();
-  // claude_code:rollup:hour_end, claude_code:<x>:increase1h and the leaderboards, one entry per sample (merged by
-  // family below).
-  const rollupSamples: Array<{ def: SeriesDef; points: Array<[number, number]> }> = [];
   const ruleLosses: RuleLoss[] = [];
   const seen = new Map<string, number>();
   const resetSince = new Set<string>();
@@ -313,14 +298,18 @@ export function simulate(o: SimOptions): SimResult {
   const cursor = new Map<string, number>();
   const resetTimes = [...restarts.map(([r]) => r), ...(o.quickReset ? [o.quickReset[0]] : [])].sort((a, b) => a - b);
   let nextReset = 0;
-  for (let t = o.t0 + RULE_OFFSET; t <= (o.evaluateUntil ?? end + 600); t += 10) {
+  const append = (into: Map<string, { def: SeriesDef; points: Array<[number, number]> }>, k: string, def: SeriesDef, t: number, v: number): void => {
+    let entry = into.get(k);
+    if (!entry) into.set(k, (entry = { def, points: [] }));
+    entry.points.push([t, v]);
+  };
+  for (let t = o.t0 + RULE_OFFSET; t <= (o.evaluateUntil ?? end + 600); t += RULE_INTERVAL_MS / 1000) {
     while (nextReset < resetTimes.length && resetTimes[nextReset]! <= t) {
       const rt = resetTimes[nextReset]!;
       const onlySession = o.quickReset && o.quickReset[0] === rt ? quickSession : undefined;
       for (const [k, v] of series) if (!onlySession || v.def.labels['session_id'] === onlySession) resetSince.add(k);
       nextReset++;
     }
-    const sums = new Map<string, { def: SeriesDef; value: number }>();
     for (const [k, { def, points }] of series) {
       let i = cursor.get(k) ?? -1;
       while (i + 1 < points.length && points[i + 1]![0] <= t) i++;
@@ -335,82 +324,21 @@ export function simulate(o: SimOptions): SimResult {
       if (prev === undefined || v < prev) inc = v;
       else {
         inc = v - prev;
-        if (postReset && prev > 0) {
-          // Came back after a reset at or above the old value: the rule cannot see the reset.
-          const lk = `${rule.name}{${rule.by.map((b) => `${b}="${def.labels[b] ?? ''}"`).join(',')}}`;
-          ruleLosses.push({ key: lk, amount: prev, t });
-        }
+        // Came back after a reset at or above the old value: the rule cannot see the reset.
+        if (postReset && prev > 0) ruleLosses.push({ rule, labels: def.labels, amount: prev, t });
       }
       if (postReset) resetSince.delete(k);
-      if (prev !== v) {
-        let lastValue = lastValueSamples.get(k);
-        if (!lastValue) {
-          lastValue = { def: { name: rule.name.replace(/:increase10s$/, ':last_value'), labels: def.labels }, points: [] };
-          lastValueSamples.set(k, lastValue);
-        }
-        lastValue.points.push([t, v]);
-      }
+      if (prev !== v) append(lastValueSamples, k, { name: LAST_VALUE_OF[rule]!, labels: def.labels }, t, v);
       seen.set(k, v);
-      for (const r of [rule, SESSION_RULE_OF[def.name]]) {
-        if (!r) continue;
-        const labels: Record<string, string> = {};
-        for (const b of r.by) labels[b] = def.labels[b] ?? '';
-        const gk = `${r.name}${JSON.stringify(labels)}`;
-        const g = sums.get(gk) ?? { def: { name: r.name, labels }, value: 0 };
-        g.value += inc;
-        sums.set(gk, g);
-      }
-    }
-    for (const [gk, g] of sums) {
       // `> 0`: the rules write only non-zero increases.
-      const value = Math.round(g.value * 1e9) / 1e9;
-      if (!(value > 0)) continue;
-      let entry = ruleSamples.get(gk);
-      if (!entry) ruleSamples.set(gk, (entry = { def: g.def, points: [] }));
-      entry.points.push([t, value]);
-    }
-    // Leaderboards every 5 min (their own group; here on every 30th evaluation): per window, the LEADERBOARD_SIZE
-    // sessions with the highest sum of their per-session cost samples in (t - window, t].
-    if (Math.round(t - o.t0 - RULE_OFFSET) % 300 === 0) {
-      for (const [seconds, window] of Object.entries(LEADERBOARD_WINDOWS)) {
-        const bySession = new Map<string, number>();
-        for (const entry of ruleSamples.values()) {
-          if (entry.def.name !== SESSION_RULES.cost) continue;
-          const id = entry.def.labels['session_id']!;
-          const total = entry.points.filter(([pt]) => pt > t - Number(seconds) && pt <= t).reduce((a, [, v]) => a + v, 0);
-          if (total > 0) bySession.set(id, (bySession.get(id) ?? 0) + total);
-        }
-        const board = [...bySession].sort((a, b) => b[1] - a[1]).slice(0, LEADERBOARD_SIZE);
-        for (const [id, total] of board) {
-          rollupSamples.push({ def: { name: LEADERBOARD_RULE, labels: { session_id: id, window } }, points: [[t, Math.round(total * 1e9) / 1e9]] });
-        }
-      }
-    }
-    // Hourly rollups at the evaluation in the first 10 s of each hour: the marker, and per aggregate series the sum
-    // of its samples in (t - 1h, t].
-    if (t % 3600 < 10 && !(o.missedRollups ?? []).some((m) => m <= t && t - m < 3600)) {
-      rollupSamples.push({ def: { name: 'claude_code:rollup:hour_end', labels: {} }, points: [[t, Math.round((t % 3600) * 1000) / 1000]] });
-      for (const entry of [...ruleSamples.values()]) {
-        if (!AGGREGATE_RULES.has(entry.def.name)) continue;
-        const total = entry.points.filter(([pt]) => pt > t - 3600 && pt <= t).reduce((a, [, v]) => a + v, 0);
-        if (total > 0) {
-          rollupSamples.push({ def: { name: entry.def.name.replace(/:increase10s$/, ':increase1h'), labels: entry.def.labels }, points: [[t, Math.round(total * 1e9) / 1e9]] });
-        }
-      }
+      const value = Math.round(inc * 1e9) / 1e9;
+      if (value > 0) append(ruleSamples, k, { name: rule, labels: def.labels }, t, value);
     }
   }
 
   // OpenMetrics: samples grouped by metric family, each series in time order.
-  // (The leaderboards are appended in the loop above, every 5 min.)
   const byFamily = new Map<string, Array<{ def: SeriesDef; points: Array<[number, number]> }>>();
-  const rollupSeries = new Map<string, { def: SeriesDef; points: Array<[number, number]> }>();
-  for (const r of rollupSamples) {
-    const k = seriesKey(r.def);
-    const entry = rollupSeries.get(k) ?? { def: r.def, points: [] };
-    entry.points.push(...r.points);
-    rollupSeries.set(k, entry);
-  }
-  for (const v of [...samplesBy.values(), ...ruleSamples.values(), ...lastValueSamples.values(), ...rollupSeries.values()]) {
+  for (const v of [...samplesBy.values(), ...ruleSamples.values(), ...lastValueSamples.values()]) {
     const list = byFamily.get(v.def.name) ?? [];
     list.push(v);
     byFamily.set(v.def.name, list);
@@ -467,7 +395,22 @@ export function trueCount(events: SimEvent[], kind: SimEvent['kind'], startS: nu
   return events.filter((e) => e.kind === kind && inWindow(e, startS, endS) && pred(e)).length;
 }
 
-/** Sum of rule losses in (startS, endS] whose key starts with `prefix` (rule name, optionally with labels). */
-export function lossIn(losses: RuleLoss[], prefix: string, startS: number, endS: number): number {
-  return losses.filter((l) => l.key.startsWith(prefix) && l.t > startS && l.t <= endS).reduce((a, l) => a + l.amount, 0);
+/** Sum of the losses of `rule` in (startS, endS], of the series `pred` selects (default all). */
+export function lossIn(losses: RuleLoss[], rule: string, startS: number, endS: number, pred: (labels: Record<string, string>) => boolean = () => true): number {
+  return losses.filter((l) => l.rule === rule && l.t > startS && l.t <= endS && pred(l.labels)).reduce((a, l) => a + l.amount, 0);
+}
+
+/**
+ * The simulated rules' evaluation clock, for TelemetryReader's `rulesEvaluatedAt`: the last evaluation at or before
+ * `nowMs` (the rules evaluate at t0 + RULE_OFFSET + 10 k, up to `evaluateUntil`). The real Prometheus of the tests
+ * does not evaluate this history's rules (simulate() computed their output), so its own /api/v1/rules cannot say.
+ */
+export function simRulesClock(o: Pick<SimOptions, 't0' | 'durationSeconds' | 'evaluateUntil'>): (nowMs: number) => Promise<number | null> {
+  const first = o.t0 + RULE_OFFSET;
+  const last = o.evaluateUntil ?? o.t0 + o.durationSeconds + 600;
+  const step = RULE_INTERVAL_MS / 1000;
+  return async (nowMs) => {
+    const now = Math.min(nowMs / 1000, last);
+    return now < first ? null : Math.round((first + Math.floor((now - first) / step) * step) * 1000);
+  };
 }
