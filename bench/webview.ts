@@ -32,6 +32,7 @@ function snapshotWith(points: number): Snapshot {
         linesAdded: 5000, linesRemoved: 1200, commits: 30, pullRequests: 4, editsAccepted: 9, editsRejected: 3,
       },
       costByModel: MODELS.map((model, i) => ({ model, usd: 100 - i * 10 })),
+      costBy: { dimension: 'model', rows: MODELS.map((key, i) => ({ key, costUsd: 100 - i * 10, tokens: 1e6 })), available: ['model'] },
       costSeries,
       tokenSeries: series(TYPES, 20_000),
       tools: ['Bash', 'Read', 'Edit', 'Grep', 'Write'].map((tool, i) => ({ tool, calls: 300 - i * 40, failures: 10 - i })),

@@ -42,6 +42,7 @@ export function activate(context: vscode.ExtensionContext): void {
     statusBar,
     dashboard,
     dashboard.onDidChangeRange(() => void controller.refreshNow()),
+    dashboard.onDidChangeGroupBy(() => void controller.refreshNow()),
     dashboard.onDidRequestAction((action) => void vscode.commands.executeCommand(`claudeTelemetry.${action}`)),
     dashboard.onDidChangeVisibility((visible) => controller.setViewVisible(visible)),
     controller,

@@ -1,5 +1,5 @@
 /** The messages between the extension host and the dashboard webview: both sides import this one union. */
-import { TIME_RANGES, type Snapshot, type TimeRange } from './snapshot';
+import { TIME_RANGES, isCostDimension, type CostDimension, type Snapshot, type TimeRange } from './snapshot';
 
 export type ViewState =
   | { kind: 'stopped' }
@@ -16,6 +16,7 @@ export type HostToWebview = { type: 'state'; state: ViewState; range: TimeRange 
 export type WebviewToHost =
   | { type: 'ready' }
   | { type: 'selectRange'; range: TimeRange }
+  | { type: 'selectGroupBy'; dimension: CostDimension }
   | { type: 'run'; action: HostAction };
 
 export function isTimeRange(value: unknown): value is TimeRange {
@@ -33,6 +34,8 @@ export function parseWebviewMessage(message: unknown): WebviewToHost | undefined
       return { type: 'ready' };
     case 'selectRange':
       return isTimeRange(candidate.range) ? { type: 'selectRange', range: candidate.range } : undefined;
+    case 'selectGroupBy':
+      return isCostDimension(candidate.dimension) ? { type: 'selectGroupBy', dimension: candidate.dimension } : undefined;
     case 'run':
       return candidate.action === 'startStack' ||
         candidate.action === 'openGrafana' ||

@@ -24,6 +24,42 @@ export interface TelemetryErrorInfo {
   bodyExcerpt?: string;
 }
 
+/**
+ * What cost and tokens can be grouped by: each a label Claude Code puts on its cost and token points (the resource
+ * attributes the extension's terminals set among them), named as the collector's exporter writes it.
+ */
+export const COST_DIMENSIONS = {
+  model: { title: 'Model', label: 'model' },
+  project: { title: 'Project', label: 'vscode_workspace_name' },
+  repository: { title: 'Repository', label: 'vcs_repository_name' },
+  source: { title: 'Source', label: 'query_source' },
+  agent: { title: 'Subagent', label: 'agent_name' },
+  skill: { title: 'Skill', label: 'skill_name' },
+  plugin: { title: 'Plugin', label: 'plugin_name' },
+  mcpServer: { title: 'MCP server', label: 'mcp_server_name' },
+  effort: { title: 'Effort', label: 'effort' },
+} as const;
+export type CostDimension = keyof typeof COST_DIMENSIONS;
+
+export function isCostDimension(value: unknown): value is CostDimension {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(COST_DIMENSIONS, value);
+}
+
+/** One value of a dimension; `key` is '' for points that do not carry the label. */
+export interface DimensionRow {
+  key: string;
+  costUsd: number;
+  tokens: number;
+}
+
+export interface CostBreakdown {
+  dimension: CostDimension;
+  /** Most expensive first. */
+  rows: DimensionRow[];
+  /** The dimensions the range's cost points carry (model always). */
+  available: CostDimension[];
+}
+
 export type TokenType = 'input' | 'output' | 'cacheRead' | 'cacheCreation';
 
 export interface TokenTotals {
@@ -121,6 +157,8 @@ export interface RangeKpis {
 export interface MetricsSection {
   kpis: RangeKpis;
   costByModel: ModelCost[];
+  /** Cost and tokens by the dimension the user picked. */
+  costBy: CostBreakdown;
   /** Chart: cost over time stacked by model. */
   costSeries: ChartSeries[];
   /** Chart: tokens over time by type. */
@@ -173,5 +211,7 @@ export interface TodaySummary {
   projectedDayUsd: number;
   /** True when Claude Code spent or used tokens today. */
   hasData: boolean;
+  /** This window's workspace, when the caller named it: its cost today. */
+  project?: { name: string; costUsd: number };
 }
 

@@ -80,6 +80,15 @@ export class PrometheusClient {
     return data as string[];
   }
 
+  /** `GET /api/v1/labels`: the label names of the series `match` selects in [start, end] (unix s). Index-only: cheap. */
+  async labelNames(match: string[], range: { start: number; end: number }, options?: RequestJsonOptions): Promise<string[]> {
+    const path = 'api/v1/labels';
+    const body = await this.http.getJson(path, { 'match[]': match, start: fmtTime(range.start), end: fmtTime(range.end) }, options);
+    const data = expectSuccess(body, this, path);
+    if (!Array.isArray(data) || !data.every((v) => typeof v === 'string')) throw this.malformed(path, 'label names are not a list of strings');
+    return data as string[];
+  }
+
   /** `GET /api/v1/rules?type=record`: the recording-rule groups and when each last ran. */
   async ruleGroups(options?: RequestJsonOptions): Promise<RuleGroup[]> {
     const path = 'api/v1/rules';

@@ -5,7 +5,7 @@
 // The rule keeps every label of the raw series, so any label the data carries is a dimension: a new one is a row
 // here, never a new rule. Never `increase()`: it drops a series' first value and extrapolates.
 // Loki: `service_name` is the only stream selector; everything else is structured metadata filtered after it.
-import { COUNTERS, type CounterId } from './counters';
+import { COUNTERS, LAST_VALUE_LOOKBACK, type CounterId } from './counters';
 
 export interface Figure {
   counter: CounterId;
@@ -33,12 +33,26 @@ export const FIGURES = {
   sessionToolFailures: { counter: 'toolResults', by: ['session_id'], matchers: ['success="false"'] },
 } as const satisfies Record<string, Figure>;
 
-export type FigureName = keyof typeof FIGURES;
-export const FIGURE_NAMES = Object.keys(FIGURES) as FigureName[];
+/** A figure of the table, or cost or tokens by one label (a dimension the user picks: COST_DIMENSIONS). */
+export type FigureName = keyof typeof FIGURES | `costBy:${string}` | `tokensBy:${string}`;
+export const FIGURE_NAMES = Object.keys(FIGURES) as Array<keyof typeof FIGURES>;
 /** What the status bar shows: today's cost and tokens, the last hour's cost. */
 export const TODAY_FIGURES: readonly FigureName[] = ['costByModel', 'tokensByType'];
-/** Figures kept current to the last scrape (the rules lag it by up to one evaluation). */
-export const FRESH_FIGURES: readonly FigureName[] = ['costByModel', 'tokensByType'];
+
+const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The figure of a name: a row of FIGURES, or `costBy:<label>` / `tokensBy:<label>`. */
+export function figureOf(name: FigureName): Figure {
+  if (Object.prototype.hasOwnProperty.call(FIGURES, name)) return FIGURES[name as keyof typeof FIGURES];
+  const [kind, label = ''] = name.split(':');
+  if (!LABEL_NAME.test(label) || (kind !== 'costBy' && kind !== 'tokensBy')) throw new Error(`no figure ${name}`);
+  return { counter: kind === 'costBy' ? 'cost' : 'tokens', by: [label] };
+}
+
+/** Cost and token figures are kept current to the last scrape (the rules lag it by up to one evaluation). */
+export function isFresh(f: Figure): boolean {
+  return (f.counter === 'cost' || f.counter === 'tokens') && !f.by.includes('session_id');
+}
 
 /** The label that tells the figures of one combined query apart, and the one that tells the windows apart. */
 export const FIGURE_LABEL = 'cct_figure';
@@ -83,15 +97,16 @@ export function figureSlots(f: Figure, slotMs: number): string {
 }
 
 /**
- * What a figure's counter gained since the rules' evaluation at `lastEvalMs`, by its labels: the rule's own expression
- * with the value at that evaluation as the value seen last. Added to a window total from the rule, it gives a total
- * current to the last scrape. When no series was live at that evaluation (Prometheus not scraping, the machine
- * asleep) every series would look new, so the part is left to the next evaluation: only ever low, never double.
+ * What a figure's counter gained since the rules last saw it, by its labels: the rule's own expression now, against
+ * the helper's latest value (what the last evaluation saw, however long ago). It is what the next evaluation will
+ * write, so added to a window total from the rule it gives a total current to the last scrape: a new session's
+ * first cost shows before the rules have run. Between the helper's and the rule's writes of one evaluation it reads
+ * low for a moment, never double.
  */
-export function figureFresh(f: Figure, lastEvalMs: number): string {
-  const c = COUNTERS[f.counter].metric;
-  const now = selector(c, f.matchers);
-  return `${grouping(f.by)} ((${now} - ${now} ${at(lastEvalMs)}) >= 0 or ${now}) and on () count(${c} ${at(lastEvalMs)})`;
+export function figureFresh(f: Figure): string {
+  const c = COUNTERS[f.counter];
+  const now = selector(c.metric, f.matchers);
+  return `${grouping(f.by)} ((${now} - last_over_time(${selector(c.lastValue, f.matchers)}[${LAST_VALUE_LOOKBACK}])) >= 0 or ${now})`;
 }
 
 /** One query of many figures' terms, each tagged with its figure (and part, if any) so that `or` keeps them apart. */
@@ -153,8 +168,9 @@ export function catalogExamples(): CatalogQuery[] {
   for (const [name, f] of Object.entries(FIGURES)) {
     out.push({ name: `figureWindow.${name}`, backend: 'prometheus', kind: 'instant', expr: figureWindow(f, nowMs - 1_234_567, nowMs) });
     out.push({ name: `figureSlots.${name}`, backend: 'prometheus', kind: 'range', expr: figureSlots(f, 3_600_000) });
-    out.push({ name: `figureFresh.${name}`, backend: 'prometheus', kind: 'instant', expr: figureFresh(f, nowMs - 4_321) });
+    out.push({ name: `figureFresh.${name}`, backend: 'prometheus', kind: 'instant', expr: figureFresh(f) });
   }
+  out.push({ name: 'figureWindow.costBy', backend: 'prometheus', kind: 'instant', expr: figureWindow(figureOf('costBy:vscode_workspace_name'), nowMs - 60_000, nowMs) });
   const terms = FIGURE_NAMES.map((figure) => ({ figure, part: String(nowMs), expr: figureWindow(FIGURES[figure], nowMs - 60_000, nowMs) }));
   out.push({ name: 'combined', backend: 'prometheus', kind: 'instant', expr: combined(terms) });
   out.push({ name: 'combined.slots', backend: 'prometheus', kind: 'range', expr: combined(FIGURE_NAMES.map((figure) => ({ figure, expr: figureSlots(FIGURES[figure], 60_000) }))) });

@@ -9,12 +9,12 @@ import { LogEntry, LokiClient } from './loki';
 import { PrometheusClient } from './prometheus';
 import { COUNTERS, RULES_FILE, RULE_INTERVAL_MS } from './counters';
 import {
-  ANY_CLAUDE_METRIC_MATCH, FIGURES, FIGURE_LABEL, FIGURE_NAMES, FRESH_FIGURES, PART_LABEL, TODAY_FIGURES, type FigureName,
-  combined, figureFresh, figureSlots, figureWindow, lokiLogs,
+  ANY_CLAUDE_METRIC_MATCH, FIGURE_LABEL, FIGURE_NAMES, PART_LABEL, TODAY_FIGURES, type FigureName,
+  combined, figureFresh, figureOf, figureSlots, figureWindow, isFresh, lokiLogs,
 } from './queries';
 import { SlotCache, addUp, cutWindow, type Sample } from './slots';
 import {
-  RANGE_SECONDS, type ApiErrorEvent, type ChartSeries, type EventsSection, type MetricsSection, type ModelCost, type SessionRow,
+  COST_DIMENSIONS, RANGE_SECONDS, type ApiErrorEvent, type CostBreakdown, type CostDimension, type ChartSeries, type EventsSection, type MetricsSection, type ModelCost, type SessionRow,
   type Snapshot, type TimeRange, type TodaySummary, type TokenTotals, type ToolFailureEvent, type ToolStat,
 } from '../snapshot';
 
@@ -58,11 +58,18 @@ export interface FetchOptions {
   basis?: RefreshBasis;
 }
 
-/** The windows one refresh shows: today since `dayStartMs` (status bar) and/or a sidebar `range`. */
+/**
+ * The windows one refresh shows: today since `dayStartMs` (status bar; with `project`, that workspace's part too)
+ * and/or a sidebar `range` with its cost grouped by `groupBy` (default model).
+ */
 export interface RefreshWindows {
   dayStartMs?: number;
+  project?: string;
   range?: TimeRange;
+  groupBy?: CostDimension;
 }
+
+const PROJECT_FIGURE: FigureName = `costBy:${COST_DIMENSIONS.project.label}`;
 
 /** What one refresh read: pass it to fetchToday and fetchSnapshot (see FetchOptions.basis). */
 export interface RefreshBasis {
@@ -85,6 +92,9 @@ export class Readings {
     private readonly open: ReadonlyMap<string, Sample[]>,
     private readonly fresh: ReadonlyMap<FigureName, Sample[]>,
     private readonly planned: readonly PlannedWindow[],
+    /** The label names of the range's cost points (null: no range in this refresh). */
+    readonly costLabels: readonly string[] | null,
+    readonly windows: RefreshWindows,
   ) {}
 
   /** The figure over (fromMs, now], piece by piece: [end of the piece (unix ms), its samples]. */
@@ -136,9 +146,9 @@ export class TelemetryReader {
    * Everything the sidebar shows for `range` ending at `nowMs`. Never rejects for backend failures: each source's
    * failure lands in `errors` with that section null. Rejects only when `signal` aborts.
    */
-  async fetchSnapshot(range: TimeRange, nowMs: number, options: FetchOptions = {}): Promise<Snapshot> {
+  async fetchSnapshot(range: TimeRange, nowMs: number, options: FetchOptions & { groupBy?: CostDimension } = {}): Promise<Snapshot> {
     const startMs = nowMs - RANGE_SECONDS[range] * 1000;
-    const basis = options.basis ?? this.refreshBasis(nowMs, { range }, options);
+    const basis = options.basis ?? this.refreshBasis(nowMs, { range, ...(options.groupBy ? { groupBy: options.groupBy } : {}) }, options);
     const [metrics, events] = await Promise.allSettled([
       basis.read.then((r) => this.metrics(r, range, startMs)),
       this.loki ? this.fetchEvents(this.loki, startMs, nowMs, options) : Promise.resolve(null),
@@ -166,12 +176,16 @@ export class TelemetryReader {
     const tokens = tokenTotals(r.total('tokensByType', dayStartMs, TODAY_SLOT_MS));
     const burnRatePerHour = sum(r.total('costByModel', nowMs - HOUR_MS, TODAY_SLOT_MS).map((s) => s.value));
     const hoursLeft = Math.max(0, (dayStartMs + 86_400_000 - nowMs) / HOUR_MS);
+    const project = r.windows.project;
     return {
       dayStartMs, fetchedAt: nowMs, costUsd, byModel, tokens,
       cacheHitRate: cacheHitRate(tokens),
       burnRatePerHour,
       projectedDayUsd: costUsd + burnRatePerHour * hoursLeft,
       hasData: costUsd > 0 || tokens.total > 0,
+      ...(project === undefined ? {} : {
+        project: { name: project, costUsd: byLabel(r.total(PROJECT_FIGURE, dayStartMs, TODAY_SLOT_MS), COST_DIMENSIONS.project.label)[project] ?? 0 },
+      }),
     };
   }
 
@@ -182,11 +196,17 @@ export class TelemetryReader {
   refreshBasis(nowMs: number, windows: RefreshWindows, options: FetchOptions = {}): RefreshBasis {
     const planned: PlannedWindow[] = [];
     if (windows.dayStartMs !== undefined) {
-      planned.push({ fromMs: windows.dayStartMs, slotMs: TODAY_SLOT_MS, figures: TODAY_FIGURES });
+      planned.push({ fromMs: windows.dayStartMs, slotMs: TODAY_SLOT_MS, figures: [...TODAY_FIGURES, ...(windows.project === undefined ? [] : [PROJECT_FIGURE])] });
       planned.push({ fromMs: nowMs - HOUR_MS, slotMs: TODAY_SLOT_MS, figures: ['costByModel'] });
     }
-    if (windows.range) planned.push({ fromMs: nowMs - RANGE_SECONDS[windows.range] * 1000, slotMs: RANGE_GRID[windows.range].slotMs, figures: FIGURE_NAMES });
-    const read = this.read(nowMs, planned, options);
+    if (windows.range) {
+      const label = COST_DIMENSIONS[windows.groupBy ?? 'model'].label;
+      planned.push({
+        fromMs: nowMs - RANGE_SECONDS[windows.range] * 1000, slotMs: RANGE_GRID[windows.range].slotMs,
+        figures: [...FIGURE_NAMES, `costBy:${label}`, `tokensBy:${label}`],
+      });
+    }
+    const read = this.read(nowMs, planned, windows, options);
     read.catch(() => undefined); // awaited by the fetches; not unhandled if one of them fails first
     return { read };
   }
@@ -197,7 +217,7 @@ export class TelemetryReader {
     return names.length > 0;
   }
 
-  private async read(nowMs: number, planned: readonly PlannedWindow[], options: FetchOptions): Promise<Readings> {
+  private async read(nowMs: number, planned: readonly PlannedWindow[], windows: RefreshWindows, options: FetchOptions): Promise<Readings> {
     let lastEvaluation: number | null;
     try {
       lastEvaluation = await this.rulesEvaluatedAt(nowMs, options);
@@ -216,7 +236,7 @@ export class TelemetryReader {
     const toFetch = new Map<number, { ends: Set<number>; figures: Set<FigureName> }>();
     const terms = new Map<string, { figure: string; part: string; expr: string }>();
     const addTerm = (figure: FigureName, a: number, b: number): void => {
-      terms.set(pieceKey(figure, a, b), { figure, part: `${a}-${b}`, expr: figureWindow(FIGURES[figure], a, b) });
+      terms.set(pieceKey(figure, a, b), { figure, part: `${a}-${b}`, expr: figureWindow(figureOf(figure), a, b) });
     };
     for (const w of planned) {
       const cut = cutWindow(w.fromMs, nowMs, w.slotMs);
@@ -233,12 +253,16 @@ export class TelemetryReader {
         for (const [a, b] of cut.edges) addTerm(f, a, b);
       }
     }
-    const freshFigures = evalMs === null ? [] : FRESH_FIGURES.filter((f) => planned.some((w) => w.figures.includes(f)));
-    for (const f of freshFigures) terms.set(`${f}|fresh`, { figure: f, part: 'fresh', expr: figureFresh(FIGURES[f], evalMs!) });
+    for (const f of new Set(planned.flatMap((w) => w.figures))) {
+      if (isFresh(figureOf(f))) terms.set(`${f}|fresh`, { figure: f, part: 'fresh', expr: figureFresh(figureOf(f)) });
+    }
 
     const t = nowMs / 1000;
-    const [openSamples] = await Promise.all([
+    const rangeStartS = windows.range ? t - RANGE_SECONDS[windows.range] : null;
+    const [openSamples, costLabels] = await Promise.all([
       terms.size ? this.prom.instant(combined([...terms.values()]), t, options) : Promise.resolve([]),
+      // Which dimensions the range's cost carries: the group-by offers only those.
+      rangeStartS === null ? Promise.resolve(null) : this.prom.labelNames([COUNTERS.cost.rule], { start: rangeStartS, end: t }, options),
       ...[...toFetch].map(([slotMs, grid]) => this.fetchSlots(slotMs, [...grid.ends], [...grid.figures], options)),
     ]);
     const open = new Map<string, Sample[]>();
@@ -251,7 +275,7 @@ export class TelemetryReader {
       else open.set(`${figure}|${part}`, [...(open.get(`${figure}|${part}`) ?? []), sample]);
     }
     for (const slotMs of new Set(planned.map((w) => w.slotMs))) this.cache.prune(slotMs, nowMs - gridSpanMs(slotMs));
-    return new Readings(nowMs, closedUntilMs, this.cache, open, fresh, planned);
+    return new Readings(nowMs, closedUntilMs, this.cache, open, fresh, planned, costLabels, windows);
   }
 
   /** One range query for the closed slots `ends` of `figures`, stored in the cache (a slot without a point is 0). */
@@ -259,7 +283,7 @@ export class TelemetryReader {
     const from = Math.min(...ends);
     const to = Math.max(...ends);
     const series = await this.prom.range(
-      combined(figures.map((figure) => ({ figure, expr: figureSlots(FIGURES[figure], slotMs) }))),
+      combined(figures.map((figure) => ({ figure, expr: figureSlots(figureOf(figure), slotMs) }))),
       { start: from / 1000, end: to / 1000, step: slotMs / 1000 },
       options,
     );
@@ -324,6 +348,7 @@ export class TelemetryReader {
         editsRejected: roundCount(decisions['reject'] ?? 0),
       },
       costByModel,
+      costBy: costBreakdown(r, fromMs, slotMs),
       costSeries: chart('costByModel', 'model'),
       tokenSeries: chart('tokensByType', 'type'),
       tools,
@@ -372,6 +397,22 @@ export class TelemetryReader {
     ]);
     return { toolFailures: failures.map(toToolFailure), apiErrors: apiErrors.map(toApiError) };
   }
+}
+
+/** Cost and tokens by the dimension the refresh planned, and the dimensions the range's cost points carry. */
+function costBreakdown(r: Readings, fromMs: number, slotMs: number): CostBreakdown {
+  const dimension = r.windows.groupBy ?? 'model';
+  const label = COST_DIMENSIONS[dimension].label;
+  const cost = byLabel(r.total(`costBy:${label}`, fromMs, slotMs), label, '');
+  const tokens = byLabel(r.total(`tokensBy:${label}`, fromMs, slotMs), label, '');
+  const rows = [...new Set([...Object.keys(cost), ...Object.keys(tokens)])]
+    .map((key) => ({ key, costUsd: cost[key] ?? 0, tokens: roundCount(tokens[key] ?? 0) }))
+    .filter((row) => row.costUsd > 0 || row.tokens > 0)
+    .sort((a, b) => b.costUsd - a.costUsd || b.tokens - a.tokens || a.key.localeCompare(b.key));
+  const present = new Set(r.costLabels ?? []);
+  const available = (Object.keys(COST_DIMENSIONS) as CostDimension[])
+    .filter((d) => d === 'model' || d === dimension || present.has(COST_DIMENSIONS[d].label));
+  return { dimension, rows, available };
 }
 
 /** The error of a Prometheus that does not run the stack's recording rules (a team store they were not loaded into). */
@@ -463,10 +504,11 @@ function chartSeries(pieces: ReadonlyArray<[number, readonly Sample[]]>, stepMs:
     .sort((a, b) => sum(b.points.map((p) => p[1])) - sum(a.points.map((p) => p[1])) || a.key.localeCompare(b.key));
 }
 
-function byLabel(samples: readonly Sample[], label: string): Record<string, number> {
+/** Values added up by one label; a sample without it is left out, or counted under `missing` when given. */
+function byLabel(samples: readonly Sample[], label: string, missing?: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const s of samples) {
-    const k = s.labels[label];
+    const k = s.labels[label] ?? missing;
     if (k === undefined) continue;
     out[k] = (out[k] ?? 0) + s.value;
   }

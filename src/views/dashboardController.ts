@@ -163,8 +163,10 @@ export class DashboardController implements vscode.Disposable {
     const now = Date.now();
     const dayStartMs = localMidnight(now);
     const range = this.dashboard.visible ? this.dashboard.range : undefined;
-    // Read once for the status bar and the sidebar of this refresh.
-    const basis = service.refreshBasis(now, { dayStartMs, range }, { signal });
+    const groupBy = this.dashboard.groupBy;
+    // Read once for the status bar and the sidebar of this refresh; this window's workspace is the "project".
+    const project = vscode.workspace.name;
+    const basis = service.refreshBasis(now, { dayStartMs, range, groupBy, ...(project === undefined ? {} : { project }) }, { signal });
     // The sidebar's snapshot runs alongside today's figures; dropped if those fail (the backend is then unreachable).
     const sidebarAbort = new AbortController();
     const sidebar = range === undefined ? undefined : this.dashboardState(service, range, now, AbortSignal.any([signal, sidebarAbort.signal]), basis);

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { parseWebviewMessage, type HostAction, type HostToWebview, type ViewState } from '../protocol';
-import type { TimeRange } from '../snapshot';
+import type { CostDimension, TimeRange } from '../snapshot';
 import type { Log } from '../log';
 import { dashboardHtml } from './dashboardHtml';
 
 export const DASHBOARD_VIEW_ID = 'claudeTelemetry.dashboard';
 const RANGE_KEY = 'claudeTelemetry.dashboard.range';
+const GROUP_BY_KEY = 'claudeTelemetry.dashboard.groupBy';
 
 /** Hosts the sidebar webview: its HTML and CSP, the `ready` handshake, and the latest state to post. What the user
  * does there comes out as events, for whoever owns the refresh to follow. */
@@ -15,10 +16,13 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
   private ready = false;
   private state: ViewState = { kind: 'loading' };
   private readonly rangeChanged = new vscode.EventEmitter<TimeRange>();
+  private readonly groupByChanged = new vscode.EventEmitter<CostDimension>();
   private readonly actionRequested = new vscode.EventEmitter<HostAction>();
   private readonly visibilityChanged = new vscode.EventEmitter<boolean>();
   /** The user picked another range. */
   readonly onDidChangeRange = this.rangeChanged.event;
+  /** The user picked another dimension to group cost by. */
+  readonly onDidChangeGroupBy = this.groupByChanged.event;
   /** A button of the view: start the stack, open Grafana, refresh, show the logs. */
   readonly onDidRequestAction = this.actionRequested.event;
   /** The view became visible or hidden. */
@@ -32,12 +36,17 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
 
   dispose(): void {
     this.rangeChanged.dispose();
+    this.groupByChanged.dispose();
     this.actionRequested.dispose();
     this.visibilityChanged.dispose();
   }
 
   get range(): TimeRange {
     return this.memento.get<TimeRange>(RANGE_KEY, '24h');
+  }
+
+  get groupBy(): CostDimension {
+    return this.memento.get<CostDimension>(GROUP_BY_KEY, 'model');
   }
 
   get visible(): boolean {
@@ -89,6 +98,10 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
         void this.memento.update(RANGE_KEY, message.range);
         this.show({ kind: 'loading' });
         this.rangeChanged.fire(message.range);
+        break;
+      case 'selectGroupBy':
+        void this.memento.update(GROUP_BY_KEY, message.dimension);
+        this.groupByChanged.fire(message.dimension);
         break;
       case 'run':
         this.actionRequested.fire(message.action);

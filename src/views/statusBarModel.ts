@@ -91,6 +91,7 @@ export function statusBarLook(state: StatusBarState, commands: StatusBarCommands
         TITLE,
         '',
         `Today: **${usd(today.costUsd)}**${dailyBudgetUsd > 0 ? ` of ${usd(dailyBudgetUsd)} budget` : ''}`,
+        ...(today.project ? [`  \nThis project (${markdownText(today.project.name)}): **${usd(today.project.costUsd)}**`] : []),
         '',
         '| Tokens | Today |',
         '| --- | ---: |',

@@ -16,7 +16,7 @@ import {
 } from 'chart.js';
 import type { HostAction, HostToWebview, ViewState, WebviewToHost } from '../protocol';
 import { usd } from '../format';
-import { TIME_RANGES, type ChartSeries, type Snapshot, type TimeRange } from '../snapshot';
+import { COST_DIMENSIONS, TIME_RANGES, isCostDimension, type ChartSeries, type CostBreakdown, type Snapshot, type TimeRange } from '../snapshot';
 
 Chart.register(ArcElement, BarController, BarElement, CategoryScale, DoughnutController, Legend, LinearScale, Tooltip);
 
@@ -113,6 +113,20 @@ function rangePicker(selected: TimeRange): HTMLElement {
     group.append(button);
   }
   return group;
+}
+
+/** Which dimension the cost table groups by: only those the range's data carries. */
+function groupByPicker(breakdown: CostBreakdown): HTMLElement {
+  const select = el('select', { 'aria-label': 'Group cost by', class: 'group-by' });
+  for (const dimension of breakdown.available) {
+    const option = el('option', { value: dimension }, COST_DIMENSIONS[dimension].title);
+    option.selected = dimension === breakdown.dimension;
+    select.append(option);
+  }
+  select.addEventListener('change', () => {
+    if (isCostDimension(select.value)) vscode.postMessage({ type: 'selectGroupBy', dimension: select.value });
+  });
+  return el('label', { class: 'group-by-label' }, 'Cost by ', select);
 }
 
 function message(title: string, body: string, ...actions: HTMLElement[]): HTMLElement {
@@ -222,9 +236,15 @@ function dataView(snapshot: Snapshot): HTMLElement[] {
           plugins: { legend: { position: 'bottom', labels: { boxWidth: 10 } } },
         },
       }),
+      groupByPicker(metrics.costBy),
       table(
-        ['Model', 'Cost', 'Share'],
-        metrics.costByModel.map((entry) => [entry.model, usd(entry.usd), percent(kpis.costUsd > 0 ? entry.usd / kpis.costUsd : null)]),
+        [COST_DIMENSIONS[metrics.costBy.dimension].title, 'Cost', 'Tokens', 'Share'],
+        metrics.costBy.rows.map((row) => [
+          row.key || `(no ${COST_DIMENSIONS[metrics.costBy.dimension].title.toLowerCase()})`,
+          usd(row.costUsd),
+          number(row.tokens),
+          percent(kpis.costUsd > 0 ? row.costUsd / kpis.costUsd : null),
+        ]),
         'No cost in this range.',
       ),
       chart('Tokens by type', {

@@ -22,7 +22,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { openStack, type StackEngine } from '../../src/stack';
@@ -526,6 +526,9 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
       ] as const) {
         assert.match(tooltip, new RegExp(`\\b${type}\\s+${escapeRegExp(compactCount(tokens))}\\b`), `${type} tokens in the tooltip:\n${tooltip}`);
       }
+      // The terminal's resource attribute made the workspace a label of Claude Code's cost: all of it is this project's.
+      assert.ok(workspace);
+      assert.match(tooltip, new RegExp(`This project \\(${escapeRegExp(basename(workspace))}\\): ${escapeRegExp(expectedCost)}(?![\\d])`), tooltip);
     } finally {
       await watcher.stop();
     }
@@ -548,6 +551,12 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     assert.match(errorSection, /\b400\b/);
     assert.match(errorSection, /e2e scripted API error/);
     if (expectedCost) assert.ok(body.includes(expectedCost), `the dashboard shows the cost ${expectedCost}`);
+    // Cost by project: the group-by offers the workspace the terminal's resource attribute names, and the table
+    // shows its cost once picked.
+    await frame.getByLabel('Group cost by').selectOption('project');
+    assert.ok(workspace && expectedCost);
+    await waitForFrameText(p, new RegExp(`Project\\tCost\\tTokens\\tShare\\s+${escapeRegExp(basename(workspace))}\\t${escapeRegExp(expectedCost)}\\t`), 30_000);
+    await screenshot(p, 'e2e-08a-cost-by-project');
     // The sessions table's errors come from Prometheus (the collector's counts of the events): as many as Loki holds.
     assert.ok(sessionEvents, 'the CLI test found the session\'s events');
     const sessionId = sessionEvents.apiRequests[0].meta.session_id.slice(0, 8);

@@ -72,7 +72,7 @@ describe("promtool", () => {
         `      - series: 'claude_code_cost_usage_USD_total{session_id="a",model="opus"}'`,
         "        values: '_x6 0.5x20'",
         "    promql_expr_test:",
-        "      - expr: sum_over_time(claude_code:cost_usd:increase10s[1m])",
+        "      - expr: sum by (model) (sum_over_time(claude_code:cost_usd:increase10s[1m]))",
         "        eval_time: 1m",
         "        exp_samples:",
         "          - labels: '{model=\"opus\"}'",

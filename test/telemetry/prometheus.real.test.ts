@@ -13,7 +13,7 @@ import { FIGURES, figureFresh, figureWindow } from '../../src/telemetry/queries'
 import { recordingRulesCheck } from '../../src/doctor/recordingRulesCheck';
 import { PrometheusInstance, freePort, startLoadedPrometheus } from './helpers/promServer';
 import {
-  EXPORT_DELAY, RULE_OFFSET, RuleLoss, SimEvent, SimOptions, generateEvents, lossIn, simRulesClock, simulate, trueCost, trueCostByModel,
+  EXPORT_DELAY, RULE_OFFSET, RuleLoss, SimEvent, SimOptions, deltas, generateEvents, lossIn, simRulesClock, simulate, trueCost, trueCostByModel,
   trueCount, trueTokens,
 } from './helpers/sim';
 
@@ -167,6 +167,28 @@ describe('telemetry against real Prometheus', () => {
     within(total, trueCost(events, EVAL - 86400, EVAL), 1e-6, '24h cost');
   });
 
+  it('cost and tokens by project, offering the dimensions the data carries; this project today', async () => {
+    const projectOf = new Map(events.filter((e) => e.kind === 'session_start').map((e) => [e.session, deltas(e)[0]![0].labels['vscode_workspace_name']!]));
+    const m = (await reader().fetchSnapshot('24h', EVAL * 1000, { groupBy: 'project' })).metrics!;
+    assert.equal(m.costBy.dimension, 'project');
+    assert.ok(m.costBy.rows.length >= 2, JSON.stringify(m.costBy.rows));
+    within(m.costBy.rows.reduce((a, r) => a + r.costUsd, 0), m.kpis.costUsd, 1e-9, 'the projects add up to the total');
+    assert.equal(m.costBy.rows.reduce((a, r) => a + r.tokens, 0), m.kpis.tokens.total);
+    for (const row of m.costBy.rows) {
+      const truth = sessions.filter((id) => projectOf.get(id) === row.key).reduce((a, id) => a + trueCost(events, EVAL - 86400, EVAL, id), 0);
+      within(row.costUsd, truth, 1e-6, `cost of project ${row.key}`);
+    }
+    // Offered: what Claude Code's cost points carry here (model, project, source, effort), not what they do not.
+    assert.deepEqual(m.costBy.available, ['model', 'project', 'source', 'effort']);
+    const svc = reader();
+    const basis = svc.refreshBasis(EVAL * 1000, { dayStartMs: DAY_START * 1000, project: 'web-app' });
+    const today = await svc.fetchToday(EVAL * 1000, DAY_START * 1000, { basis });
+    const truth = sessions.filter((id) => projectOf.get(id) === 'web-app').reduce((a, id) => a + trueCost(events, DAY_START, EVAL, id), 0);
+    assert.ok(truth > 0, 'web-app spent today');
+    within(today.project!.costUsd, truth, 0.01, 'this project today');
+    assert.equal(today.project!.name, 'web-app');
+  });
+
   it('a window starting mid-history: within 1 % of the events of that window (sessions started before it)', async () => {
     const m = (await reader().fetchSnapshot('1h', EVAL * 1000)).metrics!;
     const truth = trueCost(events, HOUR_START, EVAL);
@@ -202,8 +224,8 @@ describe('telemetry against real Prometheus', () => {
     const tNext = nextEval(s);
     const lastEvalMs = await simRulesClock(simOptions)(t * 1000);
     assert.equal(lastEvalMs, Math.round((tNext - 10) * 1000));
-    const fresh = await client.instant(figureFresh(FIGURES.costByModel, lastEvalMs!), t);
-    within(fresh.reduce((a, r) => a + (r.value ?? 0), 0), broughtAt(s), 1e-9, 'fresh part at the evaluation time');
+    const fresh = await client.instant(figureFresh(FIGURES.costByModel), t);
+    within(fresh.reduce((a, r) => a + (r.value ?? 0), 0), broughtAt(s), 1e-9, 'fresh part against the helpers');
     const dayStartMs = DAY_START * 1000;
     const now = await reader().fetchToday(t * 1000, dayStartMs);
     const atNextEvaluation = await reader().fetchToday(tNext * 1000, dayStartMs);
@@ -256,10 +278,9 @@ describe('telemetry against real Prometheus', () => {
     const clock = simRulesClock(simOptions);
     // The oracle: one uncached window query per figure over (now - R, now], plus the fresh part at the same instant.
     const oracle = async (figure: keyof typeof FIGURES, fromMs: number, nowMs: number): Promise<Map<string, number>> => {
-      const lastEval = (await clock(nowMs))!;
       const rows = [
         ...await client.instant(figureWindow(FIGURES[figure], fromMs, nowMs), nowMs / 1000),
-        ...(figure === 'costByModel' || figure === 'tokensByType' ? await client.instant(figureFresh(FIGURES[figure], lastEval), nowMs / 1000) : []),
+        ...(figure === 'costByModel' || figure === 'tokensByType' ? await client.instant(figureFresh(FIGURES[figure]), nowMs / 1000) : []),
       ];
       const out = new Map<string, number>();
       for (const r of rows) {

@@ -49,6 +49,11 @@ const snapshot: Snapshot = {
       editsRejected: 3,
     },
     costByModel: [{ model: 'claude-sonnet-4-5', usd: 10 }, { model: XSS, usd: 2.3456 }],
+    costBy: {
+      dimension: 'project',
+      rows: [{ key: 'api-server', costUsd: 10, tokens: 3_000_000 }, { key: XSS, costUsd: 2.3456, tokens: 1_200_000 }],
+      available: ['model', 'project', 'source'],
+    },
     costSeries: [
       { key: 'claude-sonnet-4-5', points: hours.map((hour, index) => [hour, 0.2 + (index % 5) * 0.1]) },
       // A model with fewer buckets: the chart must still line its bars up with the others'.
@@ -155,16 +160,23 @@ describe('dashboard webview in Chromium', () => {
     for (const text of ['$12.35', '4.2M', '87%', '21%', 'ShellError', '631fe02f', '1h 30m']) {
       assert.ok(await page.getByText(text, { exact: true }).first().isVisible(), `${text} is not shown`);
     }
-    // Every figure the host sends is on the page: cost by model, API errors by status, each session's model.
+    // Every figure the host sends is on the page: cost by the picked dimension, API errors by status, each session's model.
     const body = await page.evaluate(() => document.body.innerText);
-    for (const row of ['claude-sonnet-4-5\t$10.00\t81%', `${XSS}\t$2.35\t19%`]) assert.ok(body.includes(row), `cost by model: ${row}`);
+    assert.match(body, /Project\tCost\tTokens\tShare/);
+    for (const row of ['api-server\t$10.00\t3.0M\t81%', `${XSS}\t$2.35\t1.2M\t19%`]) assert.ok(body.includes(row), `cost by project: ${row}`);
+    // The group-by offers the dimensions the data carries, the picked one selected; a pick goes to the host.
+    const picker = page.getByLabel('Group cost by');
+    assert.deepEqual(await picker.locator('option').allTextContents(), ['Model', 'Project', 'Source']);
+    assert.equal(await picker.inputValue(), 'project');
+    await picker.selectOption('source');
+    assert.deepEqual((await posted(page)).at(-1), { type: 'selectGroupBy', dimension: 'source' });
     assert.match(body, /API errors by status[\s\S]*400\tclaude-sonnet-4-5\t3/);
     // Productivity: every figure fetched is on the page. $12.3456 over 150 lines: $82.30 per 1,000.
     assert.match(body, /Lines added \/ removed\t120 \/ 30/);
     assert.match(body, /Commits \/ pull requests\t2 \/ 1/);
     assert.match(body, /Edits accepted\t9 of 12 \(75%\)/);
     assert.match(body, /Cost per 1,000 lines\t\$82\.30/);
-    assert.match(body, /Active: Claude \/ you\t1h 6m \/ 23m/);
+    assert.match(body, /Active: Claude \/ you\t1h 7m \/ 23m/);
     assert.match(body, /API requests \/ errors\t90 \/ 3/);
     assert.match(body, /631fe02f\t\$9\.50\t3\.0M\t1h 30m\t4/);
     assert.equal(await page.locator('td', { hasText: '631fe02f' }).last().getAttribute('title'), '631fe02f-77fd-4613-8db1-70ec003c74d0\nclaude-sonnet-4-5');
