@@ -99,22 +99,33 @@ async function seedRefresh(client: PrometheusClient, seed: '000' | '001', range:
   return out;
 }
 
-/** A client that counts the requests of a refresh, by API. */
+/** A client that counts and times the requests of a refresh, by API. */
 class CountingClient extends PrometheusClient {
-  counts = { range: 0, instant: 0 };
+  private log: Record<'range' | 'instant' | 'labels', number[]> = { range: [], instant: [], labels: [] };
+  private async timed<T>(kind: 'range' | 'instant' | 'labels', p: Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    try {
+      return await p;
+    } finally {
+      this.log[kind].push(performance.now() - t0);
+    }
+  }
   override range(...args: Parameters<PrometheusClient['range']>): ReturnType<PrometheusClient['range']> {
-    this.counts.range++;
-    return super.range(...args);
+    return this.timed('range', super.range(...args));
   }
   override instant(...args: Parameters<PrometheusClient['instant']>): ReturnType<PrometheusClient['instant']> {
-    this.counts.instant++;
-    return super.instant(...args);
+    return this.timed('instant', super.instant(...args));
   }
+  override labelNames(...args: Parameters<PrometheusClient['labelNames']>): ReturnType<PrometheusClient['labelNames']> {
+    return this.timed('labels', super.labelNames(...args));
+  }
+  /** What was sent since the last call: "1 range (12 ms) + 1 instant (3.1 ms) + 1 labels (0.9 ms) + 1 rules". */
   take(): string {
-    const { range, instant } = this.counts;
-    this.counts = { range: 0, instant: 0 };
+    const parts = (['range', 'instant', 'labels'] as const).filter((k) => this.log[k].length)
+      .map((k) => `${this.log[k].length} ${k} (${this.log[k].map(fmtMs).join(', ')})`);
+    this.log = { range: [], instant: [], labels: [] };
     // The rules' evaluation time is one more request in the stack (/api/v1/rules); the bench's history gives it.
-    return `${range} range + ${instant} instant + 1 rules`;
+    return `${[...parts, '1 rules'].join(' + ')}`;
   }
 }
 

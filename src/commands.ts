@@ -11,6 +11,7 @@ export const CommandId = {
   showStackLogs: 'claudeTelemetry.showStackLogs',
   openGrafana: 'claudeTelemetry.openGrafana',
   showDashboard: 'claudeTelemetry.showDashboard',
+  showSession: 'claudeTelemetry.showSession',
   refresh: 'claudeTelemetry.refresh',
   showLogs: 'claudeTelemetry.showLogs',
   writeClaudeSettings: 'claudeTelemetry.writeClaudeSettings',

@@ -10,6 +10,8 @@ import { DashboardController } from './views/dashboardController';
 import { promptForSecret, SecretKey } from './secrets';
 import { DashboardViewProvider, DASHBOARD_VIEW_ID } from './views/dashboardView';
 import { openGrafana } from './views/grafana';
+import { SessionPanels } from './views/sessionPanel';
+import { isSessionId } from './protocol';
 import { StatusBar } from './views/statusBar';
 
 export function activate(context: vscode.ExtensionContext): void {
@@ -31,6 +33,10 @@ export function activate(context: vscode.ExtensionContext): void {
     log,
   );
   const claudeSettings = new ClaudeSettingsWriter(log);
+  const sessions = new SessionPanels(context.extensionUri, {
+    fetch: (sessionId, range) => controller.fetchSession(sessionId, range),
+    openGrafana: (sessionId, range) => openGrafana(settings.current, range, sessionId),
+  }, log);
   const doctor = new PipelineDoctorCommand(log, () => settings.current, () => stack.openEngine(), {
     environmentCollection: context.environmentVariableCollection,
     claudeShimDirectory: () => terminalEnvironment.shimDirectory(settings.current),
@@ -43,6 +49,8 @@ export function activate(context: vscode.ExtensionContext): void {
     dashboard,
     dashboard.onDidChangeRange(() => void controller.refreshNow()),
     dashboard.onDidChangeGroupBy(() => void controller.refreshNow()),
+    dashboard.onDidRequestSession((sessionId) => void vscode.commands.executeCommand(CommandId.showSession, sessionId)),
+    sessions,
     dashboard.onDidRequestAction((action) => void vscode.commands.executeCommand(`claudeTelemetry.${action}`)),
     dashboard.onDidChangeVisibility((visible) => controller.setViewVisible(visible)),
     controller,
@@ -80,6 +88,12 @@ export function activate(context: vscode.ExtensionContext): void {
     registerCommand(log, CommandId.copyGrafanaPassword, () => stack.copyGrafanaPassword()),
     registerCommand(log, CommandId.verifyPipeline, () => doctor.run()),
     registerCommand(log, CommandId.showDashboard, () => vscode.commands.executeCommand(`${DASHBOARD_VIEW_ID}.focus`)),
+    registerCommand(log, CommandId.showSession, (sessionId) => {
+      if (!isSessionId(sessionId)) {
+        throw new Error('Pick a session in the Sessions list of the Claude Telemetry sidebar to open it.');
+      }
+      sessions.show(sessionId, dashboard.range);
+    }),
     registerCommand(log, CommandId.showLogs, () => log.show()),
     registerCommand(log, CommandId.refresh, () => controller.refreshNow()),
     registerCommand(log, CommandId.openGrafana, () => openGrafana(settings.current, dashboard.range)),

@@ -1,5 +1,5 @@
 /** The messages between the extension host and the dashboard webview: both sides import this one union. */
-import { TIME_RANGES, isCostDimension, type CostDimension, type Snapshot, type TimeRange } from './snapshot';
+import { TIME_RANGES, isCostDimension, type CostDimension, type SessionDetail, type Snapshot, type TimeRange } from './snapshot';
 
 export type ViewState =
   | { kind: 'stopped' }
@@ -11,12 +11,21 @@ export type ViewState =
 
 export type HostAction = 'startStack' | 'openGrafana' | 'refresh' | 'showLogs';
 
-export type HostToWebview = { type: 'state'; state: ViewState; range: TimeRange };
+/** The sidebar gets `state`; a session's panel gets `session` (its detail, or why there is none). */
+export type HostToWebview =
+  | { type: 'state'; state: ViewState; range: TimeRange }
+  | { type: 'session'; sessionId: string; detail: SessionDetail | null; error?: string };
+
+/** What a session id may look like on its way from a page to a command (Claude Code's are UUIDs). */
+export function isSessionId(value: unknown): value is string {
+  return typeof value === 'string' && /^[A-Za-z0-9._-]{1,100}$/.test(value);
+}
 
 export type WebviewToHost =
   | { type: 'ready' }
   | { type: 'selectRange'; range: TimeRange }
   | { type: 'selectGroupBy'; dimension: CostDimension }
+  | { type: 'openSession'; sessionId: string }
   | { type: 'run'; action: HostAction };
 
 export function isTimeRange(value: unknown): value is TimeRange {
@@ -36,6 +45,8 @@ export function parseWebviewMessage(message: unknown): WebviewToHost | undefined
       return isTimeRange(candidate.range) ? { type: 'selectRange', range: candidate.range } : undefined;
     case 'selectGroupBy':
       return isCostDimension(candidate.dimension) ? { type: 'selectGroupBy', dimension: candidate.dimension } : undefined;
+    case 'openSession':
+      return isSessionId(candidate.sessionId) ? { type: 'openSession', sessionId: candidate.sessionId } : undefined;
     case 'run':
       return candidate.action === 'startStack' ||
         candidate.action === 'openGrafana' ||

@@ -196,6 +196,44 @@ export interface Snapshot {
   hasData: boolean;
 }
 
+/** One event of a session's timeline (Loki), newest first. */
+export interface SessionEvent {
+  /** Unix ms. */
+  time: number;
+  /** `event_name`: api_request, tool_result, api_error, user_prompt, tool_decision, ... */
+  name: string;
+  /** One line of what the event says (tool and outcome, model and cost, status and error). */
+  detail: string;
+  /** True for a failed tool call or an API error. */
+  failed: boolean;
+}
+
+/** One session in full, over a range: what its panel shows. */
+export interface SessionDetail {
+  sessionId: string;
+  range: TimeRange;
+  startMs: number;
+  endMs: number;
+  stepSeconds: number;
+  fetchedAt: number;
+  /** null when Prometheus failed (see `errors.prometheus`). */
+  metrics: {
+    costUsd: number;
+    costByModel: ModelCost[];
+    tokens: TokenTotals;
+    costSeries: ChartSeries[];
+    tools: ToolStat[];
+    apiErrorsByStatus: ApiErrorStat[];
+    activeCliSeconds: number;
+    activeUserSeconds: number;
+    /** The workspaces (vscode_workspace_name) its cost came from. */
+    projects: string[];
+  } | null;
+  /** null when Loki failed or is not configured. */
+  events: SessionEvent[] | null;
+  errors: { prometheus?: TelemetryErrorInfo; loki?: TelemetryErrorInfo };
+}
+
 /** What the status bar needs: today since local midnight. */
 export interface TodaySummary {
   /** Unix ms of the day start the caller passed (local midnight). */

@@ -49,6 +49,19 @@ export function figureOf(name: FigureName): Figure {
   return { counter: kind === 'costBy' ? 'cost' : 'tokens', by: [label] };
 }
 
+/** The figures of one session's panel: its own series of the counters, by what the panel shows. */
+export function sessionFigures(sessionId: string) {
+  const matchers = [`session_id=${quote(sessionId)}`];
+  return {
+    costByModel: { counter: 'cost', by: ['model'], matchers },
+    costByProject: { counter: 'cost', by: ['vscode_workspace_name'], matchers },
+    tokensByType: { counter: 'tokens', by: ['type'], matchers },
+    toolResultsByTool: { counter: 'toolResults', by: ['tool_name', 'success'], matchers },
+    apiErrorsByStatus: { counter: 'apiErrors', by: ['status_code', 'model'], matchers },
+    activeSecondsByType: { counter: 'activeSeconds', by: ['type'], matchers },
+  } as const satisfies Record<string, Figure>;
+}
+
 /** Cost and token figures are kept current to the last scrape (the rules lag it by up to one evaluation). */
 export function isFresh(f: Figure): boolean {
   return (f.counter === 'cost' || f.counter === 'tokens') && !f.by.includes('session_id');
@@ -130,6 +143,8 @@ export const ANY_CLAUDE_METRIC_MATCH = '{__name__=~"claude_code_.+",__name__!~"c
 export const LOKI_SELECTOR = '{service_name="claude-code"}';
 
 export const lokiLogs = {
+  /** Every event of one session, for its timeline. */
+  sessionEvents: (sessionId: string): string => `${LOKI_SELECTOR} | session_id=${quote(sessionId)}`,
   /** Failed tool calls: tool_name, error_type, session_id in structured metadata. */
   toolFailures: (): string => `${LOKI_SELECTOR} | event_name="tool_result" | success="false"`,
   /** API errors: status_code, model, error (message), session_id in structured metadata. */
@@ -175,6 +190,11 @@ export function catalogExamples(): CatalogQuery[] {
   out.push({ name: 'combined', backend: 'prometheus', kind: 'instant', expr: combined(terms) });
   out.push({ name: 'combined.slots', backend: 'prometheus', kind: 'range', expr: combined(FIGURE_NAMES.map((figure) => ({ figure, expr: figureSlots(FIGURES[figure], 60_000) }))) });
   for (const [name, fn] of Object.entries(lokiMetric)) out.push({ name: `lokiMetric.${name}`, backend: 'loki', kind: 'instant', expr: fn(86_400) });
-  for (const [name, fn] of Object.entries(lokiLogs)) out.push({ name: `lokiLogs.${name}`, backend: 'loki', kind: 'logs', expr: fn() });
+  for (const [name, fn] of Object.entries(lokiLogs)) out.push({ name: `lokiLogs.${name}`, backend: 'loki', kind: 'logs', expr: fn('631fe02f-77fd-4613-8db1-70ec003c74d0') });
+  const session = sessionFigures('631fe02f-77fd-4613-8db1-70ec003c74d0');
+  for (const [name, f] of Object.entries(session)) {
+    out.push({ name: `session.${name}`, backend: 'prometheus', kind: 'instant', expr: figureWindow(f, nowMs - 86_400_000, nowMs) });
+  }
+  out.push({ name: 'session.costSlots', backend: 'prometheus', kind: 'range', expr: figureSlots(session.costByModel, 3_600_000) });
   return out;
 }

@@ -2,39 +2,52 @@
 // `vscode`.
 //
 // One refresh reads, in this order: when the rules last evaluated (/api/v1/rules), then side by side one range
-// query for the closed slots not held yet (none in the steady state; SlotCache) and one instant query for every
-// open piece of every window plus the fresh part. Each figure of FIGURES is summed from those pieces.
+// query per grid for the closed slots not held yet (none in the steady state; PieceCache) and one instant query for
+// every other piece not held (the open ones, a window's closed head once) plus the fresh part. Each figure of FIGURES is summed from those pieces.
 import { TelemetryError, toErrorInfo } from './http';
 import { LogEntry, LokiClient } from './loki';
 import { PrometheusClient } from './prometheus';
 import { COUNTERS, RULES_FILE, RULE_INTERVAL_MS } from './counters';
 import {
   ANY_CLAUDE_METRIC_MATCH, FIGURE_LABEL, FIGURE_NAMES, PART_LABEL, TODAY_FIGURES, type FigureName,
-  combined, figureFresh, figureOf, figureSlots, figureWindow, isFresh, lokiLogs,
+  combined, figureFresh, figureOf, figureSlots, figureWindow, isFresh, lokiLogs, sessionFigures,
 } from './queries';
-import { SlotCache, addUp, cutWindow, type Sample } from './slots';
+import { PieceCache, addUp, cutWindow, type Sample } from './slots';
 import {
   COST_DIMENSIONS, RANGE_SECONDS, type ApiErrorEvent, type CostBreakdown, type CostDimension, type ChartSeries, type EventsSection, type MetricsSection, type ModelCost, type SessionRow,
-  type Snapshot, type TimeRange, type TodaySummary, type TokenTotals, type ToolFailureEvent, type ToolStat,
+  type SessionDetail, type SessionEvent, type Snapshot, type TimeRange, type TodaySummary, type TokenTotals, type ToolFailureEvent,
+  type ToolStat,
 } from '../snapshot';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 
-/** Per range: the slot the cache keeps and the chart's bucket (a multiple of the slot). */
-export const RANGE_GRID: Record<TimeRange, { slotMs: number; stepMs: number }> = {
-  '1h': { slotMs: MINUTE_MS, stepMs: MINUTE_MS },
-  '24h': { slotMs: HOUR_MS, stepMs: HOUR_MS },
-  '7d': { slotMs: HOUR_MS, stepMs: 3 * HOUR_MS },
-  '30d': { slotMs: HOUR_MS, stepMs: 12 * HOUR_MS },
+/**
+ * Per range: the slot the cache keeps, which is the chart's bucket (a range query costs Prometheus a step per series
+ * it selects, so slots as long as the buckets), and the grid its start is aligned to.
+ */
+export const RANGE_GRID: Record<TimeRange, { slotMs: number; stepMs: number; alignMs: number }> = {
+  '1h': { slotMs: MINUTE_MS, stepMs: MINUTE_MS, alignMs: MINUTE_MS },
+  '24h': { slotMs: HOUR_MS, stepMs: HOUR_MS, alignMs: HOUR_MS },
+  '7d': { slotMs: 3 * HOUR_MS, stepMs: 3 * HOUR_MS, alignMs: HOUR_MS },
+  '30d': { slotMs: 12 * HOUR_MS, stepMs: 12 * HOUR_MS, alignMs: HOUR_MS },
 };
+/**
+ * Where a range's window starts: on its slot grid (the hour, the minute for 1 h), as Grafana's `now-30d/h` does, so
+ * that a window is whole closed slots plus the open one. An exact start would add a piece at the window's far end to
+ * every refresh, and reading one there costs as much as the data of the blocks it falls in.
+ */
+export function rangeStartMs(range: TimeRange, nowMs: number): number {
+  const { alignMs } = RANGE_GRID[range];
+  return Math.floor((nowMs - RANGE_SECONDS[range] * 1000) / alignMs) * alignMs;
+}
+
 /** The status bar's windows (today, the last hour) are cut in hours. */
 const TODAY_SLOT_MS = HOUR_MS;
-/** How long a grid's slots stay useful: its longest window (today's is at most 25 h, within 30 d). */
-function gridSpanMs(slotMs: number): number {
-  const spans = Object.entries(RANGE_GRID).filter(([, g]) => g.slotMs === slotMs).map(([r]) => RANGE_SECONDS[r as TimeRange] * 1000);
-  return Math.max(26 * HOUR_MS, ...spans) + slotMs;
-}
+/** How long a closed piece stays useful: the longest window, and a slot (today's window is at most 25 h). */
+const CACHE_SPAN_MS = RANGE_SECONDS['30d'] * 1000 + 2 * RANGE_GRID['30d'].slotMs;
+/** The closed slots of a first load go to Prometheus in this many range queries at once (its cores work side by side). */
+const SLOT_BATCHES = 4;
 
 export interface ServiceOptions {
   prometheus: PrometheusClient;
@@ -88,7 +101,7 @@ export class Readings {
   constructor(
     private readonly nowMs: number,
     private readonly closedUntilMs: number,
-    private readonly cache: SlotCache,
+    private readonly cache: PieceCache,
     private readonly open: ReadonlyMap<string, Sample[]>,
     private readonly fresh: ReadonlyMap<FigureName, Sample[]>,
     private readonly planned: readonly PlannedWindow[],
@@ -104,11 +117,10 @@ export class Readings {
     }
     const cut = cutWindow(fromMs, this.nowMs, slotMs);
     const out: Array<[number, Sample[]]> = [];
-    for (const end of cut.slotEnds) {
-      const closed = end <= this.closedUntilMs ? this.cache.get(slotMs, end, figure) : undefined;
-      out.push([end, closed ?? this.open.get(pieceKey(figure, end - slotMs, end)) ?? []]);
+    for (const [a, b] of [...cut.slotEnds.map((end): [number, number] => [end - slotMs, end]), ...cut.edges]) {
+      const closed = b <= this.closedUntilMs ? this.cache.get(a, b, figure) : undefined;
+      out.push([b, closed ?? this.open.get(pieceKey(figure, a, b)) ?? []]);
     }
-    for (const [a, b] of cut.edges) out.push([b, this.open.get(pieceKey(figure, a, b)) ?? []]);
     // What came in since the rules' last evaluation, for a figure kept current to the last scrape.
     out.push([this.nowMs, this.fresh.get(figure) ?? []]);
     return out.sort((x, y) => x[0] - y[0]);
@@ -131,7 +143,7 @@ export class TelemetryReader {
   private readonly eventLimit: number;
   private readonly rulesEvaluatedAt: (nowMs: number, options: FetchOptions) => Promise<number | null>;
   /** Closed slots of every figure, across refreshes: one reader per backend, so one cache per backend. */
-  readonly cache = new SlotCache();
+  readonly cache = new PieceCache();
   private lastEvaluationSeen: number | null = null;
 
   constructor(options: ServiceOptions) {
@@ -147,7 +159,7 @@ export class TelemetryReader {
    * failure lands in `errors` with that section null. Rejects only when `signal` aborts.
    */
   async fetchSnapshot(range: TimeRange, nowMs: number, options: FetchOptions & { groupBy?: CostDimension } = {}): Promise<Snapshot> {
-    const startMs = nowMs - RANGE_SECONDS[range] * 1000;
+    const startMs = rangeStartMs(range, nowMs);
     const basis = options.basis ?? this.refreshBasis(nowMs, { range, ...(options.groupBy ? { groupBy: options.groupBy } : {}) }, options);
     const [metrics, events] = await Promise.allSettled([
       basis.read.then((r) => this.metrics(r, range, startMs)),
@@ -202,13 +214,83 @@ export class TelemetryReader {
     if (windows.range) {
       const label = COST_DIMENSIONS[windows.groupBy ?? 'model'].label;
       planned.push({
-        fromMs: nowMs - RANGE_SECONDS[windows.range] * 1000, slotMs: RANGE_GRID[windows.range].slotMs,
+        fromMs: rangeStartMs(windows.range, nowMs), slotMs: RANGE_GRID[windows.range].slotMs,
         figures: [...FIGURE_NAMES, `costBy:${label}`, `tokensBy:${label}`],
       });
     }
     const read = this.read(nowMs, planned, windows, options);
     read.catch(() => undefined); // awaited by the fetches; not unhandled if one of them fails first
     return { read };
+  }
+
+  /**
+   * One session over `range`, for its panel: its totals and cost over time from its own rule series (read directly, not
+   * cached: one combined instant query and one range query), and its events from Loki. Never rejects for backend
+   * failures (see fetchSnapshot).
+   */
+  async fetchSession(sessionId: string, range: TimeRange, nowMs: number, options: FetchOptions = {}): Promise<SessionDetail> {
+    const startMs = nowMs - RANGE_SECONDS[range] * 1000;
+    const { stepMs } = RANGE_GRID[range];
+    const [metrics, events] = await Promise.allSettled([
+      this.sessionMetrics(sessionId, startMs, nowMs, stepMs, options),
+      this.loki
+        ? this.loki.queryLogs(lokiLogs.sessionEvents(sessionId), { startMs, endMs: nowMs, limit: 500, direction: 'backward' }, options)
+          .then((entries) => entries.map(toSessionEvent))
+        : Promise.resolve(null),
+    ]);
+    options.signal?.throwIfAborted();
+    const detail: SessionDetail = {
+      sessionId, range, startMs, endMs: nowMs, stepSeconds: stepMs / 1000, fetchedAt: nowMs,
+      metrics: metrics.status === 'fulfilled' ? metrics.value : null,
+      events: events.status === 'fulfilled' ? events.value : null,
+      errors: {},
+    };
+    if (metrics.status === 'rejected') detail.errors.prometheus = toErrorInfo(metrics.reason, 'Prometheus');
+    if (events.status === 'rejected') detail.errors.loki = toErrorInfo(events.reason, 'Loki');
+    return detail;
+  }
+
+  private async sessionMetrics(sessionId: string, startMs: number, nowMs: number, stepMs: number, options: FetchOptions): Promise<NonNullable<SessionDetail['metrics']>> {
+    const figures = sessionFigures(sessionId);
+    // The chart's whole buckets from a range query; the first (partial) and the open one in the instant query.
+    const firstEnd = Math.ceil(startMs / stepMs) * stepMs;
+    const lastEnd = Math.floor(nowMs / stepMs) * stepMs;
+    const edges: Array<[number, number]> = firstEnd > lastEnd ? [[startMs, nowMs]] : [[startMs, firstEnd], [lastEnd, nowMs]];
+    const terms = [
+      ...Object.entries(figures).map(([figure, f]) => ({ figure, part: 'total', expr: figureWindow(f, startMs, nowMs) })),
+      ...edges.filter(([a, b]) => b > a).map(([a, b]) => ({ figure: 'costEdge', part: String(b), expr: figureWindow(figures.costByModel, a, b) })),
+    ];
+    const t = nowMs / 1000;
+    const [samples, buckets] = await Promise.all([
+      this.prom.instant(combined(terms), t, options),
+      firstEnd + stepMs <= lastEnd
+        ? this.prom.range(figureSlots(figures.costByModel, stepMs), { start: (firstEnd + stepMs) / 1000, end: lastEnd / 1000, step: stepMs / 1000 }, options)
+        : Promise.resolve([]),
+    ]);
+    const of = (figure: string): Sample[] => samples
+      .filter((s) => s.labels[FIGURE_LABEL] === figure && s.labels[PART_LABEL] === 'total' && s.value !== null)
+      .map((s) => ({ labels: s.labels, value: s.value! }));
+    const pieces: Array<[number, Sample[]]> = [
+      ...buckets.flatMap((series) => series.points.map(([time, value]): [number, Sample[]] => [Math.round(time * 1000), [{ labels: series.labels, value }]])),
+      ...samples.filter((s) => s.labels[FIGURE_LABEL] === 'costEdge' && s.value !== null)
+        .map((s): [number, Sample[]] => [Number(s.labels[PART_LABEL]), [{ labels: s.labels, value: s.value! }]]),
+    ];
+    const costByModel = modelCosts(of('costByModel'));
+    const active = byLabel(of('activeSecondsByType'), 'type');
+    return {
+      costUsd: sum(costByModel.map((m) => m.usd)),
+      costByModel,
+      tokens: tokenTotals(of('tokensByType')),
+      costSeries: chartSeries(pieces, stepMs, 'model'),
+      tools: toolStats(of('toolResultsByTool')),
+      apiErrorsByStatus: of('apiErrorsByStatus')
+        .map((s) => ({ statusCode: s.labels['status_code'] ?? '', model: s.labels['model'] ?? '', count: roundCount(s.value) }))
+        .filter((e) => e.count > 0)
+        .sort((a, b) => b.count - a.count || a.statusCode.localeCompare(b.statusCode)),
+      activeCliSeconds: active['cli'] ?? 0,
+      activeUserSeconds: active['user'] ?? 0,
+      projects: Object.keys(byLabel(of('costByProject'), COST_DIMENSIONS.project.label)).sort(),
+    };
   }
 
   /** Whether Prometheus holds any Claude Code metric at all (index lookup, cheap): tells "no data yet" from "idle today". */
@@ -233,24 +315,28 @@ export class TelemetryReader {
     // most one interval before it began), and every later one writes after it.
     const closedUntilMs = evalMs === null ? -Infinity : evalMs - RULE_INTERVAL_MS;
 
+    // Closed whole slots not held: one range query per grid. Every other piece not held (the open ones, and a
+    // window's closed head, which is then kept): one instant query.
     const toFetch = new Map<number, { ends: Set<number>; figures: Set<FigureName> }>();
     const terms = new Map<string, { figure: string; part: string; expr: string }>();
-    const addTerm = (figure: FigureName, a: number, b: number): void => {
-      terms.set(pieceKey(figure, a, b), { figure, part: `${a}-${b}`, expr: figureWindow(figureOf(figure), a, b) });
-    };
+    const toKeep: Array<[FigureName, number, number]> = [];
     for (const w of planned) {
       const cut = cutWindow(w.fromMs, nowMs, w.slotMs);
-      const closed = cut.slotEnds.filter((end) => end <= closedUntilMs);
-      const missing = this.cache.missing(w.slotMs, closed, w.figures);
-      if (missing.length) {
-        const grid = toFetch.get(w.slotMs) ?? { ends: new Set(), figures: new Set() };
-        for (const end of missing) grid.ends.add(end);
-        for (const f of w.figures) grid.figures.add(f);
-        toFetch.set(w.slotMs, grid);
-      }
-      for (const f of w.figures) {
-        for (const end of cut.slotEnds) if (end > closedUntilMs) addTerm(f, end - w.slotMs, end);
-        for (const [a, b] of cut.edges) addTerm(f, a, b);
+      const pieces = [...cut.slotEnds.map((end): [number, number, boolean] => [end - w.slotMs, end, true]), ...cut.edges.map(([a, b]): [number, number, boolean] => [a, b, false])];
+      for (const [a, b, whole] of pieces) {
+        for (const f of w.figures) {
+          const closed = b <= closedUntilMs;
+          if (closed && this.cache.get(a, b, f)) continue;
+          if (closed && whole) {
+            const grid = toFetch.get(w.slotMs) ?? { ends: new Set(), figures: new Set() };
+            grid.ends.add(b);
+            grid.figures.add(f);
+            toFetch.set(w.slotMs, grid);
+            continue;
+          }
+          terms.set(pieceKey(f, a, b), { figure: f, part: `${a}-${b}`, expr: figureWindow(figureOf(f), a, b) });
+          if (closed) toKeep.push([f, a, b]);
+        }
       }
     }
     for (const f of new Set(planned.flatMap((w) => w.figures))) {
@@ -258,7 +344,7 @@ export class TelemetryReader {
     }
 
     const t = nowMs / 1000;
-    const rangeStartS = windows.range ? t - RANGE_SECONDS[windows.range] : null;
+    const rangeStartS = windows.range ? rangeStartMs(windows.range, nowMs) / 1000 : null;
     const [openSamples, costLabels] = await Promise.all([
       terms.size ? this.prom.instant(combined([...terms.values()]), t, options) : Promise.resolve([]),
       // Which dimensions the range's cost carries: the group-by offers only those.
@@ -274,19 +360,21 @@ export class TelemetryReader {
       if (part === 'fresh') fresh.set(figure as FigureName, [...(fresh.get(figure as FigureName) ?? []), sample]);
       else open.set(`${figure}|${part}`, [...(open.get(`${figure}|${part}`) ?? []), sample]);
     }
-    for (const slotMs of new Set(planned.map((w) => w.slotMs))) this.cache.prune(slotMs, nowMs - gridSpanMs(slotMs));
+    for (const [f, a, b] of toKeep) this.cache.put(a, b, f, open.get(pieceKey(f, a, b)) ?? []);
+    this.cache.prune(nowMs - CACHE_SPAN_MS);
     return new Readings(nowMs, closedUntilMs, this.cache, open, fresh, planned, costLabels, windows);
   }
 
-  /** One range query for the closed slots `ends` of `figures`, stored in the cache (a slot without a point is 0). */
+  /** Range queries for the closed slots `ends` of `figures`, stored in the cache (a slot without a point is 0). */
   private async fetchSlots(slotMs: number, ends: number[], figures: FigureName[], options: FetchOptions): Promise<void> {
     const from = Math.min(...ends);
     const to = Math.max(...ends);
-    const series = await this.prom.range(
-      combined(figures.map((figure) => ({ figure, expr: figureSlots(figureOf(figure), slotMs) }))),
+    const batches = Array.from({ length: Math.min(SLOT_BATCHES, figures.length) }, (_, i) => figures.filter((_, j) => j % SLOT_BATCHES === i));
+    const series = (await Promise.all(batches.map((batch) => this.prom.range(
+      combined(batch.map((figure) => ({ figure, expr: figureSlots(figureOf(figure), slotMs) }))),
       { start: from / 1000, end: to / 1000, step: slotMs / 1000 },
       options,
-    );
+    )))).flat();
     const got = new Map<string, Sample[]>();
     for (const s of series) {
       const { [FIGURE_LABEL]: figure, ...labels } = s.labels;
@@ -296,7 +384,7 @@ export class TelemetryReader {
       }
     }
     for (let end = from; end <= to; end += slotMs) {
-      for (const f of figures) this.cache.put(slotMs, end, f, got.get(`${f}|${end}`) ?? []);
+      for (const f of figures) this.cache.put(end - slotMs, end, f, got.get(`${f}|${end}`) ?? []);
     }
   }
 
@@ -447,6 +535,22 @@ export function toApiError(e: LogEntry): ApiErrorEvent {
     sessionId: a['session_id'] ?? '',
     attempt: numOrNull(a['attempt']),
   };
+}
+
+/** A Loki event as one line of a session's timeline. */
+export function toSessionEvent(e: LogEntry): SessionEvent {
+  const a = e.attributes;
+  const name = a['event_name'] ?? e.line;
+  const failed = (name === 'tool_result' && a['success'] === 'false') || name === 'api_error';
+  const parts: Record<string, Array<string | undefined>> = {
+    api_request: [a['model'], a['cost_usd'] === undefined ? undefined : `$${a['cost_usd']}`, a['duration_ms'] === undefined ? undefined : `${a['duration_ms']} ms`],
+    api_error: [a['status_code'], a['model'], a['error']],
+    tool_result: [a['tool_name'], a['success'] === 'false' ? `failed${a['error_type'] ? `: ${a['error_type']}` : ''}` : 'ok', a['duration_ms'] === undefined ? undefined : `${a['duration_ms']} ms`],
+    tool_decision: [a['tool_name'], a['decision'], a['source']],
+    user_prompt: [a['prompt_length'] === undefined ? undefined : `${a['prompt_length']} characters`],
+  };
+  const detail = (parts[name] ?? [a['tool_name'], a['model'], a['status_code']]).filter((x): x is string => !!x).join(' · ');
+  return { time: e.timeMs, name, detail, failed };
 }
 
 export function cacheHitRate(t: TokenTotals): number | null {

@@ -1,4 +1,4 @@
-// Closed slots of time kept in memory: the rules only ever append samples at their evaluation time, so a slot that
+// Closed pieces of time kept in memory: the rules only ever append samples at their evaluation time, so a piece that
 // ended before the rules' last evaluation never changes, and a refresh reads only what is still open.
 // Plain Node: never import `vscode`.
 import type { Labels } from './prometheus';
@@ -28,47 +28,36 @@ export function cutWindow(fromMs: number, toMs: number, slotMs: number): WindowC
   return { slotEnds, edges };
 }
 
-/** Closed slots per grid (slot length): for each slot end, each figure's samples (an empty list is a known zero). */
-export class SlotCache {
-  private readonly grids = new Map<number, Map<number, Map<string, Sample[]>>>();
+/**
+ * Closed pieces of time, (a, b] each, with every figure's samples in them (an empty list is a known zero). A whole
+ * slot of any grid, or a window's head before its first whole slot: whatever ended before the rules' last evaluation.
+ */
+export class PieceCache {
+  private readonly pieces = new Map<string, { end: number; figures: Map<string, Sample[]> }>();
 
-  get(slotMs: number, end: number, figure: string): Sample[] | undefined {
-    return this.grids.get(slotMs)?.get(end)?.get(figure);
+  get(a: number, b: number, figure: string): Sample[] | undefined {
+    return this.pieces.get(`${a}-${b}`)?.figures.get(figure);
   }
 
-  /** The slot ends among `ends` that lack any of `figures`. */
-  missing(slotMs: number, ends: readonly number[], figures: readonly string[]): number[] {
-    const grid = this.grids.get(slotMs);
-    return ends.filter((end) => {
-      const slot = grid?.get(end);
-      return !slot || figures.some((f) => !slot.has(f));
-    });
+  put(a: number, b: number, figure: string, samples: Sample[]): void {
+    const key = `${a}-${b}`;
+    let piece = this.pieces.get(key);
+    if (!piece) this.pieces.set(key, (piece = { end: b, figures: new Map() }));
+    piece.figures.set(figure, samples);
   }
 
-  put(slotMs: number, end: number, figure: string, samples: Sample[]): void {
-    let grid = this.grids.get(slotMs);
-    if (!grid) this.grids.set(slotMs, (grid = new Map()));
-    let slot = grid.get(end);
-    if (!slot) grid.set(end, (slot = new Map()));
-    slot.set(figure, samples);
-  }
-
-  /** Forgets the slots of a grid that ended before `oldestEnd`: no window reaches them any more. */
-  prune(slotMs: number, oldestEnd: number): void {
-    const grid = this.grids.get(slotMs);
-    if (!grid) return;
-    for (const end of grid.keys()) if (end < oldestEnd) grid.delete(end);
+  /** Forgets the pieces that ended before `oldestEnd`: no window reaches them any more. */
+  prune(oldestEnd: number): void {
+    for (const [key, piece] of this.pieces) if (piece.end < oldestEnd) this.pieces.delete(key);
   }
 
   clear(): void {
-    this.grids.clear();
+    this.pieces.clear();
   }
 
-  /** Slots held, over every grid (for the bench and the tests). */
+  /** Pieces held (for the bench and the tests). */
   get size(): number {
-    let n = 0;
-    for (const grid of this.grids.values()) n += grid.size;
-    return n;
+    return this.pieces.size;
   }
 }
 

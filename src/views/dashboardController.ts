@@ -3,7 +3,7 @@ import { backends, type BackendAddress, type Config } from '../config';
 import type { Log } from '../log';
 import { SecretKey } from '../secrets';
 import type { ViewState } from '../protocol';
-import type { TimeRange } from '../snapshot';
+import type { SessionDetail, TimeRange } from '../snapshot';
 import { usd } from '../format';
 import { loadDeferred } from '../lazy';
 import type { AuthConfig, LokiClient, PrometheusClient, RefreshBasis, TelemetryReader } from '../telemetry';
@@ -88,6 +88,14 @@ export class DashboardController implements vscode.Disposable {
 
   refreshNow(): Promise<void> {
     return this.scheduler.refreshNow();
+  }
+
+  /** One session in full, from the backends the status bar reads. */
+  fetchSession(sessionId: string, range: TimeRange): Promise<SessionDetail> {
+    if (!this.service) {
+      return Promise.reject(new Error('Not connected to the telemetry backends yet: try again in a moment, or run "Claude Telemetry: Show Extension Logs".'));
+    }
+    return this.service.fetchSession(sessionId, range, Date.now());
   }
 
   dispose(): void {

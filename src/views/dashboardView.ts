@@ -17,12 +17,15 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
   private state: ViewState = { kind: 'loading' };
   private readonly rangeChanged = new vscode.EventEmitter<TimeRange>();
   private readonly groupByChanged = new vscode.EventEmitter<CostDimension>();
+  private readonly sessionRequested = new vscode.EventEmitter<string>();
   private readonly actionRequested = new vscode.EventEmitter<HostAction>();
   private readonly visibilityChanged = new vscode.EventEmitter<boolean>();
   /** The user picked another range. */
   readonly onDidChangeRange = this.rangeChanged.event;
   /** The user picked another dimension to group cost by. */
   readonly onDidChangeGroupBy = this.groupByChanged.event;
+  /** The user picked a session of the list: open it in full. */
+  readonly onDidRequestSession = this.sessionRequested.event;
   /** A button of the view: start the stack, open Grafana, refresh, show the logs. */
   readonly onDidRequestAction = this.actionRequested.event;
   /** The view became visible or hidden. */
@@ -37,6 +40,7 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
   dispose(): void {
     this.rangeChanged.dispose();
     this.groupByChanged.dispose();
+    this.sessionRequested.dispose();
     this.actionRequested.dispose();
     this.visibilityChanged.dispose();
   }
@@ -59,7 +63,7 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
     const distUri = vscode.Uri.joinPath(this.extensionUri, 'dist');
     const mediaUri = vscode.Uri.joinPath(this.extensionUri, 'media');
     view.webview.options = { enableScripts: true, localResourceRoots: [distUri, mediaUri] };
-    view.webview.html = this.html(view.webview, distUri, mediaUri);
+    view.webview.html = webviewPage(view.webview, this.extensionUri);
     // One set of listeners per resolved view: dropped with the view, so a re-resolved view does not add more.
     const listeners = [
       view.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
@@ -103,6 +107,9 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
         void this.memento.update(GROUP_BY_KEY, message.dimension);
         this.groupByChanged.fire(message.dimension);
         break;
+      case 'openSession':
+        this.sessionRequested.fire(message.sessionId);
+        break;
       case 'run':
         this.actionRequested.fire(message.action);
         break;
@@ -117,13 +124,16 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
     void this.view.webview.postMessage(message);
   }
 
-  private html(webview: vscode.Webview, distUri: vscode.Uri, mediaUri: vscode.Uri): string {
-    return dashboardHtml({
-      cspSource: webview.cspSource,
-      nonce: randomBytes(16).toString('base64'),
-      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(distUri, 'webview.js')).toString(),
-      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(mediaUri, 'dashboard.css')).toString(),
-      codiconsUri: webview.asWebviewUri(vscode.Uri.joinPath(distUri, 'codicons', 'codicon.css')).toString(),
-    });
-  }
+}
+
+/** The page of the sidebar and of a session's panel (one script: it draws what the host posts). */
+export function webviewPage(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+  const distUri = vscode.Uri.joinPath(extensionUri, 'dist');
+  return dashboardHtml({
+    cspSource: webview.cspSource,
+    nonce: randomBytes(16).toString('base64'),
+    scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(distUri, 'webview.js')).toString(),
+    styleUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'dashboard.css')).toString(),
+    codiconsUri: webview.asWebviewUri(vscode.Uri.joinPath(distUri, 'codicons', 'codicon.css')).toString(),
+  });
 }

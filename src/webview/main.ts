@@ -16,7 +16,9 @@ import {
 } from 'chart.js';
 import type { HostAction, HostToWebview, ViewState, WebviewToHost } from '../protocol';
 import { usd } from '../format';
-import { COST_DIMENSIONS, TIME_RANGES, isCostDimension, type ChartSeries, type CostBreakdown, type Snapshot, type TimeRange } from '../snapshot';
+import {
+  COST_DIMENSIONS, TIME_RANGES, isCostDimension, type ChartSeries, type CostBreakdown, type SessionDetail, type Snapshot, type TimeRange,
+} from '../snapshot';
 
 Chart.register(ArcElement, BarController, BarElement, CategoryScale, DoughnutController, Legend, LinearScale, Tooltip);
 
@@ -31,11 +33,19 @@ declare function acquireVsCodeApi(): VsCodeApi;
 interface PersistedState {
   range: TimeRange;
   view: ViewState | undefined;
+  /** In a session's panel: what it showed last. */
+  session?: { sessionId: string; detail: SessionDetail | null; error?: string };
 }
 
 const vscode = acquireVsCodeApi();
 const root = document.getElementById('root') as HTMLElement;
-const charts: Chart[] = [];
+/**
+ * What a refresh keeps rather than rebuilds: each chart (updated in place, `update('none')`) and the group-by picker
+ * (a rebuilt <select> would close under the user's pointer at every refresh). Keyed by title; whatever a render did
+ * not use is dropped after it.
+ */
+const kept = new Map<string, { element: HTMLElement; chart?: Chart; picker?: HTMLSelectElement }>();
+let usedThisRender = new Set<string>();
 let persisted: PersistedState = vscode.getState() ?? { range: '24h', view: undefined };
 
 type Child = Node | string | null | undefined | false;
@@ -117,16 +127,25 @@ function rangePicker(selected: TimeRange): HTMLElement {
 
 /** Which dimension the cost table groups by: only those the range's data carries. */
 function groupByPicker(breakdown: CostBreakdown): HTMLElement {
-  const select = el('select', { 'aria-label': 'Group cost by', class: 'group-by' });
-  for (const dimension of breakdown.available) {
-    const option = el('option', { value: dimension }, COST_DIMENSIONS[dimension].title);
-    option.selected = dimension === breakdown.dimension;
-    select.append(option);
+  const key = 'group-by';
+  usedThisRender.add(key);
+  let entry = kept.get(key);
+  if (!entry?.picker) {
+    const select = el('select', { 'aria-label': 'Group cost by', class: 'group-by' });
+    select.addEventListener('change', () => {
+      if (isCostDimension(select.value)) vscode.postMessage({ type: 'selectGroupBy', dimension: select.value });
+    });
+    entry = { element: el('label', { class: 'group-by-label' }, 'Cost by ', select), picker: select };
+    kept.set(key, entry);
   }
-  select.addEventListener('change', () => {
-    if (isCostDimension(select.value)) vscode.postMessage({ type: 'selectGroupBy', dimension: select.value });
-  });
-  return el('label', { class: 'group-by-label' }, 'Cost by ', select);
+  const select = entry.picker!;
+  const values = [...select.options].map((option) => option.value);
+  if (values.join() !== breakdown.available.join()) {
+    select.replaceChildren(...breakdown.available.map((dimension) => el('option', { value: dimension }, COST_DIMENSIONS[dimension].title)));
+  }
+  // The user's pick stands while the host has not answered with it yet.
+  if (document.activeElement !== select) select.value = breakdown.dimension;
+  return entry.element;
 }
 
 function message(title: string, body: string, ...actions: HTMLElement[]): HTMLElement {
@@ -140,8 +159,8 @@ function kpi(label: string, value: string, tone: 'normal' | 'bad' = 'normal'): H
 /** A figure as this page writes them: money, counts, percentages, durations. */
 const FIGURE = /^(—|\$?[\d,.]+[kMB%]?|(\d+[hms] ?)+)$/;
 
-/** A table cell: its text, or its text and a longer hover text. */
-type Cell = string | { text: string; title: string };
+/** A table cell: its text, or its text and a longer hover text, and what a click on it does. */
+type Cell = string | { text: string; title: string; open?: () => void };
 
 /** `whole`: text columns that keep their width too (short ids). */
 function table(headers: string[], rows: Cell[][], empty: string, whole: readonly number[] = []): HTMLElement {
@@ -155,16 +174,39 @@ function table(headers: string[], rows: Cell[][], empty: string, whole: readonly
     'table',
     {},
     el('thead', {}, el('tr', {}, ...headers.map((header, index) => el('th', { class: kind[index]! }, header)))),
-    el('tbody', {}, ...rows.map((cells) => el('tr', {}, ...cells.map((cell, index) =>
-      el('td', { title: typeof cell === 'object' ? cell.title : cell, class: kind[index]! }, text(cell)))))),
+    el('tbody', {}, ...rows.map((cells) => el('tr', {}, ...cells.map((cell, index) => {
+      const td = el('td', { title: typeof cell === 'object' ? cell.title : cell, class: kind[index]! });
+      if (typeof cell === 'object' && cell.open) {
+        const open = cell.open;
+        const button = el('button', { type: 'button', class: 'link' }, cell.text);
+        button.addEventListener('click', open);
+        td.append(button);
+      } else {
+        td.append(text(cell));
+      }
+      return td;
+    })))),
   );
 }
 
+/** A chart: the one of this title updated in place when it exists, else a new one. */
 function chart(title: string, config: ChartConfiguration): HTMLElement {
+  usedThisRender.add(title);
+  const existing = kept.get(title);
+  if (existing?.chart && (existing.chart.config as ChartConfiguration).type === config.type) {
+    const updated = existing.chart;
+    updated.data = config.data;
+    updated.options = config.options ?? {};
+    queueMicrotask(() => updated.update('none'));
+    return existing.element;
+  }
+  existing?.chart?.destroy();
   const canvas = el('canvas', { role: 'img', 'aria-label': title });
   const figure = el('figure', { class: 'chart' }, el('figcaption', {}, title), el('div', { class: 'canvas-box' }, canvas));
+  const entry: { element: HTMLElement; chart?: Chart } = { element: figure };
+  kept.set(title, entry);
   // Chart.js measures its parent: create the chart once the figure is in the document.
-  queueMicrotask(() => charts.push(new Chart(canvas, config)));
+  queueMicrotask(() => { entry.chart = new Chart(canvas, config); });
   return figure;
 }
 
@@ -325,7 +367,11 @@ function dataView(snapshot: Snapshot): HTMLElement[] {
         ['Session', 'Cost', 'Tokens', 'Active', 'Errors'],
         metrics.sessions.map((session) => [
           // Five figures fill a sidebar's width: the session's models are in its hover text.
-          { text: session.sessionId.slice(0, 8), title: `${session.sessionId}\n${session.models.join(', ') || 'no model'}` },
+          {
+            text: session.sessionId.slice(0, 8),
+            title: `${session.sessionId}\n${session.models.join(', ') || 'no model'}\nOpen the session in full`,
+            open: () => vscode.postMessage({ type: 'openSession', sessionId: session.sessionId }),
+          },
           usd(session.costUsd),
           number(session.tokens),
           duration(session.activeSeconds),
@@ -336,14 +382,90 @@ function dataView(snapshot: Snapshot): HTMLElement[] {
       ),
     );
   }
-  sections.push(el('p', { class: 'updated' }, `Updated ${new Date(snapshot.fetchedAt).toLocaleTimeString()}`));
+  // Long ranges start on the hour (the minute for 1 h): the window is whole slots the extension keeps, plus the open one.
+  sections.push(el('p', { class: 'updated' }, `Since ${time(snapshot.startMs)} · updated ${new Date(snapshot.fetchedAt).toLocaleTimeString()}`));
   return sections;
 }
 
-function render(view: ViewState | undefined, range: TimeRange): void {
-  for (const existing of charts.splice(0)) {
-    existing.destroy();
+/** A session's panel: its figures over the range, its cost over time, its tools and errors, its event timeline. */
+function renderSession(state: NonNullable<PersistedState['session']>): void {
+  usedThisRender = new Set();
+  const { sessionId, detail } = state;
+  const header = el('header', {}, el('h2', { class: 'session-title', title: sessionId }, `Session ${sessionId}`),
+    el('div', { class: 'header-actions' }, actionButton('Refresh', 'refresh', true), actionButton('Open in Grafana', 'openGrafana', true)));
+  const body: HTMLElement[] = [];
+  if (!detail) {
+    body.push(state.error ? message('Could not load the session', state.error, actionButton('Retry', 'refresh')) : el('p', { class: 'loading', role: 'status' }, 'Loading…'));
+  } else {
+    for (const error of [detail.errors.prometheus, detail.errors.loki]) {
+      if (error) body.push(el('p', { class: 'warning', role: 'status' }, error.message));
+    }
+    body.push(el('p', { class: 'updated' }, `The last ${detail.range}, as of ${new Date(detail.fetchedAt).toLocaleTimeString()}`));
+    const m = detail.metrics;
+    if (m) {
+      const colors = palette();
+      const cost = costChartData(m.costSeries);
+      const failures = m.tools.reduce((n, t) => n + t.failures, 0);
+      const apiErrors = m.apiErrorsByStatus.reduce((n, e) => n + e.count, 0);
+      body.push(
+        el('div', { class: 'kpis' },
+          kpi('Cost', usd(m.costUsd)),
+          kpi('Tokens', number(m.tokens.total)),
+          kpi('Active: Claude', duration(m.activeCliSeconds)),
+          kpi('Active: you', duration(m.activeUserSeconds)),
+          kpi('Tool failures', number(failures), failures > 0 ? 'bad' : 'normal'),
+          kpi('API errors', number(apiErrors), apiErrors > 0 ? 'bad' : 'normal')),
+        el('p', {}, `Project: ${m.projects.join(', ') || 'not recorded (a terminal opened before the extension set the workspace)'}`),
+        chart('Session cost over time', {
+          type: 'bar',
+          data: {
+            labels: cost.timestamps.map((timestamp) => bucketLabel(timestamp, detail.range)),
+            datasets: cost.datasets.map((dataset, index) => ({ label: dataset.label, data: dataset.values, backgroundColor: colors[index % colors.length], stack: 'cost' })),
+          },
+          options: {
+            animation: false,
+            maintainAspectRatio: false,
+            scales: { x: { stacked: true, ticks: { maxRotation: 0, autoSkip: true } }, y: { stacked: true, ticks: { callback: (value) => `$${value}` } } },
+            plugins: { legend: { position: 'bottom', labels: { boxWidth: 10 } } },
+          },
+        }),
+        el('h3', {}, 'Cost by model'),
+        table(['Model', 'Cost'], m.costByModel.map((entry) => [entry.model, usd(entry.usd)]), 'No cost in this range.'),
+        el('h3', {}, 'Tokens by type'),
+        table(['Type', 'Tokens'], (['input', 'output', 'cacheRead', 'cacheCreation', 'other'] as const)
+          .filter((type) => m.tokens[type] > 0).map((type) => [type, number(m.tokens[type])]), 'No tokens in this range.'),
+        el('h3', {}, 'Tools'),
+        table(['Tool', 'Calls', 'Failed'], m.tools.map((tool) => [tool.tool, number(tool.calls), number(tool.failures)]), 'No tool calls in this range.'),
+        el('h3', {}, 'API errors'),
+        table(['Status', 'Model', 'Count'], m.apiErrorsByStatus.map((error) => [error.statusCode, error.model, number(error.count)]), 'No API errors in this range.'),
+      );
+    }
+    if (detail.events) {
+      body.push(
+        el('h3', {}, 'Timeline'),
+        table(['Time', 'Event', 'Detail'], detail.events.map((event) => [
+          time(event.time),
+          event.failed ? { text: `✖ ${event.name}`, title: `${event.name} (failed)` } : event.name,
+          event.detail,
+        ]), 'No events of this session in this range (Loki keeps them only when the stack ran).'),
+      );
+    }
   }
+  root.replaceChildren(header, el('main', {}, ...body));
+  dropUnused();
+}
+
+function dropUnused(): void {
+  for (const [key, entry] of kept) {
+    if (!usedThisRender.has(key)) {
+      entry.chart?.destroy();
+      kept.delete(key);
+    }
+  }
+}
+
+function render(view: ViewState | undefined, range: TimeRange): void {
+  usedThisRender = new Set();
   const header = el('header', {}, rangePicker(range), el('div', { class: 'header-actions' }, actionButton('Open Grafana', 'openGrafana', true)));
   let body: HTMLElement[];
   switch (view?.kind) {
@@ -379,18 +501,23 @@ function render(view: ViewState | undefined, range: TimeRange): void {
       break;
   }
   root.replaceChildren(header, el('main', {}, ...body));
+  dropUnused();
 }
 
 window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
   const incoming = event.data;
-  if (incoming?.type !== 'state') {
-    return;
+  if (incoming?.type === 'state') {
+    persisted = { range: incoming.range, view: incoming.state };
+    vscode.setState(persisted);
+    render(incoming.state, incoming.range);
+  } else if (incoming?.type === 'session') {
+    persisted = { ...persisted, session: { sessionId: incoming.sessionId, detail: incoming.detail, ...(incoming.error ? { error: incoming.error } : {}) } };
+    vscode.setState(persisted);
+    renderSession(persisted.session!);
   }
-  persisted = { range: incoming.range, view: incoming.state };
-  vscode.setState(persisted);
-  render(incoming.state, incoming.range);
 });
 
 // Draw what was there before a reload at once, then ask the host for the current state.
-render(persisted.view, persisted.range);
+if (persisted.session) renderSession(persisted.session);
+else render(persisted.view, persisted.range);
 vscode.postMessage({ type: 'ready' });

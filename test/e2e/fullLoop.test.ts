@@ -561,7 +561,18 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     assert.ok(sessionEvents, 'the CLI test found the session\'s events');
     const sessionId = sessionEvents.apiRequests[0].meta.session_id.slice(0, 8);
     const inLoki = sessionEvents.toolFailures.length + sessionEvents.apiErrors.length;
-    await waitForFrameText(p, new RegExp(`${sessionId}[^\\n]*\\t${inLoki}\\s*$`, 'm'), 30_000);
+    const list = await waitForFrameText(p, new RegExp(`${sessionId}[^\\n]*\\t${inLoki}\\s*$`, 'm'), 30_000);
+    // The session opens in full from the list: an editor panel with its cost, its tools and its event timeline.
+    await list.frame.getByRole('button', { name: sessionId, exact: true }).click();
+    const fullId = sessionEvents.apiRequests[0].meta.session_id;
+    const panel = await waitForFrameText(p, new RegExp(`Session ${escapeRegExp(fullId)}[\\s\\S]*Timeline[\\s\\S]*tool_result`), 60_000);
+    const panelText = await panel.frame.evaluate(() => document.body.innerText);
+    await screenshot(p, 'e2e-08d-session-panel');
+    assert.ok(expectedCost && panelText.includes(expectedCost), `the session's cost ${expectedCost} in its panel:\n${panelText}`);
+    assert.match(panelText, /Bash\t\d+\t[1-9]/, 'the failed Bash call in its tools');
+    assert.match(panelText, /✖ api_error\t400/, 'the API error on its timeline');
+    assert.ok(workspace);
+    assert.match(panelText, new RegExp(`Project: ${escapeRegExp(basename(workspace))}`));
   });
 
   it('"Verify Telemetry Pipeline" reports each hop and the round trip through the running stack', async () => {

@@ -174,8 +174,8 @@ describe("queries", () => {
     assert.equal(byUid.get("loki")?.type, "loki");
 
     const rows = panels.filter((p) => p.type === "row").map((p) => p.title);
-    assert.deepEqual(rows, ["Executive summary", "Cost & tokens", "Tool execution", "Errors", "Productivity", "Sessions"]);
-    assert.deepEqual(dashboard.templating.list.map((v) => v.name), ["session", "model", "tool"]);
+    assert.deepEqual(rows, ["Executive summary", "Cost & tokens", "Tool execution", "Errors", "Productivity", "Sessions", "Subagents, skills and MCP servers"]);
+    assert.deepEqual(dashboard.templating.list.map((v) => v.name), ["session", "model", "tool", "project", "repository"]);
     for (const variable of dashboard.templating.list) {
       assert.ok(uids.has(variable.datasource?.uid ?? ""), `variable ${variable.name}: datasource ${variable.datasource?.uid}`);
     }

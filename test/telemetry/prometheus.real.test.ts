@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PrometheusClient } from '../../src/telemetry/prometheus';
 import { LokiClient } from '../../src/telemetry/loki';
-import { TelemetryReader, type ServiceOptions } from '../../src/telemetry/reader';
+import { TelemetryReader, rangeStartMs, type ServiceOptions } from '../../src/telemetry/reader';
 import { COUNTERS, RULES_FILE } from '../../src/telemetry/counters';
 import { FIGURES, figureFresh, figureWindow } from '../../src/telemetry/queries';
 import { recordingRulesCheck } from '../../src/doctor/recordingRulesCheck';
@@ -95,6 +95,7 @@ describe('telemetry against real Prometheus', () => {
     const snap = await reader().fetchSnapshot('24h', EVAL * 1000);
     assert.equal(snap.errors.prometheus, undefined, JSON.stringify(snap.errors));
     const m = snap.metrics!;
+    assert.equal(snap.startMs, Math.floor((EVAL - 86400) / 3600) * 3_600_000, 'a long range starts on the hour');
     const truth = trueCost(events, EVAL - 86400, EVAL);
     assert.equal(lost('cost', 0, Infinity), 0, 'this data set must not hit the rules\' undetectable-reset case for cost');
     within(m.kpis.costUsd, truth, 1e-6, '24h cost');
@@ -255,6 +256,25 @@ describe('telemetry against real Prometheus', () => {
     assert.equal(all.length, sessions.length);
   });
 
+  it('one session in full: its cost, tokens, tools and errors over the range, and its cost over time adding up', async () => {
+    const row = (await reader().fetchSnapshot('24h', EVAL * 1000)).metrics!.sessions[0]!;
+    const detail = await reader().fetchSession(row.sessionId, '24h', EVAL * 1000);
+    assert.equal(detail.errors.prometheus, undefined, JSON.stringify(detail.errors));
+    const m = detail.metrics!;
+    const from = EVAL - 86400;
+    within(m.costUsd, trueCost(events, from, EVAL, row.sessionId), 1e-6, 'session cost');
+    within(m.costSeries.reduce((a, s) => a + s.points.reduce((b, p) => b + p[1], 0), 0), m.costUsd, 1e-9, 'its chart adds up');
+    const tok = trueTokens(events, from, EVAL, row.sessionId);
+    assert.equal(m.tokens.total, tok.input + tok.output + tok.cacheRead + tok.cacheCreation);
+    const mine = (e: SimEvent): boolean => e.session === row.sessionId;
+    const lostHere = (counter: keyof typeof COUNTERS, pred: (l: Record<string, string>) => boolean = () => true): number =>
+      lost(counter, from, EVAL, (l) => l['session_id'] === row.sessionId && pred(l));
+    assert.equal(m.tools.reduce((a, t) => a + t.calls, 0), trueCount(events, 'tool_result', from, EVAL, mine) - lostHere('toolResults'));
+    assert.equal(m.apiErrorsByStatus.reduce((a, e) => a + e.count, 0), trueCount(events, 'api_error', from, EVAL, mine) - lostHere('apiErrors'));
+    assert.equal(m.projects.length, 1);
+    assert.equal(detail.events, null, 'no Loki in this test');
+  });
+
   it('per-session totals in a window: sessions that started before it count only the window part', async () => {
     const rows = (await reader({ sessionLimit: 1000 }).fetchSnapshot('1h', EVAL * 1000)).metrics!.sessions;
     let checked = 0;
@@ -296,7 +316,7 @@ describe('telemetry against real Prometheus', () => {
       for (let now = T0 + 1800; now <= EVAL; now += 420) {
         const nowMs = now * 1000;
         for (const range of ['1h', '24h'] as const) {
-          const fromMs = nowMs - (range === '1h' ? 3600 : 86400) * 1000;
+          const fromMs = rangeStartMs(range, nowMs);
           const basis = cached.refreshBasis(nowMs, { dayStartMs: DAY_START * 1000, range });
           const [snap, today] = await Promise.all([cached.fetchSnapshot(range, nowMs, { basis }), cached.fetchToday(nowMs, DAY_START * 1000, { basis })]);
           const m = snap.metrics!;

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { assertLogQL, assertPromQL, logqlParserStages, logqlSelectorLabels, promqlMetricNames } from '../support/queryGrammar';
 import { COUNTERS, recordingRulesFile } from '../../src/telemetry/counters';
 import { FIGURES, catalogExamples, dur, quote } from '../../src/telemetry/queries';
-import { SlotCache, addUp, cutWindow } from '../../src/telemetry/slots';
+import { PieceCache, addUp, cutWindow } from '../../src/telemetry/slots';
 import { repoRoot } from '../support/paths';
 import { join } from 'node:path';
 
@@ -103,15 +103,16 @@ describe('cutting a window into slots', () => {
   });
 });
 
-describe('the slot cache', () => {
-  it('says which slots lack a figure, keeps known zeros, forgets old slots', () => {
-    const cache = new SlotCache();
+describe('the piece cache', () => {
+  it('holds each figure of a piece, keeps known zeros, forgets old pieces', () => {
+    const cache = new PieceCache();
     cache.put(60, 120, 'cost', [{ labels: { model: 'a' }, value: 1 }]);
-    cache.put(60, 180, 'cost', []);
-    assert.deepEqual(cache.missing(60, [120, 180, 240], ['cost']), [240]);
-    assert.deepEqual(cache.missing(60, [120, 180], ['cost', 'tokens']), [120, 180]);
-    assert.deepEqual(cache.get(60, 180, 'cost'), []);
-    cache.prune(60, 150);
+    cache.put(120, 180, 'cost', []);
+    assert.deepEqual(cache.get(60, 120, 'cost'), [{ labels: { model: 'a' }, value: 1 }]);
+    assert.deepEqual(cache.get(120, 180, 'cost'), []);
+    assert.equal(cache.get(120, 180, 'tokens'), undefined, 'another figure of the piece is not held');
+    assert.equal(cache.get(0, 120, 'cost'), undefined, 'another piece ending at the same time is not this one');
+    cache.prune(150);
     assert.equal(cache.get(60, 120, 'cost'), undefined);
     assert.equal(cache.size, 1);
   });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { HostToWebview, WebviewToHost } from '../../src/protocol';
-import type { Snapshot } from '../../src/snapshot';
+import type { SessionDetail, Snapshot } from '../../src/snapshot';
 import { dashboardHtml } from '../../src/views/dashboardHtml';
 import { repoRoot } from '../support/paths';
 
@@ -163,6 +163,7 @@ describe('dashboard webview in Chromium', () => {
     // Every figure the host sends is on the page: cost by the picked dimension, API errors by status, each session's model.
     const body = await page.evaluate(() => document.body.innerText);
     assert.match(body, /Project\tCost\tTokens\tShare/);
+    assert.match(body, /Since [^\n]+ · updated /, 'the window\'s start is said');
     for (const row of ['api-server\t$10.00\t3.0M\t81%', `${XSS}\t$2.35\t1.2M\t19%`]) assert.ok(body.includes(row), `cost by project: ${row}`);
     // The group-by offers the dimensions the data carries, the picked one selected; a pick goes to the host.
     const picker = page.getByLabel('Group cost by');
@@ -179,7 +180,10 @@ describe('dashboard webview in Chromium', () => {
     assert.match(body, /Active: Claude \/ you\t1h 7m \/ 23m/);
     assert.match(body, /API requests \/ errors\t90 \/ 3/);
     assert.match(body, /631fe02f\t\$9\.50\t3\.0M\t1h 30m\t4/);
-    assert.equal(await page.locator('td', { hasText: '631fe02f' }).last().getAttribute('title'), '631fe02f-77fd-4613-8db1-70ec003c74d0\nclaude-sonnet-4-5');
+    assert.equal(await page.locator('td', { hasText: '631fe02f' }).last().getAttribute('title'), '631fe02f-77fd-4613-8db1-70ec003c74d0\nclaude-sonnet-4-5\nOpen the session in full');
+    // A session of the list opens in full: the host gets its id.
+    await page.getByRole('button', { name: '631fe02f', exact: true }).click();
+    assert.deepEqual((await posted(page)).at(-1), { type: 'openSession', sessionId: '631fe02f-77fd-4613-8db1-70ec003c74d0' });
     // The hostile model and tool names are in the tables as text; nothing ran and no image element exists.
     assert.equal(await page.getByText(XSS, { exact: true }).count(), 3);
     assert.equal(await page.locator('img').count(), 0);
@@ -199,6 +203,90 @@ describe('dashboard webview in Chromium', () => {
 
     await mkdir(join(repoRoot, 'test-results', 'screenshots'), { recursive: true });
     await page.screenshot({ path: join(repoRoot, 'test-results', 'screenshots', 'webview-dashboard.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('a refresh updates the charts and the picker in place: the same canvases, redrawn; the same <select>', async () => {
+    const page = await open();
+    await post(page, { type: 'state', state: { kind: 'data', snapshot }, range: '24h' });
+    await page.getByText('Recent tool failures').waitFor();
+    const pixels = () => page.evaluate(() => [...document.querySelectorAll('canvas')].map((canvas) => {
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      let sum = 0;
+      for (let index = 3; index < data.length; index += 16) sum += data[index]!;
+      return sum;
+    }));
+    await page.waitForFunction(() => document.querySelectorAll('canvas').length === 3);
+    await page.waitForTimeout(100);
+    const before = await pixels();
+    await page.evaluate(() => {
+      document.querySelectorAll('canvas').forEach((canvas, index) => { (canvas as unknown as { __mark: number }).__mark = index + 1; });
+      (document.querySelector('select') as unknown as { __mark: number }).__mark = 7;
+    });
+    // The next refresh: another range of costs, another tool mix.
+    const metrics = snapshot.metrics!;
+    const next: Snapshot = {
+      ...snapshot,
+      fetchedAt: snapshot.fetchedAt + 3000,
+      metrics: {
+        ...metrics,
+        costSeries: metrics.costSeries.map((series) => ({ ...series, points: series.points.map(([t, v], i) => [t, i % 2 ? v * 4 : v / 4]) })),
+        tools: metrics.tools.map((tool) => ({ ...tool, failures: 0 })),
+      },
+    };
+    await post(page, { type: 'state', state: { kind: 'data', snapshot: next }, range: '24h' });
+    await page.waitForTimeout(100);
+    const marks = await page.evaluate(() => ({
+      canvases: [...document.querySelectorAll('canvas')].map((canvas) => (canvas as unknown as { __mark?: number }).__mark),
+      select: (document.querySelector('select') as unknown as { __mark?: number }).__mark,
+    }));
+    assert.deepEqual(marks, { canvases: [1, 2, 3], select: 7 });
+    const after = await pixels();
+    assert.notEqual(after[0], before[0], 'the cost chart was redrawn with the new buckets');
+    assert.notEqual(after[2], before[2], 'the tools chart was redrawn without failures');
+    assert.deepEqual(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations), []);
+    await page.close();
+  });
+
+  it('a session\'s panel: its figures, cost over time, tools, errors and timeline, telemetry text as text', async () => {
+    const page = await open();
+    const id = '631fe02f-77fd-4613-8db1-70ec003c74d0';
+    const detail: SessionDetail = {
+      sessionId: id, range: '24h', startMs: hours[0]!, endMs: snapshot.endMs, stepSeconds: 3600, fetchedAt: snapshot.fetchedAt,
+      metrics: {
+        costUsd: 9.5, costByModel: [{ model: 'claude-sonnet-4-5', usd: 9.5 }],
+        tokens: { input: 1000, output: 500, cacheRead: 2_999_000, cacheCreation: 0, other: 0, total: 3_000_500 },
+        costSeries: [{ key: 'claude-sonnet-4-5', points: hours.slice(0, 6).map((hour) => [hour, 1.5]) }],
+        tools: [{ tool: 'Bash', calls: 10, failures: 3 }],
+        apiErrorsByStatus: [{ statusCode: '429', model: 'claude-sonnet-4-5', count: 1 }],
+        activeCliSeconds: 3000, activeUserSeconds: 600, projects: ['api-server'],
+      },
+      events: [
+        { time: Date.UTC(2026, 10, 23, 11, 59), name: 'tool_result', detail: `${XSS} · failed: ShellError`, failed: true },
+        { time: Date.UTC(2026, 10, 23, 11, 58), name: 'api_request', detail: 'claude-sonnet-4-5 · $0.12 · 900 ms', failed: false },
+      ],
+      errors: {},
+    };
+    await post(page, { type: 'session', sessionId: id, detail });
+    await page.getByText('Timeline').waitFor();
+    const body = await page.evaluate(() => document.body.innerText);
+    assert.match(body, new RegExp(`Session ${id}`));
+    assert.match(body, /\$9\.50\nCost/);
+    assert.match(body, /Project: api-server/);
+    assert.match(body, /Bash\t10\t3/);
+    assert.match(body, /429\tclaude-sonnet-4-5\t1/);
+    assert.match(body, /✖ tool_result\t<img src=x onerror="window\.__xss=1"> · failed: ShellError/);
+    assert.match(body, /api_request\tclaude-sonnet-4-5 · \$0\.12 · 900 ms/);
+    assert.equal(await page.locator('img').count(), 0);
+    await page.waitForFunction(() => document.querySelectorAll('canvas').length === 1);
+    await page.getByRole('button', { name: 'Open in Grafana' }).click();
+    assert.deepEqual((await posted(page)).at(-1), { type: 'run', action: 'openGrafana' });
+    assert.deepEqual(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations), []);
+    await mkdir(join(repoRoot, 'test-results', 'screenshots'), { recursive: true });
+    await page.screenshot({ path: join(repoRoot, 'test-results', 'screenshots', 'webview-session.png'), fullPage: true });
+    // A host that could not load it says why, with a way forward.
+    await post(page, { type: 'session', sessionId: id, detail: null, error: 'Prometheus at http://127.0.0.1:9090 is unreachable.' });
+    await page.getByText('Could not load the session').waitFor();
     await page.close();
   });
 

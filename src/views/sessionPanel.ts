@@ -1,0 +1,74 @@
+import * as vscode from 'vscode';
+import { parseWebviewMessage, type HostToWebview } from '../protocol';
+import type { SessionDetail, TimeRange } from '../snapshot';
+import type { Log } from '../log';
+import { webviewPage } from './dashboardView';
+
+export interface SessionSource {
+  /** The session over the range; rejects when no backend is connected. */
+  fetch(sessionId: string, range: TimeRange): Promise<SessionDetail>;
+  /** Opens Grafana's dashboard filtered to the session. */
+  openGrafana(sessionId: string, range: TimeRange): Promise<void>;
+}
+
+/** One editor-area panel per session: its detail fetched on open and on Refresh. */
+export class SessionPanels implements vscode.Disposable {
+  private readonly panels = new Map<string, vscode.WebviewPanel>();
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly source: SessionSource,
+    private readonly log: Log,
+  ) {}
+
+  show(sessionId: string, range: TimeRange): void {
+    const open = this.panels.get(sessionId);
+    if (open) {
+      open.reveal();
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel('claudeTelemetry.session', `Session ${sessionId.slice(0, 8)}`, vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist'), vscode.Uri.joinPath(this.extensionUri, 'media')],
+    });
+    this.panels.set(sessionId, panel);
+    panel.webview.html = webviewPage(panel.webview, this.extensionUri);
+    let latest: HostToWebview = { type: 'session', sessionId, detail: null };
+    let ready = false;
+    const post = (): void => {
+      if (ready) void panel.webview.postMessage(latest);
+    };
+    const load = async (): Promise<void> => {
+      try {
+        latest = { type: 'session', sessionId, detail: await this.source.fetch(sessionId, range) };
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        this.log.warn(`Session ${sessionId}: ${message}`);
+        latest = { type: 'session', sessionId, detail: null, error: message };
+      }
+      post();
+    };
+    const listener = panel.webview.onDidReceiveMessage((raw: unknown) => {
+      const message = parseWebviewMessage(raw);
+      if (message?.type === 'ready') {
+        ready = true;
+        post();
+      } else if (message?.type === 'run' && message.action === 'refresh') {
+        void load();
+      } else if (message?.type === 'run' && message.action === 'openGrafana') {
+        void this.source.openGrafana(sessionId, range).catch((error: unknown) => this.log.error('Could not open Grafana:', error));
+      } else {
+        this.log.warn('Ignored an unexpected message from a session panel.');
+      }
+    });
+    panel.onDidDispose(() => {
+      listener.dispose();
+      this.panels.delete(sessionId);
+    });
+    void load();
+  }
+
+  dispose(): void {
+    for (const panel of [...this.panels.values()]) panel.dispose();
+  }
+}
