@@ -64,7 +64,51 @@ export function sessionFigures(sessionId: string) {
 
 /** Cost and token figures are kept current to the last scrape (the rules lag it by up to one evaluation). */
 export function isFresh(f: Figure): boolean {
-  return (f.counter === 'cost' || f.counter === 'tokens') && !f.by.includes('session_id');
+  return f.counter === 'cost' || f.counter === 'tokens';
+}
+
+/** A figure's matchers as label/value pairs: the table's are equalities, so a refresh can apply them itself. */
+export function equalities(f: Figure): Array<[string, string]> {
+  return (f.matchers ?? []).map((m) => {
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)="([^"\\]*)"$/.exec(m);
+    if (!match) throw new Error(`${m} is not an equality matcher`);
+    return [match[1]!, match[2]!];
+  });
+}
+
+/**
+ * The one query of a counter that serves several figures: grouped by every label they group by or match on. Sums
+ * are linear, so each figure is that query's samples filtered by its matchers and added up by its labels: a counter's
+ * rule is read once per piece, however many figures and dimensions show it.
+ */
+export function sourceOf(figures: readonly Figure[]): Figure {
+  const counter = figures[0]!.counter;
+  if (figures.some((f) => f.counter !== counter)) throw new Error('the figures of one source read one counter');
+  const labels = new Set<string>();
+  for (const f of figures) {
+    for (const l of f.by) labels.add(l);
+    for (const [l] of equalities(f)) labels.add(l);
+  }
+  return { counter, by: [...labels].sort() };
+}
+
+/** A figure's samples from its source's: filtered by its matchers, added up by its labels. */
+export function deriveFigure(f: Figure, source: ReadonlyArray<{ labels: Record<string, string>; value: number }>): Array<{ labels: Record<string, string>; value: number }> {
+  const match = equalities(f);
+  const by = new Map<string, { labels: Record<string, string>; value: number }>();
+  for (const s of source) {
+    if (!match.every(([l, v]) => s.labels[l] === v)) continue;
+    const key = f.by.map((l) => s.labels[l] ?? '\u0001').join('\u0000');
+    const had = by.get(key);
+    if (had) {
+      had.value += s.value;
+    } else {
+      const labels: Record<string, string> = {};
+      for (const l of f.by) if (s.labels[l] !== undefined) labels[l] = s.labels[l]!;
+      by.set(key, { labels, value: s.value });
+    }
+  }
+  return [...by.values()];
 }
 
 /** The label that tells the figures of one combined query apart, and the one that tells the windows apart. */
@@ -116,10 +160,28 @@ export function figureSlots(f: Figure, slotMs: number): string {
  * first cost shows before the rules have run. Between the helper's and the rule's writes of one evaluation it reads
  * low for a moment, never double.
  */
-export function figureFresh(f: Figure): string {
+export function figureFresh(f: Figure, sessionIds?: readonly string[]): string {
   const c = COUNTERS[f.counter];
-  const now = selector(c.metric, f.matchers);
-  return `${grouping(f.by)} ((${now} - last_over_time(${selector(c.lastValue, f.matchers)}[${LAST_VALUE_LOOKBACK}])) >= 0 or ${now})`;
+  // Only the sessions that changed lately can have anything the rules did not see: reading the helpers of those
+  // alone is what keeps this cheap (every helper series of two days: ~100 ms on the bench's large history).
+  const matchers = [...(f.matchers ?? []), ...(sessionIds ? [`session_id=~${exactAlternation(sessionIds)}`] : [])];
+  const now = selector(c.metric, matchers);
+  return `${grouping(f.by)} ((${now} - last_over_time(${selector(c.lastValue, matchers)}[${LAST_VALUE_LOOKBACK}])) >= 0 or ${now})`;
+}
+
+/**
+ * Sessions whose cost changed in the last `seconds`, or whose cost series appeared then (raw series over a short
+ * window: cheap). Asked for the time since the rules' last evaluation, they are every session a fresh part can hold.
+ */
+export function sessionsChanged(seconds: number): string {
+  const c = COUNTERS.cost.metric;
+  return `group by (session_id) (changes(${c}[${dur(seconds)}]) > 0 or (${c} unless ${c} offset ${dur(seconds)}))`;
+}
+
+/** A regex alternation matching exactly these values (RE2 metacharacters escaped), as a quoted literal. */
+export function exactAlternation(values: readonly string[]): string {
+  const escaped = values.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return quote(escaped.length ? escaped.join('|') : '$^');
 }
 
 /** One query of many figures' terms, each tagged with its figure (and part, if any) so that `or` keeps them apart. */
@@ -183,8 +245,9 @@ export function catalogExamples(): CatalogQuery[] {
   for (const [name, f] of Object.entries(FIGURES)) {
     out.push({ name: `figureWindow.${name}`, backend: 'prometheus', kind: 'instant', expr: figureWindow(f, nowMs - 1_234_567, nowMs) });
     out.push({ name: `figureSlots.${name}`, backend: 'prometheus', kind: 'range', expr: figureSlots(f, 3_600_000) });
-    out.push({ name: `figureFresh.${name}`, backend: 'prometheus', kind: 'instant', expr: figureFresh(f) });
+    out.push({ name: `figureFresh.${name}`, backend: 'prometheus', kind: 'instant', expr: figureFresh(f, ['631fe02f-77fd-4613-8db1-70ec003c74d0', 'a.b|c']) });
   }
+  out.push({ name: 'sessionsChanged', backend: 'prometheus', kind: 'instant', expr: sessionsChanged(75) });
   out.push({ name: 'figureWindow.costBy', backend: 'prometheus', kind: 'instant', expr: figureWindow(figureOf('costBy:vscode_workspace_name'), nowMs - 60_000, nowMs) });
   const terms = FIGURE_NAMES.map((figure) => ({ figure, part: String(nowMs), expr: figureWindow(FIGURES[figure], nowMs - 60_000, nowMs) }));
   out.push({ name: 'combined', backend: 'prometheus', kind: 'instant', expr: combined(terms) });

@@ -10,9 +10,9 @@ import { PrometheusClient } from './prometheus';
 import { COUNTERS, RULES_FILE, RULE_INTERVAL_MS } from './counters';
 import {
   ANY_CLAUDE_METRIC_MATCH, FIGURE_LABEL, FIGURE_NAMES, PART_LABEL, TODAY_FIGURES, type FigureName,
-  combined, figureFresh, figureOf, figureSlots, figureWindow, isFresh, lokiLogs, sessionFigures,
+  combined, deriveFigure, figureFresh, sessionsChanged, figureOf, figureSlots, figureWindow, isFresh, lokiLogs, sessionFigures, sourceOf, type Figure,
 } from './queries';
-import { PieceCache, addUp, cutWindow, type Sample } from './slots';
+import { PieceCache, addUp, windowPieces, type Sample } from './slots';
 import {
   COST_DIMENSIONS, RANGE_SECONDS, type ApiErrorEvent, type CostBreakdown, type CostDimension, type ChartSeries, type EventsSection, type MetricsSection, type ModelCost, type SessionRow,
   type SessionDetail, type SessionEvent, type Snapshot, type TimeRange, type TodaySummary, type TokenTotals, type ToolFailureEvent,
@@ -21,27 +21,44 @@ import {
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 
 /**
  * Per range: the slot the cache keeps, which is the chart's bucket (a range query costs Prometheus a step per series
  * it selects, so slots as long as the buckets), and the grid its start is aligned to.
  */
-export const RANGE_GRID: Record<TimeRange, { slotMs: number; stepMs: number; alignMs: number }> = {
-  '1h': { slotMs: MINUTE_MS, stepMs: MINUTE_MS, alignMs: MINUTE_MS },
-  '24h': { slotMs: HOUR_MS, stepMs: HOUR_MS, alignMs: HOUR_MS },
-  '7d': { slotMs: 3 * HOUR_MS, stepMs: 3 * HOUR_MS, alignMs: HOUR_MS },
-  '30d': { slotMs: 12 * HOUR_MS, stepMs: 12 * HOUR_MS, alignMs: HOUR_MS },
+export const RANGE_GRID: Record<TimeRange, { slotMs: number; stepMs: number }> = {
+  '1h': { slotMs: MINUTE_MS, stepMs: MINUTE_MS },
+  '24h': { slotMs: HOUR_MS, stepMs: HOUR_MS },
+  '7d': { slotMs: 6 * HOUR_MS, stepMs: 6 * HOUR_MS },
+  '30d': { slotMs: DAY_MS, stepMs: DAY_MS },
 };
+
+/** Where a grid's slots end past each multiple of the slot: days end at local midnight, shorter slots on the hour. */
+export function gridPhaseMs(slotMs: number, nowMs: number): number {
+  if (slotMs < DAY_MS) return 0;
+  const midnight = new Date(nowMs);
+  midnight.setHours(0, 0, 0, 0);
+  return ((midnight.getTime() % slotMs) + slotMs) % slotMs;
+}
 /**
- * Where a range's window starts: on its slot grid (the hour, the minute for 1 h), as Grafana's `now-30d/h` does, so
- * that a window is whole closed slots plus the open one. An exact start would add a piece at the window's far end to
- * every refresh, and reading one there costs as much as the data of the blocks it falls in.
+ * Where a range's window starts: on its slot grid (as Grafana's `now-30d/h` does on the hour), so that a window is
+ * whole closed slots plus the open one. Any other start adds a piece at the window's far end, and reading one there
+ * costs as much as the series of the blocks it falls in (measured: 2.6 s on the bench's 30 d).
  */
 export function rangeStartMs(range: TimeRange, nowMs: number): number {
-  const { alignMs } = RANGE_GRID[range];
-  return Math.floor((nowMs - RANGE_SECONDS[range] * 1000) / alignMs) * alignMs;
+  const { slotMs } = RANGE_GRID[range];
+  const phase = gridPhaseMs(slotMs, nowMs);
+  return Math.floor((nowMs - RANGE_SECONDS[range] * 1000 - phase) / slotMs) * slotMs + phase;
 }
 
+/**
+ * How far back the sessions that changed are looked for: well past the rules' interval, so that every session with
+ * something the rules have not counted yet is among them while the rules run on time.
+ */
+const CHANGED_WINDOW_S = 90;
+/** The open slot of a coarser grid (6 h, a day) is cut in hours, so that only the last hour of it stays open. */
+const FINE_SLOT_MS = HOUR_MS;
 /** The status bar's windows (today, the last hour) are cut in hours. */
 const TODAY_SLOT_MS = HOUR_MS;
 /** How long a closed piece stays useful: the longest window, and a slot (today's window is at most 25 h). */
@@ -93,18 +110,46 @@ export interface RefreshBasis {
 interface PlannedWindow {
   fromMs: number;
   slotMs: number;
+  phaseMs: number;
   figures: readonly FigureName[];
+  /** The window's start moves with now (the last hour): its head is read each time, never kept. */
+  moving?: boolean;
+}
+
+/** The sources of a refresh's figures: one query per counter (queries.ts, sourceOf), and which one serves each figure. */
+interface Sources {
+  byName: ReadonlyMap<string, Figure>;
+  ofFigure: ReadonlyMap<FigureName, string>;
+}
+
+function planSources(planned: readonly PlannedWindow[]): Sources {
+  const figures = [...new Set(planned.flatMap((w) => w.figures))];
+  const byName = new Map<string, Figure>();
+  const ofFigure = new Map<FigureName, string>();
+  for (const counter of new Set(figures.map((f) => figureOf(f).counter))) {
+    const mine = figures.filter((f) => figureOf(f).counter === counter);
+    const source = sourceOf(mine.map(figureOf));
+    const name = `${counter}(${source.by.join(',')})`;
+    byName.set(name, source);
+    for (const f of mine) ofFigure.set(f, name);
+  }
+  return { byName, ofFigure };
 }
 
 /** What a refresh read, answering any planned window's figure as pieces or a total. */
 export class Readings {
   constructor(
-    private readonly nowMs: number,
+    readonly nowMs: number,
     private readonly closedUntilMs: number,
     private readonly cache: PieceCache,
     private readonly open: ReadonlyMap<string, Sample[]>,
-    private readonly fresh: ReadonlyMap<FigureName, Sample[]>,
+    private readonly fresh: ReadonlyMap<string, Sample[]>,
     private readonly planned: readonly PlannedWindow[],
+    private readonly sources: Sources,
+    /** Figures derived from a source's samples, by the samples' list: closed pieces keep theirs across refreshes. */
+    private readonly derived: WeakMap<Sample[], Map<FigureName, Sample[]>>,
+    /** Sums of closed pieces, by figure, window and closed extent: kept by the reader across refreshes. */
+    private readonly totals: Map<string, Sample[]>,
     /** The label names of the range's cost points (null: no range in this refresh). */
     readonly costLabels: readonly string[] | null,
     readonly windows: RefreshWindows,
@@ -115,20 +160,51 @@ export class Readings {
     if (!this.planned.some((w) => w.fromMs === fromMs && w.slotMs === slotMs && w.figures.includes(figure))) {
       throw new Error(`${figure} over (${fromMs}, ${this.nowMs}] was not part of this refresh`);
     }
-    const cut = cutWindow(fromMs, this.nowMs, slotMs);
+    const source = this.sources.ofFigure.get(figure)!;
     const out: Array<[number, Sample[]]> = [];
-    for (const [a, b] of [...cut.slotEnds.map((end): [number, number] => [end - slotMs, end]), ...cut.edges]) {
-      const closed = b <= this.closedUntilMs ? this.cache.get(a, b, figure) : undefined;
-      out.push([b, closed ?? this.open.get(pieceKey(figure, a, b)) ?? []]);
+    const phase = this.planned.find((w) => w.fromMs === fromMs && w.slotMs === slotMs)!.phaseMs;
+    for (const [a, b] of windowPieces(fromMs, this.nowMs, slotMs, phase, FINE_SLOT_MS)) {
+      const closed = b <= this.closedUntilMs ? this.cache.get(a, b, source) : undefined;
+      out.push([b, this.derive(figure, closed ?? this.open.get(pieceKey(source, a, b)) ?? [])]);
     }
     // What came in since the rules' last evaluation, for a figure kept current to the last scrape.
-    out.push([this.nowMs, this.fresh.get(figure) ?? []]);
+    out.push([this.nowMs, this.derive(figure, this.fresh.get(source) ?? [])]);
     return out.sort((x, y) => x[0] - y[0]);
   }
 
-  /** The figure's total over (fromMs, now]. */
+  private derive(figure: FigureName, samples: Sample[]): Sample[] {
+    let byFigure = this.derived.get(samples);
+    if (!byFigure) this.derived.set(samples, (byFigure = new Map()));
+    let out = byFigure.get(figure);
+    if (!out) byFigure.set(figure, (out = deriveFigure(figureOf(figure), samples)));
+    return out;
+  }
+
+  /**
+   * The figure's total over (fromMs, now]. The sum of its closed pieces is kept across refreshes (a 30 d sessions
+   * list adds up thousands of samples): a refresh adds only what is open to it.
+   */
   total(figure: FigureName, fromMs: number, slotMs: number): Sample[] {
-    return addUp(this.pieces(figure, fromMs, slotMs).map(([, s]) => s));
+    const parts = this.parts(figure, fromMs, slotMs);
+    return parts.length > 1 ? addUp(parts) : parts[0]!;
+  }
+
+  /**
+   * The figure's total as parts to add up: the kept sum of its closed pieces, then each open piece with samples. For a
+   * caller that adds them up itself (the sessions list, thousands of rows): no merged copy per refresh.
+   */
+  parts(figure: FigureName, fromMs: number, slotMs: number): Sample[][] {
+    const pieces = this.pieces(figure, fromMs, slotMs);
+    const closed = pieces.filter(([b]) => b <= this.closedUntilMs);
+    const key = `${figure}|${fromMs}|${slotMs}|${closed.length}|${closed.at(-1)?.[0] ?? 0}`;
+    let closedSum = this.totals.get(key);
+    if (!closedSum) {
+      closedSum = addUp(closed.map(([, s]) => s));
+      this.totals.set(key, closedSum);
+      // Bounded: a refresh needs a few dozen; older keys are of windows that have moved on.
+      if (this.totals.size > 500) this.totals.delete(this.totals.keys().next().value!);
+    }
+    return [closedSum, ...pieces.filter(([b, samples]) => b > this.closedUntilMs && samples.length > 0).map(([, samples]) => samples)];
   }
 }
 
@@ -144,6 +220,8 @@ export class TelemetryReader {
   private readonly rulesEvaluatedAt: (nowMs: number, options: FetchOptions) => Promise<number | null>;
   /** Closed slots of every figure, across refreshes: one reader per backend, so one cache per backend. */
   readonly cache = new PieceCache();
+  private readonly derived = new WeakMap<Sample[], Map<FigureName, Sample[]>>();
+  private readonly totals = new Map<string, Sample[]>();
   private lastEvaluationSeen: number | null = null;
 
   constructor(options: ServiceOptions) {
@@ -208,13 +286,14 @@ export class TelemetryReader {
   refreshBasis(nowMs: number, windows: RefreshWindows, options: FetchOptions = {}): RefreshBasis {
     const planned: PlannedWindow[] = [];
     if (windows.dayStartMs !== undefined) {
-      planned.push({ fromMs: windows.dayStartMs, slotMs: TODAY_SLOT_MS, figures: [...TODAY_FIGURES, ...(windows.project === undefined ? [] : [PROJECT_FIGURE])] });
-      planned.push({ fromMs: nowMs - HOUR_MS, slotMs: TODAY_SLOT_MS, figures: ['costByModel'] });
+      planned.push({ fromMs: windows.dayStartMs, slotMs: TODAY_SLOT_MS, phaseMs: 0, figures: [...TODAY_FIGURES, ...(windows.project === undefined ? [] : [PROJECT_FIGURE])] });
+      planned.push({ fromMs: nowMs - HOUR_MS, slotMs: TODAY_SLOT_MS, phaseMs: 0, figures: ['costByModel'], moving: true });
     }
     if (windows.range) {
       const label = COST_DIMENSIONS[windows.groupBy ?? 'model'].label;
+      const { slotMs } = RANGE_GRID[windows.range];
       planned.push({
-        fromMs: rangeStartMs(windows.range, nowMs), slotMs: RANGE_GRID[windows.range].slotMs,
+        fromMs: rangeStartMs(windows.range, nowMs), slotMs, phaseMs: gridPhaseMs(slotMs, nowMs),
         figures: [...FIGURE_NAMES, `costBy:${label}`, `tokensBy:${label}`],
       });
     }
@@ -300,92 +379,111 @@ export class TelemetryReader {
   }
 
   private async read(nowMs: number, planned: readonly PlannedWindow[], windows: RefreshWindows, options: FetchOptions): Promise<Readings> {
+    const t = nowMs / 1000;
+    // The sessions that changed lately, alongside: the only ones a fresh part can hold (see CHANGED_WINDOW_S).
+    const changedPending = this.prom.instant(sessionsChanged(CHANGED_WINDOW_S), t, options);
+    changedPending.catch(() => undefined); // awaited below; not unhandled if the rules' call fails first
     let lastEvaluation: number | null;
     try {
       lastEvaluation = await this.rulesEvaluatedAt(nowMs, options);
     } catch (error) {
       // Prometheus away or its rules gone: it may come back without the history the cache holds.
-      this.cache.clear();
+      this.forget();
       throw error;
     }
-    if (lastEvaluation === null || (this.lastEvaluationSeen !== null && lastEvaluation < this.lastEvaluationSeen)) this.cache.clear();
+    if (lastEvaluation === null || (this.lastEvaluationSeen !== null && lastEvaluation < this.lastEvaluationSeen)) this.forget();
     this.lastEvaluationSeen = lastEvaluation;
     const evalMs = lastEvaluation === null ? null : Math.min(lastEvaluation, nowMs);
     // A slot is closed once an evaluation began after it ended: that evaluation's samples are stored (its time is at
     // most one interval before it began), and every later one writes after it.
     const closedUntilMs = evalMs === null ? -Infinity : evalMs - RULE_INTERVAL_MS;
 
-    // Closed whole slots not held: one range query per grid. Every other piece not held (the open ones, and a
-    // window's closed head, which is then kept): one instant query.
-    const toFetch = new Map<number, { ends: Set<number>; figures: Set<FigureName> }>();
+    // Closed whole slots not held: range queries per grid. Every other piece not held (the open ones, and a closed
+    // head of a window that does not move, which is then kept): one instant query. Each source is one counter's query.
+    const sources = planSources(planned);
+    const toFetch = new Map<number, { ends: Set<number>; sources: Set<string> }>();
     const terms = new Map<string, { figure: string; part: string; expr: string }>();
-    const toKeep: Array<[FigureName, number, number]> = [];
+    const toKeep: Array<[string, number, number]> = [];
     for (const w of planned) {
-      const cut = cutWindow(w.fromMs, nowMs, w.slotMs);
-      const pieces = [...cut.slotEnds.map((end): [number, number, boolean] => [end - w.slotMs, end, true]), ...cut.edges.map(([a, b]): [number, number, boolean] => [a, b, false])];
-      for (const [a, b, whole] of pieces) {
-        for (const f of w.figures) {
+      const mine = new Set(w.figures.map((f) => sources.ofFigure.get(f)!));
+      for (const [a, b, gridMs] of windowPieces(w.fromMs, nowMs, w.slotMs, w.phaseMs, FINE_SLOT_MS)) {
+        for (const source of mine) {
           const closed = b <= closedUntilMs;
-          if (closed && this.cache.get(a, b, f)) continue;
-          if (closed && whole) {
-            const grid = toFetch.get(w.slotMs) ?? { ends: new Set(), figures: new Set() };
+          if (closed && this.cache.get(a, b, source)) continue;
+          if (closed && gridMs !== null) {
+            const grid = toFetch.get(gridMs) ?? { ends: new Set(), sources: new Set() };
             grid.ends.add(b);
-            grid.figures.add(f);
-            toFetch.set(w.slotMs, grid);
+            grid.sources.add(source);
+            toFetch.set(gridMs, grid);
             continue;
           }
-          terms.set(pieceKey(f, a, b), { figure: f, part: `${a}-${b}`, expr: figureWindow(figureOf(f), a, b) });
-          if (closed) toKeep.push([f, a, b]);
+          terms.set(pieceKey(source, a, b), { figure: source, part: `${a}-${b}`, expr: figureWindow(sources.byName.get(source)!, a, b) });
+          if (closed && !(w.moving && a === w.fromMs)) toKeep.push([source, a, b]);
         }
       }
     }
-    for (const f of new Set(planned.flatMap((w) => w.figures))) {
-      if (isFresh(figureOf(f))) terms.set(`${f}|fresh`, { figure: f, part: 'fresh', expr: figureFresh(figureOf(f)) });
+    // The fresh part, for the sessions that changed lately (all live series before the rules' first run, and when
+    // the rules last ran longer ago than the changes looked at).
+    const changedIds = (await changedPending).map((s) => s.labels['session_id'] ?? '').filter((id) => id !== '');
+    const changed = evalMs === null || nowMs - evalMs > (CHANGED_WINDOW_S - 30) * 1000 ? undefined : changedIds;
+    for (const [name, source] of sources.byName) {
+      if (isFresh(source) && (changed === undefined || changed.length > 0)) {
+        terms.set(`${name}|fresh`, { figure: name, part: 'fresh', expr: figureFresh(source, changed) });
+      }
     }
 
-    const t = nowMs / 1000;
     const rangeStartS = windows.range ? rangeStartMs(windows.range, nowMs) / 1000 : null;
     const [openSamples, costLabels] = await Promise.all([
       terms.size ? this.prom.instant(combined([...terms.values()]), t, options) : Promise.resolve([]),
       // Which dimensions the range's cost carries: the group-by offers only those.
       rangeStartS === null ? Promise.resolve(null) : this.prom.labelNames([COUNTERS.cost.rule], { start: rangeStartS, end: t }, options),
-      ...[...toFetch].map(([slotMs, grid]) => this.fetchSlots(slotMs, [...grid.ends], [...grid.figures], options)),
+      ...[...toFetch].map(([slotMs, grid]) => this.fetchSlots(slotMs, [...grid.ends], [...grid.sources].map((n) => [n, sources.byName.get(n)!] as const), options)),
     ]);
     const open = new Map<string, Sample[]>();
-    const fresh = new Map<FigureName, Sample[]>();
+    const fresh = new Map<string, Sample[]>();
     for (const s of openSamples) {
-      const { [FIGURE_LABEL]: figure, [PART_LABEL]: part, ...labels } = s.labels;
-      if (!figure || !part || s.value === null) continue;
-      const sample = { labels, value: s.value };
-      if (part === 'fresh') fresh.set(figure as FigureName, [...(fresh.get(figure as FigureName) ?? []), sample]);
-      else open.set(`${figure}|${part}`, [...(open.get(`${figure}|${part}`) ?? []), sample]);
+      const { [FIGURE_LABEL]: source, [PART_LABEL]: part, ...labels } = s.labels;
+      if (!source || !part || s.value === null) continue;
+      const into = part === 'fresh' ? fresh : open;
+      const key = part === 'fresh' ? source : `${source}|${part}`;
+      let list = into.get(key);
+      if (!list) into.set(key, (list = []));
+      list.push({ labels, value: s.value });
     }
-    for (const [f, a, b] of toKeep) this.cache.put(a, b, f, open.get(pieceKey(f, a, b)) ?? []);
+    for (const [source, a, b] of toKeep) this.cache.put(a, b, source, open.get(pieceKey(source, a, b)) ?? []);
     this.cache.prune(nowMs - CACHE_SPAN_MS);
-    return new Readings(nowMs, closedUntilMs, this.cache, open, fresh, planned, costLabels, windows);
+    return new Readings(nowMs, closedUntilMs, this.cache, open, fresh, planned, sources, this.derived, this.totals, costLabels, windows);
   }
 
-  /** Range queries for the closed slots `ends` of `figures`, stored in the cache (a slot without a point is 0). */
-  private async fetchSlots(slotMs: number, ends: number[], figures: FigureName[], options: FetchOptions): Promise<void> {
+  /** Range queries for the closed slots `ends` of `sources`, stored in the cache (a slot without a point is 0). */
+  private async fetchSlots(slotMs: number, ends: number[], sources: ReadonlyArray<readonly [string, Figure]>, options: FetchOptions): Promise<void> {
     const from = Math.min(...ends);
     const to = Math.max(...ends);
-    const batches = Array.from({ length: Math.min(SLOT_BATCHES, figures.length) }, (_, i) => figures.filter((_, j) => j % SLOT_BATCHES === i));
+    const batches = Array.from({ length: Math.min(SLOT_BATCHES, sources.length) }, (_, i) => sources.filter((_, j) => j % SLOT_BATCHES === i));
     const series = (await Promise.all(batches.map((batch) => this.prom.range(
-      combined(batch.map((figure) => ({ figure, expr: figureSlots(figureOf(figure), slotMs) }))),
+      combined(batch.map(([name, source]) => ({ figure: name, expr: figureSlots(source, slotMs) }))),
       { start: from / 1000, end: to / 1000, step: slotMs / 1000 },
       options,
     )))).flat();
     const got = new Map<string, Sample[]>();
     for (const s of series) {
-      const { [FIGURE_LABEL]: figure, ...labels } = s.labels;
+      const { [FIGURE_LABEL]: name, ...labels } = s.labels;
       for (const [time, value] of s.points) {
-        const key = `${figure}|${Math.round(time * 1000)}`;
-        got.set(key, [...(got.get(key) ?? []), { labels, value }]);
+        const key = `${name}|${Math.round(time * 1000)}`;
+        let list = got.get(key);
+        if (!list) got.set(key, (list = []));
+        list.push({ labels, value });
       }
     }
     for (let end = from; end <= to; end += slotMs) {
-      for (const f of figures) this.cache.put(end - slotMs, end, f, got.get(`${f}|${end}`) ?? []);
+      for (const [name] of sources) this.cache.put(end - slotMs, end, name, got.get(`${name}|${end}`) ?? []);
     }
+  }
+
+  /** Drops what the reader holds of the past: the backend may have lost it (a restart, its data deleted). */
+  private forget(): void {
+    this.cache.clear();
+    this.totals.clear();
   }
 
   /** When the stack's rule group last evaluated, from Prometheus; rejects when no group runs the rules. */
@@ -413,7 +511,7 @@ export class TelemetryReader {
     const decisions = byLabel(total('editDecisions'), 'decision');
     const count = (figure: FigureName): number => roundCount(sum(total(figure).map((s) => s.value)));
     const chart = (figure: FigureName, label: string): ChartSeries[] =>
-      chartSeries(r.pieces(figure, fromMs, slotMs), stepMs, label);
+      chartSeries(r.pieces(figure, fromMs, slotMs), stepMs, label, gridPhaseMs(slotMs, r.nowMs));
     return {
       kpis: {
         costUsd: sum(costByModel.map((m) => m.usd)),
@@ -441,12 +539,13 @@ export class TelemetryReader {
       tokenSeries: chart('tokensByType', 'type'),
       tools,
       apiErrorsByStatus,
-      sessions: this.sessions(total),
+      sessions: this.sessions((figure) => r.parts(figure, fromMs, slotMs).flat()),
     };
   }
 
   /** Every session the window's session figures hold, most expensive first (then most errors), at most sessionLimit. */
-  private sessions(total: (figure: FigureName) => Sample[]): SessionRow[] {
+  /** `samples`: a figure's samples, a session's value possibly split over several (they are added up here). */
+  private sessions(samples: (figure: FigureName) => Sample[]): SessionRow[] {
     const rows = new Map<string, SessionRow & { modelCosts: Map<string, number> }>();
     const row = (id: string): SessionRow & { modelCosts: Map<string, number> } => {
       let r = rows.get(id);
@@ -454,7 +553,7 @@ export class TelemetryReader {
       return r;
     };
     const each = (figure: FigureName, add: (r: SessionRow & { modelCosts: Map<string, number> }, s: Sample) => void): void => {
-      for (const s of total(figure)) if (s.labels['session_id'] && s.value > 0) add(row(s.labels['session_id']), s);
+      for (const s of samples(figure)) if (s.labels['session_id'] && s.value > 0) add(row(s.labels['session_id']), s);
     };
     each('sessionCostByModel', (r, s) => {
       r.costUsd += s.value;
@@ -591,10 +690,10 @@ function toolStats(samples: readonly Sample[]): ToolStat[] {
 }
 
 /** Chart series from a figure's pieces: each piece lands in the bucket of `stepMs` that holds its end. */
-function chartSeries(pieces: ReadonlyArray<[number, readonly Sample[]]>, stepMs: number, label: string): ChartSeries[] {
+function chartSeries(pieces: ReadonlyArray<[number, readonly Sample[]]>, stepMs: number, label: string, phaseMs = 0): ChartSeries[] {
   const byKey = new Map<string, Map<number, number>>();
   for (const [end, samples] of pieces) {
-    const bucket = Math.ceil(end / stepMs) * stepMs;
+    const bucket = Math.ceil((end - phaseMs) / stepMs) * stepMs + phaseMs;
     for (const s of samples) {
       if (!s.value) continue;
       const key = s.labels[label] ?? '';

@@ -15,10 +15,11 @@ export interface WindowCut {
   edges: Array<[number, number]>;
 }
 
-export function cutWindow(fromMs: number, toMs: number, slotMs: number): WindowCut {
+/** `phaseMs`: where the grid's slots end, past each multiple of the slot (local midnight for days). */
+export function cutWindow(fromMs: number, toMs: number, slotMs: number, phaseMs = 0): WindowCut {
   if (toMs <= fromMs) return { slotEnds: [], edges: [] };
-  const first = Math.ceil(fromMs / slotMs) * slotMs;
-  const last = Math.floor(toMs / slotMs) * slotMs;
+  const first = Math.ceil((fromMs - phaseMs) / slotMs) * slotMs + phaseMs;
+  const last = Math.floor((toMs - phaseMs) / slotMs) * slotMs + phaseMs;
   if (first > last) return { slotEnds: [], edges: [[fromMs, toMs]] };
   const slotEnds: number[] = [];
   for (let end = first + slotMs; end <= last; end += slotMs) slotEnds.push(end);
@@ -26,6 +27,27 @@ export function cutWindow(fromMs: number, toMs: number, slotMs: number): WindowC
   if (fromMs < first) edges.push([fromMs, first]);
   if (toMs > last) edges.push([last, toMs]);
   return { slotEnds, edges };
+}
+
+/** A piece of a window: (a, b], and the grid it is a whole slot of (null for a head or the open end). */
+export type Piece = [a: number, b: number, gridMs: number | null];
+
+/**
+ * The pieces of (fromMs, toMs] on a grid of `slotMs`: its whole slots, its head, and its last (open) slot cut on the
+ * finer grid of `fineMs`, so that what stays open is at most one fine slot (the rest closes and is kept).
+ */
+export function windowPieces(fromMs: number, toMs: number, slotMs: number, phaseMs: number, fineMs: number): Piece[] {
+  const cut = cutWindow(fromMs, toMs, slotMs, phaseMs);
+  const out: Piece[] = cut.slotEnds.map((end): Piece => [end - slotMs, end, slotMs]);
+  for (const [a, b] of cut.edges) {
+    if (b !== toMs || fineMs >= slotMs) {
+      out.push([a, b, null]);
+      continue;
+    }
+    const fine = cutWindow(a, b, fineMs);
+    out.push(...fine.slotEnds.map((end): Piece => [end - fineMs, end, fineMs]), ...fine.edges.map(([x, y]): Piece => [x, y, null]));
+  }
+  return out;
 }
 
 /**
@@ -63,7 +85,7 @@ export class PieceCache {
 
 /** A stable key of a label set. */
 export function labelsKey(labels: Labels): string {
-  return JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));
+  return Object.keys(labels).sort().map((k) => `${k}\u0001${labels[k]}`).join('\u0000');
 }
 
 /** Samples added up per label set. */

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { assertLogQL, assertPromQL, logqlParserStages, logqlSelectorLabels, promqlMetricNames } from '../support/queryGrammar';
 import { COUNTERS, recordingRulesFile } from '../../src/telemetry/counters';
-import { FIGURES, catalogExamples, dur, quote } from '../../src/telemetry/queries';
+import { FIGURES, catalogExamples, deriveFigure, dur, figureOf, quote, sourceOf } from '../../src/telemetry/queries';
 import { PieceCache, addUp, cutWindow } from '../../src/telemetry/slots';
 import { repoRoot } from '../support/paths';
 import { join } from 'node:path';
@@ -34,8 +34,10 @@ describe('query catalog', () => {
         assertPromQL(q.expr);
         const names = promqlMetricNames(q.expr);
         assert.ok(names.length > 0, `${q.name} selects nothing`);
-        // Figures read the rules; only the fresh part reads raw series (now, never over a window) and the helpers.
-        const allowed = q.name.startsWith('figureFresh.') ? new Set([...RAW_NAMES, ...HELPER_NAMES]) : RULE_NAMES;
+        // Figures read the rules; only the fresh part reads raw series (now, never over a window) and the helpers, and
+        // the sessions that changed lately the raw cost over a short window.
+        const allowed = q.name.startsWith('figureFresh.') ? new Set([...RAW_NAMES, ...HELPER_NAMES])
+          : q.name === 'sessionsChanged' ? new Set([COUNTERS.cost.metric]) : RULE_NAMES;
         for (const n of names) assert.ok(allowed.has(n), `${q.name} reads ${n}`);
         assert.doesNotMatch(q.expr, /\b(increase|rate|irate)\(/, 'increase()/rate() miss first values and extrapolate');
       } else {
@@ -56,6 +58,32 @@ describe('query catalog', () => {
     assert.equal(dur(3600), '3600s');
     assert.equal(dur(0.2), '1s');
     assert.equal(quote('a"b\\c'), '"a\\"b\\\\c"');
+  });
+});
+
+describe('one source query per counter', () => {
+  it('groups by every label its figures group by or match on, and each figure is derived from it exactly', () => {
+    const figures = [FIGURES.toolResultsByTool, FIGURES.sessionToolFailures];
+    const source = sourceOf(figures);
+    assert.deepEqual(source, { counter: 'toolResults', by: ['session_id', 'success', 'tool_name'] });
+    const samples = [
+      { labels: { session_id: 'a', success: 'false', tool_name: 'Bash' }, value: 2 },
+      { labels: { session_id: 'a', success: 'true', tool_name: 'Bash' }, value: 5 },
+      { labels: { session_id: 'b', success: 'false', tool_name: 'Read' }, value: 1 },
+    ];
+    assert.deepEqual(deriveFigure(FIGURES.sessionToolFailures, samples), [
+      { labels: { session_id: 'a' }, value: 2 }, { labels: { session_id: 'b' }, value: 1 },
+    ]);
+    assert.deepEqual(deriveFigure(FIGURES.toolResultsByTool, samples), [
+      { labels: { tool_name: 'Bash', success: 'false' }, value: 2 },
+      { labels: { tool_name: 'Bash', success: 'true' }, value: 5 },
+      { labels: { tool_name: 'Read', success: 'false' }, value: 1 },
+    ]);
+    // A point without the label is summed apart and keeps no such label, as `sum by` does.
+    assert.deepEqual(deriveFigure(figureOf('costBy:vscode_workspace_name'), [
+      { labels: { model: 'm', vscode_workspace_name: 'web' }, value: 1 }, { labels: { model: 'm' }, value: 2 }, { labels: { model: 'n' }, value: 3 },
+    ]), [{ labels: { vscode_workspace_name: 'web' }, value: 1 }, { labels: {}, value: 5 }]);
+    assert.throws(() => sourceOf([FIGURES.costByModel, FIGURES.tokensByType]), /one counter/);
   });
 });
 
