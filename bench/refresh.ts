@@ -3,7 +3,7 @@
 // (the closed hours cached), side by side with the seed dashboards' queries for the same panels on the same data, and
 // the totals each gets against the truth from the events.
 import { PrometheusClient } from '../src/telemetry/prometheus';
-import { RANGE_GRID, TelemetryReader } from '../src/telemetry/reader';
+import { RANGE_GRID, TelemetryReader, rangeStartMs } from '../src/telemetry/reader';
 import { COUNTERS } from '../src/telemetry/counters';
 import { FIGURES, figureWindow } from '../src/telemetry/queries';
 import { RANGE_SECONDS, type TimeRange } from '../src/snapshot';
@@ -84,7 +84,8 @@ function localMidnight(ms: number): number {
 async function seedRefresh(client: PrometheusClient, seed: '000' | '001', range: TimeRange, t: number): Promise<Map<string, number>> {
   const seconds = RANGE_SECONDS[range];
   const step = RANGE_GRID[range].stepMs / 1000;
-  const R = `${seconds}s`;
+  // Over the window the extension shows (it starts on the range's grid), so that both read the same span.
+  const R = `${Math.round(t - rangeStartMs(range, t * 1000) / 1000)}s`;
   const end = Math.ceil(t / step) * step;
   const start = end - Math.round(seconds / step) * step + step;
   const out = new Map<string, number>();
@@ -184,9 +185,10 @@ export async function benchRefresh(h: History, evalS: number, ranges: TimeRange[
       const v0 = (await seed('000')).v;
       const v1 = (await seed('001')).v;
 
-      const startS = evalS - seconds;
+      // The window the extension shows: from the range's grid (rangeStartMs), up to a slot before now - R.
+      const startS = rangeStartMs(range, evalMs) / 1000;
       const tt = trueTokens(h.events, startS, evalS);
-      const direct = (await client.instant(`sum by (session_id) (sum_over_time(${COUNTERS.cost.rule}[${seconds}s]))`, evalS))
+      const direct = (await client.instant(`sum by (session_id) (sum_over_time(${COUNTERS.cost.rule}[${evalMs - startS * 1000}ms]))`, evalS))
         .sort((a, b) => (b.value ?? 0) - (a.value ?? 0) || (a.labels['session_id'] ?? '').localeCompare(b.labels['session_id'] ?? ''))
         .slice(0, 50)
         .map((x) => x.labels['session_id']);
