@@ -62,8 +62,9 @@ export async function benchRefreshSection(runs: number, warmup: number, log: (s:
         fmtMs(l.seedMs['000']), fmtRatio(l.seedMs['000'] / l.steadyMs), fmtMs(l.seedMs['001']), fmtRatio(l.seedMs['001'] / l.steadyMs)];
     }),
     ['Ours: fetchToday and fetchSnapshot side by side (Prometheus part; no Loki in the bench), as DashboardController.refresh runs them, '
-      + 'on one basis: the rules\' last evaluation, then side by side one range query for the closed slots not cached yet and one instant '
-      + 'query for every open piece of every window (the range\'s head and its open slot, today\'s, the last hour\'s) and the fresh part. '
+      + 'on one basis: the rules\' last evaluation and, alongside, the sessions whose cost changed in the last 90 s; then side by side '
+      + 'range queries (one per counter, four at once) for the closed slots not held and one instant query for every open piece of every '
+      + 'window (the current hour of the range, today\'s and the last hour\'s) with the fresh part of those sessions. '
       + `First load: a new reader each run (${get('large', '30d').firstRequests} on the large 30 d). Steady: one reader refreshed every 5 s `
       + `(${get('large', '30d').steadyRequests}). Seeds: every panel of the dashboard in parallel, as Grafana loads it `
       + `(seed 000: ${SEED_PANELS.filter((p) => p.seed === '000').length} panels, seed 001: ${SEED_PANELS.filter((p) => p.seed === '001').length}).`]);
