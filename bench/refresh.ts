@@ -3,12 +3,13 @@
 // (the closed hours cached), side by side with the seed dashboards' queries for the same panels on the same data, and
 // the totals each gets against the truth from the events.
 import { PrometheusClient } from '../src/telemetry/prometheus';
-import { RANGE_GRID, TelemetryReader, rangeStartMs } from '../src/telemetry/reader';
+import { RANGE_SLOT_MS, TelemetryReader, rangeStartMs } from '../src/telemetry/reader';
 import { COUNTERS } from '../src/telemetry/counters';
 import { FIGURES, figureWindow } from '../src/telemetry/queries';
 import { RANGE_SECONDS, type TimeRange } from '../src/snapshot';
 import { trueCost, trueCount, trueTokens } from '../test/telemetry/helpers/sim';
 import type { History } from './history';
+import { CountingPrometheusClient } from '../test/telemetry/helpers/countingClient';
 import { fmtMs, median } from './table';
 
 /** One panel query of a seed dashboard. `R` is the dashboard range as a PromQL duration. */
@@ -83,7 +84,7 @@ function localMidnight(ms: number): number {
 
 async function seedRefresh(client: PrometheusClient, seed: '000' | '001', range: TimeRange, t: number): Promise<Map<string, number>> {
   const seconds = RANGE_SECONDS[range];
-  const step = RANGE_GRID[range].stepMs / 1000;
+  const step = RANGE_SLOT_MS[range] / 1000;
   // Over the window the extension shows (it starts on the range's grid), so that both read the same span.
   const R = `${Math.round(t - rangeStartMs(range, t * 1000) / 1000)}s`;
   const end = Math.ceil(t / step) * step;
@@ -100,38 +101,17 @@ async function seedRefresh(client: PrometheusClient, seed: '000' | '001', range:
   return out;
 }
 
-/** A client that counts and times the requests of a refresh, by API. */
-class CountingClient extends PrometheusClient {
-  private log: Record<'range' | 'instant' | 'labels', number[]> = { range: [], instant: [], labels: [] };
-  private async timed<T>(kind: 'range' | 'instant' | 'labels', p: Promise<T>): Promise<T> {
-    const t0 = performance.now();
-    try {
-      return await p;
-    } finally {
-      this.log[kind].push(performance.now() - t0);
-    }
-  }
-  override range(...args: Parameters<PrometheusClient['range']>): ReturnType<PrometheusClient['range']> {
-    return this.timed('range', super.range(...args));
-  }
-  override instant(...args: Parameters<PrometheusClient['instant']>): ReturnType<PrometheusClient['instant']> {
-    return this.timed('instant', super.instant(...args));
-  }
-  override labelNames(...args: Parameters<PrometheusClient['labelNames']>): ReturnType<PrometheusClient['labelNames']> {
-    return this.timed('labels', super.labelNames(...args));
-  }
-  /** What was sent since the last call: "1 range (12 ms) + 1 instant (3.1 ms) + 1 labels (0.9 ms) + 1 rules". */
-  take(): string {
-    const parts = (['range', 'instant', 'labels'] as const).filter((k) => this.log[k].length)
-      .map((k) => `${this.log[k].length} ${k} (${this.log[k].map(fmtMs).join(', ')})`);
-    this.log = { range: [], instant: [], labels: [] };
-    // The rules' evaluation time is one more request in the stack (/api/v1/rules); the bench's history gives it.
-    return `${[...parts, '1 rules'].join(' + ')}`;
-  }
+/** The requests of a refresh, as the tables print them: "1 range (12 ms) + 1 instant (3.1 ms) + 1 labels (0.9 ms) + 1 rules". */
+function describeRequests(client: CountingPrometheusClient): string {
+  const sent = client.take();
+  const parts = (['range', 'instant', 'labels'] as const).filter((k) => sent[k].length)
+    .map((k) => `${sent[k].length} ${k} (${sent[k].map(fmtMs).join(', ')})`);
+  // The rules' evaluation time is one more request in the stack (/api/v1/rules); the bench's history gives it.
+  return [...parts, '1 rules'].join(' + ');
 }
 
 export async function benchRefresh(h: History, evalS: number, ranges: TimeRange[], runs: number, warmup: number): Promise<RefreshResult[]> {
-  const client = new CountingClient({ baseUrl: h.prom.url, timeoutMs: 600_000, maxResponseBytes: 256 << 20 });
+  const client = new CountingPrometheusClient({ baseUrl: h.prom.url, timeoutMs: 600_000, maxResponseBytes: 256 << 20 });
   const evalMs = evalS * 1000;
   const dayStartMs = localMidnight(evalMs);
   const out: RefreshResult[] = [];
@@ -163,7 +143,7 @@ export async function benchRefresh(h: History, evalS: number, ranges: TimeRange[
         return median(ms);
       };
       let last = await refresh(newReader(), evalMs);
-      const firstRequests = client.take();
+      const firstRequests = describeRequests(client);
       const firstMs = await timed(async () => (last = await refresh(newReader(), evalMs)).ms);
       // The steady state: each refresh 5 s after the one before, on one reader.
       const steady = newReader();
@@ -171,7 +151,7 @@ export async function benchRefresh(h: History, evalS: number, ranges: TimeRange[
       await refresh(steady, now);
       client.take();
       await refresh(steady, (now += 5000));
-      const steadyRequests = client.take();
+      const steadyRequests = describeRequests(client);
       const steadyMs = await timed(async () => (await refresh(steady, (now += 5000))).ms);
       const windowQuery = (by: string) => timed(async () => {
         const t0 = performance.now();

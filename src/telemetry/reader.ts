@@ -1,9 +1,10 @@
 // Fetches everything the status bar and the sidebar show into plain serialisable objects. Plain Node: never import
 // `vscode`.
 //
-// One refresh reads, in this order: when the rules last evaluated (/api/v1/rules), then side by side one range
-// query per grid for the closed slots not held yet (none in the steady state; PieceCache) and one instant query for
-// every other piece not held (the open ones, a window's closed head once) plus the fresh part. Each figure of FIGURES is summed from those pieces.
+// One refresh reads: when the rules last evaluated (/api/v1/rules) and, alongside, the sessions whose cost changed
+// lately; then side by side range queries for the closed slots not held yet (none in the steady state; PieceCache)
+// and one instant query for every other piece not held plus the fresh part. A counter's one query serves all its
+// figures, each derived from its pieces.
 import { TelemetryError, toErrorInfo } from './http';
 import { LogEntry, LokiClient } from './loki';
 import { PrometheusClient } from './prometheus';
@@ -12,7 +13,7 @@ import {
   ANY_CLAUDE_METRIC_MATCH, FIGURE_LABEL, FIGURE_NAMES, PART_LABEL, TODAY_FIGURES, type FigureName,
   combined, deriveFigure, figureFresh, sessionsChanged, figureOf, figureSlots, figureWindow, isFresh, lokiLogs, sessionFigures, sourceOf, type Figure,
 } from './queries';
-import { PieceCache, addUp, windowPieces, type Sample } from './slots';
+import { PieceCache, addUp, cutWindow, windowPieces, type Sample } from './slots';
 import {
   COST_DIMENSIONS, RANGE_SECONDS, type ApiErrorEvent, type CostBreakdown, type CostDimension, type ChartSeries, type EventsSection, type MetricsSection, type ModelCost, type SessionRow,
   type SessionDetail, type SessionEvent, type Snapshot, type TimeRange, type TodaySummary, type TokenTotals, type ToolFailureEvent,
@@ -24,15 +25,10 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
 /**
- * Per range: the slot the cache keeps, which is the chart's bucket (a range query costs Prometheus a step per series
- * it selects, so slots as long as the buckets), and the grid its start is aligned to.
+ * Per range: the slot the cache keeps, which is also the chart's bucket and the grid the window starts on (a range
+ * query costs Prometheus a step per series it selects, so slots as long as the buckets).
  */
-export const RANGE_GRID: Record<TimeRange, { slotMs: number; stepMs: number }> = {
-  '1h': { slotMs: MINUTE_MS, stepMs: MINUTE_MS },
-  '24h': { slotMs: HOUR_MS, stepMs: HOUR_MS },
-  '7d': { slotMs: 6 * HOUR_MS, stepMs: 6 * HOUR_MS },
-  '30d': { slotMs: DAY_MS, stepMs: DAY_MS },
-};
+export const RANGE_SLOT_MS: Record<TimeRange, number> = { '1h': MINUTE_MS, '24h': HOUR_MS, '7d': 6 * HOUR_MS, '30d': DAY_MS };
 
 /** Where a grid's slots end past each multiple of the slot: days end at local midnight, shorter slots on the hour. */
 export function gridPhaseMs(slotMs: number, nowMs: number): number {
@@ -42,12 +38,12 @@ export function gridPhaseMs(slotMs: number, nowMs: number): number {
   return ((midnight.getTime() % slotMs) + slotMs) % slotMs;
 }
 /**
- * Where a range's window starts: on its slot grid (as Grafana's `now-30d/h` does on the hour), so that a window is
+ * Where a range's window starts: on its slot grid (as Grafana's `now-30d/d` does on the day), so that a window is
  * whole closed slots plus the open one. Any other start adds a piece at the window's far end, and reading one there
  * costs as much as the series of the blocks it falls in (measured: 2.6 s on the bench's 30 d).
  */
 export function rangeStartMs(range: TimeRange, nowMs: number): number {
-  const { slotMs } = RANGE_GRID[range];
+  const slotMs = RANGE_SLOT_MS[range];
   const phase = gridPhaseMs(slotMs, nowMs);
   return Math.floor((nowMs - RANGE_SECONDS[range] * 1000 - phase) / slotMs) * slotMs + phase;
 }
@@ -62,7 +58,7 @@ const FINE_SLOT_MS = HOUR_MS;
 /** The status bar's windows (today, the last hour) are cut in hours. */
 const TODAY_SLOT_MS = HOUR_MS;
 /** How long a closed piece stays useful: the longest window, and a slot (today's window is at most 25 h). */
-const CACHE_SPAN_MS = RANGE_SECONDS['30d'] * 1000 + 2 * RANGE_GRID['30d'].slotMs;
+const CACHE_SPAN_MS = RANGE_SECONDS['30d'] * 1000 + 2 * RANGE_SLOT_MS['30d'];
 /** The closed slots of a first load go to Prometheus in this many range queries at once (its cores work side by side). */
 const SLOT_BATCHES = 4;
 
@@ -157,13 +153,11 @@ export class Readings {
 
   /** The figure over (fromMs, now], piece by piece: [end of the piece (unix ms), its samples]. */
   pieces(figure: FigureName, fromMs: number, slotMs: number): Array<[number, Sample[]]> {
-    if (!this.planned.some((w) => w.fromMs === fromMs && w.slotMs === slotMs && w.figures.includes(figure))) {
-      throw new Error(`${figure} over (${fromMs}, ${this.nowMs}] was not part of this refresh`);
-    }
+    const window = this.planned.find((w) => w.fromMs === fromMs && w.slotMs === slotMs && w.figures.includes(figure));
+    if (!window) throw new Error(`${figure} over (${fromMs}, ${this.nowMs}] was not part of this refresh`);
     const source = this.sources.ofFigure.get(figure)!;
     const out: Array<[number, Sample[]]> = [];
-    const phase = this.planned.find((w) => w.fromMs === fromMs && w.slotMs === slotMs)!.phaseMs;
-    for (const [a, b] of windowPieces(fromMs, this.nowMs, slotMs, phase, FINE_SLOT_MS)) {
+    for (const [a, b] of windowPieces(fromMs, this.nowMs, slotMs, window.phaseMs, FINE_SLOT_MS)) {
       const closed = b <= this.closedUntilMs ? this.cache.get(a, b, source) : undefined;
       out.push([b, this.derive(figure, closed ?? this.open.get(pieceKey(source, a, b)) ?? [])]);
     }
@@ -218,7 +212,7 @@ export class TelemetryReader {
   private readonly sessionLimit: number;
   private readonly eventLimit: number;
   private readonly rulesEvaluatedAt: (nowMs: number, options: FetchOptions) => Promise<number | null>;
-  /** Closed slots of every figure, across refreshes: one reader per backend, so one cache per backend. */
+  /** Closed pieces of every counter query, across refreshes: one reader per backend, so one cache per backend. */
   readonly cache = new PieceCache();
   private readonly derived = new WeakMap<Sample[], Map<FigureName, Sample[]>>();
   private readonly totals = new Map<string, Sample[]>();
@@ -245,7 +239,7 @@ export class TelemetryReader {
     ]);
     options.signal?.throwIfAborted();
     const snapshot: Snapshot = {
-      range, startMs, endMs: nowMs, stepSeconds: RANGE_GRID[range].stepMs / 1000, fetchedAt: nowMs,
+      range, startMs, endMs: nowMs, stepSeconds: RANGE_SLOT_MS[range] / 1000, fetchedAt: nowMs,
       metrics: metrics.status === 'fulfilled' ? metrics.value : null,
       events: events.status === 'fulfilled' ? events.value : null,
       errors: {},
@@ -291,7 +285,7 @@ export class TelemetryReader {
     }
     if (windows.range) {
       const label = COST_DIMENSIONS[windows.groupBy ?? 'model'].label;
-      const { slotMs } = RANGE_GRID[windows.range];
+      const slotMs = RANGE_SLOT_MS[windows.range];
       planned.push({
         fromMs: rangeStartMs(windows.range, nowMs), slotMs, phaseMs: gridPhaseMs(slotMs, nowMs),
         figures: [...FIGURE_NAMES, `costBy:${label}`, `tokensBy:${label}`],
@@ -308,10 +302,11 @@ export class TelemetryReader {
    * failures (see fetchSnapshot).
    */
   async fetchSession(sessionId: string, range: TimeRange, nowMs: number, options: FetchOptions = {}): Promise<SessionDetail> {
-    const startMs = nowMs - RANGE_SECONDS[range] * 1000;
-    const { stepMs } = RANGE_GRID[range];
+    // The window and buckets of the sidebar's list, so that the session's figures here are the ones its row shows.
+    const startMs = rangeStartMs(range, nowMs);
+    const stepMs = RANGE_SLOT_MS[range];
     const [metrics, events] = await Promise.allSettled([
-      this.sessionMetrics(sessionId, startMs, nowMs, stepMs, options),
+      this.sessionMetrics(sessionId, startMs, nowMs, stepMs, gridPhaseMs(stepMs, nowMs), options),
       this.loki
         ? this.loki.queryLogs(lokiLogs.sessionEvents(sessionId), { startMs, endMs: nowMs, limit: 500, direction: 'backward' }, options)
           .then((entries) => entries.map(toSessionEvent))
@@ -329,21 +324,19 @@ export class TelemetryReader {
     return detail;
   }
 
-  private async sessionMetrics(sessionId: string, startMs: number, nowMs: number, stepMs: number, options: FetchOptions): Promise<NonNullable<SessionDetail['metrics']>> {
+  private async sessionMetrics(sessionId: string, startMs: number, nowMs: number, stepMs: number, phaseMs: number, options: FetchOptions): Promise<NonNullable<SessionDetail['metrics']>> {
     const figures = sessionFigures(sessionId);
-    // The chart's whole buckets from a range query; the first (partial) and the open one in the instant query.
-    const firstEnd = Math.ceil(startMs / stepMs) * stepMs;
-    const lastEnd = Math.floor(nowMs / stepMs) * stepMs;
-    const edges: Array<[number, number]> = firstEnd > lastEnd ? [[startMs, nowMs]] : [[startMs, firstEnd], [lastEnd, nowMs]];
+    // The chart's whole buckets from a range query; a partial one (the open bucket) in the instant query.
+    const { slotEnds, edges } = cutWindow(startMs, nowMs, stepMs, phaseMs);
     const terms = [
       ...Object.entries(figures).map(([figure, f]) => ({ figure, part: 'total', expr: figureWindow(f, startMs, nowMs) })),
-      ...edges.filter(([a, b]) => b > a).map(([a, b]) => ({ figure: 'costEdge', part: String(b), expr: figureWindow(figures.costByModel, a, b) })),
+      ...edges.map(([a, b]) => ({ figure: 'costEdge', part: String(b), expr: figureWindow(figures.costByModel, a, b) })),
     ];
     const t = nowMs / 1000;
     const [samples, buckets] = await Promise.all([
       this.prom.instant(combined(terms), t, options),
-      firstEnd + stepMs <= lastEnd
-        ? this.prom.range(figureSlots(figures.costByModel, stepMs), { start: (firstEnd + stepMs) / 1000, end: lastEnd / 1000, step: stepMs / 1000 }, options)
+      slotEnds.length
+        ? this.prom.range(figureSlots(figures.costByModel, stepMs), { start: slotEnds[0]! / 1000, end: slotEnds.at(-1)! / 1000, step: stepMs / 1000 }, options)
         : Promise.resolve([]),
     ]);
     const of = (figure: string): Sample[] => samples
@@ -360,7 +353,7 @@ export class TelemetryReader {
       costUsd: sum(costByModel.map((m) => m.usd)),
       costByModel,
       tokens: tokenTotals(of('tokensByType')),
-      costSeries: chartSeries(pieces, stepMs, 'model'),
+      costSeries: chartSeries(pieces, stepMs, 'model', phaseMs),
       tools: toolStats(of('toolResultsByTool')),
       apiErrorsByStatus: of('apiErrorsByStatus')
         .map((s) => ({ statusCode: s.labels['status_code'] ?? '', model: s.labels['model'] ?? '', count: roundCount(s.value) }))
@@ -495,7 +488,7 @@ export class TelemetryReader {
   }
 
   private metrics(r: Readings, range: TimeRange, fromMs: number): MetricsSection {
-    const { slotMs, stepMs } = RANGE_GRID[range];
+    const slotMs = RANGE_SLOT_MS[range];
     const total = (figure: FigureName): Sample[] => r.total(figure, fromMs, slotMs);
     const costByModel = modelCosts(total('costByModel'));
     const tokens = tokenTotals(total('tokensByType'));
@@ -511,7 +504,7 @@ export class TelemetryReader {
     const decisions = byLabel(total('editDecisions'), 'decision');
     const count = (figure: FigureName): number => roundCount(sum(total(figure).map((s) => s.value)));
     const chart = (figure: FigureName, label: string): ChartSeries[] =>
-      chartSeries(r.pieces(figure, fromMs, slotMs), stepMs, label, gridPhaseMs(slotMs, r.nowMs));
+      chartSeries(r.pieces(figure, fromMs, slotMs), slotMs, label, gridPhaseMs(slotMs, r.nowMs));
     return {
       kpis: {
         costUsd: sum(costByModel.map((m) => m.usd)),

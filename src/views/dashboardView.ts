@@ -60,9 +60,7 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
     this.ready = false;
-    const distUri = vscode.Uri.joinPath(this.extensionUri, 'dist');
-    const mediaUri = vscode.Uri.joinPath(this.extensionUri, 'media');
-    view.webview.options = { enableScripts: true, localResourceRoots: [distUri, mediaUri] };
+    view.webview.options = webviewOptions(this.extensionUri);
     view.webview.html = webviewPage(view.webview, this.extensionUri);
     // One set of listeners per resolved view: dropped with the view, so a re-resolved view does not add more.
     const listeners = [
@@ -124,6 +122,11 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
     void this.view.webview.postMessage(message);
   }
 
+}
+
+/** What the page may load: its script, its style and the codicons, from the extension's own folders. */
+export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
+  return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')] };
 }
 
 /** The page of the sidebar and of a session's panel (one script: it draws what the host posts). */

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { parseWebviewMessage, type HostToWebview } from '../protocol';
 import type { SessionDetail, TimeRange } from '../snapshot';
 import type { Log } from '../log';
-import { webviewPage } from './dashboardView';
+import { webviewOptions, webviewPage } from './dashboardView';
 
 export interface SessionSource {
   /** The session over the range; rejects when no backend is connected. */
@@ -27,10 +27,9 @@ export class SessionPanels implements vscode.Disposable {
       open.reveal();
       return;
     }
-    const panel = vscode.window.createWebviewPanel('claudeTelemetry.session', `Session ${sessionId.slice(0, 8)}`, vscode.ViewColumn.Active, {
-      enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist'), vscode.Uri.joinPath(this.extensionUri, 'media')],
-    });
+    const panel = vscode.window.createWebviewPanel(
+      'claudeTelemetry.session', `Session ${sessionId.slice(0, 8)}`, vscode.ViewColumn.Active, webviewOptions(this.extensionUri),
+    );
     this.panels.set(sessionId, panel);
     panel.webview.html = webviewPage(panel.webview, this.extensionUri);
     let latest: HostToWebview = { type: 'session', sessionId, detail: null };

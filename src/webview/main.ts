@@ -227,11 +227,43 @@ function costChartData(series: ChartSeries[]): { timestamps: number[]; datasets:
   return { timestamps, datasets };
 }
 
-function dataView(snapshot: Snapshot): HTMLElement[] {
+/** Cost over time, a bar per bucket stacked by model: the sidebar's and a session's panel's. */
+function costChart(title: string, series: ChartSeries[], range: TimeRange): HTMLElement {
   const colors = palette();
+  const cost = costChartData(series);
+  return chart(title, {
+    type: 'bar',
+    data: {
+      labels: cost.timestamps.map((timestamp) => bucketLabel(timestamp, range)),
+      datasets: cost.datasets.map((dataset, index) => ({
+        label: dataset.label,
+        data: dataset.values,
+        backgroundColor: colors[index % colors.length],
+        stack: 'cost',
+      })),
+    },
+    options: {
+      animation: false,
+      maintainAspectRatio: false,
+      scales: {
+        x: { stacked: true, ticks: { maxRotation: 0, autoSkip: true } },
+        y: { stacked: true, ticks: { callback: (value) => `$${value}` } },
+      },
+      plugins: { legend: { position: 'bottom', labels: { boxWidth: 10 } } },
+    },
+  });
+}
+
+/** Chart text, lines and font in the editor's theme (light, dark, high contrast): before any chart is drawn. */
+function applyChartTheme(): void {
   Chart.defaults.color = css('--vscode-foreground', '#cccccc');
   Chart.defaults.borderColor = css('--vscode-charts-lines', 'rgba(128,128,128,0.3)');
   Chart.defaults.font.family = css('--vscode-font-family', 'sans-serif');
+}
+
+function dataView(snapshot: Snapshot): HTMLElement[] {
+  const colors = palette();
+  applyChartTheme();
 
   const sections: HTMLElement[] = [];
   for (const error of [snapshot.errors.prometheus, snapshot.errors.loki]) {
@@ -242,7 +274,6 @@ function dataView(snapshot: Snapshot): HTMLElement[] {
   const { metrics, events } = snapshot;
   if (metrics) {
     const { kpis } = metrics;
-    const cost = costChartData(metrics.costSeries);
     const tokens = (['input', 'output', 'cacheRead', 'cacheCreation', 'other'] as const)
       .map((type) => ({ type, tokens: kpis.tokens[type] }))
       .filter((entry) => entry.tokens > 0);
@@ -257,27 +288,7 @@ function dataView(snapshot: Snapshot): HTMLElement[] {
         kpi('Tool error rate', percent(kpis.toolErrorRate), (kpis.toolErrorRate ?? 0) > 0.15 ? 'bad' : 'normal'),
         kpi('API errors', number(kpis.apiErrors), kpis.apiErrors > 0 ? 'bad' : 'normal'),
       ),
-      chart('Cost by model', {
-        type: 'bar',
-        data: {
-          labels: cost.timestamps.map((timestamp) => bucketLabel(timestamp, snapshot.range)),
-          datasets: cost.datasets.map((dataset, index) => ({
-            label: dataset.label,
-            data: dataset.values,
-            backgroundColor: colors[index % colors.length],
-            stack: 'cost',
-          })),
-        },
-        options: {
-          animation: false,
-          maintainAspectRatio: false,
-          scales: {
-            x: { stacked: true, ticks: { maxRotation: 0, autoSkip: true } },
-            y: { stacked: true, ticks: { callback: (value) => `$${value}` } },
-          },
-          plugins: { legend: { position: 'bottom', labels: { boxWidth: 10 } } },
-        },
-      }),
+      costChart('Cost by model', metrics.costSeries, snapshot.range),
       groupByPicker(metrics.costBy),
       table(
         [COST_DIMENSIONS[metrics.costBy.dimension].title, 'Cost', 'Tokens', 'Share'],
@@ -390,6 +401,7 @@ function dataView(snapshot: Snapshot): HTMLElement[] {
 /** A session's panel: its figures over the range, its cost over time, its tools and errors, its event timeline. */
 function renderSession(state: NonNullable<PersistedState['session']>): void {
   usedThisRender = new Set();
+  applyChartTheme();
   const { sessionId, detail } = state;
   const header = el('header', {}, el('h2', { class: 'session-title', title: sessionId }, `Session ${sessionId}`),
     el('div', { class: 'header-actions' }, actionButton('Refresh', 'refresh', true), actionButton('Open in Grafana', 'openGrafana', true)));
@@ -400,11 +412,9 @@ function renderSession(state: NonNullable<PersistedState['session']>): void {
     for (const error of [detail.errors.prometheus, detail.errors.loki]) {
       if (error) body.push(el('p', { class: 'warning', role: 'status' }, error.message));
     }
-    body.push(el('p', { class: 'updated' }, `The last ${detail.range}, as of ${new Date(detail.fetchedAt).toLocaleTimeString()}`));
+    body.push(el('p', { class: 'updated' }, `Since ${time(detail.startMs)} · as of ${new Date(detail.fetchedAt).toLocaleTimeString()}`));
     const m = detail.metrics;
     if (m) {
-      const colors = palette();
-      const cost = costChartData(m.costSeries);
       const failures = m.tools.reduce((n, t) => n + t.failures, 0);
       const apiErrors = m.apiErrorsByStatus.reduce((n, e) => n + e.count, 0);
       body.push(
@@ -416,19 +426,7 @@ function renderSession(state: NonNullable<PersistedState['session']>): void {
           kpi('Tool failures', number(failures), failures > 0 ? 'bad' : 'normal'),
           kpi('API errors', number(apiErrors), apiErrors > 0 ? 'bad' : 'normal')),
         el('p', {}, `Project: ${m.projects.join(', ') || 'not recorded (a terminal opened before the extension set the workspace)'}`),
-        chart('Session cost over time', {
-          type: 'bar',
-          data: {
-            labels: cost.timestamps.map((timestamp) => bucketLabel(timestamp, detail.range)),
-            datasets: cost.datasets.map((dataset, index) => ({ label: dataset.label, data: dataset.values, backgroundColor: colors[index % colors.length], stack: 'cost' })),
-          },
-          options: {
-            animation: false,
-            maintainAspectRatio: false,
-            scales: { x: { stacked: true, ticks: { maxRotation: 0, autoSkip: true } }, y: { stacked: true, ticks: { callback: (value) => `$${value}` } } },
-            plugins: { legend: { position: 'bottom', labels: { boxWidth: 10 } } },
-          },
-        }),
+        costChart('Session cost over time', m.costSeries, detail.range),
         el('h3', {}, 'Cost by model'),
         table(['Model', 'Cost'], m.costByModel.map((entry) => [entry.model, usd(entry.usd)]), 'No cost in this range.'),
         el('h3', {}, 'Tokens by type'),

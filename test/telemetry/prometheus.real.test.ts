@@ -11,6 +11,7 @@ import { TelemetryReader, rangeStartMs, type ServiceOptions } from '../../src/te
 import { COUNTERS, RULES_FILE } from '../../src/telemetry/counters';
 import { FIGURES, figureFresh, figureWindow } from '../../src/telemetry/queries';
 import { recordingRulesCheck } from '../../src/doctor/recordingRulesCheck';
+import { CountingPrometheusClient } from './helpers/countingClient';
 import { PrometheusInstance, freePort, startLoadedPrometheus } from './helpers/promServer';
 import {
   EXPORT_DELAY, RULE_OFFSET, RuleLoss, SimEvent, SimOptions, deltas, generateEvents, lossIn, simRulesClock, simulate, trueCost, trueCostByModel,
@@ -289,12 +290,7 @@ describe('telemetry against real Prometheus', () => {
   });
 
   it('the slot cache serves, at every moment, what the plain window query reads: refreshed every 7 minutes over the history', async () => {
-    let ranges = 0;
-    let instants = 0;
-    const counting = new (class extends PrometheusClient {
-      override range(...args: Parameters<PrometheusClient['range']>): ReturnType<PrometheusClient['range']> { ranges++; return super.range(...args); }
-      override instant(...args: Parameters<PrometheusClient['instant']>): ReturnType<PrometheusClient['instant']> { instants++; return super.instant(...args); }
-    })({ baseUrl: prom.url, timeoutMs: 20_000 });
+    const counting = new CountingPrometheusClient({ baseUrl: prom.url, timeoutMs: 20_000 });
     const clock = simRulesClock(simOptions);
     // The oracle: one uncached window query per figure over (now - R, now], plus the fresh part at the same instant.
     const oracle = async (figure: keyof typeof FIGURES, fromMs: number, nowMs: number): Promise<Map<string, number>> => {
@@ -344,10 +340,11 @@ describe('telemetry against real Prometheus', () => {
       // The steady state: a refresh 5 s after the previous one reads no closed slot: the sessions that changed lately, then one instant query.
       const basis = cached.refreshBasis(EVAL * 1000, { dayStartMs: DAY_START * 1000, range: '24h' });
       await Promise.all([cached.fetchSnapshot('24h', EVAL * 1000, { basis }), cached.fetchToday(EVAL * 1000, DAY_START * 1000, { basis })]);
-      const before = { ranges, instants };
+      counting.take();
       const again = cached.refreshBasis(EVAL * 1000 + 5_000, { dayStartMs: DAY_START * 1000, range: '24h' });
       await Promise.all([cached.fetchSnapshot('24h', EVAL * 1000 + 5_000, { basis: again }), cached.fetchToday(EVAL * 1000 + 5_000, DAY_START * 1000, { basis: again })]);
-      assert.deepEqual({ ranges: ranges - before.ranges, instants: instants - before.instants }, { ranges: 0, instants: 2 }, 'steady state: the sessions changed lately, then one instant query');
+      const sent = counting.take();
+      assert.deepEqual({ ranges: sent.range.length, instants: sent.instant.length }, { ranges: 0, instants: 2 }, 'steady state: the sessions changed lately, then one instant query');
     } finally {
       await counting.close();
     }
