@@ -68,6 +68,16 @@ async function targetHealth(job: string): Promise<string | undefined> {
   return body.data.activeTargets.find((t) => t.scrapePool === job)?.health;
 }
 
+/** Whether the stack's rule group has evaluated at least once, from Prometheus' rules API. */
+async function rulesLastEvaluated(): Promise<boolean> {
+  const prom = new PrometheusClient({ baseUrl: `http://127.0.0.1:${ports.prometheus}` });
+  try {
+    return (await prom.ruleGroups()).some((g) => g.name === 'claude_code_increase' && g.lastEvaluationMs !== null);
+  } finally {
+    await prom.close();
+  }
+}
+
 /** A server standing in for Loki 2.x behind the Loki port: /ready answers, /otlp/v1/logs is a 404. */
 async function lokiWithoutOtlp(): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
@@ -122,6 +132,8 @@ describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
     // happened for "all OK".
     await waitFor('the claude-code target to be up', async () => (await targetHealth('claude-code')) === 'up' || undefined);
     await waitFor('the otel-collector target to be up', async () => (await targetHealth('otel-collector')) === 'up' || undefined);
+    // The rule group runs every 10 s: its first evaluation must have happened too (before it the check warns).
+    await waitFor('the recording rules\' first evaluation', async () => (await rulesLastEvaluated()) || undefined);
   });
 
   after(async () => {
