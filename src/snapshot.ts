@@ -96,6 +96,36 @@ export interface ApiErrorStat {
   count: number;
 }
 
+/**
+ * When a kind of error happened in the range, to the chart's bucket: the start of the first bucket that holds one and
+ * the end of the last (the counters are read per bucket; Loki's events give the exact times of the recent ones).
+ */
+export interface SeenSpan {
+  firstSeenMs: number;
+  lastSeenMs: number;
+}
+
+export interface ToolErrorStat extends SeenSpan {
+  tool: string;
+  /** Claude Code's `error_type` of the failed tool result ('none' when it gave none). */
+  errorType: string;
+  count: number;
+}
+
+/** The tools whose calls start a subagent (Claude Code renamed Task to Agent). */
+export const SUBAGENT_TOOLS: readonly string[] = ['Agent', 'Task'];
+
+export interface SubagentSection {
+  /** Calls of the SUBAGENT_TOOLS, each a subagent started, and how many failed. */
+  calls: number;
+  failures: number;
+  /** Cost Claude Code marks `query_source="subagent"`. */
+  costUsd: number;
+  tokens: number;
+  /** Subagent cost by `agent_name`, most expensive first; '' is cost of subagents it did not name. */
+  byAgent: Array<{ agent: string; costUsd: number; tokens: number }>;
+}
+
 export interface SessionRow {
   sessionId: string;
   costUsd: number;
@@ -106,6 +136,8 @@ export interface SessionRow {
   toolFailures: number;
   /** Models used in the window, most expensive first. */
   models: string[];
+  /** The workspaces (vscode_workspace_name) its cost came from, most expensive first. */
+  projects: string[];
 }
 
 export interface ToolFailureEvent {
@@ -165,7 +197,11 @@ export interface MetricsSection {
   tokenSeries: ChartSeries[];
   /** Tool calls and failures by tool, most calls first. */
   tools: ToolStat[];
-  apiErrorsByStatus: ApiErrorStat[];
+  /** Failed tool calls by tool and error type, most first. */
+  toolErrors: ToolErrorStat[];
+  /** Most first. */
+  apiErrorsByStatus: Array<ApiErrorStat & SeenSpan>;
+  subagents: SubagentSection;
   /** Most expensive first, at most `sessionLimit`. */
   sessions: SessionRow[];
 }
@@ -194,6 +230,8 @@ export interface Snapshot {
   errors: { prometheus?: TelemetryErrorInfo; loki?: TelemetryErrorInfo };
   /** True when the window holds any Claude Code metric data. */
   hasData: boolean;
+  /** Today's cost (since local midnight) and this window's project's, when the refresh read today too. */
+  today?: TodayCost;
 }
 
 /** One event of a session's timeline (Loki), newest first. */
@@ -234,12 +272,17 @@ export interface SessionDetail {
   errors: { prometheus?: TelemetryErrorInfo; loki?: TelemetryErrorInfo };
 }
 
+export interface TodayCost {
+  costUsd: number;
+  /** This window's workspace, when the caller named it: its cost today. */
+  project?: { name: string; costUsd: number };
+}
+
 /** What the status bar needs: today since local midnight. */
-export interface TodaySummary {
+export interface TodaySummary extends TodayCost {
   /** Unix ms of the day start the caller passed (local midnight). */
   dayStartMs: number;
   fetchedAt: number;
-  costUsd: number;
   byModel: ModelCost[];
   tokens: TokenTotals;
   cacheHitRate: number | null;
@@ -249,7 +292,5 @@ export interface TodaySummary {
   projectedDayUsd: number;
   /** True when Claude Code spent or used tokens today. */
   hasData: boolean;
-  /** This window's workspace, when the caller named it: its cost today. */
-  project?: { name: string; costUsd: number };
 }
 

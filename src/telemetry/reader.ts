@@ -15,7 +15,7 @@ import {
 } from './queries';
 import { PieceCache, addUp, cutWindow, windowPieces, type Sample } from './slots';
 import {
-  COST_DIMENSIONS, RANGE_SECONDS, type ApiErrorEvent, type CostBreakdown, type CostDimension, type ChartSeries, type EventsSection, type MetricsSection, type ModelCost, type SessionRow,
+  COST_DIMENSIONS, RANGE_SECONDS, SUBAGENT_TOOLS, type ApiErrorEvent, type ApiErrorStat, type SeenSpan, type SubagentSection, type TodayCost, type ToolErrorStat, type CostBreakdown, type CostDimension, type ChartSeries, type EventsSection, type MetricsSection, type ModelCost, type SessionRow,
   type SessionDetail, type SessionEvent, type Snapshot, type TimeRange, type TodaySummary, type TokenTotals, type ToolFailureEvent,
   type ToolStat,
 } from '../snapshot';
@@ -249,6 +249,10 @@ export class TelemetryReader {
     if (events.status === 'rejected') snapshot.errors.loki = toErrorInfo(events.reason, 'Loki');
     const m = snapshot.metrics;
     snapshot.hasData = !!m && (m.kpis.costUsd > 0 || m.kpis.tokens.total > 0 || m.kpis.sessions > 0 || m.sessions.length > 0);
+    if (m) {
+      const r = await basis.read;
+      if (r.windows.dayStartMs !== undefined) snapshot.today = todayCost(r, r.windows.dayStartMs);
+    }
     return snapshot;
   }
 
@@ -256,20 +260,16 @@ export class TelemetryReader {
   async fetchToday(nowMs: number, dayStartMs: number, options: FetchOptions = {}): Promise<TodaySummary> {
     const r = await (options.basis ?? this.refreshBasis(nowMs, { dayStartMs }, options)).read;
     const byModel = modelCosts(r.total('costByModel', dayStartMs, TODAY_SLOT_MS));
-    const costUsd = sum(byModel.map((m) => m.usd));
+    const today = todayCost(r, dayStartMs);
     const tokens = tokenTotals(r.total('tokensByType', dayStartMs, TODAY_SLOT_MS));
     const burnRatePerHour = sum(r.total('costByModel', nowMs - HOUR_MS, TODAY_SLOT_MS).map((s) => s.value));
     const hoursLeft = Math.max(0, (dayStartMs + 86_400_000 - nowMs) / HOUR_MS);
-    const project = r.windows.project;
     return {
-      dayStartMs, fetchedAt: nowMs, costUsd, byModel, tokens,
+      ...today, dayStartMs, fetchedAt: nowMs, byModel, tokens,
       cacheHitRate: cacheHitRate(tokens),
       burnRatePerHour,
-      projectedDayUsd: costUsd + burnRatePerHour * hoursLeft,
-      hasData: costUsd > 0 || tokens.total > 0,
-      ...(project === undefined ? {} : {
-        project: { name: project, costUsd: byLabel(r.total(PROJECT_FIGURE, dayStartMs, TODAY_SLOT_MS), COST_DIMENSIONS.project.label)[project] ?? 0 },
-      }),
+      projectedDayUsd: today.costUsd + burnRatePerHour * hoursLeft,
+      hasData: today.costUsd > 0 || tokens.total > 0,
     };
   }
 
@@ -493,10 +493,11 @@ export class TelemetryReader {
     const costByModel = modelCosts(total('costByModel'));
     const tokens = tokenTotals(total('tokensByType'));
     const tools = toolStats(total('toolResultsByTool'));
-    const apiErrorsByStatus = total('apiErrorsByStatus')
-      .map((s) => ({ statusCode: s.labels['status_code'] ?? '', model: s.labels['model'] ?? '', count: roundCount(s.value) }))
-      .filter((e) => e.count > 0)
-      .sort((a, b) => b.count - a.count || a.statusCode.localeCompare(b.statusCode));
+    const seen = (figure: FigureName, labels: readonly string[]) => seenRows(r.pieces(figure, fromMs, slotMs), fromMs, labels);
+    const apiErrorsByStatus = seen('apiErrorsByStatus', ['status_code', 'model'])
+      .map(({ labels, ...row }): ApiErrorStat & SeenSpan => ({ statusCode: labels['status_code'] ?? '', model: labels['model'] ?? '', ...row }));
+    const toolErrors = seen('toolFailuresByType', ['tool_name', 'error_type'])
+      .map(({ labels, ...row }): ToolErrorStat => ({ tool: labels['tool_name'] ?? '', errorType: labels['error_type'] ?? '', ...row }));
     const toolCalls = sum(tools.map((x) => x.calls));
     const toolFailures = sum(tools.map((x) => x.failures));
     const lines = byLabel(total('linesOfCodeByType'), 'type');
@@ -531,7 +532,9 @@ export class TelemetryReader {
       costSeries: chart('costByModel', 'model'),
       tokenSeries: chart('tokensByType', 'type'),
       tools,
+      toolErrors,
       apiErrorsByStatus,
+      subagents: subagentSection(tools, total('costBySubagent'), total('tokensBySubagent')),
       sessions: this.sessions((figure) => r.parts(figure, fromMs, slotMs).flat()),
     };
   }
@@ -539,20 +542,25 @@ export class TelemetryReader {
   /** Every session the window's session figures hold, most expensive first (then most errors), at most sessionLimit. */
   /** `samples`: a figure's samples, a session's value possibly split over several (they are added up here). */
   private sessions(samples: (figure: FigureName) => Sample[]): SessionRow[] {
-    const rows = new Map<string, SessionRow & { modelCosts: Map<string, number> }>();
-    const row = (id: string): SessionRow & { modelCosts: Map<string, number> } => {
+    type Row = SessionRow & { modelCosts: Map<string, number>; projectCosts: Map<string, number> };
+    const rows = new Map<string, Row>();
+    const row = (id: string): Row => {
       let r = rows.get(id);
-      if (!r) rows.set(id, (r = { sessionId: id, costUsd: 0, tokens: 0, activeSeconds: 0, apiErrors: 0, toolFailures: 0, models: [], modelCosts: new Map() }));
+      if (!r) rows.set(id, (r = { sessionId: id, costUsd: 0, tokens: 0, activeSeconds: 0, apiErrors: 0, toolFailures: 0, models: [], projects: [], modelCosts: new Map(), projectCosts: new Map() }));
       return r;
     };
-    const each = (figure: FigureName, add: (r: SessionRow & { modelCosts: Map<string, number> }, s: Sample) => void): void => {
+    const each = (figure: FigureName, add: (r: Row, s: Sample) => void): void => {
       for (const s of samples(figure)) if (s.labels['session_id'] && s.value > 0) add(row(s.labels['session_id']), s);
     };
-    each('sessionCostByModel', (r, s) => {
+    const addTo = (costs: Map<string, number>, key: string | undefined, usd: number): void => {
+      if (key) costs.set(key, (costs.get(key) ?? 0) + usd);
+    };
+    each('sessionCost', (r, s) => {
       r.costUsd += s.value;
-      const model = s.labels['model'] ?? '';
-      r.modelCosts.set(model, (r.modelCosts.get(model) ?? 0) + s.value);
+      addTo(r.modelCosts, s.labels['model'], s.value);
+      addTo(r.projectCosts, s.labels[COST_DIMENSIONS.project.label], s.value);
     });
+    each('sessionStarts', (r, s) => addTo(r.projectCosts, s.labels[COST_DIMENSIONS.project.label], 0));
     each('sessionTokens', (r, s) => { r.tokens += s.value; });
     each('sessionActiveSeconds', (r, s) => { r.activeSeconds += s.value; });
     each('sessionApiErrors', (r, s) => { r.apiErrors += s.value; });
@@ -560,12 +568,13 @@ export class TelemetryReader {
     return [...rows.values()]
       .sort((a, b) => b.costUsd - a.costUsd || b.apiErrors - a.apiErrors || b.toolFailures - a.toolFailures || a.sessionId.localeCompare(b.sessionId))
       .slice(0, this.sessionLimit)
-      .map(({ modelCosts, ...r }) => ({
+      .map(({ modelCosts, projectCosts, ...r }) => ({
         ...r,
         tokens: roundCount(r.tokens),
         apiErrors: roundCount(r.apiErrors),
         toolFailures: roundCount(r.toolFailures),
-        models: [...modelCosts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([m]) => m),
+        models: mostFirst(modelCosts),
+        projects: mostFirst(projectCosts),
       }));
   }
 
@@ -577,6 +586,55 @@ export class TelemetryReader {
     ]);
     return { toolFailures: failures.map(toToolFailure), apiErrors: apiErrors.map(toApiError) };
   }
+}
+
+/** Today's cost, and this window's project's when the refresh named it. */
+function todayCost(r: Readings, dayStartMs: number): TodayCost {
+  const costUsd = sum(r.total('costByModel', dayStartMs, TODAY_SLOT_MS).map((s) => s.value));
+  const project = r.windows.project;
+  if (project === undefined) return { costUsd };
+  const label = COST_DIMENSIONS.project.label;
+  return { costUsd, project: { name: project, costUsd: byLabel(r.total(PROJECT_FIGURE, dayStartMs, TODAY_SLOT_MS), label)[project] ?? 0 } };
+}
+
+/**
+ * A figure's rows over the window with their count and the buckets they were first and last seen in: `pieces` in time
+ * order, each (previous end, end], the first from `fromMs`.
+ */
+function seenRows(pieces: ReadonlyArray<[number, readonly Sample[]]>, fromMs: number, labels: readonly string[]): Array<SeenSpan & { labels: Record<string, string>; count: number }> {
+  const rows = new Map<string, SeenSpan & { labels: Record<string, string>; count: number }>();
+  let startMs = fromMs;
+  for (const [endMs, samples] of pieces) {
+    for (const s of samples) {
+      if (s.value <= 0) continue;
+      const key = labels.map((l) => s.labels[l] ?? '').join('\u0000');
+      const row = rows.get(key);
+      if (row) {
+        row.count += s.value;
+        row.lastSeenMs = endMs;
+      } else {
+        rows.set(key, { labels: s.labels, count: s.value, firstSeenMs: startMs, lastSeenMs: endMs });
+      }
+    }
+    startMs = endMs;
+  }
+  return [...rows.values()].map((row) => ({ ...row, count: roundCount(row.count) })).filter((row) => row.count > 0).sort((a, b) => b.count - a.count);
+}
+
+/** Subagent work: the calls of the tools that start one, and the cost and tokens Claude Code marks as a subagent's. */
+function subagentSection(tools: readonly ToolStat[], cost: readonly Sample[], tokens: readonly Sample[]): SubagentSection {
+  const starters = tools.filter((t) => SUBAGENT_TOOLS.includes(t.tool));
+  const costBy = byLabel(cost, 'agent_name', '');
+  const tokensBy = byLabel(tokens, 'agent_name', '');
+  return {
+    calls: sum(starters.map((t) => t.calls)),
+    failures: sum(starters.map((t) => t.failures)),
+    costUsd: sum(Object.values(costBy)),
+    tokens: roundCount(sum(Object.values(tokensBy))),
+    byAgent: [...new Set([...Object.keys(costBy), ...Object.keys(tokensBy)])]
+      .map((agent) => ({ agent, costUsd: costBy[agent] ?? 0, tokens: roundCount(tokensBy[agent] ?? 0) }))
+      .sort((a, b) => b.costUsd - a.costUsd || b.tokens - a.tokens || a.agent.localeCompare(b.agent)),
+  };
 }
 
 /** Cost and tokens by the dimension the refresh planned, and the dimensions the range's cost points carry. */
@@ -712,6 +770,11 @@ function byLabel(samples: readonly Sample[], label: string, missing?: string): R
 }
 
 /** Counts are integers at the source; float sums can be 2.9999999. */
+/** The keys of `costs`, most first. */
+function mostFirst(costs: ReadonlyMap<string, number>): string[] {
+  return [...costs].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([key]) => key);
+}
+
 function roundCount(v: number): number {
   const r = Math.round(v);
   return Math.abs(v - r) < 1e-6 ? r : v;

@@ -17,7 +17,8 @@ import {
 import type { HostAction, HostToWebview, ViewState, WebviewToHost } from '../protocol';
 import { usd } from '../format';
 import {
-  COST_DIMENSIONS, TIME_RANGES, isCostDimension, type ChartSeries, type CostBreakdown, type SessionDetail, type Snapshot, type TimeRange,
+  COST_DIMENSIONS, TIME_RANGES, isCostDimension, type ChartSeries, type CostBreakdown, type SeenSpan, type SessionDetail, type Snapshot,
+  type SubagentSection, type TimeRange,
 } from '../snapshot';
 
 Chart.register(ArcElement, BarController, BarElement, CategoryScale, DoughnutController, Legend, LinearScale, Tooltip);
@@ -159,8 +160,8 @@ function kpi(label: string, value: string, tone: 'normal' | 'bad' = 'normal'): H
 /** A figure as this page writes them: money, counts, percentages, durations. */
 const FIGURE = /^(—|\$?[\d,.]+[kMB%]?|(\d+[hms] ?)+)$/;
 
-/** A table cell: its text, or its text and a longer hover text, and what a click on it does. */
-type Cell = string | { text: string; title: string; open?: () => void };
+/** A table cell: its text, or its text and a longer hover text, what a click on it does, and a second, smaller line. */
+type Cell = string | { text: string; title: string; open?: () => void; sub?: string };
 
 /** `whole`: text columns that keep their width too (short ids). */
 function table(headers: string[], rows: Cell[][], empty: string, whole: readonly number[] = []): HTMLElement {
@@ -184,6 +185,7 @@ function table(headers: string[], rows: Cell[][], empty: string, whole: readonly
       } else {
         td.append(text(cell));
       }
+      if (typeof cell === 'object' && cell.sub !== undefined) td.append(el('span', { class: 'sub' }, cell.sub));
       return td;
     })))),
   );
@@ -261,6 +263,47 @@ function applyChartTheme(): void {
   Chart.defaults.font.family = css('--vscode-font-family', 'sans-serif');
 }
 
+/**
+ * When a kind of error was first and last seen, as ages at the snapshot's time (short for sidebar columns); the hover
+ * texts give the chart's buckets they are known to.
+ */
+function seenCells(entry: SeenSpan, nowMs: number): Cell[] {
+  const ago = (epochMs: number): string => {
+    const minutes = Math.floor((nowMs - epochMs) / 60_000);
+    return minutes < 1 ? 'now' : minutes < 60 ? `${minutes}m ago` : minutes < 1440 ? `${Math.floor(minutes / 60)}h ago` : `${Math.floor(minutes / 1440)}d ago`;
+  };
+  return [
+    { text: ago(entry.firstSeenMs), title: `First seen in the bucket from ${time(entry.firstSeenMs)}` },
+    { text: ago(entry.lastSeenMs), title: `Last seen in the bucket to ${time(entry.lastSeenMs)}` },
+  ];
+}
+
+/** Subagent calls, success rate and cost, by subagent where Claude Code names them; what brings them when it does not. */
+function subagentsView(subagents: SubagentSection, totalUsd: number): HTMLElement[] {
+  const out: HTMLElement[] = [el('h3', {}, 'Subagents')];
+  if (subagents.calls === 0 && subagents.costUsd === 0) {
+    out.push(el('p', { class: 'empty' },
+      'No subagent ran in this range. Claude Code counts each call of its Agent (formerly Task) tool and marks a subagent’s cost query_source = subagent (measured with Claude Code 2.1.328).'));
+    return out;
+  }
+  out.push(table(
+    ['Figure', 'Value'],
+    [
+      ['Started', number(subagents.calls)],
+      ['Succeeded', subagents.calls > 0 ? `${number(subagents.calls - subagents.failures)} (${percent((subagents.calls - subagents.failures) / subagents.calls)})` : '—'],
+      ['Their cost', `${usd(subagents.costUsd)} (${percent(totalUsd > 0 ? subagents.costUsd / totalUsd : null)})`],
+      ['Their tokens', number(subagents.tokens)],
+    ],
+    '',
+    [1],
+  ));
+  const named = subagents.byAgent.filter((entry) => entry.agent !== '');
+  out.push(named.length > 0
+    ? table(['Subagent', 'Cost', 'Tokens'], subagents.byAgent.map((entry) => [entry.agent || '(not named)', usd(entry.costUsd), number(entry.tokens)]), '')
+    : el('p', { class: 'empty' }, 'Claude Code 2.1.328 does not name the subagent on its cost; versions that put agent.name on cost points (its monitoring docs list it) show each subagent here.'));
+  return out;
+}
+
 function dataView(snapshot: Snapshot): HTMLElement[] {
   const colors = palette();
   applyChartTheme();
@@ -287,6 +330,8 @@ function dataView(snapshot: Snapshot): HTMLElement[] {
         kpi('Cache hit rate', percent(kpis.cacheHitRate)),
         kpi('Tool error rate', percent(kpis.toolErrorRate), (kpis.toolErrorRate ?? 0) > 0.15 ? 'bad' : 'normal'),
         kpi('API errors', number(kpis.apiErrors), kpis.apiErrors > 0 ? 'bad' : 'normal'),
+        snapshot.today ? kpi('Today', usd(snapshot.today.costUsd)) : null,
+        snapshot.today?.project ? kpi(`This project today (${snapshot.today.project.name})`, usd(snapshot.today.project.costUsd)) : null,
       ),
       costChart('Cost by model', metrics.costSeries, snapshot.range),
       groupByPicker(metrics.costBy),
@@ -346,11 +391,20 @@ function dataView(snapshot: Snapshot): HTMLElement[] {
         'No activity in this range.',
         [1],
       ),
+      ...subagentsView(metrics.subagents, kpis.costUsd),
+      el('h3', {}, 'Tool failures by tool and error'),
+      table(
+        ['Tool', 'Error', 'Count', 'First', 'Last'],
+        metrics.toolErrors.map((entry) => [entry.tool, entry.errorType, number(entry.count), ...seenCells(entry, snapshot.fetchedAt)]),
+        'No tool failures in this range.',
+        [3, 4],
+      ),
       el('h3', {}, 'API errors by status'),
       table(
-        ['Status', 'Model', 'Count'],
-        metrics.apiErrorsByStatus.map((entry) => [entry.statusCode, entry.model, number(entry.count)]),
+        ['Status', 'Model', 'Count', 'First', 'Last'],
+        metrics.apiErrorsByStatus.map((entry) => [entry.statusCode, entry.model, number(entry.count), ...seenCells(entry, snapshot.fetchedAt)]),
         'No API errors in this range.',
+        [3, 4],
       ),
     );
   }
@@ -377,16 +431,20 @@ function dataView(snapshot: Snapshot): HTMLElement[] {
       table(
         ['Session', 'Cost', 'Tokens', 'Active', 'Errors'],
         metrics.sessions.map((session) => [
-          // Five figures fill a sidebar's width: the session's models are in its hover text.
+          // Five columns fill a sidebar's width: the project is under the id; models and errors by kind in hover texts.
           {
             text: session.sessionId.slice(0, 8),
-            title: `${session.sessionId}\n${session.models.join(', ') || 'no model'}\nOpen the session in full`,
+            title: `${session.sessionId}\n${session.projects.join(', ') || 'no project recorded'}\n${session.models.join(', ') || 'no model'}\nOpen the session in full`,
             open: () => vscode.postMessage({ type: 'openSession', sessionId: session.sessionId }),
+            sub: session.projects.join(', ') || '—',
           },
           usd(session.costUsd),
           number(session.tokens),
           duration(session.activeSeconds),
-          String(session.apiErrors + session.toolFailures),
+          {
+            text: String(session.apiErrors + session.toolFailures),
+            title: `${number(session.toolFailures)} tool failures, ${number(session.apiErrors)} API errors`,
+          },
         ]),
         'No sessions in this range.',
         [0],
@@ -439,8 +497,10 @@ function renderSession(state: NonNullable<PersistedState['session']>): void {
       );
     }
     if (detail.events) {
+      const [last, first] = [detail.events[0], detail.events.at(-1)];
       body.push(
         el('h3', {}, 'Timeline'),
+        ...(first && last ? [el('p', {}, `From ${time(first.time)} to ${time(last.time)}: ${duration((last.time - first.time) / 1000)} between its first and last event in this range.`)] : []),
         table(['Time', 'Event', 'Detail'], detail.events.map((event) => [
           time(event.time),
           event.failed ? { text: `✖ ${event.name}`, title: `${event.name} (failed)` } : event.name,

@@ -31,6 +31,7 @@ import { connectDocker, ensureTestImages, requireDocker, type TestImages } from 
 import { waitFor } from '../support/wait';
 import { claudeCommandLine, claudeVersion, createClaudeHome, runClaude, type ClaudeHome } from './support/claude';
 import {
+  dismissDialogs,
   ensureVsix,
   freePort,
   installCodeServer,
@@ -357,6 +358,8 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
   let server: CodeServer | undefined;
   let workbench: Workbench | undefined;
   let workspace: string | undefined;
+  /** The folder the second session runs from. */
+  let second: string | undefined;
   let api: MessagesApi | undefined;
   let home: ClaudeHome | undefined;
   let images: TestImages | undefined;
@@ -364,8 +367,10 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
   let stackStarted = false;
   /** Set once no foreign stack of the extension's project exists: only then does cleanup remove that project. */
   let ownsProject = false;
-  /** The cost the status bar must show, `$X.XX`, from Claude Code's own api_request events. */
+  /** The first session's cost, `$X.XX`, from Claude Code's own api_request events. */
   let expectedCost: string | undefined;
+  /** What the status bar shows today: the first session's cost, then both sessions'. */
+  let todayCost: string | undefined;
   /** The session's events in Loki: what the sidebar's counts from Prometheus must equal. */
   let sessionEvents: SessionEvents | undefined;
   const timings: Record<string, string> = {};
@@ -419,7 +424,7 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     await server?.stop();
     await api?.close();
     home?.remove();
-    if (workspace) rmSync(workspace, { recursive: true, force: true });
+    for (const folder of [workspace, second]) if (folder) rmSync(folder, { recursive: true, force: true });
     if (ownsProject) {
       const removed = await removeProject(EXTENSION_PROJECT).catch((error: unknown) => [`failed: ${String(error)}`]);
       mark(`cleaned up ${removed.join(', ') || 'nothing'}`);
@@ -498,6 +503,7 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
       const events = await waitForSessionEvents(ports.loki);
       sessionEvents = events;
       expectedCost = `$${events.costUsd.toFixed(2)}`;
+      todayCost = expectedCost;
       assert.notEqual(expectedCost, '$0.00', 'the scripted usage costs at least a cent');
       mark(`Claude Code reported ${events.costUsd} USD (${events.apiRequests.length} api_request events) -> expect ${expectedCost}`);
 
@@ -561,7 +567,8 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     assert.ok(sessionEvents, 'the CLI test found the session\'s events');
     const sessionId = sessionEvents.apiRequests[0].meta.session_id.slice(0, 8);
     const inLoki = sessionEvents.toolFailures.length + sessionEvents.apiErrors.length;
-    const list = await waitForFrameText(p, new RegExp(`${sessionId}[^\\n]*\\t${inLoki}\\s*$`, 'm'), 30_000);
+    // Its row: the id, the project under it, then cost, tokens, active time and errors.
+    const list = await waitForFrameText(p, new RegExp(`^${sessionId}\\n${escapeRegExp(basename(workspace))}\\n\\t${escapeRegExp(expectedCost)}\\t[^\\n]*\\t${inLoki}\\s*$`, 'm'), 30_000);
     // The session opens in full from the list: an editor panel with its cost, its tools and its event timeline.
     await list.frame.getByRole('button', { name: sessionId, exact: true }).click();
     const fullId = sessionEvents.apiRequests[0].meta.session_id;
@@ -573,6 +580,43 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     assert.match(panelText, /✖ api_error\t400/, 'the API error on its timeline');
     assert.ok(workspace);
     assert.match(panelText, new RegExp(`Project: ${escapeRegExp(basename(workspace))}`));
+  });
+
+  it('a session run from a second folder is that project\'s: each project shows its own cost, "this project" follows the window', async () => {
+    assert.ok(server && workspace && expectedCost && sessionEvents && home, 'the first session ran (see the tests above)');
+    const first = sessionEvents;
+    second = mkdtempSync(join(tmpdir(), 'cct-e2e-second-'));
+    writeFileSync(join(second, 'README.md'), '# the second e2e workspace\n');
+    // The same browser window opens the other folder, as File > Open Folder does.
+    const p = page();
+    await p.goto(`${server.origin}/?folder=${encodeURIComponent(second)}`, { waitUntil: 'domcontentloaded' });
+    await p.locator('.part.statusbar').waitFor({ state: 'visible', timeout: 90_000 });
+    await dismissDialogs(p);
+    await waitForStatusBarText(p, new RegExp(`${escapeRegExp(expectedCost)}(?![\\d])`), 60_000);
+    await runCommand(p, 'Terminal: Create New Terminal');
+    await waitForTerminalText(p, /[$#]\s*$/m, 30_000);
+    await api?.close();
+    api = await startMessagesApi(failingSessionScript(), { log: (line) => console.log(`# ${line}`) });
+    await typeInTerminal(p, `cd ${home.workDir} && ${claudeCommandLine(PROMPT, { apiUrl: api.url, home })}; echo "CLAUDE-EXIT=$?"`);
+    await waitForTerminalText(p, /^CLAUDE-EXIT=\d+$/m, 120_000);
+    const both = await waitForSessionEvents(ports.loki, 2);
+    const secondCost = `$${(both.costUsd - first.costUsd).toFixed(2)}`;
+    const totalCost = `$${both.costUsd.toFixed(2)}`;
+    todayCost = totalCost;
+    mark(`second session from ${basename(second)}: ${secondCost}; both ${totalCost}`);
+    await waitForStatusBarText(p, new RegExp(`${escapeRegExp(totalCost)}(?![\\d])`), 120_000);
+    const tooltip = await statusBarTooltip(p, totalCost);
+    await p.mouse.move(700, 300);
+    assert.match(tooltip, new RegExp(`This project \\(${escapeRegExp(basename(second))}\\): ${escapeRegExp(secondCost)}(?![\\d])`), tooltip);
+    // The sidebar, by project: both folders, each with its own session's cost, and this window's project today.
+    await runCommand(p, 'Claude Telemetry: Show Dashboard');
+    const { frame } = await waitForFrameText(p, /Cost by/, 60_000);
+    await frame.getByLabel('Group cost by').selectOption('project');
+    const rows = [[basename(workspace), expectedCost], [basename(second), secondCost]]
+      .sort((a, b) => Number(b[1]!.slice(1)) - Number(a[1]!.slice(1)) || a[0]!.localeCompare(b[0]!));
+    const table = await waitForFrameText(p, new RegExp(`Project\\tCost\\tTokens\\tShare\\s+${rows.map(([name, cost]) => `${escapeRegExp(name!)}\\t${escapeRegExp(cost!)}\\t[^\\n]*`).join('\\n')}`), 60_000);
+    assert.ok(table.text.includes(`${secondCost}\nThis project today (${basename(second)})`), `this project today in the sidebar:\n${table.text}`);
+    await screenshot(p, 'e2e-08e-two-projects');
   });
 
   it('"Verify Telemetry Pipeline" reports each hop and the round trip through the running stack', async () => {
@@ -592,7 +636,7 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
 
   it('a container killed under the running stack shows in the status bar on its own, and Start brings it back', async () => {
     const p = page();
-    assert.ok(expectedCost, 'the CLI test found the cost');
+    assert.ok(todayCost, 'the CLI tests found the cost');
     const docker = connectDocker();
     const [loki] = await docker.listContainers({ filters: JSON.stringify({ label: [`${PROJECT_LABEL}=${EXTENSION_PROJECT}`, 'com.docker.compose.service=loki'] }) });
     assert.ok(loki, 'the stack\'s loki container runs');
@@ -602,7 +646,7 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     mark(`status bar after the kill: ${degraded}`);
     await screenshot(p, 'e2e-08c-container-killed');
     await runCommand(p, 'Claude Telemetry: Start Telemetry Stack');
-    await waitForStatusBarText(p, new RegExp(`${escapeRegExp(expectedCost)}(?![\\d])`), 120_000);
+    await waitForStatusBarText(p, new RegExp(`${escapeRegExp(todayCost)}(?![\\d])`), 120_000);
   });
 
   it('"Open Grafana Dashboard" opens the provisioned dashboard on the configured port', async () => {

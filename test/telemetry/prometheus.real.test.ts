@@ -14,7 +14,7 @@ import { recordingRulesCheck } from '../../src/doctor/recordingRulesCheck';
 import { CountingPrometheusClient } from './helpers/countingClient';
 import { PrometheusInstance, freePort, startLoadedPrometheus } from './helpers/promServer';
 import {
-  EXPORT_DELAY, RULE_OFFSET, RuleLoss, SimEvent, SimOptions, deltas, generateEvents, lossIn, simRulesClock, simulate, trueCost, trueCostByModel,
+  EXPORT_DELAY, RULE_OFFSET, RuleLoss, SimEvent, SimOptions, deltas, generateEvents, inWindow, lossIn, simRulesClock, simulate, trueCost, trueCostByModel,
   trueCount, trueTokens,
 } from './helpers/sim';
 
@@ -39,14 +39,17 @@ const baseOptions: SimOptions = {
   quietAt: [HOUR_START, DAY_START],
   quietSeconds: 45,
   restarts: [LONG_RESTART],
+  errorOnlySessions: 2,
   // The queries take EVAL as "now": no rule has written anything after it, as on a live stack.
   evaluateUntil: EVAL,
 };
-// The session whose counters reset: one with plenty of activity on both sides of the reset.
+// The session whose counters reset: one with plenty of activity on both sides of the reset, and none of whose cost
+// series comes back at or above its old value (a reset no counter function can see; the cost tests require none).
 const quickIdx = ((): number => {
   const { events: ev, sessions: ss } = generateEvents(baseOptions);
-  const i = ss.findIndex((s) => ev.filter((e) => e.session === s && e.t < QUICK_RESET_AT).length > 25
-    && ev.filter((e) => e.session === s && e.t > QUICK_RESET_AT).length > 3);
+  const i = ss.findIndex((s, index) => ev.filter((e) => e.session === s && e.t < QUICK_RESET_AT).length > 25
+    && ev.filter((e) => e.session === s && e.t > QUICK_RESET_AT).length > 3
+    && lossIn(simulate({ ...baseOptions, quickReset: [QUICK_RESET_AT, index] }).ruleLosses, COUNTERS.cost.rule, 0, Infinity) === 0);
   if (i < 0) throw new Error('no session spans the quick reset; change the seed');
   return i;
 })();
@@ -181,7 +184,7 @@ describe('telemetry against real Prometheus', () => {
       within(row.costUsd, truth, 1e-6, `cost of project ${row.key}`);
     }
     // Offered: what Claude Code's cost points carry here (model, project, source, effort), not what they do not.
-    assert.deepEqual(m.costBy.available, ['model', 'project', 'source', 'effort']);
+    assert.deepEqual(m.costBy.available, ['model', 'project', 'source', 'agent', 'effort']);
     const svc = reader();
     const basis = svc.refreshBasis(EVAL * 1000, { dayStartMs: DAY_START * 1000, project: 'web-app' });
     const today = await svc.fetchToday(EVAL * 1000, DAY_START * 1000, { basis });
@@ -245,7 +248,7 @@ describe('telemetry against real Prometheus', () => {
     for (const row of m.sessions) {
       within(row.costUsd, trueCost(events, 0, EVAL, row.sessionId), 1e-6, `session ${row.sessionId}`);
       const tok = trueTokens(events, 0, EVAL, row.sessionId);
-      assert.equal(row.tokens, tok.input + tok.output + tok.cacheRead + tok.cacheCreation);
+      assert.equal(row.tokens, tok.input + tok.output + tok.cacheRead + tok.cacheCreation - lost('tokens', 0, EVAL, (l) => l['session_id'] === row.sessionId));
       assert.ok(row.models.length >= 1);
     }
     const spanning = m.sessions.filter((row) => [LONG_RESTART, QUICK_RESTART].some(([r]) =>
@@ -255,6 +258,65 @@ describe('telemetry against real Prometheus', () => {
     // Every session of the window is listed when the limit allows, even one with no cost in it.
     const all = (await reader({ sessionLimit: 1000 }).fetchSnapshot('24h', EVAL * 1000)).metrics!.sessions;
     assert.equal(all.length, sessions.length);
+  });
+
+  it('subagents: calls, failures, cost and tokens by subagent, against the events', async () => {
+    const m = (await reader().fetchSnapshot('24h', EVAL * 1000)).metrics!;
+    const from = EVAL - 86400;
+    const requests = events.filter((e): e is Extract<SimEvent, { kind: 'api_request' }> => e.kind === 'api_request' && !!e.subagent && inWindow(e, from, EVAL));
+    const costOf = (name: string | undefined): number => requests.filter((e) => e.subagent!.name === name).reduce((a, e) => a + e.costUsd, 0);
+    assert.ok(costOf(undefined) > 0 && costOf('code-reviewer') > 0, 'the data set has named and unnamed subagent work');
+    within(m.subagents.costUsd, requests.reduce((a, e) => a + e.costUsd, 0), 1e-6, 'subagent cost');
+    assert.deepEqual(m.subagents.byAgent.map((row) => row.agent).sort(), ['', 'code-reviewer', 'test-runner']);
+    for (const row of m.subagents.byAgent) within(row.costUsd, costOf(row.agent || undefined), 1e-6, `cost of subagent "${row.agent}"`);
+    const tok = requests.reduce((a, e) => a + e.tokens.input + e.tokens.output + e.tokens.cacheRead + e.tokens.cacheCreation, 0);
+    assert.equal(m.subagents.tokens, tok - lost('tokens', from, EVAL, (l) => l['query_source'] === 'subagent'));
+    const agentCall = (success?: boolean) => (e: SimEvent): boolean => e.kind === 'tool_result' && e.tool === 'Agent' && (success === undefined || e.success === success);
+    const lostCalls = (success?: boolean): number => lost('toolResults', from, EVAL, (l) => l['tool_name'] === 'Agent' && (success === undefined || l['success'] === String(success)));
+    assert.ok(trueCount(events, 'tool_result', from, EVAL, agentCall(false)) > 0, 'some subagent failed');
+    assert.equal(m.subagents.calls, trueCount(events, 'tool_result', from, EVAL, agentCall()) - lostCalls());
+    assert.equal(m.subagents.failures, trueCount(events, 'tool_result', from, EVAL, agentCall(false)) - lostCalls(false));
+  });
+
+  it('errors by tool and error type and by status, each with the buckets first and last seen; sessions with only API errors listed with their project', async () => {
+    const m = (await reader({ sessionLimit: 1000 }).fetchSnapshot('24h', EVAL * 1000)).metrics!;
+    const from = EVAL - 86400;
+    const hourMs = 3_600_000;
+    // A failure counts in the bucket of the rule evaluation that saw it: after its export and the next scrape.
+    const seenBetween = (row: { firstSeenMs: number; lastSeenMs: number }, times: number[], what: string): void => {
+      const lag = (EXPORT_DELAY + simOptions.scrapeSeconds + 10) * 1000;
+      const [first, last] = [Math.min(...times) * 1000, Math.max(...times) * 1000];
+      assert.ok(row.firstSeenMs <= first + lag && row.firstSeenMs > first - hourMs, `${what}: first seen ${new Date(row.firstSeenMs).toISOString()} for ${new Date(first).toISOString()}`);
+      assert.ok(row.lastSeenMs >= last && row.lastSeenMs < last + lag + hourMs, `${what}: last seen ${new Date(row.lastSeenMs).toISOString()} for ${new Date(last).toISOString()}`);
+    };
+    assert.ok(m.toolErrors.length >= 4, JSON.stringify(m.toolErrors));
+    for (const row of m.toolErrors) {
+      const mine = events.filter((e) => e.kind === 'tool_result' && !e.success && e.tool === row.tool && e.errorType === row.errorType && inWindow(e, from, EVAL));
+      const lostHere = lost('toolResults', from, EVAL, (l) => l['success'] === 'false' && l['tool_name'] === row.tool && l['error_type'] === row.errorType);
+      assert.equal(row.count, mine.length - lostHere, `${row.tool} ${row.errorType}`);
+      seenBetween(row, mine.map((e) => e.t), `${row.tool} ${row.errorType}`);
+    }
+    assert.equal(m.toolErrors.reduce((a, r) => a + r.count, 0), m.kpis.toolFailures);
+    for (const row of m.apiErrorsByStatus) {
+      const mine = events.filter((e) => e.kind === 'api_error' && String(e.statusCode) === row.statusCode && e.model === row.model && inWindow(e, from, EVAL));
+      assert.equal(row.count, mine.length - lost('apiErrors', from, EVAL, (l) => l['status_code'] === row.statusCode && l['model'] === row.model));
+      seenBetween(row, mine.map((e) => e.t), `API ${row.statusCode} ${row.model}`);
+    }
+    // The sessions that met only API errors: listed, with no cost, their errors and the project they started in.
+    const errorOnly = sessions.slice(-2);
+    for (const id of errorOnly) {
+      const row = m.sessions.find((r) => r.sessionId === id);
+      assert.ok(row, `session ${id} with only an API error is listed`);
+      assert.equal(row.costUsd, 0);
+      assert.equal(row.apiErrors, 1);
+      const start = events.find((e) => e.kind === 'session_start' && e.session === id)!;
+      assert.deepEqual(row.projects, [deltas(start)[0]![0].labels['vscode_workspace_name']]);
+    }
+    // Every session's project is the one its events carry.
+    for (const row of m.sessions) {
+      const start = events.find((e) => e.kind === 'session_start' && e.session === row.sessionId)!;
+      assert.deepEqual(row.projects, [deltas(start)[0]![0].labels['vscode_workspace_name']], `project of ${row.sessionId}`);
+    }
   });
 
   it('one session in full: its cost, tokens, tools and errors over the range, and its cost over time adding up', async () => {
@@ -323,7 +385,7 @@ describe('telemetry against real Prometheus', () => {
           assert.equal(m.kpis.tokens.total, Math.round([...tokens.values()].reduce((a, v) => a + v, 0)), `${range} tokens at ${now}`);
           const tools = await oracle('toolResultsByTool', fromMs, nowMs);
           assert.equal(m.kpis.toolCalls, Math.round([...tools.values()].reduce((a, v) => a + v, 0)), `${range} tool calls at ${now}`);
-          const perSession = await oracle('sessionCostByModel', fromMs, nowMs);
+          const perSession = await oracle('sessionCost', fromMs, nowMs);
           for (const row of m.sessions) {
             const truth = [...perSession].filter(([k]) => k.startsWith(`${row.sessionId}|`)).reduce((a, [, v]) => a + v, 0);
             near(row.costUsd, truth, `${range} session ${row.sessionId} at ${now}`);

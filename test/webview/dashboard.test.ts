@@ -27,6 +27,7 @@ const snapshot: Snapshot = {
   fetchedAt: Date.UTC(2026, 10, 23, 12),
   hasData: true,
   errors: {},
+  today: { costUsd: 4.5, project: { name: XSS, costUsd: 1.25 } },
   metrics: {
     kpis: {
       costUsd: 12.3456,
@@ -65,9 +66,17 @@ const snapshot: Snapshot = {
       { tool: 'Read', calls: 55, failures: 2 },
       { tool: XSS, calls: 5, failures: 5 },
     ],
-    apiErrorsByStatus: [{ statusCode: '400', model: 'claude-sonnet-4-5', count: 3 }],
+    toolErrors: [
+      { tool: 'Bash', errorType: 'ShellError', count: 6, firstSeenMs: Date.UTC(2026, 10, 23, 9), lastSeenMs: Date.UTC(2026, 10, 23, 12) },
+      { tool: XSS, errorType: XSS, count: 5, firstSeenMs: Date.UTC(2026, 10, 23, 10), lastSeenMs: Date.UTC(2026, 10, 23, 11) },
+    ],
+    apiErrorsByStatus: [{ statusCode: '400', model: 'claude-sonnet-4-5', count: 3, firstSeenMs: Date.UTC(2026, 10, 23, 11), lastSeenMs: Date.UTC(2026, 10, 23, 12) }],
+    subagents: {
+      calls: 8, failures: 2, costUsd: 3.2, tokens: 800_000,
+      byAgent: [{ agent: 'code-reviewer', costUsd: 2, tokens: 500_000 }, { agent: XSS, costUsd: 1, tokens: 200_000 }, { agent: '', costUsd: 0.2, tokens: 100_000 }],
+    },
     sessions: [
-      { sessionId: '631fe02f-77fd-4613-8db1-70ec003c74d0', costUsd: 9.5, tokens: 3_000_000, activeSeconds: 5400, apiErrors: 1, toolFailures: 3, models: ['claude-sonnet-4-5'] },
+      { sessionId: '631fe02f-77fd-4613-8db1-70ec003c74d0', costUsd: 9.5, tokens: 3_000_000, activeSeconds: 5400, apiErrors: 1, toolFailures: 3, models: ['claude-sonnet-4-5'], projects: [XSS, 'api-server'] },
     ],
   },
   events: {
@@ -171,7 +180,6 @@ describe('dashboard webview in Chromium', () => {
     assert.equal(await picker.inputValue(), 'project');
     await picker.selectOption('source');
     assert.deepEqual((await posted(page)).at(-1), { type: 'selectGroupBy', dimension: 'source' });
-    assert.match(body, /API errors by status[\s\S]*400\tclaude-sonnet-4-5\t3/);
     // Productivity: every figure fetched is on the page. $12.3456 over 150 lines: $82.30 per 1,000.
     assert.match(body, /Lines added \/ removed\t120 \/ 30/);
     assert.match(body, /Commits \/ pull requests\t2 \/ 1/);
@@ -179,13 +187,24 @@ describe('dashboard webview in Chromium', () => {
     assert.match(body, /Cost per 1,000 lines\t\$82\.30/);
     assert.match(body, /Active: Claude \/ you\t1h 7m \/ 23m/);
     assert.match(body, /API requests \/ errors\t90 \/ 3/);
-    assert.match(body, /631fe02f\t\$9\.50\t3\.0M\t1h 30m\t4/);
-    assert.equal(await page.locator('td', { hasText: '631fe02f' }).last().getAttribute('title'), '631fe02f-77fd-4613-8db1-70ec003c74d0\nclaude-sonnet-4-5\nOpen the session in full');
+    assert.ok(body.includes(`631fe02f\n${XSS}, api-server\n\t$9.50\t3.0M\t1h 30m\t4`), 'the session row: id and projects, cost, tokens, active, errors');
+    assert.equal(await page.locator('td', { hasText: '$9.50' }).locator('xpath=following-sibling::td[3]').getAttribute('title'), '3 tool failures, 1 API errors');
+    // Today beside the range, and this window's project today.
+    assert.match(body, /\$4\.50\nToday/);
+    assert.ok(body.includes(`$1.25\nThis project today (${XSS})`), 'this project today');
+    // Errors by tool and error type, first and last seen; subagents: calls, success, cost, by subagent.
+    // First and last seen: the buckets' ages at the snapshot's time (12:00).
+    assert.match(body, /Tool failures by tool and error\nTool\tError\tCount\tFirst\tLast\nBash\tShellError\t6\t3h ago\tnow\n[^\n]+\t5\t2h ago\t1h ago\n/);
+    assert.match(body, /API errors by status\nStatus\tModel\tCount\tFirst\tLast\n400\tclaude-sonnet-4-5\t3\t1h ago\tnow\n/);
+    assert.match(body, /Subagents\nFigure\tValue\nStarted\t8\nSucceeded\t6 \(75%\)\nTheir cost\t\$3\.20 \(26%\)\nTheir tokens\t800\.0k/);
+    assert.match(body, /Subagent\tCost\tTokens\ncode-reviewer\t\$2\.00\t500\.0k\n[^\n]+\t\$1\.00\t200\.0k\n\(not named\)\t\$0\.20\t100\.0k/);
+    assert.equal(await page.locator('td', { hasText: '631fe02f' }).last().getAttribute('title'), `631fe02f-77fd-4613-8db1-70ec003c74d0\n${XSS}, api-server\nclaude-sonnet-4-5\nOpen the session in full`);
     // A session of the list opens in full: the host gets its id.
     await page.getByRole('button', { name: '631fe02f', exact: true }).click();
     assert.deepEqual((await posted(page)).at(-1), { type: 'openSession', sessionId: '631fe02f-77fd-4613-8db1-70ec003c74d0' });
     // The hostile model and tool names are in the tables as text; nothing ran and no image element exists.
-    assert.equal(await page.getByText(XSS, { exact: true }).count(), 3);
+    // Cost by project, the tool failures' table (tool, error) and event, the API error's message, a subagent.
+    assert.equal(await page.getByText(XSS, { exact: true }).count(), 6);
     assert.equal(await page.locator('img').count(), 0);
     assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
 
@@ -277,6 +296,7 @@ describe('dashboard webview in Chromium', () => {
     assert.match(body, /429\tclaude-sonnet-4-5\t1/);
     assert.match(body, /✖ tool_result\t<img src=x onerror="window\.__xss=1"> · failed: ShellError/);
     assert.match(body, /api_request\tclaude-sonnet-4-5 · \$0\.12 · 900 ms/);
+    assert.match(body, /: 1m between its first and last event in this range\./, 'the span of its timeline');
     assert.equal(await page.locator('img').count(), 0);
     await page.waitForFunction(() => document.querySelectorAll('canvas').length === 1);
     await page.getByRole('button', { name: 'Open in Grafana' }).click();

@@ -32,6 +32,8 @@ export interface SimOptions {
    * a series comes back at or above its old value (no reset would be visible; pick another time).
    */
   quickReset?: [number, number];
+  /** Sessions that only start and meet API errors (no cost, no tokens), after the others: the list must show them. */
+  errorOnlySessions?: number;
   /** The last rule evaluation (unix s; default the end plus 600 s). A test that queries at a time T as "now" ends the
    * rules there: a live stack has no rule output after now. */
   evaluateUntil?: number;
@@ -39,7 +41,11 @@ export interface SimOptions {
 
 export type SimEvent =
   | { kind: 'session_start'; t: number; session: string }
-  | { kind: 'api_request'; t: number; session: string; model: string; costUsd: number; tokens: Record<TokenKind, number>; cliSeconds: number }
+  | {
+    kind: 'api_request'; t: number; session: string; model: string; costUsd: number; tokens: Record<TokenKind, number>; cliSeconds: number;
+    /** A subagent's request (query_source="subagent"), named (agent_name) or not. */
+    subagent?: { name?: string };
+  }
   | { kind: 'tool_result'; t: number; session: string; tool: string; success: boolean; errorType: string; userSeconds: number }
   | { kind: 'api_error'; t: number; session: string; model: string; statusCode: number }
   | { kind: 'lines'; t: number; session: string; added: number; removed: number }
@@ -79,6 +85,8 @@ export interface SimResult {
 const MODELS = ['claude-opus-5-5', 'claude-sonnet-5'];
 const PROJECTS = ['api-server', 'web-app', 'infra'];
 const TOOLS = ['Bash', 'Read', 'Edit', 'Grep'];
+/** Named subagents; a built-in one's cost carries no agent_name. */
+const AGENTS = ['code-reviewer', 'test-runner'];
 const ERROR_TYPES = ['ShellError', 'TelemetrySafeError'];
 /** Rule evaluations happen at t0 + RULE_OFFSET + 10 k (Prometheus offsets a group's evaluations by a hash). */
 export const RULE_OFFSET = 3.217;
@@ -116,6 +124,8 @@ function uuid(rand: () => number): string {
 export function generateEvents(o: SimOptions): { events: SimEvent[]; sessions: string[] } {
   const rand = mulberry32(o.seed);
   const decide = mulberry32(o.seed + 1);
+  // Subagents and error-only sessions: streams of their own too.
+  const delegate = mulberry32(o.seed + 2);
   const end = o.t0 + o.durationSeconds;
   const quiet = (t: number): boolean =>
     o.quietAt.some((q) => Math.abs(t - q) <= o.quietSeconds)
@@ -133,18 +143,28 @@ export function generateEvents(o: SimOptions): { events: SimEvent[]; sessions: s
     const sessionEnd = Math.min(end - 60, t + 600 + rand() * 3600);
     events.push({ kind: 'session_start', t, session: id });
     const model = MODELS[i % MODELS.length]!;
+    const agent = AGENTS[i % (AGENTS.length + 1)];
     t += 2;
     while (t < sessionEnd) {
       if (!quiet(t)) {
         const m = rand() < 0.15 ? MODELS[(i + 1) % MODELS.length]! : model;
         const input = Math.floor(200 + rand() * 4000);
         const cacheRead = Math.floor(rand() * 30000);
+        // A session delegates to one kind of subagent, on its main model: a few series of some weight each (a series
+        // of a request or two would come back from a reset at or above its old value, a reset no rule can see).
+        const byAgent = m === model && delegate() < 0.25;
         events.push({
           kind: 'api_request', t, session: id, model: m,
           costUsd: Math.round((0.001 + rand() * 0.25) * 1e6) / 1e6,
           tokens: { input, output: Math.floor(50 + rand() * 1500), cacheRead, cacheCreation: Math.floor(rand() * 2000) },
           cliSeconds: Math.round(rand() * 30 * 1000) / 1000,
+          ...(byAgent ? { subagent: agent ? { name: agent } : {} } : {}),
         });
+        // The main agent starts a subagent: a call of the Agent tool, now and then failing.
+        if (delegate() < 0.05) {
+          const success = delegate() > 0.25;
+          events.push({ kind: 'tool_result', t: t + 0.6, session: id, tool: 'Agent', success, errorType: success ? 'none' : 'TelemetrySafeError', userSeconds: 0.5 });
+        }
         if (rand() < 0.6) {
           const success = rand() > 0.2;
           events.push({
@@ -161,6 +181,14 @@ export function generateEvents(o: SimOptions): { events: SimEvent[]; sessions: s
       }
       t += 15 + rand() * 60;
     }
+  }
+  for (let i = 0; i < (o.errorOnlySessions ?? 0); i++) {
+    const id = uuid(delegate);
+    sessions.push(id);
+    let t = o.t0 + 60 + delegate() * o.durationSeconds * 0.8;
+    while (quiet(t) || quiet(t + 5)) t += 17;
+    events.push({ kind: 'session_start', t, session: id });
+    events.push({ kind: 'api_error', t: t + 3, session: id, model: MODELS[0]!, statusCode: 400 });
   }
   events.sort((a, b) => a.t - b.t);
   return { events, sessions };
@@ -185,7 +213,10 @@ export function deltas(e: SimEvent): Array<[SeriesDef, number]> {
       out.push([{ name: 'claude_code_session_count_total', labels: { ...base, start_type: 'fresh' } }, 1]);
       break;
     case 'api_request': {
-      const ml = { ...base, model: e.model, query_source: 'main', effort: 'medium' };
+      const ml = {
+        ...base, model: e.model, query_source: e.subagent ? 'subagent' : 'main', effort: 'medium',
+        ...(e.subagent?.name ? { agent_name: e.subagent.name } : {}),
+      };
       out.push([{ name: 'claude_code_cost_usage_USD_total', labels: ml }, e.costUsd]);
       for (const type of ['input', 'output', 'cacheRead', 'cacheCreation'] as const) {
         if (e.tokens[type] > 0) out.push([{ name: 'claude_code_token_usage_tokens_total', labels: { ...ml, type } }, e.tokens[type]]);
