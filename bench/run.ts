@@ -1,16 +1,17 @@
-// `npm run bench`: the benchmarks of issues 4 and 6, each figure measured side by side in one run and printed as a
-// Markdown table (docs/benchmarks.md holds a run's output). No assertion on wall time: this is not a test.
-// Sections: BENCH_ONLY=refresh,activation,webview,freshness (default all). BENCH_RUNS (default 7) timed runs after
-// BENCH_WARMUP (default 2) warm-ups. BENCH_QUICK=1: one run, no warm-up, a small "large" history: every section
+// `npm run bench`: the benchmarks of issues 4, 6 and 14, each figure measured side by side in one run and printed as
+// a Markdown table (docs/benchmarks.md holds a run's output). No assertion on wall time: this is not a test.
+// Sections: BENCH_ONLY=refresh,activation,webview,freshness,statusLine (default all). BENCH_RUNS (default 7) timed
+// runs after BENCH_WARMUP (default 2) warm-ups (statusLine: 200 interleaved runs after 10, for its p99). BENCH_QUICK=1: one run, no warm-up, a small "large" history: every section
 // runs in a minute (test/bench/bench.test.ts does that in the test command, so the bench cannot rot unseen).
 import { cpus, totalmem } from 'node:os';
 import { benchActivation } from './activation';
 import { benchFreshness } from './freshness';
 import { benchRefreshSection } from './refreshSection';
+import { benchStatusLine } from './statusLine';
 import { benchWebview } from './webview';
 
 async function main(): Promise<void> {
-  const only = (process.env['BENCH_ONLY'] ?? 'activation,freshness,webview,refresh').split(',').map((s) => s.trim());
+  const only = (process.env['BENCH_ONLY'] ?? 'activation,freshness,webview,refresh,statusLine').split(',').map((s) => s.trim());
   const quick = process.env['BENCH_QUICK'] === '1';
   const runs = Number(process.env['BENCH_RUNS'] ?? (quick ? 1 : 7));
   const warmup = Number(process.env['BENCH_WARMUP'] ?? (quick ? 0 : 2));
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
   if (only.includes('freshness')) say(await benchFreshness());
   if (only.includes('webview')) say(await benchWebview(runs, warmup));
   if (only.includes('refresh')) say(await benchRefreshSection(runs, warmup, (s) => process.stderr.write(`${s}\n`)));
+  if (only.includes('statusLine')) say(await benchStatusLine(quick ? 10 : 200, quick ? 1 : 10));
 }
 
 main().catch((error: unknown) => {

@@ -1,4 +1,5 @@
-// Builds the two bundles: the extension host (Node, CommonJS) and the webview (browser, Chart.js inside).
+// Builds the bundles: the extension host (Node, CommonJS; its deferred part apart), the webview (browser, Chart.js
+// inside) and the status line bridge (Node, run by Claude Code on each status line update).
 import { copyFileSync, mkdirSync } from 'node:fs';
 import * as esbuild from 'esbuild';
 
@@ -36,6 +37,15 @@ const builds = [
     // ssh2 (through docker-modem) loads these optional native modules in try/catch: leaving them out keeps
     // the bundle pure JavaScript, and ssh2 falls back to its JavaScript crypto.
     external: ['cpu-features', './crypto/build/Release/sshcrypto.node'],
+  },
+  {
+    ...common,
+    // Started on every status line update: node built-ins and the pure statusLine.ts only, so it starts fast.
+    entryPoints: ['src/statusLine/bridge.ts'],
+    outfile: 'dist/statusLine.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
   },
   {
     ...common,

@@ -16,6 +16,8 @@ export const CommandId = {
   showLogs: 'claudeTelemetry.showLogs',
   writeClaudeSettings: 'claudeTelemetry.writeClaudeSettings',
   removeClaudeSettings: 'claudeTelemetry.removeClaudeSettings',
+  writeStatusLineBridge: 'claudeTelemetry.writeStatusLineBridge',
+  removeStatusLineBridge: 'claudeTelemetry.removeStatusLineBridge',
   setBackendCredentials: 'claudeTelemetry.setBackendCredentials',
   copyGrafanaPassword: 'claudeTelemetry.copyGrafanaPassword',
   setCollectorHeaders: 'claudeTelemetry.setCollectorHeaders',

@@ -43,6 +43,8 @@ export interface Config {
   refreshIntervalSeconds: number;
   /** 0 turns the budget off. */
   dailyBudgetUsd: number;
+  /** Plan usage (either window) at which the status bar warns and one notification per window and reset says so. */
+  planWarningPercent: number;
   backend: BackendConfig;
   terminal: {
     enabled: boolean;
@@ -64,6 +66,7 @@ export const DEFAULTS: Config = {
   retentionDays: 30,
   refreshIntervalSeconds: 3,
   dailyBudgetUsd: 0,
+  planWarningPercent: 80,
   backend: { prometheusUrl: '', lokiUrl: '', grafanaUrl: '', auth: 'none', username: '', tenantId: '' },
   terminal: {
     enabled: true,
@@ -189,6 +192,7 @@ export function readConfig(section: SettingsSection): ConfigReading {
       retentionDays: integer('stack.retentionDays', DEFAULTS.retentionDays, 1, 3650),
       refreshIntervalSeconds: integer('refreshIntervalSeconds', DEFAULTS.refreshIntervalSeconds, 2, 3600),
       dailyBudgetUsd: number('dailyBudgetUsd', DEFAULTS.dailyBudgetUsd, 0),
+      planWarningPercent: integer('plan.warningPercent', DEFAULTS.planWarningPercent, 1, 100),
       backend: {
         prometheusUrl: url('backend.prometheusUrl'),
         lokiUrl: url('backend.lokiUrl'),

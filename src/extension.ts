@@ -32,7 +32,7 @@ export function activate(context: vscode.ExtensionContext): void {
     () => Promise.resolve(context.secrets.get(SecretKey.collectorHeaders)),
     log,
   );
-  const claudeSettings = new ClaudeSettingsWriter(log);
+  const claudeSettings = new ClaudeSettingsWriter(log, context.extensionUri.fsPath);
   const sessions = new SessionPanels(context.extensionUri, {
     fetch: (sessionId, range) => controller.fetchSession(sessionId, range),
     openGrafana: (sessionId, range) => openGrafana(settings.current, range, sessionId),
@@ -99,6 +99,8 @@ export function activate(context: vscode.ExtensionContext): void {
     registerCommand(log, CommandId.openGrafana, () => openGrafana(settings.current, dashboard.range)),
     registerCommand(log, CommandId.writeClaudeSettings, () => claudeSettings.write(settings.current)),
     registerCommand(log, CommandId.removeClaudeSettings, () => claudeSettings.remove()),
+    registerCommand(log, CommandId.writeStatusLineBridge, () => claudeSettings.writeStatusLineBridge(settings.current)),
+    registerCommand(log, CommandId.removeStatusLineBridge, () => claudeSettings.removeStatusLineBridge()),
     registerCommand(log, CommandId.setBackendCredentials, async () => {
       const outcome = await promptForSecret(context.secrets, SecretKey.backendCredentials, {
         title: 'Team backend credentials',

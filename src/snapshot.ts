@@ -272,6 +272,23 @@ export interface SessionDetail {
   errors: { prometheus?: TelemetryErrorInfo; loki?: TelemetryErrorInfo };
 }
 
+/** One of the plan's usage windows, as Claude Code last gave it to its status line. */
+export interface PlanWindowUsage {
+  usedPercent: number;
+  /** When the window resets (unix ms); null when Claude Code did not say. */
+  resetsAtMs: number | null;
+  /** When it reaches 100 % at the last half hour's pace, if before it resets (unix ms); null otherwise. */
+  limitAtMs: number | null;
+}
+
+/** Plan usage from the status line bridge: absent until Claude Code answered a plan subscriber's request. */
+export interface PlanUsage {
+  fiveHour?: PlanWindowUsage;
+  sevenDay?: PlanWindowUsage;
+  /** The context window used by each session active lately, most used first. */
+  contextWindows: Array<{ sessionId: string; model: string; usedPercent: number }>;
+}
+
 export interface TodayCost {
   costUsd: number;
   /** This window's workspace, when the caller named it: its cost today. */
@@ -292,5 +309,7 @@ export interface TodaySummary extends TodayCost {
   projectedDayUsd: number;
   /** True when Claude Code spent or used tokens today. */
   hasData: boolean;
+  /** Absent when the bridge never reported (it is not installed, or the user pays by API key). */
+  plan?: PlanUsage;
 }
 

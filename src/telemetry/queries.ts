@@ -183,6 +183,35 @@ export function sessionsChanged(seconds: number): string {
   return `group by (session_id) (changes(${c}[${dur(seconds)}]) > 0 or (${c} unless ${c} offset ${dur(seconds)}))`;
 }
 
+/**
+ * The status line bridge's gauges (src/statusLine): Claude Code's plan usage per window and the context window per
+ * session, as the collector's exporter names them. It serves a gauge until metric_expiration (25 h) after its last
+ * update, so `last_over_time` reads the latest value; whether it is still current is the reset time's to say.
+ */
+export const PLAN_GAUGES = {
+  usage: 'claude_code_plan_usage_percent',
+  resetsAt: 'claude_code_plan_resets_at_seconds',
+  contextWindow: 'claude_code_context_window_usage_percent',
+} as const;
+
+/** Minutes of plan usage history the pace (percent per second, linear regression) is taken over. */
+export const PLAN_PACE_WINDOW_S = 1800;
+
+/** The plan terms of the refresh's instant query: usage, reset time and pace by window; the context window of the
+ * sessions that changed lately. */
+export function planTerms(changedWithinSeconds: number): Array<{ figure: string; part: string; expr: string }> {
+  const g = PLAN_GAUGES;
+  return [
+    { figure: 'plan', part: 'usage', expr: `max by (window) (last_over_time(${g.usage}[1d]))` },
+    { figure: 'plan', part: 'resetsAt', expr: `max by (window) (last_over_time(${g.resetsAt}[1d]))` },
+    { figure: 'plan', part: 'pace', expr: `max by (window) (deriv(${g.usage}[${dur(PLAN_PACE_WINDOW_S)}]))` },
+    {
+      figure: 'plan', part: 'contextWindow',
+      expr: `max by (session_id, model) (last_over_time(${g.contextWindow}[1d])) and on (session_id) ${sessionsChanged(changedWithinSeconds)}`,
+    },
+  ];
+}
+
 /** A regex alternation matching exactly these values (RE2 metacharacters escaped), as a quoted literal. */
 export function exactAlternation(values: readonly string[]): string {
   const escaped = values.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));

@@ -10,12 +10,12 @@ import { LogEntry, LokiClient } from './loki';
 import { PrometheusClient } from './prometheus';
 import { COUNTERS, RULES_FILE, RULE_INTERVAL_MS } from './counters';
 import {
-  ANY_CLAUDE_METRIC_MATCH, FIGURE_LABEL, FIGURE_NAMES, PART_LABEL, TODAY_FIGURES, type FigureName,
+  ANY_CLAUDE_METRIC_MATCH, FIGURE_LABEL, FIGURE_NAMES, PART_LABEL, TODAY_FIGURES, planTerms, type FigureName,
   combined, deriveFigure, figureFresh, sessionsChanged, figureOf, figureSlots, figureWindow, isFresh, lokiLogs, sessionFigures, sourceOf, type Figure,
 } from './queries';
 import { PieceCache, addUp, cutWindow, windowPieces, type Sample } from './slots';
 import {
-  COST_DIMENSIONS, RANGE_SECONDS, SUBAGENT_TOOLS, type ApiErrorEvent, type ApiErrorStat, type SeenSpan, type SubagentSection, type TodayCost, type ToolErrorStat, type CostBreakdown, type CostDimension, type ChartSeries, type EventsSection, type MetricsSection, type ModelCost, type SessionRow,
+  COST_DIMENSIONS, RANGE_SECONDS, SUBAGENT_TOOLS, type ApiErrorEvent, type ApiErrorStat, type SeenSpan, type SubagentSection, type TodayCost, type ToolErrorStat, type PlanUsage, type PlanWindowUsage, type CostBreakdown, type CostDimension, type ChartSeries, type EventsSection, type MetricsSection, type ModelCost, type SessionRow,
   type SessionDetail, type SessionEvent, type Snapshot, type TimeRange, type TodaySummary, type TokenTotals, type ToolFailureEvent,
   type ToolStat,
 } from '../snapshot';
@@ -151,6 +151,11 @@ export class Readings {
     readonly windows: RefreshWindows,
   ) {}
 
+  /** What one term of the refresh's instant query answered that is not a figure's piece (`figure|part`). */
+  term(figure: string, part: string): readonly Sample[] {
+    return this.open.get(`${figure}|${part}`) ?? [];
+  }
+
   /** The figure over (fromMs, now], piece by piece: [end of the piece (unix ms), its samples]. */
   pieces(figure: FigureName, fromMs: number, slotMs: number): Array<[number, Sample[]]> {
     const window = this.planned.find((w) => w.fromMs === fromMs && w.slotMs === slotMs && w.figures.includes(figure));
@@ -264,7 +269,9 @@ export class TelemetryReader {
     const tokens = tokenTotals(r.total('tokensByType', dayStartMs, TODAY_SLOT_MS));
     const burnRatePerHour = sum(r.total('costByModel', nowMs - HOUR_MS, TODAY_SLOT_MS).map((s) => s.value));
     const hoursLeft = Math.max(0, (dayStartMs + 86_400_000 - nowMs) / HOUR_MS);
+    const plan = planUsage(r);
     return {
+      ...(plan ? { plan } : {}),
       ...today, dayStartMs, fetchedAt: nowMs, byModel, tokens,
       cacheHitRate: cacheHitRate(tokens),
       burnRatePerHour,
@@ -425,6 +432,8 @@ export class TelemetryReader {
       }
     }
 
+    // The plan's usage and the context windows, for the status bar: in the same instant query.
+    if (windows.dayStartMs !== undefined) for (const term of planTerms(CHANGED_WINDOW_S)) terms.set(`${term.figure}|${term.part}`, term);
     const rangeStartS = windows.range ? rangeStartMs(windows.range, nowMs) / 1000 : null;
     const [openSamples, costLabels] = await Promise.all([
       terms.size ? this.prom.instant(combined([...terms.values()]), t, options) : Promise.resolve([]),
@@ -586,6 +595,31 @@ export class TelemetryReader {
     ]);
     return { toolFailures: failures.map(toToolFailure), apiErrors: apiErrors.map(toApiError) };
   }
+}
+
+/**
+ * The plan's usage windows and the context windows from the refresh's plan terms. A window past its reset time is left
+ * out: its usage is unknown until Claude Code's next status line update.
+ */
+function planUsage(r: Readings): PlanUsage | undefined {
+  const byWindow = (part: string): Record<string, number> => byLabel(r.term('plan', part), 'window');
+  const [used, resets, pace] = [byWindow('usage'), byWindow('resetsAt'), byWindow('pace')];
+  const usage = (window: string): PlanWindowUsage | undefined => {
+    const usedPercent = used[window];
+    if (usedPercent === undefined) return undefined;
+    const resetsAtMs = resets[window] === undefined ? null : resets[window]! * 1000;
+    if (resetsAtMs !== null && resetsAtMs <= r.nowMs) return undefined;
+    const perSecond = pace[window] ?? 0;
+    const limitAtMs = usedPercent < 100 && perSecond > 0 ? r.nowMs + ((100 - usedPercent) / perSecond) * 1000 : null;
+    return { usedPercent, resetsAtMs, limitAtMs: limitAtMs !== null && (resetsAtMs === null || limitAtMs < resetsAtMs) ? limitAtMs : null };
+  };
+  const contextWindows = r.term('plan', 'contextWindow')
+    .map((s) => ({ sessionId: s.labels['session_id'] ?? '', model: s.labels['model'] ?? '', usedPercent: s.value }))
+    .sort((a, b) => b.usedPercent - a.usedPercent || a.sessionId.localeCompare(b.sessionId));
+  const fiveHour = usage('five_hour');
+  const sevenDay = usage('seven_day');
+  if (!fiveHour && !sevenDay && contextWindows.length === 0) return undefined;
+  return { ...(fiveHour ? { fiveHour } : {}), ...(sevenDay ? { sevenDay } : {}), contextWindows };
 }
 
 /** Today's cost, and this window's project's when the refresh named it. */

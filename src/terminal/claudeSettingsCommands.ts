@@ -5,7 +5,8 @@ import * as vscode from 'vscode';
 import { CancelledError } from '../stack/errors';
 import { otlpEndpoint, type Config } from '../config';
 import type { Log } from '../log';
-import { withoutTelemetryEnvironment, withTelemetryEnvironment } from './claudeSettings';
+import { BRIDGE_SCRIPT, bridgeCommand } from '../statusLine/statusLine';
+import { withoutStatusLineBridge, withoutTelemetryEnvironment, withStatusLineBridge, withTelemetryEnvironment } from './claudeSettings';
 import { isTelemetryVariable, TELEMETRY_VARIABLE_NAMES, telemetryEnvironment } from './environment';
 
 const PREVIEW_SCHEME = 'claude-telemetry-preview';
@@ -27,10 +28,9 @@ export function userTelemetryEnvironment(config: Config): Record<string, string>
   });
 }
 
-
 /**
- * "Write Telemetry Settings to Claude Code…" and its "Remove…": edit `~/.claude/settings.json` after showing the
- * change as a diff and asking, with a backup beside the file.
+ * "Write Telemetry Settings to Claude Code…", "Show Plan Usage in Claude Code's Status Line…" and their "Remove…":
+ * edit `~/.claude/settings.json` after showing the change as a diff and asking, with a backup beside the file.
  */
 export class ClaudeSettingsWriter implements vscode.Disposable {
   private readonly previews = new Map<string, string>();
@@ -38,6 +38,8 @@ export class ClaudeSettingsWriter implements vscode.Disposable {
 
   constructor(
     private readonly log: Log,
+    /** The extension's folder, which holds the status line bridge. */
+    private readonly extensionPath: string,
     private readonly path = join(homedir(), '.claude', 'settings.json'),
   ) {
     this.registration = vscode.workspace.registerTextDocumentContentProvider(PREVIEW_SCHEME, {
@@ -69,6 +71,32 @@ export class ClaudeSettingsWriter implements vscode.Disposable {
         .update('environmentVariables', panelSetting.filter((entry) => !isTelemetryVariable(entry.name)), vscode.ConfigurationTarget.Global);
       this.log.info('Removed the telemetry variables from claudeCode.environmentVariables.');
     }
+  }
+
+  /**
+   * Makes the status line bridge Claude Code's status line command: it sends the plan usage and context window
+   * figures Claude Code gives status lines to the collector, and shows the user's own status line as before.
+   * Collector headers are secrets and are not written: a team collector that needs them does not get these figures.
+   */
+  async writeStatusLineBridge(config: Config): Promise<void> {
+    const endpoint = otlpEndpoint(config);
+    // The editor's own runtime, run as Node: the bridge needs no Node installed, and follows this window's machine.
+    const runtime = { executable: process.execPath, script: join(this.extensionPath, BRIDGE_SCRIPT), platform: process.platform };
+    const changed = await this.edit(
+      (text) => withStatusLineBridge(text, (saved) => bridgeCommand(runtime, { endpoint, previousCommand: saved?.command, savedStatusLine: saved?.text }), this.path),
+      'Write',
+      `Show plan usage in Claude Code's status line? The status line command in ${this.path} becomes the extension's bridge, which reports to ${endpoint} and runs your own status line command, if any, as before.`,
+    );
+    if (changed) {
+      this.log.info(`Status line bridge written: Claude Code reports plan usage to ${endpoint} from its next status line update.`);
+      void vscode.window.showInformationMessage(
+        'Claude Code reports its plan usage from its next status line update (in interactive sessions, for Claude plan subscribers). Your own status line, if you had one, shows as before.',
+      );
+    }
+  }
+
+  async removeStatusLineBridge(): Promise<void> {
+    await this.edit((text) => withoutStatusLineBridge(text, this.path), 'Remove', `Remove the status line bridge from ${this.path}? Your own status line, if you had one, comes back as it was.`);
   }
 
   dispose(): void {

@@ -3,11 +3,7 @@
  * program started there would also pick up), terminals get a directory first on PATH holding a `claude` that
  * sets the telemetry environment and runs the real CLI. POSIX shells only; Windows keeps the all-terminals mode.
  */
-
-/** Single-quoted for sh: the value can hold anything but a single quote, which is closed, escaped and reopened. */
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
+import { shellQuote } from '../shell';
 
 export function claudeShimScript(environment: Record<string, string>): string {
   const exports = Object.entries(environment)

@@ -3,7 +3,7 @@ import { backends, type BackendAddress, type Config } from '../config';
 import type { Log } from '../log';
 import { SecretKey } from '../secrets';
 import type { ViewState } from '../protocol';
-import type { SessionDetail, TimeRange } from '../snapshot';
+import type { SessionDetail, TimeRange, TodaySummary } from '../snapshot';
 import { usd } from '../format';
 import { loadDeferred } from '../lazy';
 import type { AuthConfig, LokiClient, PrometheusClient, RefreshBasis, TelemetryReader } from '../telemetry';
@@ -11,8 +11,11 @@ import { RefreshScheduler } from '../telemetry/scheduler';
 import type { StackPhase } from '../stackController';
 import type { DashboardViewProvider } from './dashboardView';
 import type { StatusBar } from './statusBar';
+import { PLAN_WINDOWS } from './statusBarModel';
 
 const BUDGET_NOTIFIED_KEY = 'claudeTelemetry.budgetNotifiedOn';
+/** Per plan window: the window, threshold and reset last notified. */
+const PLAN_NOTIFIED_KEY = 'claudeTelemetry.planNotified';
 
 function localMidnight(now: number): number {
   const day = new Date(now);
@@ -185,8 +188,9 @@ export class DashboardController implements vscode.Disposable {
         this.statusBar.show({ kind: 'degraded', service: this.stack.services.join(', '), detail: this.stack.message });
       } else if (today.hasData || (await service.hasEverReceivedData({ signal }))) {
         // An idle day after earlier sessions shows $0.00; the hint to run claude is for a stack that never saw one.
-        this.statusBar.show({ kind: 'cost', today, dailyBudgetUsd: this.config.dailyBudgetUsd });
+        this.statusBar.show({ kind: 'cost', today, dailyBudgetUsd: this.config.dailyBudgetUsd, planWarningPercent: this.config.planWarningPercent });
         this.notifyBudget(today.costUsd, now);
+        this.notifyPlan(today);
       } else {
         this.statusBar.show({ kind: 'noData' });
       }
@@ -220,6 +224,24 @@ export class DashboardController implements vscode.Disposable {
       return { kind: 'noData', range };
     }
     return { kind: 'data', snapshot };
+  }
+
+  /** One notification per plan window, threshold and reset when its usage crosses the warning threshold. */
+  private notifyPlan(today: TodaySummary): void {
+    const threshold = this.config.planWarningPercent;
+    for (const [key, , name] of PLAN_WINDOWS) {
+      const usage = today.plan?.[key];
+      const notified = `${key}|${threshold}|${usage?.resetsAtMs ?? ''}`;
+      if (!usage || usage.usedPercent < threshold || this.memento.get<string>(`${PLAN_NOTIFIED_KEY}.${key}`) === notified) continue;
+      void this.memento.update(`${PLAN_NOTIFIED_KEY}.${key}`, notified);
+      const resets = usage.resetsAtMs === null ? '' : ` It resets at ${new Date(usage.resetsAtMs).toLocaleString()}.`;
+      void vscode.window.showWarningMessage(
+        `Claude Code has used ${Math.round(usage.usedPercent)}% of your plan's ${name} limit, past your ${threshold}% warning.${resets}`,
+        'Open Dashboard',
+      ).then((choice) => {
+        if (choice) void vscode.commands.executeCommand('claudeTelemetry.showDashboard');
+      });
+    }
   }
 
   /** One notification a day when today's cost crosses the budget. */

@@ -1,7 +1,7 @@
 /** The status bar's states and how each one looks: pure, so it is tested in plain Node. */
 
 import { usd } from '../format';
-import type { TodaySummary } from '../snapshot';
+import type { PlanWindowUsage, TodaySummary } from '../snapshot';
 
 export type StatusBarState =
   | { kind: 'stopped' }
@@ -9,7 +9,7 @@ export type StatusBarState =
   | { kind: 'degraded'; service: string; detail: string }
   | { kind: 'unreachable'; message: string }
   | { kind: 'noData' }
-  | { kind: 'cost'; today: TodaySummary; dailyBudgetUsd: number };
+  | { kind: 'cost'; today: TodaySummary; dailyBudgetUsd: number; planWarningPercent: number };
 
 export interface StatusBarLook {
   text: string;
@@ -30,6 +30,29 @@ const markdownText = (value: string): string =>
     .replace(/[\\`*_{}[\]()#+\-.!|]/g, '\\$&');
 
 const TITLE = '**Claude Code Telemetry**';
+
+/** The plan's windows as the status bar names them. */
+export const PLAN_WINDOWS = [['fiveHour', '5h', '5-hour'], ['sevenDay', '7d', '7-day']] as const;
+
+const clock = (epochMs: number): string => {
+  const date = new Date(epochMs);
+  const sameDay = date.toDateString() === new Date().toDateString();
+  return sameDay
+    ? date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })
+    : date.toLocaleString(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit' });
+};
+
+function planLines(today: TodaySummary): string[] {
+  const plan = today.plan;
+  if (!plan) return [];
+  const window = (name: string, usage: PlanWindowUsage): string =>
+    `${name}: **${Math.round(usage.usedPercent)}%**${usage.resetsAtMs === null ? '' : `, resets ${clock(usage.resetsAtMs)}`}` +
+    (usage.limitAtMs === null ? '' : `; at this pace the limit is reached at ${clock(usage.limitAtMs)}`);
+  const lines = PLAN_WINDOWS.flatMap(([key, , name]) => (plan[key] ? [`  \n${window(`Plan ${name} usage`, plan[key])}`] : []));
+  const contexts = plan.contextWindows.slice(0, 3).map((c) =>
+    `  \nContext window: **${Math.round(c.usedPercent)}%** (session ${markdownText(c.sessionId.slice(0, 8))}, ${markdownText(c.model)})`);
+  return ['', ...lines, ...contexts];
+}
 
 /** The command ids the status bar offers; the caller passes them so this module stays free of the editor API. */
 export interface StatusBarCommands {
@@ -80,8 +103,10 @@ export function statusBarLook(state: StatusBarState, commands: StatusBarCommands
         background: 'none',
       };
     case 'cost': {
-      const { today, dailyBudgetUsd } = state;
+      const { today, dailyBudgetUsd, planWarningPercent } = state;
       const overBudget = dailyBudgetUsd > 0 && today.costUsd >= dailyBudgetUsd;
+      const fiveHour = today.plan?.fiveHour;
+      const pastPlanWarning = PLAN_WINDOWS.some(([key]) => (today.plan?.[key]?.usedPercent ?? 0) >= planWarningPercent);
       const tokens = (['input', 'output', 'cacheRead', 'cacheCreation'] as const)
         .filter((type) => today.tokens[type] > 0)
         .map((type) => `| ${type} | ${count(today.tokens[type])} |`)
@@ -103,15 +128,16 @@ export function statusBarLook(state: StatusBarState, commands: StatusBarCommands
         '',
         `Cache hit rate: ${today.cacheHitRate === null ? '—' : `${(today.cacheHitRate * 100).toFixed(0)}%`}`,
         `  \nBurn rate: ${usd(today.burnRatePerHour)}/h, projected today: ${usd(today.projectedDayUsd)}`,
+        ...planLines(today),
         `  \nUpdated ${new Date(today.fetchedAt).toLocaleTimeString()}`,
         '',
         `${link('Open Dashboard', commands.dashboard)} · ${link('Open Grafana', commands.grafana)}`,
       ];
       return {
-        text: `$(pulse) ${usd(today.costUsd)}`,
+        text: `$(pulse) ${usd(today.costUsd)}${fiveHour ? ` · 5h ${Math.round(fiveHour.usedPercent)}%` : ''}`,
         tooltip: lines.join('\n'),
         command: commands.dashboard,
-        background: overBudget ? 'warning' : 'none',
+        background: overBudget || pastPlanWarning ? 'warning' : 'none',
       };
     }
   }

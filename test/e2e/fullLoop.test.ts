@@ -20,13 +20,17 @@
  * status bar showing its cost. Screenshots: test-results/screenshots/e2e-*.png.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { openStack, type StackEngine } from '../../src/stack';
+import { PrometheusClient } from '../../src/telemetry/prometheus';
+import { TelemetryReader } from '../../src/telemetry/reader';
 import { telemetryEnvironment } from '../../src/terminal/environment';
+import { FULL as STATUS_LINE_UPDATE } from '../support/claudeStatusLine';
 import { connectDocker, ensureTestImages, requireDocker, type TestImages } from '../support/docker';
 import { waitFor } from '../support/wait';
 import { claudeCommandLine, claudeVersion, createClaudeHome, runClaude, type ClaudeHome } from './support/claude';
@@ -343,6 +347,32 @@ describe('Claude Code CLI -> scripted Messages API -> telemetry stack (no UI)', 
       const promRequests = await promQuery(ports.CCT_PROMETHEUS_PORT, 'sum by (session_id) (claude_code_api_requests_total)');
       assert.deepEqual(Object.fromEntries(promRequests.map((s) => [s.metric.session_id, s.value])), countBy(events.apiRequests, (e) => e.meta.session_id));
       mark(`telemetry checked: cost $${promCost} in Prometheus = Loki events = CLI totals; sessions ${sessions.join(', ')}`);
+
+      // The status line bridge (the bundle Claude Code runs as its statusLine command), fed an update of the first
+      // session: its plan usage and context window reach Prometheus through the real collector, and the reader hands
+      // them to the status bar.
+      const resetsS = Math.floor(Date.now() / 1000) + 3 * 3600;
+      const update = {
+        ...STATUS_LINE_UPDATE, session_id: sessions[0],
+        rate_limits: { five_hour: { used_percentage: 42, resets_at: resetsS }, seven_day: { used_percentage: 17, resets_at: resetsS + 4 * 86400 } },
+      };
+      const line = execFileSync(process.execPath, [join(repoRoot, 'dist', 'statusLine.js'), `--endpoint=http://127.0.0.1:${ports.CCT_OTLP_HTTP_PORT}`], { input: JSON.stringify(update), encoding: 'utf8' });
+      assert.match(line, /5h 42%/, 'the bridge prints its own line when the user had none');
+      const prometheus = new PrometheusClient({ baseUrl: `http://127.0.0.1:${ports.CCT_PROMETHEUS_PORT}` });
+      try {
+        const reader = new TelemetryReader({ prometheus });
+        const dayStart = new Date().setHours(0, 0, 0, 0);
+        const plan = await waitFor('the plan usage in Prometheus', async () => {
+          const today = await reader.fetchToday(Date.now(), dayStart);
+          return today.plan?.fiveHour && today.plan.contextWindows.length ? today.plan : undefined;
+        }, 60_000);
+        assert.deepEqual(plan.fiveHour && { used: plan.fiveHour.usedPercent, resetsAtMs: plan.fiveHour.resetsAtMs }, { used: 42, resetsAtMs: resetsS * 1000 });
+        assert.deepEqual(plan.sevenDay && { used: plan.sevenDay.usedPercent, resetsAtMs: plan.sevenDay.resetsAtMs }, { used: 17, resetsAtMs: (resetsS + 4 * 86400) * 1000 });
+        assert.deepEqual(plan.contextWindows, [{ sessionId: sessions[0], model: STATUS_LINE_UPDATE.model.id, usedPercent: STATUS_LINE_UPDATE.context_window.used_percentage }]);
+        mark(`plan usage through the bridge: ${JSON.stringify(plan)}`);
+      } finally {
+        await prometheus.close();
+      }
     } finally {
       await Promise.all(apis.map((api) => api.close()));
       for (const home of homes) home.remove();

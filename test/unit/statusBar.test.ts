@@ -19,7 +19,7 @@ const today: TodaySummary = {
 
 describe('status bar', () => {
   it('shows today’s cost with a tooltip of tokens, cost by model, cache, burn rate and projection', () => {
-    const look = statusBarLook({ kind: 'cost', today, dailyBudgetUsd: 0 }, commands);
+    const look = statusBarLook({ kind: 'cost', today, dailyBudgetUsd: 0, planWarningPercent: 80 }, commands);
     assert.equal(look.text, '$(pulse) $3.42');
     assert.equal(look.background, 'none');
     assert.equal(look.command, 'x.dashboard');
@@ -29,10 +29,33 @@ describe('status bar', () => {
   });
 
   it('turns to the warning colour at the daily budget', () => {
-    assert.equal(statusBarLook({ kind: 'cost', today, dailyBudgetUsd: 5 }, commands).background, 'none');
-    const over = statusBarLook({ kind: 'cost', today, dailyBudgetUsd: 3 }, commands);
+    assert.equal(statusBarLook({ kind: 'cost', today, dailyBudgetUsd: 5, planWarningPercent: 80 }, commands).background, 'none');
+    const over = statusBarLook({ kind: 'cost', today, dailyBudgetUsd: 3, planWarningPercent: 80 }, commands);
     assert.equal(over.background, 'warning');
     assert.match(over.tooltip, /of \$3\.00 budget/);
+  });
+
+  it('shows the plan\'s 5-hour usage beside the cost; the tooltip gives both windows, their resets, the pace and the context window', () => {
+    const resets = new Date(2026, 10, 23, 15, 0).getTime();
+    const plan = {
+      fiveHour: { usedPercent: 42.4, resetsAtMs: resets, limitAtMs: new Date(2026, 10, 23, 14, 20).getTime() },
+      sevenDay: { usedPercent: 17, resetsAtMs: new Date(2026, 10, 27, 9, 0).getTime(), limitAtMs: null },
+      contextWindows: [{ sessionId: '631fe02f-77fd-4613-8db1-70ec003c74d0', model: 'claude-opus-4-5', usedPercent: 37 }],
+    };
+    const look = statusBarLook({ kind: 'cost', today: { ...today, plan }, dailyBudgetUsd: 0, planWarningPercent: 80 }, commands);
+    assert.equal(look.text, '$(pulse) $3.42 · 5h 42%');
+    assert.equal(look.background, 'none');
+    const at = (h: number, m: number): string => new Date(2026, 10, 23, h, m).toLocaleString(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit' });
+    for (const part of [
+      `Plan 5-hour usage: **42%**, resets ${at(15, 0)}; at this pace the limit is reached at ${at(14, 20)}`,
+      'Plan 7-day usage: **17%**, resets ',
+      'Context window: **37%** (session 631fe02f, claude\\-opus\\-4\\-5)',
+    ]) assert.ok(look.tooltip.includes(part), `tooltip lacks ${part}:\n${look.tooltip}`);
+    // Past the warning threshold in either window: the warning colour.
+    const high = { ...plan, sevenDay: { ...plan.sevenDay, usedPercent: 85 } };
+    assert.equal(statusBarLook({ kind: 'cost', today: { ...today, plan: high }, dailyBudgetUsd: 0, planWarningPercent: 80 }, commands).background, 'warning');
+    // No plan usage (an API-key user, or no bridge): the cost alone.
+    assert.equal(statusBarLook({ kind: 'cost', today, dailyBudgetUsd: 0, planWarningPercent: 80 }, commands).text, '$(pulse) $3.42');
   });
 
   it('offers to start the stack when it is stopped', () => {
@@ -51,7 +74,7 @@ describe('status bar', () => {
   });
 
   it('escapes telemetry text that Markdown would read as a link or HTML', () => {
-    const look = statusBarLook({ kind: 'cost', today: { ...today, byModel: [{ model: '[x](command:evil) <img src=x>', usd: 1 }] }, dailyBudgetUsd: 0 }, commands);
+    const look = statusBarLook({ kind: 'cost', today: { ...today, byModel: [{ model: '[x](command:evil) <img src=x>', usd: 1 }] }, dailyBudgetUsd: 0, planWarningPercent: 80 }, commands);
     assert.ok(!look.tooltip.includes('[x](command:evil)'));
     assert.ok(!look.tooltip.includes('<img'));
   });

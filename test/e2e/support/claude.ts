@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './codeServer';
+import { shellQuote } from '../../../src/shell';
 
 export const claudePackageDir = join(repoRoot, 'node_modules', '@anthropic-ai', 'claude-code');
 export const claudeBin = join(repoRoot, 'node_modules', '.bin', 'claude');
@@ -79,11 +80,6 @@ export function claudeOfflineEnv(apiUrl: string, home: ClaudeHome): Record<strin
 export function claudeArgs(prompt: string, options: Pick<ClaudeRunOptions, 'allowedTools' | 'args'> = {}): string[] {
   // --dangerously-skip-permissions is refused as root (CI runs as root): allow the tools by name instead.
   return ['-p', prompt, '--allowedTools', ...(options.allowedTools ?? ['Bash', 'Read']), ...(options.args ?? [])];
-}
-
-/** POSIX shell quoting. */
-export function shellQuote(value: string): string {
-  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 /**
