@@ -3,6 +3,8 @@
  * (and is tested against package.json's defaults) in plain Node.
  */
 
+import { ALERT_THRESHOLDS, type AlertThreshold, type AlertThresholds } from './telemetry/alerts';
+
 /** What `vscode.workspace.getConfiguration('claudeTelemetry')` offers, and all this module needs of it. */
 export interface SettingsSection {
   get<T>(key: string): T | undefined;
@@ -45,6 +47,14 @@ export interface Config {
   dailyBudgetUsd: number;
   /** Plan usage (either window) at which the status bar warns and one notification per window and reset says so. */
   planWarningPercent: number;
+  /** What the plan costs a month (USD): the sidebar sets this month's API-equivalent cost against it. 0: not shown. */
+  planMonthlyPriceUsd: number;
+  alerts: {
+    /** Show each alert that starts firing as a notification. */
+    notify: boolean;
+    /** Sent to the stack's alert rules (see src/telemetry/alerts.ts). */
+    thresholds: AlertThresholds;
+  };
   backend: BackendConfig;
   terminal: {
     enabled: boolean;
@@ -67,6 +77,11 @@ export const DEFAULTS: Config = {
   refreshIntervalSeconds: 3,
   dailyBudgetUsd: 0,
   planWarningPercent: 80,
+  planMonthlyPriceUsd: 0,
+  alerts: {
+    notify: true,
+    thresholds: Object.fromEntries(Object.entries(ALERT_THRESHOLDS).map(([key, t]) => [key, t.default])) as AlertThresholds,
+  },
   backend: { prometheusUrl: '', lokiUrl: '', grafanaUrl: '', auth: 'none', username: '', tenantId: '' },
   terminal: {
     enabled: true,
@@ -164,6 +179,7 @@ export function readConfig(section: SettingsSection): ConfigReading {
     return fallback;
   };
 
+  const planWarningPercent = integer('plan.warningPercent', DEFAULTS.planWarningPercent, 1, 100);
   const ports = {} as StackPorts;
   for (const name of Object.keys(DEFAULTS.ports) as (keyof StackPorts)[]) {
     ports[name] = integer(`stack.ports.${name}`, DEFAULTS.ports[name], 1, 65535);
@@ -192,7 +208,15 @@ export function readConfig(section: SettingsSection): ConfigReading {
       retentionDays: integer('stack.retentionDays', DEFAULTS.retentionDays, 1, 3650),
       refreshIntervalSeconds: integer('refreshIntervalSeconds', DEFAULTS.refreshIntervalSeconds, 2, 3600),
       dailyBudgetUsd: number('dailyBudgetUsd', DEFAULTS.dailyBudgetUsd, 0),
-      planWarningPercent: integer('plan.warningPercent', DEFAULTS.planWarningPercent, 1, 100),
+      planWarningPercent,
+      planMonthlyPriceUsd: number('plan.monthlyPriceUsd', DEFAULTS.planMonthlyPriceUsd, 0),
+      alerts: {
+        notify: flag('alerts.notify', DEFAULTS.alerts.notify),
+        thresholds: Object.fromEntries((Object.keys(ALERT_THRESHOLDS) as AlertThreshold[]).map((key) => [
+          key,
+          key === 'planUsagePercent' ? planWarningPercent : number(`alerts.${key}`, ALERT_THRESHOLDS[key].default, 0),
+        ])) as AlertThresholds,
+      },
       backend: {
         prometheusUrl: url('backend.prometheusUrl'),
         lokiUrl: url('backend.lokiUrl'),

@@ -9,7 +9,9 @@ export type ViewState =
   | { kind: 'noData'; range: TimeRange }
   | { kind: 'data'; snapshot: Snapshot };
 
-export type HostAction = 'startStack' | 'openGrafana' | 'refresh' | 'showLogs';
+/** Each runs the command `claudeTelemetry.<action>`. */
+export const HOST_ACTIONS = ['startStack', 'openGrafana', 'refresh', 'showLogs', 'writeStatusLineBridge'] as const;
+export type HostAction = (typeof HOST_ACTIONS)[number];
 
 /** The sidebar gets `state`; a session's panel gets `session` (its detail, or why there is none). */
 export type HostToWebview =
@@ -48,12 +50,7 @@ export function parseWebviewMessage(message: unknown): WebviewToHost | undefined
     case 'openSession':
       return isSessionId(candidate.sessionId) ? { type: 'openSession', sessionId: candidate.sessionId } : undefined;
     case 'run':
-      return candidate.action === 'startStack' ||
-        candidate.action === 'openGrafana' ||
-        candidate.action === 'refresh' ||
-        candidate.action === 'showLogs'
-        ? { type: 'run', action: candidate.action }
-        : undefined;
+      return (HOST_ACTIONS as readonly unknown[]).includes(candidate.action) ? { type: 'run', action: candidate.action as HostAction } : undefined;
     default:
       return undefined;
   }

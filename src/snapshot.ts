@@ -232,6 +232,10 @@ export interface Snapshot {
   hasData: boolean;
   /** Today's cost (since local midnight) and this window's project's, when the refresh read today too. */
   today?: TodayCost;
+  /** The stack's alerts firing now; absent when they could not be read. */
+  alerts?: StackAlert[];
+  /** The plan's usage now, its limit history over the range and this month's cost at API prices. */
+  plan?: PlanSection;
 }
 
 /** One event of a session's timeline (Loki), newest first. */
@@ -287,6 +291,34 @@ export interface PlanUsage {
   sevenDay?: PlanWindowUsage;
   /** The context window used by each session active lately, most used first. */
   contextWindows: Array<{ sessionId: string; model: string; usedPercent: number }>;
+}
+
+/** An alert of the stack's Prometheus rules (stack/prometheus/rules/alerts.yml), pending or firing. */
+export interface StackAlert {
+  name: string;
+  state: 'pending' | 'firing';
+  severity: string;
+  labels: Record<string, string>;
+  summary: string;
+  description: string;
+  /** When it became active (unix ms); null when Prometheus did not say. */
+  activeAtMs: number | null;
+}
+
+/** A plan window's time at its limit in the range. */
+export interface PlanLimitStat {
+  window: 'five_hour' | 'seven_day';
+  /** Minutes at 100 %, to the minute. */
+  minutes: number;
+  /** The last minute at 100 % (unix ms). */
+  lastAtMs: number;
+}
+
+export interface PlanSection {
+  usage?: PlanUsage;
+  atLimit: PlanLimitStat[];
+  /** This month's cost at API prices, when the plan's price is set (`claudeTelemetry.plan.monthlyPriceUsd`). */
+  month?: { startMs: number; costUsd: number; priceUsd: number };
 }
 
 export interface TodayCost {

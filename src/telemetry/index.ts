@@ -5,3 +5,5 @@ export * from './loki';
 export * from './queries';
 export * from './reader';
 export * from './scheduler';
+export * from './alerts';
+export * from './thresholdPublisher';

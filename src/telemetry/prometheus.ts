@@ -1,5 +1,6 @@
 // Typed client for the Prometheus HTTP query API. Plain Node: never import `vscode`.
 import { EndpointConfig, JsonHttpClient, RequestJsonOptions, TelemetryError } from './http';
+import type { StackAlert } from '../snapshot';
 
 export type Labels = Record<string, string>;
 
@@ -103,6 +104,30 @@ export class PrometheusClient {
         rules: g['rules'].flatMap((r) => (isObject(r) && typeof r['name'] === 'string' ? [r['name']] : [])),
         lastEvaluationMs: parseRfc3339(g['lastEvaluation']),
       };
+    });
+  }
+
+  /** The alerts its rules hold now (pending and firing), from /api/v1/alerts. */
+  async alerts(options?: RequestJsonOptions): Promise<StackAlert[]> {
+    const path = 'api/v1/alerts';
+    const data = expectSuccess(await this.http.getJson(path, {}, options), this, path);
+    const alerts = isObject(data) ? data['alerts'] : undefined;
+    if (!Array.isArray(alerts)) throw this.malformed(path, '"data.alerts" is not a list');
+    const strings = (v: unknown): Record<string, string> =>
+      isObject(v) ? Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string')) : {};
+    return alerts.flatMap((a): StackAlert[] => {
+      if (!isObject(a) || (a['state'] !== 'firing' && a['state'] !== 'pending')) return [];
+      const labels = strings(a['labels']);
+      const annotations = strings(a['annotations']);
+      return [{
+        name: labels['alertname'] ?? '',
+        state: a['state'],
+        severity: labels['severity'] ?? '',
+        labels,
+        summary: annotations['summary'] ?? '',
+        description: annotations['description'] ?? '',
+        activeAtMs: parseRfc3339(a['activeAt']),
+      }];
     });
   }
 

@@ -212,6 +212,19 @@ export function planTerms(changedWithinSeconds: number): Array<{ figure: string;
   ];
 }
 
+/** Resolution of the plan's limit history: a minute at the limit is seen to this step. */
+export const PLAN_LIMIT_STEP_S = 60;
+
+/** The plan's limit history over the last `seconds`, by window: the minutes at 100 % and the last time (unix s). */
+export function planLimitTerms(seconds: number): Array<{ figure: string; part: string; expr: string }> {
+  const atLimit = `(max by (window) (${PLAN_GAUGES.usage}) >= 100)`;
+  const span = `[${dur(seconds)}:${dur(PLAN_LIMIT_STEP_S)}]`;
+  return [
+    { figure: 'planLimit', part: 'minutes', expr: `count_over_time(${atLimit}${span}) * ${PLAN_LIMIT_STEP_S / 60}` },
+    { figure: 'planLimit', part: 'last', expr: `max_over_time(timestamp(${atLimit})${span})` },
+  ];
+}
+
 /** A regex alternation matching exactly these values (RE2 metacharacters escaped), as a quoted literal. */
 export function exactAlternation(values: readonly string[]): string {
   const escaped = values.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));

@@ -10,12 +10,12 @@ import { LogEntry, LokiClient } from './loki';
 import { PrometheusClient } from './prometheus';
 import { COUNTERS, RULES_FILE, RULE_INTERVAL_MS } from './counters';
 import {
-  ANY_CLAUDE_METRIC_MATCH, FIGURE_LABEL, FIGURE_NAMES, PART_LABEL, TODAY_FIGURES, planTerms, type FigureName,
+  ANY_CLAUDE_METRIC_MATCH, FIGURE_LABEL, FIGURE_NAMES, PART_LABEL, TODAY_FIGURES, planLimitTerms, planTerms, type FigureName,
   combined, deriveFigure, figureFresh, sessionsChanged, figureOf, figureSlots, figureWindow, isFresh, lokiLogs, sessionFigures, sourceOf, type Figure,
 } from './queries';
 import { PieceCache, addUp, cutWindow, windowPieces, type Sample } from './slots';
 import {
-  COST_DIMENSIONS, RANGE_SECONDS, SUBAGENT_TOOLS, type ApiErrorEvent, type ApiErrorStat, type SeenSpan, type SubagentSection, type TodayCost, type ToolErrorStat, type PlanUsage, type PlanWindowUsage, type CostBreakdown, type CostDimension, type ChartSeries, type EventsSection, type MetricsSection, type ModelCost, type SessionRow,
+  COST_DIMENSIONS, RANGE_SECONDS, SUBAGENT_TOOLS, type ApiErrorEvent, type ApiErrorStat, type SeenSpan, type SubagentSection, type TodayCost, type ToolErrorStat, type PlanLimitStat, type PlanSection, type PlanUsage, type PlanWindowUsage, type CostBreakdown, type CostDimension, type ChartSeries, type EventsSection, type MetricsSection, type ModelCost, type SessionRow,
   type SessionDetail, type SessionEvent, type Snapshot, type TimeRange, type TodaySummary, type TokenTotals, type ToolFailureEvent,
   type ToolStat,
 } from '../snapshot';
@@ -91,6 +91,8 @@ export interface FetchOptions {
 export interface RefreshWindows {
   dayStartMs?: number;
   project?: string;
+  /** The plan's month: its cost at API prices against `priceUsd` (local midnight of the 1st). */
+  month?: { startMs: number; priceUsd: number };
   range?: TimeRange;
   groupBy?: CostDimension;
 }
@@ -257,6 +259,7 @@ export class TelemetryReader {
     if (m) {
       const r = await basis.read;
       if (r.windows.dayStartMs !== undefined) snapshot.today = todayCost(r, r.windows.dayStartMs);
+      snapshot.plan = planSection(r);
     }
     return snapshot;
   }
@@ -289,6 +292,9 @@ export class TelemetryReader {
     if (windows.dayStartMs !== undefined) {
       planned.push({ fromMs: windows.dayStartMs, slotMs: TODAY_SLOT_MS, phaseMs: 0, figures: [...TODAY_FIGURES, ...(windows.project === undefined ? [] : [PROJECT_FIGURE])] });
       planned.push({ fromMs: nowMs - HOUR_MS, slotMs: TODAY_SLOT_MS, phaseMs: 0, figures: ['costByModel'], moving: true });
+    }
+    if (windows.month) {
+      planned.push({ fromMs: windows.month.startMs, slotMs: DAY_MS, phaseMs: gridPhaseMs(DAY_MS, nowMs), figures: ['costByModel'] });
     }
     if (windows.range) {
       const label = COST_DIMENSIONS[windows.groupBy ?? 'model'].label;
@@ -433,8 +439,11 @@ export class TelemetryReader {
     }
 
     // The plan's usage and the context windows, for the status bar: in the same instant query.
-    if (windows.dayStartMs !== undefined) for (const term of planTerms(CHANGED_WINDOW_S)) terms.set(`${term.figure}|${term.part}`, term);
     const rangeStartS = windows.range ? rangeStartMs(windows.range, nowMs) / 1000 : null;
+    for (const term of [
+      ...(windows.dayStartMs === undefined ? [] : planTerms(CHANGED_WINDOW_S)),
+      ...(rangeStartS === null ? [] : planLimitTerms(t - rangeStartS)),
+    ]) terms.set(`${term.figure}|${term.part}`, term);
     const [openSamples, costLabels] = await Promise.all([
       terms.size ? this.prom.instant(combined([...terms.values()]), t, options) : Promise.resolve([]),
       // Which dimensions the range's cost carries: the group-by offers only those.
@@ -620,6 +629,22 @@ function planUsage(r: Readings): PlanUsage | undefined {
   const sevenDay = usage('seven_day');
   if (!fiveHour && !sevenDay && contextWindows.length === 0) return undefined;
   return { ...(fiveHour ? { fiveHour } : {}), ...(sevenDay ? { sevenDay } : {}), contextWindows };
+}
+
+/** The sidebar's plan section: the usage now (when today was read), the range's limit history, the month's cost. */
+function planSection(r: Readings): PlanSection {
+  const minutes = byLabel(r.term('planLimit', 'minutes'), 'window');
+  const last = byLabel(r.term('planLimit', 'last'), 'window');
+  const atLimit = Object.keys(minutes)
+    .filter((window): window is PlanLimitStat['window'] => (window === 'five_hour' || window === 'seven_day') && minutes[window]! > 0)
+    .map((window) => ({ window, minutes: Math.round(minutes[window]!), lastAtMs: (last[window] ?? 0) * 1000 }));
+  const usage = r.windows.dayStartMs === undefined ? undefined : planUsage(r);
+  const month = r.windows.month;
+  return {
+    ...(usage ? { usage } : {}),
+    atLimit,
+    ...(month ? { month: { ...month, costUsd: sum(r.total('costByModel', month.startMs, DAY_MS).map((s) => s.value)) } } : {}),
+  };
 }
 
 /** Today's cost, and this window's project's when the refresh named it. */

@@ -12,6 +12,7 @@ import type { StackPhase } from '../stackController';
 import type { DashboardViewProvider } from './dashboardView';
 import type { StatusBar } from './statusBar';
 import { PLAN_WINDOWS } from './statusBarModel';
+import { AlertsWatcher } from './alertsWatcher';
 
 const BUDGET_NOTIFIED_KEY = 'claudeTelemetry.budgetNotifiedOn';
 /** Per plan window: the window, threshold and reset last notified. */
@@ -34,6 +35,7 @@ export class DashboardController implements vscode.Disposable {
   /** The connect under way: a newer reconnect aborts it, so only the last one installs its clients. */
   private connecting: AbortController | undefined;
   private readonly scheduler: RefreshScheduler;
+  private readonly alerts: AlertsWatcher;
 
   constructor(
     private config: Config,
@@ -49,6 +51,7 @@ export class DashboardController implements vscode.Disposable {
     });
     this.scheduler.setFocused(vscode.window.state.focused);
     this.scheduler.setViewVisible(dashboard.visible);
+    this.alerts = new AlertsWatcher(memento, log);
   }
 
   /** The window gained or lost focus: the refresh pace follows. */
@@ -173,11 +176,15 @@ export class DashboardController implements vscode.Disposable {
 
     const now = Date.now();
     const dayStartMs = localMidnight(now);
+    // At their own pace; what they found shows from this refresh or the next.
+    if (this.clients) void this.alerts.poll(this.clients.prometheus, this.config, now, signal);
     const range = this.dashboard.visible ? this.dashboard.range : undefined;
     const groupBy = this.dashboard.groupBy;
     // Read once for the status bar and the sidebar of this refresh; this window's workspace is the "project".
     const project = vscode.workspace.name;
-    const basis = service.refreshBasis(now, { dayStartMs, range, groupBy, ...(project === undefined ? {} : { project }) }, { signal });
+    const price = this.config.planMonthlyPriceUsd;
+    const month = range !== undefined && price > 0 ? { month: { startMs: new Date(new Date(dayStartMs).setDate(1)).getTime(), priceUsd: price } } : {};
+    const basis = service.refreshBasis(now, { dayStartMs, range, groupBy, ...month, ...(project === undefined ? {} : { project }) }, { signal });
     // The sidebar's snapshot runs alongside today's figures; dropped if those fail (the backend is then unreachable).
     const sidebarAbort = new AbortController();
     const sidebar = range === undefined ? undefined : this.dashboardState(service, range, now, AbortSignal.any([signal, sidebarAbort.signal]), basis);
@@ -188,7 +195,9 @@ export class DashboardController implements vscode.Disposable {
         this.statusBar.show({ kind: 'degraded', service: this.stack.services.join(', '), detail: this.stack.message });
       } else if (today.hasData || (await service.hasEverReceivedData({ signal }))) {
         // An idle day after earlier sessions shows $0.00; the hint to run claude is for a stack that never saw one.
-        this.statusBar.show({ kind: 'cost', today, dailyBudgetUsd: this.config.dailyBudgetUsd, planWarningPercent: this.config.planWarningPercent });
+        this.statusBar.show({
+          kind: 'cost', today, dailyBudgetUsd: this.config.dailyBudgetUsd, planWarningPercent: this.config.planWarningPercent, alerts: this.alerts.current ?? [],
+        });
         this.notifyBudget(today.costUsd, now);
         this.notifyPlan(today);
       } else {
@@ -223,7 +232,8 @@ export class DashboardController implements vscode.Disposable {
     if (!snapshot.hasData && !snapshot.errors.prometheus && !snapshot.errors.loki && (snapshot.events?.toolFailures.length ?? 0) === 0) {
       return { kind: 'noData', range };
     }
-    return { kind: 'data', snapshot };
+    const alerts = this.alerts.current;
+    return { kind: 'data', snapshot: alerts ? { ...snapshot, alerts } : snapshot };
   }
 
   /** One notification per plan window, threshold and reset when its usage crosses the warning threshold. */

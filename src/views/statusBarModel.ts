@@ -1,7 +1,7 @@
 /** The status bar's states and how each one looks: pure, so it is tested in plain Node. */
 
 import { usd } from '../format';
-import type { PlanWindowUsage, TodaySummary } from '../snapshot';
+import type { PlanWindowUsage, StackAlert, TodaySummary } from '../snapshot';
 
 export type StatusBarState =
   | { kind: 'stopped' }
@@ -9,7 +9,7 @@ export type StatusBarState =
   | { kind: 'degraded'; service: string; detail: string }
   | { kind: 'unreachable'; message: string }
   | { kind: 'noData' }
-  | { kind: 'cost'; today: TodaySummary; dailyBudgetUsd: number; planWarningPercent: number };
+  | { kind: 'cost'; today: TodaySummary; dailyBudgetUsd: number; planWarningPercent: number; alerts: readonly StackAlert[] };
 
 export interface StatusBarLook {
   text: string;
@@ -103,7 +103,7 @@ export function statusBarLook(state: StatusBarState, commands: StatusBarCommands
         background: 'none',
       };
     case 'cost': {
-      const { today, dailyBudgetUsd, planWarningPercent } = state;
+      const { today, dailyBudgetUsd, planWarningPercent, alerts } = state;
       const overBudget = dailyBudgetUsd > 0 && today.costUsd >= dailyBudgetUsd;
       const fiveHour = today.plan?.fiveHour;
       const pastPlanWarning = PLAN_WINDOWS.some(([key]) => (today.plan?.[key]?.usedPercent ?? 0) >= planWarningPercent);
@@ -129,15 +129,16 @@ export function statusBarLook(state: StatusBarState, commands: StatusBarCommands
         `Cache hit rate: ${today.cacheHitRate === null ? '—' : `${(today.cacheHitRate * 100).toFixed(0)}%`}`,
         `  \nBurn rate: ${usd(today.burnRatePerHour)}/h, projected today: ${usd(today.projectedDayUsd)}`,
         ...planLines(today),
+        ...(alerts.length ? ['', `**Alerts firing** (${alerts.length}):`, ...alerts.map((a) => `  \n$(bell) ${markdownText(a.summary || a.name)}`)] : []),
         `  \nUpdated ${new Date(today.fetchedAt).toLocaleTimeString()}`,
         '',
         `${link('Open Dashboard', commands.dashboard)} · ${link('Open Grafana', commands.grafana)}`,
       ];
       return {
-        text: `$(pulse) ${usd(today.costUsd)}${fiveHour ? ` · 5h ${Math.round(fiveHour.usedPercent)}%` : ''}`,
+        text: `${alerts.length ? '$(bell)' : '$(pulse)'} ${usd(today.costUsd)}${fiveHour ? ` · 5h ${Math.round(fiveHour.usedPercent)}%` : ''}`,
         tooltip: lines.join('\n'),
         command: commands.dashboard,
-        background: overBudget || pastPlanWarning ? 'warning' : 'none',
+        background: overBudget || pastPlanWarning || alerts.length > 0 ? 'warning' : 'none',
       };
     }
   }

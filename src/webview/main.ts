@@ -18,7 +18,7 @@ import type { HostAction, HostToWebview, ViewState, WebviewToHost } from '../pro
 import { usd } from '../format';
 import {
   COST_DIMENSIONS, TIME_RANGES, isCostDimension, type ChartSeries, type CostBreakdown, type SeenSpan, type SessionDetail, type Snapshot,
-  type SubagentSection, type TimeRange,
+  type PlanSection, type StackAlert, type SubagentSection, type TimeRange,
 } from '../snapshot';
 
 Chart.register(ArcElement, BarController, BarElement, CategoryScale, DoughnutController, Legend, LinearScale, Tooltip);
@@ -74,7 +74,7 @@ function icon(name: string): HTMLElement {
   return el('span', { class: `codicon codicon-${name}`, 'aria-hidden': 'true' });
 }
 
-const ACTION_ICON: Record<HostAction, string> = { startStack: 'play', openGrafana: 'graph', refresh: 'refresh', showLogs: 'output' };
+const ACTION_ICON: Record<HostAction, string> = { startStack: 'play', openGrafana: 'graph', refresh: 'refresh', showLogs: 'output', writeStatusLineBridge: 'settings-edit' };
 
 function actionButton(label: string, action: HostAction, secondary = false): HTMLButtonElement {
   const button = el('button', { class: secondary ? 'secondary' : 'primary', type: 'button' }, icon(ACTION_ICON[action]), label);
@@ -278,6 +278,55 @@ function seenCells(entry: SeenSpan, nowMs: number): Cell[] {
   ];
 }
 
+/** The stack's alerts firing now, each with its summary and since when. */
+function alertsView(alerts: readonly StackAlert[] | undefined): HTMLElement[] {
+  if (!alerts) return [];
+  return [
+    el('h3', {}, 'Alerts'),
+    table(
+      ['Alert', 'Severity', 'Since'],
+      alerts.map((alert) => [
+        { text: alert.summary || alert.name, title: `${alert.name}: ${alert.description}` },
+        alert.severity,
+        alert.activeAtMs === null ? '—' : time(alert.activeAtMs),
+      ]),
+      'No alert is firing.',
+      [2],
+    ),
+  ];
+}
+
+/** The plan's usage windows, when each resets and when the pace reaches the limit; its limit history; the month's value. */
+function planView(plan: PlanSection | undefined, range: TimeRange): HTMLElement[] {
+  const out: HTMLElement[] = [el('h3', {}, 'Plan')];
+  const usage = plan?.usage;
+  const rows: Cell[][] = [];
+  for (const [key, name] of [['fiveHour', '5-hour window'], ['sevenDay', '7-day window']] as const) {
+    const w = usage?.[key];
+    if (!w) continue;
+    const detail = [w.resetsAtMs === null ? '' : `resets ${time(w.resetsAtMs)}`, w.limitAtMs === null ? '' : `limit at this pace ${time(w.limitAtMs)}`].filter(Boolean).join(', ');
+    rows.push([name, { text: `${Math.round(w.usedPercent)}%`, title: detail || 'No reset time given' }, detail || '—']);
+  }
+  for (const context of usage?.contextWindows ?? []) {
+    rows.push([{ text: `Context ${context.sessionId.slice(0, 8)}`, title: `${context.sessionId} (${context.model})` }, `${Math.round(context.usedPercent)}%`, context.model]);
+  }
+  for (const hit of plan?.atLimit ?? []) {
+    rows.push([`At the ${hit.window === 'five_hour' ? '5-hour' : '7-day'} limit`, duration(hit.minutes * 60), `in the last ${range}, last ${time(hit.lastAtMs)}`]);
+  }
+  const month = plan?.month;
+  if (month) {
+    rows.push(['This month at API prices', usd(month.costUsd), `${(month.costUsd / month.priceUsd).toFixed(1)}× your plan’s ${usd(month.priceUsd)}`]);
+  }
+  if (rows.length === 0) {
+    out.push(el('p', { class: 'empty' },
+      'No plan usage yet. Claude Code gives its 5-hour and 7-day usage to its status line in interactive sessions of plan subscribers: let the extension’s status line bridge pass it on.'),
+    el('div', { class: 'actions' }, actionButton('Show Plan Usage in Claude Code’s Status Line…', 'writeStatusLineBridge', true)));
+    return out;
+  }
+  out.push(table(['Figure', 'Value', 'Detail'], rows, '', [1]));
+  return out;
+}
+
 /** Subagent calls, success rate and cost, by subagent where Claude Code names them; what brings them when it does not. */
 function subagentsView(subagents: SubagentSection, totalUsd: number): HTMLElement[] {
   const out: HTMLElement[] = [el('h3', {}, 'Subagents')];
@@ -333,6 +382,7 @@ function dataView(snapshot: Snapshot): HTMLElement[] {
         snapshot.today ? kpi('Today', usd(snapshot.today.costUsd)) : null,
         snapshot.today?.project ? kpi(`This project today (${snapshot.today.project.name})`, usd(snapshot.today.project.costUsd)) : null,
       ),
+      ...alertsView(snapshot.alerts),
       costChart('Cost by model', metrics.costSeries, snapshot.range),
       groupByPicker(metrics.costBy),
       table(
@@ -391,6 +441,7 @@ function dataView(snapshot: Snapshot): HTMLElement[] {
         'No activity in this range.',
         [1],
       ),
+      ...planView(snapshot.plan, snapshot.range),
       ...subagentsView(metrics.subagents, kpis.costUsd),
       el('h3', {}, 'Tool failures by tool and error'),
       table(

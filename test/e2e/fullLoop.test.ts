@@ -29,6 +29,8 @@ import type { Page } from 'playwright-core';
 import { openStack, type StackEngine } from '../../src/stack';
 import { PrometheusClient } from '../../src/telemetry/prometheus';
 import { TelemetryReader } from '../../src/telemetry/reader';
+import { publishThresholds } from '../../src/telemetry/thresholdPublisher';
+import { DEFAULTS } from '../../src/config';
 import { telemetryEnvironment } from '../../src/terminal/environment';
 import { FULL as STATUS_LINE_UPDATE } from '../support/claudeStatusLine';
 import { connectDocker, ensureTestImages, requireDocker, type TestImages } from '../support/docker';
@@ -370,6 +372,13 @@ describe('Claude Code CLI -> scripted Messages API -> telemetry stack (no UI)', 
         assert.deepEqual(plan.sevenDay && { used: plan.sevenDay.usedPercent, resetsAtMs: plan.sevenDay.resetsAtMs }, { used: 17, resetsAtMs: (resetsS + 4 * 86400) * 1000 });
         assert.deepEqual(plan.contextWindows, [{ sessionId: sessions[0], model: STATUS_LINE_UPDATE.model.id, usedPercent: STATUS_LINE_UPDATE.context_window.used_percentage }]);
         mark(`plan usage through the bridge: ${JSON.stringify(plan)}`);
+        // A threshold from the settings reaches the stack's alert rules without editing them: at 40 %, the 5-hour
+        // window's 42 % fires PlanUsageHigh, and Prometheus' alerts API (what the extension reads) says so.
+        await publishThresholds(`http://127.0.0.1:${ports.CCT_OTLP_HTTP_PORT}`, { ...DEFAULTS.alerts.thresholds, planUsagePercent: 40 }, Date.now());
+        const alert = await waitFor('PlanUsageHigh firing', async () =>
+          (await prometheus.alerts()).find((a) => a.name === 'PlanUsageHigh' && a.state === 'firing'), 60_000);
+        assert.equal(alert.summary, 'Claude plan usage of the five_hour window is above 40%');
+        assert.equal(alert.labels['window'], 'five_hour');
       } finally {
         await prometheus.close();
       }
@@ -645,7 +654,8 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     const rows = [[basename(workspace), expectedCost], [basename(second), secondCost]]
       .sort((a, b) => Number(b[1]!.slice(1)) - Number(a[1]!.slice(1)) || a[0]!.localeCompare(b[0]!));
     const table = await waitForFrameText(p, new RegExp(`Project\\tCost\\tTokens\\tShare\\s+${rows.map(([name, cost]) => `${escapeRegExp(name!)}\\t${escapeRegExp(cost!)}\\t[^\\n]*`).join('\\n')}`), 60_000);
-    assert.ok(table.text.includes(`${secondCost}\nThis project today (${basename(second)})`), `this project today in the sidebar:\n${table.text}`);
+    const sidebar = await table.frame.evaluate(() => document.body.innerText);
+    assert.ok(sidebar.includes(`${secondCost}\nThis project today (${basename(second)})`), `this project today in the sidebar:\n${sidebar}`);
     await screenshot(p, 'e2e-08e-two-projects');
   });
 

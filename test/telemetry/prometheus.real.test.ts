@@ -40,6 +40,8 @@ const baseOptions: SimOptions = {
   quietSeconds: 45,
   restarts: [LONG_RESTART],
   errorOnlySessions: 2,
+  // 35 minutes at the 5-hour limit, away from the collector restarts (no scrape, no gauge); the window resets an hour after "now".
+  planLimit: { from: T1 - 3000, to: T1 - 3000 + 35 * 60, resetsAt: EVAL + 3600 },
   // The queries take EVAL as "now": no rule has written anything after it, as on a live stack.
   evaluateUntil: EVAL,
 };
@@ -317,6 +319,25 @@ describe('telemetry against real Prometheus', () => {
       const start = events.find((e) => e.kind === 'session_start' && e.session === row.sessionId)!;
       assert.deepEqual(row.projects, [deltas(start)[0]![0].labels['vscode_workspace_name']], `project of ${row.sessionId}`);
     }
+  });
+
+  it('plan usage: the 5-hour window now with its reset, no pace while flat, and its minutes at the limit in the range', async () => {
+    const svc = reader();
+    const basis = svc.refreshBasis(EVAL * 1000, { dayStartMs: DAY_START * 1000, range: '24h' });
+    const [today, snap] = await Promise.all([svc.fetchToday(EVAL * 1000, DAY_START * 1000, { basis }), svc.fetchSnapshot('24h', EVAL * 1000, { basis })]);
+    assert.deepEqual(today.plan, { fiveHour: { usedPercent: 60, resetsAtMs: (EVAL + 3600) * 1000, limitAtMs: null }, contextWindows: [] });
+    assert.deepEqual(snap.plan?.usage, today.plan);
+    const [hit] = snap.plan!.atLimit;
+    assert.equal(snap.plan!.atLimit.length, 1, JSON.stringify(snap.plan));
+    assert.equal(hit!.window, 'five_hour');
+    // To the minute: the steps of the history that saw 100 % (a minute's step sees the last scrape before it).
+    assert.ok(Math.abs(hit!.minutes - 35) <= 1, `minutes at the limit: ${hit!.minutes}`);
+    const lastAt = (T1 - 3000 + 35 * 60) * 1000;
+    assert.ok(hit!.lastAtMs <= lastAt + 60_000 && hit!.lastAtMs >= lastAt - 60_000, `last at the limit ${new Date(hit!.lastAtMs).toISOString()}`);
+    // Past its reset, the window is unknown (Claude Code has not said since): left out.
+    const later = reader();
+    const afterReset = await later.fetchToday((EVAL + 3601) * 1000, DAY_START * 1000);
+    assert.equal(afterReset.plan, undefined);
   });
 
   it('one session in full: its cost, tokens, tools and errors over the range, and its cost over time adding up', async () => {

@@ -7,6 +7,7 @@ describe('webview protocol', () => {
     assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { type: 'ready' });
     assert.deepEqual(parseWebviewMessage({ type: 'selectRange', range: '7d' }), { type: 'selectRange', range: '7d' });
     assert.deepEqual(parseWebviewMessage({ type: 'run', action: 'startStack' }), { type: 'run', action: 'startStack' });
+    assert.deepEqual(parseWebviewMessage({ type: 'run', action: 'writeStatusLineBridge' }), { type: 'run', action: 'writeStatusLineBridge' });
   });
 
   it('drops anything else', () => {

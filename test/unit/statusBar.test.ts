@@ -19,7 +19,7 @@ const today: TodaySummary = {
 
 describe('status bar', () => {
   it('shows today’s cost with a tooltip of tokens, cost by model, cache, burn rate and projection', () => {
-    const look = statusBarLook({ kind: 'cost', today, dailyBudgetUsd: 0, planWarningPercent: 80 }, commands);
+    const look = statusBarLook({ kind: 'cost', today, dailyBudgetUsd: 0, planWarningPercent: 80, alerts: [] }, commands);
     assert.equal(look.text, '$(pulse) $3.42');
     assert.equal(look.background, 'none');
     assert.equal(look.command, 'x.dashboard');
@@ -29,8 +29,8 @@ describe('status bar', () => {
   });
 
   it('turns to the warning colour at the daily budget', () => {
-    assert.equal(statusBarLook({ kind: 'cost', today, dailyBudgetUsd: 5, planWarningPercent: 80 }, commands).background, 'none');
-    const over = statusBarLook({ kind: 'cost', today, dailyBudgetUsd: 3, planWarningPercent: 80 }, commands);
+    assert.equal(statusBarLook({ kind: 'cost', today, dailyBudgetUsd: 5, planWarningPercent: 80, alerts: [] }, commands).background, 'none');
+    const over = statusBarLook({ kind: 'cost', today, dailyBudgetUsd: 3, planWarningPercent: 80, alerts: [] }, commands);
     assert.equal(over.background, 'warning');
     assert.match(over.tooltip, /of \$3\.00 budget/);
   });
@@ -42,7 +42,7 @@ describe('status bar', () => {
       sevenDay: { usedPercent: 17, resetsAtMs: new Date(2026, 10, 27, 9, 0).getTime(), limitAtMs: null },
       contextWindows: [{ sessionId: '631fe02f-77fd-4613-8db1-70ec003c74d0', model: 'claude-opus-4-5', usedPercent: 37 }],
     };
-    const look = statusBarLook({ kind: 'cost', today: { ...today, plan }, dailyBudgetUsd: 0, planWarningPercent: 80 }, commands);
+    const look = statusBarLook({ kind: 'cost', today: { ...today, plan }, dailyBudgetUsd: 0, planWarningPercent: 80, alerts: [] }, commands);
     assert.equal(look.text, '$(pulse) $3.42 · 5h 42%');
     assert.equal(look.background, 'none');
     const at = (h: number, m: number): string => new Date(2026, 10, 23, h, m).toLocaleString(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit' });
@@ -53,9 +53,19 @@ describe('status bar', () => {
     ]) assert.ok(look.tooltip.includes(part), `tooltip lacks ${part}:\n${look.tooltip}`);
     // Past the warning threshold in either window: the warning colour.
     const high = { ...plan, sevenDay: { ...plan.sevenDay, usedPercent: 85 } };
-    assert.equal(statusBarLook({ kind: 'cost', today: { ...today, plan: high }, dailyBudgetUsd: 0, planWarningPercent: 80 }, commands).background, 'warning');
+    assert.equal(statusBarLook({ kind: 'cost', today: { ...today, plan: high }, dailyBudgetUsd: 0, planWarningPercent: 80, alerts: [] }, commands).background, 'warning');
     // No plan usage (an API-key user, or no bridge): the cost alone.
-    assert.equal(statusBarLook({ kind: 'cost', today, dailyBudgetUsd: 0, planWarningPercent: 80 }, commands).text, '$(pulse) $3.42');
+    assert.equal(statusBarLook({ kind: 'cost', today, dailyBudgetUsd: 0, planWarningPercent: 80, alerts: [] }, commands).text, '$(pulse) $3.42');
+  });
+
+  it('a firing alert: the bell, the warning colour, and each alert in the tooltip as text', () => {
+    const alert = { name: 'HighHourlyCost', state: 'firing' as const, severity: 'warning', labels: {}, summary: 'Claude Code cost over the last hour exceeds $10.00', description: 'Spent $12.00 in the last hour.', activeAtMs: null };
+    const look = statusBarLook({ kind: 'cost', today, dailyBudgetUsd: 0, planWarningPercent: 80, alerts: [alert, { ...alert, summary: '[x](command:evil)' }] }, commands);
+    assert.equal(look.text, '$(bell) $3.42');
+    assert.equal(look.background, 'warning');
+    assert.ok(look.tooltip.includes('**Alerts firing** (2):'), look.tooltip);
+    assert.ok(look.tooltip.includes('$(bell) Claude Code cost over the last hour exceeds $10\\.00'), look.tooltip);
+    assert.ok(look.tooltip.includes('\\[x\\]\\(command:evil\\)'), 'an alert\'s text is never a link');
   });
 
   it('offers to start the stack when it is stopped', () => {
@@ -74,7 +84,7 @@ describe('status bar', () => {
   });
 
   it('escapes telemetry text that Markdown would read as a link or HTML', () => {
-    const look = statusBarLook({ kind: 'cost', today: { ...today, byModel: [{ model: '[x](command:evil) <img src=x>', usd: 1 }] }, dailyBudgetUsd: 0, planWarningPercent: 80 }, commands);
+    const look = statusBarLook({ kind: 'cost', today: { ...today, byModel: [{ model: '[x](command:evil) <img src=x>', usd: 1 }] }, dailyBudgetUsd: 0, planWarningPercent: 80, alerts: [] }, commands);
     assert.ok(!look.tooltip.includes('[x](command:evil)'));
     assert.ok(!look.tooltip.includes('<img'));
   });

@@ -28,6 +28,16 @@ const snapshot: Snapshot = {
   hasData: true,
   errors: {},
   today: { costUsd: 4.5, project: { name: XSS, costUsd: 1.25 } },
+  alerts: [{ name: 'HighHourlyCost', state: 'firing', severity: 'warning', labels: {}, summary: XSS, description: 'Spent $12.00 in the last hour.', activeAtMs: Date.UTC(2026, 10, 23, 11, 40) }],
+  plan: {
+    usage: {
+      fiveHour: { usedPercent: 42.4, resetsAtMs: Date.UTC(2026, 10, 23, 15), limitAtMs: Date.UTC(2026, 10, 23, 14, 20) },
+      sevenDay: { usedPercent: 17, resetsAtMs: Date.UTC(2026, 10, 27, 9), limitAtMs: null },
+      contextWindows: [{ sessionId: '631fe02f-77fd-4613-8db1-70ec003c74d0', model: 'claude-opus-4-5', usedPercent: 37 }],
+    },
+    atLimit: [{ window: 'five_hour', minutes: 35, lastAtMs: Date.UTC(2026, 10, 23, 10, 5) }],
+    month: { startMs: Date.UTC(2026, 10, 1), costUsd: 320, priceUsd: 100 },
+  },
   metrics: {
     kpis: {
       costUsd: 12.3456,
@@ -192,6 +202,9 @@ describe('dashboard webview in Chromium', () => {
     // Today beside the range, and this window's project today.
     assert.match(body, /\$4\.50\nToday/);
     assert.ok(body.includes(`$1.25\nThis project today (${XSS})`), 'this project today');
+    // The alerts firing, and the plan: both windows, the context window, the limit history, the month's value.
+    assert.match(body, /Alerts\nAlert\tSeverity\tSince\n[^\n]+\twarning\tNov 23, 11:40 AM\n/);
+    assert.match(body, /Plan\nFigure\tValue\tDetail\n5-hour window\t42%\tresets Nov 23, 03:00 PM, limit at this pace Nov 23, 02:20 PM\n7-day window\t17%\tresets Nov 27, 09:00 AM\nContext 631fe02f\t37%\tclaude-opus-4-5\nAt the 5-hour limit\t35m\tin the last 24h, last Nov 23, 10:05 AM\nThis month at API prices\t\$320\.00\t3\.2× your plan’s \$100\.00\n/);
     // Errors by tool and error type, first and last seen; subagents: calls, success, cost, by subagent.
     // First and last seen: the buckets' ages at the snapshot's time (12:00).
     assert.match(body, /Tool failures by tool and error\nTool\tError\tCount\tFirst\tLast\nBash\tShellError\t6\t3h ago\tnow\n[^\n]+\t5\t2h ago\t1h ago\n/);
@@ -203,8 +216,8 @@ describe('dashboard webview in Chromium', () => {
     await page.getByRole('button', { name: '631fe02f', exact: true }).click();
     assert.deepEqual((await posted(page)).at(-1), { type: 'openSession', sessionId: '631fe02f-77fd-4613-8db1-70ec003c74d0' });
     // The hostile model and tool names are in the tables as text; nothing ran and no image element exists.
-    // Cost by project, the tool failures' table (tool, error) and event, the API error's message, a subagent.
-    assert.equal(await page.getByText(XSS, { exact: true }).count(), 6);
+    // Cost by project, the tool failures' table (tool, error) and event, the API error's message, a subagent, an alert.
+    assert.equal(await page.getByText(XSS, { exact: true }).count(), 7);
     assert.equal(await page.locator('img').count(), 0);
     assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
 
@@ -253,6 +266,7 @@ describe('dashboard webview in Chromium', () => {
         tools: metrics.tools.map((tool) => ({ ...tool, failures: 0 })),
       },
     };
+    delete next.plan;
     await post(page, { type: 'state', state: { kind: 'data', snapshot: next }, range: '24h' });
     await page.waitForTimeout(100);
     const marks = await page.evaluate(() => ({
@@ -260,6 +274,9 @@ describe('dashboard webview in Chromium', () => {
       select: (document.querySelector('select') as unknown as { __mark?: number }).__mark,
     }));
     assert.deepEqual(marks, { canvases: [1, 2, 3], select: 7 });
+    // No plan usage any more: the section says what brings it, and offers the command.
+    await page.getByRole('button', { name: 'Show Plan Usage in Claude Code’s Status Line…' }).click();
+    assert.deepEqual((await posted(page)).at(-1), { type: 'run', action: 'writeStatusLineBridge' });
     const after = await pixels();
     assert.notEqual(after[0], before[0], 'the cost chart was redrawn with the new buckets');
     assert.notEqual(after[2], before[2], 'the tools chart was redrawn without failures');

@@ -32,6 +32,11 @@ export interface SimOptions {
    * a series comes back at or above its old value (no reset would be visible; pick another time).
    */
   quickReset?: [number, number];
+  /**
+   * The status line bridge's gauges for the 5-hour window, scraped with the rest: 100 % in [from, to) (unix s), 60 %
+   * otherwise, resetting at `resetsAt`.
+   */
+  planLimit?: { from: number; to: number; resetsAt: number };
   /** Sessions that only start and meet API errors (no cost, no tokens), after the others: the list must show them. */
   errorOnlySessions?: number;
   /** The last rule evaluation (unix s; default the end plus 600 s). A test that queries at a time T as "now" ends the
@@ -369,7 +374,7 @@ export function simulate(o: SimOptions): SimResult {
 
   // OpenMetrics: samples grouped by metric family, each series in time order.
   const byFamily = new Map<string, Array<{ def: SeriesDef; points: Array<[number, number]> }>>();
-  for (const v of [...samplesBy.values(), ...ruleSamples.values(), ...lastValueSamples.values()]) {
+  for (const v of [...samplesBy.values(), ...ruleSamples.values(), ...lastValueSamples.values(), ...planGauges(o)]) {
     const list = byFamily.get(v.def.name) ?? [];
     list.push(v);
     byFamily.set(v.def.name, list);
@@ -396,6 +401,21 @@ export function simulate(o: SimOptions): SimResult {
 }
 
 // ---- truth, from the events (what Loki's api_request cost_usd sum would say) ----
+
+/** The plan gauges of `o.planLimit`, at every scrape the collector answered. */
+function planGauges(o: SimOptions): Array<{ def: SeriesDef; points: Array<[number, number]> }> {
+  if (!o.planLimit) return [];
+  const { from, to, resetsAt } = o.planLimit;
+  const labels = { job: 'claude-code', instance: 'collector-1', window: 'five_hour' };
+  const scrapes: number[] = [];
+  for (let s = o.t0; s <= o.t0 + o.durationSeconds; s += o.scrapeSeconds) {
+    if (!o.restarts.some(([r, d]) => s >= r && s < r + d)) scrapes.push(s);
+  }
+  return [
+    { def: { name: 'claude_code_plan_usage_percent', labels }, points: scrapes.map((s) => [s, s >= from && s < to ? 100 : 60]) },
+    { def: { name: 'claude_code_plan_resets_at_seconds', labels }, points: scrapes.map((s) => [s, resetsAt]) },
+  ];
+}
 
 export function inWindow(e: SimEvent, startS: number, endS: number): boolean {
   return e.t > startS && e.t <= endS;

@@ -1,0 +1,48 @@
+// The stack's alerts: the thresholds the user sets, how they reach the alert rules, and the firing alerts as the
+// extension shows them. Plain Node: never import `vscode`.
+//
+// Prometheus reads rule files it cannot be told to rewrite, so the thresholds travel as data: the extension sends
+// each as a point of the gauge `claude_code_telemetry.alert_threshold{name}` to the collector (OTLP/HTTP JSON),
+// and every rule of stack/prometheus/rules/alerts.yml compares against `max(claude_code_telemetry_alert_threshold
+// {name="…"})`, falling back to the default written in the rule when no extension has sent one (a team's Prometheus).
+
+/** Each threshold: its setting (`claudeTelemetry.alerts.<key>`, or the one named), its name on the gauge, its default. */
+export const ALERT_THRESHOLDS = {
+  hourlyCostUsd: { name: 'hourly_cost_usd', default: 10, rule: 'HighHourlyCost' },
+  dailyCostUsd: { name: 'daily_cost_usd', default: 100, rule: 'DailyCostThreshold' },
+  toolErrorRatePercent: { name: 'tool_error_rate_percent', default: 15, rule: 'HighToolErrorRate' },
+  subagentFailuresPer10Minutes: { name: 'subagent_failures_per_10m', default: 5, rule: 'SubagentFailureSpike' },
+  apiErrorsPer5Minutes: { name: 'api_errors_per_5m', default: 10, rule: 'APIErrorSpike' },
+  /** Set by `claudeTelemetry.plan.warningPercent`. */
+  planUsagePercent: { name: 'plan_usage_percent', default: 80, rule: 'PlanUsageHigh' },
+} as const;
+export type AlertThreshold = keyof typeof ALERT_THRESHOLDS;
+export type AlertThresholds = Record<AlertThreshold, number>;
+
+/** The gauge as the extension sends it, and as the collector's exporter names it in Prometheus. */
+export const THRESHOLD_METRIC = 'claude_code_telemetry.alert_threshold';
+export const THRESHOLD_SERIES = 'claude_code_telemetry_alert_threshold';
+
+/** The OTLP/HTTP JSON request that sets every threshold, stamped `nowMs`. */
+export function thresholdsRequest(thresholds: AlertThresholds, nowMs: number): unknown {
+  const timeUnixNano = (BigInt(Math.round(nowMs)) * 1_000_000n).toString();
+  return {
+    resourceMetrics: [{
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'claude-code-telemetry' } }] },
+      scopeMetrics: [{
+        scope: { name: 'claude-code-telemetry/alerts' },
+        metrics: [{
+          name: THRESHOLD_METRIC,
+          description: 'Alert thresholds of the Claude Code Telemetry extension, from its settings (not Claude Code data).',
+          gauge: {
+            dataPoints: (Object.keys(ALERT_THRESHOLDS) as AlertThreshold[]).map((key) => ({
+              attributes: [{ key: 'name', value: { stringValue: ALERT_THRESHOLDS[key].name } }],
+              timeUnixNano,
+              asDouble: thresholds[key],
+            })),
+          },
+        }],
+      }],
+    }],
+  };
+}
