@@ -11,6 +11,7 @@ import { RefreshScheduler } from '../telemetry/scheduler';
 import type { StackPhase } from '../stackController';
 import type { DashboardViewProvider } from './dashboardView';
 import type { StatusBar } from './statusBar';
+import type { StatusBarState } from './statusBarModel';
 import { PLAN_WINDOWS } from './statusBarModel';
 import { AlertsWatcher } from './alertsWatcher';
 
@@ -36,6 +37,8 @@ export class DashboardController implements vscode.Disposable {
   private connecting: AbortController | undefined;
   private readonly scheduler: RefreshScheduler;
   private readonly alerts: AlertsWatcher;
+  /** The cause of the last failed refresh, logged once; cleared by a refresh that succeeds. */
+  private lastFailure: string | undefined;
 
   constructor(
     private config: Config,
@@ -118,7 +121,7 @@ export class DashboardController implements vscode.Disposable {
     void this.connect(connecting.signal).catch((error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       this.log.error('Could not connect to the telemetry backends:', error);
-      this.statusBar.show({ kind: 'unreachable', message });
+      this.statusBar.show({ kind: 'unreachable', backend: 'Telemetry', message });
     });
   }
 
@@ -208,12 +211,15 @@ export class DashboardController implements vscode.Disposable {
       if (signal.aborted) {
         throw error;
       }
-      const message = error instanceof Error ? error.message : String(error);
-      this.statusBar.show({ kind: 'unreachable', message });
-      this.dashboard.show({ kind: 'error', message });
-      this.log.warn(`Refresh failed: ${message}`);
+      const failure = this.failureState(error, local);
+      this.statusBar.show(failure.status);
+      this.dashboard.show({ kind: 'error', message: failure.message });
+      // Said once per cause: a refresh backs off, but logs each failure of the same cause only once.
+      if (failure.message !== this.lastFailure) this.log.warn(`Refresh failed: ${failure.message}`);
+      this.lastFailure = failure.message;
       throw error;
     }
+    this.lastFailure = undefined;
 
     if (sidebar) {
       const state = await sidebar;
@@ -234,6 +240,28 @@ export class DashboardController implements vscode.Disposable {
     }
     const alerts = this.alerts.current;
     return { kind: 'data', snapshot: alerts ? { ...snapshot, alerts } : snapshot };
+  }
+
+  /**
+   * What a failed refresh tells the user: the local stack's engine gone or a service of it down (the stack's own
+   * state knows), else the backend that did not answer, or answered wrongly.
+   */
+  private failureState(error: unknown, local: boolean): { status: StatusBarState; message: string } {
+    const message = error instanceof Error ? error.message : String(error);
+    if (local && this.stack.state === 'unknown') {
+      return {
+        status: { kind: 'engineDown' },
+        message: 'The container engine (Docker, Podman or Colima) does not answer, so the telemetry stack cannot run. Start the engine, then the stack if it does not come back on its own.',
+      };
+    }
+    if (local && this.stack.state === 'degraded') {
+      const service = this.stack.services.join(', ');
+      return { status: { kind: 'degraded', service, detail: this.stack.message }, message: `The telemetry stack is degraded (${service}): ${this.stack.message}` };
+    }
+    const { kind, backend } = (error ?? {}) as { kind?: unknown; backend?: unknown };
+    const name = typeof backend === 'string' && backend ? backend : 'Telemetry';
+    const wrongAnswer = kind === 'http' || kind === 'malformed' || kind === 'auth' || kind === 'rules';
+    return { status: { kind: wrongAnswer ? 'badAnswer' : 'unreachable', backend: name, message }, message };
   }
 
   /** One notification per plan window, threshold and reset when its usage crosses the warning threshold. */

@@ -7,7 +7,12 @@ export type StatusBarState =
   | { kind: 'stopped' }
   | { kind: 'starting'; waitingFor: string | undefined }
   | { kind: 'degraded'; service: string; detail: string }
-  | { kind: 'unreachable'; message: string }
+  /** No answer from a backend (`backend`: "Prometheus", "Loki", or what the error names). */
+  | { kind: 'unreachable'; backend: string; message: string }
+  /** A backend answered, but not as it should (an HTML page, HTTP 500, an oversized or malformed body, rules missing). */
+  | { kind: 'badAnswer'; backend: string; message: string }
+  /** The local stack's container engine does not answer: nothing of the stack can run. */
+  | { kind: 'engineDown' }
   | { kind: 'noData' }
   | { kind: 'cost'; today: TodaySummary; dailyBudgetUsd: number; planWarningPercent: number; alerts: readonly StackAlert[] };
 
@@ -88,8 +93,24 @@ export function statusBarLook(state: StatusBarState, commands: StatusBarCommands
       };
     case 'unreachable':
       return {
-        text: '$(debug-disconnect) Telemetry unreachable',
+        text: `$(debug-disconnect) ${markdownText(state.backend)} unreachable`,
         tooltip: `${TITLE}\n\n${markdownText(state.message)}\n\n${link('Show Logs', commands.logs)}`,
+        command: commands.logs,
+        background: 'error',
+      };
+    case 'badAnswer':
+      return {
+        text: `$(warning) ${markdownText(state.backend)}: bad answer`,
+        tooltip: `${TITLE}\n\n${markdownText(state.backend)} answered, but not as it should: ${markdownText(state.message)}\n\n${link('Show Logs', commands.logs)}`,
+        command: commands.logs,
+        background: 'error',
+      };
+    case 'engineDown':
+      return {
+        text: '$(debug-disconnect) Container engine down',
+        tooltip:
+          `${TITLE}\n\nThe container engine (Docker, Podman or Colima) does not answer, so the telemetry stack cannot run. ` +
+          `Start the engine; the stack's containers and data come back with it.\n\n${link('Start Telemetry Stack', commands.start)} · ${link('Show Logs', commands.logs)}`,
         command: commands.logs,
         background: 'error',
       };

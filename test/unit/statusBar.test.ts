@@ -74,9 +74,17 @@ describe('status bar', () => {
     assert.match(look.tooltip, /\[Start Telemetry Stack\]\(command:x\.start\)/);
   });
 
-  it('tells apart unreachable, degraded and no data', () => {
-    const unreachable = statusBarLook({ kind: 'unreachable', message: 'Prometheus at http://127.0.0.1:9090 is unreachable' }, commands);
+  it('tells apart the engine down, a service down, no answer, a wrong answer and no data, naming the part', () => {
+    const unreachable = statusBarLook({ kind: 'unreachable', backend: 'Prometheus', message: 'Prometheus at http://127.0.0.1:9090 is unreachable' }, commands);
+    assert.equal(unreachable.text, '$(debug-disconnect) Prometheus unreachable');
     assert.equal(unreachable.background, 'error');
+    const wrong = statusBarLook({ kind: 'badAnswer', backend: 'Prometheus', message: 'it answered an HTML page (HTTP 200)' }, commands);
+    assert.equal(wrong.text, '$(warning) Prometheus: bad answer');
+    assert.match(wrong.tooltip, /Prometheus answered, but not as it should: it answered an HTML page/);
+    const engine = statusBarLook({ kind: 'engineDown' }, commands);
+    assert.equal(engine.text, '$(debug-disconnect) Container engine down');
+    assert.match(engine.tooltip, /does not answer, so the telemetry stack cannot run\. Start the engine/);
+    assert.doesNotMatch(engine.tooltip, /Prometheus/);
     const degraded = statusBarLook({ kind: 'degraded', service: 'loki', detail: 'unhealthy' }, commands);
     assert.match(degraded.text, /loki/);
     const noData = statusBarLook({ kind: 'noData' }, commands);
