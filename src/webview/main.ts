@@ -278,21 +278,16 @@ function seenCells(entry: SeenSpan, nowMs: number): Cell[] {
   ];
 }
 
-/** The stack's alerts firing now, each with its summary and since when. */
+/** The stack's alerts firing now: each its summary (wrapped, it is the point), severity and since when. */
 function alertsView(alerts: readonly StackAlert[] | undefined): HTMLElement[] {
   if (!alerts) return [];
   return [
     el('h3', {}, 'Alerts'),
-    table(
-      ['Alert', 'Severity', 'Since'],
-      alerts.map((alert) => [
-        { text: alert.summary || alert.name, title: `${alert.name}: ${alert.description}` },
-        alert.severity,
-        alert.activeAtMs === null ? '—' : time(alert.activeAtMs),
-      ]),
-      'No alert is firing.',
-      [2],
-    ),
+    ...(alerts.length === 0
+      ? [el('p', { class: 'empty' }, 'No alert is firing.')]
+      : alerts.map((alert) => el('p', { class: 'warning alert', title: `${alert.name}: ${alert.description}` },
+        alert.summary || alert.name,
+        el('span', { class: 'sub' }, `${alert.severity || 'alert'}${alert.activeAtMs === null ? '' : ` · since ${time(alert.activeAtMs)}`}`)))),
   ];
 }
 
@@ -300,22 +295,26 @@ function alertsView(alerts: readonly StackAlert[] | undefined): HTMLElement[] {
 function planView(plan: PlanSection | undefined, range: TimeRange): HTMLElement[] {
   const out: HTMLElement[] = [el('h3', {}, 'Plan')];
   const usage = plan?.usage;
+  // Two columns fit a sidebar: each row's detail is a wrapped line under its name.
   const rows: Cell[][] = [];
+  const row = (name: string, value: string, detail: string, title = detail): void => {
+    rows.push([{ text: name, title, sub: detail }, value]);
+  };
   for (const [key, name] of [['fiveHour', '5-hour window'], ['sevenDay', '7-day window']] as const) {
     const w = usage?.[key];
     if (!w) continue;
-    const detail = [w.resetsAtMs === null ? '' : `resets ${time(w.resetsAtMs)}`, w.limitAtMs === null ? '' : `limit at this pace ${time(w.limitAtMs)}`].filter(Boolean).join(', ');
-    rows.push([name, { text: `${Math.round(w.usedPercent)}%`, title: detail || 'No reset time given' }, detail || '—']);
+    const detail = [w.resetsAtMs === null ? '' : `resets ${time(w.resetsAtMs)}`, w.limitAtMs === null ? '' : `limit at this pace ${time(w.limitAtMs)}`].filter(Boolean).join(' · ');
+    row(name, `${Math.round(w.usedPercent)}%`, detail || 'no reset time given');
   }
   for (const context of usage?.contextWindows ?? []) {
-    rows.push([{ text: `Context ${context.sessionId.slice(0, 8)}`, title: `${context.sessionId} (${context.model})` }, `${Math.round(context.usedPercent)}%`, context.model]);
+    row(`Context window`, `${Math.round(context.usedPercent)}%`, `session ${context.sessionId.slice(0, 8)} · ${context.model}`, `${context.sessionId} (${context.model})`);
   }
   for (const hit of plan?.atLimit ?? []) {
-    rows.push([`At the ${hit.window === 'five_hour' ? '5-hour' : '7-day'} limit`, duration(hit.minutes * 60), `in the last ${range}, last ${time(hit.lastAtMs)}`]);
+    row(`At the ${hit.window === 'five_hour' ? '5-hour' : '7-day'} limit`, duration(hit.minutes * 60), `in the last ${range}, last ${time(hit.lastAtMs)}`);
   }
   const month = plan?.month;
   if (month) {
-    rows.push(['This month at API prices', usd(month.costUsd), `${(month.costUsd / month.priceUsd).toFixed(1)}× your plan’s ${usd(month.priceUsd)}`]);
+    row('This month at API prices', usd(month.costUsd), `${(month.costUsd / month.priceUsd).toFixed(1)}× your plan’s ${usd(month.priceUsd)}`);
   }
   if (rows.length === 0) {
     out.push(el('p', { class: 'empty' },
@@ -323,7 +322,7 @@ function planView(plan: PlanSection | undefined, range: TimeRange): HTMLElement[
     el('div', { class: 'actions' }, actionButton('Show Plan Usage in Claude Code’s Status Line…', 'writeStatusLineBridge', true)));
     return out;
   }
-  out.push(table(['Figure', 'Value', 'Detail'], rows, '', [1]));
+  out.push(table(['Figure', 'Value'], rows, '', [1]));
   return out;
 }
 

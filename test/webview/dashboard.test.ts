@@ -203,8 +203,8 @@ describe('dashboard webview in Chromium', () => {
     assert.match(body, /\$4\.50\nToday/);
     assert.ok(body.includes(`$1.25\nThis project today (${XSS})`), 'this project today');
     // The alerts firing, and the plan: both windows, the context window, the limit history, the month's value.
-    assert.match(body, /Alerts\nAlert\tSeverity\tSince\n[^\n]+\twarning\tNov 23, 11:40 AM\n/);
-    assert.match(body, /Plan\nFigure\tValue\tDetail\n5-hour window\t42%\tresets Nov 23, 03:00 PM, limit at this pace Nov 23, 02:20 PM\n7-day window\t17%\tresets Nov 27, 09:00 AM\nContext 631fe02f\t37%\tclaude-opus-4-5\nAt the 5-hour limit\t35m\tin the last 24h, last Nov 23, 10:05 AM\nThis month at API prices\t\$320\.00\t3\.2× your plan’s \$100\.00\n/);
+    assert.ok(body.includes(`Alerts\n\n${XSS}\nwarning · since Nov 23, 11:40 AM\n`), 'the alert, its severity and since when');
+    assert.match(body, /Plan\nFigure\tValue\n5-hour window\nresets Nov 23, 03:00 PM · limit at this pace Nov 23, 02:20 PM\n\t42%\n7-day window\nresets Nov 27, 09:00 AM\n\t17%\nContext window\nsession 631fe02f · claude-opus-4-5\n\t37%\nAt the 5-hour limit\nin the last 24h, last Nov 23, 10:05 AM\n\t35m\nThis month at API prices\n3\.2× your plan’s \$100\.00\n\t\$320\.00\n/);
     // Errors by tool and error type, first and last seen; subagents: calls, success, cost, by subagent.
     // First and last seen: the buckets' ages at the snapshot's time (12:00).
     assert.match(body, /Tool failures by tool and error\nTool\tError\tCount\tFirst\tLast\nBash\tShellError\t6\t3h ago\tnow\n[^\n]+\t5\t2h ago\t1h ago\n/);
@@ -216,8 +216,9 @@ describe('dashboard webview in Chromium', () => {
     await page.getByRole('button', { name: '631fe02f', exact: true }).click();
     assert.deepEqual((await posted(page)).at(-1), { type: 'openSession', sessionId: '631fe02f-77fd-4613-8db1-70ec003c74d0' });
     // The hostile model and tool names are in the tables as text; nothing ran and no image element exists.
-    // Cost by project, the tool failures' table (tool, error) and event, the API error's message, a subagent, an alert.
-    assert.equal(await page.getByText(XSS, { exact: true }).count(), 7);
+    // As table cells: cost by project, the tool failures' table (tool, error) and event, the API error's message, a
+    // subagent (the alert's summary is checked above).
+    assert.equal(await page.getByText(XSS, { exact: true }).count(), 6);
     assert.equal(await page.locator('img').count(), 0);
     assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
 
@@ -235,6 +236,40 @@ describe('dashboard webview in Chromium', () => {
 
     await mkdir(join(repoRoot, 'test-results', 'screenshots'), { recursive: true });
     await page.screenshot({ path: join(repoRoot, 'test-results', 'screenshots', 'webview-dashboard.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('the README\'s picture of the sidebar: the same snapshot with everyday names, every section at sidebar width', async () => {
+    const page = await open();
+    const m = snapshot.metrics!;
+    const everyday: Snapshot = {
+      ...snapshot,
+      today: { costUsd: 4.5, project: { name: 'web-app', costUsd: 1.25 } },
+      alerts: [{ ...snapshot.alerts![0]!, summary: 'Claude Code cost over the last hour exceeds $10.00' }],
+      metrics: {
+        ...m,
+        costByModel: [{ model: 'claude-sonnet-4-5', usd: 10 }, { model: 'claude-haiku-4-5', usd: 2.3456 }],
+        costBy: { ...m.costBy, rows: [{ key: 'api-server', costUsd: 10, tokens: 3_000_000 }, { key: 'web-app', costUsd: 2.3456, tokens: 1_200_000 }] },
+        costSeries: m.costSeries.map((series, i) => ({ ...series, key: i === 0 ? 'claude-sonnet-4-5' : 'claude-haiku-4-5' })),
+        tools: m.tools.map((tool, i) => ({ ...tool, tool: ['Bash', 'Read', 'Grep'][i]! })),
+        toolErrors: [m.toolErrors[0]!, { ...m.toolErrors[1]!, tool: 'Read', errorType: 'FileNotFound' }],
+        subagents: { ...m.subagents, byAgent: m.subagents.byAgent.map((row, i) => ({ ...row, agent: ['code-reviewer', 'test-runner', ''][i]! })) },
+        sessions: m.sessions.map((session) => ({ ...session, projects: ['api-server'] })),
+      },
+      events: {
+        toolFailures: snapshot.events!.toolFailures.map((failure) => ({ ...failure, tool: 'Bash' })),
+        apiErrors: snapshot.events!.apiErrors.map((error) => ({ ...error, message: 'Overloaded' })),
+      },
+    };
+    await post(page, { type: 'state', state: { kind: 'data', snapshot: everyday }, range: '24h' });
+    await page.getByText('Recent tool failures').waitFor();
+    const body = await page.evaluate(() => document.body.innerText);
+    for (const section of ['Alerts', 'Plan', 'Subagents', 'Tool failures by tool and error', 'API errors by status', 'Sessions']) {
+      assert.match(body, new RegExp(`\\n${section}\\n`), `the ${section} section`);
+    }
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 360, 'nothing wider than the sidebar');
+    await page.waitForFunction(() => document.querySelectorAll('canvas').length === 3);
+    await page.screenshot({ path: join(repoRoot, 'test-results', 'screenshots', 'webview-sidebar.png'), fullPage: true });
     await page.close();
   });
 
