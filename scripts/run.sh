@@ -103,8 +103,8 @@ if [ ! -f "$settings" ]; then
 }
 EOF
 fi
-# The stack settings are machine settings: code-server runs extensions as in a remote window and reads them from
-# its Machine settings. Written on every run, so that the images follow the choice above.
+# The stack settings describe the machine the stack runs on: code-server runs extensions as in a remote window, whose
+# Machine (Remote) settings say that. Written on every run, so that the images follow the choice above.
 printf '{\n%s\n}\n' "$machine_settings" >"$run_dir/user-data/Machine/settings.json"
 
 # An empty config file so code-server writes none to ~/.config/code-server.

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { Log } from './log';
 import { CancelledError } from './stack/errors';
+import { openSetting } from './settings';
 
 /** Every command the extension contributes, by id. package.json lists the same ids. */
 export const CommandId = {
@@ -56,13 +57,14 @@ export function registerCommand(
       log.error(`${id} failed:`, error);
       const message = error instanceof Error ? error.message : String(error);
       // An error may name the setting that fixes it (a taken port, an image, the Docker host).
-      const setting = (error as { setting?: unknown } | null)?.setting;
-      const actions = typeof setting === 'string' ? ['Open Settings', 'Show Logs'] : ['Show Logs'];
+      const named = (error as { setting?: unknown } | null)?.setting;
+      const setting = typeof named === 'string' ? named : undefined;
+      const actions = setting ? ['Open Settings', 'Show Logs'] : ['Show Logs'];
       void vscode.window.showErrorMessage(message, ...actions).then((choice) => {
         if (choice === 'Show Logs') {
           log.show(true);
-        } else if (choice === 'Open Settings') {
-          void vscode.commands.executeCommand('workbench.action.openSettings', setting);
+        } else if (choice === 'Open Settings' && setting) {
+          void openSetting(setting);
         }
       });
       return undefined;

@@ -106,8 +106,13 @@ export const PORT_SETTING: Record<keyof StackPorts, string> = {
 
 export interface ConfigReading {
   config: Config;
-  /** One sentence per invalid value, naming the setting, what is wrong and the value used instead. */
+  /** One sentence per invalid value, beginning with the setting's id, then what is wrong and the value used instead. */
   problems: string[];
+}
+
+/** The id of the setting a problem of `readConfig` is about: the one it begins with. */
+export function problemSetting(problem: string): string | undefined {
+  return /^claudeTelemetry\.[\w.]*\w/.exec(problem)?.[0];
 }
 
 export function readConfig(section: SettingsSection): ConfigReading {
@@ -301,4 +306,28 @@ export function composeVariableSettings(): Record<string, string> {
     settings[IMAGE_VARIABLE[service]] = `claudeTelemetry.stack.images.${service}`;
   }
   return settings;
+}
+
+/** Where a setting is set, as `WorkspaceConfiguration.inspect` tells it (read with no resource, as the extension
+ * reads its settings: no folder's value). `globalRemoteValue` (a remote window's Remote settings) is in what VS Code
+ * hands the extension, not in its typed API. */
+export interface SettingValues {
+  globalValue?: unknown;
+  globalRemoteValue?: unknown;
+  workspaceValue?: unknown;
+}
+
+/** The tabs of the Settings UI a setting's value can be on. */
+export type SettingsTab = 'user' | 'remote' | 'workspace';
+
+/**
+ * The tab that shows the value in effect: the most specific one set (the workspace's over the user's; in a remote
+ * window the Remote settings over the local User settings). Not set anywhere: in a remote window the Remote tab, as
+ * the stack runs on that machine; else the User tab.
+ */
+export function settingsTab(values: SettingValues | undefined, remoteWindow: boolean): SettingsTab {
+  if (values?.workspaceValue !== undefined) return 'workspace';
+  if (remoteWindow && values?.globalRemoteValue !== undefined) return 'remote';
+  if (values?.globalValue !== undefined) return 'user';
+  return remoteWindow ? 'remote' : 'user';
 }

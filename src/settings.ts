@@ -1,13 +1,29 @@
 import * as vscode from 'vscode';
-import { readConfig, type Config } from './config';
+import { problemSetting, readConfig, settingsTab, type Config, type SettingsTab } from './config';
 import type { Log } from './log';
 
-/** The current settings, re-read on change; invalid values are reported once each and replaced by defaults. */
+/** The command that opens each tab of the Settings UI; each takes the search query in `query`. */
+const OPEN_SETTINGS_TAB: Record<SettingsTab, string> = {
+  user: 'workbench.action.openGlobalSettings',
+  remote: 'workbench.action.openRemoteSettings',
+  workspace: 'workbench.action.openWorkspaceSettings',
+};
+
+/** Opens the Settings UI at a setting, on the tab where its value in effect is set. */
+export async function openSetting(setting: string): Promise<void> {
+  const values = vscode.workspace.getConfiguration().inspect(setting);
+  const tab = settingsTab(values, vscode.env.remoteName !== undefined);
+  await vscode.commands.executeCommand(OPEN_SETTINGS_TAB[tab], { query: setting });
+}
+
+/** The current settings, re-read on change; each invalid value is shown once (again only after it was fixed) and
+ * replaced by its default. */
 export class Settings implements vscode.Disposable {
   private config: Config;
   private readonly changed = new vscode.EventEmitter<Config>();
   private readonly listener: vscode.Disposable;
-  private readonly reported = new Set<string>();
+  /** The problems of the settings as they are: shown when they appeared. */
+  private shown = new Set<string>();
   readonly onDidChange = this.changed.event;
 
   constructor(private readonly log: Log) {
@@ -32,17 +48,17 @@ export class Settings implements vscode.Disposable {
   private read(): Config {
     const { config, problems } = readConfig(vscode.workspace.getConfiguration('claudeTelemetry'));
     for (const problem of problems) {
-      if (this.reported.has(problem)) {
-        continue;
-      }
-      this.reported.add(problem);
-      this.log.warn(problem);
-      void vscode.window.showWarningMessage(`Claude Code Telemetry: ${problem}`, 'Open Settings').then((choice) => {
-        if (choice) {
-          void vscode.commands.executeCommand('workbench.action.openSettings', 'claudeTelemetry');
-        }
-      });
+      if (!this.shown.has(problem)) this.show(problem);
     }
+    this.shown = new Set(problems);
     return config;
+  }
+
+  private show(problem: string): void {
+    this.log.warn(problem);
+    const setting = problemSetting(problem);
+    void vscode.window.showWarningMessage(`Claude Code Telemetry: ${problem}`, ...(setting ? ['Open Settings'] : [])).then((choice) => {
+      if (choice && setting) void openSetting(setting);
+    });
   }
 }

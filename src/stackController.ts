@@ -7,29 +7,21 @@ import { SecretKey } from './secrets';
 import { loadDeferred } from './lazy';
 import type * as Stack from './stack';
 
-/** How long after the last engine event of a burst the state is read once more. */
-const SETTLE_READ_MS = 1000;
-
-/** What the stack controller knows of the local stack: the engine's summary, or unknown while no engine answers.
- * The dashboard controller follows it. */
-export type StackPhase = Stack.StackSummary | { state: 'unknown' };
+/** What the stack controller knows of the local stack; the dashboard controller follows it. */
+export type StackPhase = Stack.StackPhase;
 
 /**
  * Start, stop, restart, delete and watch the stack: the editor side of `src/stack`. Progress in notifications,
  * state to the dashboard controller, engine events instead of polling.
  */
 export class StackController implements vscode.Disposable {
-  private opened: { engine: Stack.StackEngine; key: string } | undefined;
-  private events: Stack.Disposable | undefined;
+  private opened: { engine: Stack.StackEngine; key: string; state: Stack.StackStateWatch } | undefined;
   private logFollow: { dispose(): void } | undefined;
   /** The start, stop, restart or delete under way: one at a time. */
   private operation: { name: string; done: Promise<void> } | undefined;
   private phase: StackPhase = { state: 'unknown' };
-  /** The state read after a burst of engine events has settled. */
-  private settleRead: NodeJS.Timeout | undefined;
-  /** The number of state reads begun, and of the latest one published. */
-  private statusReads = 0;
-  private statusPublished = 0;
+  /** Made on first use: it comes with the deferred bundle. */
+  private stateProblems: Stack.StateProblemLog | undefined;
 
   constructor(
     private config: Config,
@@ -65,10 +57,10 @@ export class StackController implements vscode.Disposable {
   /** Reads the stack's state once and then follows the engine's events. Quiet when no engine is there. */
   async watch(): Promise<void> {
     try {
-      const engine = await this.engine();
-      await this.publishStatus(engine);
+      await this.publishStatus(await this.engine());
     } catch (error) {
-      this.log.info(`Stack state unknown: ${error instanceof Error ? error.message : String(error)}`);
+      // The state watch has logged a failed read; no engine found is logged here, both once until they change.
+      this.problems().failed(error);
       this.onPhase({ state: 'unknown' });
     }
   }
@@ -113,6 +105,7 @@ export class StackController implements vscode.Disposable {
         }
       },
     );
+    await this.settleGrafanaPassword(engine);
     const doubles = statuses.filter((s) => s.testDouble).map((s) => s.service);
     const running = 'The telemetry stack is running. New terminals report Claude Code sessions to it.';
     // Images made for tests stand in for real services only when the settings point at them: say so, every time.
@@ -213,26 +206,57 @@ export class StackController implements vscode.Disposable {
     return this.engine();
   }
 
+  /** Copies the password Grafana accepts: the stack's when it has a Grafana, which this window may not have stored
+   * yet (another browser profile in code-server started the stack). */
   async copyGrafanaPassword(): Promise<void> {
-    await vscode.env.clipboard.writeText(await this.grafanaPassword());
+    await vscode.env.clipboard.writeText(await this.settleGrafanaPassword(await this.engine()));
     void vscode.window.showInformationMessage('Grafana’s admin password is on the clipboard (user: admin).');
   }
 
   dispose(): void {
-    clearTimeout(this.settleRead);
-    this.events?.dispose();
+    this.opened?.state.dispose();
     this.logFollow?.dispose();
   }
 
-  /** Reads the stack's state and publishes it, unless a read begun later has answered first: engine events come in
-   * bursts (kill, die, stop), and an answer to the first may arrive after the answer to the last. */
-  private async publishStatus(engine: Stack.StackEngine): Promise<void> {
-    const { summarize } = loadDeferred().stack;
-    const read = ++this.statusReads;
-    const summary = summarize(await engine.status());
-    if (read < this.statusPublished) return;
-    this.statusPublished = read;
-    this.onPhase(summary);
+  private problems(): Stack.StateProblemLog {
+    this.stateProblems ??= new (loadDeferred().stack.StateProblemLog)(this.log);
+    return this.stateProblems;
+  }
+
+  /** Reads the stack's state and publishes it; not for an engine replaced since (settings changed meanwhile): its
+   * state would follow the new one's. */
+  private publishStatus(engine: Stack.StackEngine): Promise<void> {
+    return this.opened?.engine === engine ? this.opened.state.read() : Promise.resolve();
+  }
+
+  /**
+   * Keeps this window's stored Grafana password the one Grafana holds (see src/stack/grafanaAdmin.ts) and returns
+   * it. The stack's password is returned even when Grafana rejects it, with a warning that says how to reset it.
+   */
+  private async settleGrafanaPassword(engine: Stack.StackEngine): Promise<string> {
+    const stored = await this.grafanaPassword();
+    let outcome: Stack.GrafanaAdminPassword;
+    try {
+      outcome = await loadDeferred().stack.grafanaAdminPassword(engine, stored);
+    } catch (error) {
+      this.log.warn(`Grafana's admin password not checked: ${error instanceof Error ? error.message : String(error)}`);
+      return stored;
+    }
+    if (outcome.state === 'none') return stored;
+    if (outcome.password !== stored) {
+      await this.secrets.store(SecretKey.grafanaAdminPassword, outcome.password);
+      this.log.info('Grafana’s admin password: this window kept another one; it now keeps the stack’s.');
+    }
+    if (outcome.state === 'rejected') {
+      const message =
+        'Grafana rejects the admin password of its container: it was changed in Grafana, or the container was made ' +
+        'again over Grafana’s old data. Give Grafana the container’s password (the one Copy Grafana Admin Password ' +
+        `copies) with \`docker exec ${outcome.container} grafana cli admin reset-admin-password <password>\`, or delete the ` +
+        'telemetry data to start Grafana afresh.';
+      this.log.warn(message);
+      void vscode.window.showWarningMessage(message);
+    }
+    return outcome.password;
   }
 
   /** The engine for the current settings, opened again when they change what the stack is. */
@@ -250,23 +274,9 @@ export class StackController implements vscode.Disposable {
       settings: composeVariableSettings(),
     });
     this.log.info(`Container engine: ${location.description}.`);
-    // A settle read pending for the engine being replaced would publish its state after the new one's.
-    clearTimeout(this.settleRead);
-    this.events?.dispose();
-    const publish = (): void => void this.publishStatus(engine).catch((error: unknown) => this.log.warn(`Stack state: ${String(error)}`));
-    this.events = engine.events((event) => {
-      if (event.kind === 'disconnected') {
-        this.log.warn(event.error.message);
-        this.onPhase({ state: 'unknown' });
-        return;
-      }
-      publish();
-      // The engine sends `die` before its container list says so (measured: a read at the event still lists the
-      // container running): read again once the burst has settled.
-      clearTimeout(this.settleRead);
-      this.settleRead = setTimeout(publish, SETTLE_READ_MS);
-    });
-    this.opened = { engine, key };
+    // The watch of the engine being replaced would publish its state after the new one's.
+    this.opened?.state.dispose();
+    this.opened = { engine, key, state: new stack.StackStateWatch(engine, (phase) => this.onPhase(phase), this.problems()) };
     return engine;
   }
 

@@ -30,6 +30,35 @@ export const COMPOSE_VERSION_LABEL = '2.29.7';
 
 export const DEFAULT_NETWORK_KEY = 'default';
 
+/**
+ * Environment a service reads only when it first creates its data: Grafana applies GF_SECURITY_ADMIN_PASSWORD only
+ * when it creates its database, and keeps that password on its volume. A new value must not recreate the container
+ * (it would change nothing in Grafana), and a container recreated for another reason keeps the value it had: so the
+ * container's value stays the password Grafana holds (see grafanaAdmin.ts).
+ */
+const FIRST_START_ENVIRONMENT: readonly string[] = ['GF_SECURITY_ADMIN_PASSWORD'];
+
+/** A `NAME=value` entry of a container's environment, as name and value. */
+function splitEntry(entry: string): [name: string, value: string] {
+  const equals = entry.indexOf('=');
+  return equals === -1 ? [entry, ''] : [entry.slice(0, equals), entry.slice(equals + 1)];
+}
+
+function isFirstStartEntry(entry: string): boolean {
+  return FIRST_START_ENVIRONMENT.includes(splitEntry(entry)[0]);
+}
+
+/** A container's environment (`NAME=value` entries, as the engine lists it) by name. */
+export function environmentRecord(entries: readonly string[]): Record<string, string> {
+  return Object.fromEntries(entries.map(splitEntry));
+}
+
+/** A create body's environment with the first-start values of the container it replaces. */
+export function keepFirstStartEnvironment(env: readonly string[], replaced: readonly string[]): string[] {
+  const kept = new Map(replaced.filter(isFirstStartEntry).map((entry) => [splitEntry(entry)[0], entry]));
+  return env.map((entry) => kept.get(splitEntry(entry)[0]) ?? entry);
+}
+
 export function containerName(project: string, service: string): string {
   return `${project}-${service}-1`;
 }
@@ -133,7 +162,7 @@ export function serviceSpec(
 
   const configHash = sha256(
     canonicalJson({
-      create,
+      create: { ...create, Env: env.filter((entry) => !isFirstStartEntry(entry)) },
       binds: service.volumes
         .filter((v) => v.type === 'bind')
         .map((v) => ({ source: v.source, digest: bindDigests.get(v.source) ?? null })),

@@ -14,6 +14,8 @@ import {
   COMPOSE_VERSION_LABEL,
   LABELS,
   TEST_DOUBLE_LABEL,
+  environmentRecord,
+  keepFirstStartEnvironment,
   networkCreateBody,
   networkName,
   serviceSpec,
@@ -38,7 +40,7 @@ import {
 import { watchEngineEvents, type Disposable } from './engineEvents';
 import { formatBytes, PullProgress } from './pullProgress';
 import { containerState, type ServiceAction, type ServiceStatus, type StackEvent } from './stackState';
-import { imagesToEnsure, planStart, portsToCheck, type Plan } from './startPlan';
+import { imagesToEnsure, planStart, portsToCheck, type Plan, type PortCheck } from './startPlan';
 import type { PullSnapshot, PullStreamEvent } from './pullProgress';
 
 export type StartProgress =
@@ -50,6 +52,10 @@ export type StartProgress =
   | { kind: 'wait'; service: string; elapsedMs: number; timeoutMs: number; health: string | undefined; message: string }
   | { kind: 'ready'; service: string; message: string }
   | { kind: 'done'; elapsedMs: number; message: string };
+
+/** How long a container of the project that exists but does not run yet may take to show as running, when its port
+ * is already taken (another window is starting it). */
+const STARTING_CONTAINER_GRACE_MS = 3000;
 
 export interface StackEngineOptions {
   docker: Docker;
@@ -122,7 +128,8 @@ export class StackEngine {
    * whose config hash changed), start them in depends_on order and wait for health. Idempotent.
    */
   // One operation at a time in a window is the caller's to keep (StackController); two windows racing each other
-  // meet in the engine itself (ensureNetwork and startContainer settle a duplicate network or container).
+  // meet in the engine itself: a start that finds its ports held by the project's own containers joins the start
+  // under way (planPorts), and ensureNetwork and apply settle a duplicate network or container.
   async start(onProgress: (p: StartProgress) => void = () => {}, signal?: AbortSignal): Promise<ServiceStatus[]> {
     const t0 = Date.now();
     const check = (): void => {
@@ -132,27 +139,8 @@ export class StackEngine {
     await this.ping();
     check();
 
-    const specs = this.specs();
-    const existing = await this.projectContainers();
-    const netName = networkName(this.project);
-    const network = (await this.projectNetworks(netName))[0];
-
-    const plans = planStart(specs, existing, netName, network?.Id);
-
-    // Ports: every host port not already published by one of this stack's running containers must be free.
     onProgress({ kind: 'check-ports', message: 'Checking that the stack’s ports are free' });
-    for (const { plan, port: p } of portsToCheck(plans, existing)) {
-      if (!(await this.isPortFree(p.hostIp, p.hostPort))) {
-        throw new PortTakenError(
-          p.hostPort,
-          p.hostIp,
-          plan.spec.service.name,
-          p.variable,
-          p.variable ? this.settings[p.variable] : undefined,
-          await this.portHolder(p.hostPort),
-        );
-      }
-    }
+    const plans = await this.planPorts(this.specs(), onProgress);
     check();
 
     // Images: pull only the missing ones.
@@ -346,7 +334,63 @@ export class StackEngine {
     return watchEngineEvents(this.docker, this.project, this.where, listener);
   }
 
+  /** The environment of a service's container as it was created (`NAME` → value); undefined without a container. */
+  async serviceEnvironment(service: string): Promise<Record<string, string> | undefined> {
+    const c = await this.serviceContainer(service);
+    if (!c) return undefined;
+    const info = await this.call(`inspect ${service}`, () => this.docker.getContainer(c.Id).inspect());
+    return environmentRecord(info.Config.Env ?? []);
+  }
+
   // ------------------------------------------------------------------------------------------------------------
+
+  /**
+   * The start's plan, once every host port it needs is free: those not already published by one of this stack's
+   * running containers. A port taken by the project's own container of the service that wants it means another
+   * window is starting the stack (it started that container since this start listed them): plan again with the
+   * network and containers as they are now, which reuses what that start brings up and waits for it.
+   */
+  private async planPorts(specs: ServiceSpec[], onProgress: (p: StartProgress) => void): Promise<Plan[]> {
+    const netName = networkName(this.project);
+    // Each round that joins another start finds one more of the project's containers running: at most one a service.
+    for (let round = 0; ; round++) {
+      const network = (await this.projectNetworks(netName))[0];
+      const existing = await this.projectContainers();
+      const plans = planStart(specs, existing, netName, network?.Id);
+      const taken = await this.firstTakenPort(portsToCheck(plans, existing));
+      if (!taken) return plans;
+      const service = taken.plan.spec.service.name;
+      if (round < specs.length && (await this.startedElsewhere(service))) {
+        onProgress({ kind: 'check-ports', message: `Another window is starting the telemetry stack (${service} is up): joining it` });
+        continue;
+      }
+      const { hostPort, hostIp, variable } = taken.port;
+      throw new PortTakenError(hostPort, hostIp, service, variable, variable ? this.settings[variable] : undefined, await this.portHolder(hostPort));
+    }
+  }
+
+  private async firstTakenPort(ports: readonly PortCheck[]): Promise<PortCheck | undefined> {
+    for (const entry of ports) {
+      if (!(await this.isPortFree(entry.port.hostIp, entry.port.hostPort))) return entry;
+    }
+    return undefined;
+  }
+
+  /**
+   * Whether the service's container of this project runs, started by someone else: the holder of its port is then
+   * that container. The engine publishes a port before it lists the container as running, so one that exists but
+   * does not run yet is given a moment; without one of ours, the holder is another program.
+   */
+  private async startedElsewhere(service: string): Promise<boolean> {
+    const deadline = Date.now() + STARTING_CONTAINER_GRACE_MS;
+    for (;;) {
+      const c = await this.serviceContainer(service);
+      if (!c) return false;
+      if (c.State === 'running' || c.State === 'restarting') return true;
+      if (Date.now() >= deadline) return false;
+      await sleep(this.pollMs);
+    }
+  }
 
   private async apply(plan: Plan, networkId: string, onProgress: (p: StartProgress) => void): Promise<string> {
     const svc = plan.spec.service.name;
@@ -361,10 +405,16 @@ export class StackEngine {
       await this.startContainer(svc, plan.existing.Id, plan.spec);
       return plan.existing.Id;
     }
+    let replacedEnv: string[] = [];
     if (plan.action === 'recreate' && plan.existing) {
       report('recreate', `Recreating ${svc} (its configuration changed)`);
       const old = this.docker.getContainer(plan.existing.Id);
       await this.call(`remove the old ${svc} container`, async () => {
+        try {
+          replacedEnv = (await old.inspect()).Config.Env ?? [];
+        } catch (err) {
+          if (statusCode(err) !== 404) throw err;
+        }
         try {
           await old.stop({ t: 10 });
         } catch (err) {
@@ -381,6 +431,7 @@ export class StackEngine {
     // Attach by id: two windows racing can briefly leave two networks of the same name (see ensureNetwork).
     const create = {
       ...plan.spec.create,
+      Env: keepFirstStartEnvironment(plan.spec.create.Env ?? [], replacedEnv),
       HostConfig: { ...plan.spec.create.HostConfig, NetworkMode: networkId },
       NetworkingConfig: { EndpointsConfig: { [networkId]: { Aliases: [plan.spec.service.name] } } },
     };

@@ -11,6 +11,8 @@ export * from './composeModel';
 export * from './containerSpec';
 export * from './engine';
 export * from './engineEvents';
+export * from './grafanaAdmin';
+export * from './stateWatch';
 export * from './stackState';
 export * from './startPlan';
 export * from './engineLocator';

@@ -26,9 +26,15 @@ export function planStart(specs: readonly ServiceSpec[], existing: readonly Dock
   });
 }
 
+/** A host port a start needs free, and the plan of the service that wants it. */
+export interface PortCheck {
+  plan: Plan;
+  port: PortMapping;
+}
+
 /** The host ports to find free: those of every service not reused, less the ones this stack's running containers
  * already publish (a recreated container takes its own port back). */
-export function portsToCheck(plans: readonly Plan[], existing: readonly Docker.ContainerInfo[]): { plan: Plan; port: PortMapping }[] {
+export function portsToCheck(plans: readonly Plan[], existing: readonly Docker.ContainerInfo[]): PortCheck[] {
   const ours = new Set<string>();
   for (const c of existing) {
     if (c.State !== 'running') continue;

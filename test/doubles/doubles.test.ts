@@ -1,6 +1,7 @@
 // The test doubles, in-process (no Docker): the Loki double must answer in exactly the shapes the real Loki 3.4.6
 // gave (../shared/fixtures/loki-3.4.6) and keep what it accepted across a restart; the Grafana double must refuse
-// to start without an admin password. (The collector is the real one, built from its modules: no double.)
+// to start without an admin password, and keep the first one it started with, as Grafana does. (The collector is the
+// real one, built from its modules: no double.)
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -228,6 +229,51 @@ describe('grafana double', () => {
       assert.equal((await fetch(`http://127.0.0.1:${g.port}/d/nope`)).status, 404);
     } finally {
       await g.close();
+    }
+  });
+
+  test('keeps the admin password it first started with, checks basic auth, and changes it through the admin API', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'grafana-double-'));
+    const as = (password: string): RequestInit => ({ headers: { Authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` } });
+    try {
+      const first = await startGrafanaDouble({ port: 0, host: '127.0.0.1', adminPassword: 'first-password', dataDir });
+      await first.close();
+      // A later start with another GF_SECURITY_ADMIN_PASSWORD keeps the one on its volume.
+      const g = await startGrafanaDouble({ port: 0, host: '127.0.0.1', adminPassword: 'second-password', dataDir });
+      const base = `http://127.0.0.1:${g.port}`;
+      try {
+        assert.equal((await fetch(`${base}/api/user`)).status, 401);
+        const rejected = await fetch(`${base}/api/user`, as('second-password'));
+        assert.equal(rejected.status, 401);
+        assert.deepEqual(await rejected.json(), { message: 'Invalid username or password' });
+        assert.equal((await fetch(`${base}/d/claude-code-telemetry`, as('second-password'))).status, 401, 'wrong basic auth is refused on any page');
+        assert.equal((await fetch(`${base}/api/health`, as('second-password'))).status, 200, 'but not on the health check');
+        const user = await fetch(`${base}/api/user`, as('first-password'));
+        assert.equal(user.status, 200);
+        assert.deepEqual(await user.json(), { id: 1, login: 'admin', isGrafanaAdmin: true });
+
+        const change = (id: number, password: string, auth: string): Promise<Response> =>
+          fetch(`${base}/api/admin/users/${id}/password`, { method: 'PUT', ...as(auth), body: JSON.stringify({ password }) });
+        assert.equal((await change(1, 'new-password', 'second-password')).status, 401);
+        assert.equal((await change(1, 'abc', 'first-password')).status, 400);
+        assert.equal((await change(2, 'new-password', 'first-password')).status, 404);
+        const changed = await change(1, 'new-password', 'first-password');
+        assert.equal(changed.status, 200);
+        assert.deepEqual(await changed.json(), { message: 'User password updated' });
+        assert.equal((await fetch(`${base}/api/user`, as('first-password'))).status, 401);
+        assert.equal((await fetch(`${base}/api/user`, as('new-password'))).status, 200);
+      } finally {
+        await g.close();
+      }
+      // The changed password is on the volume too.
+      const third = await startGrafanaDouble({ port: 0, host: '127.0.0.1', adminPassword: 'first-password', dataDir });
+      try {
+        assert.equal((await fetch(`http://127.0.0.1:${third.port}/api/user`, as('new-password'))).status, 200);
+      } finally {
+        await third.close();
+      }
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

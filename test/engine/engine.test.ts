@@ -7,10 +7,12 @@ import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 import { promisify } from 'node:util';
+import Docker from 'dockerode';
 import { loadComposeFile } from '../../src/stack/composeModel';
 import { LABELS } from '../../src/stack/containerSpec';
 import { summarize } from '../../src/stack/stackState';
-import type { StackEngine } from '../../src/stack/engine';
+import { isPortFree, type StackEngine } from '../../src/stack/engine';
+import { locateEngine } from '../../src/stack/engineLocator';
 import { openStack } from '../../src/stack/index';
 import type { StartProgress } from '../../src/stack/engine';
 import type { StackEvent } from '../../src/stack/stackState';
@@ -185,6 +187,61 @@ describe('stack engine (real Docker Engine)', { concurrency: false, timeout: 600
     const nets = await docker.listNetworks({ filters: { label: [`${LABELS.project}=${name}`] } });
     assert.equal(nets.length, 1, 'one network');
     await a.remove({ volumes: true });
+  });
+
+  it('a second window starting while the first is under way joins its start: one stack, no port error', async () => {
+    const name = project('join');
+    const variables = await fixtureVariables();
+    // Each window has its own connection to the engine.
+    const connection = (): Docker => new Docker(locateEngine(undefined).options);
+    let firstStarted = (): void => {};
+    const firstHasARunningContainer = new Promise<void>((resolve) => (firstStarted = resolve));
+    const first = engineFor(fixtureModel({ project: name, variables }), { docker: connection() });
+    // The second window listed the project's containers before the first window started one, and checks its ports
+    // after that (a second apart, as a user clicks Start in two windows).
+    const second = engineFor(fixtureModel({ project: name, variables }), {
+      docker: connection(),
+      settings: PORT_SETTINGS,
+      isPortFree: async (hostIp, port) => {
+        await firstHasARunningContainer;
+        return isPortFree(hostIp, port);
+      },
+    });
+    const joined = collect();
+    // Both settle before anything is asserted, so that a failed start leaves nothing running past the cleanup.
+    const [a, b] = (await Promise.allSettled([first.start((p) => p.kind === 'wait' && firstStarted()), second.start(joined.on)])).map((r) => {
+      if (r.status === 'rejected') throw r.reason;
+      return r.value;
+    });
+    assert.deepEqual(a.map((s) => s.state), ['healthy', 'healthy']);
+    assert.deepEqual(b.map((s) => s.state), ['healthy', 'healthy']);
+    assert.deepEqual(b.map((s) => s.containerId), a.map((s) => s.containerId));
+    assert.ok(
+      joined.events.some((e) => e.message === 'Another window is starting the telemetry stack (prometheus is up): joining it'),
+      joined.events.map((e) => e.message).join('\n'),
+    );
+    await first.remove({ volumes: true });
+  });
+
+  it('a port of the stopped stack taken by another program: still the port message', async () => {
+    const name = project('port-stopped');
+    const variables = await fixtureVariables();
+    const engine = engineFor(fixtureModel({ project: name, variables }), { settings: PORT_SETTINGS });
+    await engine.start();
+    await engine.stop();
+    const held = await holdPort(Number(variables.CCT_LOKI_PORT));
+    try {
+      const err = await rejection(engine.start());
+      assert.ok(err instanceof PortTakenError, err.message);
+      assert.equal(
+        err.message,
+        `Port ${variables.CCT_LOKI_PORT} on 127.0.0.1, wanted by service "loki", is already in use by another program. Stop what ` +
+          'uses it or change the `claudeTelemetry.stack.ports.loki` setting (variable CCT_LOKI_PORT), then start again.',
+      );
+    } finally {
+      await held.close();
+      await engine.remove({ volumes: true });
+    }
   });
 
   it('keeps Prometheus data across stop/start and a remove without volumes; deletes it only when asked', async () => {

@@ -2,17 +2,31 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { composeVariables, composeVariableSettings, DEFAULTS, readConfig, type SettingsSection } from '../../src/config';
+import { composeVariables, composeVariableSettings, DEFAULTS, problemSetting, readConfig, settingsTab, type SettingsSection } from '../../src/config';
 import { repoRoot } from '../support/paths';
 
 const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
-  contributes: { configuration: { properties: Record<string, { default: unknown }> } };
+  capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } };
+  contributes: { configuration: { properties: Record<string, { default: unknown; scope?: string }> } };
 };
 const properties = manifest.contributes.configuration.properties;
 
 function section(values: Record<string, unknown>): SettingsSection {
   return { get: <T>(key: string) => values[key] as T | undefined };
 }
+
+/** The scopes of the settings VS Code takes from the (local) User settings of a remote window, such as code-server's,
+ * once the extension's settings are registered: all but `machine`, which counts only in the Remote settings there.
+ * Before they are registered (a window's first read) it takes every one, which is why a `machine` value worked
+ * until any setting changed. */
+const REMOTE_WINDOW_USER_SCOPES = new Set(['application', 'window', 'resource', 'language-overridable', 'machine-overridable']);
+
+/** User settings as a remote window hands them to the extension after a change. */
+function remoteWindowUserSettings(values: Record<string, unknown>): SettingsSection {
+  return section(Object.fromEntries(Object.entries(values).filter(([key]) => REMOTE_WINDOW_USER_SCOPES.has(properties[`claudeTelemetry.${key}`]?.scope ?? 'window'))));
+}
+
+const STACK_SETTINGS = Object.keys(properties).filter((key) => /^claudeTelemetry\.(stack|docker)\./.test(key));
 
 /** package.json's defaults, as VS Code hands them to the extension when the user set nothing. */
 const manifestDefaults = section(
@@ -67,5 +81,78 @@ describe('settings', () => {
     for (const variable of Object.keys(composeVariables(config))) {
       assert.ok(settings[variable] && settings[variable] in properties, `${variable} has no setting`);
     }
+  });
+
+  it('reads every stack setting a remote window’s User settings hold, after a change as on the first read', () => {
+    const user = {
+      'docker.host': 'unix:///run/user/1000/docker.sock',
+      'stack.ports.otlpGrpc': 14317,
+      'stack.ports.otlpHttp': 14318,
+      'stack.ports.collectorMetrics': 18888,
+      'stack.ports.prometheus': 9091,
+      'stack.ports.loki': 13100,
+      'stack.ports.grafana': 13000,
+      'stack.images.collector': 'mirror.local/otelcol-contrib:0.161.0',
+      'stack.images.prometheus': 'mirror.local/prometheus:v3.16.0',
+      'stack.images.loki': 'mirror.local/loki:3.4.6',
+      'stack.images.grafana': 'mirror.local/grafana:12.4.0',
+      'stack.retentionDays': 7,
+      refreshIntervalSeconds: 5,
+    };
+    assert.deepEqual(Object.keys(user).filter((key) => /^(stack|docker)\./.test(key)).map((key) => `claudeTelemetry.${key}`).sort(), STACK_SETTINGS.sort());
+    const firstRead = readConfig(section(user));
+    const afterChange = readConfig(remoteWindowUserSettings(user));
+    assert.deepEqual(afterChange, firstRead);
+    assert.deepEqual(afterChange.problems, []);
+    const { config } = afterChange;
+    assert.equal(config.dockerHost, 'unix:///run/user/1000/docker.sock');
+    assert.deepEqual(config.ports, { otlpGrpc: 14317, otlpHttp: 14318, collectorMetrics: 18888, prometheus: 9091, loki: 13100, grafana: 13000 });
+    assert.equal(config.retentionDays, 7);
+    assert.deepEqual(composeVariables(config), {
+      CCT_RETENTION_DAYS: '7',
+      CCT_OTLP_GRPC_PORT: '14317',
+      CCT_OTLP_HTTP_PORT: '14318',
+      CCT_COLLECTOR_METRICS_PORT: '18888',
+      CCT_PROMETHEUS_PORT: '9091',
+      CCT_LOKI_PORT: '13100',
+      CCT_GRAFANA_PORT: '13000',
+      CCT_COLLECTOR_IMAGE: 'mirror.local/otelcol-contrib:0.161.0',
+      CCT_PROMETHEUS_IMAGE: 'mirror.local/prometheus:v3.16.0',
+      CCT_LOKI_IMAGE: 'mirror.local/loki:3.4.6',
+      CCT_GRAFANA_IMAGE: 'mirror.local/grafana:12.4.0',
+    });
+  });
+
+  it('warns of an invalid stack value set in a remote window’s User settings, naming the setting to open', () => {
+    for (const [key, value, problem] of [
+      ['stack.ports.prometheus', 'abc', 'claudeTelemetry.stack.ports.prometheus: "abc" is not a whole number from 1 to 65535; using 9090.'],
+      ['stack.ports.prometheus', 0, 'claudeTelemetry.stack.ports.prometheus: 0 is not a whole number from 1 to 65535; using 9090.'],
+      ['stack.retentionDays', -1, 'claudeTelemetry.stack.retentionDays: -1 is not a whole number from 1 to 3650; using 30.'],
+      ['stack.images.loki', 42, 'claudeTelemetry.stack.images.loki: 42 is not text; using "".'],
+    ] as const) {
+      const { problems } = readConfig(remoteWindowUserSettings({ [key]: value }));
+      assert.deepEqual(problems, [problem]);
+      assert.equal(problemSetting(problem), `claudeTelemetry.${key}`);
+    }
+    const [both] = readConfig(section({ 'stack.ports.loki': 9090 })).problems;
+    assert.equal(problemSetting(both ?? ''), 'claudeTelemetry.stack.ports.loki');
+  });
+
+  it('a workspace may set the stack settings, except the engine and the images in Restricted Mode', () => {
+    for (const key of STACK_SETTINGS) assert.equal(properties[key]?.scope, 'machine-overridable', key);
+    const restricted = manifest.capabilities.untrustedWorkspaces.restrictedConfigurations;
+    for (const key of STACK_SETTINGS.filter((k) => /docker\.host|stack\.images\./.test(k))) assert.ok(restricted.includes(key), `${key} is not restricted`);
+  });
+
+  it('opens the Settings UI on the tab of the value in effect', () => {
+    assert.equal(settingsTab({ globalValue: 1, workspaceValue: 2 }, false), 'workspace');
+    assert.equal(settingsTab({ globalValue: 1, globalRemoteValue: 1, workspaceValue: 2 }, true), 'workspace');
+    assert.equal(settingsTab({ globalValue: 1, globalRemoteValue: 1 }, true), 'remote');
+    // In a remote window the merged user value without a remote one is the local User settings'.
+    assert.equal(settingsTab({ globalValue: 1 }, true), 'user');
+    assert.equal(settingsTab({ globalValue: 1 }, false), 'user');
+    // Set nowhere: where the stack runs.
+    assert.equal(settingsTab({}, true), 'remote');
+    assert.equal(settingsTab(undefined, false), 'user');
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type Docker from 'dockerode';
 import { loadComposeFile } from '../../src/stack/composeModel';
-import { LABELS, networkName, serviceSpec } from '../../src/stack/containerSpec';
+import { keepFirstStartEnvironment, LABELS, networkName, serviceSpec } from '../../src/stack/containerSpec';
 import { imagesToEnsure, planStart, portsToCheck } from '../../src/stack/startPlan';
 import { repoRoot } from '../support/paths';
 
@@ -56,5 +56,19 @@ describe('start plan', () => {
     // Loki is stopped: its port must be free; Prometheus and Grafana publish theirs already.
     assert.deepEqual(portsToCheck(plans, existing).map(({ plan, port }) => `${plan.spec.service.name}:${port.hostPort}`), ['loki:3100']);
     assert.deepEqual(imagesToEnsure(plans).map((s) => s.name).sort(), ['grafana', 'prometheus']);
+  });
+
+  it('another Grafana admin password does not recreate Grafana, and a Grafana recreated for another change keeps its own', () => {
+    // A window of another browser profile (code-server) has another password in its secret storage.
+    const other = loadComposeFile(join(repoRoot, 'stack', 'compose.yaml'), { variables: { GRAFANA_ADMIN_PASSWORD: 'y' }, projectName: 'plan-test' });
+    const otherSpecs = other.services.map((service) => serviceSpec(other, service));
+    const running = specs.map((s) => container(s.service.name, 'running'));
+    assert.ok(planStart(otherSpecs, running, net, 'net-1').every((p) => p.action === 'reuse'));
+
+    const grafana = otherSpecs.find((s) => s.service.name === 'grafana')!;
+    const replaced = specs.find((s) => s.service.name === 'grafana')!.create.Env ?? [];
+    const env = keepFirstStartEnvironment(grafana.create.Env ?? [], replaced);
+    assert.ok(env.includes('GF_SECURITY_ADMIN_PASSWORD=x'), 'the password Grafana was created with');
+    assert.deepEqual(env.filter((e) => !e.startsWith('GF_SECURITY_ADMIN_PASSWORD=')), (grafana.create.Env ?? []).filter((e) => !e.startsWith('GF_SECURITY_ADMIN_PASSWORD=')));
   });
 });
