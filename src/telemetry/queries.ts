@@ -197,18 +197,17 @@ export const PLAN_GAUGES = {
 /** Minutes of plan usage history the pace (percent per second, linear regression) is taken over. */
 export const PLAN_PACE_WINDOW_S = 1800;
 
-/** The plan terms of the refresh's instant query: usage, reset time and pace by window; the context window of the
- * sessions that changed lately. */
-export function planTerms(changedWithinSeconds: number): Array<{ figure: string; part: string; expr: string }> {
+/**
+ * The plan terms of the refresh's instant query: usage, reset time and pace by window; the context window by session
+ * (the reader keeps those of the sessions that changed lately: it has their list from its own query).
+ */
+export function planTerms(): Array<{ figure: string; part: string; expr: string }> {
   const g = PLAN_GAUGES;
   return [
     { figure: 'plan', part: 'usage', expr: `max by (window) (last_over_time(${g.usage}[1d]))` },
     { figure: 'plan', part: 'resetsAt', expr: `max by (window) (last_over_time(${g.resetsAt}[1d]))` },
     { figure: 'plan', part: 'pace', expr: `max by (window) (deriv(${g.usage}[${dur(PLAN_PACE_WINDOW_S)}]))` },
-    {
-      figure: 'plan', part: 'contextWindow',
-      expr: `max by (session_id, model) (last_over_time(${g.contextWindow}[1d])) and on (session_id) ${sessionsChanged(changedWithinSeconds)}`,
-    },
+    { figure: 'plan', part: 'contextWindow', expr: `max by (session_id, model) (last_over_time(${g.contextWindow}[1d]))` },
   ];
 }
 
@@ -219,6 +218,7 @@ export const PLAN_LIMIT_STEP_S = 60;
 export function planLimitTerms(seconds: number): Array<{ figure: string; part: string; expr: string }> {
   const atLimit = `(max by (window) (${PLAN_GAUGES.usage}) >= 100)`;
   const span = `[${dur(seconds)}:${dur(PLAN_LIMIT_STEP_S)}]`;
+  // Parts: the reader's PLAN_LIMIT_PARTS.
   return [
     { figure: 'planLimit', part: 'minutes', expr: `count_over_time(${atLimit}${span}) * ${PLAN_LIMIT_STEP_S / 60}` },
     { figure: 'planLimit', part: 'last', expr: `max_over_time(timestamp(${atLimit})${span})` },

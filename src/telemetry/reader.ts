@@ -97,6 +97,10 @@ export interface RefreshWindows {
   groupBy?: CostDimension;
 }
 
+/** How often the plan's limit history is read again (a subquery over the range, to the minute). */
+const PLAN_LIMIT_EVERY_MS = 60_000;
+const PLAN_LIMIT_PARTS = ['minutes', 'last'] as const;
+
 const PROJECT_FIGURE: FigureName = `costBy:${COST_DIMENSIONS.project.label}`;
 
 /** What one refresh read: pass it to fetchToday and fetchSnapshot (see FetchOptions.basis). */
@@ -224,6 +228,8 @@ export class TelemetryReader {
   private readonly derived = new WeakMap<Sample[], Map<FigureName, Sample[]>>();
   private readonly totals = new Map<string, Sample[]>();
   private lastEvaluationSeen: number | null = null;
+  /** The plan's limit history of the range, as last read (see PLAN_LIMIT_EVERY_MS). */
+  private limitHistory: { range: TimeRange; atMs: number; samples: Sample[][] } | undefined;
 
   constructor(options: ServiceOptions) {
     this.prom = options.prometheus;
@@ -440,9 +446,12 @@ export class TelemetryReader {
 
     // The plan's usage and the context windows, for the status bar: in the same instant query.
     const rangeStartS = windows.range ? rangeStartMs(windows.range, nowMs) / 1000 : null;
+    // The limit history moves by the minute at most: read again once a minute, or for another range.
+    const limitHistory = this.limitHistory;
+    const readLimits = rangeStartS !== null && (!limitHistory || limitHistory.range !== windows.range || nowMs - limitHistory.atMs >= PLAN_LIMIT_EVERY_MS);
     for (const term of [
-      ...(windows.dayStartMs === undefined ? [] : planTerms(CHANGED_WINDOW_S)),
-      ...(rangeStartS === null ? [] : planLimitTerms(t - rangeStartS)),
+      ...(windows.dayStartMs === undefined ? [] : planTerms()),
+      ...(readLimits ? planLimitTerms(t - rangeStartS) : []),
     ]) terms.set(`${term.figure}|${term.part}`, term);
     const [openSamples, costLabels] = await Promise.all([
       terms.size ? this.prom.instant(combined([...terms.values()]), t, options) : Promise.resolve([]),
@@ -461,6 +470,14 @@ export class TelemetryReader {
       if (!list) into.set(key, (list = []));
       list.push({ labels, value: s.value });
     }
+    if (readLimits) {
+      this.limitHistory = { range: windows.range!, atMs: nowMs, samples: PLAN_LIMIT_PARTS.map((part) => open.get(`planLimit|${part}`) ?? []) };
+    } else if (rangeStartS !== null && limitHistory) {
+      PLAN_LIMIT_PARTS.forEach((part, i) => open.set(`planLimit|${part}`, limitHistory.samples[i]!));
+    }
+    // The context windows of the sessions active lately: the gauge of a session that ended stays for a day.
+    const contexts = open.get('plan|contextWindow');
+    if (contexts) open.set('plan|contextWindow', contexts.filter((c) => changedIds.includes(c.labels['session_id'] ?? '')));
     for (const [source, a, b] of toKeep) this.cache.put(a, b, source, open.get(pieceKey(source, a, b)) ?? []);
     this.cache.prune(nowMs - CACHE_SPAN_MS);
     return new Readings(nowMs, closedUntilMs, this.cache, open, fresh, planned, sources, this.derived, this.totals, costLabels, windows);

@@ -72,7 +72,7 @@ export class AlertsWatcher {
     void this.memento.update(NOTIFIED_KEY, [...notified, ...fresh.map(alertKey)].slice(-NOTIFIED_KEPT));
     for (const alert of fresh) {
       const show = alert.severity === 'critical' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
-      void show(`${alert.summary || alert.name}${alert.description ? ` ${alert.description}` : ''}`, 'Open Dashboard', 'Open Grafana').then((choice) => {
+      void show(`${alert.summary || alert.name}${alert.description ? `: ${alert.description}` : ''}`, 'Open Dashboard', 'Open Grafana').then((choice) => {
         if (choice === 'Open Dashboard') void vscode.commands.executeCommand('claudeTelemetry.showDashboard');
         if (choice === 'Open Grafana') void vscode.commands.executeCommand('claudeTelemetry.openGrafana');
       });

@@ -37,6 +37,7 @@ import { connectDocker, ensureTestImages, requireDocker, type TestImages } from 
 import { waitFor } from '../support/wait';
 import { claudeCommandLine, claudeVersion, createClaudeHome, runClaude, type ClaudeHome } from './support/claude';
 import {
+  closeWorkbench,
   dismissDialogs,
   ensureVsix,
   freePort,
@@ -56,16 +57,12 @@ import {
   type CodeServer,
   type Workbench,
 } from './support/codeServer';
+import { escapeRegExp, mark, seconds } from './support/marks';
 import { startMessagesApi, type MessagesApi, type Turn } from './support/messagesApi';
+import { EXTENSION_PROJECT, PROJECT_LABEL, clearLeftoverTestStack, getJson, promQuery, removeProject, stackMachineSettings } from './support/stack';
 
-/** The extension's Compose project: `name:` of stack/compose.yaml; no setting changes it. */
-const EXTENSION_PROJECT = 'claude-code-telemetry';
-const PROJECT_LABEL = 'com.docker.compose.project';
 
-const t0 = Date.now();
-const mark = (what: string): void => console.log(`# e2e: ${what} at +${((Date.now() - t0) / 1000).toFixed(1)}s`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const seconds = (ms: number): string => (ms / 1000).toFixed(1);
 
 /** A failing Bash, a failing Read (each with known usage), then an API error the CLI gives up on. */
 function failingSessionScript(): Turn[] {
@@ -97,15 +94,6 @@ interface LokiEvent {
   meta: Record<string, string>;
 }
 
-async function getJson<T>(url: string, headers: Record<string, string> = {}): Promise<T> {
-  const response = await fetch(url, { headers, signal: AbortSignal.timeout(5_000) });
-  const text = await response.text();
-  if (!response.ok) {
-    throw new Error(`GET ${url}: ${response.status} ${text.slice(0, 300)}`);
-  }
-  return JSON.parse(text) as T;
-}
-
 /** Claude Code events of the last hour from Loki (structured metadata as a flat map). */
 async function lokiEvents(lokiPort: number, filter: string): Promise<LokiEvent[]> {
   const end = BigInt(Date.now() + 60_000) * 1_000_000n;
@@ -117,12 +105,6 @@ async function lokiEvents(lokiPort: number, filter: string): Promise<LokiEvent[]
   return body.data.result
     .flatMap((stream) => stream.values.map(([ts, line, extra]) => ({ ts: Number(BigInt(ts) / 1_000_000n), line, meta: { ...stream.stream, ...extra?.structuredMetadata } })))
     .sort((a, b) => a.ts - b.ts);
-}
-
-async function promQuery(prometheusPort: number, query: string): Promise<{ metric: Record<string, string>; value: number }[]> {
-  type Body = { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
-  const body = await getJson<Body>(`http://127.0.0.1:${prometheusPort}/api/v1/query?${new URLSearchParams({ query })}`);
-  return body.data.result.map((entry) => ({ metric: entry.metric, value: Number(entry.value[1]) }));
 }
 
 interface SessionEvents {
@@ -155,46 +137,6 @@ async function waitForSessionEvents(lokiPort: number, sessions = 1, timeoutMs = 
   });
 }
 
-/** Removes the containers, networks and volumes of a Compose project (dockerode, by label). */
-async function removeProject(project: string): Promise<string[]> {
-  const docker = connectDocker();
-  const filters = JSON.stringify({ label: [`${PROJECT_LABEL}=${project}`] });
-  const removed: string[] = [];
-  for (const container of await docker.listContainers({ all: true, filters })) {
-    await docker.getContainer(container.Id).remove({ force: true, v: true }).catch(() => undefined);
-    removed.push(`container ${container.Names[0]?.replace(/^\//, '')}`);
-  }
-  for (const network of await docker.listNetworks({ filters })) {
-    await docker.getNetwork(network.Id).remove().catch(() => undefined);
-    removed.push(`network ${network.Name}`);
-  }
-  const { Volumes } = await docker.listVolumes({ filters });
-  for (const volume of Volumes ?? []) {
-    await docker.getVolume(volume.Name).remove({ force: true }).catch(() => undefined);
-    removed.push(`volume ${volume.Name}`);
-  }
-  return removed;
-}
-
-/**
- * Before the UI test: a stack of the extension's project left by an earlier, crashed run of this test (its containers
- * run the cct-test images) is removed with its volumes, so "today" starts at $0.00. A stack running other images is
- * someone's real one: fail rather than touch it.
- */
-async function clearLeftoverTestStack(): Promise<void> {
-  const docker = connectDocker();
-  const containers = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${PROJECT_LABEL}=${EXTENSION_PROJECT}`] }) });
-  const foreign = containers.filter((container) => !/^cct-(test|local)\//.test(container.Image));
-  if (foreign.length) {
-    throw new Error(
-      `A "${EXTENSION_PROJECT}" stack not made of test images exists here (${foreign.map((c) => `${c.Names[0]} ${c.Image}`).join(', ')}); ` +
-        'the end-to-end test would take it over. Remove it first.',
-    );
-  }
-  const removed = await removeProject(EXTENSION_PROJECT);
-  if (removed.length) mark(`removed a leftover test stack: ${removed.join(', ')}`);
-}
-
 /** Records when each distinct status bar text was first seen, polling fast, until stopped. */
 class StatusBarWatcher {
   readonly firstSeen = new Map<string, number>();
@@ -224,7 +166,6 @@ class StatusBarWatcher {
   }
 }
 
-const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** A token count as the status bar's tooltip writes it (61000 -> 61.0k). */
 const compactCount = (value: number): string =>
@@ -428,7 +369,8 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     }
     const [codeServer, vsix, built] = await Promise.all([installCodeServer(), ensureVsix(), ensureTestImages()]);
     images = built;
-    await clearLeftoverTestStack();
+    const leftover = await clearLeftoverTestStack();
+    if (leftover.length) mark(`removed a leftover test stack: ${leftover.join(', ')}`);
     ownsProject = true;
     for (const key of Object.keys(ports) as (keyof typeof ports)[]) ports[key] = await freePort();
     workspace = mkdtempSync(join(tmpdir(), 'cct-e2e-workspace-'));
@@ -438,14 +380,8 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
       vsix,
       workspace,
       settings: readableTerminalSettings,
-      // The stack's settings are machine-scoped: code-server reads those from its machine settings only.
-      machineSettings: {
-        'claudeTelemetry.stack.images.collector': images.collector,
-        'claudeTelemetry.stack.images.prometheus': images.prometheus,
-        'claudeTelemetry.stack.images.loki': images.loki,
-        'claudeTelemetry.stack.images.grafana': images.grafana,
-        ...Object.fromEntries(Object.entries(ports).map(([key, value]) => [`claudeTelemetry.stack.ports.${key}`, value])),
-      },
+      // The stack's settings, as a remote window's Machine (Remote) settings: where the stack runs.
+      machineSettings: stackMachineSettings(images, ports),
     });
     mark(`code-server on ${server.origin}`);
     workbench = await openWorkbench(server.url);
@@ -455,11 +391,7 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
   });
 
   after(async () => {
-    if (workbench) {
-      await screenshot(workbench.page, 'e2e-99-final').catch(() => undefined);
-      if (workbench.errors.length) console.log(`# e2e: page errors:\n${workbench.errors.slice(0, 20).join('\n')}`);
-      await workbench.stop();
-    }
+    if (workbench) await closeWorkbench(workbench, 'e2e-99-final');
     await server?.stop();
     await api?.close();
     home?.remove();

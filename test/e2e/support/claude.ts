@@ -7,6 +7,12 @@
  *   const result = await runClaude('do it', { apiUrl: api.url, home, telemetry: { CLAUDE_CODE_ENABLE_TELEMETRY: '1', ... } });
  *   // or, for a terminal: typeCommand(claudeCommandLine('do it', { apiUrl: api.url, home }))
  *   home.remove();
+ *
+ * Interactive, in a terminal whose HOME is `home.home` (a plan subscriber's session: an OAuth token, no API key):
+ *
+ *   prepareInteractiveConfig(home);                               // no onboarding screens
+ *   typeCommand(claudeInteractiveSetupLine(api.url, home));       // export the variables, `claude` on PATH
+ *   typeCommand('claude');                                        // then answer the trust prompt of a new folder
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -133,4 +139,48 @@ export function runClaude(prompt: string, options: ClaudeRunOptions): Promise<Cl
       resolve({ code, signal, stdout, stderr, startedAt, endedAt: Date.now() });
     });
   });
+}
+
+// --- interactive sessions (a terminal in the workbench) --------------------------------------------------------
+
+/** The folder holding `claude` (node_modules/.bin), for PATH. */
+export const claudeBinDir = join(repoRoot, 'node_modules', '.bin');
+
+/**
+ * The config of an interactive first start (CLI 2.1.328): without `hasCompletedOnboarding` in
+ * `$CLAUDE_CONFIG_DIR/.claude.json` the CLI runs its onboarding, whose connectivity check to api.anthropic.com fails
+ * offline ("Unable to connect to Anthropic services") and exits; `theme` skips the theme picker. Written into a
+ * config dir that already holds other files (settings.json), merged into a .claude.json already there.
+ */
+export function prepareInteractiveConfig(home: ClaudeHome): void {
+  const file = join(home.configDir, '.claude.json');
+  const existing = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  writeFileSync(file, `${JSON.stringify({ ...existing, hasCompletedOnboarding: true, theme: 'dark' }, null, 2)}\n`);
+}
+
+/**
+ * The variables of an interactive session against the stand-in as a Claude plan subscriber: signed in with
+ * `CLAUDE_CODE_OAUTH_TOKEN` (any value: the stand-in checks none), and no ANTHROPIC_API_KEY (with both, the CLI may
+ * prefer or ask about the key, and an API key session gets no plan figures). HOME is the terminal's own: the config
+ * dir must be the one the settings under test are in.
+ */
+export function claudeInteractiveEnv(apiUrl: string, home: ClaudeHome): Record<string, string> {
+  return {
+    CLAUDE_CONFIG_DIR: home.configDir,
+    ANTHROPIC_BASE_URL: apiUrl,
+    CLAUDE_CODE_OAUTH_TOKEN: 'e2e-test-token',
+    DISABLE_AUTOUPDATER: '1',
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    // In a VS Code terminal the CLI would install its IDE extension from the marketplace: not offline, not here.
+    CLAUDE_CODE_IDE_SKIP_AUTO_INSTALL: '1',
+  };
+}
+
+/**
+ * One shell line that sets up a terminal for `claude`: the interactive variables exported and the pinned CLI first on
+ * PATH, so that the user's next line is just `claude`.
+ */
+export function claudeInteractiveSetupLine(apiUrl: string, home: ClaudeHome): string {
+  const env = Object.entries(claudeInteractiveEnv(apiUrl, home)).map(([key, value]) => `${key}=${shellQuote(value)}`);
+  return `export ${env.join(' ')} PATH=${shellQuote(claudeBinDir)}:"$PATH"`;
 }

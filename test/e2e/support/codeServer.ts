@@ -17,7 +17,7 @@ import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rea
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Frame, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Frame, type Locator, type Page } from 'playwright-core';
 
 /** The repository root: the nearest folder above this file whose package.json is ours. */
 export const repoRoot: string = (() => {
@@ -485,12 +485,34 @@ export async function waitForFrameText(page: Page, pattern: RegExp, timeoutMs = 
   throw new Error(`no frame showed ${pattern} within ${timeoutMs} ms; frames: ${JSON.stringify(urls)}`);
 }
 
-/** Saves a full-page PNG to test-results/screenshots/NAME.png and returns its path. */
-export async function screenshot(page: Page, name: string): Promise<string> {
+/** A rectangle of the page, in CSS pixels (playwright's `clip`). */
+export interface Clip {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** Saves a PNG of the page (or of `clip` of it) to test-results/screenshots/NAME.png and returns its path. */
+export async function screenshot(page: Page, name: string, options: { clip?: Clip } = {}): Promise<string> {
   mkdirSync(screenshotDir, { recursive: true });
   const file = join(screenshotDir, `${name.replace(/[^\w.-]+/g, '-')}.png`);
-  await page.screenshot({ path: file });
+  await page.screenshot({ path: file, ...(options.clip ? { clip: options.clip } : {}) });
   return file;
+}
+
+/** The smallest rectangle holding every element of `locators`, grown by `margin` and kept inside the viewport. */
+export async function clipAround(page: Page, locators: Locator[], margin = 8): Promise<Clip> {
+  const boxes = (await Promise.all(locators.map((locator) => locator.boundingBox()))).filter((box): box is Clip => box !== null);
+  if (boxes.length === 0) {
+    throw new Error('none of the elements to clip around is on screen');
+  }
+  const viewport = page.viewportSize() ?? { width: 1440, height: 900 };
+  const x = Math.max(0, Math.min(...boxes.map((b) => b.x)) - margin);
+  const y = Math.max(0, Math.min(...boxes.map((b) => b.y)) - margin);
+  const right = Math.min(viewport.width, Math.max(...boxes.map((b) => b.x + b.width)) + margin);
+  const bottom = Math.min(viewport.height, Math.max(...boxes.map((b) => b.y + b.height)) + margin);
+  return { x, y, width: right - x, height: bottom - y };
 }
 
 /** Settings that make the integrated terminal render its rows as DOM text (readable by terminalText()). */
@@ -562,4 +584,71 @@ export async function waitForNotification(page: Page, pattern: RegExp, timeoutMs
     await sleep(100);
   }
   throw new Error(`no notification matched ${pattern} within ${timeoutMs} ms; notifications: ${JSON.stringify(seen)}`);
+}
+
+/** Closes every notification (toasts and the notification center's), as "Notifications: Clear All Notifications". */
+export async function clearNotifications(page: Page): Promise<void> {
+  await runCommand(page, 'Notifications: Clear All Notifications');
+  await page.locator('.notifications-toasts .notification-toast').first().waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
+}
+
+/** Waits for a modal dialog (`showWarningMessage(..., { modal: true })`); returns it and its text. */
+export async function waitForDialog(page: Page, timeoutMs = 30_000): Promise<{ dialog: Locator; text: string }> {
+  const dialog = page.locator('.monaco-dialog-box').first();
+  await dialog.waitFor({ state: 'visible', timeout: timeoutMs });
+  return { dialog, text: (await dialog.innerText()).replace(/\s+/g, ' ').trim() };
+}
+
+/** Presses the button `name` of the modal dialog on screen and waits for the dialog to close. */
+export async function answerDialog(page: Page, name: string): Promise<void> {
+  const { dialog } = await waitForDialog(page);
+  await dialog.getByRole('button', { name, exact: true }).click();
+  await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
+/** The status bar item whose text matches `pattern`. */
+export function statusBarItem(page: Page, pattern: RegExp): Locator {
+  return page.locator('.part.statusbar .statusbar-item').filter({ hasText: pattern }).first();
+}
+
+/**
+ * Hovers the status bar item whose text matches `item` until its tooltip (a hover whose text matches `hoverText`)
+ * shows; returns the hover.
+ */
+export async function hoverStatusBarItem(page: Page, item: RegExp, hoverText: RegExp): Promise<Locator> {
+  const target = statusBarItem(page, item);
+  const hover = page.locator('.monaco-hover, .workbench-hover').filter({ hasText: hoverText }).first();
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await page.mouse.move(700, 300);
+    await target.hover();
+    if (await hover.waitFor({ state: 'visible', timeout: 5_000 }).then(() => true, () => false)) {
+      return hover;
+    }
+  }
+  throw new Error(`no tooltip matching ${hoverText} appeared over the status bar item ${item}`);
+}
+
+/**
+ * Sets a User setting the way a user does: "Preferences: Open User Settings", its id in the search box, the value
+ * typed into its field (text and number settings). The Settings editor stays open.
+ */
+export async function setSettingInUi(page: Page, id: string, value: string): Promise<void> {
+  await runCommand(page, 'Preferences: Open User Settings');
+  const search = page.locator('.settings-editor .settings-header .suggest-input-container').first();
+  await search.waitFor({ state: 'visible', timeout: 30_000 });
+  await search.click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.type(id);
+  const field = page.locator(`.settings-editor .setting-item-contents[data-key="${id}"] input`).first();
+  await field.waitFor({ state: 'visible', timeout: 30_000 });
+  await field.fill(value);
+  // The editor writes the value on change: leave the field so nothing is pending.
+  await field.press('Tab');
+}
+
+/** The end of a UI test: a last screenshot, the page's errors printed, the browser closed. */
+export async function closeWorkbench(workbench: Workbench, finalScreenshot: string): Promise<void> {
+  await screenshot(workbench.page, finalScreenshot).catch(() => undefined);
+  if (workbench.errors.length) console.log(`# e2e: page errors:\n${workbench.errors.slice(0, 20).join('\n')}`);
+  await workbench.stop();
 }

@@ -20,6 +20,10 @@
  * in a row: `times`); once the script is used up it gets a short text reply. Side requests without tools (the CLI may ask a small model for a title or a command
  * prefix) get `sideReply` and take no turn. `POST /v1/messages/count_tokens` answers an estimate. Anything else is a
  * 404 with the API's error body, and is logged in `unknown` so a test can see what the CLI asked for.
+ *
+ * `responseHeaders` adds headers to every /v1/messages answer: `rateLimitHeaders(...)` are those of a Claude plan
+ * subscriber's answers, from which the CLI (signed in with CLAUDE_CODE_OAUTH_TOKEN, interactive) gives its status
+ * line `rate_limits`.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -101,6 +105,11 @@ export interface MessagesApiOptions {
   afterScript?: Extract<Turn, { kind: 'text' }>;
   /** Delay between SSE events, ms (default 0): a real stream is not one write. */
   eventDelayMs?: number;
+  /**
+   * Extra headers on every /v1/messages answer (success or error), as the real API adds e.g. its rate limit headers
+   * (`rateLimitHeaders()`); a function is called per answer.
+   */
+  responseHeaders?: Record<string, string> | (() => Record<string, string>);
   log?: (line: string) => void;
 }
 
@@ -128,6 +137,23 @@ export function fullUsage(usage: Partial<Usage> | undefined): Usage {
     output_tokens: usage?.output_tokens ?? 10,
     cache_creation_input_tokens: usage?.cache_creation_input_tokens ?? 0,
     cache_read_input_tokens: usage?.cache_read_input_tokens ?? 0,
+  };
+}
+
+/**
+ * The unified rate limit headers the API sends a Claude plan subscriber's requests (utilization 0..1, resets in
+ * seconds since the epoch); from them Claude Code fills its status line JSON's `rate_limits` (its used_percentage is
+ * utilization x 100).
+ */
+export function rateLimitHeaders(limits: { fiveHour: { utilization: number; resetsAt: number }; sevenDay: { utilization: number; resetsAt: number } }): Record<string, string> {
+  return {
+    'anthropic-ratelimit-unified-status': 'allowed',
+    'anthropic-ratelimit-unified-5h-status': 'allowed',
+    'anthropic-ratelimit-unified-5h-utilization': String(limits.fiveHour.utilization),
+    'anthropic-ratelimit-unified-5h-reset': String(Math.floor(limits.fiveHour.resetsAt)),
+    'anthropic-ratelimit-unified-7d-status': 'allowed',
+    'anthropic-ratelimit-unified-7d-utilization': String(limits.sevenDay.utilization),
+    'anthropic-ratelimit-unified-7d-reset': String(Math.floor(limits.sevenDay.resetsAt)),
   };
 }
 
@@ -197,6 +223,8 @@ export async function startMessagesApi(script: Turn[], options: MessagesApiOptio
   const sideReply = options.sideReply ?? { kind: 'text', text: 'OK', usage: { input_tokens: 20, output_tokens: 2 } };
   const afterScript = options.afterScript ?? { kind: 'text', text: 'Done.', usage: { input_tokens: 20, output_tokens: 2 } };
   const delay = options.eventDelayMs ?? 0;
+  const extraHeaders = (): Record<string, string> =>
+    typeof options.responseHeaders === 'function' ? options.responseHeaders() : { ...options.responseHeaders };
 
   const scriptDone = (): boolean => requests.some((r) => r.role === 'main' && r.turn === script.length - 1 && r.endedAt);
   /** The turn for the next main request, advancing the script; undefined once it is used up. */
@@ -227,7 +255,7 @@ export async function startMessagesApi(script: Turn[], options: MessagesApiOptio
 
   const sendError = (res: ServerResponse, status: number, errorType: string, message: string): void => {
     const requestId = id('req');
-    res.writeHead(status, { 'content-type': 'application/json', 'request-id': requestId, 'x-should-retry': status >= 500 || status === 429 ? 'true' : 'false' });
+    res.writeHead(status, { ...extraHeaders(), 'content-type': 'application/json', 'request-id': requestId, 'x-should-retry': status >= 500 || status === 429 ? 'true' : 'false' });
     res.end(JSON.stringify({ type: 'error', error: { type: errorType, message }, request_id: requestId }));
   };
 
@@ -241,7 +269,7 @@ export async function startMessagesApi(script: Turn[], options: MessagesApiOptio
     const blocks = blocksOf(turn);
     const stopReason = turn.kind === 'tool_use' ? 'tool_use' : 'end_turn';
     const messageId = id('msg');
-    const headers = { 'request-id': id('req'), 'anthropic-organization-id': '00000000-0000-0000-0000-000000000000' };
+    const headers = { ...extraHeaders(), 'request-id': id('req'), 'anthropic-organization-id': '00000000-0000-0000-0000-000000000000' };
     if (!stream) {
       res.writeHead(200, { 'content-type': 'application/json', ...headers });
       res.end(
