@@ -186,7 +186,7 @@ export function sessionsChanged(seconds: number): string {
 /**
  * The status line bridge's gauges (src/statusLine): Claude Code's plan usage per window and the context window per
  * session, as the collector's exporter names them. It serves a gauge until metric_expiration (25 h) after its last
- * update, so `last_over_time` reads the latest value; whether it is still current is the reset time's to say.
+ * update, so a plain selector reads the latest value; whether it is still current is the reset time's to say.
  */
 export const PLAN_GAUGES = {
   usage: 'claude_code_plan_usage_percent',
@@ -204,10 +204,12 @@ export const PLAN_PACE_WINDOW_S = 1800;
 export function planTerms(): Array<{ figure: string; part: string; expr: string }> {
   const g = PLAN_GAUGES;
   return [
-    { figure: 'plan', part: 'usage', expr: `max by (window) (last_over_time(${g.usage}[1d]))` },
-    { figure: 'plan', part: 'resetsAt', expr: `max by (window) (last_over_time(${g.resetsAt}[1d]))` },
+    // Plain selectors (the default 5 m lookback): the exporter serves each gauge at every scrape until it expires,
+    // and a long range here would widen the span of the whole instant query the terms go in.
+    { figure: 'plan', part: 'usage', expr: `max by (window) (${g.usage})` },
+    { figure: 'plan', part: 'resetsAt', expr: `max by (window) (${g.resetsAt})` },
     { figure: 'plan', part: 'pace', expr: `max by (window) (deriv(${g.usage}[${dur(PLAN_PACE_WINDOW_S)}]))` },
-    { figure: 'plan', part: 'contextWindow', expr: `max by (session_id, model) (last_over_time(${g.contextWindow}[1d]))` },
+    { figure: 'plan', part: 'contextWindow', expr: `max by (session_id, model) (${g.contextWindow})` },
   ];
 }
 

@@ -7,7 +7,7 @@
 // figures, each derived from its pieces.
 import { TelemetryError, toErrorInfo } from './http';
 import { LogEntry, LokiClient } from './loki';
-import { PrometheusClient } from './prometheus';
+import { PrometheusClient, type InstantSample } from './prometheus';
 import { COUNTERS, RULES_FILE, RULE_INTERVAL_MS } from './counters';
 import {
   ANY_CLAUDE_METRIC_MATCH, FIGURE_LABEL, FIGURE_NAMES, PART_LABEL, TODAY_FIGURES, planLimitTerms, planTerms, type FigureName,
@@ -438,9 +438,13 @@ export class TelemetryReader {
     // the rules last ran longer ago than the changes looked at).
     const changedIds = (await changedPending).map((s) => s.labels['session_id'] ?? '').filter((id) => id !== '');
     const changed = evalMs === null || nowMs - evalMs > (CHANGED_WINDOW_S - 30) * 1000 ? undefined : changedIds;
+    // Terms that look far back (the fresh part's 2 d, the limit history's range) go in a query of their own:
+    // Prometheus opens one querier over the time span of all of a query's selectors, so beside them every piece
+    // would be read through each block of that span.
+    const wide = new Map<string, { figure: string; part: string; expr: string }>();
     for (const [name, source] of sources.byName) {
       if (isFresh(source) && (changed === undefined || changed.length > 0)) {
-        terms.set(`${name}|fresh`, { figure: name, part: 'fresh', expr: figureFresh(source, changed) });
+        wide.set(`${name}|fresh`, { figure: name, part: 'fresh', expr: figureFresh(source, changed) });
       }
     }
 
@@ -449,19 +453,20 @@ export class TelemetryReader {
     // The limit history moves by the minute at most: read again once a minute, or for another range.
     const limitHistory = this.limitHistory;
     const readLimits = rangeStartS !== null && (!limitHistory || limitHistory.range !== windows.range || nowMs - limitHistory.atMs >= PLAN_LIMIT_EVERY_MS);
-    for (const term of [
-      ...(windows.dayStartMs === undefined ? [] : planTerms()),
-      ...(readLimits ? planLimitTerms(t - rangeStartS) : []),
-    ]) terms.set(`${term.figure}|${term.part}`, term);
-    const [openSamples, costLabels] = await Promise.all([
-      terms.size ? this.prom.instant(combined([...terms.values()]), t, options) : Promise.resolve([]),
+    if (windows.dayStartMs !== undefined) for (const term of planTerms()) terms.set(`${term.figure}|${term.part}`, term);
+    if (readLimits) for (const term of planLimitTerms(t - rangeStartS)) wide.set(`${term.figure}|${term.part}`, term);
+    const instant = (batch: ReadonlyMap<string, { figure: string; part: string; expr: string }>): Promise<InstantSample[]> =>
+      batch.size ? this.prom.instant(combined([...batch.values()]), t, options) : Promise.resolve([]);
+    const [narrowSamples, wideSamples, costLabels] = await Promise.all([
+      instant(terms),
+      instant(wide),
       // Which dimensions the range's cost carries: the group-by offers only those.
       rangeStartS === null ? Promise.resolve(null) : this.prom.labelNames([COUNTERS.cost.rule], { start: rangeStartS, end: t }, options),
       ...[...toFetch].map(([slotMs, grid]) => this.fetchSlots(slotMs, [...grid.ends], [...grid.sources].map((n) => [n, sources.byName.get(n)!] as const), options)),
     ]);
     const open = new Map<string, Sample[]>();
     const fresh = new Map<string, Sample[]>();
-    for (const s of openSamples) {
+    for (const s of [...narrowSamples, ...wideSamples]) {
       const { [FIGURE_LABEL]: source, [PART_LABEL]: part, ...labels } = s.labels;
       if (!source || !part || s.value === null) continue;
       const into = part === 'fresh' ? fresh : open;

@@ -40,8 +40,9 @@ const baseOptions: SimOptions = {
   quietSeconds: 45,
   restarts: [LONG_RESTART],
   errorOnlySessions: 2,
-  // 35 minutes at the 5-hour limit, away from the collector restarts (no scrape, no gauge); the window resets an hour after "now".
-  planLimit: { from: T1 - 3000, to: T1 - 3000 + 35 * 60, resetsAt: EVAL + 3600 },
+  // 35 minutes at the 5-hour limit, away from the collector restarts (no scrape, no gauge); the window resets two
+  // minutes after "now".
+  planLimit: { from: T1 - 3000, to: T1 - 3000 + 35 * 60, resetsAt: EVAL + 120 },
   // The queries take EVAL as "now": no rule has written anything after it, as on a live stack.
   evaluateUntil: EVAL,
 };
@@ -325,7 +326,7 @@ describe('telemetry against real Prometheus', () => {
     const svc = reader();
     const basis = svc.refreshBasis(EVAL * 1000, { dayStartMs: DAY_START * 1000, range: '24h' });
     const [today, snap] = await Promise.all([svc.fetchToday(EVAL * 1000, DAY_START * 1000, { basis }), svc.fetchSnapshot('24h', EVAL * 1000, { basis })]);
-    assert.deepEqual(today.plan, { fiveHour: { usedPercent: 60, resetsAtMs: (EVAL + 3600) * 1000, limitAtMs: null }, contextWindows: [] });
+    assert.deepEqual(today.plan, { fiveHour: { usedPercent: 60, resetsAtMs: (EVAL + 120) * 1000, limitAtMs: null }, contextWindows: [] });
     assert.deepEqual(snap.plan?.usage, today.plan);
     const [hit] = snap.plan!.atLimit;
     assert.equal(snap.plan!.atLimit.length, 1, JSON.stringify(snap.plan));
@@ -336,7 +337,8 @@ describe('telemetry against real Prometheus', () => {
     assert.ok(hit!.lastAtMs <= lastAt + 60_000 && hit!.lastAtMs >= lastAt - 60_000, `last at the limit ${new Date(hit!.lastAtMs).toISOString()}`);
     // Past its reset, the window is unknown (Claude Code has not said since): left out.
     const later = reader();
-    const afterReset = await later.fetchToday((EVAL + 3601) * 1000, DAY_START * 1000);
+    // (150 s after "now", the gauge's last scrape is still within the lookback.)
+    const afterReset = await later.fetchToday((EVAL + 150) * 1000, DAY_START * 1000);
     assert.equal(afterReset.plan, undefined);
   });
 

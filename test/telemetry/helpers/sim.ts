@@ -408,7 +408,8 @@ function planGauges(o: SimOptions): Array<{ def: SeriesDef; points: Array<[numbe
   const { from, to, resetsAt } = o.planLimit;
   const labels = { job: 'claude-code', instance: 'collector-1', window: 'five_hour' };
   const scrapes: number[] = [];
-  for (let s = o.t0; s <= o.t0 + o.durationSeconds; s += o.scrapeSeconds) {
+  // The exporter serves a gauge at every scrape until it expires: up to the last rule evaluation, the test's "now".
+  for (let s = o.t0; s <= (o.evaluateUntil ?? o.t0 + o.durationSeconds); s += o.scrapeSeconds) {
     if (!o.restarts.some(([r, d]) => s >= r && s < r + d)) scrapes.push(s);
   }
   return [
