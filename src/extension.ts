@@ -24,8 +24,8 @@ export function activate(context: vscode.ExtensionContext): void {
     logs: CommandId.showLogs,
   });
   const dashboard = new DashboardViewProvider(context.extensionUri, context.globalState, log);
-  const controller = new DashboardController(settings.current, statusBar, dashboard, context.secrets, context.globalState, log);
-  const stack = new StackController(settings.current, context.extensionUri, context.secrets, (phase) => controller.setStackPhase(phase), log);
+  const controller = new DashboardController(settings.current, statusBar, dashboard, context.secrets, context.globalState, log, () => stack.lastLogLines('prometheus'));
+  const stack = new StackController(settings.current, context.extensionUri, context.secrets, context.globalState, (phase) => controller.setStackPhase(phase), log);
   const terminalEnvironment = new TerminalEnvironment(
     context.environmentVariableCollection,
     context.globalStorageUri.fsPath,
@@ -121,7 +121,7 @@ export function activate(context: vscode.ExtensionContext): void {
   void terminalEnvironment.apply(settings.current);
   // Both answer after activation has returned, once the deferred bundle is loaded.
   controller.start();
-  setTimeout(() => void stack.watch(), 0);
+  setTimeout(() => void (stack.interruptedStart() ? vscode.commands.executeCommand(CommandId.startStack) : stack.watch()), 0);
 }
 
 export function deactivate(): void {

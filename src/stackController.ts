@@ -10,6 +10,12 @@ import type * as Stack from './stack';
 /** What the stack controller knows of the local stack; the dashboard controller follows it. */
 export type StackPhase = Stack.StackPhase;
 
+/** When a start began, in the memento all windows share, until it ends: a window reloaded or closed mid-start leaves
+ * it behind, and the next window to open takes the start up. */
+const START_UNDER_WAY_KEY = 'claudeTelemetry.stackStartUnderWay';
+/** A start left behind longer ago than this was given up, not interrupted: the user decides. */
+const RESUME_WITHIN_MS = 10 * 60_000;
+
 /**
  * Start, stop, restart, delete and watch the stack: the editor side of `src/stack`. Progress in notifications,
  * state to the dashboard controller, engine events instead of polling.
@@ -22,11 +28,14 @@ export class StackController implements vscode.Disposable {
   private phase: StackPhase = { state: 'unknown' };
   /** Made on first use: it comes with the deferred bundle. */
   private stateProblems: Stack.StateProblemLog | undefined;
+  /** This window's start is under way: the containers it has not started yet are not "down". */
+  private starting = false;
 
   constructor(
     private config: Config,
     private readonly extensionUri: vscode.Uri,
     private readonly secrets: vscode.SecretStorage,
+    private readonly memento: vscode.Memento,
     private readonly publish: (phase: StackPhase) => void,
     private readonly log: Log,
   ) {}
@@ -34,6 +43,25 @@ export class StackController implements vscode.Disposable {
   private onPhase(phase: StackPhase): void {
     this.phase = phase;
     this.publish(phase);
+  }
+
+  /** A state read of the engine's: while this window starts the stack, a service not up yet is one being started
+   * (the start itself reports one that fails). */
+  private onStateRead(phase: StackPhase): void {
+    if (this.starting && (phase.state === 'stopped' || phase.state === 'degraded')) {
+      if (this.phase.state !== 'starting') this.onPhase({ state: 'starting', services: [], message: 'Telemetry stack starting' });
+      return;
+    }
+    this.onPhase(phase);
+  }
+
+  /** Whether a start was under way when a window reloaded or closed (within the last minutes): then the caller runs
+   * Start again, which joins what that start left (containers made, some started). */
+  interruptedStart(): boolean {
+    const since = this.memento.get<number>(START_UNDER_WAY_KEY);
+    if (since === undefined || Date.now() - since > RESUME_WITHIN_MS) return false;
+    this.log.info(`A start of the telemetry stack began at ${new Date(since).toLocaleTimeString()} in a window that reloaded or closed before it ended: taking it up.`);
+    return true;
   }
 
   /** Whether the engine's answer is still missing (none found yet, or it went away): worth asking again. */
@@ -61,7 +89,7 @@ export class StackController implements vscode.Disposable {
     } catch (error) {
       // The state watch has logged a failed read; no engine found is logged here, both once until they change.
       this.problems().failed(error);
-      this.onPhase({ state: 'unknown' });
+      this.onPhase({ state: 'unknown', problem: loadDeferred().stack.engineProblem(error) });
     }
   }
 
@@ -84,6 +112,8 @@ export class StackController implements vscode.Disposable {
         token.onCancellationRequested(() => abort.abort());
         const pulled = new Map<string, number>();
         this.onPhase({ state: 'starting', services: [], message: 'Telemetry stack starting' });
+        this.starting = true;
+        await this.memento.update(START_UNDER_WAY_KEY, Date.now());
         try {
           return await engine.start((event) => {
             this.log.info(event.message);
@@ -101,6 +131,8 @@ export class StackController implements vscode.Disposable {
             }
           }, abort.signal);
         } finally {
+          this.starting = false;
+          await this.memento.update(START_UNDER_WAY_KEY, undefined);
           await this.publishStatus(engine).catch(() => undefined);
         }
       },
@@ -201,6 +233,11 @@ export class StackController implements vscode.Disposable {
     this.log.show(true);
   }
 
+  /** The last log lines of one of the stack's services. */
+  async lastLogLines(service: string): Promise<string[]> {
+    return (await this.engine()).lastLogLines(service);
+  }
+
   /** The engine for the current settings, for the pipeline doctor. Throws the user-facing StackError when none is found. */
   openEngine(): Promise<Stack.StackEngine> {
     return this.engine();
@@ -276,7 +313,7 @@ export class StackController implements vscode.Disposable {
     this.log.info(`Container engine: ${location.description}.`);
     // The watch of the engine being replaced would publish its state after the new one's.
     this.opened?.state.dispose();
-    this.opened = { engine, key, state: new stack.StackStateWatch(engine, (phase) => this.onPhase(phase), this.problems()) };
+    this.opened = { engine, key, state: new stack.StackStateWatch(engine, (phase) => this.onStateRead(phase), this.problems()) };
     return engine;
   }
 

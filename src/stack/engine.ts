@@ -29,6 +29,7 @@ import {
   ContainerFailedError,
   EngineError,
   engineMessage,
+  EngineNotRunningError,
   mapEngineError,
   MissingConfigFileError,
   NameConflictError,
@@ -524,7 +525,11 @@ export class StackEngine {
         }
       } else {
         if (st.Status === 'exited' || st.Status === 'dead') {
-          throw await this.failed('container-exited', service, id, `exited with code ${st.ExitCode}${oomText(st)}`);
+          const detail = `exited with code ${st.ExitCode}${oomText(st)}`;
+          if (await this.engineStopping()) {
+            throw new EngineNotRunningError(this.where, new Error(`it stopped while the stack was starting; ${service} ${detail} as it went`));
+          }
+          throw await this.failed('container-exited', service, id, detail);
         }
         if (st.Restarting || restarts > firstRestartCount) {
           throw await this.failed(
@@ -576,6 +581,26 @@ export class StackEngine {
       }
       await sleep(this.pollMs, signal);
     }
+  }
+
+  /**
+   * Whether the engine is shutting down: a stopping dockerd closes its socket to new connections first, then stops
+   * the containers, while the calls it already holds open (keep-alive) still answer, so a container's exit during a
+   * start is the engine's, not the service's, when a new connection is refused. Local sockets and pipes only.
+   */
+  private engineStopping(): Promise<boolean> {
+    const socketPath = (this.docker.modem as { socketPath?: unknown }).socketPath;
+    if (typeof socketPath !== 'string') return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const probe = net.connect(socketPath);
+      probe.setTimeout(2_000, () => probe.destroy());
+      probe.once('connect', () => {
+        probe.destroy();
+        resolve(false);
+      });
+      probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED' || err.code === 'ENOENT'));
+      probe.once('close', () => resolve(false));
+    });
   }
 
   private async failed(

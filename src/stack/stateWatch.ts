@@ -6,8 +6,25 @@ import type { Disposable } from './engineEvents';
 import { StackError, type StackErrorCode } from './errors';
 import { summarize, type StackSummary } from './stackState';
 
-/** What the editor knows of the local stack: the engine's summary, or unknown while no engine answers. */
-export type StackPhase = StackSummary | { state: 'unknown' };
+/** Why no engine answers: its error's code and the message that names the cause and the next step. */
+export interface EngineProblem {
+  code: StackErrorCode | undefined;
+  message: string;
+}
+
+/** What the editor knows of the local stack: the engine's summary, or unknown while no engine answers (and why,
+ * when a call said so: a socket that denies the user is not an engine that is down). */
+export type StackPhase = StackSummary | { state: 'unknown'; problem?: EngineProblem };
+
+/** The problem an engine's error names. */
+export function engineProblem(error: unknown): EngineProblem {
+  return { code: error instanceof StackError ? error.code : undefined, message: error instanceof Error ? error.message : String(error) };
+}
+
+/** Whether `error` says the engine cannot be reached (rather than a call that failed on an engine that answers). */
+export function engineUnreachable(error: unknown): boolean {
+  return error instanceof StackError && UNREACHABLE.has(error.code);
+}
 
 export interface StateLog {
   info(message: string): void;
@@ -26,7 +43,7 @@ export class StateProblemLog {
 
   failed(error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
-    const problem = error instanceof StackError && UNREACHABLE.has(error.code) ? error.code : message;
+    const problem = engineUnreachable(error) ? (error as StackError).code : message;
     if (problem === this.current) return;
     this.current = problem;
     this.log.warn(`Stack state unknown: ${message}`);
@@ -59,7 +76,7 @@ export class StackStateWatch implements Disposable {
     this.subscription = engine.events((event) => {
       if (event.kind === 'disconnected') {
         problems.failed(event.error);
-        publish({ state: 'unknown' });
+        this.publishLatest(++this.reads, { state: 'unknown', problem: engineProblem(event.error) });
         return;
       }
       this.readQuietly();
@@ -69,7 +86,9 @@ export class StackStateWatch implements Disposable {
   }
 
   /** Reads the state and publishes it, unless a read begun later has answered first (events come in bursts, and an
-   * answer to the first may arrive after the answer to the last). Throws what the engine said. */
+   * answer to the first may arrive after the answer to the last). An engine that cannot be reached is published as
+   * the unknown state with its problem (the state read before, such as "starting", no longer holds). Throws what
+   * the engine said. */
   async read(): Promise<void> {
     const read = ++this.reads;
     let summary: StackSummary;
@@ -77,17 +96,22 @@ export class StackStateWatch implements Disposable {
       summary = summarize(await this.engine.status());
     } catch (error) {
       this.problems.failed(error);
+      if (engineUnreachable(error)) this.publishLatest(read, { state: 'unknown', problem: engineProblem(error) });
       throw error;
     }
     this.problems.answered();
-    if (read < this.published) return;
-    this.published = read;
-    this.publish(summary);
+    this.publishLatest(read, summary);
   }
 
   dispose(): void {
     clearTimeout(this.settleRead);
     this.subscription.dispose();
+  }
+
+  private publishLatest(read: number, phase: StackPhase): void {
+    if (read < this.published) return;
+    this.published = read;
+    this.publish(phase);
   }
 
   /** A read of an event's: its failure is logged (once) and the phase stays as it was. */

@@ -7,3 +7,4 @@ export * from './reader';
 export * from './scheduler';
 export * from './alerts';
 export * from './thresholdPublisher';
+export * from './storage';

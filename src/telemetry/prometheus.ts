@@ -131,6 +131,17 @@ export class PrometheusClient {
     });
   }
 
+  /** The time of the newest sample it holds (unix ms), from /api/v1/status/tsdb; null while it holds none. */
+  async newestSampleMs(options?: RequestJsonOptions): Promise<number | null> {
+    const path = 'api/v1/status/tsdb';
+    const data = expectSuccess(await this.http.getJson(path, {}, options), this, path);
+    const head = isObject(data) ? data['headStats'] : undefined;
+    const { minTime, maxTime } = isObject(head) ? head : {};
+    if (typeof maxTime !== 'number' || typeof minTime !== 'number') throw this.malformed(path, '"data.headStats" has no minTime and maxTime');
+    // An empty head says minTime MaxInt64, maxTime MinInt64.
+    return maxTime < minTime ? null : maxTime;
+  }
+
   close(): Promise<void> {
     return this.http.close();
   }

@@ -14,6 +14,7 @@ import type { StatusBar } from './statusBar';
 import type { StatusBarState } from './statusBarModel';
 import { PLAN_WINDOWS } from './statusBarModel';
 import { AlertsWatcher } from './alertsWatcher';
+import { StorageWatcher } from './storageWatcher';
 
 const BUDGET_NOTIFIED_KEY = 'claudeTelemetry.budgetNotifiedOn';
 /** Per plan window: the window, threshold and reset last notified. */
@@ -37,6 +38,7 @@ export class DashboardController implements vscode.Disposable {
   private connecting: AbortController | undefined;
   private readonly scheduler: RefreshScheduler;
   private readonly alerts: AlertsWatcher;
+  private readonly storage: StorageWatcher;
   /** The cause of the last failed refresh, logged once; cleared by a refresh that succeeds. */
   private lastFailure: string | undefined;
 
@@ -47,6 +49,8 @@ export class DashboardController implements vscode.Disposable {
     private readonly secrets: vscode.SecretStorage,
     private readonly memento: vscode.Memento,
     private readonly log: Log,
+    /** The local stack's Prometheus log lines (from the engine). */
+    prometheusLog: () => Promise<readonly string[]>,
   ) {
     this.scheduler = new RefreshScheduler({
       task: (signal) => this.refresh(signal),
@@ -55,6 +59,7 @@ export class DashboardController implements vscode.Disposable {
     this.scheduler.setFocused(vscode.window.state.focused);
     this.scheduler.setViewVisible(dashboard.visible);
     this.alerts = new AlertsWatcher(memento, log);
+    this.storage = new StorageWatcher(prometheusLog, log);
   }
 
   /** The window gained or lost focus: the refresh pace follows. */
@@ -84,7 +89,9 @@ export class DashboardController implements vscode.Disposable {
   }
 
   setStackPhase(phase: StackPhase): void {
-    const changed = phase.state !== this.stack.state;
+    // An engine that goes from down to denying the socket is news too.
+    const problemOf = (p: StackPhase): string | undefined => (p.state === 'unknown' ? p.problem?.code : undefined);
+    const changed = phase.state !== this.stack.state || problemOf(phase) !== problemOf(this.stack);
     this.stack = phase;
     if (changed) {
       void this.scheduler.refreshNow();
@@ -136,6 +143,7 @@ export class DashboardController implements vscode.Disposable {
     // Stopping aborts a refresh still using the old clients before they close.
     this.scheduler.stop();
     this.closeClients();
+    this.storage.reset();
     this.clients = {
       prometheus: new telemetry.PrometheusClient({ baseUrl: prometheus.url, auth: prometheusAuth, ...headers }),
       loki: new telemetry.LokiClient({ baseUrl: loki.url, auth: lokiAuth, ...headers }),
@@ -181,6 +189,7 @@ export class DashboardController implements vscode.Disposable {
     const dayStartMs = localMidnight(now);
     // At their own pace; what they found shows from this refresh or the next.
     if (this.clients) void this.alerts.poll(this.clients.prometheus, this.config, now, signal);
+    if (this.clients && local) void this.storage.poll(this.clients.prometheus, now, signal);
     const range = this.dashboard.visible ? this.dashboard.range : undefined;
     const groupBy = this.dashboard.groupBy;
     // Read once for the status bar and the sidebar of this refresh; this window's workspace is the "project".
@@ -194,8 +203,11 @@ export class DashboardController implements vscode.Disposable {
     sidebar?.catch(() => undefined); // awaited below; not unhandled if today's figures fail first
     try {
       const today = await service.fetchToday(now, dayStartMs, { signal, basis });
+      const storageProblem = local ? this.storage.current : undefined;
       if (local && this.stack.state === 'degraded') {
         this.statusBar.show({ kind: 'degraded', service: this.stack.services.join(', '), detail: this.stack.message });
+      } else if (storageProblem) {
+        this.statusBar.show({ kind: 'degraded', service: 'prometheus', detail: storageProblem });
       } else if (today.hasData || (await service.hasEverReceivedData({ signal }))) {
         // An idle day after earlier sessions shows $0.00; the hint to run claude is for a stack that never saw one.
         this.statusBar.show({
@@ -235,10 +247,13 @@ export class DashboardController implements vscode.Disposable {
     if (!snapshot.metrics && !snapshot.events) {
       return { kind: 'error', message: snapshot.errors.prometheus?.message ?? snapshot.errors.loki?.message ?? 'No backend answered.' };
     }
+    // A local Prometheus that stores nothing new is shown with the stack's alerts, where the sidebar lists what is
+    // wrong; with nothing stored at all, it is why the sidebar is empty.
+    const storage = backends(this.config).prometheus.local ? this.storage.alert : undefined;
     if (!snapshot.hasData && !snapshot.errors.prometheus && !snapshot.errors.loki && (snapshot.events?.toolFailures.length ?? 0) === 0) {
-      return { kind: 'noData', range };
+      return storage ? { kind: 'error', message: storage.description } : { kind: 'noData', range };
     }
-    const alerts = this.alerts.current;
+    const alerts = storage ? [storage, ...(this.alerts.current ?? [])] : this.alerts.current;
     return { kind: 'data', snapshot: alerts ? { ...snapshot, alerts } : snapshot };
   }
 
@@ -248,10 +263,15 @@ export class DashboardController implements vscode.Disposable {
    */
   private failureState(error: unknown, local: boolean): { status: StatusBarState; message: string } {
     const message = error instanceof Error ? error.message : String(error);
-    if (local && this.stack.state === 'unknown') {
+    // Unknown with no problem: the engine has not been asked yet (the window is opening), which says nothing of it.
+    if (local && this.stack.state === 'unknown' && this.stack.problem) {
+      const problem = this.stack.problem;
+      const denied = problem?.code === 'permission-denied';
       return {
-        status: { kind: 'engineDown' },
-        message: 'The container engine (Docker, Podman or Colima) does not answer, so the telemetry stack cannot run. Start the engine, then the stack if it does not come back on its own.',
+        status: { kind: 'engineDown', denied, detail: problem?.message },
+        message: denied
+          ? `The container engine refuses this user, so the telemetry stack cannot be read or run. ${problem.message}`
+          : 'The container engine (Docker, Podman or Colima) does not answer, so the telemetry stack cannot run. Start the engine, then the stack if it does not come back on its own.',
       };
     }
     if (local && this.stack.state === 'degraded') {

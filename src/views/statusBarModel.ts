@@ -11,8 +11,9 @@ export type StatusBarState =
   | { kind: 'unreachable'; backend: string; message: string }
   /** A backend answered, but not as it should (an HTML page, HTTP 500, an oversized or malformed body, rules missing). */
   | { kind: 'badAnswer'; backend: string; message: string }
-  /** The local stack's container engine does not answer: nothing of the stack can run. */
-  | { kind: 'engineDown' }
+  /** The local stack's container engine does not answer (or `denied`: refuses this user): nothing of the stack can run.
+   * `detail`: what the engine's call said, naming the cause and the next step. */
+  | { kind: 'engineDown'; denied: boolean; detail: string | undefined }
   | { kind: 'noData' }
   | { kind: 'cost'; today: TodaySummary; dailyBudgetUsd: number; planWarningPercent: number; alerts: readonly StackAlert[] };
 
@@ -106,6 +107,14 @@ export function statusBarLook(state: StatusBarState, commands: StatusBarCommands
         background: 'error',
       };
     case 'engineDown':
+      if (state.denied) {
+        return {
+          text: '$(lock) Container engine: permission denied',
+          tooltip: `${TITLE}\n\n${markdownText(state.detail ?? 'The container engine refuses this user.')}\n\n${link('Show Logs', commands.logs)}`,
+          command: commands.logs,
+          background: 'error',
+        };
+      }
       return {
         text: '$(debug-disconnect) Container engine down',
         tooltip:

@@ -444,6 +444,7 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     assert.equal(variables.OTEL_METRICS_EXPORTER, 'otlp');
     assert.equal(variables.OTEL_LOGS_EXPORTER, 'otlp');
     assert.equal(variables.OTEL_METRICS_INCLUDE_SESSION_ID, 'true');
+    assert.equal(variables.OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE, 'cumulative');
     assert.match(variables.OTEL_METRIC_EXPORT_INTERVAL ?? '', /^\d+$/);
   });
 

@@ -2,7 +2,7 @@
 // what the user's log shows when the engine goes away and comes back.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EngineNotRunningError } from '../../src/stack/errors';
+import { EngineNotRunningError, PermissionDeniedError } from '../../src/stack/errors';
 import { StackStateWatch, StateProblemLog, type StackPhase } from '../../src/stack/stateWatch';
 import type { ServiceStatus, StackEvent } from '../../src/stack/stackState';
 import { waitFor } from '../support/wait';
@@ -59,14 +59,41 @@ describe('stack state watch', () => {
       // One line, with the first cause the watch met (the stream's end: the reads answer later).
       assert.equal(lines.length, 1, lines.join('\n'));
       assert.match(lines[0] ?? '', /^warn Stack state unknown: The container engine at unix:\/\/\/var\/run\/docker\.sock is not running \(ECONNRESET: the engine closed the connection\)\. Start Docker/);
-      assert.deepEqual(phases, [{ state: 'unknown' }]);
+      // Unknown, and why: the stream's end, then the settle read's (the reads begun before the end are not published).
+      assert.deepEqual(phases.map((p) => (p.state === 'unknown' ? p.problem?.code : p.state)), ['engine-not-running', 'engine-not-running']);
+      assert.match(phases[1]?.state === 'unknown' ? phases[1].problem?.message ?? '' : '', /ENOENT/);
 
       // The engine is back: the stream reconnects, the read works.
       stand.answer(async () => [{ service: 'prometheus', state: 'healthy' }]);
       stand.send({ kind: 'connected' });
-      await waitFor('the state read and the settle read', async () => (phases.length === 3 ? true : undefined));
-      assert.deepEqual(phases.slice(1), [1, 2].map(() => ({ state: 'healthy', services: [], message: 'Telemetry stack healthy' })));
+      await waitFor('the state read and the settle read', async () => (phases.length === 4 ? true : undefined));
+      assert.deepEqual(phases.slice(2), [1, 2].map(() => ({ state: 'healthy', services: [], message: 'Telemetry stack healthy' })));
       assert.deepEqual(lines.slice(1), ['info Stack state: the container engine answers again.']);
+    } finally {
+      watch.dispose();
+    }
+  });
+
+  it('a read the engine refuses replaces the state read before ("starting") with unknown, and says why', async () => {
+    const stand = engineStandIn();
+    const phases: StackPhase[] = [];
+    const watch = new StackStateWatch(stand.engine, (p) => phases.push(p), new StateProblemLog({ info: () => {}, warn: () => {} }), 10_000);
+    try {
+      stand.answer(async () => {
+        throw new PermissionDeniedError(WHERE, Object.assign(new Error('connect EACCES /var/run/docker.sock'), { code: 'EACCES' }));
+      });
+      await assert.rejects(watch.read(), PermissionDeniedError);
+      assert.equal(phases.length, 1);
+      const [phase] = phases;
+      assert.equal(phase?.state, 'unknown');
+      assert.equal(phase?.state === 'unknown' && phase.problem?.code, 'permission-denied');
+      assert.match(phase?.state === 'unknown' ? phase.problem?.message ?? '' : '', /Permission denied on the Docker socket unix:\/\/\/var\/run\/docker\.sock.*docker. group/s);
+      // A read that fails on an engine that answers (a call it refused) leaves the state as it was.
+      stand.answer(async () => {
+        throw new Error('HTTP 500: the engine failed to list containers');
+      });
+      await assert.rejects(watch.read());
+      assert.equal(phases.length, 1);
     } finally {
       watch.dispose();
     }

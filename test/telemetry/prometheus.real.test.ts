@@ -472,6 +472,8 @@ describe('telemetry against real Prometheus', () => {
       assert.match(verdict.detail, /runs none of the recording rules/);
       assert.ok(verdict.fix?.includes(RULES_FILE), verdict.fix);
       assert.equal((await recordingRulesCheck(client, Date.now())).status, 'ok', 'the stack\'s rules, evaluated live');
+      // A Prometheus that scrapes nothing holds no sample in its head: no storage verdict from it.
+      assert.equal(await bareClient.newestSampleMs(), null);
     } finally {
       await bareClient.close();
       await bare.stop();

@@ -15,11 +15,11 @@ function section(values: Record<string, unknown>): SettingsSection {
   return { get: <T>(key: string) => values[key] as T | undefined };
 }
 
-/** The scopes of the settings VS Code takes from the (local) User settings of a remote window, such as code-server's,
- * once the extension's settings are registered: all but `machine`, which counts only in the Remote settings there.
- * Before they are registered (a window's first read) it takes every one, which is why a `machine` value worked
- * until any setting changed. */
-const REMOTE_WINDOW_USER_SCOPES = new Set(['application', 'window', 'resource', 'language-overridable', 'machine-overridable']);
+/** The scopes of the settings VS Code takes from the (local) User settings of a remote window, such as code-server's:
+ * the workbench's LOCAL_MACHINE_SCOPES (code-server 4.139.1's workbench.js: `[1,4,5,6]`, ConfigurationScope
+ * APPLICATION, WINDOW, RESOURCE, LANGUAGE_OVERRIDABLE). `machine` and `machine-overridable` values there are dropped
+ * (the fault suite's case 6b saw it through the UI): they count only in the Remote and Workspace settings. */
+const REMOTE_WINDOW_USER_SCOPES = new Set(['application', 'window', 'resource', 'language-overridable']);
 
 /** User settings as a remote window hands them to the extension after a change. */
 function remoteWindowUserSettings(values: Record<string, unknown>): SettingsSection {
@@ -138,8 +138,8 @@ describe('settings', () => {
     assert.equal(problemSetting(both ?? ''), 'claudeTelemetry.stack.ports.loki');
   });
 
-  it('a workspace may set the stack settings, except the engine and the images in Restricted Mode', () => {
-    for (const key of STACK_SETTINGS) assert.equal(properties[key]?.scope, 'machine-overridable', key);
+  it('the stack settings count in User, Remote and Workspace settings, the engine and the images not in Restricted Mode', () => {
+    for (const key of STACK_SETTINGS) assert.equal(properties[key]?.scope, 'window', key);
     const restricted = manifest.capabilities.untrustedWorkspaces.restrictedConfigurations;
     for (const key of STACK_SETTINGS.filter((k) => /docker\.host|stack\.images\./.test(k))) assert.ok(restricted.includes(key), `${key} is not restricted`);
   });

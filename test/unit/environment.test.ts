@@ -22,6 +22,7 @@ describe('terminal telemetry environment', () => {
     assert.equal(environment.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://127.0.0.1:4318');
     assert.equal(environment.OTEL_METRIC_EXPORT_INTERVAL, '2000');
     assert.equal(environment.OTEL_LOGS_EXPORT_INTERVAL, '1000');
+    assert.equal(environment.OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE, 'cumulative');
     assert.equal(environment.OTEL_RESOURCE_ATTRIBUTES, 'vscode.workspace.name=my%20app,vcs.repository.name=acme%2Fmy-app');
   });
 

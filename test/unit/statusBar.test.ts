@@ -81,10 +81,16 @@ describe('status bar', () => {
     const wrong = statusBarLook({ kind: 'badAnswer', backend: 'Prometheus', message: 'it answered an HTML page (HTTP 200)' }, commands);
     assert.equal(wrong.text, '$(warning) Prometheus: bad answer');
     assert.match(wrong.tooltip, /Prometheus answered, but not as it should: it answered an HTML page/);
-    const engine = statusBarLook({ kind: 'engineDown' }, commands);
+    const engine = statusBarLook({ kind: 'engineDown', denied: false, detail: undefined }, commands);
     assert.equal(engine.text, '$(debug-disconnect) Container engine down');
     assert.match(engine.tooltip, /does not answer, so the telemetry stack cannot run\. Start the engine/);
     assert.doesNotMatch(engine.tooltip, /Prometheus/);
+    // An engine that runs but refuses this user is not "down": what it said, not "start the engine".
+    const denied = statusBarLook({ kind: 'engineDown', denied: true, detail: 'Permission denied on the Docker socket unix:///var/run/docker.sock (EACCES). On Linux, add your user to the `docker` group' }, commands);
+    assert.equal(denied.text, '$(lock) Container engine: permission denied');
+    // As it reads once Markdown is rendered (the telemetry text is escaped).
+    assert.match(denied.tooltip.replace(/\\(.)/g, '$1'), /Permission denied on the Docker socket unix:\/\/\/var\/run\/docker\.sock \(EACCES\)\. On Linux, add your user to the `docker` group/);
+    assert.doesNotMatch(denied.tooltip, /does not answer|Start the engine/);
     const degraded = statusBarLook({ kind: 'degraded', service: 'loki', detail: 'unhealthy' }, commands);
     assert.match(degraded.text, /loki/);
     const noData = statusBarLook({ kind: 'noData' }, commands);
