@@ -175,6 +175,11 @@ export interface StartCodeServerOptions {
   readyTimeoutMs?: number;
   /** Keep the temporary user-data and extensions dirs after stop() (for debugging). */
   keepDirs?: boolean;
+  /**
+   * A command that runs code-server (and so the extension host) in its place: e.g. `setpriv` with capabilities
+   * dropped, so that root meets a socket's permissions as a user does. Not used for installing the vsix.
+   */
+  launchPrefix?: string[];
 }
 
 export interface CodeServer {
@@ -190,6 +195,8 @@ export interface CodeServer {
   output(): string;
   /** Path of the file code-server's output is written to. */
   logFile: string;
+  /** The launcher's process id: the extension hosts are among its descendants. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -239,9 +246,11 @@ export async function startCodeServer(options: StartCodeServerOptions = {}): Pro
     const origin = `http://127.0.0.1:${port}`;
     let output = '';
     const log = createWriteStream(logFile, { flags: 'a' });
+    const [command, ...prefix] = [...(options.launchPrefix ?? []), launcher];
     const child = spawn(
-      launcher,
+      command,
       [
+        ...prefix,
         ...common,
         '--bind-addr', `127.0.0.1:${port}`,
         '--auth', 'none',
@@ -290,6 +299,7 @@ export async function startCodeServer(options: StartCodeServerOptions = {}): Pro
           userDataDir,
           extensionsDir,
           logFile,
+          pid: child.pid ?? 0,
           output: () => output,
           stop,
         };
@@ -350,21 +360,8 @@ export async function openWorkbench(url: string, options: { timeoutMs?: number }
   });
   try {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    const page = await context.newPage();
     const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error') {
-        errors.push(`console: ${message.text()}`);
-      }
-    });
-    page.setDefaultTimeout(30_000);
-    await page.goto(url, { waitUntil: 'domcontentloaded', timeout });
-    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout });
-    await page.locator('.part.statusbar').waitFor({ state: 'visible', timeout });
-    // The activity bar is drawn once the extension host has registered the view containers.
-    await page.locator('.part.activitybar').waitFor({ state: 'visible', timeout });
-    await dismissDialogs(page);
+    const page = await openWorkbenchWindow(context, url, { timeoutMs: timeout, errors });
     return {
       browser,
       context,
@@ -380,10 +377,40 @@ export async function openWorkbench(url: string, options: { timeoutMs?: number }
   }
 }
 
+/**
+ * Another window of the workbench in the same browser profile (`context`), as a second tab of code-server: a page
+ * with its own extension host. Waits until it is loaded and the extensions are up; its console errors go to `errors`.
+ */
+export async function openWorkbenchWindow(context: BrowserContext, url: string, options: { timeoutMs?: number; errors?: string[] } = {}): Promise<Page> {
+  const timeout = options.timeoutMs ?? 90_000;
+  const errors = options.errors ?? [];
+  const page = await context.newPage();
+  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') {
+      errors.push(`console: ${message.text()}`);
+    }
+  });
+  page.setDefaultTimeout(30_000);
+  await page.goto(url, { waitUntil: 'domcontentloaded', timeout });
+  await waitForWorkbench(page, timeout);
+  return page;
+}
+
+/** Waits until the workbench of `page` is drawn and its extensions are up (after a load or a reload). */
+export async function waitForWorkbench(page: Page, timeoutMs = 90_000): Promise<void> {
+  await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: timeoutMs });
+  await page.locator('.part.statusbar').waitFor({ state: 'visible', timeout: timeoutMs });
+  // The activity bar is drawn once the extension host has registered the view containers.
+  await page.locator('.part.activitybar').waitFor({ state: 'visible', timeout: timeoutMs });
+  await dismissDialogs(page);
+}
+
 /** Closes a modal dialog (such as workspace trust) if one is up. */
 export async function dismissDialogs(page: Page): Promise<void> {
   const dialog = page.locator('.monaco-dialog-box');
   if (await dialog.isVisible().catch(() => false)) {
+    console.log(`# e2e: closing a dialog: ${(await dialog.innerText().catch(() => '')).replace(/\s+/g, ' ').slice(0, 300)}`);
     const trust = dialog.getByRole('button', { name: /Yes, I trust/i });
     if (await trust.isVisible().catch(() => false)) {
       await trust.click();
@@ -399,21 +426,23 @@ const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/
 /** Opens the Command Palette (F1) and types `text`; returns the quick input's locator. */
 export async function openCommandPalette(page: Page, text: string): Promise<ReturnType<Page['locator']>> {
   const widget = page.locator('.quick-input-widget');
-  for (let attempt = 0; attempt < 3; attempt++) {
+  const input = widget.locator('input.input');
+  for (let attempt = 0; ; attempt++) {
+    // A dialog left up makes the rest of the workbench inert.
+    await dismissDialogs(page);
     await page.locator('.monaco-workbench').focus().catch(() => undefined);
     await page.keyboard.press('F1');
     try {
       await widget.waitFor({ state: 'visible', timeout: 5_000 });
-      break;
-    } catch {
+      await input.fill(`>${text}`, { timeout: 10_000 });
+      return widget;
+    } catch (error) {
+      if (attempt === 2) throw error;
       // Focus may have been in a webview, which swallows keys: click the editor area and retry.
+      await page.keyboard.press('Escape').catch(() => undefined);
       await page.locator('.part.editor').click({ position: { x: 10, y: 10 } }).catch(() => undefined);
     }
   }
-  const input = widget.locator('input.input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(`>${text}`);
-  return widget;
 }
 
 /** Labels of the commands the Command Palette offers for `text`; `screenshotName` shots the open palette. */

@@ -1,5 +1,6 @@
 // The stack the end-to-end tests run, as they look at it from outside the UI: Prometheus' answers (to know what to
 // expect; the UI assertions never read them) and the extension's Compose project (to clean up after a run).
+import type Docker from 'dockerode';
 import { connectDocker, type TestImages } from '../../support/docker';
 
 /** The extension's Compose project: `name:` of stack/compose.yaml; no setting changes it. */
@@ -69,4 +70,12 @@ export function stackMachineSettings(images: TestImages, ports: Record<string, n
     'claudeTelemetry.stack.images.grafana': images.grafana,
     ...Object.fromEntries(Object.entries(ports).map(([key, value]) => [`claudeTelemetry.stack.ports.${key}`, value])),
   };
+}
+
+/** The container of one service of the extension's stack (dockerode), to stop, kill or start it as a user would. */
+export async function stackContainer(service: string): Promise<Docker.Container> {
+  const docker = connectDocker();
+  const [found] = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${PROJECT_LABEL}=${EXTENSION_PROJECT}`, `com.docker.compose.service=${service}`] }) });
+  if (!found) throw new Error(`the stack has no ${service} container`);
+  return docker.getContainer(found.Id);
 }
