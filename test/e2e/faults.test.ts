@@ -737,6 +737,29 @@ describe('fault suite (issue 15): every fault where a user meets it, in code-ser
     assert.deepEqual(notes.filter((t) => /terminated|crashed/i.test(t)), []);
   });
 
+  fault('32. a new browser profile (code-server keeps secrets per profile): Start leaves Grafana as it is, Copy Grafana Admin Password copies the one Grafana accepts', async () => {
+    const { workbench, server } = the();
+    const grafanaBefore = (await (await stackContainer('grafana')).inspect()).Id;
+    // Another profile: its own storage, so no Grafana password of this window's.
+    const profile = await workbench.browser.newContext({ viewport: { width: 1440, height: 900 }, permissions: ['clipboard-read', 'clipboard-write'] });
+    try {
+      const other = await openWorkbenchWindow(profile, server.url, { errors: workbench.errors });
+      await waitForCost(other, 60_000);
+      await runCommand(other, START);
+      await waitForNotification(other, /telemetry stack is running/, 90_000);
+      assert.equal((await (await stackContainer('grafana')).inspect()).Id, grafanaBefore, 'Grafana is the same container');
+      await runCommand(other, 'Claude Telemetry: Copy Grafana Admin Password');
+      await waitForNotification(other, /admin password is on the clipboard/, 20_000);
+      const password = await other.evaluate(() => navigator.clipboard.readText());
+      assert.ok(password.length >= 16, 'a generated password');
+      const signedIn = await fetch(`http://127.0.0.1:${ports.grafana}/api/user`, { headers: { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` } });
+      assert.equal(signedIn.status, 200, 'Grafana accepts the copied password');
+      await screenshot(other, 'faults-32-new-profile');
+    } finally {
+      await profile.close();
+    }
+  });
+
   // --- starts that meet each other, a reload, the engine --------------------------------------------------------
 
   /** Stops the stack from the UI and waits until the status bar says so. */
