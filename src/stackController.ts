@@ -10,11 +10,13 @@ import type * as Stack from './stack';
 /** What the stack controller knows of the local stack; the dashboard controller follows it. */
 export type StackPhase = Stack.StackPhase;
 
-/** When a start began, in the memento all windows share, until it ends: a window reloaded or closed mid-start leaves
- * it behind, and the next window to open takes the start up. */
+/** When a start began, in the global memento (the windows of a profile share it), until it ends: a window reloaded
+ * or closed mid-start leaves it behind, and the next window to open takes the start up. */
 const START_UNDER_WAY_KEY = 'claudeTelemetry.stackStartUnderWay';
 /** A start left behind longer ago than this was given up, not interrupted: the user decides. */
 const RESUME_WITHIN_MS = 10 * 60_000;
+/** This window's start under way, before the engine says which service it waits for. */
+const STARTING: StackPhase = { state: 'starting', services: [], message: 'Telemetry stack starting' };
 
 /**
  * Start, stop, restart, delete and watch the stack: the editor side of `src/stack`. Progress in notifications,
@@ -49,7 +51,7 @@ export class StackController implements vscode.Disposable {
    * (the start itself reports one that fails). */
   private onStateRead(phase: StackPhase): void {
     if (this.starting && (phase.state === 'stopped' || phase.state === 'degraded')) {
-      if (this.phase.state !== 'starting') this.onPhase({ state: 'starting', services: [], message: 'Telemetry stack starting' });
+      if (this.phase.state !== 'starting') this.onPhase(STARTING);
       return;
     }
     this.onPhase(phase);
@@ -111,7 +113,7 @@ export class StackController implements vscode.Disposable {
         const abort = new AbortController();
         token.onCancellationRequested(() => abort.abort());
         const pulled = new Map<string, number>();
-        this.onPhase({ state: 'starting', services: [], message: 'Telemetry stack starting' });
+        this.onPhase(STARTING);
         this.starting = true;
         await this.memento.update(START_UNDER_WAY_KEY, Date.now());
         try {

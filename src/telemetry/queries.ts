@@ -201,7 +201,7 @@ export const PLAN_PACE_WINDOW_S = 1800;
  * The plan terms of the refresh's instant query: usage, reset time and pace by window; the context window by session
  * (the reader keeps those of the sessions that changed lately: it has their list from its own query).
  */
-export function planTerms(): Array<{ figure: string; part: string; expr: string }> {
+export function planTerms(): QueryTerm[] {
   const g = PLAN_GAUGES;
   return [
     // Plain selectors (the default 5 m lookback): the exporter serves each gauge at every scrape until it expires,
@@ -217,7 +217,7 @@ export function planTerms(): Array<{ figure: string; part: string; expr: string 
 export const PLAN_LIMIT_STEP_S = 60;
 
 /** The plan's limit history over the last `seconds`, by window: the minutes at 100 % and the last time (unix s). */
-export function planLimitTerms(seconds: number): Array<{ figure: string; part: string; expr: string }> {
+export function planLimitTerms(seconds: number): QueryTerm[] {
   const atLimit = `(max by (window) (${PLAN_GAUGES.usage}) >= 100)`;
   const span = `[${dur(seconds)}:${dur(PLAN_LIMIT_STEP_S)}]`;
   // Parts: the reader's PLAN_LIMIT_PARTS.
@@ -231,6 +231,13 @@ export function planLimitTerms(seconds: number): Array<{ figure: string; part: s
 export function exactAlternation(values: readonly string[]): string {
   const escaped = values.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   return quote(escaped.length ? escaped.join('|') : '$^');
+}
+
+/** One term of a combined query: an expression tagged with the figure (and its part) it reads. */
+export interface QueryTerm {
+  figure: string;
+  part: string;
+  expr: string;
 }
 
 /** One query of many figures' terms, each tagged with its figure (and part, if any) so that `or` keeps them apart. */

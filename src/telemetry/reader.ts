@@ -10,7 +10,7 @@ import { LogEntry, LokiClient } from './loki';
 import { PrometheusClient, type InstantSample } from './prometheus';
 import { COUNTERS, RULES_FILE, RULE_INTERVAL_MS } from './counters';
 import {
-  ANY_CLAUDE_METRIC_MATCH, FIGURE_LABEL, FIGURE_NAMES, PART_LABEL, TODAY_FIGURES, planLimitTerms, planTerms, type FigureName,
+  ANY_CLAUDE_METRIC_MATCH, FIGURE_LABEL, FIGURE_NAMES, PART_LABEL, TODAY_FIGURES, planLimitTerms, planTerms, type FigureName, type QueryTerm,
   combined, deriveFigure, figureFresh, sessionsChanged, figureOf, figureSlots, figureWindow, isFresh, lokiLogs, sessionFigures, sourceOf, type Figure,
 } from './queries';
 import { PieceCache, addUp, cutWindow, windowPieces, type Sample } from './slots';
@@ -414,7 +414,7 @@ export class TelemetryReader {
     // head of a window that does not move, which is then kept): one instant query. Each source is one counter's query.
     const sources = planSources(planned);
     const toFetch = new Map<number, { ends: Set<number>; sources: Set<string> }>();
-    const terms = new Map<string, { figure: string; part: string; expr: string }>();
+    const terms = new Map<string, QueryTerm>();
     const toKeep: Array<[string, number, number]> = [];
     for (const w of planned) {
       const mine = new Set(w.figures.map((f) => sources.ofFigure.get(f)!));
@@ -441,10 +441,10 @@ export class TelemetryReader {
     // Terms that look far back (the fresh part's 2 d, the limit history's range) go in a query of their own:
     // Prometheus opens one querier over the time span of all of a query's selectors, so beside them every piece
     // would be read through each block of that span.
-    const wide = new Map<string, { figure: string; part: string; expr: string }>();
+    const wide: QueryTerm[] = [];
     for (const [name, source] of sources.byName) {
       if (isFresh(source) && (changed === undefined || changed.length > 0)) {
-        wide.set(`${name}|fresh`, { figure: name, part: 'fresh', expr: figureFresh(source, changed) });
+        wide.push({ figure: name, part: 'fresh', expr: figureFresh(source, changed) });
       }
     }
 
@@ -454,11 +454,11 @@ export class TelemetryReader {
     const limitHistory = this.limitHistory;
     const readLimits = rangeStartS !== null && (!limitHistory || limitHistory.range !== windows.range || nowMs - limitHistory.atMs >= PLAN_LIMIT_EVERY_MS);
     if (windows.dayStartMs !== undefined) for (const term of planTerms()) terms.set(`${term.figure}|${term.part}`, term);
-    if (readLimits) for (const term of planLimitTerms(t - rangeStartS)) wide.set(`${term.figure}|${term.part}`, term);
-    const instant = (batch: ReadonlyMap<string, { figure: string; part: string; expr: string }>): Promise<InstantSample[]> =>
-      batch.size ? this.prom.instant(combined([...batch.values()]), t, options) : Promise.resolve([]);
+    if (readLimits) wide.push(...planLimitTerms(t - rangeStartS));
+    const instant = (batch: readonly QueryTerm[]): Promise<InstantSample[]> =>
+      batch.length ? this.prom.instant(combined(batch), t, options) : Promise.resolve([]);
     const [narrowSamples, wideSamples, costLabels] = await Promise.all([
-      instant(terms),
+      instant([...terms.values()]),
       instant(wide),
       // Which dimensions the range's cost carries: the group-by offers only those.
       rangeStartS === null ? Promise.resolve(null) : this.prom.labelNames([COUNTERS.cost.rule], { start: rangeStartS, end: t }, options),

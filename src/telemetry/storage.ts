@@ -12,12 +12,15 @@ const WRITE_FAILURES: readonly [RegExp, string][] = [
   [/read-only file system/i, 'its volume is read-only'],
 ];
 
-/**
- * What the user is told when the newest sample (`newestSampleMs`, from /api/v1/status/tsdb) is stale, else
- * undefined. `logLines`: Prometheus' last log lines, where it says why.
- */
-export function storageProblem(newestSampleMs: number | null, nowMs: number, logLines: readonly string[]): string | undefined {
-  if (newestSampleMs === null || nowMs - newestSampleMs <= STORAGE_STALE_MS) return undefined;
+/** Whether the newest sample (`newestSampleMs`, from /api/v1/status/tsdb; null: Prometheus holds none) says
+ * Prometheus stores nothing new. */
+export function storageStale(newestSampleMs: number | null, nowMs: number): newestSampleMs is number {
+  return newestSampleMs !== null && nowMs - newestSampleMs > STORAGE_STALE_MS;
+}
+
+/** What the user is told when the storage is stale: since when, why (from Prometheus' last `logLines`), what is
+ * kept and what to do. */
+export function storageProblem(newestSampleMs: number, logLines: readonly string[]): string {
   const cause = [...logLines].reverse().flatMap((line) => WRITE_FAILURES.filter(([pattern]) => pattern.test(line)).map(([, text]) => text))[0];
   return (
     `Prometheus has stored no new data since ${new Date(newestSampleMs).toLocaleTimeString()}${cause ? `: ${cause}` : ''}. ` +

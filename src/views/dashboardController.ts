@@ -266,9 +266,9 @@ export class DashboardController implements vscode.Disposable {
     // Unknown with no problem: the engine has not been asked yet (the window is opening), which says nothing of it.
     if (local && this.stack.state === 'unknown' && this.stack.problem) {
       const problem = this.stack.problem;
-      const denied = problem?.code === 'permission-denied';
+      const denied = problem.code === 'permission-denied';
       return {
-        status: { kind: 'engineDown', denied, detail: problem?.message },
+        status: { kind: 'engineDown', denied, detail: problem.message },
         message: denied
           ? `The container engine refuses this user, so the telemetry stack cannot be read or run. ${problem.message}`
           : 'The container engine (Docker, Podman or Colima) does not answer, so the telemetry stack cannot run. Start the engine, then the stack if it does not come back on its own.',

@@ -42,9 +42,8 @@ export class StorageWatcher {
     let problem: string | undefined;
     try {
       const newest = await prometheus.newestSampleMs({ signal });
-      const { storageProblem, STORAGE_STALE_MS } = loadDeferred().telemetry;
-      const stale = newest !== null && nowMs - newest > STORAGE_STALE_MS;
-      problem = storageProblem(newest, nowMs, stale ? await this.prometheusLog().catch(() => []) : []);
+      const { storageProblem, storageStale } = loadDeferred().telemetry;
+      if (storageStale(newest, nowMs)) problem = storageProblem(newest, await this.prometheusLog().catch(() => []));
     } catch {
       return;
     }

@@ -21,6 +21,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Frame, Locator, Page } from 'playwright-core';
 import { DEFAULTS } from '../../src/config';
 import { usd } from '../../src/format';
@@ -41,7 +42,6 @@ const DASHBOARD = 'Claude Telemetry: Show Dashboard';
 const WRITE_CLAUDE_SETTINGS = 'Claude Telemetry: Write Telemetry Settings to Claude Code…';
 const PROMETHEUS_URL = 'claudeTelemetry.backend.prometheusUrl';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const costPattern = (cost: string): RegExp => new RegExp(`${escapeRegExp(cost)}(?!\\d)`);
 const dollars = (cost: string): number => Number(cost.replace(/[$,]/g, ''));
 /** Prints what the user was shown, for the README's table. */
@@ -762,6 +762,9 @@ describe('fault suite (issue 15): every fault where a user meets it, in code-ser
 
   // --- starts that meet each other, a reload, the engine --------------------------------------------------------
 
+  /** Mid-start: Prometheus runs, Grafana (which waits for its health) not yet. */
+  const prometheusStarted = (): Promise<true> => until('prometheus started', async () => (await (await stackContainer('prometheus')).inspect()).State.Running, 60_000);
+
   /** Stops the stack from the UI and waits until the status bar says so. */
   const stopStack = async (p: Page): Promise<void> => {
     await runCommand(p, STOP);
@@ -791,8 +794,7 @@ describe('fault suite (issue 15): every fault where a user meets it, in code-ser
     await stopStack(p);
     const hostsBefore = extensionHostPids(the().server.pid);
     await runCommand(p, START);
-    // Mid-start: Prometheus runs, Grafana (which waits for its health) not yet.
-    await until('prometheus started', async () => (await (await stackContainer('prometheus')).inspect()).State.Running, 60_000);
+    await prometheusStarted();
     await p.reload({ waitUntil: 'domcontentloaded' });
     // The reloaded window's old extension host ends, and its start with it, as when a window closes (code-server
     // may keep it a little while for a reconnection).
@@ -823,7 +825,7 @@ describe('fault suite (issue 15): every fault where a user meets it, in code-ser
     const dockerd = theEngine();
     await stopStack(p);
     await runCommand(p, START);
-    await until('prometheus started', async () => (await (await stackContainer('prometheus')).inspect()).State.Running, 60_000);
+    await prometheusStarted();
     await stopEngine(dockerd);
     // The start fails (see 22b for what it blames), the status bar names the engine while it is away.
     seen['22'] = await waitForNotification(p, /container engine|Service "[\w-]+" (exited|keeps exiting|is unhealthy)/i, 60_000);

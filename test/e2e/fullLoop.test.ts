@@ -25,6 +25,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
 import { openStack, type StackEngine } from '../../src/stack';
 import { PrometheusClient } from '../../src/telemetry/prometheus';
@@ -62,7 +63,6 @@ import { startMessagesApi, type MessagesApi, type Turn } from './support/message
 import { EXTENSION_PROJECT, PROJECT_LABEL, clearLeftoverTestStack, getJson, promQuery, removeProject, stackMachineSettings } from './support/stack';
 
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A failing Bash, a failing Read (each with known usage), then an API error the CLI gives up on. */
 function failingSessionScript(): Turn[] {

@@ -17,6 +17,7 @@ import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rea
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Browser, type BrowserContext, type Frame, type Locator, type Page } from 'playwright-core';
 
 /** The repository root: the nearest folder above this file whose package.json is ours. */
@@ -142,7 +143,6 @@ export function freePort(): Promise<number> {
   });
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Whether `promise` settles within `ms`; the timer never outlives the answer (it would hold the test process open). */
 async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {

@@ -8,13 +8,13 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
 import { dockerAvailable } from '../../support/docker';
 import { waitFor } from '../../support/wait';
 import { repoRoot, runCommand, statusBarTexts } from './codeServer';
 import { getJson } from './stack';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 // --- a backend that answers wrongly -----------------------------------------------------------------------------
 

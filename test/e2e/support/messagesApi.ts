@@ -28,6 +28,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Usage {
   input_tokens: number;
@@ -158,7 +159,6 @@ export function rateLimitHeaders(limits: { fiveHour: { utilization: number; rese
 }
 
 const id = (prefix: string): string => `${prefix}_${randomBytes(12).toString('hex')}`;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
