@@ -12,6 +12,7 @@ import { locateEngine } from '../../src/stack/engineLocator';
 import type { EngineLocation } from '../../src/stack/engineLocator';
 import { repoRoot } from '../support/paths';
 import { ensureTestImages, testImageEnv } from '../support/docker';
+import { freePort } from '../support/ports';
 
 export const fixtureDir = path.join(repoRoot, 'test', 'engine', 'fixtures', 'stack');
 export const fixtureFile = path.join(fixtureDir, 'compose.yaml');
@@ -35,17 +36,7 @@ export function uniqueProject(tag: string): string {
   return `cct-t-${tag}-${process.pid}-${counter}`.toLowerCase();
 }
 
-/** A TCP port nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** Hold a port (as another program would) until close() is called. */
 export async function holdPort(port: number): Promise<{ close(): Promise<void> }> {

@@ -14,11 +14,11 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Browser, type BrowserContext, type Frame, type Locator, type Page } from 'playwright-core';
+import { freePort } from '../../support/ports';
 
 /** The repository root: the nearest folder above this file whose package.json is ours. */
 export const repoRoot: string = (() => {
@@ -129,19 +129,7 @@ export async function ensureVsix(vsix: string = defaultVsixPath, rebuild = false
   return vsix;
 }
 
-/** A TCP port free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolvePromise(port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort };
 
 
 /** Whether `promise` settles within `ms`; the timer never outlives the answer (it would hold the test process open). */

@@ -6,11 +6,11 @@
 // own previous output, as stack/prometheus/rules/recording.yml's do).
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { components } from '../../support/components';
+import { freePort } from '../../support/ports';
 
 const execFileP = promisify(execFile);
 
@@ -21,17 +21,7 @@ export const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
 /** The stack's recording rules (loaded into the test Prometheus, which must accept them). */
 export const RECORDING_RULES = join(REPO_ROOT, 'stack', 'prometheus', 'rules', 'recording.yml');
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => res(port));
-    });
-  });
-}
+export { freePort };
 
 export interface PrometheusInstance {
   url: string;
