@@ -43,6 +43,9 @@ export class StackController implements vscode.Disposable {
   ) {}
 
   private onPhase(phase: StackPhase): void {
+    // A change of state is logged once (a start publishes its wait every second; unknown is logged with its cause).
+    const shown = (p: StackPhase): string => (p.state === 'unknown' ? p.state : `${p.state} ${p.services.join(', ')}`);
+    if (phase.state !== 'unknown' && shown(phase) !== shown(this.phase)) this.log.info(`Stack state: ${phase.message}.`);
     this.phase = phase;
     this.publish(phase);
   }
@@ -87,7 +90,8 @@ export class StackController implements vscode.Disposable {
   /** Reads the stack's state once and then follows the engine's events. Quiet when no engine is there. */
   async watch(): Promise<void> {
     try {
-      await this.publishStatus(await this.engine());
+      await this.engine();
+      await this.publishStatus();
     } catch (error) {
       // The state watch has logged a failed read; no engine found is logged here, both once until they change.
       this.problems().failed(error);
@@ -135,7 +139,7 @@ export class StackController implements vscode.Disposable {
         } finally {
           this.starting = false;
           await this.memento.update(START_UNDER_WAY_KEY, undefined);
-          await this.publishStatus(engine).catch(() => undefined);
+          await this.publishStatus().catch(() => undefined);
         }
       },
     );
@@ -162,7 +166,7 @@ export class StackController implements vscode.Disposable {
       const stopped = await engine.stop();
       this.log.info(`Stopped ${stopped.join(', ') || 'nothing (already stopped)'}; volumes kept.`);
     });
-    await this.publishStatus(engine);
+    await this.publishStatus();
   }
 
   restart(): Promise<void> {
@@ -198,7 +202,7 @@ export class StackController implements vscode.Disposable {
     const removed = await engine.remove({ volumes: true });
     this.log.info(`Deleted containers ${removed.containers.join(', ') || '(none)'} and volumes ${removed.volumes.join(', ') || '(none)'}.`);
     await this.secrets.delete(SecretKey.grafanaAdminPassword);
-    await this.publishStatus(engine);
+    await this.publishStatus();
     void vscode.window.showInformationMessage(`Deleted the telemetry data (${removed.volumes.length} volumes).`);
   }
 
@@ -262,10 +266,10 @@ export class StackController implements vscode.Disposable {
     return this.stateProblems;
   }
 
-  /** Reads the stack's state and publishes it; not for an engine replaced since (settings changed meanwhile): its
-   * state would follow the new one's. */
-  private publishStatus(engine: Stack.StackEngine): Promise<void> {
-    return this.opened?.engine === engine ? this.opened.state.read() : Promise.resolve();
+  /** Reads the state of the stack the settings name now and publishes it: after an operation whose engine the
+   * settings replaced meanwhile, the new one's state (its reads while this window started were taken as starting). */
+  private publishStatus(): Promise<void> {
+    return this.opened?.state.read() ?? Promise.resolve();
   }
 
   /**

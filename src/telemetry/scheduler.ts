@@ -189,19 +189,18 @@ export class RefreshScheduler {
     this.inFlight = null;
     this.controller = null;
     this.st.inFlight = false;
-    if (controller.signal.aborted) {
-      // Stopped meanwhile: do not count, do not reschedule.
-      this.emit();
-      return;
-    }
-    this.st.lastFinishedAt = this.clock.now();
-    if (ok) {
-      this.st.consecutiveFailures = 0;
-      this.st.lastSuccessAt = this.st.lastFinishedAt;
-      this.st.lastError = undefined;
-    } else {
-      this.st.consecutiveFailures += 1;
-      this.st.lastError = error;
+    // Stopped meanwhile: not counted. Started again since (new backends while it ran): the refresh that start asked
+    // for runs now, below.
+    if (!controller.signal.aborted) {
+      this.st.lastFinishedAt = this.clock.now();
+      if (ok) {
+        this.st.consecutiveFailures = 0;
+        this.st.lastSuccessAt = this.st.lastFinishedAt;
+        this.st.lastError = undefined;
+      } else {
+        this.st.consecutiveFailures += 1;
+        this.st.lastError = error;
+      }
     }
     if (!this.st.started) {
       this.emit();

@@ -29,7 +29,7 @@ import { telemetryEnvironment } from '../../src/terminal/environment';
 import { connectDocker, ensureTestImages, requireDocker, type TestImages } from '../support/docker';
 import { waitFor } from '../support/wait';
 import { claudeVersion, createClaudeHome, runClaude, type ClaudeHome } from './support/claude';
-import { clearNotifications, closeWorkbench, dismissDialogs, ensureVsix, freePort, hoverStatusBarItem, installCodeServer, notificationTexts, openWorkbench, openWorkbenchWindow, runCommand, screenshot, startCodeServer, statusBarTexts, waitForFrameText, waitForNotification, waitForStatusBarText, waitForWorkbench, type CodeServer, type Workbench } from './support/codeServer';
+import { clearNotifications, closeWorkbench, dismissDialogs, ensureVsix, freePort, hoverStatusBarItem, installCodeServer, notificationTexts, notificationToast, openWorkbench, openWorkbenchWindow, runCommand, screenshot, startCodeServer, statusBarTexts, waitForFrameText, waitForNotification, waitForStatusBarText, waitForWorkbench, type CodeServer, type Workbench } from './support/codeServer';
 import { HTML_ERROR, SettingsFile, closeModalEditor, collectorAcceptedPoints, editUserSettingsJson, WITHOUT_FILE_PERMISSION_OVERRIDE, engineProcess, ensureEngine, extensionHostPids, extensionLogTail, holdPort, installedComposeFile, lokiEventCount, lokiReportedCost, notificationCenterTexts, recordStatusBar, startBackendStandIn, startEngine, startRegistryStandIn, statusBarCost, stopEngine, unreadableSocket, until, type BackendMode, type BackendStandIn, type EngineProcess, type RegistryStandIn } from './support/faults';
 import { escapeRegExp, mark, seconds } from './support/marks';
 import { startMessagesApi, type MessagesApi, type Turn } from './support/messagesApi';
@@ -141,7 +141,8 @@ describe('fault suite (issue 15): every fault where a user meets it, in code-ser
       } catch (error) {
         failure = error;
         await screenshot(p, `faults-${number}-failed`).catch(() => undefined);
-        console.log(`# faults: case ${number} failed; the extension's log:\n${extensionLogTail(the().server.userDataDir).replace(/^/gm, '#   ')}`);
+        // In the error itself: the run's summary repeats each failure at its end, which is what a CI log keeps.
+        if (error instanceof Error) error.message += `\nthe extension's log, its end:\n${extensionLogTail(the().server.userDataDir, 30)}`;
       }
       try {
         await (options.restore ?? restoreStack)();
@@ -182,12 +183,10 @@ describe('fault suite (issue 15): every fault where a user meets it, in code-ser
   };
 
   /** The visible toast matching `text`. */
-  const toast = (p: Page, text: RegExp): Locator => p.locator('.notifications-toasts .notification-toast').filter({ hasText: text }).first();
-
   /** Presses "Open Settings" on the toast matching `text`: the Settings editor shows `setting` on the tab `tab` names
    * (by default the Remote tab, where the suite sets the stack's settings). */
   const openSettingsFrom = async (p: Page, text: RegExp, setting: string, tab = /^Remote/): Promise<void> => {
-    await toast(p, text).getByRole('button', { name: 'Open Settings' }).click();
+    await notificationToast(p, text).getByRole('button', { name: 'Open Settings' }).click();
     const editor = p.locator('.settings-editor').first();
     await editor.locator(`.setting-item-contents[data-key="${setting}"]`).first().waitFor({ state: 'visible', timeout: 20_000 });
     await screenshot(p, `faults-settings-${setting}`);
@@ -381,7 +380,7 @@ describe('fault suite (issue 15): every fault where a user meets it, in code-ser
     await runCommand(p, START);
     const shown = await waitForNotification(p, expected, 30_000);
     said(shown);
-    assert.ok(await toast(p, expected).getByRole('button', { name: 'Show Logs' }).isVisible(), 'the message offers the logs');
+    assert.ok(await notificationToast(p, expected).getByRole('button', { name: 'Show Logs' }).isVisible(), 'the message offers the logs');
     // What the status bar says after the failed start (16b asserts on it).
     await sleep(3_000);
     seen.afterFailedStart = (await statusBarTexts(p)).find((t) => /Telemetry|\$\d|engine/.test(t)) ?? '';
@@ -490,7 +489,9 @@ describe('fault suite (issue 15): every fault where a user meets it, in code-ser
   });
 
   // --- a backend that answers wrongly, slowly or not at all (claudeTelemetry.backend.prometheusUrl) --------------
-  // Grafana stays unhealthy meanwhile (case 21): its start waits for 20 failed health checks, while these run.
+  // Grafana stays unhealthy meanwhile (case 21): its start waits for 20 failed health checks, while these run. Their
+  // settings drop 21a's image, so the stack the window follows is replaced mid-start: 21b needs the start's end to
+  // read the state of the stack the settings name now.
 
   let unhealthyStartAt = 0;
   fault('21a. a container staying unhealthy: Start waits on grafana (the Loki double in its place answers no health check)', async (p) => {
@@ -628,7 +629,13 @@ describe('fault suite (issue 15): every fault where a user meets it, in code-ser
   });
 
   fault('21b. …the start ends after the failed health checks: "Service "grafana" is unhealthy", the last check, the status bar', async (p) => {
+    // Back to the stack's own Prometheus, which the degraded state is shown for; a code-server that has not applied
+    // the Remote settings yet is told as such, not as a status bar without the state.
+    const readsOwn = `Reading telemetry from Prometheus at http://127.0.0.1:${ports.prometheus} `;
+    const connections = (): number => extensionLogTail(the().server.userDataDir, Infinity).split(readsOwn).length;
+    const before = connections();
     userSettings().write();
+    await until('the window reads the stack\'s own Prometheus again (the Remote settings applied)', () => connections() > before, 30_000);
     const pattern = /Service "grafana" (is unhealthy: its health check failed \d+ times|did not become healthy within)/;
     // On screen, or (once the toast has left the screen) in the notification center.
     let looked = 0;
@@ -907,7 +914,7 @@ describe('fault suite (issue 15): every fault where a user meets it, in code-ser
     mark(`the full volume told ${seconds(Date.now() - startedAt)} s after Start`);
     said(shown);
     assert.match(shown, /Free space on the disk the container engine keeps its volumes on/);
-    assert.ok(await toast(p, problem).getByRole('button', { name: 'Show Stack Logs…' }).isVisible(), 'the warning offers the stack\'s logs');
+    assert.ok(await notificationToast(p, problem).getByRole('button', { name: 'Show Stack Logs…' }).isVisible(), 'the warning offers the stack\'s logs');
     await waitForStatusBarText(p, /Telemetry: prometheus/, 40_000);
     assert.match(await tooltip(p, /Telemetry: prometheus/, /stored no new data/), /no space left on device/);
     // In the Alerts section, or (nothing stored at all) as why the sidebar is empty.

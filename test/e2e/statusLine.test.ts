@@ -292,7 +292,11 @@ describe('plan usage through Claude Code\'s status line, in code-server, through
     if (process.env['CCT_UPDATE_DOCS_IMAGES'] === '1') copyFileSync(shot, join(repoRoot, 'docs', 'images', 'status-bar-plan.png'));
     await screenshot(p, 'sl-04a-status-bar-plan-full');
     await p.mouse.move(700, 300);
-    assert.match(tooltip, /Plan 5-hour usage: 42%, resets \d/, tooltip);
+    // The reset as a clock time, with its weekday once it falls on another day (a run late in the evening).
+    const fiveHourReset = new Date(resets.fiveHour * 1000);
+    const weekday = fiveHourReset.toDateString() === new Date().toDateString() ? '' : '[A-Z][a-z]{2} ';
+    const minutes = String(fiveHourReset.getMinutes()).padStart(2, '0');
+    assert.match(tooltip, new RegExp(`Plan 5-hour usage: 42%, resets ${weekday}\\d{1,2}:${minutes}\\b`), tooltip);
     assert.match(tooltip, /Plan 7-day usage: 17%, resets \S/, tooltip);
     // The Markdown is rendered: the figures are bold, no asterisks.
     assert.doesNotMatch(tooltip, /\*\*/, tooltip);

@@ -141,6 +141,28 @@ describe('RefreshScheduler', () => {
     assert.equal(m.runs.length, 1);
   });
 
+  it('started again while the stopped refresh is still ending (new backends mid-refresh): refreshes once it ends, then keeps its pace', async () => {
+    const clock = new FakeClock();
+    const m = manualTask(); m.clock = clock;
+    const s = new RefreshScheduler({ task: m.task, intervalMs: 5_000, clock });
+    s.start();
+    await flush();
+    s.stop();
+    s.start();
+    await flush();
+    assert.equal(m.runs.length, 1, 'never two at once');
+    m.runs[0]!.reject(new Error('aborted'));
+    await flush();
+    assert.equal(m.runs.length, 2, 'the refresh the start asked for');
+    assert.equal(m.runs[1]!.signal.aborted, false);
+    m.runs[1]!.resolve();
+    await flush();
+    assert.equal(s.state.consecutiveFailures, 0, 'the aborted one is not a failure');
+    await clock.advance(5_000);
+    assert.equal(m.runs.length, 3, 'and the interval after it');
+    s.stop();
+  });
+
   it('a task that throws synchronously counts as a failure', async () => {
     const clock = new FakeClock();
     const s = new RefreshScheduler({ task: () => { throw new Error('sync'); }, intervalMs: 1_000, clock });

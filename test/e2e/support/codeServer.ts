@@ -581,10 +581,17 @@ export async function typeInTerminal(page: Page, line: string): Promise<void> {
   await page.keyboard.press('Enter');
 }
 
+const TOASTS = '.notifications-toasts .notification-toast';
+
+/** The notification toast on screen whose text matches `text`, to press its buttons. */
+export function notificationToast(page: Page, text: RegExp): Locator {
+  return page.locator(TOASTS).filter({ hasText: text }).first();
+}
+
 /** Texts of the notification toasts on screen. */
 export async function notificationTexts(page: Page): Promise<string[]> {
   return page
-    .locator('.notifications-toasts .notification-toast')
+    .locator(TOASTS)
     .evaluateAll((elements) => elements.map((element) => (element as HTMLElement).innerText.replace(/\s+/g, ' ').trim()));
 }
 
@@ -606,7 +613,7 @@ export async function waitForNotification(page: Page, pattern: RegExp, timeoutMs
 /** Closes every notification (toasts and the notification center's), as "Notifications: Clear All Notifications". */
 export async function clearNotifications(page: Page): Promise<void> {
   await runCommand(page, 'Notifications: Clear All Notifications');
-  await page.locator('.notifications-toasts .notification-toast').first().waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
+  await page.locator(TOASTS).first().waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
 }
 
 /** Waits for a modal dialog (`showWarningMessage(..., { modal: true })`); returns it and its text. */
