@@ -122,6 +122,7 @@ export function activate(context: vscode.ExtensionContext): void {
   // Both answer after activation has returned, once the deferred bundle is loaded.
   controller.start();
   setTimeout(() => void (stack.interruptedStart() ? vscode.commands.executeCommand(CommandId.startStack) : stack.watch()), 0);
+  void claudeSettings.checkStatusLineBridge();
 }
 
 export function deactivate(): void {

@@ -217,11 +217,24 @@ export function bridgeCommand(runtime: BridgeRuntime, args: BridgeArguments): st
   return [RUN_AS_NODE, shellQuote(path(runtime.executable)), shellQuote(path(runtime.script)), ...formatBridgeArguments(args).map(shellQuote)].join(' ');
 }
 
-/** The arguments of a `statusLine.command` that runs the bridge; undefined for any other command. */
-export function parseBridgeCommand(command: string): BridgeArguments | undefined {
+/** The words of a `statusLine.command` that runs the bridge; undefined for any other command. */
+function bridgeWords(command: string): [typeof RUN_AS_NODE, string, string, ...string[]] | undefined {
   const words = shellWords(command);
   if (words === undefined || words[0] !== RUN_AS_NODE || words.length < 3 || !words[2]!.endsWith(`/${BRIDGE_SCRIPT}`)) {
     return undefined;
   }
-  return parseBridgeArguments(words.slice(3));
+  return words as [typeof RUN_AS_NODE, string, string, ...string[]];
+}
+
+/** The arguments of a `statusLine.command` that runs the bridge; undefined for any other command. */
+export function parseBridgeCommand(command: string): BridgeArguments | undefined {
+  const words = bridgeWords(command);
+  return words && parseBridgeArguments(words.slice(3));
+}
+
+/** The executable and the script a `statusLine.command` that runs the bridge starts (as written, forward slashes on
+ * Windows); undefined for any other command. */
+export function bridgeFiles(command: string): { executable: string; script: string } | undefined {
+  const words = bridgeWords(command);
+  return words && { executable: words[1], script: words[2] };
 }

@@ -143,6 +143,12 @@ export function withStatusLineBridge(text: string, bridgeCommand: (saved: SavedS
   return base.slice(0, value.offset) + bridgeValue(bridgeCommand(saved), fields) + base.slice(end(value));
 }
 
+/** The `statusLine` command when it runs the bridge; undefined for any other status line, or none. */
+export function statusLineBridgeCommand(text: string, path: string): string | undefined {
+  const existing = statusLineIn(settingsTree(text, path));
+  return existing?.bridge ? (existing.fields.command as string) : undefined;
+}
+
 /**
  * The file's text with the user's own `statusLine` back (its saved text, exactly), or none when they had none.
  * Unchanged when the status line does not run the bridge.

@@ -1,12 +1,14 @@
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
+import { CommandId } from '../commands';
 import { CancelledError } from '../stack/errors';
 import { otlpEndpoint, type Config } from '../config';
 import type { Log } from '../log';
-import { BRIDGE_SCRIPT, bridgeCommand } from '../statusLine/statusLine';
-import { withoutStatusLineBridge, withoutTelemetryEnvironment, withStatusLineBridge, withTelemetryEnvironment } from './claudeSettings';
+import { BRIDGE_SCRIPT, bridgeCommand, bridgeFiles } from '../statusLine/statusLine';
+import { statusLineBridgeCommand, withoutStatusLineBridge, withoutTelemetryEnvironment, withStatusLineBridge, withTelemetryEnvironment } from './claudeSettings';
 import { isTelemetryVariable, TELEMETRY_VARIABLE_NAMES, telemetryEnvironment } from './environment';
 
 const PREVIEW_SCHEME = 'claude-telemetry-preview';
@@ -93,6 +95,32 @@ export class ClaudeSettingsWriter implements vscode.Disposable {
         'Claude Code reports its plan usage from its next status line update (in interactive sessions, for Claude plan subscribers). Your own status line, if you had one, shows as before.',
       );
     }
+  }
+
+  /**
+   * Once per window: a status line bridge whose editor or script is gone (an update of the extension or the editor
+   * moved it) runs nothing, so Claude Code shows no status line, the user's own included. Says so and offers to point
+   * it at this install, or to remove it, through the commands (a diff and a question first). Another editor's bridge
+   * that still runs is left alone.
+   */
+  async checkStatusLineBridge(): Promise<void> {
+    let command: string | undefined;
+    try {
+      command = statusLineBridgeCommand(await readFile(this.path, 'utf8'), this.path);
+    } catch {
+      return; // no file, or one Claude Code cannot read either: said when the user writes it
+    }
+    const files = command === undefined ? undefined : bridgeFiles(command);
+    const gone = files && [files.executable, files.script].find((file) => !existsSync(file));
+    if (gone === undefined) return;
+    const message =
+      `Claude Code's status line runs the plan usage bridge from ${gone}, which no longer exists (the extension or the ` +
+      'editor was updated): Claude Code shows no status line, your own included, until it runs this install\'s bridge.';
+    this.log.warn(message);
+    const update = 'Update Status Line…';
+    const remove = 'Remove Bridge…';
+    const choice = await vscode.window.showWarningMessage(message, update, remove);
+    if (choice) await vscode.commands.executeCommand(choice === update ? CommandId.writeStatusLineBridge : CommandId.removeStatusLineBridge);
   }
 
   async removeStatusLineBridge(): Promise<void> {

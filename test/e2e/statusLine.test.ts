@@ -40,6 +40,7 @@ import {
   hoverStatusBarItem,
   installCodeServer,
   notificationTexts,
+  notificationToast,
   openWorkbench,
   readableTerminalSettings,
   repoRoot,
@@ -54,6 +55,7 @@ import {
   waitForNotification,
   waitForStatusBarText,
   waitForTerminalText,
+  waitForWorkbench,
   type CodeServer,
   type Workbench,
 } from './support/codeServer';
@@ -108,6 +110,8 @@ describe('plan usage through Claude Code\'s status line, in code-server, through
   /** Epoch seconds of the windows' resets, as the stand-in's headers say. */
   const resets = { fiveHour: Math.floor(Date.now() / 1000) + 3 * 3600, sevenDay: Math.floor(Date.now() / 1000) + 4 * 86400 };
   let claudeRunning = false;
+  /** settings.json as "Show Plan Usage…" wrote it, and the bridge script its command runs. */
+  let bridgeWritten: { text: string; script: string } | undefined;
   const timings: Record<string, string> = {};
 
   const page = (): Page => {
@@ -211,6 +215,7 @@ describe('plan usage through Claude Code\'s status line, in code-server, through
     const [, runtime, script] = /^ELECTRON_RUN_AS_NODE=1 '([^']+)' '([^']+\/dist\/statusLine\.js)'/.exec(command) ?? [];
     assert.ok(runtime && script, `the command runs the bridge on the editor's runtime: ${command}`);
     assert.ok(existsSync(runtime) && existsSync(script), `${runtime} and ${script} exist`);
+    bridgeWritten = { text: written, script };
     assert.match(command, new RegExp(`--endpoint=http://127\\.0\\.0\\.1:${ports.otlpHttp}(?!\\d)`), 'the bridge reports to the stack\'s collector');
     assert.equal(bridgeArgument(command, 'previous'), USER_COMMAND, 'the user\'s own command is what the bridge runs');
     assert.equal(bridgeArgument(command, 'saved'), USER_STATUS_LINE, 'the user\'s statusLine, as the file held it, is kept for the removal');
@@ -382,5 +387,36 @@ describe('plan usage through Claude Code\'s status line, in code-server, through
     assert.equal(Buffer.compare(restored, Buffer.from(USER_SETTINGS, 'utf8')), 0, `byte for byte the user's file:\n${JSON.stringify(restored.toString('utf8'))}`);
     await runCommand(p, 'View: Close All Editors');
     await screenshot(p, 'sl-09-removed');
+  });
+
+  it('a bridge an update moved (its script gone): the next window says so, and "Update Status Line…" points it at this install after a diff and a confirm', async () => {
+    const p = page();
+    assert.ok(bridgeWritten, 'the bridge was written (see above)');
+    // The folder of an older version of the extension, which the editor removes after an update.
+    const goneScript = bridgeWritten.script.replace(/[^/]+(?=\/dist\/statusLine\.js$)/, 'claude-code-telemetry.claude-code-telemetry-0.0.1');
+    assert.ok(goneScript !== bridgeWritten.script && !existsSync(goneScript), goneScript);
+    const stale = bridgeWritten.text.replace(`'${bridgeWritten.script}'`, `'${goneScript}'`);
+    assert.notEqual(stale, bridgeWritten.text);
+    writeFileSync(settingsFile(), stale);
+    await clearNotifications(p);
+    await p.reload({ waitUntil: 'domcontentloaded' });
+    await waitForWorkbench(p);
+    const warning = await waitForNotification(p, /runs the plan usage bridge from/, 60_000);
+    mark(`shown: ${warning}`);
+    assert.match(warning, new RegExp(`from ${escapeRegExp(goneScript)}, which no longer exists .*Claude Code shows no status line, your own included`));
+    await screenshot(p, 'sl-10-bridge-gone-warning');
+    await notificationToast(p, /plan usage bridge/).getByRole('button', { name: 'Update Status Line…' }).click();
+    const { text: question } = await waitForDialog(p);
+    assert.match(question, /Show plan usage in Claude Code's status line\?/);
+    assert.equal(readFileSync(settingsFile(), 'utf8'), stale, 'nothing is written before the user confirms');
+    await answerDialog(p, 'Write');
+    const updated = await waitFor('the bridge of this install in settings.json', async () => {
+      const text = readFileSync(settingsFile(), 'utf8');
+      return text.includes(bridgeWritten!.script) ? text : undefined;
+    }, 10_000);
+    // This install's bridge, the user's own status line still saved in it for the removal: the file as first written.
+    assert.equal(updated, bridgeWritten.text);
+    assert.equal(readFileSync(`${settingsFile()}.bak`, 'utf8'), stale, 'the backup is the file as it was');
+    await runCommand(p, 'View: Close All Editors');
   });
 });

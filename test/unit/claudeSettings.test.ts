@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'jsonc-parser';
-import { bridgeCommand, parseBridgeCommand, type BridgeArguments } from '../../src/statusLine/statusLine';
+import { bridgeCommand, bridgeFiles, parseBridgeCommand, type BridgeArguments } from '../../src/statusLine/statusLine';
 import {
   SettingsFileError,
+  statusLineBridgeCommand,
   telemetryEnvironmentIn,
   withoutStatusLineBridge,
   withoutTelemetryEnvironment,
@@ -180,6 +181,17 @@ describe("Claude Code's settings.json: the status line bridge", () => {
     // A comment put beside the added status line: removed cleanly all the same.
     const commented = withStatusLineBridge(realWorld, bridge(), PATH).replace('"statusLine"', '/* note */ "statusLine"');
     assert.deepEqual(parse(withoutStatusLineBridge(commented, PATH)), parse(realWorld));
+  });
+
+  it('finds the editor and the script the bridge runs, to tell one an update removed', () => {
+    for (const text of [ownStatusLine, realWorld, '']) {
+      const command = statusLineBridgeCommand(withStatusLineBridge(text, bridge(), PATH), PATH);
+      assert.deepEqual(bridgeFiles(command ?? ''), { executable: runtime.executable, script: runtime.script });
+      assert.equal(statusLineBridgeCommand(text, PATH), undefined, 'no bridge before it is written');
+    }
+    assert.equal(statusLineBridgeCommand('{"statusLine": {"type": "command", "command": "node dist/statusLine.js"}}', PATH), undefined);
+    assert.equal(bridgeFiles('~/.claude/statusline.sh'), undefined);
+    assert.throws(() => statusLineBridgeCommand('{ "statusLine": ', PATH), SettingsFileError);
   });
 
   it('leaves a status line that is not the bridge, and a file without one, alone', () => {
