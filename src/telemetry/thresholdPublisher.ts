@@ -3,11 +3,40 @@
 import { request } from 'undici';
 import { thresholdsRequest, type AlertThresholds } from './alerts';
 
-/** POSTs the thresholds to `<otlpHttpBase>/v1/metrics`; rejects with the collector's status or the network error. */
-export async function publishThresholds(otlpHttpBase: string, thresholds: AlertThresholds, nowMs: number, signal?: AbortSignal): Promise<void> {
+/**
+ * The headers of an `OTEL_EXPORTER_OTLP_HEADERS` value (`key=value,key2=value2`, values percent-encoded), as the
+ * OpenTelemetry SDKs read it: entries without a key or `=` are skipped, a value that does not decode is taken as is.
+ */
+export function otlpHeaders(text: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const entry of (text ?? '').split(',')) {
+    const at = entry.indexOf('=');
+    const key = entry.slice(0, Math.max(at, 0)).trim();
+    if (!key) continue;
+    const value = entry.slice(at + 1).trim();
+    try {
+      headers[key.toLowerCase()] = decodeURIComponent(value);
+    } catch {
+      headers[key.toLowerCase()] = value;
+    }
+  }
+  return headers;
+}
+
+/**
+ * POSTs the thresholds to `<otlpHttpBase>/v1/metrics`, with the team collector's headers when it needs them (as
+ * the terminals send theirs); rejects with the collector's status or the network error.
+ */
+export async function publishThresholds(
+  otlpHttpBase: string,
+  thresholds: AlertThresholds,
+  nowMs: number,
+  options: { signal?: AbortSignal; headers?: Record<string, string> } = {},
+): Promise<void> {
+  const { signal, headers = {} } = options;
   const response = await request(`${otlpHttpBase.replace(/\/+$/, '')}/v1/metrics`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { ...headers, 'content-type': 'application/json' },
     body: JSON.stringify(thresholdsRequest(thresholds, nowMs)),
     headersTimeout: 5_000,
     bodyTimeout: 5_000,

@@ -27,6 +27,8 @@ export class AlertsWatcher {
   constructor(
     private readonly memento: vscode.Memento,
     private readonly log: Log,
+    /** The team collector's headers (a secret), in OTEL_EXPORTER_OTLP_HEADERS form. */
+    private readonly collectorHeaders: () => Thenable<string | undefined>,
   ) {}
 
   get current(): StackAlert[] | undefined {
@@ -40,10 +42,13 @@ export class AlertsWatcher {
 
   private async sendThresholds(config: Config, nowMs: number, signal: AbortSignal): Promise<void> {
     const endpoint = otlpEndpoint(config);
-    const key = JSON.stringify([endpoint, config.alerts.thresholds]);
+    // The team collector's headers, as the terminals send them; none to the local stack.
+    const headers = config.terminal.endpoint ? ((await this.collectorHeaders()) ?? '') : '';
+    const key = JSON.stringify([endpoint, config.alerts.thresholds, headers]);
     if (this.sent?.key === key && nowMs - this.sent.atMs < THRESHOLDS_EVERY_MS) return;
     try {
-      await loadDeferred().telemetry.publishThresholds(endpoint, config.alerts.thresholds, nowMs, signal);
+      const { telemetry } = loadDeferred();
+      await telemetry.publishThresholds(endpoint, config.alerts.thresholds, nowMs, { signal, headers: telemetry.otlpHeaders(headers) });
       this.sent = { key, atMs: nowMs };
       this.failuresLogged.delete('thresholds');
     } catch (error) {

@@ -58,7 +58,7 @@ export class DashboardController implements vscode.Disposable {
     });
     this.scheduler.setFocused(vscode.window.state.focused);
     this.scheduler.setViewVisible(dashboard.visible);
-    this.alerts = new AlertsWatcher(memento, log);
+    this.alerts = new AlertsWatcher(memento, log, () => secrets.get(SecretKey.collectorHeaders));
     this.storage = new StorageWatcher(prometheusLog, log);
   }
 

@@ -1,11 +1,14 @@
 // The alert thresholds: the settings' table, the gauge the extension sends, and the stack's alert rules that read it.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { DEFAULTS, readConfig } from '../../src/config';
 import { ALERT_THRESHOLDS, THRESHOLD_METRIC, THRESHOLD_SERIES, thresholdsRequest, type AlertThreshold } from '../../src/telemetry/alerts';
+import { otlpHeaders, publishThresholds } from '../../src/telemetry/thresholdPublisher';
 import { repoRoot } from '../support/paths';
 
 const rules = (parse(readFileSync(join(repoRoot, 'stack', 'prometheus', 'rules', 'alerts.yml'), 'utf8')) as {
@@ -42,5 +45,41 @@ describe('alert thresholds', () => {
     const points = Object.fromEntries(metric!.gauge.dataPoints.map((p) => [p.attributes[0]!.value.stringValue, p.asDouble]));
     assert.deepEqual(points, Object.fromEntries((Object.keys(ALERT_THRESHOLDS) as AlertThreshold[]).map((k) => [ALERT_THRESHOLDS[k].name, k === 'dailyCostUsd' ? 42 : ALERT_THRESHOLDS[k].default])));
     assert.equal(metric!.gauge.dataPoints[0]!.timeUnixNano, '1700000000123000000');
+  });
+
+  it('reads a team collector\'s headers as OTEL_EXPORTER_OTLP_HEADERS has them, as the SDKs do', () => {
+    assert.deepEqual(otlpHeaders('Authorization=Bearer%20abc%3D%3D, x-scope-orgid = team-1 ,=nokey,novalue,bad=%E0%A4%A'), {
+      authorization: 'Bearer abc==',
+      'x-scope-orgid': 'team-1',
+      bad: '%E0%A4%A',
+    });
+    assert.deepEqual(otlpHeaders(undefined), {});
+    assert.deepEqual(otlpHeaders(''), {});
+  });
+
+  it('sends the thresholds with those headers, and says what the collector answered', async () => {
+    const received: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
+    let status = 200;
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body });
+        res.writeHead(status).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      await publishThresholds(base, DEFAULTS.alerts.thresholds, 1_700_000_000_000, { headers: otlpHeaders('authorization=Bearer%20t0ken') });
+      assert.equal(received[0]!.headers.authorization, 'Bearer t0ken');
+      assert.equal(received[0]!.headers['content-type'], 'application/json');
+      assert.deepEqual(JSON.parse(received[0]!.body), thresholdsRequest(DEFAULTS.alerts.thresholds, 1_700_000_000_000));
+      status = 401;
+      await assert.rejects(publishThresholds(base, DEFAULTS.alerts.thresholds, 1_700_000_000_000), new RegExp(`the collector at ${base} answered HTTP 401`));
+      assert.equal(received[1]!.headers.authorization, undefined, 'no headers unless given');
+    } finally {
+      server.close();
+    }
   });
 });
