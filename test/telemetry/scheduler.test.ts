@@ -1,7 +1,7 @@
 // Refresh scheduler with a fake clock: no wall-time assertions.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { RefreshScheduler } from '../../src/telemetry/scheduler';
+import { RefreshScheduler, type SchedulerOptions } from '../../src/telemetry/scheduler';
 import { FakeClock, flush } from './helpers/fakeClock';
 
 /** A task whose runs the test resolves or rejects by hand. */
@@ -15,11 +15,16 @@ function manualTask(): { task: (s: AbortSignal) => Promise<void>; runs: Array<{ 
   return out;
 }
 
+/** A scheduler of a manual task on a fake clock. */
+function scheduled(options: Omit<SchedulerOptions, 'task' | 'clock'>): { clock: FakeClock; m: ReturnType<typeof manualTask>; s: RefreshScheduler } {
+  const clock = new FakeClock();
+  const m = manualTask(); m.clock = clock;
+  return { clock, m, s: new RefreshScheduler({ ...options, task: m.task, clock }) };
+}
+
 describe('RefreshScheduler', () => {
   it('refreshes at once on start, then every interval', async () => {
-    const clock = new FakeClock();
-    const m = manualTask(); m.clock = clock;
-    const s = new RefreshScheduler({ task: m.task, intervalMs: 10_000, clock });
+    const { clock, m, s } = scheduled({ intervalMs: 10_000 });
     s.start();
     await flush();
     assert.equal(m.runs.length, 1);
@@ -59,9 +64,7 @@ describe('RefreshScheduler', () => {
   });
 
   it('backs off exponentially while failing, capped, and resets on success', async () => {
-    const clock = new FakeClock();
-    const m = manualTask(); m.clock = clock;
-    const s = new RefreshScheduler({ task: m.task, intervalMs: 5_000, maxBackoffMs: 60_000, clock });
+    const { clock, m, s } = scheduled({ intervalMs: 5_000, maxBackoffMs: 60_000 });
     s.start();
     await flush();
     const delays: number[] = [];
@@ -82,9 +85,7 @@ describe('RefreshScheduler', () => {
   });
 
   it('slow pace while unfocused and hidden; immediate refresh on focus, even in backoff', async () => {
-    const clock = new FakeClock();
-    const m = manualTask(); m.clock = clock;
-    const s = new RefreshScheduler({ task: m.task, intervalMs: 5_000, idleIntervalMs: 120_000, clock });
+    const { clock, m, s } = scheduled({ intervalMs: 5_000, idleIntervalMs: 120_000 });
     s.start();
     await flush();
     m.runs[0]!.resolve();
@@ -110,9 +111,7 @@ describe('RefreshScheduler', () => {
   });
 
   it('a focus right after a successful refresh does not refresh again', async () => {
-    const clock = new FakeClock();
-    const m = manualTask(); m.clock = clock;
-    const s = new RefreshScheduler({ task: m.task, intervalMs: 5_000, minFocusGapMs: 1_000, clock });
+    const { clock, m, s } = scheduled({ intervalMs: 5_000, minFocusGapMs: 1_000 });
     s.start();
     await flush();
     m.runs[0]!.resolve();
@@ -126,9 +125,7 @@ describe('RefreshScheduler', () => {
   });
 
   it('stop aborts the refresh in flight and schedules nothing', async () => {
-    const clock = new FakeClock();
-    const m = manualTask(); m.clock = clock;
-    const s = new RefreshScheduler({ task: m.task, intervalMs: 5_000, clock });
+    const { clock, m, s } = scheduled({ intervalMs: 5_000 });
     s.start();
     await flush();
     s.stop();
@@ -142,9 +139,7 @@ describe('RefreshScheduler', () => {
   });
 
   it('started again while the stopped refresh is still ending (new backends mid-refresh): refreshes once it ends, then keeps its pace', async () => {
-    const clock = new FakeClock();
-    const m = manualTask(); m.clock = clock;
-    const s = new RefreshScheduler({ task: m.task, intervalMs: 5_000, clock });
+    const { clock, m, s } = scheduled({ intervalMs: 5_000 });
     s.start();
     await flush();
     s.stop();
