@@ -142,7 +142,12 @@ describe('fault suite (issue 15): every fault where a user meets it, in code-ser
         failure = error;
         await screenshot(p, `faults-${number}-failed`).catch(() => undefined);
         // In the error itself: the run's summary repeats each failure at its end, which is what a CI log keeps.
-        if (error instanceof Error) error.message += `\nthe extension's log, its end:\n${extensionLogTail(the().server.userDataDir, 30)}`;
+        if (error instanceof Error) {
+          const log = `\nthe extension's log, its end:\n${extensionLogTail(the().server.userDataDir, 30)}`;
+          error.message += log;
+          // An assertion's stack is made with its message: the run's summary prints the stack.
+          if (!error.stack?.includes(log)) error.stack = `${error.stack ?? ''}${log}`;
+        }
       }
       try {
         await (options.restore ?? restoreStack)();
@@ -770,6 +775,14 @@ describe('fault suite (issue 15): every fault where a user meets it, in code-ser
   // --- starts that meet each other, a reload, the engine --------------------------------------------------------
 
   /** Mid-start: Prometheus runs, Grafana (which waits for its health) not yet. */
+  /** Sends a signal to a process that may have ended already. */
+  const signal = (pid: number, name: NodeJS.Signals): void => {
+    try {
+      process.kill(pid, name);
+    } catch {
+      // already gone
+    }
+  };
   const prometheusStarted = (): Promise<true> => until('prometheus started', async () => (await (await stackContainer('prometheus')).inspect()).State.Running, 60_000);
 
   /** Stops the stack from the UI and waits until the status bar says so. */
@@ -802,30 +815,32 @@ describe('fault suite (issue 15): every fault where a user meets it, in code-ser
     const hostsBefore = extensionHostPids(the().server.pid);
     await runCommand(p, START);
     await prometheusStarted();
-    await p.reload({ waitUntil: 'domcontentloaded' });
-    // The reloaded window's old extension host ends, and its start with it, as when a window closes (code-server
-    // may keep it a little while for a reconnection).
-    for (const pid of hostsBefore) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+    // The old window's host frozen while its start waits for Prometheus to be healthy (its first check comes 3 s
+    // after its start), so that start cannot reach Grafana before the reload; on a busy machine it otherwise could,
+    // and leave the new window nothing to take up. Then the reload, and the old host ends (killed), as when a
+    // window closes (code-server may keep it a little while for a reconnection).
+    for (const pid of hostsBefore) signal(pid, 'SIGSTOP');
+    try {
+      assert.equal((await (await stackContainer('grafana')).inspect()).State.Running, false, 'Grafana not started when the old host froze');
+      await p.reload({ waitUntil: 'domcontentloaded' });
+    } finally {
+      for (const pid of hostsBefore) signal(pid, 'SIGKILL');
     }
     const endedAt = Date.now();
     await waitForWorkbench(p);
     const bar = recordStatusBar(p);
     try {
-      await waitForCost(p, 90_000).catch(async (error: Error) => {
+      // The start taken up ends (the cost may show before, from the Prometheus the old start left running).
+      await waitForNotification(p, /telemetry stack is running/, 120_000);
+      await waitForCost(p, 30_000).catch(async (error: Error) => {
         throw new Error(`${error.message}; after the reload the status bar showed ${JSON.stringify(bar.texts())}`);
       });
     } finally {
       await bar.stop();
     }
     const grafana = (await (await stackContainer('grafana')).inspect()).State;
-    assert.ok(grafana.Running && Date.parse(grafana.StartedAt) > endedAt, `grafana started after the old window's start ended (${grafana.StartedAt})`);
+    assert.ok(grafana.Running && Date.parse(grafana.StartedAt) > endedAt, `grafana started after the old window's start ended (running: ${grafana.Running}, started at ${grafana.StartedAt})`);
     assert.deepEqual(bar.texts().filter((t) => /bad answer|unreachable|engine down|Telemetry: /.test(t)), [], 'no error after the reload');
-    await waitForNotification(p, /telemetry stack is running/, 30_000);
   });
 
   fault('22. the engine restarted mid-start: Start says the engine is not running; with the engine back, Start ends healthy', async (p) => {
