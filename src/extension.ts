@@ -71,6 +71,7 @@ export function activate(context: vscode.ExtensionContext): void {
     context.secrets.onDidChange((event) => {
       if (event.key === SecretKey.collectorHeaders) {
         void terminalEnvironment.apply(settings.current);
+        controller.collectorHeadersChanged();
       } else if (event.key === SecretKey.backendCredentials) {
         controller.credentialsChanged();
       }

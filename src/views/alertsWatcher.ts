@@ -31,6 +31,11 @@ export class AlertsWatcher {
     private readonly collectorHeaders: () => Thenable<string | undefined>,
   ) {}
 
+  /** The collector headers changed: the thresholds go again, with them, at the next refresh. */
+  collectorHeadersChanged(): void {
+    this.sent = undefined;
+  }
+
   get current(): StackAlert[] | undefined {
     return this.firing;
   }
@@ -42,11 +47,11 @@ export class AlertsWatcher {
 
   private async sendThresholds(config: Config, nowMs: number, signal: AbortSignal): Promise<void> {
     const endpoint = otlpEndpoint(config);
-    // The team collector's headers, as the terminals send them; none to the local stack.
-    const headers = config.terminal.endpoint ? ((await this.collectorHeaders()) ?? '') : '';
-    const key = JSON.stringify([endpoint, config.alerts.thresholds, headers]);
+    const key = JSON.stringify([endpoint, config.alerts.thresholds]);
     if (this.sent?.key === key && nowMs - this.sent.atMs < THRESHOLDS_EVERY_MS) return;
     try {
+      // The team collector's headers, as the terminals send them; none to the local stack. Read when sending only.
+      const headers = config.terminal.endpoint ? await this.collectorHeaders() : undefined;
       const { telemetry } = loadDeferred();
       await telemetry.publishThresholds(endpoint, config.alerts.thresholds, nowMs, { signal, headers: telemetry.otlpHeaders(headers) });
       this.sent = { key, atMs: nowMs };

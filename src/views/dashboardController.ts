@@ -72,6 +72,11 @@ export class DashboardController implements vscode.Disposable {
     this.reconnect();
   }
 
+  /** The stored collector headers changed: the alert thresholds go to the team collector again, with them. */
+  collectorHeadersChanged(): void {
+    this.alerts.collectorHeadersChanged();
+  }
+
   /** Connects and refreshes after activation has returned: the clients load with the deferred bundle. */
   start(): void {
     setTimeout(() => this.reconnect(), 0);
