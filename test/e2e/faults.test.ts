@@ -187,7 +187,6 @@ describe('fault suite (issue 15): every fault where a user meets it, in code-ser
     }
   };
 
-  /** The visible toast matching `text`. */
   /** Presses "Open Settings" on the toast matching `text`: the Settings editor shows `setting` on the tab `tab` names
    * (by default the Remote tab, where the suite sets the stack's settings). */
   const openSettingsFrom = async (p: Page, text: RegExp, setting: string, tab = /^Remote/): Promise<void> => {
@@ -774,7 +773,6 @@ describe('fault suite (issue 15): every fault where a user meets it, in code-ser
 
   // --- starts that meet each other, a reload, the engine --------------------------------------------------------
 
-  /** Mid-start: Prometheus runs, Grafana (which waits for its health) not yet. */
   /** Sends a signal to a process that may have ended already. */
   const signal = (pid: number, name: NodeJS.Signals): void => {
     try {
@@ -783,6 +781,7 @@ describe('fault suite (issue 15): every fault where a user meets it, in code-ser
       // already gone
     }
   };
+  /** Mid-start: Prometheus runs, Grafana (which waits for its health) not yet. */
   const prometheusStarted = (): Promise<true> => until('prometheus started', async () => (await (await stackContainer('prometheus')).inspect()).State.Running, 60_000);
 
   /** Stops the stack from the UI and waits until the status bar says so. */
