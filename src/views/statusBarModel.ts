@@ -1,7 +1,7 @@
 /** The status bar's states and how each one looks: pure, so it is tested in plain Node. */
 
-import { usd } from '../format';
-import type { PlanWindowUsage, StackAlert, TodaySummary } from '../snapshot';
+import { PLAN_WINDOWS, percent, percentPoints, planReadings, tokens, updatedAt, usd, usdPerHour } from '../format';
+import type { StackAlert, TodaySummary } from '../snapshot';
 
 export type StatusBarState =
   | { kind: 'stopped' }
@@ -25,8 +25,6 @@ export interface StatusBarLook {
   background: 'none' | 'warning' | 'error';
 }
 
-const count = (value: number): string =>
-  value >= 1e6 ? `${(value / 1e6).toFixed(1)}M` : value >= 1e3 ? `${(value / 1e3).toFixed(1)}k` : String(Math.round(value));
 /** Telemetry strings go into Markdown: escape what Markdown would read as syntax. */
 const markdownText = (value: string): string =>
   value
@@ -37,27 +35,15 @@ const markdownText = (value: string): string =>
 
 const TITLE = '**Claude Code Telemetry**';
 
-/** The plan's windows as the status bar names them. */
-export const PLAN_WINDOWS = [['fiveHour', '5h', '5-hour'], ['sevenDay', '7d', '7-day']] as const;
+/** The plan's windows: listed once, in `format.ts` (the host's notifications import them from here). */
+export { PLAN_WINDOWS };
 
-const clock = (epochMs: number): string => {
-  const date = new Date(epochMs);
-  const sameDay = date.toDateString() === new Date().toDateString();
-  return sameDay
-    ? date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })
-    : date.toLocaleString(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit' });
-};
-
+/** The plan's usage, read as the sidebar's Plan section reads it: each window, then at most three context windows. */
 function planLines(today: TodaySummary): string[] {
-  const plan = today.plan;
-  if (!plan) return [];
-  const window = (name: string, usage: PlanWindowUsage): string =>
-    `${name}: **${Math.round(usage.usedPercent)}%**${usage.resetsAtMs === null ? '' : `, resets ${clock(usage.resetsAtMs)}`}` +
-    (usage.limitAtMs === null ? '' : `; at this pace the limit is reached at ${clock(usage.limitAtMs)}`);
-  const lines = PLAN_WINDOWS.flatMap(([key, , name]) => (plan[key] ? [`  \n${window(`Plan ${name} usage`, plan[key])}`] : []));
-  const contexts = plan.contextWindows.slice(0, 3).map((c) =>
-    `  \nContext window: **${Math.round(c.usedPercent)}%** (session ${markdownText(c.sessionId.slice(0, 8))}, ${markdownText(c.model)})`);
-  return ['', ...lines, ...contexts];
+  const readings = planReadings(today.plan, 3);
+  if (readings.length === 0) return [];
+  return ['', ...readings.map((r) =>
+    `  \n${r.window ? `Plan ${r.window} usage` : r.name}: **${markdownText(r.value)}**, ${markdownText(r.detail)}`)];
 }
 
 /** The command ids the status bar offers; the caller passes them so this module stays free of the editor API. */
@@ -125,7 +111,7 @@ export function statusBarLook(state: StatusBarState, commands: StatusBarCommands
       };
     case 'noData':
       return {
-        text: '$(pulse) $0.00',
+        text: `$(pulse) ${usd(0)}`,
         tooltip:
           `${TITLE}\n\nNo Claude Code data today yet. Open a new terminal and run \`claude\`: ` +
           `terminals opened by VS Code report to the stack.\n\n${link('Open Dashboard', commands.dashboard)}`,
@@ -137,9 +123,9 @@ export function statusBarLook(state: StatusBarState, commands: StatusBarCommands
       const overBudget = dailyBudgetUsd > 0 && today.costUsd >= dailyBudgetUsd;
       const fiveHour = today.plan?.fiveHour;
       const pastPlanWarning = PLAN_WINDOWS.some(([key]) => (today.plan?.[key]?.usedPercent ?? 0) >= planWarningPercent);
-      const tokens = (['input', 'output', 'cacheRead', 'cacheCreation'] as const)
+      const tokenRows = (['input', 'output', 'cacheRead', 'cacheCreation'] as const)
         .filter((type) => today.tokens[type] > 0)
-        .map((type) => `| ${type} | ${count(today.tokens[type])} |`)
+        .map((type) => `| ${type} | ${tokens(today.tokens[type])} |`)
         .join('\n');
       const models = today.byModel.map((m) => `| ${markdownText(m.model)} | ${usd(m.usd)} |`).join('\n');
       const lines = [
@@ -150,22 +136,22 @@ export function statusBarLook(state: StatusBarState, commands: StatusBarCommands
         '',
         '| Tokens | Today |',
         '| --- | ---: |',
-        tokens || '| none | 0 |',
+        tokenRows || `| none | ${tokens(0)} |`,
         '',
         '| Model | Today |',
         '| --- | ---: |',
-        models || '| none | $0.00 |',
+        models || `| none | ${usd(0)} |`,
         '',
-        `Cache hit rate: ${today.cacheHitRate === null ? '—' : `${(today.cacheHitRate * 100).toFixed(0)}%`}`,
-        `  \nBurn rate: ${usd(today.burnRatePerHour)}/h, projected today: ${usd(today.projectedDayUsd)}`,
+        `Cache hit rate: ${percent(today.cacheHitRate)}`,
+        `  \nBurn rate: ${usdPerHour(today.burnRatePerHour)}, projected today: ${usd(today.projectedDayUsd)}`,
         ...planLines(today),
         ...(alerts.length ? ['', `**Alerts firing** (${alerts.length}):`, ...alerts.map((a) => `  \n$(bell) ${markdownText(a.summary || a.name)}`)] : []),
-        `  \nUpdated ${new Date(today.fetchedAt).toLocaleTimeString()}`,
+        `  \nUpdated ${updatedAt(today.fetchedAt)}`,
         '',
         `${link('Open Dashboard', commands.dashboard)} · ${link('Open Grafana', commands.grafana)}`,
       ];
       return {
-        text: `${alerts.length ? '$(bell)' : '$(pulse)'} ${usd(today.costUsd)}${fiveHour ? ` · 5h ${Math.round(fiveHour.usedPercent)}%` : ''}`,
+        text: `${alerts.length ? '$(bell)' : '$(pulse)'} ${usd(today.costUsd)}${fiveHour ? ` · ${PLAN_WINDOWS[0][1]} ${percentPoints(fiveHour.usedPercent)}` : ''}`,
         tooltip: lines.join('\n'),
         command: commands.dashboard,
         background: overBudget || pastPlanWarning || alerts.length > 0 ? 'warning' : 'none',

@@ -29,6 +29,7 @@ import { after, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { ensureTestImages, requireDocker } from '../support/docker';
 import { waitFor } from '../support/wait';
+import { when } from '../../src/format';
 import { claudeInteractiveSetupLine, claudeVersion, createClaudeHome, prepareInteractiveConfig, type ClaudeHome } from './support/claude';
 import {
   closeWorkbench,
@@ -177,7 +178,8 @@ describe('plan usage through Claude Code\'s status line, in code-server, through
     const clicked = Date.now();
     await runCommand(p, 'Claude Telemetry: Start Telemetry Stack');
     await waitForStatusBarText(p, /\$0\.00/, 180_000);
-    await waitForNotification(p, /telemetry stack is running/i, 30_000);
+    // Until Grafana, made last, passes its health check: as long as the engine's waits on a loaded machine.
+    await waitForNotification(p, /telemetry stack is running/i, 180_000);
     timings.stackStart = `${seconds(Date.now() - clicked)}s`;
     mark(`stack healthy after ${timings.stackStart}`);
   });
@@ -297,23 +299,16 @@ describe('plan usage through Claude Code\'s status line, in code-server, through
     if (process.env['CCT_UPDATE_DOCS_IMAGES'] === '1') copyFileSync(shot, join(repoRoot, 'docs', 'images', 'status-bar-plan.png'));
     await screenshot(p, 'sl-04a-status-bar-plan-full');
     await p.mouse.move(700, 300);
-    // The reset as a clock time, with its weekday once it falls on another day (a run late in the evening).
-    const fiveHourReset = new Date(resets.fiveHour * 1000);
-    const weekday = fiveHourReset.toDateString() === new Date().toDateString() ? '' : '[A-Z][a-z]{2} ';
-    const minutes = String(fiveHourReset.getMinutes()).padStart(2, '0');
-    assert.match(tooltip, new RegExp(`Plan 5-hour usage: 42%, resets ${weekday}\\d{1,2}:${minutes}\\b`), tooltip);
     assert.match(tooltip, /Plan 7-day usage: 17%, resets \S/, tooltip);
     // The Markdown is rendered: the figures are bold, no asterisks.
     assert.doesNotMatch(tooltip, /\*\*/, tooltip);
     const bold = await hover.locator('strong, b').allInnerTexts().catch(() => [] as string[]);
     assert.ok(bold.includes('42%') && bold.includes('17%'), `bold figures in the tooltip: ${JSON.stringify(bold)}`);
-    // The 5-hour reset (the stand-in's header, three hours from now) as the tooltip writes a time: the clock today,
-    // the weekday too when it is tomorrow. The extension host runs in this process' environment (TZ, LANG).
-    const reset = new Date(resets.fiveHour * 1000);
-    const resetText = reset.toDateString() === new Date().toDateString()
-      ? reset.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })
-      : reset.toLocaleString(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit' });
-    assert.ok(tooltip.includes(resetText), `the 5-hour reset ${resetText} in the tooltip:\n${tooltip}`);
+    // The 5-hour reset (the stand-in's header, three hours from now) as the extension writes a moment everywhere: the
+    // clock today, the date too when it is tomorrow (a run late in the evening). The extension host runs in this
+    // process' environment (TZ, LANG).
+    const resetText = when(resets.fiveHour * 1000);
+    assert.ok(tooltip.includes(`Plan 5-hour usage: 42%, resets ${resetText}`), `the 5-hour reset ${resetText} in the tooltip:\n${tooltip}`);
 
     const usage = await waitFor('the plan usage in Prometheus', async () => {
       const samples = await promQuery(ports.prometheus, 'claude_code_plan_usage_percent');

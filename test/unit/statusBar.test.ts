@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { when } from '../../src/format';
 import type { TodaySummary } from '../../src/snapshot';
 import { statusBarLook } from '../../src/views/statusBarModel';
 
@@ -23,7 +24,7 @@ describe('status bar', () => {
     assert.equal(look.text, '$(pulse) $3.42');
     assert.equal(look.background, 'none');
     assert.equal(look.command, 'x.dashboard');
-    for (const part of ['| cacheRead | 2.5M |', 'Cache hit rate: 93%', 'Burn rate: $0.51/h', 'projected today: $7.90', '| claude\\-sonnet\\-4\\-5 | $3.00 |', '| claude\\-haiku\\-4\\-5 | $0.42 |', '(command:x.grafana)']) {
+    for (const part of ['| input | 1.2k |', '| output | 34.0k |', '| cacheRead | 2.5M |', 'Cache hit rate: 93%', 'Burn rate: $0.51/h', 'projected today: $7.90', '| claude\\-sonnet\\-4\\-5 | $3.00 |', '| claude\\-haiku\\-4\\-5 | $0.42 |', '(command:x.grafana)']) {
       assert.ok(look.tooltip.includes(part), `tooltip lacks ${part}:\n${look.tooltip}`);
     }
   });
@@ -45,12 +46,17 @@ describe('status bar', () => {
     const look = statusBarLook({ kind: 'cost', today: { ...today, plan }, dailyBudgetUsd: 0, planWarningPercent: 80, alerts: [] }, commands);
     assert.equal(look.text, '$(pulse) $3.42 · 5h 42%');
     assert.equal(look.background, 'none');
-    const at = (h: number, m: number): string => new Date(2026, 10, 23, h, m).toLocaleString(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit' });
+    // As the sidebar's Plan section reads them (the same lines), once Markdown is rendered.
+    const tooltip = look.tooltip.replace(/\\(.)/g, '$1');
+    const at = (d: number, h: number, m: number): string => when(new Date(2026, 10, d, h, m).getTime());
     for (const part of [
-      `Plan 5-hour usage: **42%**, resets ${at(15, 0)}; at this pace the limit is reached at ${at(14, 20)}`,
-      'Plan 7-day usage: **17%**, resets ',
-      'Context window: **37%** (session 631fe02f, claude\\-opus\\-4\\-5)',
-    ]) assert.ok(look.tooltip.includes(part), `tooltip lacks ${part}:\n${look.tooltip}`);
+      `Plan 5-hour usage: **42%**, resets ${at(23, 15, 0)} · limit at this pace ${at(23, 14, 20)}`,
+      `Plan 7-day usage: **17%**, resets ${at(27, 9, 0)}`,
+      'Context window: **37%**, session 631fe02f · claude-opus-4-5',
+    ]) assert.ok(tooltip.includes(part), `tooltip lacks ${part}:\n${look.tooltip}`);
+    assert.ok(look.tooltip.includes('claude\\-opus\\-4\\-5'), 'the model is telemetry text: escaped');
+    // Below 10 %, one decimal, as everywhere.
+    assert.equal(statusBarLook({ kind: 'cost', today: { ...today, plan: { ...plan, fiveHour: { ...plan.fiveHour, usedPercent: 4.4 } } }, dailyBudgetUsd: 0, planWarningPercent: 80, alerts: [] }, commands).text, '$(pulse) $3.42 · 5h 4.4%');
     // Past the warning threshold in either window: the warning colour.
     const high = { ...plan, sevenDay: { ...plan.sevenDay, usedPercent: 85 } };
     assert.equal(statusBarLook({ kind: 'cost', today: { ...today, plan: high }, dailyBudgetUsd: 0, planWarningPercent: 80, alerts: [] }, commands).background, 'warning');
@@ -94,6 +100,7 @@ describe('status bar', () => {
     const degraded = statusBarLook({ kind: 'degraded', service: 'loki', detail: 'unhealthy' }, commands);
     assert.match(degraded.text, /loki/);
     const noData = statusBarLook({ kind: 'noData' }, commands);
+    assert.equal(noData.text, '$(pulse) $0.00');
     assert.match(noData.tooltip, /run `claude`/);
   });
 

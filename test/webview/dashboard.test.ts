@@ -211,6 +211,9 @@ describe('dashboard webview in Chromium', () => {
     assert.match(body, /API errors by status\nStatus\tModel\tCount\tFirst\tLast\n400\tclaude-sonnet-4-5\t3\t1h ago\tnow\n/);
     assert.match(body, /Subagents\nFigure\tValue\nStarted\t8\nSucceeded\t6 \(75%\)\nTheir cost\t\$3\.20 \(26%\)\nTheir tokens\t800\.0k/);
     assert.match(body, /Subagent\tCost\tTokens\ncode-reviewer\t\$2\.00\t500\.0k\n[^\n]+\t\$1\.00\t200\.0k\n\(not named\)\t\$0\.20\t100\.0k/);
+    // Tokens read as in the status bar (compact), the exact number in the hover text.
+    assert.equal(await page.locator('.kpi', { hasText: 'Tokens' }).getAttribute('title'), '4,200,000 tokens');
+    assert.equal(await page.locator('td', { hasText: '500.0k' }).first().getAttribute('title'), '500,000 tokens');
     assert.equal(await page.locator('td', { hasText: '631fe02f' }).last().getAttribute('title'), `631fe02f-77fd-4613-8db1-70ec003c74d0\n${XSS}, api-server\nclaude-sonnet-4-5\nOpen the session in full`);
     // A session of the list opens in full: the host gets its id.
     await page.getByRole('button', { name: '631fe02f', exact: true }).click();
@@ -344,6 +347,10 @@ describe('dashboard webview in Chromium', () => {
     assert.match(body, new RegExp(`Session ${id}`));
     assert.match(body, /\$9\.50\nCost/);
     assert.match(body, /Project: api-server/);
+    // Tokens read as in the status bar and the sidebar: 1,000 is 1.0k, the exact number in the hover text.
+    assert.match(body, /Tokens by type\nType\tTokens\ninput\t1\.0k\noutput\t500\ncacheRead\t3\.0M\n/);
+    assert.equal(await page.locator('td', { hasText: '1.0k' }).getAttribute('title'), '1,000 tokens');
+    assert.match(body, /3\.0M\nTokens/);
     assert.match(body, /Bash\t10\t3/);
     assert.match(body, /429\tclaude-sonnet-4-5\t1/);
     assert.match(body, /✖ tool_result\t<img src=x onerror="window\.__xss=1"> · failed: ShellError/);

@@ -1,0 +1,22 @@
+/** The recent tool failures and API errors, from Loki's events, newest first. */
+import { shortId, when } from '../../format';
+import type { EventsSection } from '../../snapshot';
+import { el, table } from '../dom';
+
+export function recentView(events: EventsSection): HTMLElement[] {
+  return [
+    el('h3', {}, 'Recent tool failures'),
+    table(
+      ['Time', 'Tool', 'Error', 'Session'],
+      events.toolFailures.map((failure) => [when(failure.time), failure.tool, failure.errorType, { text: shortId(failure.sessionId), title: failure.sessionId }]),
+      'No tool failures in this range.',
+      [3],
+    ),
+    el('h3', {}, 'Recent API errors'),
+    table(
+      ['Time', 'Status', 'Model', 'Message'],
+      events.apiErrors.map((error) => [when(error.time), error.statusCode, error.model, error.message]),
+      'No API errors in this range.',
+    ),
+  ];
+}

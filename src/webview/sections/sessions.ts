@@ -1,0 +1,32 @@
+/** Every session of the range with its project, most expensive first: a click opens one in full. */
+import { NONE, count, duration, exact, shortId, usd } from '../../format';
+import type { SessionRow } from '../../snapshot';
+import { post } from '../host';
+import { el, table, tokensCell } from '../dom';
+
+export function sessionsView(sessions: readonly SessionRow[]): HTMLElement[] {
+  return [
+    el('h3', {}, 'Sessions'),
+    table(
+      ['Session', 'Cost', 'Tokens', 'Active', 'Errors'],
+      sessions.map((session) => [
+        // Five columns fill a sidebar's width: the project is under the id; models and errors by kind in hover texts.
+        {
+          text: shortId(session.sessionId),
+          title: `${session.sessionId}\n${session.projects.join(', ') || 'no project recorded'}\n${session.models.join(', ') || 'no model'}\nOpen the session in full`,
+          open: () => post({ type: 'openSession', sessionId: session.sessionId }),
+          sub: session.projects.join(', ') || NONE,
+        },
+        usd(session.costUsd),
+        tokensCell(session.tokens),
+        duration(session.activeSeconds),
+        {
+          text: count(session.apiErrors + session.toolFailures),
+          title: `${exact(session.toolFailures)} tool failures, ${exact(session.apiErrors)} API errors`,
+        },
+      ]),
+      'No sessions in this range.',
+      [0],
+    ),
+  ];
+}
