@@ -13,6 +13,8 @@ export interface CollectorTelemetryContext {
   prom: PrometheusClient;
   collectorService: string;
   signal?: AbortSignal;
+  /** The collector's last log lines, where the engine can read them: they hold Loki's reason for a refusal. */
+  logLines?: () => Promise<string[]>;
 }
 
 /** A collector metric by its name with or without `_total` (collector releases have written both). */
@@ -89,11 +91,14 @@ async function judge(ctx: CollectorTelemetryContext): Promise<Verdict> {
   }
   const accepted = `It accepted ${Math.round(acceptedPoints ?? 0)} metric points and ${Math.round(acceptedEvents ?? 0)} events since it started`;
   if ((failedEvents ?? 0) >= 1) {
+    const refusal = lokiRefusal((await ctx.logLines?.().catch(() => [])) ?? [], collectorService);
     return {
       status: 'warn',
-      detail: `${accepted}; ${Math.round(failedEvents!)} events failed to reach Loki in the last ${WINDOW}.`,
-      cause: 'Loki refused them (an answer the collector does not retry): the events panels miss them.',
-      fix: `Look at the collector's and Loki's logs (${LOGS} → ${collectorService}, → loki).`,
+      detail:
+        `${accepted}; ${Math.round(failedEvents!)} events failed to reach Loki in the last ${WINDOW} (the collector counts a ` +
+        `whole batch when Loki refuses part of it).${refusal.line ? ` The collector's log says: "${refusal.line}".` : ''}`,
+      cause: `${refusal.cause} The tool-failure and API-error counts include them; the event lists and Grafana's log panels do not.`,
+      fix: refusal.fix,
     };
   }
   if ((queued ?? 0) >= 1) {
@@ -120,4 +125,38 @@ async function notScrapedYet(prom: PrometheusClient, signal?: AbortSignal): Prom
   const body = await prom.http.getJson('api/v1/targets', { state: 'active', scrapePool: COLLECTOR_TELEMETRY_JOB }, signal ? { signal } : {}).catch(() => undefined);
   const targets = isObject(body) && isObject(body['data']) && Array.isArray(body['data']['activeTargets']) ? body['data']['activeTargets'] : [];
   return targets.some((t) => isObject(t) && t['health'] === 'unknown');
+}
+
+/** Loki's reasons for refusing events, in the words it answers the collector with (stack/loki/config.yaml's limits). */
+const REFUSALS: { words: RegExp; cause: string; fix: string }[] = [
+  {
+    words: /timestamp too old/,
+    cause: 'Loki refused events older than it accepts (`reject_old_samples_max_age`, the stack\'s retention: ' +
+      '`claudeTelemetry.stack.retentionDays`).',
+    fix: 'Nothing is wrong with the stack: events that old are past what it keeps. Raise `claudeTelemetry.stack.retentionDays` ' +
+      `and run ${RESTART} to keep older ones.`,
+  },
+  {
+    words: /too far behind/,
+    cause: 'Loki refused events that arrived more than its out-of-order window behind the newest event of their ' +
+      'session (a batch delivered late, after a long outage).',
+    fix: 'Restore stack/loki/config.yaml (its `ingester.max_chunk_age` sets the window; reinstalling the extension ' +
+      `restores the file) and run ${RESTART}; events already refused are not sent again.`,
+  },
+];
+
+/** Why Loki refused the collector's events, from the collector's last "Exporting failed" line. */
+export function lokiRefusal(lines: readonly string[], collectorService: string): { cause: string; fix: string; line?: string } {
+  const failed = lines.filter((l) => /Exporting failed/.test(l) && /loki/i.test(l));
+  const line = failed.at(-1);
+  const known = line ? REFUSALS.find((r) => r.words.test(line)) : undefined;
+  // Loki's own words, where the exporter's error quotes them (after "Message="), else the whole line.
+  const words = line ? (/Message=(.*?)(?:, Details=\[[^\]]*\])?"?, "dropped_items"/.exec(line)?.[1] ?? line) : undefined;
+  const quoted = words ? { line: words.length > 400 ? `${words.slice(0, 399)}…` : words } : {};
+  if (known) return { cause: known.cause, fix: known.fix, ...quoted };
+  return {
+    cause: 'Loki refused them (an answer the collector does not retry).',
+    fix: `Look at the collector's and Loki's logs (${LOGS} → ${collectorService}, → loki).`,
+    ...quoted,
+  };
 }

@@ -24,12 +24,14 @@ export type Verdict = Omit<CheckResult, 'id' | 'name' | 'ms'>;
 
 type CauseFix = Required<Pick<CheckResult, 'cause' | 'fix'>>;
 
-/** What differs between the checks that POST an empty OTLP/HTTP JSON request. */
+/** What differs between the checks that POST an OTLP/HTTP JSON request. */
 interface OtlpCheck {
   id: 'collector-otlp' | 'loki-otlp';
   name: string;
   url: string;
   body: unknown;
+  /** The request in words, for the detail. */
+  what: string;
   /** Why an answer of 404 or 405 (no such endpoint) fails, and the fix. */
   notFound: CauseFix;
   /** Why another answer that is not 2xx fails, and the fix. */
@@ -59,14 +61,51 @@ export async function http(method: 'GET' | 'POST', url: string, body: unknown, t
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
-    const text = await res.body.text();
-    return { status: res.statusCode, text };
+    const bytes = Buffer.from(await res.body.arrayBuffer());
+    const type = String(res.headers['content-type'] ?? '');
+    return { status: res.statusCode, text: (PROTOBUF_TYPES.test(type) && rpcStatusMessage(bytes)) || bytes.toString('utf8') };
   } catch (e) {
     if (signal?.aborted) throw signal.reason;
     if (timeout.aborted) throw new NetError('TIMEOUT', `no answer within ${timeoutMs} ms`);
     const code = errorCode(e) ?? 'ERROR';
     throw new NetError(code, `${code === 'ECONNREFUSED' ? 'connection refused' : code}: ${e instanceof Error ? e.message : String(e)}`);
   }
+}
+
+/** OTLP/HTTP answers an error to a protobuf client (Loki to any client) as a google.rpc.Status message. */
+const PROTOBUF_TYPES = /^application\/(x-protobuf|protobuf|octet-stream)\b/i;
+
+/**
+ * The `message` (field 2) of a protobuf google.rpc.Status, or undefined when the bytes are not one. Hand-read:
+ * this one string field is all the extension ever decodes of protobuf, not worth a protobuf runtime in the bundle.
+ */
+export function rpcStatusMessage(bytes: Uint8Array): string | undefined {
+  let at = 0;
+  const varint = (): number => {
+    let value = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      if (at >= bytes.length) throw new RangeError('truncated');
+      const byte = bytes[at++];
+      value += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return value;
+    }
+    throw new RangeError('varint too long');
+  };
+  try {
+    while (at < bytes.length) {
+      const tag = varint();
+      if ((tag & 7) === 0) varint();
+      else if ((tag & 7) === 2) {
+        const length = varint();
+        if (at + length > bytes.length) return undefined;
+        if (tag >> 3 === 2) return Buffer.from(bytes.subarray(at, at + length)).toString('utf8');
+        at += length;
+      } else return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
 }
 
 export function hostPort(url: string): string {
@@ -148,7 +187,7 @@ async function httpCheck(
   return { id, name, ...judge(res) };
 }
 
-/** POSTs an empty OTLP/HTTP JSON request: any 2xx is ok; 404 or 405 means something else answers on that port. */
+/** POSTs an OTLP/HTTP JSON request: any 2xx is ok; 404 or 405 means something else answers on that port. */
 export function otlpCheck(ctx: CheckContext, c: OtlpCheck): Promise<Omit<CheckResult, 'ms'>> {
   return httpCheck(
     ctx,
@@ -159,7 +198,7 @@ export function otlpCheck(ctx: CheckContext, c: OtlpCheck): Promise<Omit<CheckRe
     c.body,
     (res) => {
       if (res.status >= 200 && res.status < 300) {
-        return { status: 'ok', detail: `POST ${c.url} (empty OTLP/HTTP JSON request) → HTTP ${res.status}.` };
+        return { status: 'ok', detail: `POST ${c.url} (${c.what}) → HTTP ${res.status}.` };
       }
       const why = res.status === 404 || res.status === 405 ? c.notFound : c.rejected(res);
       return { status: 'fail', detail: `POST ${c.url} → HTTP ${res.status} ${short(res.text)}.`, ...why };

@@ -20,7 +20,7 @@ import { checkClaudeSettings } from './claudeSettingsCheck';
 import { collectorTelemetryCheck } from './collectorTelemetryCheck';
 import { recordingRulesCheck } from './recordingRulesCheck';
 import { LOGS, NetError, RESTART, START, hostPort, otlpCheck, readyCheck, scrapeCheck, withTimeout, type CheckContext } from './httpChecks';
-import { roundTrip, type RoundTripContext } from './probeRoundTrip';
+import { probeEventRequest, roundTrip, type RoundTripContext } from './probeRoundTrip';
 import { checkTerminalEnvironment, type EnvironmentExpectation } from './terminalEnvironmentCheck';
 
 export interface DoctorOptions {
@@ -139,7 +139,7 @@ export async function runPipelineDoctor(opts: DoctorOptions): Promise<DoctorResu
   };
   try {
     const { engine, downText } = await engineChecks(run);
-    const services = await serviceChecks(run, downText);
+    const services = await serviceChecks(run, engine, downText);
     await roundTripChecks(run, engine, services);
     await environmentChecks(run);
     return result(run, t0);
@@ -234,7 +234,11 @@ interface ServiceVerdicts {
 }
 
 /** 3 to 5: the collector, Prometheus and Loki, each over its own HTTP endpoints. */
-async function serviceChecks(run: DoctorRun, downText: (service: string) => string | undefined): Promise<ServiceVerdicts> {
+async function serviceChecks(
+  run: DoctorRun,
+  engine: DoctorEngine | undefined,
+  downText: (service: string) => string | undefined,
+): Promise<ServiceVerdicts> {
   const { timeoutMs, signal, ep, otlpBase, expect, prom, job, collectorService, timed } = run;
   const ctx: CheckContext = { timeoutMs, signal, downText };
   // 3. The collector accepts OTLP/HTTP.
@@ -244,6 +248,7 @@ async function serviceChecks(run: DoctorRun, downText: (service: string) => stri
       name: 'Collector accepting OTLP/HTTP',
       url: `${otlpBase}/v1/metrics`,
       body: { resourceMetrics: [] },
+      what: 'an empty OTLP/HTTP JSON request',
       notFound: {
         cause: `Something that is not the stack's OpenTelemetry collector answers on ${hostPort(otlpBase)} (no /v1/metrics).`,
         fix:
@@ -287,7 +292,8 @@ async function serviceChecks(run: DoctorRun, downText: (service: string) => stri
     const id = 'collector-telemetry';
     const name = 'Collector delivering (its own metrics)';
     if (promReady.status === 'fail') return { id, name, status: 'skipped', detail: 'Skipped: Prometheus is not reachable (see above).' };
-    return { id, name, ...(await collectorTelemetryCheck({ prom, collectorService, signal })) };
+    const logLines = engine?.lastLogLines ? () => withTimeout(engine.lastLogLines!(collectorService, 200), timeoutMs, 'collector log') : undefined;
+    return { id, name, ...(await collectorTelemetryCheck({ prom, collectorService, signal, ...(logLines ? { logLines } : {}) })) };
   });
 
   await timed('Recording rules', async () => {
@@ -309,7 +315,10 @@ async function serviceChecks(run: DoctorRun, downText: (service: string) => stri
       id,
       name,
       url: `${ep.loki.replace(/\/+$/, '')}/otlp/v1/logs`,
-      body: { resourceLogs: [] },
+      // One event of now, in the doctor's own stream: Loki answers an empty request 422 ("at least one valid stream
+      // is required"). Its run id is not the round trip's, which must see the collector's copy only.
+      body: probeEventRequest(`${run.runId}-direct`, Date.now()),
+      what: 'one probe event of now, OTLP/HTTP JSON',
       notFound: {
         cause:
           'Loki does not accept OTLP: it has no /otlp/v1/logs endpoint (Loki older than 3.0, or a gateway that does not ' +
@@ -321,7 +330,7 @@ async function serviceChecks(run: DoctorRun, downText: (service: string) => stri
       rejected: (res) => ({
         cause: /structured.metadata/i.test(res.text)
           ? 'Loki refuses OTLP logs because structured metadata is disabled (`allow_structured_metadata: false`).'
-          : `Loki refused a valid (empty) OTLP logs request with HTTP ${res.status}.`,
+          : `Loki refused a valid OTLP logs request (one event of now) with HTTP ${res.status}.`,
         fix: `Restore stack/loki/config.yaml (\`limits_config.allow_structured_metadata: true\`, OTLP ingestion on); then ${RESTART}.`,
       }),
       unreachable: () => ({

@@ -65,7 +65,7 @@ export function probeMetricRequest(runId: string, nowMs: number, metricName = PR
 }
 
 /** OTLP/HTTP JSON ExportLogsServiceRequest with one event record, shaped like Claude Code's events. */
-function probeEventRequest(runId: string, nowMs: number): unknown {
+export function probeEventRequest(runId: string, nowMs: number): unknown {
   return {
     resourceLogs: [
       {

@@ -95,6 +95,56 @@ async function lokiWithoutOtlp(): Promise<{ url: string; close(): Promise<void> 
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
+/** Claude Code's tool_result events of one session (its OTLP shape), at the given times, failed: each counts once in
+ * Prometheus (the count connector) and is one entry in Loki. */
+function toolResults(session: string, times: number[]): unknown {
+  return {
+    resourceLogs: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'claude-code' } }] },
+        scopeLogs: [
+          {
+            scope: { name: 'com.anthropic.claude_code.events' },
+            logRecords: times.map((ms, i) => ({
+              timeUnixNano: String(BigInt(ms) * 1_000_000n),
+              observedTimeUnixNano: String(BigInt(ms) * 1_000_000n),
+              body: { stringValue: 'claude_code.tool_result' },
+              attributes: [
+                { key: 'event.name', value: { stringValue: 'tool_result' } },
+                { key: 'session.id', value: { stringValue: session } },
+                { key: 'event.sequence', value: { intValue: String(i) } },
+                { key: 'tool_name', value: { stringValue: 'Bash' } },
+                { key: 'success', value: { stringValue: 'false' } },
+                { key: 'error_type', value: { stringValue: 'ShellError' } },
+              ],
+            })),
+          },
+        ],
+      },
+    ],
+  };
+}
+
+async function sendEvents(body: unknown): Promise<void> {
+  const res = await fetch(`${endpoints.otlpHttp}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  assert.equal(res.status, 200, await res.text());
+}
+
+/** A session's events as Loki holds them, and as Prometheus counts them. */
+async function sessionEvents(session: string): Promise<{ loki: number; prometheus: number }> {
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const params = new URLSearchParams({
+    query: `{service_name="claude-code"} | session_id="${session}"`,
+    start: String(now - 3n * 86_400_000_000_000n),
+    end: String(now + 60_000_000_000n),
+    limit: '5000',
+  });
+  const loki = (await (await fetch(`${endpoints.loki}/loki/api/v1/query_range?${params}`)).json()) as { data: { result: { values: unknown[] }[] } };
+  const query = encodeURIComponent(`sum(claude_code_tool_results_total{session_id="${session}"})`);
+  const prom = (await (await fetch(`${endpoints.prometheus}/api/v1/query?query=${query}`)).json()) as { data: { result: { value: [number, string] }[] } };
+  return { loki: loki.data.result.reduce((n, r) => n + r.values.length, 0), prometheus: Number(prom.data.result[0]?.value[1] ?? 0) };
+}
+
 describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
   before(async () => {
     await requireDocker();
@@ -330,6 +380,77 @@ describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
     assert.match(s.detail, new RegExp(`go to http://127\\.0\\.0\\.1:4318 .*takes OTLP/HTTP on 127\\.0\\.0\\.1:${ports.otlpHttp}`));
     assert.equal(check(result, 'roundtrip-metric').status, 'ok');
     assert.match(result.summary, /^2 problems: Active terminal has the telemetry environment; Claude Code settings/);
+  });
+
+  it('Loki answering as it does when it refuses: red, with Loki\'s words, not its protobuf bytes', async () => {
+    // Loki answers every OTLP error as a protobuf google.rpc.Status (code 0 omitted), whatever the request's type.
+    const words = 'Ingestion rate limit exceeded for user fake (limit: 4194304 bytes/sec) while attempting to ingest 1 lines';
+    const server = http.createServer((req, res) => {
+      req.resume();
+      if (req.url === '/ready') return void res.end('ready');
+      res.writeHead(429, { 'content-type': 'application/octet-stream' });
+      res.end(Buffer.concat([Buffer.from([0x12, words.length]), Buffer.from(words)]));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const result = await runPipelineDoctor(options({ endpoints: { ...endpoints, loki: url }, roundTripTimeoutMs: 3000 }));
+      const l = check(result, 'loki-otlp');
+      assert.equal(l.status, 'fail');
+      assert.match(l.detail, new RegExp(`→ HTTP 429 ${words.slice(0, 40)}`));
+      assert.match(l.cause ?? '', /Loki refused a valid OTLP logs request \(one event of now\) with HTTP 429/);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it('Loki down while a session goes on for two hours: the collector\'s queue reaches Loki in order, and the counts equal the lists', async () => {
+    // A session's events before and after a laptop sleep, queued while Loki is away: sent one batch at a time, the
+    // older first, Loki (1 h out-of-order window per stream) takes them all.
+    const session = `replay-${process.pid}-${Date.now()}`;
+    const loki = (await engine.status()).find((s) => s.service === 'loki');
+    assert.ok(loki?.containerId);
+    await docker.getContainer(loki.containerId).stop({ t: 2 });
+    const now = Date.now();
+    const before = Array.from({ length: 20 }, (_, i) => now - 2 * 3600_000 + i * 1000);
+    const after = Array.from({ length: 20 }, (_, i) => now + i);
+    for (let i = 0; i < before.length; i += 5) await sendEvents(toolResults(session, before.slice(i, i + 5)));
+    for (let i = 0; i < after.length; i += 5) await sendEvents(toolResults(session, after.slice(i, i + 5)));
+    await docker.getContainer(loki.containerId).start();
+    const held = await waitFor('Loki to hold the whole session', async () => {
+      const seen = await sessionEvents(session);
+      return seen.loki === 40 && seen.prometheus === 40 ? seen : undefined;
+    }, 120_000);
+    assert.deepEqual(held, { loki: 40, prometheus: 40 });
+    const result = await runPipelineDoctor(options({ roundTripTimeoutMs: 30_000 }));
+    assert.match(check(result, 'collector-telemetry').detail, /none failed to reach Loki/);
+  });
+
+  it('an event older than the stack keeps: Loki refuses it, Prometheus counts it, and the alert and the doctor say why', async () => {
+    // The suite's stack keeps 1 day (CCT_RETENTION_DAYS): an event of 2 days ago is refused, and the whole batch
+    // with it is dropped by the collector although Loki kept its valid entry.
+    const session = `too-old-${process.pid}-${Date.now()}`;
+    await sendEvents(toolResults(session, [Date.now() - 2 * 86_400_000, Date.now()]));
+    const counted = await waitFor('Prometheus to count both events', async () => {
+      const seen = await sessionEvents(session);
+      return seen.prometheus === 2 ? seen : undefined;
+    }, 60_000);
+    assert.equal(counted.loki, 1, 'Loki keeps the valid event of the batch');
+    const prom = new PrometheusClient({ baseUrl: endpoints.prometheus });
+    try {
+      const alert = await waitFor('EventsRefusedByLoki to fire', async () =>
+        (await prom.alerts()).find((a) => a.name === 'EventsRefusedByLoki' && a.state === 'firing'), 90_000);
+      assert.match(alert.summary, /^Loki refused 2 of Claude Code's events in the last 15 minutes$/);
+      assert.match(alert.description, /counts include them; Loki's event lists .* do not/);
+    } finally {
+      await prom.close();
+    }
+    const result = await runPipelineDoctor(options({ roundTripTimeoutMs: 30_000 }));
+    const c = check(result, 'collector-telemetry');
+    assert.equal(c.status, 'warn');
+    assert.match(c.detail, /2 events failed to reach Loki in the last 15m.*The collector's log says: ".*timestamp too old/);
+    assert.match(c.cause ?? '', /older than it accepts/);
+    assert.match(c.fix ?? '', /retentionDays/);
   });
 
   it('a container stopped (the collector): its container, OTLP, the scrape target down; round trip skipped', async () => {

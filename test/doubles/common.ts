@@ -37,6 +37,19 @@ export async function readBody(req: http.IncomingMessage): Promise<Buffer> {
   return raw;
 }
 
+/** A request body as sent, `Content-Encoding` left to the caller (the Loki double undoes gzip only, as Loki's OTLP
+ * endpoint does). */
+export async function readRawBody(req: http.IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'request body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
 /** A plain-text answer, the way Go's http.Error writes one (text/plain, nosniff, trailing newline). */
 export function sendText(res: http.ServerResponse, status: number, text: string): void {
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });

@@ -1,5 +1,6 @@
 // A minimal protobuf decoder for the OTLP logs export requests the Loki double receives (the real collector's
-// otlp_http exporter sends protobuf), without a protobuf dependency. It produces the same object shapes as the OTLP/JSON mapping
+// otlp_http exporter sends protobuf), and the encoder of the google.rpc.Status it answers errors with, without a
+// protobuf dependency. It produces the same object shapes as the OTLP/JSON mapping
 // (64-bit integers as decimal strings, ids as hex), so the rest of the double handles both encodings alike.
 // Field numbers: opentelemetry-proto v1 (common, resource, metrics, logs, collector/*/v1).
 import type { AnyValue, KeyValue, LogRecord, LogsRequest, Resource, Scope } from './common';
@@ -163,4 +164,23 @@ export function decodeLogsRequest(buf: Buffer): LogsRequest {
     resourceLogs.push(rl);
   }
   return { resourceLogs };
+}
+
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  let v = n;
+  do {
+    let b = v % 128;
+    v = Math.floor(v / 128);
+    if (v) b |= 0x80;
+    out.push(b);
+  } while (v);
+  return Buffer.from(out);
+}
+
+/** A google.rpc.Status with code 0 (left out, as proto3 does) and `message` (field 2): the body of every OTLP error
+ * Loki answers. */
+export function encodeRpcStatus(message: string): Buffer {
+  const text = Buffer.from(message, 'utf8');
+  return text.length ? Buffer.concat([Buffer.from([0x12]), varint(text.length), text]) : Buffer.alloc(0);
 }

@@ -203,7 +203,7 @@ describe('dashboard webview in Chromium', () => {
     assert.match(body, /\$4\.50\nToday/);
     assert.ok(body.includes(`$1.25\nThis project today (${XSS})`), 'this project today');
     // The alerts firing, and the plan: both windows, the context window, the limit history, the month's value.
-    assert.ok(body.includes(`Alerts\n\n${XSS}\nwarning · since Nov 23, 11:40 AM\n`), 'the alert, its severity and since when');
+    assert.ok(body.includes(`Alerts\n\n${XSS}\nSpent $12.00 in the last hour.\nwarning · since Nov 23, 11:40 AM\n`), 'the alert, what it means, its severity and since when');
     assert.match(body, /Plan\nFigure\tValue\n5-hour window\nresets Nov 23, 03:00 PM · limit at this pace Nov 23, 02:20 PM\n\t42%\n7-day window\nresets Nov 27, 09:00 AM\n\t17%\nContext window\nsession 631fe02f · claude-opus-4-5\n\t37%\nAt the 5-hour limit\nin the last 24h, last Nov 23, 10:05 AM\n\t35m\nThis month at API prices\n3\.2× your plan’s \$100\.00\n\t\$320\.00\n/);
     // Errors by tool and error type, first and last seen; subagents: calls, success, cost, by subagent.
     // First and last seen: the buckets' ages at the snapshot's time (12:00).
