@@ -618,6 +618,23 @@ export class StackEngine {
     return new ContainerFailedError(code, service, detail, lines);
   }
 
+  /** A service's log lines written since `sinceMs`, each with the engine's time of it; none without a container. */
+  async logLinesSince(service: string, sinceMs: number): Promise<{ atMs: number; line: string }[]> {
+    const c = await this.serviceContainer(service);
+    if (!c) return [];
+    const buf = await this.call(`read the logs of ${service}`, () =>
+      this.docker.getContainer(c.Id).logs({ stdout: true, stderr: true, timestamps: true, since: Math.floor(sinceMs / 1000), follow: false }),
+    );
+    return demuxBuffer(toBuffer(buf))
+      .split(/\r?\n/)
+      .map((l) => {
+        // The engine's RFC 3339 time with nanoseconds, a space, the line.
+        const space = l.indexOf(' ');
+        return { atMs: Date.parse(l.slice(0, space)), line: l.slice(space + 1) };
+      })
+      .filter((l) => Number.isFinite(l.atMs) && l.atMs >= sinceMs);
+  }
+
   private async containerLogLines(id: string, tail: number): Promise<string[]> {
     const buf = await this.call('read container logs', () =>
       this.docker.getContainer(id).logs({ stdout: true, stderr: true, tail, follow: false }),

@@ -79,7 +79,6 @@ describe('Grafana admin password (real Docker Engine)', { concurrency: false, ti
     await docker.getContainer(containerName(project, 'grafana')).remove({ force: true });
     const engine = await windowEngine('password-of-profile-d');
     await engine.start();
-    assert.equal(await grafanaAccepts('password-of-profile-d'), false);
 
     // A window whose profile has no password Grafana accepts is told so, with the container's to show.
     assert.deepEqual(await grafanaAdminPassword(engine, 'password-of-profile-d'), {
@@ -98,5 +97,32 @@ describe('Grafana admin password (real Docker Engine)', { concurrency: false, ti
     assert.deepEqual(await grafanaAdminPassword(engine, 'password-of-profile-e'), { state: 'unverified', password: 'password-of-profile-d' });
     await engine.remove({ volumes: true });
     assert.deepEqual(await grafanaAdminPassword(engine, undefined), { state: 'none' });
+  });
+
+  it('wrong passwords from elsewhere: read from Grafana\'s log, never added to; a lockout is told from a wrong password', async () => {
+    const engine = await windowEngine('password-of-profile-f');
+    await engine.start();
+    const failedSignIns = async (): Promise<number> =>
+      (await engine.logLinesSince('grafana', 0)).filter((l) => /msg="Failed to authenticate request"/.test(l.line)).length;
+    // Four wrong sign-ins from another browser or profile: one short of Grafana's lockout.
+    const first = Date.now();
+    for (let i = 0; i < 4; i++) assert.equal(await grafanaAccepts('an-older-password'), false);
+    // A window whose own password is another: the stack's, which Grafana holds, is tried, and its own never.
+    assert.deepEqual(await grafanaAdminPassword(engine, 'password-of-profile-g'), { state: 'accepted', password: 'password-of-profile-f' });
+    assert.equal(await failedSignIns(), 4);
+
+    // The fifth locks the login: Grafana refuses the right password too, with the same 401.
+    const fifth = Date.now();
+    assert.equal(await grafanaAccepts('an-older-password'), false);
+    assert.equal(await grafanaAccepts('password-of-profile-f'), false, 'locked: Grafana refuses the right password');
+    const logged = await failedSignIns();
+    const locked = await grafanaAdminPassword(engine, 'password-of-profile-g');
+    assert.equal(locked.state, 'locked', JSON.stringify(locked));
+    assert.ok(locked.state === 'locked');
+    assert.equal(locked.password, 'password-of-profile-f');
+    assert.equal(locked.wrongAttempts, 5);
+    // Unlocked when the oldest of the five leaves Grafana's 5-minute window.
+    assert.ok(locked.untilMs >= first + 300_000 - 1000 && locked.untilMs <= fifth + 300_000, `${locked.untilMs - first} ms after the first`);
+    assert.equal(await failedSignIns(), logged, 'nothing was tried while Grafana is locked');
   });
 });
