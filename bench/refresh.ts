@@ -1,9 +1,10 @@
-// Section 1: one full refresh (TelemetryReader.fetchToday + fetchSnapshot, as DashboardController.refresh runs
-// them) against real Prometheus with a small and a large history, the first one (nothing cached) and the steady state
+// Section 1: one full refresh (TelemetryReader.refresh of today and the range, as DashboardController.refresh runs
+// it) against real Prometheus with a small and a large history, the first one (nothing cached) and the steady state
 // (the closed hours cached), side by side with the seed dashboards' queries for the same panels on the same data, and
 // the totals each gets against the truth from the events.
 import { PrometheusClient } from '../src/telemetry/prometheus';
-import { RANGE_SLOT_MS, TelemetryReader, rangeStartMs } from '../src/telemetry/reader';
+import { TelemetryReader } from '../src/telemetry/reader';
+import { RANGE_SLOT_MS, rangeStartMs } from '../src/telemetry/refreshPlan';
 import { COUNTERS } from '../src/telemetry/counters';
 import { FIGURES, figureWindow } from '../src/telemetry/queries';
 import { RANGE_SECONDS, type TimeRange } from '../src/snapshot';
@@ -119,11 +120,10 @@ export async function benchRefresh(h: History, evalS: number, ranges: TimeRange[
   try {
     for (const range of ranges) {
       const seconds = RANGE_SECONDS[range];
-      // As DashboardController.refresh: one basis for both, which run side by side.
+      // As DashboardController.refresh: one refresh of today and the range.
       const refresh = async (svc: TelemetryReader, nowMs: number) => {
         const t0 = performance.now();
-        const basis = svc.refreshBasis(nowMs, { dayStartMs, range });
-        const [, snap] = await Promise.all([svc.fetchToday(nowMs, dayStartMs, { basis }), svc.fetchSnapshot(range, nowMs, { basis })]);
+        const snap = (await svc.refresh(nowMs, { dayStartMs, range })).snapshot!;
         const ms = performance.now() - t0;
         if (!snap.metrics) throw new Error(`refresh failed: ${snap.errors.prometheus?.message}`);
         return {

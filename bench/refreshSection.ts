@@ -52,7 +52,7 @@ export async function benchRefreshSection(runs: number, warmup: number, log: (s:
       + ' retention a history of that length needs. No query of the refresh reads the raw series over a window'
       + ' (only the status bar\'s fresh part, at two instants); the seeds\' 7 d and 30 d queries do, and are therefore cheaper here than on a real stack.']);
   out += '\n';
-  out += table('One full refresh (fetchToday + fetchSnapshot), median ms',
+  out += table('One full refresh (TelemetryReader.refresh: today and the snapshot), median ms',
     ['range', 'steady, small', 'steady, large', 'large / small (aim <= 1.2)', 'first load, small', 'first load, large (aim < 1 s)',
       'seed 000, large', 'seed 000 / ours steady', 'seed 001, large', 'seed 001 / ours steady'],
     RANGES.map((r) => {
@@ -61,8 +61,8 @@ export async function benchRefreshSection(runs: number, warmup: number, log: (s:
       return [r, fmtMs(s.steadyMs), fmtMs(l.steadyMs), fmtRatio(l.steadyMs / s.steadyMs), fmtMs(s.firstMs), fmtMs(l.firstMs),
         fmtMs(l.seedMs['000']), fmtRatio(l.seedMs['000'] / l.steadyMs), fmtMs(l.seedMs['001']), fmtRatio(l.seedMs['001'] / l.steadyMs)];
     }),
-    ['Ours: fetchToday and fetchSnapshot side by side (Prometheus part; no Loki in the bench), as DashboardController.refresh runs them, '
-      + 'on one basis: the rules\' last evaluation and, alongside, the sessions whose cost changed in the last 90 s; then side by side '
+    ['Ours: one TelemetryReader.refresh of today and the range (Prometheus part; no Loki in the bench), as DashboardController.refresh runs it, '
+      + 'one read: the rules\' last evaluation and, alongside, the sessions whose cost changed in the last 90 s; then side by side '
       + 'range queries (one per counter, four at once) for the closed slots not held and one instant query for every open piece of every '
       + 'window (the current hour of the range, today\'s and the last hour\'s) with the fresh part of those sessions. '
       + `First load: a new reader each run (${get('large', '30d').firstRequests} on the large 30 d). Steady: one reader refreshed every 5 s `

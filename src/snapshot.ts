@@ -60,8 +60,6 @@ export interface CostBreakdown {
   available: CostDimension[];
 }
 
-export type TokenType = 'input' | 'output' | 'cacheRead' | 'cacheCreation';
-
 export interface TokenTotals {
   input: number;
   output: number;

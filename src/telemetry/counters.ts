@@ -1,8 +1,8 @@
 // The one table of the data layer: each counter Claude Code (or the collector's count connector) sends, the recording
 // rule that turns it into per-evaluation increases, and the helper that rule reads. The rules file
 // (stack/prometheus/rules/recording.yml) is generated from this table (`npm run rules`) and a test keeps the two equal.
-// Figures are sums over these rules (src/telemetry/figures.ts): a new dimension is a `by` label there, a new counter a
-// row here. Plain Node: never import `vscode`.
+// Figures are sums over these rules (the rows of FIGURES in src/telemetry/queries.ts): a new dimension is a `by` label
+// there, a new counter a row here. Plain Node: never import `vscode`.
 
 export interface Counter {
   /** The raw per-session cumulative series, as the collector's Prometheus exporter names it. */

@@ -50,13 +50,6 @@ export class PrometheusClient {
     return parseInstantData(data, (why) => this.malformed('api/v1/query', why));
   }
 
-  /** `GET /api/v1/query` of a range selector (`metric[5m]`): the raw samples of the window, per series. */
-  async samples(query: string, time: number, options?: RequestJsonOptions): Promise<RangeSeries[]> {
-    const body = await this.http.getJson('api/v1/query', { query, time: fmtTime(time) }, options);
-    const data = expectSuccess(body, this, 'api/v1/query');
-    return parseMatrixData(data, (why) => this.malformed('api/v1/query', why));
-  }
-
   /** `GET /api/v1/query_range`. */
   async range(query: string, range: RangeParams, options?: RequestJsonOptions): Promise<RangeSeries[]> {
     const body = await this.http.getJson('api/v1/query_range', {

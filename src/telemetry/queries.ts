@@ -97,6 +97,13 @@ export function sourceOf(figures: readonly Figure[]): Figure {
   return { counter, by: [...labels].sort() };
 }
 
+/** The name a source goes by in a refresh (its query's tag, its key in the piece cache): its counter and labels. */
+export type SourceName = `${CounterId}(${string})`;
+
+export function sourceName(source: Figure): SourceName {
+  return `${source.counter}(${source.by.join(',')})`;
+}
+
 /** A figure's samples from its source's: filtered by its matchers, added up by its labels. */
 export function deriveFigure(f: Figure, source: ReadonlyArray<{ labels: Record<string, string>; value: number }>): Array<{ labels: Record<string, string>; value: number }> {
   const match = equalities(f);
@@ -197,34 +204,53 @@ export const PLAN_GAUGES = {
 /** Minutes of plan usage history the pace (percent per second, linear regression) is taken over. */
 export const PLAN_PACE_WINDOW_S = 1800;
 
+/** The tags of the plan's terms in a combined query: the figure, and each term's part. */
+export const PLAN_FIGURE = 'plan';
+export const PLAN_PARTS = ['usage', 'resetsAt', 'pace', 'contextWindow'] as const;
+export type PlanPart = (typeof PLAN_PARTS)[number];
+export const PLAN_LIMIT_FIGURE = 'planLimit';
+export const PLAN_LIMIT_PARTS = ['minutes', 'last'] as const;
+export type PlanLimitPart = (typeof PLAN_LIMIT_PARTS)[number];
+
+export interface PlanTerm extends QueryTerm {
+  figure: typeof PLAN_FIGURE;
+  part: PlanPart;
+}
+
+export interface PlanLimitTerm extends QueryTerm {
+  figure: typeof PLAN_LIMIT_FIGURE;
+  part: PlanLimitPart;
+}
+
 /**
  * The plan terms of the refresh's instant query: usage, reset time and pace by window; the context window by session
- * (the reader keeps those of the sessions that changed lately: it has their list from its own query).
+ * (figures.ts shows those of the sessions that changed lately: the reader has their list from its own query).
  */
-export function planTerms(): QueryTerm[] {
+export function planTerms(): PlanTerm[] {
   const g = PLAN_GAUGES;
-  return [
+  const exprs: Record<PlanPart, string> = {
     // Plain selectors (the default 5 m lookback): the exporter serves each gauge at every scrape until it expires,
     // and a long range here would widen the span of the whole instant query the terms go in.
-    { figure: 'plan', part: 'usage', expr: `max by (window) (${g.usage})` },
-    { figure: 'plan', part: 'resetsAt', expr: `max by (window) (${g.resetsAt})` },
-    { figure: 'plan', part: 'pace', expr: `max by (window) (deriv(${g.usage}[${dur(PLAN_PACE_WINDOW_S)}]))` },
-    { figure: 'plan', part: 'contextWindow', expr: `max by (session_id, model) (${g.contextWindow})` },
-  ];
+    usage: `max by (window) (${g.usage})`,
+    resetsAt: `max by (window) (${g.resetsAt})`,
+    pace: `max by (window) (deriv(${g.usage}[${dur(PLAN_PACE_WINDOW_S)}]))`,
+    contextWindow: `max by (session_id, model) (${g.contextWindow})`,
+  };
+  return PLAN_PARTS.map((part) => ({ figure: PLAN_FIGURE, part, expr: exprs[part] }));
 }
 
 /** Resolution of the plan's limit history: a minute at the limit is seen to this step. */
 export const PLAN_LIMIT_STEP_S = 60;
 
 /** The plan's limit history over the last `seconds`, by window: the minutes at 100 % and the last time (unix s). */
-export function planLimitTerms(seconds: number): QueryTerm[] {
+export function planLimitTerms(seconds: number): PlanLimitTerm[] {
   const atLimit = `(max by (window) (${PLAN_GAUGES.usage}) >= 100)`;
   const span = `[${dur(seconds)}:${dur(PLAN_LIMIT_STEP_S)}]`;
-  // Parts: the reader's PLAN_LIMIT_PARTS.
-  return [
-    { figure: 'planLimit', part: 'minutes', expr: `count_over_time(${atLimit}${span}) * ${PLAN_LIMIT_STEP_S / 60}` },
-    { figure: 'planLimit', part: 'last', expr: `max_over_time(timestamp(${atLimit})${span})` },
-  ];
+  const exprs: Record<PlanLimitPart, string> = {
+    minutes: `count_over_time(${atLimit}${span}) * ${PLAN_LIMIT_STEP_S / 60}`,
+    last: `max_over_time(timestamp(${atLimit})${span})`,
+  };
+  return PLAN_LIMIT_PARTS.map((part) => ({ figure: PLAN_LIMIT_FIGURE, part, expr: exprs[part] }));
 }
 
 /** A regex alternation matching exactly these values (RE2 metacharacters escaped), as a quoted literal. */
@@ -269,16 +295,6 @@ export const lokiLogs = {
   apiErrors: (): string => `${LOKI_SELECTOR} | event_name="api_error"`,
 } as const;
 
-// Loki metric queries: reconciliation and diagnostics (not part of the regular refresh).
-export const lokiMetric = {
-  /** Exact cost by model from api_request events; the reference the Prometheus totals must agree with. */
-  costByModelFromEvents: (seconds: number): string =>
-    `sum by (model) (sum_over_time(${LOKI_SELECTOR} | event_name="api_request" | unwrap cost_usd | __error__="" [${dur(seconds)}]))`,
-  /** Failed tool calls by tool from events. */
-  toolFailuresByTool: (seconds: number): string =>
-    `sum by (tool_name) (count_over_time(${LOKI_SELECTOR} | event_name="tool_result" | success="false" [${dur(seconds)}]))`,
-} as const;
-
 /** Which store a catalog query goes to. */
 export type QueryStore = 'prometheus' | 'loki';
 /** instant: `/api/v1/query`; range: `/api/v1/query_range` with a step; logs: Loki `query_range`. */
@@ -308,7 +324,6 @@ export function catalogExamples(): CatalogQuery[] {
   const terms = FIGURE_NAMES.map((figure) => ({ figure, part: String(nowMs), expr: figureWindow(FIGURES[figure], nowMs - 60_000, nowMs) }));
   out.push({ name: 'combined', backend: 'prometheus', kind: 'instant', expr: combined(terms) });
   out.push({ name: 'combined.slots', backend: 'prometheus', kind: 'range', expr: combined(FIGURE_NAMES.map((figure) => ({ figure, expr: figureSlots(FIGURES[figure], 60_000) }))) });
-  for (const [name, fn] of Object.entries(lokiMetric)) out.push({ name: `lokiMetric.${name}`, backend: 'loki', kind: 'instant', expr: fn(86_400) });
   for (const [name, fn] of Object.entries(lokiLogs)) out.push({ name: `lokiLogs.${name}`, backend: 'loki', kind: 'logs', expr: fn('631fe02f-77fd-4613-8db1-70ec003c74d0') });
   const session = sessionFigures('631fe02f-77fd-4613-8db1-70ec003c74d0');
   for (const [name, f] of Object.entries(session)) {

@@ -2,6 +2,7 @@
 // ended before the rules' last evaluation never changes, and a refresh reads only what is still open.
 // Plain Node: never import `vscode`.
 import type { Labels } from './prometheus';
+import type { SourceName } from './queries';
 
 export interface Sample {
   labels: Labels;
@@ -50,22 +51,33 @@ export function windowPieces(fromMs: number, toMs: number, slotMs: number, phase
   return out;
 }
 
+/** A piece of time (a, b] as a key: of the piece cache, and the tag of the piece's term in an instant query. */
+export type PieceKey = `${number}-${number}`;
+
+export function pieceKey(a: number, b: number): PieceKey {
+  return `${a}-${b}`;
+}
+
 /**
- * Closed pieces of time, (a, b] each, with every figure's samples in them (an empty list is a known zero). A whole
+ * Closed pieces of time, (a, b] each, with every source's samples in them (an empty list is a known zero). A whole
  * slot of any grid, or a window's head before its first whole slot: whatever ended before the rules' last evaluation.
  */
 export class PieceCache {
-  private readonly pieces = new Map<string, { end: number; figures: Map<string, Sample[]> }>();
+  private readonly pieces = new Map<PieceKey, { end: number; sources: Map<SourceName, Sample[]> }>();
 
-  get(a: number, b: number, figure: string): Sample[] | undefined {
-    return this.pieces.get(`${a}-${b}`)?.figures.get(figure);
+  get(a: number, b: number, source: SourceName): Sample[] | undefined {
+    return this.pieces.get(pieceKey(a, b))?.sources.get(source);
   }
 
-  put(a: number, b: number, figure: string, samples: Sample[]): void {
-    const key = `${a}-${b}`;
+  has(a: number, b: number, source: SourceName): boolean {
+    return this.get(a, b, source) !== undefined;
+  }
+
+  put(a: number, b: number, source: SourceName, samples: Sample[]): void {
+    const key = pieceKey(a, b);
     let piece = this.pieces.get(key);
-    if (!piece) this.pieces.set(key, (piece = { end: b, figures: new Map() }));
-    piece.figures.set(figure, samples);
+    if (!piece) this.pieces.set(key, (piece = { end: b, sources: new Map() }));
+    piece.sources.set(source, samples);
   }
 
   /** Forgets the pieces that ended before `oldestEnd`: no window reaches them any more. */

@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { LokiClient } from '../../src/telemetry/loki';
 import { PrometheusClient } from '../../src/telemetry/prometheus';
 import { TelemetryError } from '../../src/telemetry/http';
-import { TelemetryReader, toApiError, toToolFailure } from '../../src/telemetry/reader';
-import { lokiLogs, lokiMetric } from '../../src/telemetry/queries';
+import { TelemetryReader } from '../../src/telemetry/reader';
+import { toApiError, toToolFailure } from '../../src/telemetry/events';
+import { LOKI_SELECTOR, dur, lokiLogs } from '../../src/telemetry/queries';
 import { startLokiDouble, LokiDouble } from '../doubles/loki';
 import { FIXTURES_DIR } from '../doubles/fixtures';
 import { freePort } from './helpers/promServer';
@@ -18,6 +19,16 @@ const FIXTURES = FIXTURES_DIR;
 const LOKI_FIX = join(FIXTURES, 'loki-3.4.6');
 const CC_FIX = join(FIXTURES, 'claude-code-2.1.328');
 const haveFixtures = existsSync(LOKI_FIX) && existsSync(CC_FIX);
+
+/** Metric queries over the events (the extension runs none): what the double must answer, and a reconciliation. */
+const eventMetric = {
+  /** Exact cost by model from api_request events: what the Prometheus totals must agree with. */
+  costByModel: (seconds: number): string =>
+    `sum by (model) (sum_over_time(${LOKI_SELECTOR} | event_name="api_request" | unwrap cost_usd | __error__="" [${dur(seconds)}]))`,
+  /** Failed tool calls by tool. */
+  toolFailuresByTool: (seconds: number): string =>
+    `sum by (tool_name) (count_over_time(${LOKI_SELECTOR} | event_name="tool_result" | success="false" [${dur(seconds)}]))`,
+};
 
 interface Seen { path: string; query: URLSearchParams; headers: IncomingHttpHeaders }
 
@@ -115,9 +126,9 @@ describe('Loki client against real Loki 3.4.6 response bodies', { skip: haveFixt
   });
 
   it('metric queries: vector and matrix', async () => {
-    const cost = await loki.instant(lokiMetric.costByModelFromEvents(3 * 3600), 1795354355000);
+    const cost = await loki.instant(eventMetric.costByModel(3 * 3600), 1795354355000);
     assert.deepEqual(cost.map((c) => [c.labels['model'], c.value]), [['claude-opus-5-5', 0.054]]);
-    const byTool = await loki.instant(lokiMetric.toolFailuresByTool(3 * 3600), 1795354355000);
+    const byTool = await loki.instant(eventMetric.toolFailuresByTool(3 * 3600), 1795354355000);
     assert.deepEqual(byTool.map((c) => c.labels['tool_name']).sort(), ['Bash', 'Grep', 'Read']);
     const matrix = await loki.rangeMetric('sum by (event_name) (count_over_time({service_name="claude-code"} [5m]))', 1795351800000, 1795352100000, 300);
     assert.equal(matrix.find((m) => m.labels['event_name'] === 'api_request')?.points.length, 2);
@@ -169,11 +180,11 @@ describe('Loki client against the Loki test double fed real Claude Code OTLP', {
     await double?.close();
   });
 
-  it('fetchSnapshot lists the three tool failures and the API errors (Prometheus down: per-source error)', async () => {
+  it('a refresh of a range lists the three tool failures and the API errors (Prometheus down: per-source error)', async () => {
     const deadProm = new PrometheusClient({ baseUrl: `http://127.0.0.1:${await freePort()}`, timeoutMs: 2000 });
     try {
       const svc = new TelemetryReader({ prometheus: deadProm, loki });
-      const snap = await svc.fetchSnapshot('24h', maxTsMs + 60_000);
+      const snap = (await svc.refresh(maxTsMs + 60_000, { range: '24h' })).snapshot!;
       assert.equal(snap.metrics, null);
       assert.equal(snap.errors.prometheus?.kind, 'unreachable');
       assert.equal(snap.errors.loki, undefined);
@@ -192,7 +203,7 @@ describe('Loki client against the Loki test double fed real Claude Code OTLP', {
   });
 
   it('the event-derived cost (reconciliation query) is the sum of api_request cost_usd', async () => {
-    const v = await loki.instant(lokiMetric.costByModelFromEvents(86400), maxTsMs + 60_000);
+    const v = await loki.instant(eventMetric.costByModel(86400), maxTsMs + 60_000);
     const total = v.reduce((a, s) => a + (s.value ?? 0), 0);
     assert.ok(total > 0);
   });

@@ -7,7 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PrometheusClient } from '../../src/telemetry/prometheus';
 import { LokiClient } from '../../src/telemetry/loki';
-import { TelemetryReader, rangeStartMs, type ServiceOptions } from '../../src/telemetry/reader';
+import { TelemetryReader, type ServiceOptions } from '../../src/telemetry/reader';
+import { rangeStartMs } from '../../src/telemetry/refreshPlan';
 import { COUNTERS, RULES_FILE } from '../../src/telemetry/counters';
 import { FIGURES, figureFresh, figureWindow } from '../../src/telemetry/queries';
 import { recordingRulesCheck } from '../../src/doctor/recordingRulesCheck';
@@ -99,7 +100,7 @@ describe('telemetry against real Prometheus', () => {
   });
 
   it('cost over the whole history equals the sum of cost_usd events (first values and both restarts counted)', async () => {
-    const snap = await reader().fetchSnapshot('24h', EVAL * 1000);
+    const snap = (await reader().refresh(EVAL * 1000, { range: '24h' })).snapshot!;
     assert.equal(snap.errors.prometheus, undefined, JSON.stringify(snap.errors));
     const m = snap.metrics!;
     assert.equal(snap.startMs, Math.floor((EVAL - 86400) / 3600) * 3_600_000, 'a long range starts on the hour');
@@ -120,7 +121,7 @@ describe('telemetry against real Prometheus', () => {
   });
 
   it('7 days: cost and tokens from closed slots and open edges; the 6 h chart adds up', async () => {
-    const m = (await reader().fetchSnapshot('7d', EVAL * 1000)).metrics!;
+    const m = (await reader().refresh(EVAL * 1000, { range: '7d' })).snapshot!.metrics!;
     const truth = trueCost(events, EVAL - 7 * 86400, EVAL);
     within(m.kpis.costUsd, truth, 1e-6, '7d cost');
     const chartTotal = m.costSeries.reduce((s, x) => s + x.points.reduce((a, p) => a + p[1], 0), 0);
@@ -133,7 +134,7 @@ describe('telemetry against real Prometheus', () => {
   });
 
   it('tokens, cache hit rate, sessions, tool calls/failures, API errors, productivity match the events', async () => {
-    const m = (await reader().fetchSnapshot('24h', EVAL * 1000)).metrics!;
+    const m = (await reader().refresh(EVAL * 1000, { range: '24h' })).snapshot!.metrics!;
     const from = EVAL - 86400;
     const tok = trueTokens(events, from, EVAL);
     // Counts: the truth less what the rules cannot see (a series back after a reset at or above its old value; see
@@ -177,7 +178,7 @@ describe('telemetry against real Prometheus', () => {
 
   it('cost and tokens by project, offering the dimensions the data carries; this project today', async () => {
     const projectOf = new Map(events.filter((e) => e.kind === 'session_start').map((e) => [e.session, deltas(e)[0]![0].labels['vscode_workspace_name']!]));
-    const m = (await reader().fetchSnapshot('24h', EVAL * 1000, { groupBy: 'project' })).metrics!;
+    const m = (await reader().refresh(EVAL * 1000, { range: '24h', groupBy: 'project' })).snapshot!.metrics!;
     assert.equal(m.costBy.dimension, 'project');
     assert.ok(m.costBy.rows.length >= 2, JSON.stringify(m.costBy.rows));
     within(m.costBy.rows.reduce((a, r) => a + r.costUsd, 0), m.kpis.costUsd, 1e-9, 'the projects add up to the total');
@@ -188,9 +189,7 @@ describe('telemetry against real Prometheus', () => {
     }
     // Offered: what Claude Code's cost points carry here (model, project, source, effort), not what they do not.
     assert.deepEqual(m.costBy.available, ['model', 'project', 'source', 'agent', 'effort']);
-    const svc = reader();
-    const basis = svc.refreshBasis(EVAL * 1000, { dayStartMs: DAY_START * 1000, project: 'web-app' });
-    const today = await svc.fetchToday(EVAL * 1000, DAY_START * 1000, { basis });
+    const today = (await reader().refresh(EVAL * 1000, { dayStartMs: DAY_START * 1000, project: 'web-app' })).today!;
     const truth = sessions.filter((id) => projectOf.get(id) === 'web-app').reduce((a, id) => a + trueCost(events, DAY_START, EVAL, id), 0);
     assert.ok(truth > 0, 'web-app spent today');
     within(today.project!.costUsd, truth, 0.01, 'this project today');
@@ -198,7 +197,7 @@ describe('telemetry against real Prometheus', () => {
   });
 
   it('a window starting mid-history: within 1 % of the events of that window (sessions started before it)', async () => {
-    const m = (await reader().fetchSnapshot('1h', EVAL * 1000)).metrics!;
+    const m = (await reader().refresh(EVAL * 1000, { range: '1h' })).snapshot!.metrics!;
     const truth = trueCost(events, HOUR_START, EVAL);
     assert.ok(truth > 0.5, `the 1h window should hold real spend (${truth})`);
     within(m.kpis.costUsd, truth, 0.01, '1h cost');
@@ -243,7 +242,7 @@ describe('telemetry against real Prometheus', () => {
 
   it('per-session list: most expensive first, bounded, totals per session right', async () => {
     const limit = 5;
-    const m = (await reader({ sessionLimit: limit }).fetchSnapshot('24h', EVAL * 1000)).metrics!;
+    const m = (await reader({ sessionLimit: limit }).refresh(EVAL * 1000, { range: '24h' })).snapshot!.metrics!;
     assert.equal(m.sessions.length, limit);
     for (let i = 1; i < m.sessions.length; i++) assert.ok(m.sessions[i - 1]!.costUsd >= m.sessions[i]!.costUsd);
     const ranked = sessions.map((s) => ({ s, c: trueCost(events, 0, EVAL, s) })).sort((a, b) => b.c - a.c);
@@ -259,12 +258,12 @@ describe('telemetry against real Prometheus', () => {
     assert.ok(spanning.length > 0, 'a listed session spans a restart');
     assert.equal(m.sessions[0]!.sessionId, ranked[0]!.s);
     // Every session of the window is listed when the limit allows, even one with no cost in it.
-    const all = (await reader({ sessionLimit: 1000 }).fetchSnapshot('24h', EVAL * 1000)).metrics!.sessions;
+    const all = (await reader({ sessionLimit: 1000 }).refresh(EVAL * 1000, { range: '24h' })).snapshot!.metrics!.sessions;
     assert.equal(all.length, sessions.length);
   });
 
   it('subagents: calls, failures, cost and tokens by subagent, against the events', async () => {
-    const m = (await reader().fetchSnapshot('24h', EVAL * 1000)).metrics!;
+    const m = (await reader().refresh(EVAL * 1000, { range: '24h' })).snapshot!.metrics!;
     const from = EVAL - 86400;
     const requests = events.filter((e): e is Extract<SimEvent, { kind: 'api_request' }> => e.kind === 'api_request' && !!e.subagent && inWindow(e, from, EVAL));
     const costOf = (name: string | undefined): number => requests.filter((e) => e.subagent!.name === name).reduce((a, e) => a + e.costUsd, 0);
@@ -282,7 +281,7 @@ describe('telemetry against real Prometheus', () => {
   });
 
   it('errors by tool and error type and by status, each with the buckets first and last seen; sessions with only API errors listed with their project', async () => {
-    const m = (await reader({ sessionLimit: 1000 }).fetchSnapshot('24h', EVAL * 1000)).metrics!;
+    const m = (await reader({ sessionLimit: 1000 }).refresh(EVAL * 1000, { range: '24h' })).snapshot!.metrics!;
     const from = EVAL - 86400;
     const hourMs = 3_600_000;
     // A failure counts in the bucket of the rule evaluation that saw it: after its export and the next scrape.
@@ -323,9 +322,8 @@ describe('telemetry against real Prometheus', () => {
   });
 
   it('plan usage: the 5-hour window now with its reset, no pace while flat, and its minutes at the limit in the range', async () => {
-    const svc = reader();
-    const basis = svc.refreshBasis(EVAL * 1000, { dayStartMs: DAY_START * 1000, range: '24h' });
-    const [today, snap] = await Promise.all([svc.fetchToday(EVAL * 1000, DAY_START * 1000, { basis }), svc.fetchSnapshot('24h', EVAL * 1000, { basis })]);
+    const { today, snapshot: snap } = await reader().refresh(EVAL * 1000, { dayStartMs: DAY_START * 1000, range: '24h' });
+    assert.ok(today && snap);
     assert.deepEqual(today.plan, { fiveHour: { usedPercent: 60, resetsAtMs: (EVAL + 120) * 1000, limitAtMs: null }, contextWindows: [] });
     assert.deepEqual(snap.plan?.usage, today.plan);
     const [hit] = snap.plan!.atLimit;
@@ -343,7 +341,7 @@ describe('telemetry against real Prometheus', () => {
   });
 
   it('one session in full: its cost, tokens, tools and errors over the range, and its cost over time adding up', async () => {
-    const row = (await reader().fetchSnapshot('24h', EVAL * 1000)).metrics!.sessions[0]!;
+    const row = (await reader().refresh(EVAL * 1000, { range: '24h' })).snapshot!.metrics!.sessions[0]!;
     const detail = await reader().fetchSession(row.sessionId, '24h', EVAL * 1000);
     assert.equal(detail.errors.prometheus, undefined, JSON.stringify(detail.errors));
     const m = detail.metrics!;
@@ -362,7 +360,7 @@ describe('telemetry against real Prometheus', () => {
   });
 
   it('per-session totals in a window: sessions that started before it count only the window part', async () => {
-    const rows = (await reader({ sessionLimit: 1000 }).fetchSnapshot('1h', EVAL * 1000)).metrics!.sessions;
+    const rows = (await reader({ sessionLimit: 1000 }).refresh(EVAL * 1000, { range: '1h' })).snapshot!.metrics!.sessions;
     let checked = 0;
     for (const r of rows) {
       const hadBefore = events.some((e) => e.session === r.sessionId && e.kind === 'api_request' && e.t <= HOUR_START);
@@ -398,9 +396,8 @@ describe('telemetry against real Prometheus', () => {
         const nowMs = now * 1000;
         for (const range of ['1h', '24h'] as const) {
           const fromMs = rangeStartMs(range, nowMs);
-          const basis = cached.refreshBasis(nowMs, { dayStartMs: DAY_START * 1000, range });
-          const [snap, today] = await Promise.all([cached.fetchSnapshot(range, nowMs, { basis }), cached.fetchToday(nowMs, DAY_START * 1000, { basis })]);
-          const m = snap.metrics!;
+          const { snapshot: snap, today } = await cached.refresh(nowMs, { dayStartMs: DAY_START * 1000, range });
+          const m = snap!.metrics!;
           const cost = await oracle('costByModel', fromMs, nowMs);
           near(m.kpis.costUsd, [...cost.values()].reduce((a, v) => a + v, 0), `${range} cost at ${now}`);
           for (const { model, usd } of m.costByModel) near(usd, cost.get(model) ?? 0, `${range} cost of ${model} at ${now}`);
@@ -414,20 +411,18 @@ describe('telemetry against real Prometheus', () => {
             near(row.costUsd, truth, `${range} session ${row.sessionId} at ${now}`);
           }
           const day = await oracle('costByModel', DAY_START * 1000, nowMs);
-          if (nowMs > DAY_START * 1000) near(today.costUsd, [...day.values()].reduce((a, v) => a + v, 0), `today at ${now}`);
+          if (nowMs > DAY_START * 1000) near(today!.costUsd, [...day.values()].reduce((a, v) => a + v, 0), `today at ${now}`);
           // And the same as a reader that holds nothing.
           const fresh = reader({ sessionLimit: 1000 });
-          assert.deepEqual(snap.metrics, (await fresh.fetchSnapshot(range, nowMs)).metrics, `${range} at ${now}: cached vs uncached`);
+          assert.deepEqual(m, (await fresh.refresh(nowMs, { range })).snapshot!.metrics, `${range} at ${now}: cached vs uncached`);
         }
         held.push(cached.cache.size);
       }
       assert.ok(held[held.length - 1]! > held[0]!, 'the cache holds closed slots');
       // The steady state: a refresh 5 s after the previous one reads no closed slot: the sessions that changed lately, then one instant query.
-      const basis = cached.refreshBasis(EVAL * 1000, { dayStartMs: DAY_START * 1000, range: '24h' });
-      await Promise.all([cached.fetchSnapshot('24h', EVAL * 1000, { basis }), cached.fetchToday(EVAL * 1000, DAY_START * 1000, { basis })]);
+      await cached.refresh(EVAL * 1000, { dayStartMs: DAY_START * 1000, range: '24h' });
       counting.take();
-      const again = cached.refreshBasis(EVAL * 1000 + 5_000, { dayStartMs: DAY_START * 1000, range: '24h' });
-      await Promise.all([cached.fetchSnapshot('24h', EVAL * 1000 + 5_000, { basis: again }), cached.fetchToday(EVAL * 1000 + 5_000, DAY_START * 1000, { basis: again })]);
+      await cached.refresh(EVAL * 1000 + 5_000, { dayStartMs: DAY_START * 1000, range: '24h' });
       const sent = counting.take();
       assert.deepEqual({ ranges: sent.range.length, instants: sent.instant.length }, { ranges: 0, instants: 2 }, 'steady state: the sessions changed lately, then one instant query');
     } finally {
@@ -464,7 +459,7 @@ describe('telemetry against real Prometheus', () => {
         assert.ok(e.message.includes(RULES_FILE) && e.message.includes(COUNTERS.cost.rule), e.message);
         return true;
       });
-      const snap = await svc.fetchSnapshot('24h', Date.now());
+      const snap = (await svc.refresh(Date.now(), { range: '24h' })).snapshot!;
       assert.equal(snap.errors.prometheus?.kind, 'rules');
       // The pipeline doctor says the same, with the file to load.
       const verdict = await recordingRulesCheck(bareClient, Date.now());
@@ -488,7 +483,7 @@ describe('telemetry against real Prometheus', () => {
     const port = await freePort();
     const loki = new LokiClient({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 2000 });
     try {
-      const snap = await reader({ loki }).fetchSnapshot('24h', EVAL * 1000);
+      const snap = (await reader({ loki }).refresh(EVAL * 1000, { range: '24h' })).snapshot!;
       assert.ok(snap.metrics);
       assert.equal(snap.events, null);
       assert.equal(snap.errors.loki?.kind, 'unreachable');
@@ -501,7 +496,7 @@ describe('telemetry against real Prometheus', () => {
   });
 
   it('an empty window: zeros, empty lists, hasData false', async () => {
-    const snap = await reader().fetchSnapshot('1h', (T0 - 7200) * 1000);
+    const snap = (await reader().refresh((T0 - 7200) * 1000, { range: '1h' })).snapshot!;
     assert.equal(snap.hasData, false);
     assert.equal(snap.metrics!.kpis.costUsd, 0);
     assert.equal(snap.metrics!.kpis.cacheHitRate, null);

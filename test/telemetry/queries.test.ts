@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { assertLogQL, assertPromQL, logqlParserStages, logqlSelectorLabels, promqlMetricNames } from '../support/queryGrammar';
 import { COUNTERS, recordingRulesFile } from '../../src/telemetry/counters';
-import { FIGURES, catalogExamples, deriveFigure, dur, figureOf, quote, sourceOf } from '../../src/telemetry/queries';
+import { FIGURES, catalogExamples, deriveFigure, dur, figureOf, quote, sourceName, sourceOf } from '../../src/telemetry/queries';
 import { PieceCache, addUp, cutWindow } from '../../src/telemetry/slots';
 import { repoRoot } from '../support/paths';
 import { join } from 'node:path';
@@ -132,16 +132,18 @@ describe('cutting a window into slots', () => {
 });
 
 describe('the piece cache', () => {
-  it('holds each figure of a piece, keeps known zeros, forgets old pieces', () => {
+  it('holds each source of a piece, keeps known zeros, forgets old pieces', () => {
     const cache = new PieceCache();
-    cache.put(60, 120, 'cost', [{ labels: { model: 'a' }, value: 1 }]);
-    cache.put(120, 180, 'cost', []);
-    assert.deepEqual(cache.get(60, 120, 'cost'), [{ labels: { model: 'a' }, value: 1 }]);
-    assert.deepEqual(cache.get(120, 180, 'cost'), []);
-    assert.equal(cache.get(120, 180, 'tokens'), undefined, 'another figure of the piece is not held');
-    assert.equal(cache.get(0, 120, 'cost'), undefined, 'another piece ending at the same time is not this one');
+    const cost = sourceName(FIGURES.costByModel);
+    cache.put(60, 120, cost, [{ labels: { model: 'a' }, value: 1 }]);
+    cache.put(120, 180, cost, []);
+    assert.deepEqual(cache.get(60, 120, cost), [{ labels: { model: 'a' }, value: 1 }]);
+    assert.deepEqual(cache.get(120, 180, cost), []);
+    assert.equal(cache.has(120, 180, cost), true, 'a known zero is held');
+    assert.equal(cache.get(120, 180, sourceName(FIGURES.tokensByType)), undefined, 'another source of the piece is not held');
+    assert.equal(cache.get(0, 120, cost), undefined, 'another piece ending at the same time is not this one');
     cache.prune(150);
-    assert.equal(cache.get(60, 120, 'cost'), undefined);
+    assert.equal(cache.get(60, 120, cost), undefined);
     assert.equal(cache.size, 1);
   });
 
