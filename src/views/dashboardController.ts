@@ -3,16 +3,14 @@ import { backends, type BackendAddress, type Config } from '../config';
 import type { Log } from '../log';
 import { SecretKey } from '../secrets';
 import type { ViewState } from '../protocol';
-import type { SessionDetail, TimeRange, TodaySummary } from '../snapshot';
-import { usd } from '../format';
+import type { SessionDetail, Snapshot, TimeRange, TodaySummary } from '../snapshot';
 import { loadDeferred } from '../lazy';
-import type { AuthConfig, LokiClient, PrometheusClient, RefreshBasis, TelemetryReader } from '../telemetry';
+import type { AuthConfig, LokiClient, PrometheusClient, TelemetryReader } from '../telemetry';
 import { RefreshScheduler } from '../telemetry/scheduler';
 import type { StackPhase } from '../stackController';
 import type { DashboardViewProvider } from './dashboardView';
 import type { StatusBar } from './statusBar';
-import type { StatusBarState } from './statusBarModel';
-import { PLAN_WINDOWS } from './statusBarModel';
+import { budgetNotice, planNotices, sidebarView, statusAfterFailure, statusAfterRefresh } from './refreshOutcome';
 import { AlertsWatcher } from './alertsWatcher';
 import { StorageWatcher } from './storageWatcher';
 
@@ -197,38 +195,25 @@ export class DashboardController implements vscode.Disposable {
     if (this.clients && local) void this.storage.poll(this.clients.prometheus, now, signal);
     const range = this.dashboard.visible ? this.dashboard.range : undefined;
     const groupBy = this.dashboard.groupBy;
-    // Read once for the status bar and the sidebar of this refresh; this window's workspace is the "project".
+    // One read for the status bar and the sidebar of this refresh; this window's workspace is the "project".
     const project = vscode.workspace.name;
     const price = this.config.planMonthlyPriceUsd;
     const month = range !== undefined && price > 0 ? { month: { startMs: new Date(new Date(dayStartMs).setDate(1)).getTime(), priceUsd: price } } : {};
-    const basis = service.refreshBasis(now, { dayStartMs, range, groupBy, ...month, ...(project === undefined ? {} : { project }) }, { signal });
-    // The sidebar's snapshot runs alongside today's figures; dropped if those fail (the backend is then unreachable).
-    const sidebarAbort = new AbortController();
-    const sidebar = range === undefined ? undefined : this.dashboardState(service, range, now, AbortSignal.any([signal, sidebarAbort.signal]), basis);
-    sidebar?.catch(() => undefined); // awaited below; not unhandled if today's figures fail first
+    let snapshot: Snapshot | undefined;
     try {
-      const today = await service.fetchToday(now, dayStartMs, { signal, basis });
-      const storageProblem = local ? this.storage.current : undefined;
-      if (local && this.stack.state === 'degraded') {
-        this.statusBar.show({ kind: 'degraded', service: this.stack.services.join(', '), detail: this.stack.message });
-      } else if (storageProblem) {
-        this.statusBar.show({ kind: 'degraded', service: 'prometheus', detail: storageProblem });
-      } else if (today.hasData || (await service.hasEverReceivedData({ signal }))) {
-        // An idle day after earlier sessions shows $0.00; the hint to run claude is for a stack that never saw one.
-        this.statusBar.show({
-          kind: 'cost', today, dailyBudgetUsd: this.config.dailyBudgetUsd, planWarningPercent: this.config.planWarningPercent, alerts: this.alerts.current ?? [],
-        });
-        this.notifyBudget(today.costUsd, now);
-        this.notifyPlan(today);
-      } else {
-        this.statusBar.show({ kind: 'noData' });
-      }
+      // Today's figures reach the status bar as soon as they are read: it never waits for the sidebar's events.
+      let todayShown: Promise<void> | undefined;
+      const onToday = (today: TodaySummary): void => {
+        todayShown = this.showToday(service, today, local, now, signal);
+      };
+      const refreshed = await service.refresh(now, { dayStartMs, range, groupBy, ...month, ...(project === undefined ? {} : { project }) }, { signal, onToday });
+      await todayShown;
+      snapshot = refreshed.snapshot;
     } catch (error) {
-      sidebarAbort.abort();
       if (signal.aborted) {
         throw error;
       }
-      const failure = this.failureState(error, local);
+      const failure = statusAfterFailure(error, local, this.stack);
       this.statusBar.show(failure.status);
       this.dashboard.show({ kind: 'error', message: failure.message });
       // Said once per cause: a refresh backs off, but logs each failure of the same cause only once.
@@ -238,90 +223,37 @@ export class DashboardController implements vscode.Disposable {
     }
     this.lastFailure = undefined;
 
-    if (sidebar) {
-      const state = await sidebar;
-      // The user may have picked another range meanwhile: its own refresh is queued.
-      if (range === this.dashboard.range) {
-        this.dashboard.show(state);
-      }
+    // The user may have picked another range meanwhile: its own refresh is queued.
+    if (range !== undefined && snapshot && range === this.dashboard.range) {
+      this.dashboard.show(this.dashboardState(snapshot, range));
     }
   }
 
-  private async dashboardState(service: TelemetryReader, range: TimeRange, now: number, signal: AbortSignal, basis: RefreshBasis): Promise<ViewState> {
-    const snapshot = await service.fetchSnapshot(range, now, { signal, basis });
-    if (!snapshot.metrics && !snapshot.events) {
-      return { kind: 'error', message: snapshot.errors.prometheus?.message ?? snapshot.errors.loki?.message ?? 'No backend answered.' };
-    }
-    // A local Prometheus that stores nothing new is shown with the stack's alerts, where the sidebar lists what is
-    // wrong; with nothing stored at all, it is why the sidebar is empty.
-    const storage = backends(this.config).prometheus.local ? this.storage.alert : undefined;
-    if (!snapshot.hasData && !snapshot.errors.prometheus && !snapshot.errors.loki && (snapshot.events?.toolFailures.length ?? 0) === 0) {
-      return storage ? { kind: 'error', message: storage.description } : { kind: 'noData', range };
-    }
-    const alerts = storage ? [storage, ...(this.alerts.current ?? [])] : this.alerts.current;
-    return { kind: 'data', snapshot: alerts ? { ...snapshot, alerts } : snapshot };
-  }
-
-  /**
-   * What a failed refresh tells the user: the local stack's engine gone or a service of it down (the stack's own
-   * state knows), else the backend that did not answer, or answered wrongly.
-   */
-  private failureState(error: unknown, local: boolean): { status: StatusBarState; message: string } {
-    const message = error instanceof Error ? error.message : String(error);
-    // Unknown with no problem: the engine has not been asked yet (the window is opening), which says nothing of it.
-    if (local && this.stack.state === 'unknown' && this.stack.problem) {
-      const problem = this.stack.problem;
-      const denied = problem.code === 'permission-denied';
-      return {
-        status: { kind: 'engineDown', denied, detail: problem.message },
-        message: denied
-          ? `The container engine refuses this user, so the telemetry stack cannot be read or run. ${problem.message}`
-          : 'The container engine (Docker, Podman or Colima) does not answer, so the telemetry stack cannot run. Start the engine, then the stack if it does not come back on its own.',
-      };
-    }
-    if (local && this.stack.state === 'degraded') {
-      const service = this.stack.services.join(', ');
-      return { status: { kind: 'degraded', service, detail: this.stack.message }, message: `The telemetry stack is degraded (${service}): ${this.stack.message}` };
-    }
-    const { kind, backend } = (error ?? {}) as { kind?: unknown; backend?: unknown };
-    const name = typeof backend === 'string' && backend ? backend : 'Telemetry';
-    const wrongAnswer = kind === 'http' || kind === 'malformed' || kind === 'auth' || kind === 'rules';
-    return { status: { kind: wrongAnswer ? 'badAnswer' : 'unreachable', backend: name, message }, message };
-  }
-
-  /** One notification per plan window, threshold and reset when its usage crosses the warning threshold. */
-  private notifyPlan(today: TodaySummary): void {
-    const threshold = this.config.planWarningPercent;
-    for (const [key, , name] of PLAN_WINDOWS) {
-      const usage = today.plan?.[key];
-      const notified = `${key}|${threshold}|${usage?.resetsAtMs ?? ''}`;
-      if (!usage || usage.usedPercent < threshold || this.memento.get<string>(`${PLAN_NOTIFIED_KEY}.${key}`) === notified) continue;
-      void this.memento.update(`${PLAN_NOTIFIED_KEY}.${key}`, notified);
-      const resets = usage.resetsAtMs === null ? '' : ` It resets at ${new Date(usage.resetsAtMs).toLocaleString()}.`;
-      void vscode.window.showWarningMessage(
-        `Claude Code has used ${Math.round(usage.usedPercent)}% of your plan's ${name} limit, past your ${threshold}% warning.${resets}`,
-        'Open Dashboard',
-      ).then((choice) => {
+  /** The status bar for today's figures, and the notifications they bring. */
+  private async showToday(service: TelemetryReader, today: TodaySummary, local: boolean, now: number, signal: AbortSignal): Promise<void> {
+    const everReceived = today.hasData || (await service.hasEverReceivedData({ signal }));
+    const status = statusAfterRefresh(today, everReceived, {
+      local,
+      stack: this.stack,
+      storageProblem: local ? this.storage.current : undefined,
+      dailyBudgetUsd: this.config.dailyBudgetUsd,
+      planWarningPercent: this.config.planWarningPercent,
+      alerts: this.alerts.current ?? [],
+    });
+    this.statusBar.show(status);
+    if (status.kind !== 'cost') return;
+    const budget = budgetNotice(today.costUsd, this.config.dailyBudgetUsd, now, this.memento.get<string>(BUDGET_NOTIFIED_KEY));
+    const plan = planNotices(today, this.config.planWarningPercent, (key) => this.memento.get<string>(`${PLAN_NOTIFIED_KEY}.${key}`));
+    for (const notice of [...(budget ? [budget] : []), ...plan]) {
+      void this.memento.update(notice.key === 'budget' ? BUDGET_NOTIFIED_KEY : `${PLAN_NOTIFIED_KEY}.${notice.key}`, notice.mark);
+      void vscode.window.showWarningMessage(notice.message, 'Open Dashboard').then((choice) => {
         if (choice) void vscode.commands.executeCommand('claudeTelemetry.showDashboard');
       });
     }
   }
 
-  /** One notification a day when today's cost crosses the budget. */
-  private notifyBudget(costUsd: number, now: number): void {
-    const budget = this.config.dailyBudgetUsd;
-    const day = new Date(now).toDateString();
-    if (budget <= 0 || costUsd < budget || this.memento.get(BUDGET_NOTIFIED_KEY) === day) {
-      return;
-    }
-    void this.memento.update(BUDGET_NOTIFIED_KEY, day);
-    void vscode.window.showWarningMessage(
-      `Claude Code has cost ${usd(costUsd)} today, past your daily budget of ${usd(budget)}.`,
-      'Open Dashboard',
-    ).then((choice) => {
-      if (choice) {
-        void vscode.commands.executeCommand('claudeTelemetry.showDashboard');
-      }
-    });
+  private dashboardState(snapshot: Snapshot, range: TimeRange): ViewState {
+    // A local Prometheus that stores nothing new is shown with the stack's alerts (see sidebarView).
+    return sidebarView(snapshot, range, backends(this.config).prometheus.local ? this.storage.alert : undefined, this.alerts.current);
   }
 }

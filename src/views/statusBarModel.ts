@@ -35,9 +35,6 @@ const markdownText = (value: string): string =>
 
 const TITLE = '**Claude Code Telemetry**';
 
-/** The plan's windows: listed once, in `format.ts` (the host's notifications import them from here). */
-export { PLAN_WINDOWS };
-
 /** The plan's usage, read as the sidebar's Plan section reads it: each window, then at most three context windows. */
 function planLines(today: TodaySummary): string[] {
   const readings = planReadings(today.plan, 3);
