@@ -25,7 +25,7 @@ export function architecture(): {
   };
 
   const rawMetrics = new Map<string, string[]>();
-  for (const m of section("Metrics in Prometheus").matchAll(/`(claude_code_[A-Za-z0-9_]+)(?:\{([^}]*)\})?`/g)) {
+  for (const m of section("Metrics in Prometheus").matchAll(/`((?:claude_code|otelcol)_[A-Za-z0-9_]+)(?:\{([^}]*)\})?`/g)) {
     rawMetrics.set(m[1], m[2] ? m[2].split(",").map((l) => l.trim()) : []);
   }
 

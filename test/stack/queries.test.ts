@@ -13,6 +13,8 @@ import {
 } from "../support/queryGrammar";
 import { architecture, readText } from "./paths";
 import { COUNTERS, counterRules } from "../../src/telemetry/counters";
+import { GRAFANA_DOUBLE_VERSION } from "../doubles/grafana";
+import { LOKI_VERSION } from "../doubles/loki";
 
 interface Rule {
   record?: string;
@@ -187,6 +189,19 @@ describe("queries", () => {
       }
     }
     assert.ok(!JSON.stringify(dashboard).includes("${DS_"), "no import-time datasource placeholders");
+  });
+
+  it("states the versions stack/compose.yaml pins: the Prometheus datasource, and the Loki and Grafana doubles", () => {
+    const compose = readText("stack", "compose.yaml");
+    const pinned = (image: string): string => {
+      const m = new RegExp(`:-${image}:v?([0-9]+\\.[0-9]+\\.[0-9]+)\\}`).exec(compose);
+      assert.ok(m, `no ${image} pin in stack/compose.yaml`);
+      return m[1];
+    };
+    const prometheus = datasources.datasources.find((d) => d.uid === "prometheus") as { jsonData?: { prometheusVersion?: string } };
+    assert.equal(prometheus.jsonData?.prometheusVersion, pinned("prom/prometheus"));
+    assert.equal(LOKI_VERSION, pinned("grafana/loki"));
+    assert.equal(GRAFANA_DOUBLE_VERSION, pinned("grafana/grafana"));
   });
 });
 
