@@ -30,6 +30,8 @@ export class StackController implements vscode.Disposable {
   private phase: StackPhase = { state: 'unknown' };
   /** Made on first use: it comes with the deferred bundle. */
   private stateProblems: Stack.StateProblemLog | undefined;
+  /** Grafana's root_url variables for this window, by the Grafana port they were read for (see grafanaRootUrl). */
+  private rootUrl: { port: number; variables: Record<string, string> } | undefined;
   /** This window's start is under way: the containers it has not started yet are not "down". */
   private starting = false;
 
@@ -143,7 +145,6 @@ export class StackController implements vscode.Disposable {
         }
       },
     );
-    await this.settleGrafanaPassword(engine);
     const doubles = statuses.filter((s) => s.testDouble).map((s) => s.service);
     const running = 'The telemetry stack is running. New terminals report Claude Code sessions to it.';
     // Images made for tests stand in for real services only when the settings point at them: say so, every time.
@@ -154,6 +155,11 @@ export class StackController implements vscode.Disposable {
     void vscode.window
       .showInformationMessage(message, 'Open Dashboard')
       .then((choice) => choice && vscode.commands.executeCommand('claudeTelemetry.showDashboard'));
+    // After the notification: the stack runs whether or not Grafana's password needs a word (a warning of its own),
+    // and Grafana's answer (its password hashing, on a loaded machine) must not delay the news.
+    const settling = Date.now();
+    await this.settleGrafanaPassword(engine);
+    this.log.info(`Grafana's admin password checked in ${Date.now() - settling} ms.`);
   }
 
   stop(): Promise<void> {
@@ -290,6 +296,15 @@ export class StackController implements vscode.Disposable {
       await this.secrets.store(SecretKey.grafanaAdminPassword, outcome.password);
       this.log.info('Grafana’s admin password: this window kept another one; it now keeps the stack’s.');
     }
+    if (outcome.state === 'locked') {
+      const message =
+        `Grafana has locked its admin sign-in until ${new Date(outcome.untilMs).toLocaleTimeString()}: it counted ` +
+        `${outcome.wrongAttempts} wrong passwords in 5 minutes (a window or browser profile holding an older password, ` +
+        'or a mistyped sign-in), and until then it refuses the right one too. The stack’s password is not the problem ' +
+        'and nothing was tried meanwhile: sign in to Grafana after that time (Copy Grafana Admin Password copies it).';
+      this.log.warn(message);
+      void vscode.window.showWarningMessage(message);
+    }
     if (outcome.state === 'rejected') {
       const message =
         'Grafana rejects the admin password of its container: it was changed in Grafana, or the container was made ' +
@@ -304,7 +319,7 @@ export class StackController implements vscode.Disposable {
 
   /** The engine for the current settings, opened again when they change what the stack is. */
   private async engine(): Promise<Stack.StackEngine> {
-    const variables = { ...composeVariables(this.config), GRAFANA_ADMIN_PASSWORD: await this.grafanaPassword() };
+    const variables = { ...composeVariables(this.config), ...(await this.grafanaRootUrl()), GRAFANA_ADMIN_PASSWORD: await this.grafanaPassword() };
     const key = JSON.stringify([this.config.dockerHost, variables]);
     if (this.opened?.key === key) {
       return this.opened.engine;
@@ -321,6 +336,21 @@ export class StackController implements vscode.Disposable {
     this.opened?.state.dispose();
     this.opened = { engine, key, state: new stack.StackStateWatch(engine, (phase) => this.onStateRead(phase), this.problems()) };
     return engine;
+  }
+
+  /**
+   * Grafana's address as this window's browser reaches it, when that is under a path: code-server serves a port at
+   * /proxy/<port>/ and strips the path, so Grafana's page must load its assets and API under it (its root_url).
+   * Desktop windows, remote ones included, reach a port at its root: nothing to set, and no port forwarded for it.
+   */
+  private async grafanaRootUrl(): Promise<Record<string, string>> {
+    if (vscode.env.uiKind !== vscode.UIKind.Web) return {};
+    const port = this.config.ports.grafana;
+    if (this.rootUrl?.port !== port) {
+      const external = await vscode.env.asExternalUri(vscode.Uri.parse(`http://127.0.0.1:${port}/`));
+      this.rootUrl = { port, variables: external.path.replace(/\/+$/, '') === '' ? {} : { CCT_GRAFANA_ROOT_URL: external.toString(true) } };
+    }
+    return this.rootUrl.variables;
   }
 
   /** Generated on first start and kept in SecretStorage: Grafana never runs with admin/admin. */
