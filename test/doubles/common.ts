@@ -18,14 +18,7 @@ export class HttpError extends Error {
 
 /** Reads a request body, undoing `Content-Encoding: gzip | deflate` (the collector's exporters gzip by default). */
 export async function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'request body too large');
-    chunks.push(chunk as Buffer);
-  }
-  const raw = Buffer.concat(chunks);
+  const raw = await readRawBody(req);
   const encoding = String(req.headers['content-encoding'] ?? '').toLowerCase().trim();
   try {
     if (encoding === 'gzip') return zlib.gunzipSync(raw);
