@@ -2,7 +2,7 @@
 // helpers' real Prometheus (the pinned 3.x) with `promtool tsdb create-blocks-from openmetrics`.
 // Its size: one generator of a large history, laid out as a real Prometheus holds it.
 //
-// Events come from test/telemetry/helpers/sim.ts (generateEvents): the same sessions, models, tools, errors and
+// Events come from test/support/sim.ts (generateEvents): the same sessions, models, tools, errors and
 // truth functions as the telemetry tests. What this file adds is a generator that scales to 90 days of 10,000
 // sessions (sim.ts's simulate() evaluates every rule over every series every 10 s and builds one string: fine for
 // hours, not for months):
@@ -35,8 +35,8 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXPORT_DELAY, RULE_OF, RULE_OFFSET, SimEvent, deltas, generateEvents } from '../test/telemetry/helpers/sim';
-import { PrometheusInstance, startLoadedPrometheus } from '../test/telemetry/helpers/promServer';
+import { EXPORT_DELAY, RULE_OF, RULE_OFFSET, SimEvent, deltas, generateEvents } from '../test/support/sim';
+import { PrometheusInstance, startLoadedPrometheus } from '../test/support/promServer';
 import { components } from '../test/support/components';
 import { COUNTERS } from '../src/telemetry/counters';
 

@@ -8,9 +8,9 @@ import { RANGE_SLOT_MS, rangeStartMs } from '../src/telemetry/refreshPlan';
 import { COUNTERS } from '../src/telemetry/counters';
 import { FIGURES, figureWindow } from '../src/telemetry/queries';
 import { RANGE_SECONDS, type TimeRange } from '../src/snapshot';
-import { trueCost, trueCount, trueTokens } from '../test/telemetry/helpers/sim';
+import { trueCost, trueCount, trueTokens } from '../test/support/sim';
 import type { History } from './history';
-import { CountingPrometheusClient } from '../test/telemetry/helpers/countingClient';
+import { CountingPrometheusClient } from '../test/support/countingClient';
 import { fmtMs, median } from './table';
 
 /** One panel query of a seed dashboard. `R` is the dashboard range as a PromQL duration. */

@@ -2,7 +2,7 @@
 // a Markdown table (docs/benchmarks.md holds a run's output). No assertion on wall time: this is not a test.
 // Sections: BENCH_ONLY=refresh,activation,webview,freshness,statusLine (default all). BENCH_RUNS (default 7) timed
 // runs after BENCH_WARMUP (default 2) warm-ups (statusLine: 200 interleaved runs after 10, for its p99). BENCH_QUICK=1: one run, no warm-up, a small "large" history: every section
-// runs in a minute (test/bench/bench.test.ts does that in the test command, so the bench cannot rot unseen).
+// runs in a minute (test/browser/bench.test.ts does that in the test command, so the bench cannot rot unseen).
 import { cpus, totalmem } from 'node:os';
 import { benchActivation } from './activation';
 import { benchFreshness } from './freshness';

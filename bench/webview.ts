@@ -1,5 +1,5 @@
-// Section 3: time to first chart in the dashboard webview, in real headless Chromium (as test/webview does), with
-// 30 days of hourly points for five models against 24 points for scale.
+// Section 3: time to first chart in the dashboard webview, in real headless Chromium (as
+// test/browser/webview.test.ts does), with 30 days of hourly points for five models against 24 points for scale.
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README): installs what is missing, builds the real OpenTelemetry Collector and Prometheus from
-# their Go modules (cached: a second run builds nothing), starts a Docker Engine if none runs, then runs every
-# suite: lint, type-check, the stack checks with promtool, Docker, Prometheus, and VS Code (code-server) in Chromium.
+# their Go modules (cached: a second run builds nothing), starts a Docker Engine if none runs, then `npm test`: lint,
+# type-check, the import-cycle check, then the test tiers in order (unit, prometheus, docker, browser, e2e: README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

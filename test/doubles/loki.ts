@@ -6,7 +6,7 @@
 // directory, appends them to a file there that it reads back at start: the image keeps them on the stack's
 // `loki-data` volume across Stop/Start, as the real Loki does) and answers the queries the extension and the stack's
 // dashboard make, in the response shapes a real Loki 3.4.6 gave (../shared/fixtures/loki-3.4.6, mirrored in
-// test/doubles/doubles.test.ts), including its refusals:
+// test/unit/doubles.test.ts), including its refusals:
 //   POST /otlp/v1/logs              OTLP/HTTP JSON or protobuf -> 204. service.name (and Loki's other default
 //                                   resource attributes) become index labels; every other attribute becomes
 //                                   structured metadata, dots to `_`, values as strings, plus scope_name,

@@ -2,10 +2,10 @@
 /**
  * The whole loop the way a user lives it, in a real VS Code (code-server) with the packaged extension, driven by
  * playwright-core in headless Chromium, with the real Claude Code CLI (pinned devDependency) in print mode against a
- * scripted Messages API on loopback (test/e2e/support/messagesApi.ts, a TEST FIXTURE).
+ * scripted Messages API on loopback (test/support/e2e/messagesApi.ts, a TEST FIXTURE).
  *
  * Real: Docker, the OpenTelemetry Collector and Prometheus (built from their Go modules, in locally built images),
- * VS Code, the browser, Claude Code. Test doubles: Loki and Grafana (test/doubles, see test/images/README.md).
+ * VS Code, the browser, Claude Code. Test doubles: Loki and Grafana (test/doubles, see test/support/images.md).
  *
  * 1. Without the UI: two sessions of the CLI at once against the stand-in and a stack started from
  *    stack/compose.yaml under its own project name; each session's events reach Loki, its cost Prometheus, and the
@@ -35,18 +35,20 @@ import { DEFAULTS } from '../../src/config';
 import { tokens as formatTokens } from '../../src/format';
 import { telemetryEnvironment } from '../../src/terminal/environment';
 import { FULL as STATUS_LINE_UPDATE } from '../support/claudeStatusLine';
-import { connectDocker, ensureTestImages, requireDocker, type TestImages } from '../support/docker';
+import { connectDocker, ensureTestImages, removeProject, requireDocker, type TestImages } from '../support/docker';
+import { getJson, promQuery } from '../support/http';
+import { repoRoot } from '../support/paths';
+import { freePort } from '../support/ports';
+import { escapeRegExp } from '../support/regexp';
 import { waitFor } from '../support/wait';
-import { claudeCommandLine, claudeVersion, createClaudeHome, runClaude, type ClaudeHome } from './support/claude';
+import { claudeCommandLine, claudeVersion, createClaudeHome, runClaude, type ClaudeHome } from '../support/e2e/claude';
 import {
   closeWorkbench,
   dismissDialogs,
   ensureVsix,
-  freePort,
   installCodeServer,
   openWorkbench,
   readableTerminalSettings,
-  repoRoot,
   runCommand,
   screenshot,
   startCodeServer,
@@ -58,10 +60,10 @@ import {
   waitForTerminalText,
   type CodeServer,
   type Workbench,
-} from './support/codeServer';
-import { escapeRegExp, mark, seconds } from './support/marks';
-import { startMessagesApi, type MessagesApi, type Turn } from './support/messagesApi';
-import { EXTENSION_PROJECT, PROJECT_LABEL, clearLeftoverTestStack, getJson, promQuery, removeProject, stackMachineSettings } from './support/stack';
+} from '../support/e2e/codeServer';
+import { mark, seconds } from '../support/e2e/marks';
+import { startMessagesApi, type MessagesApi, type Turn } from '../support/e2e/messagesApi';
+import { EXTENSION_PROJECT, PROJECT_LABEL, clearLeftoverTestStack, stackMachineSettings } from '../support/e2e/stack';
 
 
 

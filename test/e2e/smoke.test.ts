@@ -23,7 +23,7 @@ import {
   waitForStatusBarText,
   type CodeServer,
   type Workbench,
-} from './support/codeServer';
+} from '../support/e2e/codeServer';
 
 describe('extension in code-server (e2e smoke)', { timeout: 25 * 60_000 }, () => {
   let server: CodeServer | undefined;

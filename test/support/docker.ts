@@ -4,6 +4,7 @@
 //   const images = await ensureTestImages();      // { collector, prometheus, loki, grafana } -> image refs
 //   process.env = { ...process.env, ...testImageEnv(images) };   // CCT_*_IMAGE for the extension's settings
 import Docker from 'dockerode';
+import { LABELS } from '../../src/stack/containerSpec';
 import { buildTestImages, tarStream, type BuildOptions, type BuiltImage, type Role } from './images';
 
 export type TestImages = Record<Role, string>;
@@ -176,4 +177,25 @@ export async function removeTestLeftovers(): Promise<void> {
   const filters = JSON.stringify({ label: [TEST_LABEL] });
   for (const c of await d.listContainers({ all: true, filters })) await d.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
   for (const n of await d.listNetworks({ filters })) await d.getNetwork(n.Id).remove().catch(() => undefined);
+}
+
+/** Removes the containers (with their anonymous volumes), networks and named volumes of a Compose project, by its
+ * label; `docker` is the client to do it with (default: connectDocker()). Returns what it removed. */
+export async function removeProject(project: string, docker: Docker = connectDocker()): Promise<string[]> {
+  const filters = JSON.stringify({ label: [`${LABELS.project}=${project}`] });
+  const removed: string[] = [];
+  for (const container of await docker.listContainers({ all: true, filters })) {
+    await docker.getContainer(container.Id).remove({ force: true, v: true }).catch(() => undefined);
+    removed.push(`container ${container.Names[0]?.replace(/^\//, '')}`);
+  }
+  for (const network of await docker.listNetworks({ filters })) {
+    await docker.getNetwork(network.Id).remove().catch(() => undefined);
+    removed.push(`network ${network.Name}`);
+  }
+  const { Volumes } = await docker.listVolumes({ filters });
+  for (const volume of Volumes ?? []) {
+    await docker.getVolume(volume.Name).remove({ force: true }).catch(() => undefined);
+    removed.push(`volume ${volume.Name}`);
+  }
+  return removed;
 }

@@ -1,0 +1,103 @@
+// Real Prometheus (the version stack/compose.yaml pins, built from its Go module: test/support/components.ts) as a
+// child process, loaded by backfilling:
+// `promtool tsdb create-blocks-from openmetrics` into the storage dir, then Prometheus started on it with the
+// stack's recording rules loaded (they evaluate live only, on the wall clock; the backfilled history holds their
+// output too, computed by the test: `promtool tsdb create-blocks-from rules` cannot evaluate rules that read their
+// own previous output, as stack/prometheus/rules/recording.yml's do).
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { components } from './components';
+import { repoRoot } from './paths';
+import { freePort } from './ports';
+
+const execFileP = promisify(execFile);
+
+/** The stack's recording rules (loaded into the test Prometheus, which must accept them). */
+export const RECORDING_RULES = join(repoRoot, 'stack', 'prometheus', 'rules', 'recording.yml');
+
+export interface PrometheusInstance {
+  url: string;
+  dir: string;
+  rulesFile: string;
+  stop(): Promise<void>;
+}
+
+export interface LoadOptions {
+  /** Raw series and recording-rule series, in OpenMetrics. */
+  openMetrics: string;
+  /** `--storage.tsdb.retention.time` in days (default 3650). It also caps the blocks Prometheus compacts to: 10 %. */
+  retentionDays?: number;
+  /** Load the stack's recording rules (default true): false is a store a team did not load them into. */
+  rules?: boolean;
+}
+
+export async function startLoadedPrometheus(load: LoadOptions): Promise<PrometheusInstance> {
+  const dir = mkdtempSync(join(tmpdir(), 'cct-prom-'));
+  const data = join(dir, 'data');
+  mkdirSync(data);
+  const config = join(dir, 'prometheus.yml');
+  writeFileSync(config, [
+    'global:',
+    '  scrape_interval: 15s',
+    '  evaluation_interval: 10s',
+    ...(load.rules === false ? [] : ['rule_files:', `  - ${JSON.stringify(RECORDING_RULES)}`]),
+    'scrape_configs: []',
+    '',
+  ].join('\n'));
+  const om = join(dir, 'series.om');
+  writeFileSync(om, load.openMetrics);
+  await execFileP(components().promtool, ['tsdb', 'create-blocks-from', 'openmetrics', '-q', om, data], { maxBuffer: 64 << 20 });
+  rmSync(om);
+
+  const proc = await launch(config, data, dir, load.retentionDays ?? 3650);
+  const final = proc;
+  return {
+    url: final.url, dir, rulesFile: RECORDING_RULES,
+    stop: async () => {
+      await final.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function launch(config: string, data: string, dir: string, retentionDays: number): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn(components().prometheus, [
+    `--config.file=${config}`,
+    `--storage.tsdb.path=${data}`,
+    `--storage.tsdb.retention.time=${retentionDays}d`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--web.enable-lifecycle',
+    '--log.level=warn',
+  ], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+  let exited = false;
+  child.once('exit', () => { exited = true; });
+  const stop = async (): Promise<void> => {
+    if (exited) return;
+    await new Promise<void>((res) => {
+      const t = setTimeout(() => { child.kill('SIGKILL'); }, 10_000);
+      child.once('exit', () => { clearTimeout(t); res(); });
+      child.kill('SIGTERM');
+    });
+  };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (exited) throw new Error(`prometheus exited during start-up: ${stderr}`);
+    try {
+      const res = await fetch(`${url}/-/ready`);
+      if (res.ok) break;
+    } catch { /* not yet */ }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`prometheus not ready after 30 s: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { url, stop };
+}
