@@ -34,7 +34,17 @@ export default tseslint.config(
     ],
     rules: {
       // These layers run in plain Node and are tested there: the editor API stays out.
-      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'These layers (src/stack, src/telemetry, src/statusLine, ...) never import vscode.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'vscode',
+              message: 'These layers (src/stack, src/telemetry, src/statusLine, ...) never import vscode.',
+            },
+          ],
+        },
+      ],
     },
   },
   {

@@ -10,7 +10,8 @@ async function main(): Promise<void> {
   const loaded = (): { dockerode: boolean; stack: boolean; chart: boolean; modules: number } => {
     const keys = Object.keys(require.cache);
     return {
-      dockerode: keys.some((k) => /[\\/]dockerode[\\/]/.test(k)) || keys.some((k) => k.endsWith(`${'dist'}/deferred.js`)),
+      dockerode:
+        keys.some((k) => /[\\/]dockerode[\\/]/.test(k)) || keys.some((k) => k.endsWith(`${'dist'}/deferred.js`)),
       stack: keys.some((k) => k === dist('deferred.js')),
       chart: keys.some((k) => /chart\.js/.test(k)),
       modules: keys.length,
@@ -39,13 +40,30 @@ async function main(): Promise<void> {
   const statusMs = record.statusShownAt === null ? null : record.statusShownAt - t0;
   await new Promise((r) => setTimeout(r, 300));
   const later = loaded();
-  for (const d of context.subscriptions) { try { d.dispose(); } catch { /* ignore */ } }
-  process.stdout.write(`${JSON.stringify({
-    requireMs: t1 - t0, activateMs: t2 - t1, statusMs, statusText: record.statusText,
-    commands: record.commands.length, views: record.views.length, afterActivate, later,
-  })}\n`);
+  for (const d of context.subscriptions) {
+    try {
+      d.dispose();
+    } catch {
+      /* ignore */
+    }
+  }
+  process.stdout.write(
+    `${JSON.stringify({
+      requireMs: t1 - t0,
+      activateMs: t2 - t1,
+      statusMs,
+      statusText: record.statusText,
+      commands: record.commands.length,
+      views: record.views.length,
+      afterActivate,
+      later,
+    })}\n`,
+  );
   rmSync(storage, { recursive: true, force: true });
   process.exit(0);
 }
 
-void main().catch((e: unknown) => { process.stderr.write(String(e instanceof Error ? e.stack : e)); process.exit(1); });
+void main().catch((e: unknown) => {
+  process.stderr.write(String(e instanceof Error ? e.stack : e));
+  process.exit(1);
+});

@@ -81,7 +81,7 @@ export function retentionDays(days: number): number {
 
 /** Block ranges (s, ascending) Prometheus compacts to with this retention: 2 h x 3^n up to min(10 %, 31 d). */
 function blockRanges(retention: number): number[] {
-  const max = Math.min(retention * 86400 / 10, 31 * 86400);
+  const max = Math.min((retention * 86400) / 10, 31 * 86400);
   const out = [7200];
   while (out[out.length - 1]! * 3 <= max) out.push(out[out.length - 1]! * 3);
   return out;
@@ -115,7 +115,6 @@ interface RuleGroup {
   evals: number[];
 }
 
-
 function round9(v: number): number {
   return Math.round(v * 1e9) / 1e9;
 }
@@ -128,7 +127,9 @@ class Writer {
   lines = 0;
   /** `# TYPE` and `# EOF` lines: a chunk with no other line has no sample. */
   headers = 0;
-  constructor(path: string) { this.fd = openSync(path, 'w'); }
+  constructor(path: string) {
+    this.fd = openSync(path, 'w');
+  }
   line(s: string): void {
     this.buf.push(s);
     this.size += s.length;
@@ -151,9 +152,13 @@ function run(cmd: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
-    p.stderr.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-2000); });
+    p.stderr.on('data', (d: Buffer) => {
+      err = (err + d.toString()).slice(-2000);
+    });
     p.once('error', reject);
-    p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}: ${err}`))));
+    p.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}: ${err}`)),
+    );
   });
 }
 
@@ -164,8 +169,14 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
   // generateEvents spreads session starts over the first 85 % of its run: stretch it so they cover the whole
   // history up to endS, and drop what would happen after endS.
   const gen = generateEvents({
-    seed: o.seed, t0: startS, durationSeconds: Math.ceil(durationS / 0.85), sessions: o.sessions,
-    scrapeSeconds: o.scrapeSeconds, quietAt: [], quietSeconds: 0, restarts: [],
+    seed: o.seed,
+    t0: startS,
+    durationSeconds: Math.ceil(durationS / 0.85),
+    sessions: o.sessions,
+    scrapeSeconds: o.scrapeSeconds,
+    quietAt: [],
+    quietSeconds: 0,
+    restarts: [],
   });
   const events = gen.events.filter((e) => e.t <= o.endS);
   const S = o.scrapeSeconds;
@@ -217,7 +228,8 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
       }
     }
   }
-  for (const g of groups.values()) g.evals = [...g.inc.keys()].filter((j) => round9(g.inc.get(j)!) > 0).sort((a, b) => a - b);
+  for (const g of groups.values())
+    g.evals = [...g.inc.keys()].filter((j) => round9(g.inc.get(j)!) > 0).sort((a, b) => a - b);
   const lastEval = evalOf(o.endS + 600);
 
   // Families in a fixed order (OpenMetrics wants a family's samples together).
@@ -329,8 +341,20 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
     // promtool on the other core while the next chunk is generated (at most two at once).
     while (pending.length >= 2) await pending.shift();
     const p0 = performance.now();
-    pending.push(run(components().promtool, ['tsdb', 'create-blocks-from', 'openmetrics', '-q', `--max-block-duration=${blockRange}s`, file, join(work, 'blocks')])
-      .then(() => { rmSync(file); promtoolMs += performance.now() - p0; }));
+    pending.push(
+      run(components().promtool, [
+        'tsdb',
+        'create-blocks-from',
+        'openmetrics',
+        '-q',
+        `--max-block-duration=${blockRange}s`,
+        file,
+        join(work, 'blocks'),
+      ]).then(() => {
+        rmSync(file);
+        promtoolMs += performance.now() - p0;
+      }),
+    );
     log(`  ${o.label}: chunk ${b + 1}/${chunks.length} written (${(lines / 1e6).toFixed(1)} M lines)`);
   }
   await Promise.all(pending);
@@ -340,29 +364,43 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
   // data dir: Prometheus 2.x reloads the blocks on disk every minute.
   const b0 = performance.now();
   const prom = await startLoadedPrometheus({
-    openMetrics: '# TYPE cct_bench_marker gauge\ncct_bench_marker 1 1000000000\n# EOF\n', retentionDays: retentionDays(o.days),
+    openMetrics: '# TYPE cct_bench_marker gauge\ncct_bench_marker 1 1000000000\n# EOF\n',
+    retentionDays: retentionDays(o.days),
   });
   for (const d of readdirSync(join(work, 'blocks'))) renameSync(join(work, 'blocks', d), join(prom.dir, 'data', d));
   rmSync(work, { recursive: true, force: true });
-  const expected = [...groups.values()].filter((g) => g.name === COUNTERS.sessions.rule)
+  const expected = [...groups.values()]
+    .filter((g) => g.name === COUNTERS.sessions.rule)
     .reduce((n, g) => n + g.evals.filter((j) => j <= lastEval).length, 0);
   const at = eval0 + lastEval * RULE_INTERVAL;
   const q = `sum(count_over_time(${COUNTERS.sessions.rule}[${Math.ceil(at - startS + 3600)}s]))`;
   const deadline = Date.now() + 150_000;
   for (;;) {
     const res = await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent(q)}&time=${at}`);
-    const body = await res.json() as { data?: { result?: Array<{ value: [number, string] }> } };
+    const body = (await res.json()) as { data?: { result?: Array<{ value: [number, string] }> } };
     const got = Number(body.data?.result?.[0]?.value[1] ?? 0);
     if (got === expected) break;
-    if (Date.now() > deadline) throw new Error(`backfilled blocks not loaded: ${got} of ${expected} rule samples visible`);
+    if (Date.now() > deadline)
+      throw new Error(`backfilled blocks not loaded: ${got} of ${expected} rule samples visible`);
     await new Promise((r) => setTimeout(r, 1000));
   }
   const backfillMs = performance.now() - b0;
-  log(`  ${o.label}: ${series.size} series, ${rawSamples} raw + ${ruleSamples} rule + ${lastValueSamples} helper samples; generation+promtool ${(generateMs / 1000).toFixed(0)} s `
-    + `(JS ${(genMs / 1000).toFixed(0)} s, promtool ${(promtoolMs / 1000).toFixed(0)} s cumulative), block reload wait ${(backfillMs / 1000).toFixed(0)} s`);
+  log(
+    `  ${o.label}: ${series.size} series, ${rawSamples} raw + ${ruleSamples} rule + ${lastValueSamples} helper samples; generation+promtool ${(generateMs / 1000).toFixed(0)} s ` +
+      `(JS ${(genMs / 1000).toFixed(0)} s, promtool ${(promtoolMs / 1000).toFixed(0)} s cumulative), block reload wait ${(backfillMs / 1000).toFixed(0)} s`,
+  );
   return {
-    options: o, events, sessions: gen.sessions, series: series.size, rawSamples, ruleSeries: groups.size, ruleSamples, lastValueSamples,
-    generateMs, backfillMs, prom,
+    options: o,
+    events,
+    sessions: gen.sessions,
+    series: series.size,
+    rawSamples,
+    ruleSeries: groups.size,
+    ruleSamples,
+    lastValueSamples,
+    generateMs,
+    backfillMs,
+    prom,
     rulesEvaluatedAt: async (nowMs) => {
       const j = Math.min(lastEval, Math.floor((nowMs / 1000 - eval0) / RULE_INTERVAL));
       return j < 0 ? null : Math.round((eval0 + j * RULE_INTERVAL) * 1000);

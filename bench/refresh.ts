@@ -40,20 +40,37 @@ export const SEED_PANELS: SeedPanel[] = [
   { seed: '000', panel: 'cost by model', kind: 'instant', expr: (R) => `sum by (model) (increase(${COST}[${R}]))` },
   { seed: '000', panel: 'tokens by type', kind: 'instant', expr: (R) => `sum by (type) (increase(${TOKENS}[${R}]))` },
   { seed: '000', panel: 'sessions', kind: 'instant', expr: () => `sum(${SESSIONS})` },
-  { seed: '000', panel: 'cost trend by model', kind: 'range', expr: (_R, step) => `sum by (model) (increase(${COST}[${step}s]))` },
-  { seed: '000', panel: 'tokens over time by type', kind: 'range', expr: (_R, step) => `sum by (type) (increase(${TOKENS}[${step}s]))` },
+  {
+    seed: '000',
+    panel: 'cost trend by model',
+    kind: 'range',
+    expr: (_R, step) => `sum by (model) (increase(${COST}[${step}s]))`,
+  },
+  {
+    seed: '000',
+    panel: 'tokens over time by type',
+    kind: 'range',
+    expr: (_R, step) => `sum by (type) (increase(${TOKENS}[${step}s]))`,
+  },
   { seed: '001', panel: 'total cost', kind: 'instant', expr: () => `sum(${COST})` },
   { seed: '001', panel: 'cost by model / distribution', kind: 'instant', expr: () => `sum by (model) (${COST})` },
   { seed: '001', panel: 'total tokens', kind: 'instant', expr: () => `sum(${TOKENS})` },
   { seed: '001', panel: 'total sessions', kind: 'instant', expr: () => `sum(${SESSIONS})` },
   { seed: '001', panel: 'active time by type', kind: 'instant', expr: () => `sum by (type) (${ACTIVE})` },
   {
-    seed: '001', panel: 'cache hit rate', kind: 'instant',
+    seed: '001',
+    panel: 'cache hit rate',
+    kind: 'instant',
     expr: () => `sum(${TOKENS}{type="cacheRead"}) / (sum(${TOKENS}{type="cacheRead"}) + sum(${TOKENS}{type="input"}))`,
   },
   { seed: '001', panel: 'session details', kind: 'instant', expr: () => `sum by (session_id) (${COST})` },
   { seed: '001', panel: 'cost by model (chart)', kind: 'range', expr: () => `sum by (model) (${COST})` },
-  { seed: '001', panel: 'tokens by type (chart)', kind: 'range', expr: () => `sum by (type) (rate(${TOKENS}[1h])) * 3600` },
+  {
+    seed: '001',
+    panel: 'tokens by type (chart)',
+    kind: 'range',
+    expr: () => `sum by (type) (rate(${TOKENS}[1h])) * 3600`,
+  },
 ];
 
 export interface RefreshResult {
@@ -83,7 +100,12 @@ function localMidnight(ms: number): number {
   return d.getTime();
 }
 
-async function seedRefresh(client: PrometheusClient, seed: '000' | '001', range: TimeRange, t: number): Promise<Map<string, number>> {
+async function seedRefresh(
+  client: PrometheusClient,
+  seed: '000' | '001',
+  range: TimeRange,
+  t: number,
+): Promise<Map<string, number>> {
   const seconds = RANGE_SECONDS[range];
   const step = RANGE_SLOT_MS[range] / 1000;
   // Over the window the extension shows (it starts on the range's grid), so that both read the same span.
@@ -91,32 +113,45 @@ async function seedRefresh(client: PrometheusClient, seed: '000' | '001', range:
   const end = Math.ceil(t / step) * step;
   const start = end - Math.round(seconds / step) * step + step;
   const out = new Map<string, number>();
-  await Promise.all(SEED_PANELS.filter((p) => p.seed === seed).map(async (p) => {
-    if (p.kind === 'instant') {
-      const r = await client.instant(p.expr(R, step), t);
-      out.set(p.panel, r.reduce((a, s) => a + (s.value ?? 0), 0));
-    } else {
-      await client.range(p.expr(R, step), { start, end, step });
-    }
-  }));
+  await Promise.all(
+    SEED_PANELS.filter((p) => p.seed === seed).map(async (p) => {
+      if (p.kind === 'instant') {
+        const r = await client.instant(p.expr(R, step), t);
+        out.set(
+          p.panel,
+          r.reduce((a, s) => a + (s.value ?? 0), 0),
+        );
+      } else {
+        await client.range(p.expr(R, step), { start, end, step });
+      }
+    }),
+  );
   return out;
 }
 
 /** The requests of a refresh, as the tables print them: "1 range (12 ms) + 1 instant (3.1 ms) + 1 labels (0.9 ms) + 1 rules". */
 function describeRequests(client: CountingPrometheusClient): string {
   const sent = client.take();
-  const parts = (['range', 'instant', 'labels'] as const).filter((k) => sent[k].length)
+  const parts = (['range', 'instant', 'labels'] as const)
+    .filter((k) => sent[k].length)
     .map((k) => `${sent[k].length} ${k} (${sent[k].map(fmtMs).join(', ')})`);
   // The rules' evaluation time is one more request in the stack (/api/v1/rules); the bench's history gives it.
   return [...parts, '1 rules'].join(' + ');
 }
 
-export async function benchRefresh(h: History, evalS: number, ranges: TimeRange[], runs: number, warmup: number): Promise<RefreshResult[]> {
+export async function benchRefresh(
+  h: History,
+  evalS: number,
+  ranges: TimeRange[],
+  runs: number,
+  warmup: number,
+): Promise<RefreshResult[]> {
   const client = new CountingPrometheusClient({ baseUrl: h.prom.url, timeoutMs: 600_000, maxResponseBytes: 256 << 20 });
   const evalMs = evalS * 1000;
   const dayStartMs = localMidnight(evalMs);
   const out: RefreshResult[] = [];
-  const newReader = (): TelemetryReader => new TelemetryReader({ prometheus: client, rulesEvaluatedAt: h.rulesEvaluatedAt });
+  const newReader = (): TelemetryReader =>
+    new TelemetryReader({ prometheus: client, rulesEvaluatedAt: h.rulesEvaluatedAt });
   try {
     for (const range of ranges) {
       const seconds = RANGE_SECONDS[range];
@@ -127,7 +162,10 @@ export async function benchRefresh(h: History, evalS: number, ranges: TimeRange[
         const ms = performance.now() - t0;
         if (!snap.metrics) throw new Error(`refresh failed: ${snap.errors.prometheus?.message}`);
         return {
-          ms, cost: snap.metrics.kpis.costUsd, tokens: snap.metrics.kpis.tokens.total, sessions: snap.metrics.kpis.sessions,
+          ms,
+          cost: snap.metrics.kpis.costUsd,
+          tokens: snap.metrics.kpis.tokens.total,
+          sessions: snap.metrics.kpis.sessions,
           list: snap.metrics.sessions.map((row) => row.sessionId),
         };
       };
@@ -153,11 +191,15 @@ export async function benchRefresh(h: History, evalS: number, ranges: TimeRange[
       await refresh(steady, (now += 5000));
       const steadyRequests = describeRequests(client);
       const steadyMs = await timed(async () => (await refresh(steady, (now += 5000))).ms);
-      const windowQuery = (by: string) => timed(async () => {
-        const t0 = performance.now();
-        await client.instant(figureWindow({ ...FIGURES.costByModel, by: [by] }, evalMs - seconds * 1000, evalMs), evalS);
-        return performance.now() - t0;
-      });
+      const windowQuery = (by: string) =>
+        timed(async () => {
+          const t0 = performance.now();
+          await client.instant(
+            figureWindow({ ...FIGURES.costByModel, by: [by] }, evalMs - seconds * 1000, evalMs),
+            evalS,
+          );
+          return performance.now() - t0;
+        });
       const byModelMs = await windowQuery('model');
       const byProjectMs = await windowQuery('vscode_workspace_name');
       const s0 = await timed(async () => (await seed('000')).ms);
@@ -168,21 +210,51 @@ export async function benchRefresh(h: History, evalS: number, ranges: TimeRange[
       // The window the extension shows: from the range's grid (rangeStartMs), up to a slot before now - R.
       const startS = rangeStartMs(range, evalMs) / 1000;
       const tt = trueTokens(h.events, startS, evalS);
-      const direct = (await client.instant(`sum by (session_id) (sum_over_time(${COUNTERS.cost.rule}[${evalMs - startS * 1000}ms]))`, evalS))
-        .sort((a, b) => (b.value ?? 0) - (a.value ?? 0) || (a.labels['session_id'] ?? '').localeCompare(b.labels['session_id'] ?? ''))
+      const direct = (
+        await client.instant(
+          `sum by (session_id) (sum_over_time(${COUNTERS.cost.rule}[${evalMs - startS * 1000}ms]))`,
+          evalS,
+        )
+      )
+        .sort(
+          (a, b) =>
+            (b.value ?? 0) - (a.value ?? 0) ||
+            (a.labels['session_id'] ?? '').localeCompare(b.labels['session_id'] ?? ''),
+        )
         .slice(0, 50)
         .map((x) => x.labels['session_id']);
       client.take();
       out.push({
-        history: h.options.label, range, firstMs, firstRequests, steadyMs, steadyRequests, byModelMs, byProjectMs,
+        history: h.options.label,
+        range,
+        firstMs,
+        firstRequests,
+        steadyMs,
+        steadyRequests,
+        byModelMs,
+        byProjectMs,
         seedMs: { '000': s0, '001': s1 },
-        truth: { cost: trueCost(h.events, startS, evalS), tokens: tt.input + tt.output + tt.cacheRead + tt.cacheCreation, sessions: trueCount(h.events, 'session_start', startS, evalS) },
+        truth: {
+          cost: trueCost(h.events, startS, evalS),
+          tokens: tt.input + tt.output + tt.cacheRead + tt.cacheCreation,
+          sessions: trueCount(h.events, 'session_start', startS, evalS),
+        },
         ours: { cost: last.cost, tokens: last.tokens, sessions: last.sessions },
-        seed000: { cost: v0.get('total cost') ?? 0, tokens: v0.get('tokens by type') ?? 0, sessions: v0.get('sessions') ?? 0 },
-        seed001: { cost: v1.get('total cost') ?? 0, tokens: v1.get('total tokens') ?? 0, sessions: v1.get('total sessions') ?? 0 },
+        seed000: {
+          cost: v0.get('total cost') ?? 0,
+          tokens: v0.get('tokens by type') ?? 0,
+          sessions: v0.get('sessions') ?? 0,
+        },
+        seed001: {
+          cost: v1.get('total cost') ?? 0,
+          tokens: v1.get('total tokens') ?? 0,
+          sessions: v1.get('total sessions') ?? 0,
+        },
         sessionsListExact: JSON.stringify(direct) === JSON.stringify(last.list),
       });
-      process.stderr.write(`  ${h.options.label} ${range}: first ${fmtMs(firstMs)}, steady ${fmtMs(steadyMs)}, seed 000 ${fmtMs(s0)}, seed 001 ${fmtMs(s1)}\n`);
+      process.stderr.write(
+        `  ${h.options.label} ${range}: first ${fmtMs(firstMs)}, steady ${fmtMs(steadyMs)}, seed 000 ${fmtMs(s0)}, seed 001 ${fmtMs(s1)}\n`,
+      );
     }
   } finally {
     await client.close();

@@ -11,15 +11,21 @@ import { benchStatusLine } from './statusLine';
 import { benchWebview } from './webview';
 
 async function main(): Promise<void> {
-  const only = (process.env['BENCH_ONLY'] ?? 'activation,freshness,webview,refresh,statusLine').split(',').map((s) => s.trim());
+  const only = (process.env['BENCH_ONLY'] ?? 'activation,freshness,webview,refresh,statusLine')
+    .split(',')
+    .map((s) => s.trim());
   const quick = process.env['BENCH_QUICK'] === '1';
   const runs = Number(process.env['BENCH_RUNS'] ?? (quick ? 1 : 7));
   const warmup = Number(process.env['BENCH_WARMUP'] ?? (quick ? 0 : 2));
-  const say = (s: string): void => { process.stdout.write(`${s}\n`); };
+  const say = (s: string): void => {
+    process.stdout.write(`${s}\n`);
+  };
   say(`# Claude Code Telemetry benchmarks`);
   say('');
-  say(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM; Node ${process.version}; `
-    + `${new Date().toISOString()}. Timings: median of ${runs} runs after ${warmup} warm-up runs.`);
+  say(
+    `Machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM; Node ${process.version}; ` +
+      `${new Date().toISOString()}. Timings: median of ${runs} runs after ${warmup} warm-up runs.`,
+  );
   say('');
   if (only.includes('activation')) say(await benchActivation(runs));
   if (only.includes('freshness')) say(await benchFreshness());

@@ -25,7 +25,8 @@ function timeCommand(command: string, expected: RegExp): Promise<number> {
     child.once('error', fail);
     child.once('close', (status) => {
       const elapsed = performance.now() - started;
-      if (status !== 0 || !expected.test(stdout)) fail(new Error(`${command}: exit ${status}, printed ${JSON.stringify(stdout)}`));
+      if (status !== 0 || !expected.test(stdout))
+        fail(new Error(`${command}: exit ${status}, printed ${JSON.stringify(stdout)}`));
       else done(elapsed);
     });
     child.stdin.end(INPUT);
@@ -50,14 +51,33 @@ export async function benchStatusLine(runs: number, warmup: number): Promise<str
   const down = await otlpStandIn();
   await new Promise((closed) => down.server.close(closed));
   const bridged = (args: BridgeArguments) =>
-    bridgeCommand({ executable: process.execPath, script: join(repoRoot, BRIDGE_SCRIPT), platform: process.platform }, args);
+    bridgeCommand(
+      { executable: process.execPath, script: join(repoRoot, BRIDGE_SCRIPT), platform: process.platform },
+      args,
+    );
   const variants = [
     { name: `direct: \`${PREVIOUS_COMMAND}\``, command: PREVIOUS_COMMAND, expected: /^hi\n$/ },
-    { name: 'through the bridge, collector answering', command: bridged({ endpoint: collector.endpoint, previousCommand: PREVIOUS_COMMAND }), expected: /^hi\n$/ },
-    { name: 'through the bridge, collector down (port closed)', command: bridged({ endpoint: down.endpoint, previousCommand: PREVIOUS_COMMAND }), expected: /^hi\n$/ },
-    { name: 'the bridge alone (its own line), collector answering', command: bridged({ endpoint: collector.endpoint }), expected: /^Opus 4\.5 · / },
+    {
+      name: 'through the bridge, collector answering',
+      command: bridged({ endpoint: collector.endpoint, previousCommand: PREVIOUS_COMMAND }),
+      expected: /^hi\n$/,
+    },
+    {
+      name: 'through the bridge, collector down (port closed)',
+      command: bridged({ endpoint: down.endpoint, previousCommand: PREVIOUS_COMMAND }),
+      expected: /^hi\n$/,
+    },
+    {
+      name: 'the bridge alone (its own line), collector answering',
+      command: bridged({ endpoint: collector.endpoint }),
+      expected: /^Opus 4\.5 · /,
+    },
     // For scale: what of that is Node starting, and what one export would cost with fetch, which the bridge avoids.
-    { name: 'for scale: Node starting and exiting (`node -e 0`)', command: `${shellQuote(process.execPath)} -e 0`, expected: /^$/ },
+    {
+      name: 'for scale: Node starting and exiting (`node -e 0`)',
+      command: `${shellQuote(process.execPath)} -e 0`,
+      expected: /^$/,
+    },
     {
       name: 'for scale: Node posting one export with `fetch`',
       command: `${shellQuote(process.execPath)} -e ${shellQuote(`fetch('${collector.endpoint}/v1/metrics', { method: 'POST', body: '{}' }).then(() => process.exit(0))`)}`,
@@ -81,16 +101,22 @@ export async function benchStatusLine(runs: number, warmup: number): Promise<str
   const rows = variants.map((variant, v) => {
     // Added latency of round i: that round's run minus the direct run of the same round.
     const added = times[v]!.map((elapsed, i) => elapsed - direct[i]!);
-    return [variant.name, fmtMs(median(times[v]!)), fmtMs(percentile(times[v]!, 99)), v === 0 ? '' : fmtMs(median(added)), v === 0 ? '' : fmtMs(percentile(added, 99))];
+    return [
+      variant.name,
+      fmtMs(median(times[v]!)),
+      fmtMs(percentile(times[v]!, 99)),
+      v === 0 ? '' : fmtMs(median(added)),
+      v === 0 ? '' : fmtMs(percentile(added, 99)),
+    ];
   });
   return `## 5. Status line bridge (issue 14)\n\n${table(
     `Status line bridge: one status line update, ${runs} runs per variant after ${warmup} warm-ups, interleaved`,
     ['status line command', 'median', 'p99', 'added, median', 'added, p99'],
     rows,
     [
-      `Each run is \`/bin/sh -c <command>\` with Claude Code's status JSON (${INPUT.length} bytes) on stdin, timed to its exit, as Claude Code runs it. `
-        + 'The bridge runs the same command on the same input, beside its export to the collector. Added: per round, the run minus that round\'s direct run. '
-        + `The stand-in collector received ${collector.exports()} exports.`,
+      `Each run is \`/bin/sh -c <command>\` with Claude Code's status JSON (${INPUT.length} bytes) on stdin, timed to its exit, as Claude Code runs it. ` +
+        "The bridge runs the same command on the same input, beside its export to the collector. Added: per round, the run minus that round's direct run. " +
+        `The stand-in collector received ${collector.exports()} exports.`,
     ],
   )}`;
 }

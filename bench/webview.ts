@@ -18,30 +18,76 @@ const TYPES = ['input', 'output', 'cacheRead', 'cacheCreation'];
 function snapshotWith(points: number): Snapshot {
   const end = Date.UTC(2026, 10, 23, 12);
   const times = Array.from({ length: points }, (_, i) => end - (points - 1 - i) * 3_600_000);
-  const series = (keys: string[], scale: number): ChartSeries[] => keys.map((key, k) => ({
-    key, points: times.map((t, i) => [t, scale * (1 + Math.sin(i / 7 + k)) * (1 + k / 3)] as [number, number]),
-  }));
+  const series = (keys: string[], scale: number): ChartSeries[] =>
+    keys.map((key, k) => ({
+      key,
+      points: times.map((t, i) => [t, scale * (1 + Math.sin(i / 7 + k)) * (1 + k / 3)] as [number, number]),
+    }));
   const costSeries = series(MODELS, 0.4);
   const total = costSeries.reduce((a, s) => a + s.points.reduce((b, p) => b + p[1], 0), 0);
   return {
-    range: points > 24 ? '30d' : '24h', startMs: times[0]! - 3_600_000, endMs: end, stepSeconds: 3600, fetchedAt: end, hasData: true, errors: {},
+    range: points > 24 ? '30d' : '24h',
+    startMs: times[0]! - 3_600_000,
+    endMs: end,
+    stepSeconds: 3600,
+    fetchedAt: end,
+    hasData: true,
+    errors: {},
     metrics: {
       kpis: {
-        costUsd: total, tokens: { input: 1e6, output: 5e5, cacheRead: 9e6, cacheCreation: 2e5, other: 0, total: 10.7e6 }, sessions: 42,
-        cacheHitRate: 0.88, toolCalls: 900, toolFailures: 40, toolErrorRate: 40 / 900, apiRequests: 3000, apiErrors: 12, activeSeconds: 86_400, activeCliSeconds: 4000, activeUserSeconds: 1400,
-        linesAdded: 5000, linesRemoved: 1200, commits: 30, pullRequests: 4, editsAccepted: 9, editsRejected: 3,
+        costUsd: total,
+        tokens: { input: 1e6, output: 5e5, cacheRead: 9e6, cacheCreation: 2e5, other: 0, total: 10.7e6 },
+        sessions: 42,
+        cacheHitRate: 0.88,
+        toolCalls: 900,
+        toolFailures: 40,
+        toolErrorRate: 40 / 900,
+        apiRequests: 3000,
+        apiErrors: 12,
+        activeSeconds: 86_400,
+        activeCliSeconds: 4000,
+        activeUserSeconds: 1400,
+        linesAdded: 5000,
+        linesRemoved: 1200,
+        commits: 30,
+        pullRequests: 4,
+        editsAccepted: 9,
+        editsRejected: 3,
       },
       costByModel: MODELS.map((model, i) => ({ model, usd: 100 - i * 10 })),
-      costBy: { dimension: 'model', rows: MODELS.map((key, i) => ({ key, costUsd: 100 - i * 10, tokens: 1e6 })), available: ['model'] },
+      costBy: {
+        dimension: 'model',
+        rows: MODELS.map((key, i) => ({ key, costUsd: 100 - i * 10, tokens: 1e6 })),
+        available: ['model'],
+      },
       costSeries,
       tokenSeries: series(TYPES, 20_000),
-      tools: ['Bash', 'Read', 'Edit', 'Grep', 'Write'].map((tool, i) => ({ tool, calls: 300 - i * 40, failures: 10 - i })),
+      tools: ['Bash', 'Read', 'Edit', 'Grep', 'Write'].map((tool, i) => ({
+        tool,
+        calls: 300 - i * 40,
+        failures: 10 - i,
+      })),
       toolErrors: [{ tool: 'Bash', errorType: 'ShellError', count: 30, firstSeenMs: times[0]!, lastSeenMs: end }],
-      apiErrorsByStatus: [{ statusCode: '429', model: MODELS[0]!, count: 8, firstSeenMs: times[0]!, lastSeenMs: end }, { statusCode: '500', model: MODELS[1]!, count: 4, firstSeenMs: times[3]!, lastSeenMs: end }],
-      subagents: { calls: 40, failures: 3, costUsd: total / 5, tokens: 2e6, byAgent: [{ agent: '', costUsd: total / 5, tokens: 2e6 }] },
+      apiErrorsByStatus: [
+        { statusCode: '429', model: MODELS[0]!, count: 8, firstSeenMs: times[0]!, lastSeenMs: end },
+        { statusCode: '500', model: MODELS[1]!, count: 4, firstSeenMs: times[3]!, lastSeenMs: end },
+      ],
+      subagents: {
+        calls: 40,
+        failures: 3,
+        costUsd: total / 5,
+        tokens: 2e6,
+        byAgent: [{ agent: '', costUsd: total / 5, tokens: 2e6 }],
+      },
       sessions: Array.from({ length: 50 }, (_, i) => ({
-        sessionId: `${String(i).padStart(8, '0')}-77fd-4613-8db1-70ec003c74d0`, costUsd: 50 - i, tokens: 1e6 - i * 1000,
-        activeSeconds: 3600, apiErrors: i % 3, toolFailures: i % 4, models: [MODELS[i % 5]!], projects: ['api-server'],
+        sessionId: `${String(i).padStart(8, '0')}-77fd-4613-8db1-70ec003c74d0`,
+        costUsd: 50 - i,
+        tokens: 1e6 - i * 1000,
+        activeSeconds: 3600,
+        apiErrors: i % 3,
+        toolFailures: i % 4,
+        models: [MODELS[i % 5]!],
+        projects: ['api-server'],
       })),
     },
     events: { toolFailures: [], apiErrors: [] },
@@ -61,8 +107,16 @@ export async function benchWebview(runs: number, warmup: number): Promise<string
         window.__posted = []; window.__state = undefined;
         window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), getState: () => window.__state, setState: (s) => { window.__state = s; } });
       </script>`;
-      const html = dashboardHtml({ cspSource: origin, nonce, scriptUri: `${origin}/webview.js`, styleUri: `${origin}/dashboard.css`, codiconsUri: `${origin}/codicons/codicon.css` });
-      response.writeHead(200, { 'content-type': 'text/html' }).end(html.replace('<script nonce=', `${host}\n<script nonce=`));
+      const html = dashboardHtml({
+        cspSource: origin,
+        nonce,
+        scriptUri: `${origin}/webview.js`,
+        styleUri: `${origin}/dashboard.css`,
+        codiconsUri: `${origin}/codicons/codicon.css`,
+      });
+      response
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end(html.replace('<script nonce=', `${host}\n<script nonce=`));
     }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -83,24 +137,34 @@ export async function benchWebview(runs: number, warmup: number): Promise<string
         await page.goto(origin);
         await page.waitForFunction(() => (window as unknown as { __posted: unknown[] }).__posted.length > 0);
         // In the page: post the state, then poll every animation frame until every chart canvas has paint.
-        const r = await page.evaluate((m) => new Promise<{ ms: number; canvases: number }>((resolve, reject) => {
-          const painted = (c: HTMLCanvasElement): boolean => {
-            if (!c.width || !c.height) return false;
-            const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-            let n = 0;
-            for (let k = 3; k < d.length; k += 16) if (d[k]! > 0 && ++n > 100) return true;
-            return false;
-          };
-          const t0 = performance.now();
-          window.postMessage(m, '*');
-          const tick = (): void => {
-            const cs = [...document.querySelectorAll('canvas')];
-            if (cs.length >= 3 && cs.every(painted)) { resolve({ ms: performance.now() - t0, canvases: cs.length }); return; }
-            if (performance.now() - t0 > 20_000) { reject(new Error(`charts not painted: ${cs.length} canvases`)); return; }
-            requestAnimationFrame(tick);
-          };
-          requestAnimationFrame(tick);
-        }), message);
+        const r = await page.evaluate(
+          (m) =>
+            new Promise<{ ms: number; canvases: number }>((resolve, reject) => {
+              const painted = (c: HTMLCanvasElement): boolean => {
+                if (!c.width || !c.height) return false;
+                const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+                let n = 0;
+                for (let k = 3; k < d.length; k += 16) if (d[k]! > 0 && ++n > 100) return true;
+                return false;
+              };
+              const t0 = performance.now();
+              window.postMessage(m, '*');
+              const tick = (): void => {
+                const cs = [...document.querySelectorAll('canvas')];
+                if (cs.length >= 3 && cs.every(painted)) {
+                  resolve({ ms: performance.now() - t0, canvases: cs.length });
+                  return;
+                }
+                if (performance.now() - t0 > 20_000) {
+                  reject(new Error(`charts not painted: ${cs.length} canvases`));
+                  return;
+                }
+                requestAnimationFrame(tick);
+              };
+              requestAnimationFrame(tick);
+            }),
+          message,
+        );
         if (i >= warmup) ms.push(r.ms);
         canvases = r.canvases;
         await page.close();
@@ -114,13 +178,33 @@ export async function benchWebview(runs: number, warmup: number): Promise<string
   const a = results.get(24)!;
   const b = results.get(720)!;
   let out = '## 3. Webview: time to first chart\n\n';
-  out += table('Post of a `state` message to every chart canvas painted (headless Chromium, 360 px wide sidebar)',
-    ['data', 'message size', 'charts', 'median', 'min', 'max'], [
-      ['24 hourly points x 5 models (+ 4 token types)', `${(a.bytes / 1024).toFixed(0)} KiB`, String(a.canvases), fmtMs(median(a.ms)), fmtMs(Math.min(...a.ms)), fmtMs(Math.max(...a.ms))],
-      ['720 hourly points (30 d) x 5 models (+ 4 token types)', `${(b.bytes / 1024).toFixed(0)} KiB`, String(b.canvases), fmtMs(median(b.ms)), fmtMs(Math.min(...b.ms)), fmtMs(Math.max(...b.ms))],
+  out += table(
+    'Post of a `state` message to every chart canvas painted (headless Chromium, 360 px wide sidebar)',
+    ['data', 'message size', 'charts', 'median', 'min', 'max'],
+    [
+      [
+        '24 hourly points x 5 models (+ 4 token types)',
+        `${(a.bytes / 1024).toFixed(0)} KiB`,
+        String(a.canvases),
+        fmtMs(median(a.ms)),
+        fmtMs(Math.min(...a.ms)),
+        fmtMs(Math.max(...a.ms)),
+      ],
+      [
+        '720 hourly points (30 d) x 5 models (+ 4 token types)',
+        `${(b.bytes / 1024).toFixed(0)} KiB`,
+        String(b.canvases),
+        fmtMs(median(b.ms)),
+        fmtMs(Math.min(...b.ms)),
+        fmtMs(Math.max(...b.ms)),
+      ],
       ['ratio 720 / 24', '', '', fmtRatio(median(b.ms) / median(a.ms)), '', ''],
-    ], ['Measured in the page: from `window.postMessage` to the first animation frame where each canvas has painted pixels (polled every frame, so'
-      + ' the figure is rounded up to a frame). A fresh page per run. The extension itself asks for at most ~60 buckets (chartStep: 30 d -> 12 h);'
-      + ' 720 points is the stress case.']);
+    ],
+    [
+      'Measured in the page: from `window.postMessage` to the first animation frame where each canvas has painted pixels (polled every frame, so' +
+        ' the figure is rounded up to a frame). A fresh page per run. The extension itself asks for at most ~60 buckets (chartStep: 30 d -> 12 h);' +
+        ' 720 points is the stress case.',
+    ],
+  );
   return out;
 }

@@ -2,6 +2,12 @@
 import { writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
-const bundle = await build({ entryPoints: ['src/telemetry/counters.ts'], bundle: true, format: 'esm', platform: 'node', write: false });
+const bundle = await build({
+  entryPoints: ['src/telemetry/counters.ts'],
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  write: false,
+});
 const counters = await import(`data:text/javascript,${encodeURIComponent(bundle.outputFiles[0].text)}`);
 writeFileSync('stack/prometheus/rules/recording.yml', counters.recordingRulesFile());

@@ -41,11 +41,7 @@ function isCancellation(error: unknown): boolean {
  * Registers a command behind the one error wrapper: a failure is logged with its stack and shown with a
  * "Show Logs" action; a cancellation is silent.
  */
-export function registerCommand(
-  log: Log,
-  id: CommandId,
-  handler: (...args: unknown[]) => unknown,
-): vscode.Disposable {
+export function registerCommand(log: Log, id: CommandId, handler: (...args: unknown[]) => unknown): vscode.Disposable {
   return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
     try {
       return await handler(...args);

@@ -80,7 +80,9 @@ export const DEFAULTS: Config = {
   planMonthlyPriceUsd: 0,
   alerts: {
     notify: true,
-    thresholds: Object.fromEntries(Object.entries(ALERT_THRESHOLDS).map(([key, t]) => [key, t.default])) as AlertThresholds,
+    thresholds: Object.fromEntries(
+      Object.entries(ALERT_THRESHOLDS).map(([key, t]) => [key, t.default]),
+    ) as AlertThresholds,
   },
   backend: { prometheusUrl: '', lokiUrl: '', grafanaUrl: '', auth: 'none', username: '', tenantId: '' },
   terminal: {
@@ -137,7 +139,9 @@ export function readConfig(section: SettingsSection): ConfigReading {
       return fallback;
     }
     if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-      problems.push(`claudeTelemetry.${key}: ${JSON.stringify(value)} is not a number of at least ${min}; using ${fallback}.`);
+      problems.push(
+        `claudeTelemetry.${key}: ${JSON.stringify(value)} is not a number of at least ${min}; using ${fallback}.`,
+      );
       return fallback;
     }
     return value;
@@ -167,7 +171,9 @@ export function readConfig(section: SettingsSection): ConfigReading {
   const url = (key: string): string => {
     const value = text(key, '');
     if (value && !(URL.canParse(value) && /^https?:$/.test(new URL(value).protocol))) {
-      problems.push(`claudeTelemetry.${key}: ${JSON.stringify(value)} is not an http(s) URL; using the local stack instead.`);
+      problems.push(
+        `claudeTelemetry.${key}: ${JSON.stringify(value)} is not an http(s) URL; using the local stack instead.`,
+      );
       return '';
     }
     return value;
@@ -180,7 +186,9 @@ export function readConfig(section: SettingsSection): ConfigReading {
     if (typeof value === 'string' && (options as readonly string[]).includes(value)) {
       return value as T;
     }
-    problems.push(`claudeTelemetry.${key}: ${JSON.stringify(value)} is not one of ${options.join(', ')}; using ${fallback}.`);
+    problems.push(
+      `claudeTelemetry.${key}: ${JSON.stringify(value)} is not one of ${options.join(', ')}; using ${fallback}.`,
+    );
     return fallback;
   };
 
@@ -217,10 +225,12 @@ export function readConfig(section: SettingsSection): ConfigReading {
       planMonthlyPriceUsd: number('plan.monthlyPriceUsd', DEFAULTS.planMonthlyPriceUsd, 0),
       alerts: {
         notify: flag('alerts.notify', DEFAULTS.alerts.notify),
-        thresholds: Object.fromEntries((Object.keys(ALERT_THRESHOLDS) as AlertThreshold[]).map((key) => [
-          key,
-          key === 'planUsagePercent' ? planWarningPercent : number(`alerts.${key}`, ALERT_THRESHOLDS[key].default, 0),
-        ])) as AlertThresholds,
+        thresholds: Object.fromEntries(
+          (Object.keys(ALERT_THRESHOLDS) as AlertThreshold[]).map((key) => [
+            key,
+            key === 'planUsagePercent' ? planWarningPercent : number(`alerts.${key}`, ALERT_THRESHOLDS[key].default, 0),
+          ]),
+        ) as AlertThresholds,
       },
       backend: {
         prometheusUrl: url('backend.prometheusUrl'),
@@ -234,8 +244,18 @@ export function readConfig(section: SettingsSection): ConfigReading {
         enabled: flag('terminal.enabled', DEFAULTS.terminal.enabled),
         scope: choice<TerminalScope>('terminal.scope', ['allTerminals', 'claudeOnly'], DEFAULTS.terminal.scope),
         endpoint: url('terminal.endpoint'),
-        metricExportIntervalMs: integer('terminal.metricExportIntervalMs', DEFAULTS.terminal.metricExportIntervalMs, 500, 600000),
-        logsExportIntervalMs: integer('terminal.logsExportIntervalMs', DEFAULTS.terminal.logsExportIntervalMs, 200, 600000),
+        metricExportIntervalMs: integer(
+          'terminal.metricExportIntervalMs',
+          DEFAULTS.terminal.metricExportIntervalMs,
+          500,
+          600000,
+        ),
+        logsExportIntervalMs: integer(
+          'terminal.logsExportIntervalMs',
+          DEFAULTS.terminal.logsExportIntervalMs,
+          200,
+          600000,
+        ),
         logUserPrompts: flag('terminal.logUserPrompts', DEFAULTS.terminal.logUserPrompts),
         logToolDetails: flag('terminal.logToolDetails', DEFAULTS.terminal.logToolDetails),
       },
@@ -252,8 +272,13 @@ export interface BackendAddress {
 }
 
 /** The addresses data is read from: each the team's when set, else the local stack's. */
-export function backends(config: Config): { prometheus: BackendAddress; loki: BackendAddress; grafana: BackendAddress } {
-  const pick = (url: string, port: number): BackendAddress => (url ? { url, local: false } : { url: `http://127.0.0.1:${port}`, local: true });
+export function backends(config: Config): {
+  prometheus: BackendAddress;
+  loki: BackendAddress;
+  grafana: BackendAddress;
+} {
+  const pick = (url: string, port: number): BackendAddress =>
+    url ? { url, local: false } : { url: `http://127.0.0.1:${port}`, local: true };
   return {
     prometheus: pick(config.backend.prometheusUrl, config.ports.prometheus),
     loki: pick(config.backend.lokiUrl, config.ports.loki),

@@ -9,7 +9,10 @@ export function errorCode(e: unknown): string | undefined {
     if (typeof c === 'string') return c;
     // AggregateError (happy eyeballs) carries the real errors in `errors`.
     const errs = (cur as { errors?: unknown }).errors;
-    if (Array.isArray(errs) && errs.length > 0) { cur = errs[0]; continue; }
+    if (Array.isArray(errs) && errs.length > 0) {
+      cur = errs[0];
+      continue;
+    }
     cur = (cur as { cause?: unknown }).cause;
   }
   return undefined;

@@ -24,8 +24,23 @@ export function activate(context: vscode.ExtensionContext): void {
     logs: CommandId.showLogs,
   });
   const dashboard = new DashboardViewProvider(context.extensionUri, context.globalState, log);
-  const controller = new DashboardController(settings.current, statusBar, dashboard, context.secrets, context.globalState, log, () => stack.lastLogLines('prometheus'));
-  const stack = new StackController(settings.current, context.extensionUri, context.secrets, context.globalState, (phase) => controller.setStackPhase(phase), log);
+  const controller = new DashboardController(
+    settings.current,
+    statusBar,
+    dashboard,
+    context.secrets,
+    context.globalState,
+    log,
+    () => stack.lastLogLines('prometheus'),
+  );
+  const stack = new StackController(
+    settings.current,
+    context.extensionUri,
+    context.secrets,
+    context.globalState,
+    (phase) => controller.setStackPhase(phase),
+    log,
+  );
   const terminalEnvironment = new TerminalEnvironment(
     context.environmentVariableCollection,
     context.globalStorageUri.fsPath,
@@ -33,14 +48,23 @@ export function activate(context: vscode.ExtensionContext): void {
     log,
   );
   const claudeSettings = new ClaudeSettingsWriter(log, context.extensionUri.fsPath);
-  const sessions = new SessionPanels(context.extensionUri, {
-    fetch: (sessionId, range) => controller.fetchSession(sessionId, range),
-    openGrafana: (sessionId, range) => openGrafana(settings.current, range, sessionId),
-  }, log);
-  const doctor = new PipelineDoctorCommand(log, () => settings.current, () => stack.openEngine(), {
-    environmentCollection: context.environmentVariableCollection,
-    claudeShimDirectory: () => terminalEnvironment.shimDirectory(settings.current),
-  });
+  const sessions = new SessionPanels(
+    context.extensionUri,
+    {
+      fetch: (sessionId, range) => controller.fetchSession(sessionId, range),
+      openGrafana: (sessionId, range) => openGrafana(settings.current, range, sessionId),
+    },
+    log,
+  );
+  const doctor = new PipelineDoctorCommand(
+    log,
+    () => settings.current,
+    () => stack.openEngine(),
+    {
+      environmentCollection: context.environmentVariableCollection,
+      claudeShimDirectory: () => terminalEnvironment.shimDirectory(settings.current),
+    },
+  );
 
   context.subscriptions.push(
     log,
@@ -105,14 +129,16 @@ export function activate(context: vscode.ExtensionContext): void {
     registerCommand(log, CommandId.setBackendCredentials, async () => {
       const outcome = await promptForSecret(context.secrets, SecretKey.backendCredentials, {
         title: 'Team backend credentials',
-        prompt: 'The bearer token or password for the team Prometheus and Loki (claudeTelemetry.backend.*). Kept in VS Code’s secret storage; empty removes it.',
+        prompt:
+          'The bearer token or password for the team Prometheus and Loki (claudeTelemetry.backend.*). Kept in VS Code’s secret storage; empty removes it.',
       });
       log.info(`Team backend credentials ${outcome}.`);
     }),
     registerCommand(log, CommandId.setCollectorHeaders, async () => {
       const outcome = await promptForSecret(context.secrets, SecretKey.collectorHeaders, {
         title: 'Team collector headers',
-        prompt: 'OTLP headers for claudeTelemetry.terminal.endpoint, as OTEL_EXPORTER_OTLP_HEADERS takes them. Kept in VS Code’s secret storage; empty removes them.',
+        prompt:
+          'OTLP headers for claudeTelemetry.terminal.endpoint, as OTEL_EXPORTER_OTLP_HEADERS takes them. Kept in VS Code’s secret storage; empty removes them.',
         placeHolder: 'authorization=Bearer <token>',
       });
       log.info(`Team collector headers ${outcome}.`);
@@ -122,7 +148,10 @@ export function activate(context: vscode.ExtensionContext): void {
   void terminalEnvironment.apply(settings.current);
   // Both answer after activation has returned, once the deferred bundle is loaded.
   controller.start();
-  setTimeout(() => void (stack.interruptedStart() ? vscode.commands.executeCommand(CommandId.startStack) : stack.watch()), 0);
+  setTimeout(
+    () => void (stack.interruptedStart() ? vscode.commands.executeCommand(CommandId.startStack) : stack.watch()),
+    0,
+  );
   void claudeSettings.checkStatusLineBridge();
 }
 

@@ -11,7 +11,12 @@ const known = (value: Amount): value is number => typeof value === 'number' && N
 
 // Money and numbers read the same in any locale (the page, the tooltip and the notifications agree); times follow
 // the user's locale.
-const DOLLARS = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const DOLLARS = new Intl.NumberFormat('en-US', {
+  style: 'currency',
+  currency: 'USD',
+  minimumFractionDigits: 2,
+  maximumFractionDigits: 2,
+});
 const WHOLE = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
 /** Money: US dollars to the cent, with thousands separators: `$0.29`, `$1,234.56`. */
@@ -29,7 +34,11 @@ export function exact(value: Amount): string {
   return known(value) ? WHOLE.format(value) : NONE;
 }
 
-const SUFFIXES = [[1e3, 'k'], [1e6, 'M'], [1e9, 'B']] as const;
+const SUFFIXES = [
+  [1e3, 'k'],
+  [1e6, 'M'],
+  [1e9, 'B'],
+] as const;
 
 /** One decimal and a suffix; the larger suffix once the smaller would read 1000 (`999.9k`, then `1.0M`). */
 function compact(value: number): string {
@@ -117,7 +126,13 @@ export function updatedAt(epochMs: Amount): string {
 export function ago(epochMs: Amount, nowMs: number): string {
   if (!known(epochMs)) return NONE;
   const minutes = Math.floor((nowMs - epochMs) / 60_000);
-  return minutes < 1 ? 'now' : minutes < 60 ? `${minutes}m ago` : minutes < 1440 ? `${Math.floor(minutes / 60)}h ago` : `${Math.floor(minutes / 1440)}d ago`;
+  return minutes < 1
+    ? 'now'
+    : minutes < 60
+      ? `${minutes}m ago`
+      : minutes < 1440
+        ? `${Math.floor(minutes / 60)}h ago`
+        : `${Math.floor(minutes / 1440)}d ago`;
 }
 
 /** A chart bucket's label: its time of day over an hour or a day, its date over longer ranges. */
@@ -142,7 +157,10 @@ export function isFigure(text: string): boolean {
  * The plan's usage windows, each once: its key in `PlanUsage`, its short name (the status bar's text), its name, and
  * how Claude Code and the stack name it (`PlanLimitStat.window`).
  */
-export const PLAN_WINDOWS = [['fiveHour', '5h', '5-hour', 'five_hour'], ['sevenDay', '7d', '7-day', 'seven_day']] as const;
+export const PLAN_WINDOWS = [
+  ['fiveHour', '5h', '5-hour', 'five_hour'],
+  ['sevenDay', '7d', '7-day', 'seven_day'],
+] as const;
 
 /** A plan window by the stack's name for it: `5-hour`. */
 export function planWindowName(window: PlanLimitStat['window']): string {
@@ -175,7 +193,11 @@ function windowDetail(usage: PlanWindowUsage, nowMs: number): string {
  * The plan's usage now: each window (its usage, when it resets, when the pace reaches the limit), then the context
  * window of each session (at most `contexts`), most used first.
  */
-export function planReadings(usage: PlanUsage | undefined, contexts = Infinity, nowMs: number = Date.now()): PlanReading[] {
+export function planReadings(
+  usage: PlanUsage | undefined,
+  contexts = Infinity,
+  nowMs: number = Date.now(),
+): PlanReading[] {
   if (!usage) return [];
   const windows = PLAN_WINDOWS.flatMap(([key, , name]): PlanReading[] => {
     const window = usage[key];

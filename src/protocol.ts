@@ -1,5 +1,12 @@
 /** The messages between the extension host and the dashboard webview: both sides import this one union. */
-import { TIME_RANGES, isCostDimension, type CostDimension, type SessionDetail, type Snapshot, type TimeRange } from './snapshot';
+import {
+  TIME_RANGES,
+  isCostDimension,
+  type CostDimension,
+  type SessionDetail,
+  type Snapshot,
+  type TimeRange,
+} from './snapshot';
 
 export type ViewState =
   | { kind: 'stopped' }
@@ -46,11 +53,15 @@ export function parseWebviewMessage(message: unknown): WebviewToHost | undefined
     case 'selectRange':
       return isTimeRange(candidate.range) ? { type: 'selectRange', range: candidate.range } : undefined;
     case 'selectGroupBy':
-      return isCostDimension(candidate.dimension) ? { type: 'selectGroupBy', dimension: candidate.dimension } : undefined;
+      return isCostDimension(candidate.dimension)
+        ? { type: 'selectGroupBy', dimension: candidate.dimension }
+        : undefined;
     case 'openSession':
       return isSessionId(candidate.sessionId) ? { type: 'openSession', sessionId: candidate.sessionId } : undefined;
     case 'run':
-      return (HOST_ACTIONS as readonly unknown[]).includes(candidate.action) ? { type: 'run', action: candidate.action as HostAction } : undefined;
+      return (HOST_ACTIONS as readonly unknown[]).includes(candidate.action)
+        ? { type: 'run', action: candidate.action as HostAction }
+        : undefined;
     default:
       return undefined;
   }

@@ -57,8 +57,10 @@ export class Settings implements vscode.Disposable {
   private show(problem: string): void {
     this.log.warn(problem);
     const setting = problemSetting(problem);
-    void vscode.window.showWarningMessage(`Claude Code Telemetry: ${problem}`, ...(setting ? ['Open Settings'] : [])).then((choice) => {
-      if (choice && setting) void openSetting(setting);
-    });
+    void vscode.window
+      .showWarningMessage(`Claude Code Telemetry: ${problem}`, ...(setting ? ['Open Settings'] : []))
+      .then((choice) => {
+        if (choice && setting) void openSetting(setting);
+      });
   }
 }

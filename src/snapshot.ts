@@ -342,4 +342,3 @@ export interface TodaySummary extends TodayCost {
   /** Absent when the bridge never reported (it is not installed, or the user pays by API key). */
   plan?: PlanUsage;
 }
-

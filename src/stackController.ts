@@ -47,7 +47,8 @@ export class StackController implements vscode.Disposable {
   private onPhase(phase: StackPhase): void {
     // A change of state is logged once (a start publishes its wait every second; unknown is logged with its cause).
     const shown = (p: StackPhase): string => (p.state === 'unknown' ? p.state : `${p.state} ${p.services.join(', ')}`);
-    if (phase.state !== 'unknown' && shown(phase) !== shown(this.phase)) this.log.info(`Stack state: ${phase.message}.`);
+    if (phase.state !== 'unknown' && shown(phase) !== shown(this.phase))
+      this.log.info(`Stack state: ${phase.message}.`);
     this.phase = phase;
     this.publish(phase);
   }
@@ -67,7 +68,9 @@ export class StackController implements vscode.Disposable {
   interruptedStart(): boolean {
     const since = this.memento.get<number>(START_UNDER_WAY_KEY);
     if (since === undefined || Date.now() - since > RESUME_WITHIN_MS) return false;
-    this.log.info(`A start of the telemetry stack began at ${new Date(since).toLocaleTimeString()} in a window that reloaded or closed before it ended: taking it up.`);
+    this.log.info(
+      `A start of the telemetry stack began at ${new Date(since).toLocaleTimeString()} in a window that reloaded or closed before it ended: taking it up.`,
+    );
     return true;
   }
 
@@ -130,7 +133,10 @@ export class StackController implements vscode.Disposable {
               const percent = event.pull.percent ?? 0;
               const increment = percent - (pulled.get(event.image) ?? 0);
               pulled.set(event.image, percent);
-              progress.report({ message: event.message, increment: increment > 0 ? increment / Math.max(1, engine.model.services.length) : 0 });
+              progress.report({
+                message: event.message,
+                increment: increment > 0 ? increment / Math.max(1, engine.model.services.length) : 0,
+              });
             } else {
               progress.report({ message: event.message });
             }
@@ -168,10 +174,13 @@ export class StackController implements vscode.Disposable {
 
   private async stopNow(): Promise<void> {
     const engine = await this.engine();
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Stopping the telemetry stack…' }, async () => {
-      const stopped = await engine.stop();
-      this.log.info(`Stopped ${stopped.join(', ') || 'nothing (already stopped)'}; volumes kept.`);
-    });
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Stopping the telemetry stack…' },
+      async () => {
+        const stopped = await engine.stop();
+        this.log.info(`Stopped ${stopped.join(', ') || 'nothing (already stopped)'}; volumes kept.`);
+      },
+    );
     await this.publishStatus();
   }
 
@@ -206,7 +215,9 @@ export class StackController implements vscode.Disposable {
       throw new CancelledError();
     }
     const removed = await engine.remove({ volumes: true });
-    this.log.info(`Deleted containers ${removed.containers.join(', ') || '(none)'} and volumes ${removed.volumes.join(', ') || '(none)'}.`);
+    this.log.info(
+      `Deleted containers ${removed.containers.join(', ') || '(none)'} and volumes ${removed.volumes.join(', ') || '(none)'}.`,
+    );
     await this.secrets.delete(SecretKey.grafanaAdminPassword);
     await this.publishStatus();
     void vscode.window.showInformationMessage(`Deleted the telemetry data (${removed.volumes.length} volumes).`);
@@ -319,7 +330,11 @@ export class StackController implements vscode.Disposable {
 
   /** The engine for the current settings, opened again when they change what the stack is. */
   private async engine(): Promise<Stack.StackEngine> {
-    const variables = { ...composeVariables(this.config), ...(await this.grafanaRootUrl()), GRAFANA_ADMIN_PASSWORD: await this.grafanaPassword() };
+    const variables = {
+      ...composeVariables(this.config),
+      ...(await this.grafanaRootUrl()),
+      GRAFANA_ADMIN_PASSWORD: await this.grafanaPassword(),
+    };
     const key = JSON.stringify([this.config.dockerHost, variables]);
     if (this.opened?.key === key) {
       return this.opened.engine;
@@ -334,7 +349,11 @@ export class StackController implements vscode.Disposable {
     this.log.info(`Container engine: ${location.description}.`);
     // The watch of the engine being replaced would publish its state after the new one's.
     this.opened?.state.dispose();
-    this.opened = { engine, key, state: new stack.StackStateWatch(engine, (phase) => this.onStateRead(phase), this.problems()) };
+    this.opened = {
+      engine,
+      key,
+      state: new stack.StackStateWatch(engine, (phase) => this.onStateRead(phase), this.problems()),
+    };
     return engine;
   }
 
@@ -348,7 +367,10 @@ export class StackController implements vscode.Disposable {
     const port = this.config.ports.grafana;
     if (this.rootUrl?.port !== port) {
       const external = await vscode.env.asExternalUri(vscode.Uri.parse(`http://127.0.0.1:${port}/`));
-      this.rootUrl = { port, variables: external.path.replace(/\/+$/, '') === '' ? {} : { CCT_GRAFANA_ROOT_URL: external.toString(true) } };
+      this.rootUrl = {
+        port,
+        variables: external.path.replace(/\/+$/, '') === '' ? {} : { CCT_GRAFANA_ROOT_URL: external.toString(true) },
+      };
     }
     return this.rootUrl.variables;
   }

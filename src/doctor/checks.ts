@@ -82,4 +82,3 @@ export interface TerminalInput {
   /** Its process environment as the editor knows it. */
   env: Readonly<Record<string, string | undefined>>;
 }
-

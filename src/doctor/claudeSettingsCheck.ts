@@ -21,7 +21,10 @@ const DOCTOR_ENV_NAMES = [
 ] as const;
 
 /** Claude Code's user settings: does their `env` block override the telemetry environment? */
-export async function checkClaudeSettings(path: string, expect: EnvironmentExpectation): Promise<Omit<CheckResult, 'ms'>> {
+export async function checkClaudeSettings(
+  path: string,
+  expect: EnvironmentExpectation,
+): Promise<Omit<CheckResult, 'ms'>> {
   const name = 'Claude Code settings (~/.claude/settings.json)';
   const write = '"Claude Telemetry: Write Telemetry Settings to Claude Code…"';
   let text: string;
@@ -57,7 +60,8 @@ export async function checkClaudeSettings(path: string, expect: EnvironmentExpec
       name,
       status: 'warn',
       detail: error.message,
-      cause: 'Claude Code cannot use a settings file it cannot parse: its `env` block (and every other setting in it) is ignored.',
+      cause:
+        'Claude Code cannot use a settings file it cannot parse: its `env` block (and every other setting in it) is ignored.',
       fix: `Fix the JSON in ${path}, then run ${write}.`,
     };
   }
@@ -83,7 +87,9 @@ export async function checkClaudeSettings(path: string, expect: EnvironmentExpec
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${expect.otlpHttpPort}`,
     OTEL_METRICS_INCLUDE_SESSION_ID: 'true',
   };
-  const findings = environmentFindings({ ...base, ...settingsEnv }, expect).filter((f) => f.keys.some((k) => k in settingsEnv));
+  const findings = environmentFindings({ ...base, ...settingsEnv }, expect).filter((f) =>
+    f.keys.some((k) => k in settingsEnv),
+  );
   const status = statusOf(findings);
   const shown = keys.map((k) => `${k}=${settingsEnv[k]}`).join(', ');
   if (status === 'ok') {

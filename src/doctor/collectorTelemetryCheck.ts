@@ -18,10 +18,12 @@ export interface CollectorTelemetryContext {
 }
 
 /** A collector metric by its name with or without `_total` (collector releases have written both). */
-const counter = (name: string, matchers = ''): string => `{__name__=~"${name}(_total)?",job="${COLLECTOR_TELEMETRY_JOB}"${matchers}}`;
+const counter = (name: string, matchers = ''): string =>
+  `{__name__=~"${name}(_total)?",job="${COLLECTOR_TELEMETRY_JOB}"${matchers}}`;
 /** A counter's growth in the window; a counter born inside it (the collector creates them at the first failure)
  * counts whole, which `increase()` would miss. */
-const grown = (selector: string): string => `sum(clamp_min(${selector} - (${selector} offset ${WINDOW} or ${selector} * 0), 0))`;
+const grown = (selector: string): string =>
+  `sum(clamp_min(${selector} - (${selector} offset ${WINDOW} or ${selector} * 0), 0))`;
 
 export async function collectorTelemetryCheck(ctx: CollectorTelemetryContext): Promise<Verdict> {
   try {
@@ -57,7 +59,7 @@ async function judge(ctx: CollectorTelemetryContext): Promise<Verdict> {
     return {
       status: 'fail',
       detail: `Prometheus has no \`up{job="${COLLECTOR_TELEMETRY_JOB}"}\` series.`,
-      cause: 'Prometheus does not scrape the collector\'s own metrics, so nothing tells when events fail to reach Loki.',
+      cause: "Prometheus does not scrape the collector's own metrics, so nothing tells when events fail to reach Loki.",
       fix: `Restore stack/prometheus/prometheus.yml with the "${COLLECTOR_TELEMETRY_JOB}" job scraping otel-collector:8888; then run ${RESTART}.`,
     };
   }
@@ -69,23 +71,25 @@ async function judge(ctx: CollectorTelemetryContext): Promise<Verdict> {
       fix: `Run ${RESTART}; if it stays down, look at the collector's log (${LOGS} → ${collectorService}).`,
     };
   }
-  const [uptime, acceptedPoints, acceptedEvents, failedEvents, queued, refusedPoints, refusedEvents] = await Promise.all([
-    value(`sum(${counter('otelcol_process_uptime')})`),
-    value(`sum(${counter('otelcol_receiver_accepted_metric_points')})`),
-    value(`sum(${counter('otelcol_receiver_accepted_log_records')})`),
-    value(grown(counter('otelcol_exporter_send_failed_log_records', ',exporter=~"otlp_?http/loki"'))),
-    // Waiting the whole last minute: Loki is not taking them (a busy moment queues a batch or two briefly).
-    value(`sum(min_over_time(${counter('otelcol_exporter_queue_size', ',exporter=~"otlp_?http/loki"')}[1m]))`),
-    value(grown(counter('otelcol_receiver_refused_metric_points'))),
-    value(grown(counter('otelcol_receiver_refused_log_records'))),
-  ]);
+  const [uptime, acceptedPoints, acceptedEvents, failedEvents, queued, refusedPoints, refusedEvents] =
+    await Promise.all([
+      value(`sum(${counter('otelcol_process_uptime')})`),
+      value(`sum(${counter('otelcol_receiver_accepted_metric_points')})`),
+      value(`sum(${counter('otelcol_receiver_accepted_log_records')})`),
+      value(grown(counter('otelcol_exporter_send_failed_log_records', ',exporter=~"otlp_?http/loki"'))),
+      // Waiting the whole last minute: Loki is not taking them (a busy moment queues a batch or two briefly).
+      value(`sum(min_over_time(${counter('otelcol_exporter_queue_size', ',exporter=~"otlp_?http/loki"')}[1m]))`),
+      value(grown(counter('otelcol_receiver_refused_metric_points'))),
+      value(grown(counter('otelcol_receiver_refused_log_records'))),
+    ]);
   const refused = (refusedPoints ?? 0) + (refusedEvents ?? 0);
   // Every collector serves its uptime; the receiver's counters appear with the first data it takes.
   if (uptime === undefined) {
     return {
       status: 'warn',
       detail: 'Prometheus scrapes otel-collector:8888 but holds no `otelcol_process_uptime` series.',
-      cause: 'The collector\'s own metrics have other names than the pinned collector gives them (another collector image?).',
+      cause:
+        "The collector's own metrics have other names than the pinned collector gives them (another collector image?).",
       fix: 'Clear `claudeTelemetry.stack.images.collector` to run the pinned collector, then run ' + `${RESTART}.`,
     };
   }
@@ -105,7 +109,7 @@ async function judge(ctx: CollectorTelemetryContext): Promise<Verdict> {
     return {
       status: 'warn',
       detail: `${accepted}; ${Math.round(queued!)} batches of events have waited for Loki all of the last minute.`,
-      cause: 'Loki does not take the collector\'s events: the events panels miss them until they are delivered.',
+      cause: "Loki does not take the collector's events: the events panels miss them until they are delivered.",
       fix: `Check Loki (the checks above, and ${LOGS} → loki); the queue is kept on disk and retried, nothing is lost.`,
     };
   }
@@ -113,7 +117,8 @@ async function judge(ctx: CollectorTelemetryContext): Promise<Verdict> {
     return {
       status: 'warn',
       detail: `${accepted}; it refused ${Math.round(refused)} metric points or events in the last ${WINDOW}.`,
-      cause: 'The collector was short of memory (its memory_limiter refuses data then); Claude Code retries, but may give up.',
+      cause:
+        'The collector was short of memory (its memory_limiter refuses data then); Claude Code retries, but may give up.',
       fix: `Look at the collector's log (${LOGS} → ${collectorService}); ${RESTART} if it keeps refusing.`,
     };
   }
@@ -122,8 +127,13 @@ async function judge(ctx: CollectorTelemetryContext): Promise<Verdict> {
 
 /** Whether Prometheus has a target for the job that it has not scraped yet (health "unknown"). */
 async function notScrapedYet(prom: PrometheusClient, signal?: AbortSignal): Promise<boolean> {
-  const body = await prom.http.getJson('api/v1/targets', { state: 'active', scrapePool: COLLECTOR_TELEMETRY_JOB }, signal ? { signal } : {}).catch(() => undefined);
-  const targets = isObject(body) && isObject(body['data']) && Array.isArray(body['data']['activeTargets']) ? body['data']['activeTargets'] : [];
+  const body = await prom.http
+    .getJson('api/v1/targets', { state: 'active', scrapePool: COLLECTOR_TELEMETRY_JOB }, signal ? { signal } : {})
+    .catch(() => undefined);
+  const targets =
+    isObject(body) && isObject(body['data']) && Array.isArray(body['data']['activeTargets'])
+      ? body['data']['activeTargets']
+      : [];
   return targets.some((t) => isObject(t) && t['health'] === 'unknown');
 }
 
@@ -131,27 +141,36 @@ async function notScrapedYet(prom: PrometheusClient, signal?: AbortSignal): Prom
 const REFUSALS: { words: RegExp; cause: string; fix: string }[] = [
   {
     words: /timestamp too old/,
-    cause: 'Loki refused events older than it accepts (`reject_old_samples_max_age`, the stack\'s retention: ' +
+    cause:
+      "Loki refused events older than it accepts (`reject_old_samples_max_age`, the stack's retention: " +
       '`claudeTelemetry.stack.retentionDays`).',
-    fix: 'Nothing is wrong with the stack: events that old are past what it keeps. Raise `claudeTelemetry.stack.retentionDays` ' +
+    fix:
+      'Nothing is wrong with the stack: events that old are past what it keeps. Raise `claudeTelemetry.stack.retentionDays` ' +
       `and run ${RESTART} to keep older ones.`,
   },
   {
     words: /too far behind/,
-    cause: 'Loki refused events that arrived more than its out-of-order window behind the newest event of their ' +
+    cause:
+      'Loki refused events that arrived more than its out-of-order window behind the newest event of their ' +
       'session (a batch delivered late, after a long outage).',
-    fix: 'Restore stack/loki/config.yaml (its `ingester.max_chunk_age` sets the window; reinstalling the extension ' +
+    fix:
+      'Restore stack/loki/config.yaml (its `ingester.max_chunk_age` sets the window; reinstalling the extension ' +
       `restores the file) and run ${RESTART}; events already refused are not sent again.`,
   },
 ];
 
 /** Why Loki refused the collector's events, from the collector's last "Exporting failed" line. */
-export function lokiRefusal(lines: readonly string[], collectorService: string): { cause: string; fix: string; line?: string } {
+export function lokiRefusal(
+  lines: readonly string[],
+  collectorService: string,
+): { cause: string; fix: string; line?: string } {
   const failed = lines.filter((l) => /Exporting failed/.test(l) && /loki/i.test(l));
   const line = failed.at(-1);
   const known = line ? REFUSALS.find((r) => r.words.test(line)) : undefined;
   // Loki's own words, where the exporter's error quotes them (after "Message="), else the whole line.
-  const words = line ? (/Message=(.*?)(?:, Details=\[[^\]]*\])?"?, "dropped_items"/.exec(line)?.[1] ?? line) : undefined;
+  const words = line
+    ? (/Message=(.*?)(?:, Details=\[[^\]]*\])?"?, "dropped_items"/.exec(line)?.[1] ?? line)
+    : undefined;
   const quoted = words ? { line: words.length > 400 ? `${words.slice(0, 399)}…` : words } : {};
   if (known) return { cause: known.cause, fix: known.fix, ...quoted };
   return {

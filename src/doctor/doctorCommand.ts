@@ -62,7 +62,7 @@ export class PipelineDoctorCommand implements vscode.Disposable {
         if (config.backend.prometheusUrl || config.backend.lokiUrl) {
           notes.push(
             'A team backend is configured for the dashboard (claudeTelemetry.backend.*). This check verifies the local ' +
-              'stack, which is where terminals send Claude Code\'s telemetry.',
+              "stack, which is where terminals send Claude Code's telemetry.",
           );
         }
         return loadDeferred().runPipelineDoctor({

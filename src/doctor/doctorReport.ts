@@ -43,7 +43,9 @@ export function renderDoctorReport(result: DoctorResult): string {
   for (const c of result.checks) {
     const hops = hopsText(c);
     const detail = hops ? `${c.detail} (${hops})` : c.detail;
-    out.push(`| ${ICON[c.status]} | ${cell(c.name)} | ${WORD[c.status]} | ${c.status === 'skipped' ? '' : formatMs(c.ms)} | ${cell(plain(detail))} |`);
+    out.push(
+      `| ${ICON[c.status]} | ${cell(c.name)} | ${WORD[c.status]} | ${c.status === 'skipped' ? '' : formatMs(c.ms)} | ${cell(plain(detail))} |`,
+    );
   }
   out.push('');
   const problems = [...failed, ...warned];

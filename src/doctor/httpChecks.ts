@@ -49,7 +49,13 @@ export class NetError extends Error {
   }
 }
 
-export async function http(method: 'GET' | 'POST', url: string, body: unknown, timeoutMs: number, signal?: AbortSignal): Promise<HttpAnswer> {
+export async function http(
+  method: 'GET' | 'POST',
+  url: string,
+  body: unknown,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<HttpAnswer> {
   const timeout = AbortSignal.timeout(timeoutMs);
   const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
   try {
@@ -63,12 +69,18 @@ export async function http(method: 'GET' | 'POST', url: string, body: unknown, t
     });
     const bytes = Buffer.from(await res.body.arrayBuffer());
     const type = String(res.headers['content-type'] ?? '');
-    return { status: res.statusCode, text: (PROTOBUF_TYPES.test(type) && rpcStatusMessage(bytes)) || bytes.toString('utf8') };
+    return {
+      status: res.statusCode,
+      text: (PROTOBUF_TYPES.test(type) && rpcStatusMessage(bytes)) || bytes.toString('utf8'),
+    };
   } catch (e) {
     if (signal?.aborted) throw signal.reason;
     if (timeout.aborted) throw new NetError('TIMEOUT', `no answer within ${timeoutMs} ms`);
     const code = errorCode(e) ?? 'ERROR';
-    throw new NetError(code, `${code === 'ECONNREFUSED' ? 'connection refused' : code}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new NetError(
+      code,
+      `${code === 'ECONNREFUSED' ? 'connection refused' : code}: ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
 }
 
@@ -271,7 +283,9 @@ export async function scrapeCheck(ctx: ScrapeCheckContext, name: string): Promis
     // Not every Prometheus-compatible server has the targets API (Mimir, Thanos): ask `up` instead.
     return upCheck(ctx, name, error);
   }
-  const pools = [...new Set(targets.map((t) => String(t['scrapePool'] ?? (isObject(t['labels']) ? t['labels']['job'] : ''))))].sort();
+  const pools = [
+    ...new Set(targets.map((t) => String(t['scrapePool'] ?? (isObject(t['labels']) ? t['labels']['job'] : '')))),
+  ].sort();
   const mine = targets.filter((t) => t['scrapePool'] === job || (isObject(t['labels']) && t['labels']['job'] === job));
   if (mine.length === 0) {
     return {
@@ -280,7 +294,7 @@ export async function scrapeCheck(ctx: ScrapeCheckContext, name: string): Promis
       status: 'fail',
       detail: `Prometheus has no scrape job "${job}"; its jobs: ${pools.join(', ') || '(none)'}.`,
       cause:
-        'Prometheus is not scraping the collector: its configuration has no job reading the collector\'s Prometheus ' +
+        "Prometheus is not scraping the collector: its configuration has no job reading the collector's Prometheus " +
         'exporter (otel-collector:8889), so no Claude Code metric ever reaches it.',
       fix:
         `Restore stack/prometheus/prometheus.yml (reinstalling the extension restores it) with the "${job}" job ` +
@@ -292,7 +306,9 @@ export async function scrapeCheck(ctx: ScrapeCheckContext, name: string): Promis
   const url = String(mine[0]?.['scrapeUrl'] ?? '');
   if (up.length === mine.length) {
     const last = Date.parse(String(mine[0]?.['lastScrape'] ?? ''));
-    const ago = Number.isFinite(last) ? `, last scraped ${Math.max(0, Math.round((Date.now() - last) / 1000))} s ago` : '';
+    const ago = Number.isFinite(last)
+      ? `, last scraped ${Math.max(0, Math.round((Date.now() - last) / 1000))} s ago`
+      : '';
     return { id, name, status: 'ok', detail: `Target ${url} is up${ago}.` };
   }
   if (down.length) {
@@ -305,7 +321,7 @@ export async function scrapeCheck(ctx: ScrapeCheckContext, name: string): Promis
       detail: `Target ${url} is down${err ? `: ${short(err, 300)}` : ''}.`,
       cause: collectorDown
         ? `Prometheus is not scraping the collector: ${collectorDown}.`
-        : 'Prometheus is not scraping the collector: it cannot read the collector\'s exporter (the collector is not ' +
+        : "Prometheus is not scraping the collector: it cannot read the collector's exporter (the collector is not " +
           'running, was recreated on another network, or its `prometheus` exporter is not on :8889).',
       fix: collectorDown
         ? `Run ${START}.`

@@ -19,7 +19,18 @@ import { PrometheusClient } from '../telemetry/prometheus';
 import { checkClaudeSettings } from './claudeSettingsCheck';
 import { collectorTelemetryCheck } from './collectorTelemetryCheck';
 import { recordingRulesCheck } from './recordingRulesCheck';
-import { LOGS, NetError, RESTART, START, hostPort, otlpCheck, readyCheck, scrapeCheck, withTimeout, type CheckContext } from './httpChecks';
+import {
+  LOGS,
+  NetError,
+  RESTART,
+  START,
+  hostPort,
+  otlpCheck,
+  readyCheck,
+  scrapeCheck,
+  withTimeout,
+  type CheckContext,
+} from './httpChecks';
 import { probeEventRequest, roundTrip, type RoundTripContext } from './probeRoundTrip';
 import { checkTerminalEnvironment, type EnvironmentExpectation } from './terminalEnvironmentCheck';
 
@@ -64,9 +75,11 @@ const STACK_SCRAPE_JOB = 'claude-code';
 const COLLECTOR_SERVICE = 'otel-collector';
 
 function newRunId(): string {
-  return `${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomBytes(4).toString('hex')}`;
+  return `${new Date()
+    .toISOString()
+    .replace(/[-:.TZ]/g, '')
+    .slice(0, 14)}-${randomBytes(4).toString('hex')}`;
 }
-
 
 interface StackErrorLike {
   code: string;
@@ -76,7 +89,8 @@ interface StackErrorLike {
 
 function stackErrorOf(e: unknown): StackErrorLike | undefined {
   const x = e as { code?: unknown; message?: unknown; name?: unknown } | null;
-  if (x && typeof x.code === 'string' && typeof x.message === 'string' && x.name === 'StackError') return x as StackErrorLike;
+  if (x && typeof x.code === 'string' && typeof x.message === 'string' && x.name === 'StackError')
+    return x as StackErrorLike;
   return undefined;
 }
 
@@ -149,7 +163,9 @@ export async function runPipelineDoctor(opts: DoctorOptions): Promise<DoctorResu
 }
 
 /** 1 and 2: the Docker engine, then each container; what is down, for the later checks' causes. */
-async function engineChecks(run: DoctorRun): Promise<{ engine: DoctorEngine | undefined; downText: (service: string) => string | undefined }> {
+async function engineChecks(
+  run: DoctorRun,
+): Promise<{ engine: DoctorEngine | undefined; downText: (service: string) => string | undefined }> {
   const { opts, timeoutMs, signal, record, timed } = run;
   let engine: DoctorEngine | undefined;
   await timed('Docker engine reachable', async () => {
@@ -176,7 +192,7 @@ async function engineChecks(run: DoctorRun): Promise<{ engine: DoctorEngine | un
       const fix =
         code === 'permission-denied'
           ? 'Run `sudo usermod -aG docker $USER`, log out and back in (or reboot), then run this check again.'
-          : 'Start Docker (Docker Desktop, the Docker Engine service, Podman\'s Docker socket or Colima), or point the ' +
+          : "Start Docker (Docker Desktop, the Docker Engine service, Podman's Docker socket or Colima), or point the " +
             '`claudeTelemetry.docker.host` setting at your engine (e.g. unix:///path/to/docker.sock); then run this check again.';
       return { id: 'docker', name, status: 'fail', detail: msg, cause, fix };
     }
@@ -196,7 +212,7 @@ async function engineChecks(run: DoctorRun): Promise<{ engine: DoctorEngine | un
         status: 'fail',
         ms: Date.now() - s,
         detail: error instanceof Error ? error.message : String(error),
-        cause: 'The engine could not list the stack\'s containers.',
+        cause: "The engine could not list the stack's containers.",
         fix: 'Check that Docker is healthy (`docker ps`), then run this check again.',
       });
     }
@@ -219,7 +235,8 @@ async function engineChecks(run: DoctorRun): Promise<{ engine: DoctorEngine | un
     const st = stateOf(service);
     if (!st) return engine ? undefined : 'the container engine is not reachable';
     if (st.state === 'missing') return `the ${service} container does not exist (the stack is not started)`;
-    if (st.state === 'exited') return `the ${service} container is ${st.restarting ? 'restarting (it keeps exiting)' : 'stopped'}`;
+    if (st.state === 'exited')
+      return `the ${service} container is ${st.restarting ? 'restarting (it keeps exiting)' : 'stopped'}`;
     return undefined;
   };
   return { engine, downText };
@@ -279,32 +296,55 @@ async function serviceChecks(
   );
 
   // 4. Prometheus ready, and scraping the collector.
-  const promReady = await timed('Prometheus ready', async () => readyCheck(ctx, 'prometheus-ready', 'Prometheus ready', `${ep.prometheus.replace(/\/+$/, '')}/-/ready`, 'prometheus'));
+  const promReady = await timed('Prometheus ready', async () =>
+    readyCheck(
+      ctx,
+      'prometheus-ready',
+      'Prometheus ready',
+      `${ep.prometheus.replace(/\/+$/, '')}/-/ready`,
+      'prometheus',
+    ),
+  );
   const scrape = await timed('Prometheus scraping the collector', async () => {
     const name = `Prometheus scraping the collector (job "${job}")`;
     if (promReady.status === 'fail') {
-      return { id: 'prometheus-scrape', name, status: 'skipped', detail: 'Skipped: Prometheus is not reachable (see above).' };
+      return {
+        id: 'prometheus-scrape',
+        name,
+        status: 'skipped',
+        detail: 'Skipped: Prometheus is not reachable (see above).',
+      };
     }
     return scrapeCheck({ ...ctx, prom, job, collectorService }, name);
   });
 
-  await timed('Collector\'s own metrics', async () => {
+  await timed("Collector's own metrics", async () => {
     const id = 'collector-telemetry';
     const name = 'Collector delivering (its own metrics)';
-    if (promReady.status === 'fail') return { id, name, status: 'skipped', detail: 'Skipped: Prometheus is not reachable (see above).' };
-    const logLines = engine?.lastLogLines ? () => withTimeout(engine.lastLogLines!(collectorService, 200), timeoutMs, 'collector log') : undefined;
-    return { id, name, ...(await collectorTelemetryCheck({ prom, collectorService, signal, ...(logLines ? { logLines } : {}) })) };
+    if (promReady.status === 'fail')
+      return { id, name, status: 'skipped', detail: 'Skipped: Prometheus is not reachable (see above).' };
+    const logLines = engine?.lastLogLines
+      ? () => withTimeout(engine.lastLogLines!(collectorService, 200), timeoutMs, 'collector log')
+      : undefined;
+    return {
+      id,
+      name,
+      ...(await collectorTelemetryCheck({ prom, collectorService, signal, ...(logLines ? { logLines } : {}) })),
+    };
   });
 
   await timed('Recording rules', async () => {
     const id = 'recording-rules';
     const name = 'Prometheus running the recording rules';
-    if (promReady.status === 'fail') return { id, name, status: 'skipped', detail: 'Skipped: Prometheus is not reachable (see above).' };
+    if (promReady.status === 'fail')
+      return { id, name, status: 'skipped', detail: 'Skipped: Prometheus is not reachable (see above).' };
     return { id, name, ...(await recordingRulesCheck(prom, Date.now(), signal)) };
   });
 
   // 5. Loki ready, and accepting OTLP.
-  const lokiReady = await timed('Loki ready', async () => readyCheck(ctx, 'loki-ready', 'Loki ready', `${ep.loki.replace(/\/+$/, '')}/ready`, 'loki'));
+  const lokiReady = await timed('Loki ready', async () =>
+    readyCheck(ctx, 'loki-ready', 'Loki ready', `${ep.loki.replace(/\/+$/, '')}/ready`, 'loki'),
+  );
   const lokiOtlp = await timed('Loki accepting OTLP', async () => {
     const id = 'loki-otlp';
     const name = 'Loki accepting OTLP logs';
@@ -344,7 +384,11 @@ async function serviceChecks(
 }
 
 /** 6: the round trip of a marked probe metric and event, when the hops it needs answer. */
-async function roundTripChecks(run: DoctorRun, engine: DoctorEngine | undefined, services: ServiceVerdicts): Promise<void> {
+async function roundTripChecks(
+  run: DoctorRun,
+  engine: DoctorEngine | undefined,
+  services: ServiceVerdicts,
+): Promise<void> {
   const { opts, runId, otlpBase, timeoutMs, roundTripMs, pollMs, signal, prom, loki, collectorService, record } = run;
   const { collector, promReady, scrape, lokiReady, lokiOtlp } = services;
   // 6. The round trip: probe metric -> Prometheus, probe event -> Loki, concurrently.
@@ -366,29 +410,61 @@ async function roundTripChecks(run: DoctorRun, engine: DoctorEngine | undefined,
   const [metric, event] = await Promise.all([
     (async (): Promise<Omit<CheckResult, 'ms'>> => {
       const name = `Round trip: probe metric → collector → Prometheus`;
-      if (!collectorOk) return { id: 'roundtrip-metric', name, status: 'skipped', detail: 'Skipped: the collector does not accept OTLP (see above).' };
-      if (promReady.status === 'fail') return { id: 'roundtrip-metric', name, status: 'skipped', detail: 'Skipped: Prometheus is not reachable (see above).' };
+      if (!collectorOk)
+        return {
+          id: 'roundtrip-metric',
+          name,
+          status: 'skipped',
+          detail: 'Skipped: the collector does not accept OTLP (see above).',
+        };
+      if (promReady.status === 'fail')
+        return {
+          id: 'roundtrip-metric',
+          name,
+          status: 'skipped',
+          detail: 'Skipped: Prometheus is not reachable (see above).',
+        };
       return roundTrip(rt, 'roundtrip-metric', name);
     })(),
     (async (): Promise<Omit<CheckResult, 'ms'>> => {
       const name = `Round trip: probe event → collector → Loki`;
-      if (!collectorOk) return { id: 'roundtrip-event', name, status: 'skipped', detail: 'Skipped: the collector does not accept OTLP (see above).' };
-      if (lokiReady.status === 'fail') return { id: 'roundtrip-event', name, status: 'skipped', detail: 'Skipped: Loki is not reachable (see above).' };
-      if (lokiOtlp.status === 'fail') return { id: 'roundtrip-event', name, status: 'skipped', detail: 'Skipped: Loki does not accept OTLP logs (see above), so the event cannot arrive.' };
+      if (!collectorOk)
+        return {
+          id: 'roundtrip-event',
+          name,
+          status: 'skipped',
+          detail: 'Skipped: the collector does not accept OTLP (see above).',
+        };
+      if (lokiReady.status === 'fail')
+        return {
+          id: 'roundtrip-event',
+          name,
+          status: 'skipped',
+          detail: 'Skipped: Loki is not reachable (see above).',
+        };
+      if (lokiOtlp.status === 'fail')
+        return {
+          id: 'roundtrip-event',
+          name,
+          status: 'skipped',
+          detail: 'Skipped: Loki does not accept OTLP logs (see above), so the event cannot arrive.',
+        };
       return roundTrip(rt, 'roundtrip-event', name);
     })(),
   ]);
   const rtMs = Math.max(metric.hops?.at(-1)?.ms ?? 0, event.hops?.at(-1)?.ms ?? 0);
   record({ ...metric, ms: metric.hops?.at(-1)?.ms ?? (metric.status === 'skipped' ? 0 : rtMs) });
   record({ ...event, ms: event.hops?.at(-1)?.ms ?? (event.status === 'skipped' ? 0 : rtMs) });
-
 }
 
 /** 7: the environment Claude Code starts with. */
 async function environmentChecks(run: DoctorRun): Promise<void> {
   const { opts, expect, timed } = run;
   await timed('Active terminal environment', async () =>
-    checkTerminalEnvironment(opts.terminal, expect, { enabled: opts.terminalEnvironmentEnabled ?? true, claudeShimDirectory: opts.claudeShimDirectory }),
+    checkTerminalEnvironment(opts.terminal, expect, {
+      enabled: opts.terminalEnvironmentEnabled ?? true,
+      claudeShimDirectory: opts.claudeShimDirectory,
+    }),
   );
   await timed('Claude Code settings', async () =>
     checkClaudeSettings(opts.claudeSettingsPath ?? join(homedir(), '.claude', 'settings.json'), expect),
@@ -427,32 +503,59 @@ function containerCheck(st: ServiceStatus, allMissing: boolean): Omit<CheckResul
     case 'running':
       return st.outdated
         ? {
-            id, name, status: 'warn', detail: `${st.state}${c}, but created from older settings.`,
-            cause: 'The stack\'s settings (ports, images, retention) changed after it started.',
+            id,
+            name,
+            status: 'warn',
+            detail: `${st.state}${c}, but created from older settings.`,
+            cause: "The stack's settings (ports, images, retention) changed after it started.",
             fix: `Run ${RESTART} to apply them.`,
           }
-        : { id, name, status: 'ok', detail: st.state === 'healthy' ? `healthy${c}.` : `running${c} (no health check).` };
+        : {
+            id,
+            name,
+            status: 'ok',
+            detail: st.state === 'healthy' ? `healthy${c}.` : `running${c} (no health check).`,
+          };
     case 'starting':
-      return { id, name, status: 'warn', detail: `starting${c}: its health check has not passed yet.`, cause: 'The stack has just started.', fix: 'Run this check again in a few seconds.' };
+      return {
+        id,
+        name,
+        status: 'warn',
+        detail: `starting${c}: its health check has not passed yet.`,
+        cause: 'The stack has just started.',
+        fix: 'Run this check again in a few seconds.',
+      };
     case 'unhealthy':
       return {
-        id, name, status: 'fail', detail: `unhealthy${c}: its health check fails.`,
+        id,
+        name,
+        status: 'fail',
+        detail: `unhealthy${c}: its health check fails.`,
         cause: `${st.service} runs but does not answer its health check.`,
         fix: `Look at its log (${LOGS} → ${st.service}); ${RESTART}.`,
       };
     case 'exited':
       return {
-        id, name, status: 'fail',
+        id,
+        name,
+        status: 'fail',
         detail: st.restarting
           ? `restarting${c}: it keeps exiting (last exit code ${st.exitCode ?? '?'}).`
           : `stopped${c}${st.exitCode !== undefined ? ` (exit code ${st.exitCode})` : ''}.`,
-        cause: st.restarting ? `${st.service} crashes on start.` : `${st.service} was stopped${st.exitCode ? ' or crashed' : ''}.`,
+        cause: st.restarting
+          ? `${st.service} crashes on start.`
+          : `${st.service} was stopped${st.exitCode ? ' or crashed' : ''}.`,
         fix: st.restarting ? `Look at its log (${LOGS} → ${st.service}); ${RESTART}.` : `Run ${START}.`,
       };
     case 'missing':
       return {
-        id, name, status: 'fail', detail: 'no container.',
-        cause: allMissing ? 'The telemetry stack is not started (or was deleted).' : `${st.service}'s container was removed.`,
+        id,
+        name,
+        status: 'fail',
+        detail: 'no container.',
+        cause: allMissing
+          ? 'The telemetry stack is not started (or was deleted).'
+          : `${st.service}'s container was removed.`,
         fix: `Run ${START}.`,
       };
   }

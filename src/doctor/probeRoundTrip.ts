@@ -148,7 +148,7 @@ export function classifyProbeMetricName(name: string): ProbeNameVerdict {
         `The probe arrived as \`${name}\` (UTF-8, dots kept): the collector's exporter is set to keep OpenTelemetry names ` +
         'unescaped, while the dashboards query underscore names with suffixes (`claude_code_cost_usage_USD_total`).',
       fix:
-        'Keep the exporter\'s default translation (`UnderscoreEscapingWithSuffixes`) in stack/collector/config.yaml. ' +
+        "Keep the exporter's default translation (`UnderscoreEscapingWithSuffixes`) in stack/collector/config.yaml. " +
         RESTORE_COLLECTOR,
     };
   }
@@ -156,7 +156,7 @@ export function classifyProbeMetricName(name: string): ProbeNameVerdict {
     status: 'fail',
     cause:
       `The probe arrived as \`${name}\`, not \`${PROBE_PROMETHEUS_NAME}\`: the collector renames metrics, so the ` +
-      'dashboards\' queries do not match Claude Code\'s metrics.',
+      "dashboards' queries do not match Claude Code's metrics.",
     fix: `Undo the naming change in the collector's \`prometheus\` exporter. ${RESTORE_COLLECTOR}`,
   };
 }
@@ -197,7 +197,11 @@ interface SentProbe {
  * Sends a round trip's probe (the metric or the event) to the collector and, once the collector accepts it, follows
  * it into Prometheus or Loki.
  */
-export async function roundTrip(ctx: RoundTripContext, id: 'roundtrip-metric' | 'roundtrip-event', name: string): Promise<Omit<CheckResult, 'ms'>> {
+export async function roundTrip(
+  ctx: RoundTripContext,
+  id: 'roundtrip-metric' | 'roundtrip-event',
+  name: string,
+): Promise<Omit<CheckResult, 'ms'>> {
   const { runId, otlpBase, timeoutMs, signal, collectorService } = ctx;
   const metric = id === 'roundtrip-metric';
   const follow = metric ? followProbeMetric : followProbeEvent;
@@ -209,7 +213,14 @@ export async function roundTrip(ctx: RoundTripContext, id: 'roundtrip-metric' | 
   } catch (error) {
     if (signal?.aborted) throw error;
     const what = metric ? 'the probe' : 'the probe event';
-    return { id, name, status: 'fail', detail: `Sending ${what} failed: ${(error as Error).message}.`, cause: 'The collector stopped answering between the checks.', fix: `Run ${RESTART}.` };
+    return {
+      id,
+      name,
+      status: 'fail',
+      detail: `Sending ${what} failed: ${(error as Error).message}.`,
+      cause: 'The collector stopped answering between the checks.',
+      fix: `Run ${RESTART}.`,
+    };
   }
   const accepted = Date.now() - sent;
   const hops: Hop[] = [{ name: 'collector accepted (OTLP/HTTP)', ms: accepted }];
@@ -241,7 +252,13 @@ async function followProbeMetric(ctx: RoundTripContext, { sent, accepted, hops }
         detail: `Probe \`${PROBE_PROMETHEUS_NAME}{${PROBE_RUN_LABEL}="${runId}"}\`: accepted in ${accepted} ms, in Prometheus after ${found.ms} ms.`,
       };
     }
-    return { status: 'fail', hops, detail: `The probe reached Prometheus after ${found.ms} ms as \`${found.name}\`.`, cause: verdict.cause, fix: verdict.fix };
+    return {
+      status: 'fail',
+      hops,
+      detail: `The probe reached Prometheus after ${found.ms} ms as \`${found.name}\`.`,
+      cause: verdict.cause,
+      fix: verdict.fix,
+    };
   }
   const lines = await collectorErrorLines(ctx, /metric|prometheus|export/i);
   return {
@@ -249,7 +266,8 @@ async function followProbeMetric(ctx: RoundTripContext, { sent, accepted, hops }
     hops,
     detail:
       `The probe was accepted in ${accepted} ms but \`${PROBE_PROMETHEUS_NAME}{${PROBE_RUN_LABEL}="${runId}"}\` did not ` +
-      `appear in Prometheus within ${Math.round(roundTripMs / 1000)} s.` + quoteLines(lines),
+      `appear in Prometheus within ${Math.round(roundTripMs / 1000)} s.` +
+      quoteLines(lines),
     cause:
       scrapeStatus !== 'ok'
         ? 'Prometheus is not scraping the collector (see the scrape check above).'
@@ -272,7 +290,11 @@ async function followProbeEvent(ctx: RoundTripContext, { sent, accepted, hops }:
   for (;;) {
     signal?.throwIfAborted();
     try {
-      const entries = await loki.queryLogs(query, { startMs: sent - 300_000, endMs: Date.now() + 60_000, limit: 5 }, signal ? { signal } : {});
+      const entries = await loki.queryLogs(
+        query,
+        { startMs: sent - 300_000, endMs: Date.now() + 60_000, limit: 5 },
+        signal ? { signal } : {},
+      );
       if (entries.length > 0) {
         const ms = Date.now() - sent;
         hops.push({ name: 'in Loki', ms });
@@ -297,9 +319,11 @@ async function followProbeEvent(ctx: RoundTripContext, { sent, accepted, hops }:
     hops,
     detail:
       `The probe event was accepted in ${accepted} ms but did not appear in Loki within ${Math.round(roundTripMs / 1000)} s` +
-      (lastError ? ` (last query error: ${(lastError as Error).message})` : '') + '.' + quoteLines(lines),
+      (lastError ? ` (last query error: ${(lastError as Error).message})` : '') +
+      '.' +
+      quoteLines(lines),
     cause: refused
-      ? 'Loki does not accept OTLP: the collector\'s exporter gets 404 from Loki\'s /otlp/v1/logs.'
+      ? "Loki does not accept OTLP: the collector's exporter gets 404 from Loki's /otlp/v1/logs."
       : lines.length
         ? 'The collector cannot deliver events to Loki (its `otlphttp/loki` exporter fails: see the log lines).'
         : 'The collector accepted the event but did not forward it to Loki (its logs pipeline or `otlphttp/loki` exporter ' +
@@ -316,7 +340,9 @@ async function collectorErrorLines(ctx: RoundTripContext, topic: RegExp): Promis
   if (!engine?.lastLogLines) return [];
   try {
     const lines = await withTimeout(engine.lastLogLines(collectorService, 200), timeoutMs, 'collector log');
-    return lines.filter((l) => topic.test(l) && /error|fail|drop|refused|denied|\b4\d\d\b|\b5\d\d\b/i.test(l)).slice(-5);
+    return lines
+      .filter((l) => topic.test(l) && /error|fail|drop|refused|denied|\b4\d\d\b|\b5\d\d\b/i.test(l))
+      .slice(-5);
   } catch {
     return [];
   }

@@ -5,7 +5,11 @@ import { COUNTERS, RULES_FILE, RULE_INTERVAL_MS } from '../telemetry/counters';
 import type { PrometheusClient } from '../telemetry/prometheus';
 import { RESTART, type Verdict } from './httpChecks';
 
-export async function recordingRulesCheck(prom: PrometheusClient, nowMs: number, signal?: AbortSignal): Promise<Verdict> {
+export async function recordingRulesCheck(
+  prom: PrometheusClient,
+  nowMs: number,
+  signal?: AbortSignal,
+): Promise<Verdict> {
   let groups;
   try {
     groups = await prom.ruleGroups(signal ? { signal } : {});
@@ -19,14 +23,18 @@ export async function recordingRulesCheck(prom: PrometheusClient, nowMs: number,
     };
   }
   const loaded = new Set(groups.flatMap((g) => g.rules));
-  const missing = Object.values(COUNTERS).flatMap((c) => [c.lastValue, c.rule]).filter((r) => !loaded.has(r));
-  const load = `Load ${RULES_FILE} into Prometheus (rule_files in its config, or the ruler of a team store); for the local stack, `
-    + `restore stack/prometheus/prometheus.yml and run ${RESTART}.`;
+  const missing = Object.values(COUNTERS)
+    .flatMap((c) => [c.lastValue, c.rule])
+    .filter((r) => !loaded.has(r));
+  const load =
+    `Load ${RULES_FILE} into Prometheus (rule_files in its config, or the ruler of a team store); for the local stack, ` +
+    `restore stack/prometheus/prometheus.yml and run ${RESTART}.`;
   if (missing.length === Object.keys(COUNTERS).length * 2) {
     return {
       status: 'fail',
       detail: `Prometheus runs none of the recording rules (no ${COUNTERS.cost.rule}).`,
-      cause: 'Every figure of the status bar and the sidebar is a sum over these rules: without them they show an error.',
+      cause:
+        'Every figure of the status bar and the sidebar is a sum over these rules: without them they show an error.',
       fix: load,
     };
   }
@@ -52,8 +60,8 @@ export async function recordingRulesCheck(prom: PrometheusClient, nowMs: number,
     return {
       status: 'warn',
       detail: `The rule group "${group.name}" last evaluated ${ago} s ago (it runs every ${RULE_INTERVAL_MS / 1000} s).`,
-      cause: 'Prometheus is overloaded, or its clock and this machine\'s differ.',
-      fix: 'Look at Prometheus\'s /rules page for the group\'s evaluation time and errors.',
+      cause: "Prometheus is overloaded, or its clock and this machine's differ.",
+      fix: "Look at Prometheus's /rules page for the group's evaluation time and errors.",
     };
   }
   return { status: 'ok', detail: `${loaded.size} recording rules in "${group.name}", last evaluated ${ago} s ago.` };

@@ -29,7 +29,10 @@ function exporterHasOtlp(v: string | undefined): boolean {
  * Every reason an environment would not get Claude Code's metrics and events to the stack. `env` is the effective
  * environment Claude Code starts with.
  */
-export function environmentFindings(env: Readonly<Record<string, string | undefined>>, expect: EnvironmentExpectation): EnvFinding[] {
+export function environmentFindings(
+  env: Readonly<Record<string, string | undefined>>,
+  expect: EnvironmentExpectation,
+): EnvFinding[] {
   const findings: EnvFinding[] = [];
   const enable = env.CLAUDE_CODE_ENABLE_TELEMETRY;
   if (!truthy(enable)) {
@@ -43,7 +46,11 @@ export function environmentFindings(env: Readonly<Record<string, string | undefi
     });
   }
   if (truthy(env.OTEL_SDK_DISABLED)) {
-    findings.push({ severity: 'fail', keys: ['OTEL_SDK_DISABLED'], text: 'OTEL_SDK_DISABLED=true turns every OpenTelemetry exporter off.' });
+    findings.push({
+      severity: 'fail',
+      keys: ['OTEL_SDK_DISABLED'],
+      text: 'OTEL_SDK_DISABLED=true turns every OpenTelemetry exporter off.',
+    });
   }
   for (const [key, what] of [
     ['OTEL_METRICS_EXPORTER', 'metrics (cost, tokens)'],
@@ -62,8 +69,14 @@ export function environmentFindings(env: Readonly<Record<string, string | undefi
   }
   const seen = new Set<string>();
   for (const signal of ['METRICS', 'LOGS'] as const) {
-    const endpointKey = env[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`] !== undefined ? `OTEL_EXPORTER_OTLP_${signal}_ENDPOINT` : 'OTEL_EXPORTER_OTLP_ENDPOINT';
-    const protocolKey = env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`] !== undefined ? `OTEL_EXPORTER_OTLP_${signal}_PROTOCOL` : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+    const endpointKey =
+      env[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`] !== undefined
+        ? `OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`
+        : 'OTEL_EXPORTER_OTLP_ENDPOINT';
+    const protocolKey =
+      env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`] !== undefined
+        ? `OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`
+        : 'OTEL_EXPORTER_OTLP_PROTOCOL';
     const protocol = (env[protocolKey] ?? 'http/protobuf').trim().toLowerCase();
     const what = signal === 'METRICS' ? 'Metrics' : 'Events';
     const push = (f: EnvFinding): void => {
@@ -73,7 +86,11 @@ export function environmentFindings(env: Readonly<Record<string, string | undefi
       findings.push(f);
     };
     if (!PROTOCOLS.has(protocol)) {
-      push({ severity: 'fail', keys: [protocolKey], text: `${protocolKey}=${JSON.stringify(env[protocolKey])} is not one of http/json, http/protobuf, grpc.` });
+      push({
+        severity: 'fail',
+        keys: [protocolKey],
+        text: `${protocolKey}=${JSON.stringify(env[protocolKey])} is not one of http/json, http/protobuf, grpc.`,
+      });
       continue;
     }
     const grpc = protocol === 'grpc';
@@ -200,7 +217,7 @@ export function checkTerminalEnvironment(
     status,
     detail: `"${terminal.name}": ${findings.map((f) => f.text).join(' ')}`,
     cause:
-      'The terminal\'s environment does not match the stack: it was opened before the stack\'s ports or the telemetry ' +
+      "The terminal's environment does not match the stack: it was opened before the stack's ports or the telemetry " +
       'settings changed, or a shell profile or terminal profile sets ' +
       `${[...new Set(findings.flatMap((f) => f.keys))].join(', ')}.`,
     fix:

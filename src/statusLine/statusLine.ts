@@ -96,7 +96,9 @@ export interface OtlpMetricsRequest {
 }
 
 function attributes(entries: Record<string, string | undefined>): OtlpAttribute[] {
-  return Object.entries(entries).flatMap(([key, value]) => (value === undefined ? [] : [{ key, value: { stringValue: value } }]));
+  return Object.entries(entries).flatMap(([key, value]) =>
+    value === undefined ? [] : [{ key, value: { stringValue: value } }],
+  );
 }
 
 /**
@@ -106,17 +108,33 @@ function attributes(entries: Record<string, string | undefined>): OtlpAttribute[
  */
 export function metricsRequest(input: StatusLineInput, nowMs: number): OtlpMetricsRequest | undefined {
   const timeUnixNano = (BigInt(Math.round(nowMs)) * 1_000_000n).toString();
-  const gauge = (name: string, unit: string, description: string, points: { labels: Record<string, string | undefined>; value: number | undefined }[]): OtlpGauge[] => {
-    const dataPoints = points.flatMap(({ labels, value }) => (value === undefined ? [] : [{ attributes: attributes(labels), timeUnixNano, asDouble: value }]));
+  const gauge = (
+    name: string,
+    unit: string,
+    description: string,
+    points: { labels: Record<string, string | undefined>; value: number | undefined }[],
+  ): OtlpGauge[] => {
+    const dataPoints = points.flatMap(({ labels, value }) =>
+      value === undefined ? [] : [{ attributes: attributes(labels), timeUnixNano, asDouble: value }],
+    );
     return dataPoints.length === 0 ? [] : [{ name, unit, description, gauge: { dataPoints } }];
   };
   const metrics = [
-    ...gauge('claude_code.plan.usage', '%', "Share of the Claude plan's rate limit window used.",
-      PLAN_WINDOWS.map((window) => ({ labels: { window }, value: input.plan[window].usedPercent }))),
-    ...gauge('claude_code.plan.resets_at', 's', "When the Claude plan's rate limit window resets, in seconds since the epoch.",
-      PLAN_WINDOWS.map((window) => ({ labels: { window }, value: input.plan[window].resetsAt }))),
-    ...gauge('claude_code.context_window.usage', '%', "Share of the session's context window used.",
-      [{ labels: { 'session.id': input.sessionId, model: input.modelId }, value: input.contextUsedPercent }]),
+    ...gauge(
+      'claude_code.plan.usage',
+      '%',
+      "Share of the Claude plan's rate limit window used.",
+      PLAN_WINDOWS.map((window) => ({ labels: { window }, value: input.plan[window].usedPercent })),
+    ),
+    ...gauge(
+      'claude_code.plan.resets_at',
+      's',
+      "When the Claude plan's rate limit window resets, in seconds since the epoch.",
+      PLAN_WINDOWS.map((window) => ({ labels: { window }, value: input.plan[window].resetsAt })),
+    ),
+    ...gauge('claude_code.context_window.usage', '%', "Share of the session's context window used.", [
+      { labels: { 'session.id': input.sessionId, model: input.modelId }, value: input.contextUsedPercent },
+    ]),
   ];
   if (metrics.length === 0) {
     return undefined;
@@ -133,7 +151,8 @@ export function metricsRequest(input: StatusLineInput, nowMs: number): OtlpMetri
 
 /** The line printed when the user has no status line command, or theirs printed nothing: `Opus 4.5 · $1.23 · ctx 37% · 5h 42% · 7d 17%`. */
 export function defaultLine(input: StatusLineInput | undefined): string {
-  const percent = (label: string, value: number | undefined) => (value === undefined ? undefined : `${label} ${Math.round(value)}%`);
+  const percent = (label: string, value: number | undefined) =>
+    value === undefined ? undefined : `${label} ${Math.round(value)}%`;
   const parts = [
     input?.modelName ?? input?.modelId,
     input?.costUsd === undefined ? undefined : usd(input.costUsd),
@@ -214,7 +233,12 @@ const RUN_AS_NODE = 'ELECTRON_RUN_AS_NODE=1';
  */
 export function bridgeCommand(runtime: BridgeRuntime, args: BridgeArguments): string {
   const path = (value: string) => (runtime.platform === 'win32' ? value.replaceAll('\\', '/') : value);
-  return [RUN_AS_NODE, shellQuote(path(runtime.executable)), shellQuote(path(runtime.script)), ...formatBridgeArguments(args).map(shellQuote)].join(' ');
+  return [
+    RUN_AS_NODE,
+    shellQuote(path(runtime.executable)),
+    shellQuote(path(runtime.script)),
+    ...formatBridgeArguments(args).map(shellQuote),
+  ].join(' ');
 }
 
 /** The words of a `statusLine.command` that runs the bridge; undefined for any other command. */

@@ -27,22 +27,29 @@ export const THRESHOLD_SERIES = 'claude_code_telemetry_alert_threshold';
 export function thresholdsRequest(thresholds: AlertThresholds, nowMs: number): unknown {
   const timeUnixNano = (BigInt(Math.round(nowMs)) * 1_000_000n).toString();
   return {
-    resourceMetrics: [{
-      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'claude-code-telemetry' } }] },
-      scopeMetrics: [{
-        scope: { name: 'claude-code-telemetry/alerts' },
-        metrics: [{
-          name: THRESHOLD_METRIC,
-          description: 'Alert thresholds of the Claude Code Telemetry extension, from its settings (not Claude Code data).',
-          gauge: {
-            dataPoints: (Object.keys(ALERT_THRESHOLDS) as AlertThreshold[]).map((key) => ({
-              attributes: [{ key: 'name', value: { stringValue: ALERT_THRESHOLDS[key].name } }],
-              timeUnixNano,
-              asDouble: thresholds[key],
-            })),
+    resourceMetrics: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'claude-code-telemetry' } }] },
+        scopeMetrics: [
+          {
+            scope: { name: 'claude-code-telemetry/alerts' },
+            metrics: [
+              {
+                name: THRESHOLD_METRIC,
+                description:
+                  'Alert thresholds of the Claude Code Telemetry extension, from its settings (not Claude Code data).',
+                gauge: {
+                  dataPoints: (Object.keys(ALERT_THRESHOLDS) as AlertThreshold[]).map((key) => ({
+                    attributes: [{ key: 'name', value: { stringValue: ALERT_THRESHOLDS[key].name } }],
+                    timeUnixNano,
+                    asDouble: thresholds[key],
+                  })),
+                },
+              },
+            ],
           },
-        }],
-      }],
-    }],
+        ],
+      },
+    ],
   };
 }

@@ -23,11 +23,19 @@ export const COUNTERS = {
   cost: counter('cost_usd', 'claude_code_cost_usage_USD_total', 'cost in USD'),
   tokens: counter('tokens', 'claude_code_token_usage_tokens_total', 'tokens, by type'),
   sessions: counter('sessions', 'claude_code_session_count_total', 'sessions started'),
-  activeSeconds: counter('active_seconds', 'claude_code_active_time_seconds_total', 'active time in seconds, cli or user'),
+  activeSeconds: counter(
+    'active_seconds',
+    'claude_code_active_time_seconds_total',
+    'active time in seconds, cli or user',
+  ),
   linesOfCode: counter('lines_of_code', 'claude_code_lines_of_code_count_total', 'lines added or removed'),
   commits: counter('commits', 'claude_code_commit_count_total', 'commits made'),
   pullRequests: counter('pull_requests', 'claude_code_pull_request_count_total', 'pull requests opened'),
-  editDecisions: counter('edit_decisions', 'claude_code_code_edit_tool_decision_total', 'edit tool permission decisions'),
+  editDecisions: counter(
+    'edit_decisions',
+    'claude_code_code_edit_tool_decision_total',
+    'edit tool permission decisions',
+  ),
   toolResults: counter('tool_results', 'claude_code_tool_results_total', 'tool calls, from tool_result events'),
   apiRequests: counter('api_requests', 'claude_code_api_requests_total', 'API requests, from api_request events'),
   apiErrors: counter('api_errors', 'claude_code_api_errors_total', 'API errors, from api_error events'),
@@ -83,7 +91,13 @@ const HEADER = `# GENERATED from src/telemetry/counters.ts by \`npm run rules\`:
 
 /** The text of stack/prometheus/rules/recording.yml. */
 export function recordingRulesFile(): string {
-  const lines = [HEADER, 'groups:', `  - name: ${RULE_GROUP}`, `    interval: ${RULE_INTERVAL_MS / 1000}s`, '    rules:'];
+  const lines = [
+    HEADER,
+    'groups:',
+    `  - name: ${RULE_GROUP}`,
+    `    interval: ${RULE_INTERVAL_MS / 1000}s`,
+    '    rules:',
+  ];
   for (const c of Object.values(COUNTERS)) {
     lines.push(`      # ${c.metric}: ${c.about}`);
     for (const r of counterRules(c)) lines.push(`      - record: ${r.record}`, `        expr: ${r.expr}`);

@@ -32,13 +32,23 @@ export function toSessionEvent(e: LogEntry): SessionEvent {
   const name = a['event_name'] ?? e.line;
   const failed = (name === 'tool_result' && a['success'] === 'false') || name === 'api_error';
   const parts: Record<string, Array<string | undefined>> = {
-    api_request: [a['model'], a['cost_usd'] === undefined ? undefined : `$${a['cost_usd']}`, a['duration_ms'] === undefined ? undefined : `${a['duration_ms']} ms`],
+    api_request: [
+      a['model'],
+      a['cost_usd'] === undefined ? undefined : `$${a['cost_usd']}`,
+      a['duration_ms'] === undefined ? undefined : `${a['duration_ms']} ms`,
+    ],
     api_error: [a['status_code'], a['model'], a['error']],
-    tool_result: [a['tool_name'], a['success'] === 'false' ? `failed${a['error_type'] ? `: ${a['error_type']}` : ''}` : 'ok', a['duration_ms'] === undefined ? undefined : `${a['duration_ms']} ms`],
+    tool_result: [
+      a['tool_name'],
+      a['success'] === 'false' ? `failed${a['error_type'] ? `: ${a['error_type']}` : ''}` : 'ok',
+      a['duration_ms'] === undefined ? undefined : `${a['duration_ms']} ms`,
+    ],
     tool_decision: [a['tool_name'], a['decision'], a['source']],
     user_prompt: [a['prompt_length'] === undefined ? undefined : `${a['prompt_length']} characters`],
   };
-  const detail = (parts[name] ?? [a['tool_name'], a['model'], a['status_code']]).filter((x): x is string => !!x).join(' · ');
+  const detail = (parts[name] ?? [a['tool_name'], a['model'], a['status_code']])
+    .filter((x): x is string => !!x)
+    .join(' · ');
   return { time: e.timeMs, name, detail, failed };
 }
 

@@ -6,18 +6,50 @@
 // section that shows the figure), and the helpers at its end (sums by label, the rounding of counts) serve every
 // section. A figure is its row of FIGURES in queries.ts and its lines here.
 import { deriveFigure, figureOf, type FigureName, type PlanLimitPart, type PlanPart } from './queries';
-import { FINE_SLOT_MS, HOUR_MS, PROJECT_FIGURE, type Answers, type PlannedWindow, type RefreshPlan, type RefreshWindows, type WindowRole } from './refreshPlan';
+import {
+  FINE_SLOT_MS,
+  HOUR_MS,
+  PROJECT_FIGURE,
+  type Answers,
+  type PlannedWindow,
+  type RefreshPlan,
+  type RefreshWindows,
+  type WindowRole,
+} from './refreshPlan';
 import { addUp, pieceKey, windowPieces, type PieceCache, type Sample } from './slots';
 import {
-  COST_DIMENSIONS, SUBAGENT_TOOLS, type ApiErrorStat, type ChartSeries, type CostBreakdown, type CostDimension, type MetricsSection, type ModelCost,
-  type PlanLimitStat, type PlanSection, type PlanUsage, type PlanWindowUsage, type SeenSpan, type SessionDetail, type SessionRow, type SubagentSection,
-  type TodayCost, type TodaySummary, type TokenTotals, type ToolErrorStat, type ToolStat,
+  COST_DIMENSIONS,
+  SUBAGENT_TOOLS,
+  type ApiErrorStat,
+  type ChartSeries,
+  type CostBreakdown,
+  type CostDimension,
+  type MetricsSection,
+  type ModelCost,
+  type PlanLimitStat,
+  type PlanSection,
+  type PlanUsage,
+  type PlanWindowUsage,
+  type SeenSpan,
+  type SessionDetail,
+  type SessionRow,
+  type SubagentSection,
+  type TodayCost,
+  type TodaySummary,
+  type TokenTotals,
+  type ToolErrorStat,
+  type ToolStat,
 } from '../snapshot';
 
 /** The key of a kept sum of a figure's closed pieces over a window: the figure, the window, and how far it is closed. */
 type ClosedSumKey = `${FigureName}|${number}|${number}|${number}|${number}`;
 
-function closedSumKey(figure: FigureName, window: PlannedWindow, closedPieces: number, closedEndMs: number): ClosedSumKey {
+function closedSumKey(
+  figure: FigureName,
+  window: PlannedWindow,
+  closedPieces: number,
+  closedEndMs: number,
+): ClosedSumKey {
   return `${figure}|${window.fromMs}|${window.slotMs}|${closedPieces}|${closedEndMs}`;
 }
 
@@ -77,7 +109,8 @@ export class Readings {
   /** The figure over the window of `role`, piece by piece: [end of the piece (unix ms), its samples]. */
   pieces(figure: FigureName, role: WindowRole): Array<[number, Sample[]]> {
     const window = this.window(role);
-    if (!window.figures.includes(figure)) throw new Error(`${figure} over the ${role} window was not part of this refresh`);
+    if (!window.figures.includes(figure))
+      throw new Error(`${figure} over the ${role} window was not part of this refresh`);
     const source = this.plan.sources.ofFigure.get(figure)!;
     const open = this.answers.pieces.get(source);
     const out: Array<[number, Sample[]]> = [];
@@ -124,7 +157,10 @@ export class Readings {
       // Bounded: a refresh needs a few dozen; older keys are of windows that have moved on.
       if (sums.size > 500) sums.delete(sums.keys().next().value!);
     }
-    return [closedSum, ...pieces.filter(([b, samples]) => b > closedUntilMs && samples.length > 0).map(([, samples]) => samples)];
+    return [
+      closedSum,
+      ...pieces.filter(([b, samples]) => b > closedUntilMs && samples.length > 0).map(([, samples]) => samples),
+    ];
   }
 }
 
@@ -140,7 +176,11 @@ export function todaySummary(r: Readings): TodaySummary {
   const plan = planUsage(r);
   return {
     ...(plan ? { plan } : {}),
-    ...today, dayStartMs, fetchedAt: nowMs, byModel, tokens,
+    ...today,
+    dayStartMs,
+    fetchedAt: nowMs,
+    byModel,
+    tokens,
     cacheHitRate: cacheHitRate(tokens),
     burnRatePerHour,
     projectedDayUsd: today.costUsd + burnRatePerHour * hoursLeft,
@@ -154,7 +194,10 @@ export function todayCost(r: Readings): TodayCost {
   const project = r.windows.project;
   if (project === undefined) return { costUsd };
   const label = COST_DIMENSIONS.project.label;
-  return { costUsd, project: { name: project, costUsd: byLabel(r.total(PROJECT_FIGURE, 'today'), label)[project] ?? 0 } };
+  return {
+    costUsd,
+    project: { name: project, costUsd: byLabel(r.total(PROJECT_FIGURE, 'today'), label)[project] ?? 0 },
+  };
 }
 
 /**
@@ -172,10 +215,15 @@ export function planUsage(r: Readings): PlanUsage | undefined {
     if (resetsAtMs !== null && resetsAtMs <= r.nowMs) return undefined;
     const perSecond = pace[window] ?? 0;
     const limitAtMs = usedPercent < 100 && perSecond > 0 ? r.nowMs + ((100 - usedPercent) / perSecond) * 1000 : null;
-    return { usedPercent, resetsAtMs, limitAtMs: limitAtMs !== null && (resetsAtMs === null || limitAtMs < resetsAtMs) ? limitAtMs : null };
+    return {
+      usedPercent,
+      resetsAtMs,
+      limitAtMs: limitAtMs !== null && (resetsAtMs === null || limitAtMs < resetsAtMs) ? limitAtMs : null,
+    };
   };
   const active = r.activeSessions;
-  const contextWindows = r.planTerm('contextWindow')
+  const contextWindows = r
+    .planTerm('contextWindow')
     .filter((s) => active.includes(s.labels['session_id'] ?? ''))
     .map((s) => ({ sessionId: s.labels['session_id'] ?? '', model: s.labels['model'] ?? '', usedPercent: s.value }))
     .sort((a, b) => b.usedPercent - a.usedPercent || a.sessionId.localeCompare(b.sessionId));
@@ -190,7 +238,10 @@ export function planSection(r: Readings): PlanSection {
   const minutes = byLabel(r.limitTerm('minutes'), 'window');
   const last = byLabel(r.limitTerm('last'), 'window');
   const atLimit = Object.keys(minutes)
-    .filter((window): window is PlanLimitStat['window'] => (window === 'five_hour' || window === 'seven_day') && minutes[window]! > 0)
+    .filter(
+      (window): window is PlanLimitStat['window'] =>
+        (window === 'five_hour' || window === 'seven_day') && minutes[window]! > 0,
+    )
     .map((window) => ({ window, minutes: Math.round(minutes[window]!), lastAtMs: (last[window] ?? 0) * 1000 }));
   const usage = r.windows.dayStartMs === undefined ? undefined : planUsage(r);
   const month = r.windows.month;
@@ -208,18 +259,30 @@ export function metricsSection(r: Readings, sessionLimit: number): MetricsSectio
   const costByModel = modelCosts(total('costByModel'));
   const tokens = tokenTotals(total('tokensByType'));
   const tools = toolStats(total('toolResultsByTool'));
-  const seen = (figure: FigureName, labels: readonly string[]) => seenRows(r.pieces(figure, 'range'), window.fromMs, labels);
-  const apiErrorsByStatus = seen('apiErrorsByStatus', ['status_code', 'model'])
-    .map(({ labels, ...row }): ApiErrorStat & SeenSpan => ({ statusCode: labels['status_code'] ?? '', model: labels['model'] ?? '', ...row }));
-  const toolErrors = seen('toolFailuresByType', ['tool_name', 'error_type'])
-    .map(({ labels, ...row }): ToolErrorStat => ({ tool: labels['tool_name'] ?? '', errorType: labels['error_type'] ?? '', ...row }));
+  const seen = (figure: FigureName, labels: readonly string[]) =>
+    seenRows(r.pieces(figure, 'range'), window.fromMs, labels);
+  const apiErrorsByStatus = seen('apiErrorsByStatus', ['status_code', 'model']).map(
+    ({ labels, ...row }): ApiErrorStat & SeenSpan => ({
+      statusCode: labels['status_code'] ?? '',
+      model: labels['model'] ?? '',
+      ...row,
+    }),
+  );
+  const toolErrors = seen('toolFailuresByType', ['tool_name', 'error_type']).map(
+    ({ labels, ...row }): ToolErrorStat => ({
+      tool: labels['tool_name'] ?? '',
+      errorType: labels['error_type'] ?? '',
+      ...row,
+    }),
+  );
   const toolCalls = sum(tools.map((x) => x.calls));
   const toolFailures = sum(tools.map((x) => x.failures));
   const lines = byLabel(total('linesOfCodeByType'), 'type');
   const active = byLabel(total('activeSecondsByType'), 'type');
   const decisions = byLabel(total('editDecisions'), 'decision');
   const count = (figure: FigureName): number => roundCount(sum(total(figure).map((s) => s.value)));
-  const chart = (figure: FigureName, label: string): ChartSeries[] => chartSeries(r.pieces(figure, 'range'), window.slotMs, label, window.phaseMs);
+  const chart = (figure: FigureName, label: string): ChartSeries[] =>
+    chartSeries(r.pieces(figure, 'range'), window.slotMs, label, window.phaseMs);
   return {
     kpis: {
       costUsd: sum(costByModel.map((m) => m.usd)),
@@ -262,7 +325,22 @@ export function sessionRows(samples: (figure: FigureName) => readonly Sample[], 
   const rows = new Map<string, Row>();
   const row = (id: string): Row => {
     let r = rows.get(id);
-    if (!r) rows.set(id, (r = { sessionId: id, costUsd: 0, tokens: 0, activeSeconds: 0, apiErrors: 0, toolFailures: 0, models: [], projects: [], modelCosts: new Map(), projectCosts: new Map() }));
+    if (!r)
+      rows.set(
+        id,
+        (r = {
+          sessionId: id,
+          costUsd: 0,
+          tokens: 0,
+          activeSeconds: 0,
+          apiErrors: 0,
+          toolFailures: 0,
+          models: [],
+          projects: [],
+          modelCosts: new Map(),
+          projectCosts: new Map(),
+        }),
+      );
     return r;
   };
   const each = (figure: FigureName, add: (r: Row, s: Sample) => void): void => {
@@ -277,12 +355,26 @@ export function sessionRows(samples: (figure: FigureName) => readonly Sample[], 
     addTo(r.projectCosts, s.labels[COST_DIMENSIONS.project.label], s.value);
   });
   each('sessionStarts', (r, s) => addTo(r.projectCosts, s.labels[COST_DIMENSIONS.project.label], 0));
-  each('sessionTokens', (r, s) => { r.tokens += s.value; });
-  each('sessionActiveSeconds', (r, s) => { r.activeSeconds += s.value; });
-  each('sessionApiErrors', (r, s) => { r.apiErrors += s.value; });
-  each('sessionToolFailures', (r, s) => { r.toolFailures += s.value; });
+  each('sessionTokens', (r, s) => {
+    r.tokens += s.value;
+  });
+  each('sessionActiveSeconds', (r, s) => {
+    r.activeSeconds += s.value;
+  });
+  each('sessionApiErrors', (r, s) => {
+    r.apiErrors += s.value;
+  });
+  each('sessionToolFailures', (r, s) => {
+    r.toolFailures += s.value;
+  });
   return [...rows.values()]
-    .sort((a, b) => b.costUsd - a.costUsd || b.apiErrors - a.apiErrors || b.toolFailures - a.toolFailures || a.sessionId.localeCompare(b.sessionId))
+    .sort(
+      (a, b) =>
+        b.costUsd - a.costUsd ||
+        b.apiErrors - a.apiErrors ||
+        b.toolFailures - a.toolFailures ||
+        a.sessionId.localeCompare(b.sessionId),
+    )
     .slice(0, limit)
     .map(({ modelCosts, projectCosts, ...r }) => ({
       ...r,
@@ -295,14 +387,18 @@ export function sessionRows(samples: (figure: FigureName) => readonly Sample[], 
 }
 
 /** The figures of one session's panel, by name (queries.ts, sessionFigures). */
-export type SessionFigureName = 'costByModel' | 'costByProject' | 'tokensByType' | 'toolResultsByTool' | 'apiErrorsByStatus' | 'activeSecondsByType';
+export type SessionFigureName =
+  'costByModel' | 'costByProject' | 'tokensByType' | 'toolResultsByTool' | 'apiErrorsByStatus' | 'activeSecondsByType';
 
 /**
  * One session's figures over its panel's window: `totals` of each figure over the window, and its cost piece by piece
  * ([end (unix ms), samples]) for the chart of `stepMs` buckets on the grid of `phaseMs`.
  */
 export function sessionMetrics(
-  totals: (figure: SessionFigureName) => readonly Sample[], costPieces: ReadonlyArray<[number, readonly Sample[]]>, stepMs: number, phaseMs: number,
+  totals: (figure: SessionFigureName) => readonly Sample[],
+  costPieces: ReadonlyArray<[number, readonly Sample[]]>,
+  stepMs: number,
+  phaseMs: number,
 ): NonNullable<SessionDetail['metrics']> {
   const costByModel = modelCosts(totals('costByModel'));
   const active = byLabel(totals('activeSecondsByType'), 'type');
@@ -313,7 +409,11 @@ export function sessionMetrics(
     costSeries: chartSeries(costPieces, stepMs, 'model', phaseMs),
     tools: toolStats(totals('toolResultsByTool')),
     apiErrorsByStatus: totals('apiErrorsByStatus')
-      .map((s) => ({ statusCode: s.labels['status_code'] ?? '', model: s.labels['model'] ?? '', count: roundCount(s.value) }))
+      .map((s) => ({
+        statusCode: s.labels['status_code'] ?? '',
+        model: s.labels['model'] ?? '',
+        count: roundCount(s.value),
+      }))
       .filter((e) => e.count > 0)
       .sort((a, b) => b.count - a.count || a.statusCode.localeCompare(b.statusCode)),
     activeCliSeconds: active['cli'] ?? 0,
@@ -326,7 +426,11 @@ export function sessionMetrics(
  * A figure's rows over the window with their count and the buckets they were first and last seen in: `pieces` in time
  * order, each (previous end, end], the first from `fromMs`.
  */
-export function seenRows(pieces: ReadonlyArray<[number, readonly Sample[]]>, fromMs: number, labels: readonly string[]): Array<SeenSpan & { labels: Record<string, string>; count: number }> {
+export function seenRows(
+  pieces: ReadonlyArray<[number, readonly Sample[]]>,
+  fromMs: number,
+  labels: readonly string[],
+): Array<SeenSpan & { labels: Record<string, string>; count: number }> {
   const rows = new Map<string, SeenSpan & { labels: Record<string, string>; count: number }>();
   let startMs = fromMs;
   for (const [endMs, samples] of pieces) {
@@ -343,11 +447,18 @@ export function seenRows(pieces: ReadonlyArray<[number, readonly Sample[]]>, fro
     }
     startMs = endMs;
   }
-  return [...rows.values()].map((row) => ({ ...row, count: roundCount(row.count) })).filter((row) => row.count > 0).sort((a, b) => b.count - a.count);
+  return [...rows.values()]
+    .map((row) => ({ ...row, count: roundCount(row.count) }))
+    .filter((row) => row.count > 0)
+    .sort((a, b) => b.count - a.count);
 }
 
 /** Subagent work: the calls of the tools that start one, and the cost and tokens Claude Code marks as a subagent's. */
-export function subagentSection(tools: readonly ToolStat[], cost: readonly Sample[], tokens: readonly Sample[]): SubagentSection {
+export function subagentSection(
+  tools: readonly ToolStat[],
+  cost: readonly Sample[],
+  tokens: readonly Sample[],
+): SubagentSection {
   const starters = tools.filter((t) => SUBAGENT_TOOLS.includes(t.tool));
   const costBy = byLabel(cost, 'agent_name', '');
   const tokensBy = byLabel(tokens, 'agent_name', '');
@@ -373,8 +484,9 @@ export function costBreakdown(r: Readings): CostBreakdown {
     .filter((row) => row.costUsd > 0 || row.tokens > 0)
     .sort((a, b) => b.costUsd - a.costUsd || b.tokens - a.tokens || a.key.localeCompare(b.key));
   const present = new Set(r.costLabels ?? []);
-  const available = (Object.keys(COST_DIMENSIONS) as CostDimension[])
-    .filter((d) => d === 'model' || d === dimension || present.has(COST_DIMENSIONS[d].label));
+  const available = (Object.keys(COST_DIMENSIONS) as CostDimension[]).filter(
+    (d) => d === 'model' || d === dimension || present.has(COST_DIMENSIONS[d].label),
+  );
   return { dimension, rows, available };
 }
 
@@ -419,7 +531,12 @@ export function toolStats(samples: readonly Sample[]): ToolStat[] {
 }
 
 /** Chart series from a figure's pieces: each piece lands in the bucket of `stepMs` that holds its end. */
-export function chartSeries(pieces: ReadonlyArray<[number, readonly Sample[]]>, stepMs: number, label: string, phaseMs = 0): ChartSeries[] {
+export function chartSeries(
+  pieces: ReadonlyArray<[number, readonly Sample[]]>,
+  stepMs: number,
+  label: string,
+  phaseMs = 0,
+): ChartSeries[] {
   const byKey = new Map<string, Map<number, number>>();
   for (const [end, samples] of pieces) {
     const bucket = Math.ceil((end - phaseMs) / stepMs) * stepMs + phaseMs;

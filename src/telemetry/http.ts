@@ -39,9 +39,7 @@ export function toErrorInfo(e: unknown, backend: string, url = ''): TelemetryErr
 }
 
 export type AuthConfig =
-  | { kind: 'none' }
-  | { kind: 'bearer'; token: string }
-  | { kind: 'basic'; username: string; password: string };
+  { kind: 'none' } | { kind: 'bearer'; token: string } | { kind: 'basic'; username: string; password: string };
 
 export interface EndpointConfig {
   /** Display name used in messages: "Prometheus", "Loki". */
@@ -72,10 +70,23 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 export const EXCERPT_CHARS = 300;
 
 const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ECONNABORTED',
-  'UND_ERR_SOCKET', 'UND_ERR_CLOSED',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
 ]);
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+]);
 
 /** Keep-alive JSON client for one backend. Create once per endpoint config; `close()` when the config changes. */
 export class JsonHttpClient {
@@ -90,13 +101,17 @@ export class JsonHttpClient {
       base = new URL(config.baseUrl);
     } catch {
       throw new TelemetryError({
-        kind: 'unreachable', backend: config.name, url: config.baseUrl,
+        kind: 'unreachable',
+        backend: config.name,
+        url: config.baseUrl,
         message: `The ${config.name} URL "${config.baseUrl}" is not a valid URL. Fix it in the settings.`,
       });
     }
     if (base.protocol !== 'http:' && base.protocol !== 'https:') {
       throw new TelemetryError({
-        kind: 'unreachable', backend: config.name, url: config.baseUrl,
+        kind: 'unreachable',
+        backend: config.name,
+        url: config.baseUrl,
         message: `The ${config.name} URL "${config.baseUrl}" must start with http:// or https://. Fix it in the settings.`,
       });
     }
@@ -104,7 +119,11 @@ export class JsonHttpClient {
     if ((base.username || base.password) && (!config.auth || config.auth.kind === 'none')) {
       this.config = {
         ...this.config,
-        auth: { kind: 'basic', username: decodeURIComponent(base.username), password: decodeURIComponent(base.password) },
+        auth: {
+          kind: 'basic',
+          username: decodeURIComponent(base.username),
+          password: decodeURIComponent(base.password),
+        },
       };
     }
     base.username = '';
@@ -134,7 +153,9 @@ export class JsonHttpClient {
     const url = this.urlFor(path);
     const shown = `${url.origin}${url.pathname}`;
     return new TelemetryError({
-      kind: 'malformed', backend: this.config.name, url: shown,
+      kind: 'malformed',
+      backend: this.config.name,
+      url: shown,
       message: `${this.config.name} at ${shown} sent an unexpected response (${why}). ${hint}`,
     });
   }
@@ -164,11 +185,16 @@ export class JsonHttpClient {
 
     const fail = (info: Omit<TelemetryErrorInfo, 'backend' | 'url'>, cause?: unknown): TelemetryError =>
       new TelemetryError({ ...info, backend: name, url: shownUrl }, { cause });
-    const timeoutError = (cause?: unknown): TelemetryError => fail({
-      kind: 'timeout',
-      message: `${name} at ${shownUrl} did not answer within ${formatMs(timeoutMs)}. It may be overloaded or still starting; ` +
-        `try a shorter time range, or check that ${name} is healthy.`,
-    }, cause);
+    const timeoutError = (cause?: unknown): TelemetryError =>
+      fail(
+        {
+          kind: 'timeout',
+          message:
+            `${name} at ${shownUrl} did not answer within ${formatMs(timeoutMs)}. It may be overloaded or still starting; ` +
+            `try a shorter time range, or check that ${name} is healthy.`,
+        },
+        cause,
+      );
 
     try {
       let res: Awaited<ReturnType<typeof request>>;
@@ -195,9 +221,13 @@ export class JsonHttpClient {
           res.body.destroy();
           throw fail({ kind: 'malformed', status: res.statusCode, message: tooLargeMessage(name, shownUrl, maxBytes) });
         }
-        text = await readCapped(res.body, maxBytes, () => fail({
-          kind: 'malformed', status: res.statusCode, message: tooLargeMessage(name, shownUrl, maxBytes),
-        }));
+        text = await readCapped(res.body, maxBytes, () =>
+          fail({
+            kind: 'malformed',
+            status: res.statusCode,
+            message: tooLargeMessage(name, shownUrl, maxBytes),
+          }),
+        );
       } catch (e) {
         if (e instanceof TelemetryError) throw e;
         if (options.signal?.aborted) throw options.signal.reason;
@@ -209,19 +239,28 @@ export class JsonHttpClient {
       if (status < 200 || status > 299) throw httpError(status, text, contentType, name, shownUrl, fail);
       if (looksLikeHtml(text, contentType)) {
         throw fail({
-          kind: 'malformed', status, bodyExcerpt: excerpt(text),
-          message: `${name} at ${shownUrl} answered with an HTML page instead of JSON. The URL probably points at something ` +
+          kind: 'malformed',
+          status,
+          bodyExcerpt: excerpt(text),
+          message:
+            `${name} at ${shownUrl} answered with an HTML page instead of JSON. The URL probably points at something ` +
             `else (a login page, Grafana, a proxy): check the ${name} URL setting.`,
         });
       }
       try {
         return JSON.parse(text) as unknown;
       } catch (e) {
-        throw fail({
-          kind: 'malformed', status, bodyExcerpt: excerpt(text),
-          message: `${name} at ${shownUrl} answered with a body that is not valid JSON. Check the ${name} URL setting ` +
-            `and that it is a ${name} server.`,
-        }, e);
+        throw fail(
+          {
+            kind: 'malformed',
+            status,
+            bodyExcerpt: excerpt(text),
+            message:
+              `${name} at ${shownUrl} answered with a body that is not valid JSON. Check the ${name} URL setting ` +
+              `and that it is a ${name} server.`,
+          },
+          e,
+        );
       }
     } finally {
       clearTimeout(timer);
@@ -246,41 +285,71 @@ export class JsonHttpClient {
 
 type Fail = (info: Omit<TelemetryErrorInfo, 'backend' | 'url'>, cause?: unknown) => TelemetryError;
 
-function classifyNetworkError(e: unknown, name: string, url: string, fail: Fail, timeoutError: (c: unknown) => TelemetryError): TelemetryError {
+function classifyNetworkError(
+  e: unknown,
+  name: string,
+  url: string,
+  fail: Fail,
+  timeoutError: (c: unknown) => TelemetryError,
+): TelemetryError {
   const code = errorCode(e);
   if (code && TIMEOUT_CODES.has(code)) return timeoutError(e);
-  if (e instanceof undiciErrors.HeadersTimeoutError || e instanceof undiciErrors.BodyTimeoutError
-    || e instanceof undiciErrors.ConnectTimeoutError) return timeoutError(e);
-  const why = code === 'ECONNREFUSED' ? 'connection refused'
-    : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'host not found'
-    : code && UNREACHABLE_CODES.has(code) ? `connection failed: ${code}`
-    : `connection failed: ${e instanceof Error ? e.message : String(e)}`;
-  return fail({
-    kind: 'unreachable',
-    message: `${name} at ${url} is unreachable (${why}). Start the telemetry stack, or check the ${name} URL setting.`,
-  }, e);
+  if (
+    e instanceof undiciErrors.HeadersTimeoutError ||
+    e instanceof undiciErrors.BodyTimeoutError ||
+    e instanceof undiciErrors.ConnectTimeoutError
+  )
+    return timeoutError(e);
+  const why =
+    code === 'ECONNREFUSED'
+      ? 'connection refused'
+      : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+        ? 'host not found'
+        : code && UNREACHABLE_CODES.has(code)
+          ? `connection failed: ${code}`
+          : `connection failed: ${e instanceof Error ? e.message : String(e)}`;
+  return fail(
+    {
+      kind: 'unreachable',
+      message: `${name} at ${url} is unreachable (${why}). Start the telemetry stack, or check the ${name} URL setting.`,
+    },
+    e,
+  );
 }
 
-function httpError(status: number, text: string, contentType: string, name: string, url: string, fail: Fail): TelemetryError {
+function httpError(
+  status: number,
+  text: string,
+  contentType: string,
+  name: string,
+  url: string,
+  fail: Fail,
+): TelemetryError {
   const detail = errorDetail(text, contentType);
   const bodyExcerpt = detail || undefined;
   const withDetail = detail ? `: ${detail}` : '';
   if (status === 401 || status === 403) {
     return fail({
-      kind: 'auth', status, ...(bodyExcerpt ? { bodyExcerpt } : {}),
-      message: `${name} at ${url} refused the credentials (HTTP ${status})${withDetail}. Check the ${name} authentication ` +
+      kind: 'auth',
+      status,
+      ...(bodyExcerpt ? { bodyExcerpt } : {}),
+      message:
+        `${name} at ${url} refused the credentials (HTTP ${status})${withDetail}. Check the ${name} authentication ` +
         `settings (token, user and password, X-Scope-OrgID).`,
     });
   }
-  const next = status === 404
-    ? `check that the ${name} URL points at ${name} (including any path prefix)`
-    : status === 400 || status === 422
-      ? 'this is a query the backend rejected; please report it with this message'
-      : status >= 500
-        ? `${name} had an internal problem; check its logs, or wait and it will be retried`
-        : `check the ${name} URL setting`;
+  const next =
+    status === 404
+      ? `check that the ${name} URL points at ${name} (including any path prefix)`
+      : status === 400 || status === 422
+        ? 'this is a query the backend rejected; please report it with this message'
+        : status >= 500
+          ? `${name} had an internal problem; check its logs, or wait and it will be retried`
+          : `check the ${name} URL setting`;
   return fail({
-    kind: 'http', status, ...(bodyExcerpt ? { bodyExcerpt } : {}),
+    kind: 'http',
+    status,
+    ...(bodyExcerpt ? { bodyExcerpt } : {}),
     message: `${name} at ${url} answered HTTP ${status}${withDetail}. Next: ${next}.`,
   });
 }
@@ -296,7 +365,9 @@ function errorDetail(text: string, contentType: string): string {
         const err = (j as { error?: unknown }).error ?? (j as { message?: unknown }).message;
         if (typeof err === 'string') return excerpt(err);
       }
-    } catch { /* fall through to text */ }
+    } catch {
+      /* fall through to text */
+    }
   }
   if (looksLikeHtml(trimmed, contentType)) {
     const title = /<title[^>]*>([^<]*)<\/title>/i.exec(trimmed)?.[1];
@@ -311,21 +382,30 @@ function looksLikeHtml(text: string, contentType: string): boolean {
 }
 
 export function excerpt(text: string, max = EXCERPT_CHARS): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = text.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ' ').replace(/\s+/g, ' ').trim();
+  const clean = text
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
 }
 
 function tooLargeMessage(name: string, url: string, max: number): string {
-  return `${name} at ${url} sent a response larger than ${formatBytes(max)}. Pick a shorter time range; ` +
-    'if that does not help, the data has more series than expected (are session ids missing?).';
+  return (
+    `${name} at ${url} sent a response larger than ${formatBytes(max)}. Pick a shorter time range; ` +
+    'if that does not help, the data has more series than expected (are session ids missing?).'
+  );
 }
 
 function headerValue(v: string | string[] | undefined): string {
   return Array.isArray(v) ? (v[0] ?? '') : (v ?? '');
 }
 
-async function readCapped(body: AsyncIterable<Buffer | string> & { destroy(err?: Error): unknown }, maxBytes: number, onTooLarge: () => TelemetryError): Promise<string> {
+async function readCapped(
+  body: AsyncIterable<Buffer | string> & { destroy(err?: Error): unknown },
+  maxBytes: number,
+  onTooLarge: () => TelemetryError,
+): Promise<string> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of body) {

@@ -1,6 +1,14 @@
 // Typed client for the Loki HTTP query API. Plain Node: never import `vscode`.
 import { EndpointConfig, JsonHttpClient, RequestJsonOptions, TelemetryError } from './http';
-import { InstantSample, Labels, RangeSeries, isObject, parseInstantData, parseLabels, parseMatrixData } from './prometheus';
+import {
+  InstantSample,
+  Labels,
+  RangeSeries,
+  isObject,
+  parseInstantData,
+  parseLabels,
+  parseMatrixData,
+} from './prometheus';
 
 /** One log entry with its labels separated the way Loki 3 categorises them. */
 export interface LogEntry {
@@ -46,13 +54,17 @@ export class LokiClient {
   async queryLogs(query: string, params: LogQueryParams, options?: RequestJsonOptions): Promise<LogEntry[]> {
     const path = 'loki/api/v1/query_range';
     const direction = params.direction ?? 'backward';
-    const body = await this.http.getJson(path, {
-      query,
-      start: msToNs(params.startMs),
-      end: msToNs(params.endMs),
-      limit: params.limit ?? 100,
-      direction,
-    }, { ...options, headers: { ...options?.headers, [CATEGORIZE_LABELS_HEADER]: 'categorize-labels' } });
+    const body = await this.http.getJson(
+      path,
+      {
+        query,
+        start: msToNs(params.startMs),
+        end: msToNs(params.endMs),
+        limit: params.limit ?? 100,
+        direction,
+      },
+      { ...options, headers: { ...options?.headers, [CATEGORIZE_LABELS_HEADER]: 'categorize-labels' } },
+    );
     const data = expectSuccess(body, (why) => this.malformed(path, why));
     const entries = parseStreams(data, (why) => this.malformed(path, why));
     entries.sort((a, b) => compareNs(a.timeNs, b.timeNs) * (direction === 'backward' ? -1 : 1));
@@ -68,9 +80,19 @@ export class LokiClient {
   }
 
   /** `GET /loki/api/v1/query_range` of a metric query (matrix). Times in ms, step in seconds. */
-  async rangeMetric(query: string, startMs: number, endMs: number, stepSeconds: number, options?: RequestJsonOptions): Promise<RangeSeries[]> {
+  async rangeMetric(
+    query: string,
+    startMs: number,
+    endMs: number,
+    stepSeconds: number,
+    options?: RequestJsonOptions,
+  ): Promise<RangeSeries[]> {
     const path = 'loki/api/v1/query_range';
-    const body = await this.http.getJson(path, { query, start: msToNs(startMs), end: msToNs(endMs), step: stepSeconds }, options);
+    const body = await this.http.getJson(
+      path,
+      { query, start: msToNs(startMs), end: msToNs(endMs), step: stepSeconds },
+      options,
+    );
     const malformed = (why: string): TelemetryError => this.malformed(path, why);
     return parseMatrixData(expectSuccess(body, malformed), malformed);
   }
@@ -94,7 +116,8 @@ function expectSuccess(body: unknown, malformed: (why: string) => TelemetryError
 /** Parses a `streams` result, categorised (`[ts, line, {structuredMetadata, parsed}]`) or not (`[ts, line]`). */
 export function parseStreams(data: unknown, malformed: (why: string) => TelemetryError): LogEntry[] {
   if (!isObject(data)) throw malformed('"data" is not an object');
-  if (data['resultType'] !== 'streams') throw malformed(`expected resultType "streams", got ${JSON.stringify(data['resultType'])}`);
+  if (data['resultType'] !== 'streams')
+    throw malformed(`expected resultType "streams", got ${JSON.stringify(data['resultType'])}`);
   const result = data['result'];
   if (!Array.isArray(result)) throw malformed('"result" is not a list');
   const out: LogEntry[] = [];
@@ -104,7 +127,13 @@ export function parseStreams(data: unknown, malformed: (why: string) => Telemetr
     const values = s['values'];
     if (!stream || !Array.isArray(values)) throw malformed(`result[${i}] has no valid stream/values`);
     values.forEach((v, j) => {
-      if (!Array.isArray(v) || v.length < 2 || typeof v[0] !== 'string' || !/^\d+$/.test(v[0]) || typeof v[1] !== 'string') {
+      if (
+        !Array.isArray(v) ||
+        v.length < 2 ||
+        typeof v[0] !== 'string' ||
+        !/^\d+$/.test(v[0]) ||
+        typeof v[1] !== 'string'
+      ) {
         throw malformed(`result[${i}].values[${j}] is not a [timestamp, line] entry`);
       }
       let structuredMetadata: Labels = {};

@@ -52,21 +52,36 @@ export class PrometheusClient {
 
   /** `GET /api/v1/query_range`. */
   async range(query: string, range: RangeParams, options?: RequestJsonOptions): Promise<RangeSeries[]> {
-    const body = await this.http.getJson('api/v1/query_range', {
-      query, start: fmtTime(range.start), end: fmtTime(range.end), step: String(range.step),
-    }, options);
+    const body = await this.http.getJson(
+      'api/v1/query_range',
+      {
+        query,
+        start: fmtTime(range.start),
+        end: fmtTime(range.end),
+        step: String(range.step),
+      },
+      options,
+    );
     const data = expectSuccess(body, this, 'api/v1/query_range');
     return parseMatrixData(data, (why) => this.malformed('api/v1/query_range', why));
   }
 
   /** `GET /api/v1/label/<name>/values`, optionally restricted by series selectors. Index-only: cheap. */
-  async labelValues(label: string, match: string[] = [], options?: RequestJsonOptions & { start?: number; end?: number }): Promise<string[]> {
+  async labelValues(
+    label: string,
+    match: string[] = [],
+    options?: RequestJsonOptions & { start?: number; end?: number },
+  ): Promise<string[]> {
     const path = `api/v1/label/${encodeURIComponent(label)}/values`;
-    const body = await this.http.getJson(path, {
-      'match[]': match.length ? match : undefined,
-      start: options?.start !== undefined ? fmtTime(options.start) : undefined,
-      end: options?.end !== undefined ? fmtTime(options.end) : undefined,
-    }, options);
+    const body = await this.http.getJson(
+      path,
+      {
+        'match[]': match.length ? match : undefined,
+        start: options?.start !== undefined ? fmtTime(options.start) : undefined,
+        end: options?.end !== undefined ? fmtTime(options.end) : undefined,
+      },
+      options,
+    );
     const data = expectSuccess(body, this, path);
     if (!Array.isArray(data) || !data.every((v) => typeof v === 'string')) {
       throw this.malformed(path, 'label values are not a list of strings');
@@ -75,11 +90,20 @@ export class PrometheusClient {
   }
 
   /** `GET /api/v1/labels`: the label names of the series `match` selects in [start, end] (unix s). Index-only: cheap. */
-  async labelNames(match: string[], range: { start: number; end: number }, options?: RequestJsonOptions): Promise<string[]> {
+  async labelNames(
+    match: string[],
+    range: { start: number; end: number },
+    options?: RequestJsonOptions,
+  ): Promise<string[]> {
     const path = 'api/v1/labels';
-    const body = await this.http.getJson(path, { 'match[]': match, start: fmtTime(range.start), end: fmtTime(range.end) }, options);
+    const body = await this.http.getJson(
+      path,
+      { 'match[]': match, start: fmtTime(range.start), end: fmtTime(range.end) },
+      options,
+    );
     const data = expectSuccess(body, this, path);
-    if (!Array.isArray(data) || !data.every((v) => typeof v === 'string')) throw this.malformed(path, 'label names are not a list of strings');
+    if (!Array.isArray(data) || !data.every((v) => typeof v === 'string'))
+      throw this.malformed(path, 'label names are not a list of strings');
     return data as string[];
   }
 
@@ -90,7 +114,8 @@ export class PrometheusClient {
     const groups = isObject(data) ? data['groups'] : undefined;
     if (!Array.isArray(groups)) throw this.malformed(path, '"data.groups" is not a list');
     return groups.map((g, i) => {
-      if (!isObject(g) || typeof g['name'] !== 'string' || !Array.isArray(g['rules'])) throw this.malformed(path, `group ${i} has no name or rules`);
+      if (!isObject(g) || typeof g['name'] !== 'string' || !Array.isArray(g['rules']))
+        throw this.malformed(path, `group ${i} has no name or rules`);
       return {
         name: g['name'],
         file: typeof g['file'] === 'string' ? g['file'] : '',
@@ -107,20 +132,24 @@ export class PrometheusClient {
     const alerts = isObject(data) ? data['alerts'] : undefined;
     if (!Array.isArray(alerts)) throw this.malformed(path, '"data.alerts" is not a list');
     const strings = (v: unknown): Record<string, string> =>
-      isObject(v) ? Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string')) : {};
+      isObject(v)
+        ? Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string'))
+        : {};
     return alerts.flatMap((a): StackAlert[] => {
       if (!isObject(a) || (a['state'] !== 'firing' && a['state'] !== 'pending')) return [];
       const labels = strings(a['labels']);
       const annotations = strings(a['annotations']);
-      return [{
-        name: labels['alertname'] ?? '',
-        state: a['state'],
-        severity: labels['severity'] ?? '',
-        labels,
-        summary: annotations['summary'] ?? '',
-        description: annotations['description'] ?? '',
-        activeAtMs: parseRfc3339(a['activeAt']),
-      }];
+      return [
+        {
+          name: labels['alertname'] ?? '',
+          state: a['state'],
+          severity: labels['severity'] ?? '',
+          labels,
+          summary: annotations['summary'] ?? '',
+          description: annotations['description'] ?? '',
+          activeAtMs: parseRfc3339(a['activeAt']),
+        },
+      ];
     });
   }
 
@@ -130,7 +159,8 @@ export class PrometheusClient {
     const data = expectSuccess(await this.http.getJson(path, {}, options), this, path);
     const head = isObject(data) ? data['headStats'] : undefined;
     const { minTime, maxTime } = isObject(head) ? head : {};
-    if (typeof maxTime !== 'number' || typeof minTime !== 'number') throw this.malformed(path, '"data.headStats" has no minTime and maxTime');
+    if (typeof maxTime !== 'number' || typeof minTime !== 'number')
+      throw this.malformed(path, '"data.headStats" has no minTime and maxTime');
     // An empty head says minTime MaxInt64, maxTime MinInt64.
     return maxTime < minTime ? null : maxTime;
   }
@@ -140,7 +170,11 @@ export class PrometheusClient {
   }
 
   malformed(path: string, why: string): TelemetryError {
-    return this.http.malformed(path, why, 'Check that the URL points at Prometheus (or a compatible API such as Mimir or Thanos).');
+    return this.http.malformed(
+      path,
+      why,
+      'Check that the URL points at Prometheus (or a compatible API such as Mimir or Thanos).',
+    );
   }
 }
 
@@ -196,7 +230,8 @@ export function parseInstantData(data: unknown, malformed: (why: string) => Tele
 /** Parses a range query's `matrix` result; Loki's metric queries answer in the same shape. */
 export function parseMatrixData(data: unknown, malformed: (why: string) => TelemetryError): RangeSeries[] {
   if (!isObject(data)) throw malformed('"data" is not an object');
-  if (data['resultType'] !== 'matrix') throw malformed(`expected resultType "matrix", got ${JSON.stringify(data['resultType'])}`);
+  if (data['resultType'] !== 'matrix')
+    throw malformed(`expected resultType "matrix", got ${JSON.stringify(data['resultType'])}`);
   const result = data['result'];
   if (!Array.isArray(result)) throw malformed('"result" is not a list');
   return result.map((item, i) => {

@@ -105,7 +105,10 @@ export function sourceName(source: Figure): SourceName {
 }
 
 /** A figure's samples from its source's: filtered by its matchers, added up by its labels. */
-export function deriveFigure(f: Figure, source: ReadonlyArray<{ labels: Record<string, string>; value: number }>): Array<{ labels: Record<string, string>; value: number }> {
+export function deriveFigure(
+  f: Figure,
+  source: ReadonlyArray<{ labels: Record<string, string>; value: number }>,
+): Array<{ labels: Record<string, string>; value: number }> {
   const match = equalities(f);
   const by = new Map<string, { labels: Record<string, string>; value: number }>();
   for (const s of source) {
@@ -268,10 +271,12 @@ export interface QueryTerm {
 
 /** One query of many figures' terms, each tagged with its figure (and part, if any) so that `or` keeps them apart. */
 export function combined(terms: ReadonlyArray<{ figure: string; part?: string; expr: string }>): string {
-  return terms.map((t) => {
-    const byFigure = tag(t.expr, FIGURE_LABEL, t.figure);
-    return t.part === undefined ? byFigure : tag(byFigure, PART_LABEL, t.part);
-  }).join(' or ');
+  return terms
+    .map((t) => {
+      const byFigure = tag(t.expr, FIGURE_LABEL, t.figure);
+      return t.part === undefined ? byFigure : tag(byFigure, PART_LABEL, t.part);
+    })
+    .join(' or ');
 }
 
 /**
@@ -315,20 +320,60 @@ export function catalogExamples(): CatalogQuery[] {
   const nowMs = 1_795_410_300_123;
   const out: CatalogQuery[] = [];
   for (const [name, f] of Object.entries(FIGURES)) {
-    out.push({ name: `figureWindow.${name}`, backend: 'prometheus', kind: 'instant', expr: figureWindow(f, nowMs - 1_234_567, nowMs) });
+    out.push({
+      name: `figureWindow.${name}`,
+      backend: 'prometheus',
+      kind: 'instant',
+      expr: figureWindow(f, nowMs - 1_234_567, nowMs),
+    });
     out.push({ name: `figureSlots.${name}`, backend: 'prometheus', kind: 'range', expr: figureSlots(f, 3_600_000) });
-    out.push({ name: `figureFresh.${name}`, backend: 'prometheus', kind: 'instant', expr: figureFresh(f, ['631fe02f-77fd-4613-8db1-70ec003c74d0', 'a.b|c']) });
+    out.push({
+      name: `figureFresh.${name}`,
+      backend: 'prometheus',
+      kind: 'instant',
+      expr: figureFresh(f, ['631fe02f-77fd-4613-8db1-70ec003c74d0', 'a.b|c']),
+    });
   }
   out.push({ name: 'sessionsChanged', backend: 'prometheus', kind: 'instant', expr: sessionsChanged(75) });
-  out.push({ name: 'figureWindow.costBy', backend: 'prometheus', kind: 'instant', expr: figureWindow(figureOf('costBy:vscode_workspace_name'), nowMs - 60_000, nowMs) });
-  const terms = FIGURE_NAMES.map((figure) => ({ figure, part: String(nowMs), expr: figureWindow(FIGURES[figure], nowMs - 60_000, nowMs) }));
+  out.push({
+    name: 'figureWindow.costBy',
+    backend: 'prometheus',
+    kind: 'instant',
+    expr: figureWindow(figureOf('costBy:vscode_workspace_name'), nowMs - 60_000, nowMs),
+  });
+  const terms = FIGURE_NAMES.map((figure) => ({
+    figure,
+    part: String(nowMs),
+    expr: figureWindow(FIGURES[figure], nowMs - 60_000, nowMs),
+  }));
   out.push({ name: 'combined', backend: 'prometheus', kind: 'instant', expr: combined(terms) });
-  out.push({ name: 'combined.slots', backend: 'prometheus', kind: 'range', expr: combined(FIGURE_NAMES.map((figure) => ({ figure, expr: figureSlots(FIGURES[figure], 60_000) }))) });
-  for (const [name, fn] of Object.entries(lokiLogs)) out.push({ name: `lokiLogs.${name}`, backend: 'loki', kind: 'logs', expr: fn('631fe02f-77fd-4613-8db1-70ec003c74d0') });
+  out.push({
+    name: 'combined.slots',
+    backend: 'prometheus',
+    kind: 'range',
+    expr: combined(FIGURE_NAMES.map((figure) => ({ figure, expr: figureSlots(FIGURES[figure], 60_000) }))),
+  });
+  for (const [name, fn] of Object.entries(lokiLogs))
+    out.push({
+      name: `lokiLogs.${name}`,
+      backend: 'loki',
+      kind: 'logs',
+      expr: fn('631fe02f-77fd-4613-8db1-70ec003c74d0'),
+    });
   const session = sessionFigures('631fe02f-77fd-4613-8db1-70ec003c74d0');
   for (const [name, f] of Object.entries(session)) {
-    out.push({ name: `session.${name}`, backend: 'prometheus', kind: 'instant', expr: figureWindow(f, nowMs - 86_400_000, nowMs) });
+    out.push({
+      name: `session.${name}`,
+      backend: 'prometheus',
+      kind: 'instant',
+      expr: figureWindow(f, nowMs - 86_400_000, nowMs),
+    });
   }
-  out.push({ name: 'session.costSlots', backend: 'prometheus', kind: 'range', expr: figureSlots(session.costByModel, 3_600_000) });
+  out.push({
+    name: 'session.costSlots',
+    backend: 'prometheus',
+    kind: 'range',
+    expr: figureSlots(session.costByModel, 3_600_000),
+  });
   return out;
 }

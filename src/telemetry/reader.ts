@@ -10,9 +10,39 @@ import { TelemetryError, toErrorInfo } from './http';
 import { LokiClient } from './loki';
 import { PrometheusClient, type InstantSample } from './prometheus';
 import { COUNTERS, RULES_FILE } from './counters';
-import { ANY_CLAUDE_METRIC_MATCH, FIGURE_LABEL, PART_LABEL, combined, figureSlots, figureWindow, lokiLogs, sessionFigures, sessionsChanged } from './queries';
-import { CHANGED_WINDOW_S, RANGE_SLOT_MS, answersOf, closedSlots, gridPhaseMs, planRefresh, rangeStartMs, type Answers, type RefreshWindows, type SlotQuery } from './refreshPlan';
-import { FigureMemo, Readings, metricsSection, planSection, sessionMetrics, todayCost, todaySummary, type SessionFigureName } from './figures';
+import {
+  ANY_CLAUDE_METRIC_MATCH,
+  FIGURE_LABEL,
+  PART_LABEL,
+  combined,
+  figureSlots,
+  figureWindow,
+  lokiLogs,
+  sessionFigures,
+  sessionsChanged,
+} from './queries';
+import {
+  CHANGED_WINDOW_S,
+  RANGE_SLOT_MS,
+  answersOf,
+  closedSlots,
+  gridPhaseMs,
+  planRefresh,
+  rangeStartMs,
+  type Answers,
+  type RefreshWindows,
+  type SlotQuery,
+} from './refreshPlan';
+import {
+  FigureMemo,
+  Readings,
+  metricsSection,
+  planSection,
+  sessionMetrics,
+  todayCost,
+  todaySummary,
+  type SessionFigureName,
+} from './figures';
 import { toApiError, toSessionEvent, toToolFailure } from './events';
 import { PieceCache, cutWindow, pieceKey, type Sample } from './slots';
 import type { EventsSection, SessionDetail, Snapshot, TimeRange, TodaySummary } from '../snapshot';
@@ -83,9 +113,10 @@ export class TelemetryReader {
     read.catch(() => undefined); // awaited below; not unhandled if the events fail first
     const dropEvents = new AbortController();
     const eventsSignal = options.signal ? AbortSignal.any([options.signal, dropEvents.signal]) : dropEvents.signal;
-    const events = windows.range !== undefined && this.loki
-      ? this.fetchEvents(this.loki, rangeStartMs(windows.range, nowMs), nowMs, { ...options, signal: eventsSignal })
-      : null;
+    const events =
+      windows.range !== undefined && this.loki
+        ? this.fetchEvents(this.loki, rangeStartMs(windows.range, nowMs), nowMs, { ...options, signal: eventsSignal })
+        : null;
     events?.catch(() => undefined); // awaited with the snapshot
     let today: TodaySummary | undefined;
     if (windows.dayStartMs !== undefined) {
@@ -97,7 +128,12 @@ export class TelemetryReader {
       }
       options.onToday?.(today);
     }
-    const snapshot = windows.range === undefined ? undefined : await this.snapshot(windows.range, nowMs, read, events, { ...(options.signal ? { signal: options.signal } : {}) });
+    const snapshot =
+      windows.range === undefined
+        ? undefined
+        : await this.snapshot(windows.range, nowMs, read, events, {
+            ...(options.signal ? { signal: options.signal } : {}),
+          });
     return { ...(today ? { today } : {}), ...(snapshot ? { snapshot } : {}) };
   }
 
@@ -107,12 +143,25 @@ export class TelemetryReader {
   }
 
   /** The sidebar's snapshot of `range` from what the refresh read, with the events from Loki. */
-  private async snapshot(range: TimeRange, nowMs: number, read: Promise<Readings>, events: Promise<EventsSection> | null, options: FetchOptions): Promise<Snapshot> {
+  private async snapshot(
+    range: TimeRange,
+    nowMs: number,
+    read: Promise<Readings>,
+    events: Promise<EventsSection> | null,
+    options: FetchOptions,
+  ): Promise<Snapshot> {
     const startMs = rangeStartMs(range, nowMs);
-    const [metrics, eventsRead] = await Promise.allSettled([read.then((r) => metricsSection(r, this.sessionLimit)), events ?? Promise.resolve(null)]);
+    const [metrics, eventsRead] = await Promise.allSettled([
+      read.then((r) => metricsSection(r, this.sessionLimit)),
+      events ?? Promise.resolve(null),
+    ]);
     options.signal?.throwIfAborted();
     const snapshot: Snapshot = {
-      range, startMs, endMs: nowMs, stepSeconds: RANGE_SLOT_MS[range] / 1000, fetchedAt: nowMs,
+      range,
+      startMs,
+      endMs: nowMs,
+      stepSeconds: RANGE_SLOT_MS[range] / 1000,
+      fetchedAt: nowMs,
       metrics: metrics.status === 'fulfilled' ? metrics.value : null,
       events: eventsRead.status === 'fulfilled' ? eventsRead.value : null,
       errors: {},
@@ -121,7 +170,8 @@ export class TelemetryReader {
     if (metrics.status === 'rejected') snapshot.errors.prometheus = toErrorInfo(metrics.reason, 'Prometheus');
     if (eventsRead.status === 'rejected') snapshot.errors.loki = toErrorInfo(eventsRead.reason, 'Loki');
     const m = snapshot.metrics;
-    snapshot.hasData = !!m && (m.kpis.costUsd > 0 || m.kpis.tokens.total > 0 || m.kpis.sessions > 0 || m.sessions.length > 0);
+    snapshot.hasData =
+      !!m && (m.kpis.costUsd > 0 || m.kpis.tokens.total > 0 || m.kpis.sessions > 0 || m.sessions.length > 0);
     if (m) {
       const r = await read;
       if (r.windows.dayStartMs !== undefined) snapshot.today = todayCost(r);
@@ -135,20 +185,35 @@ export class TelemetryReader {
    * cached: one combined instant query and one range query), and its events from Loki. Never rejects for backend
    * failures (see refresh).
    */
-  async fetchSession(sessionId: string, range: TimeRange, nowMs: number, options: FetchOptions = {}): Promise<SessionDetail> {
+  async fetchSession(
+    sessionId: string,
+    range: TimeRange,
+    nowMs: number,
+    options: FetchOptions = {},
+  ): Promise<SessionDetail> {
     // The window and buckets of the sidebar's list, so that the session's figures here are the ones its row shows.
     const startMs = rangeStartMs(range, nowMs);
     const stepMs = RANGE_SLOT_MS[range];
     const [metrics, events] = await Promise.allSettled([
       this.sessionMetrics(sessionId, startMs, nowMs, stepMs, gridPhaseMs(stepMs, nowMs), options),
       this.loki
-        ? this.loki.queryLogs(lokiLogs.sessionEvents(sessionId), { startMs, endMs: nowMs, limit: 500, direction: 'backward' }, options)
-          .then((entries) => entries.map(toSessionEvent))
+        ? this.loki
+            .queryLogs(
+              lokiLogs.sessionEvents(sessionId),
+              { startMs, endMs: nowMs, limit: 500, direction: 'backward' },
+              options,
+            )
+            .then((entries) => entries.map(toSessionEvent))
         : Promise.resolve(null),
     ]);
     options.signal?.throwIfAborted();
     const detail: SessionDetail = {
-      sessionId, range, startMs, endMs: nowMs, stepSeconds: stepMs / 1000, fetchedAt: nowMs,
+      sessionId,
+      range,
+      startMs,
+      endMs: nowMs,
+      stepSeconds: stepMs / 1000,
+      fetchedAt: nowMs,
       metrics: metrics.status === 'fulfilled' ? metrics.value : null,
       events: events.status === 'fulfilled' ? events.value : null,
       errors: {},
@@ -158,27 +223,53 @@ export class TelemetryReader {
     return detail;
   }
 
-  private async sessionMetrics(sessionId: string, startMs: number, nowMs: number, stepMs: number, phaseMs: number, options: FetchOptions): Promise<NonNullable<SessionDetail['metrics']>> {
+  private async sessionMetrics(
+    sessionId: string,
+    startMs: number,
+    nowMs: number,
+    stepMs: number,
+    phaseMs: number,
+    options: FetchOptions,
+  ): Promise<NonNullable<SessionDetail['metrics']>> {
     const figures = sessionFigures(sessionId);
     // The chart's whole buckets from a range query; a partial one (the open bucket) in the instant query.
     const { slotEnds, edges } = cutWindow(startMs, nowMs, stepMs, phaseMs);
     const terms = [
-      ...Object.entries(figures).map(([figure, f]) => ({ figure, part: 'total', expr: figureWindow(f, startMs, nowMs) })),
-      ...edges.map(([a, b]) => ({ figure: 'costEdge', part: String(b), expr: figureWindow(figures.costByModel, a, b) })),
+      ...Object.entries(figures).map(([figure, f]) => ({
+        figure,
+        part: 'total',
+        expr: figureWindow(f, startMs, nowMs),
+      })),
+      ...edges.map(([a, b]) => ({
+        figure: 'costEdge',
+        part: String(b),
+        expr: figureWindow(figures.costByModel, a, b),
+      })),
     ];
     const t = nowMs / 1000;
     const [samples, buckets] = await Promise.all([
       this.prom.instant(combined(terms), t, options),
       slotEnds.length
-        ? this.prom.range(figureSlots(figures.costByModel, stepMs), { start: slotEnds[0]! / 1000, end: slotEnds.at(-1)! / 1000, step: stepMs / 1000 }, options)
+        ? this.prom.range(
+            figureSlots(figures.costByModel, stepMs),
+            { start: slotEnds[0]! / 1000, end: slotEnds.at(-1)! / 1000, step: stepMs / 1000 },
+            options,
+          )
         : Promise.resolve([]),
     ]);
-    const totals = (figure: SessionFigureName): Sample[] => samples
-      .filter((s) => s.labels[FIGURE_LABEL] === figure && s.labels[PART_LABEL] === 'total' && s.value !== null)
-      .map((s) => ({ labels: s.labels, value: s.value! }));
+    const totals = (figure: SessionFigureName): Sample[] =>
+      samples
+        .filter((s) => s.labels[FIGURE_LABEL] === figure && s.labels[PART_LABEL] === 'total' && s.value !== null)
+        .map((s) => ({ labels: s.labels, value: s.value! }));
     const costPieces: Array<[number, Sample[]]> = [
-      ...buckets.flatMap((series) => series.points.map(([time, value]): [number, Sample[]] => [Math.round(time * 1000), [{ labels: series.labels, value }]])),
-      ...samples.filter((s) => s.labels[FIGURE_LABEL] === 'costEdge' && s.value !== null)
+      ...buckets.flatMap((series) =>
+        series.points.map(([time, value]): [number, Sample[]] => [
+          Math.round(time * 1000),
+          [{ labels: series.labels, value }],
+        ]),
+      ),
+      ...samples
+        .filter((s) => s.labels[FIGURE_LABEL] === 'costEdge' && s.value !== null)
         .map((s): [number, Sample[]] => [Number(s.labels[PART_LABEL]), [{ labels: s.labels, value: s.value! }]]),
     ];
     return sessionMetrics(totals, costPieces, stepMs, phaseMs);
@@ -204,35 +295,52 @@ export class TelemetryReader {
       this.forget();
       throw error;
     }
-    if (lastEvaluation === null || (this.lastEvaluationSeen !== null && lastEvaluation < this.lastEvaluationSeen)) this.forget();
+    if (lastEvaluation === null || (this.lastEvaluationSeen !== null && lastEvaluation < this.lastEvaluationSeen))
+      this.forget();
     this.lastEvaluationSeen = lastEvaluation;
     const changedSessions = (await changedPending).map((s) => s.labels['session_id'] ?? '').filter((id) => id !== '');
     const history = this.limitHistory;
-    const plan = planRefresh({ nowMs, windows, lastEvaluationMs: lastEvaluation, cache: this.cache, changedSessions, limitHistory: history });
+    const plan = planRefresh({
+      nowMs,
+      windows,
+      lastEvaluationMs: lastEvaluation,
+      cache: this.cache,
+      changedSessions,
+      limitHistory: history,
+    });
 
     const instant = (terms: typeof plan.narrow): Promise<InstantSample[]> =>
       terms.length ? this.prom.instant(combined(terms), t, options) : Promise.resolve([]);
     const [narrow, wide, costLabels] = await Promise.all([
       instant(plan.narrow),
       instant(plan.wide),
-      plan.labelsSpan === null ? Promise.resolve(null) : this.prom.labelNames([COUNTERS.cost.rule], plan.labelsSpan, options),
+      plan.labelsSpan === null
+        ? Promise.resolve(null)
+        : this.prom.labelNames([COUNTERS.cost.rule], plan.labelsSpan, options),
       ...plan.slots.map((query) => this.fetchSlots(query, options)),
     ]);
     const answers = answersOf([...narrow, ...wide]);
     if (plan.limits === 'read') this.limitHistory = { range: windows.range!, atMs: nowMs, answers: answers.planLimit };
     else if (plan.limits === 'reuse') answers.planLimit = history!.answers;
-    for (const { source, a, b } of plan.keep) this.cache.put(a, b, source, answers.pieces.get(source)?.get(pieceKey(a, b)) ?? []);
+    for (const { source, a, b } of plan.keep)
+      this.cache.put(a, b, source, answers.pieces.get(source)?.get(pieceKey(a, b)) ?? []);
     this.cache.prune(plan.forgetBeforeMs);
     return new Readings(plan, answers, this.cache, costLabels, this.memo);
   }
 
   /** The range queries of one grid's closed slots, kept in the cache (a slot without a point is 0). */
   private async fetchSlots(query: SlotQuery, options: FetchOptions): Promise<void> {
-    const series = (await Promise.all(query.batches.map((batch) => this.prom.range(
-      combined(batch),
-      { start: query.firstEnd / 1000, end: query.lastEnd / 1000, step: query.slotMs / 1000 },
-      options,
-    )))).flat();
+    const series = (
+      await Promise.all(
+        query.batches.map((batch) =>
+          this.prom.range(
+            combined(batch),
+            { start: query.firstEnd / 1000, end: query.lastEnd / 1000, step: query.slotMs / 1000 },
+            options,
+          ),
+        ),
+      )
+    ).flat();
     for (const { source, a, b, samples } of closedSlots(query, series)) this.cache.put(a, b, source, samples);
   }
 
@@ -250,7 +358,12 @@ export class TelemetryReader {
     return group.lastEvaluationMs;
   }
 
-  private async fetchEvents(loki: LokiClient, startMs: number, endMs: number, options: FetchOptions): Promise<EventsSection> {
+  private async fetchEvents(
+    loki: LokiClient,
+    startMs: number,
+    endMs: number,
+    options: FetchOptions,
+  ): Promise<EventsSection> {
     const params = { startMs, endMs, limit: this.eventLimit, direction: 'backward' as const };
     const [failures, apiErrors] = await Promise.all([
       loki.queryLogs(lokiLogs.toolFailures(), params, options),
@@ -264,9 +377,12 @@ export class TelemetryReader {
 function rulesMissing(url: URL): TelemetryError {
   const shown = `${url.origin}${url.pathname}`;
   return new TelemetryError({
-    kind: 'rules', backend: 'Prometheus', url: shown,
-    message: `Prometheus at ${url.origin} does not run the recording rules the extension reads (no rule group has `
-      + `${COUNTERS.cost.rule}). Load ${RULES_FILE} from the extension's repository into it (rule_files, or your `
-      + 'ruler), then refresh.',
+    kind: 'rules',
+    backend: 'Prometheus',
+    url: shown,
+    message:
+      `Prometheus at ${url.origin} does not run the recording rules the extension reads (no rule group has ` +
+      `${COUNTERS.cost.rule}). Load ${RULES_FILE} from the extension's repository into it (rule_files, or your ` +
+      'ruler), then refresh.',
   });
 }

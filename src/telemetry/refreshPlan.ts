@@ -7,8 +7,27 @@
 import { RULE_INTERVAL_MS } from './counters';
 import type { InstantSample, RangeSeries } from './prometheus';
 import {
-  FIGURE_LABEL, FIGURE_NAMES, PART_LABEL, PLAN_FIGURE, PLAN_LIMIT_FIGURE, TODAY_FIGURES, figureFresh, figureOf, figureSlots, figureWindow, isFresh,
-  planLimitTerms, planTerms, sourceName, sourceOf, type Figure, type FigureName, type PlanLimitPart, type PlanLimitTerm, type PlanPart, type PlanTerm,
+  FIGURE_LABEL,
+  FIGURE_NAMES,
+  PART_LABEL,
+  PLAN_FIGURE,
+  PLAN_LIMIT_FIGURE,
+  TODAY_FIGURES,
+  figureFresh,
+  figureOf,
+  figureSlots,
+  figureWindow,
+  isFresh,
+  planLimitTerms,
+  planTerms,
+  sourceName,
+  sourceOf,
+  type Figure,
+  type FigureName,
+  type PlanLimitPart,
+  type PlanLimitTerm,
+  type PlanPart,
+  type PlanTerm,
   type SourceName,
 } from './queries';
 import { pieceKey, windowPieces, type PieceKey, type Sample } from './slots';
@@ -22,7 +41,12 @@ export const DAY_MS = 86_400_000;
  * Per range: the slot the cache keeps, which is also the chart's bucket and the grid the window starts on (a range
  * query costs Prometheus a step per series it selects, so slots as long as the buckets).
  */
-export const RANGE_SLOT_MS: Record<TimeRange, number> = { '1h': MINUTE_MS, '24h': HOUR_MS, '7d': 6 * HOUR_MS, '30d': DAY_MS };
+export const RANGE_SLOT_MS: Record<TimeRange, number> = {
+  '1h': MINUTE_MS,
+  '24h': HOUR_MS,
+  '7d': 6 * HOUR_MS,
+  '30d': DAY_MS,
+};
 
 /** Where a grid's slots end past each multiple of the slot: days end at local midnight, shorter slots on the hour. */
 export function gridPhaseMs(slotMs: number, nowMs: number): number {
@@ -95,16 +119,32 @@ export function planWindows(nowMs: number, windows: RefreshWindows): PlannedWind
   if (windows.dayStartMs !== undefined) {
     const figures = [...TODAY_FIGURES, ...(windows.project === undefined ? [] : [PROJECT_FIGURE])];
     planned.push({ role: 'today', fromMs: windows.dayStartMs, slotMs: TODAY_SLOT_MS, phaseMs: 0, figures });
-    planned.push({ role: 'lastHour', fromMs: nowMs - HOUR_MS, slotMs: TODAY_SLOT_MS, phaseMs: 0, figures: ['costByModel'], moving: true });
+    planned.push({
+      role: 'lastHour',
+      fromMs: nowMs - HOUR_MS,
+      slotMs: TODAY_SLOT_MS,
+      phaseMs: 0,
+      figures: ['costByModel'],
+      moving: true,
+    });
   }
   if (windows.month) {
-    planned.push({ role: 'month', fromMs: windows.month.startMs, slotMs: DAY_MS, phaseMs: gridPhaseMs(DAY_MS, nowMs), figures: ['costByModel'] });
+    planned.push({
+      role: 'month',
+      fromMs: windows.month.startMs,
+      slotMs: DAY_MS,
+      phaseMs: gridPhaseMs(DAY_MS, nowMs),
+      figures: ['costByModel'],
+    });
   }
   if (windows.range) {
     const label = COST_DIMENSIONS[windows.groupBy ?? 'model'].label;
     const slotMs = RANGE_SLOT_MS[windows.range];
     planned.push({
-      role: 'range', fromMs: rangeStartMs(windows.range, nowMs), slotMs, phaseMs: gridPhaseMs(slotMs, nowMs),
+      role: 'range',
+      fromMs: rangeStartMs(windows.range, nowMs),
+      slotMs,
+      phaseMs: gridPhaseMs(slotMs, nowMs),
       figures: [...FIGURE_NAMES, `costBy:${label}`, `tokensBy:${label}`],
     });
   }
@@ -247,21 +287,26 @@ export function planRefresh(input: PlanInput): RefreshPlan {
     const ends = [...grid.ends];
     const names = [...grid.sources];
     return {
-      slotMs, firstEnd: Math.min(...ends), lastEnd: Math.max(...ends),
-      batches: Array.from({ length: Math.min(SLOT_BATCHES, names.length) }, (_, i) => names.filter((_, j) => j % SLOT_BATCHES === i))
-        .map((batch) => batch.map((figure) => ({ figure, expr: figureSlots(sources.byName.get(figure)!, slotMs) }))),
+      slotMs,
+      firstEnd: Math.min(...ends),
+      lastEnd: Math.max(...ends),
+      batches: Array.from({ length: Math.min(SLOT_BATCHES, names.length) }, (_, i) =>
+        names.filter((_, j) => j % SLOT_BATCHES === i),
+      ).map((batch) => batch.map((figure) => ({ figure, expr: figureSlots(sources.byName.get(figure)!, slotMs) }))),
     };
   });
 
   // The fresh part, for the sessions that changed lately (all live series before the rules' first run, and when
   // the rules last ran longer ago than the changes looked at).
-  const changed = evalMs === null || nowMs - evalMs > (CHANGED_WINDOW_S - 30) * 1000 ? undefined : input.changedSessions;
+  const changed =
+    evalMs === null || nowMs - evalMs > (CHANGED_WINDOW_S - 30) * 1000 ? undefined : input.changedSessions;
   // Terms that look far back (the fresh part's 2 d, the limit history's range) go in a query of their own:
   // Prometheus opens one querier over the time span of all of a query's selectors, so beside them every piece
   // would be read through each block of that span.
   const wide: Term[] = [];
   for (const [name, source] of sources.byName) {
-    if (isFresh(source) && (changed === undefined || changed.length > 0)) wide.push({ figure: name, part: 'fresh', expr: figureFresh(source, changed) });
+    if (isFresh(source) && (changed === undefined || changed.length > 0))
+      wide.push({ figure: name, part: 'fresh', expr: figureFresh(source, changed) });
   }
 
   // The plan's usage and the context windows, for the status bar: in the narrow query.
@@ -269,10 +314,20 @@ export function planRefresh(input: PlanInput): RefreshPlan {
   // The limit history moves by the minute at most: read again once a minute, or for another range.
   const rangeStartS = windows.range ? rangeStartMs(windows.range, nowMs) / 1000 : null;
   const history = input.limitHistory;
-  const readLimits = rangeStartS !== null && (!history || history.range !== windows.range || nowMs - history.atMs >= PLAN_LIMIT_EVERY_MS);
+  const readLimits =
+    rangeStartS !== null &&
+    (!history || history.range !== windows.range || nowMs - history.atMs >= PLAN_LIMIT_EVERY_MS);
   if (readLimits) wide.push(...planLimitTerms(t - rangeStartS));
   return {
-    nowMs, windows, planned, sources, closedUntilMs, slots, narrow, wide, keep,
+    nowMs,
+    windows,
+    planned,
+    sources,
+    closedUntilMs,
+    slots,
+    narrow,
+    wide,
+    keep,
     limits: readLimits ? 'read' : rangeStartS !== null && history ? 'reuse' : 'none',
     // Which dimensions the range's cost carries: the group-by offers only those.
     labelsSpan: rangeStartS === null ? null : { start: rangeStartS, end: t },
@@ -336,7 +391,8 @@ export function closedSlots(query: SlotQuery, series: readonly RangeSeries[]): C
   const out: ClosedSlot[] = [];
   for (let end = query.firstEnd; end <= query.lastEnd; end += query.slotMs) {
     for (const batch of query.batches) {
-      for (const { figure: source } of batch) out.push({ source, a: end - query.slotMs, b: end, samples: got.get(source)?.get(end) ?? [] });
+      for (const { figure: source } of batch)
+        out.push({ source, a: end - query.slotMs, b: end, samples: got.get(source)?.get(end) ?? [] });
     }
   }
   return out;

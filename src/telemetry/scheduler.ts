@@ -61,8 +61,15 @@ export class RefreshScheduler {
   /** Waiters for a refresh that starts after the one in flight (coalesced into one). */
   private pending: Array<() => void> | null = null;
   private st: SchedulerState = {
-    started: false, inFlight: false, focused: true, viewVisible: true, consecutiveFailures: 0,
-    nextRunAt: null, lastFinishedAt: null, lastSuccessAt: null, lastError: undefined,
+    started: false,
+    inFlight: false,
+    focused: true,
+    viewVisible: true,
+    consecutiveFailures: 0,
+    nextRunAt: null,
+    lastFinishedAt: null,
+    lastSuccessAt: null,
+    lastError: undefined,
   };
 
   constructor(private readonly options: SchedulerOptions) {

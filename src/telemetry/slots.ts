@@ -46,7 +46,10 @@ export function windowPieces(fromMs: number, toMs: number, slotMs: number, phase
       continue;
     }
     const fine = cutWindow(a, b, fineMs);
-    out.push(...fine.slotEnds.map((end): Piece => [end - fineMs, end, fineMs]), ...fine.edges.map(([x, y]): Piece => [x, y, null]));
+    out.push(
+      ...fine.slotEnds.map((end): Piece => [end - fineMs, end, fineMs]),
+      ...fine.edges.map(([x, y]): Piece => [x, y, null]),
+    );
   }
   return out;
 }
@@ -97,7 +100,10 @@ export class PieceCache {
 
 /** A stable key of a label set. */
 export function labelsKey(labels: Labels): string {
-  return Object.keys(labels).sort().map((k) => `${k}\u0001${labels[k]}`).join('\u0000');
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}\u0001${labels[k]}`)
+    .join('\u0000');
 }
 
 /** Samples added up per label set. */

@@ -21,12 +21,14 @@ export function storageStale(newestSampleMs: number | null, nowMs: number): newe
 /** What the user is told when the storage is stale: since when, why (from Prometheus' last `logLines`), what is
  * kept and what to do. */
 export function storageProblem(newestSampleMs: number, logLines: readonly string[]): string {
-  const cause = [...logLines].reverse().flatMap((line) => WRITE_FAILURES.filter(([pattern]) => pattern.test(line)).map(([, text]) => text))[0];
+  const cause = [...logLines]
+    .reverse()
+    .flatMap((line) => WRITE_FAILURES.filter(([pattern]) => pattern.test(line)).map(([, text]) => text))[0];
   return (
     `Prometheus has stored no new data since ${new Date(newestSampleMs).toLocaleTimeString()}${cause ? `: ${cause}` : ''}. ` +
-    'What Claude Code reports meanwhile is not lost: the collector keeps every session\'s running total for a day and ' +
+    "What Claude Code reports meanwhile is not lost: the collector keeps every session's running total for a day and " +
     'Prometheus stores it at the first scrape that succeeds. Free space on the disk the container engine keeps its ' +
-    'volumes on (Docker Desktop, Podman machine, Colima: the VM\'s disk), lower `claudeTelemetry.stack.retentionDays`, ' +
+    "volumes on (Docker Desktop, Podman machine, Colima: the VM's disk), lower `claudeTelemetry.stack.retentionDays`, " +
     'or delete the telemetry data; "Show Stack Logs…" for prometheus says more.'
   );
 }

@@ -43,5 +43,6 @@ export async function publishThresholds(
     ...(signal ? { signal } : {}),
   });
   await response.body.dump();
-  if (response.statusCode >= 300) throw new Error(`the collector at ${otlpHttpBase} answered HTTP ${response.statusCode}`);
+  if (response.statusCode >= 300)
+    throw new Error(`the collector at ${otlpHttpBase} answered HTTP ${response.statusCode}`);
 }

@@ -3,7 +3,15 @@
  * its `env` block that carry the telemetry environment change, or its `statusLine`; other keys, comments and
  * formatting stay.
  */
-import { applyEdits, getNodeValue, modify, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import {
+  applyEdits,
+  getNodeValue,
+  modify,
+  parseTree,
+  printParseErrorCode,
+  type Node,
+  type ParseError,
+} from 'jsonc-parser';
 import { parseBridgeCommand } from '../statusLine/statusLine';
 
 export class SettingsFileError extends Error {
@@ -50,7 +58,9 @@ function parseSettings(text: string, path: string): Record<string, unknown> {
   const settings = (root ? getNodeValue(root) : {}) as Record<string, unknown>;
   const env = settings.env;
   if (env !== undefined && (typeof env !== 'object' || env === null || Array.isArray(env))) {
-    throw new SettingsFileError(`The "env" entry of ${path} is not an object. Fix the file and try again; it was not changed.`);
+    throw new SettingsFileError(
+      `The "env" entry of ${path} is not an object. Fix the file and try again; it was not changed.`,
+    );
   }
   return settings;
 }
@@ -110,7 +120,10 @@ function statusLineIn(root: Node | undefined) {
     return undefined;
   }
   const current: unknown = getNodeValue(value);
-  const fields = typeof current === 'object' && current !== null && !Array.isArray(current) ? (current as Record<string, unknown>) : {};
+  const fields =
+    typeof current === 'object' && current !== null && !Array.isArray(current)
+      ? (current as Record<string, unknown>)
+      : {};
   const bridge = typeof fields.command === 'string' ? parseBridgeCommand(fields.command) : undefined;
   return { property, value, fields, bridge };
 }
@@ -123,7 +136,11 @@ function statusLineIn(root: Node | undefined) {
  * no status line, one property is added after the last: `withoutStatusLineBridge` then gives the file back byte
  * for byte.
  */
-export function withStatusLineBridge(text: string, bridgeCommand: (saved: SavedStatusLine | undefined) => string, path: string): string {
+export function withStatusLineBridge(
+  text: string,
+  bridgeCommand: (saved: SavedStatusLine | undefined) => string,
+  path: string,
+): string {
   const base = text.trim() === '' ? '{}\n' : text;
   // Not empty, so an object or an error.
   const root = settingsTree(base, path)!;
@@ -135,7 +152,10 @@ export function withStatusLineBridge(text: string, bridgeCommand: (saved: SavedS
   let saved: SavedStatusLine | undefined;
   if (bridge) {
     // Already the bridge: it stands in for the status line it saved, if any.
-    saved = bridge.savedStatusLine === undefined ? undefined : { text: bridge.savedStatusLine, command: bridge.previousCommand };
+    saved =
+      bridge.savedStatusLine === undefined
+        ? undefined
+        : { text: bridge.savedStatusLine, command: bridge.previousCommand };
   } else {
     const command = fields.type === 'command' && typeof fields.command === 'string' ? fields.command : undefined;
     saved = { text: base.slice(value.offset, end(value)), command };

@@ -8,7 +8,13 @@ import { CancelledError } from '../stack/errors';
 import { otlpEndpoint, type Config } from '../config';
 import type { Log } from '../log';
 import { BRIDGE_SCRIPT, bridgeCommand, bridgeFiles } from '../statusLine/statusLine';
-import { statusLineBridgeCommand, withoutStatusLineBridge, withoutTelemetryEnvironment, withStatusLineBridge, withTelemetryEnvironment } from './claudeSettings';
+import {
+  statusLineBridgeCommand,
+  withoutStatusLineBridge,
+  withoutTelemetryEnvironment,
+  withStatusLineBridge,
+  withTelemetryEnvironment,
+} from './claudeSettings';
 import { isTelemetryVariable, TELEMETRY_VARIABLE_NAMES, telemetryEnvironment } from './environment';
 
 const PREVIEW_SCHEME = 'claude-telemetry-preview';
@@ -51,7 +57,11 @@ export class ClaudeSettingsWriter implements vscode.Disposable {
 
   async write(config: Config): Promise<void> {
     const environment = userTelemetryEnvironment(config);
-    const changed = await this.edit((text) => withTelemetryEnvironment(text, environment, this.path), 'Write', `Write the telemetry environment (${Object.keys(environment).length} variables) to ${this.path}?`);
+    const changed = await this.edit(
+      (text) => withTelemetryEnvironment(text, environment, this.path),
+      'Write',
+      `Write the telemetry environment (${Object.keys(environment).length} variables) to ${this.path}?`,
+    );
     if (!changed) {
       return;
     }
@@ -65,12 +75,20 @@ export class ClaudeSettingsWriter implements vscode.Disposable {
   }
 
   async remove(): Promise<void> {
-    await this.edit((text) => withoutTelemetryEnvironment(text, TELEMETRY_VARIABLE_NAMES, this.path), 'Remove', `Remove the telemetry environment from ${this.path}?`);
-    const panelSetting = vscode.workspace.getConfiguration('claudeCode').get<{ name: string; value: string }[]>('environmentVariables');
+    await this.edit(
+      (text) => withoutTelemetryEnvironment(text, TELEMETRY_VARIABLE_NAMES, this.path),
+      'Remove',
+      `Remove the telemetry environment from ${this.path}?`,
+    );
+    const panelSetting = vscode.workspace
+      .getConfiguration('claudeCode')
+      .get<{ name: string; value: string }[]>('environmentVariables');
     if (panelSetting?.some((entry) => isTelemetryVariable(entry.name))) {
-      await vscode.workspace
-        .getConfiguration('claudeCode')
-        .update('environmentVariables', panelSetting.filter((entry) => !isTelemetryVariable(entry.name)), vscode.ConfigurationTarget.Global);
+      await vscode.workspace.getConfiguration('claudeCode').update(
+        'environmentVariables',
+        panelSetting.filter((entry) => !isTelemetryVariable(entry.name)),
+        vscode.ConfigurationTarget.Global,
+      );
       this.log.info('Removed the telemetry variables from claudeCode.environmentVariables.');
     }
   }
@@ -83,14 +101,26 @@ export class ClaudeSettingsWriter implements vscode.Disposable {
   async writeStatusLineBridge(config: Config): Promise<void> {
     const endpoint = otlpEndpoint(config);
     // The editor's own runtime, run as Node: the bridge needs no Node installed, and follows this window's machine.
-    const runtime = { executable: process.execPath, script: join(this.extensionPath, BRIDGE_SCRIPT), platform: process.platform };
+    const runtime = {
+      executable: process.execPath,
+      script: join(this.extensionPath, BRIDGE_SCRIPT),
+      platform: process.platform,
+    };
     const changed = await this.edit(
-      (text) => withStatusLineBridge(text, (saved) => bridgeCommand(runtime, { endpoint, previousCommand: saved?.command, savedStatusLine: saved?.text }), this.path),
+      (text) =>
+        withStatusLineBridge(
+          text,
+          (saved) =>
+            bridgeCommand(runtime, { endpoint, previousCommand: saved?.command, savedStatusLine: saved?.text }),
+          this.path,
+        ),
       'Write',
       `Show plan usage in Claude Code's status line? The status line command in ${this.path} becomes the extension's bridge, which reports to ${endpoint} and runs your own status line command, if any, as before.`,
     );
     if (changed) {
-      this.log.info(`Status line bridge written: Claude Code reports plan usage to ${endpoint} from its next status line update.`);
+      this.log.info(
+        `Status line bridge written: Claude Code reports plan usage to ${endpoint} from its next status line update.`,
+      );
       void vscode.window.showInformationMessage(
         'Claude Code reports its plan usage from its next status line update (in interactive sessions, for Claude plan subscribers). Your own status line, if you had one, shows as before.',
       );
@@ -115,16 +145,23 @@ export class ClaudeSettingsWriter implements vscode.Disposable {
     if (gone === undefined) return;
     const message =
       `Claude Code's status line runs the plan usage bridge from ${gone}, which no longer exists (the extension or the ` +
-      'editor was updated): Claude Code shows no status line, your own included, until it runs this install\'s bridge.';
+      "editor was updated): Claude Code shows no status line, your own included, until it runs this install's bridge.";
     this.log.warn(message);
     const update = 'Update Status Line…';
     const remove = 'Remove Bridge…';
     const choice = await vscode.window.showWarningMessage(message, update, remove);
-    if (choice) await vscode.commands.executeCommand(choice === update ? CommandId.writeStatusLineBridge : CommandId.removeStatusLineBridge);
+    if (choice)
+      await vscode.commands.executeCommand(
+        choice === update ? CommandId.writeStatusLineBridge : CommandId.removeStatusLineBridge,
+      );
   }
 
   async removeStatusLineBridge(): Promise<void> {
-    await this.edit((text) => withoutStatusLineBridge(text, this.path), 'Remove', `Remove the status line bridge from ${this.path}? Your own status line, if you had one, comes back as it was.`);
+    await this.edit(
+      (text) => withoutStatusLineBridge(text, this.path),
+      'Remove',
+      `Remove the status line bridge from ${this.path}? Your own status line, if you had one, comes back as it was.`,
+    );
   }
 
   dispose(): void {
@@ -151,11 +188,22 @@ export class ClaudeSettingsWriter implements vscode.Disposable {
     try {
       const current = vscode.Uri.file(this.path);
       const left = before === '' ? vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: '/empty/settings.json' }) : current;
-      await vscode.commands.executeCommand('vscode.diff', left, vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: key }), `${this.path} ↔ proposed`);
+      await vscode.commands.executeCommand(
+        'vscode.diff',
+        left,
+        vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: key }),
+        `${this.path} ↔ proposed`,
+      );
       const backup = `${this.path}.bak`;
       const answer = await vscode.window.showWarningMessage(
         question,
-        { modal: true, detail: before === '' ? 'The file does not exist yet and will be created.' : `The current file is kept as ${backup}. The diff shows the change.` },
+        {
+          modal: true,
+          detail:
+            before === ''
+              ? 'The file does not exist yet and will be created.'
+              : `The current file is kept as ${backup}. The diff shows the change.`,
+        },
         action,
       );
       if (answer !== action) {

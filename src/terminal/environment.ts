@@ -89,6 +89,9 @@ export function repositoryFromGitConfig(gitConfig: string): string | undefined {
     return undefined;
   }
   const path = /^[^@/]+@[^:]+:(.+)$/.exec(url)?.[1] ?? (URL.canParse(url) ? new URL(url).pathname : url);
-  const parts = path.replace(/\.git$/, '').split('/').filter(Boolean);
+  const parts = path
+    .replace(/\.git$/, '')
+    .split('/')
+    .filter(Boolean);
   return parts.length >= 2 ? parts.slice(-2).join('/') : parts[0];
 }

@@ -37,9 +37,11 @@ export class TerminalEnvironment implements vscode.Disposable {
 
   /** Applies the settings; calls are serialised so the last settings win. */
   apply(config: Config): Promise<void> {
-    this.applying = this.applying.then(() => this.write(config)).catch((error: unknown) => {
-      this.log.error('Could not set the terminal environment:', error);
-    });
+    this.applying = this.applying
+      .then(() => this.write(config))
+      .catch((error: unknown) => {
+        this.log.error('Could not set the terminal environment:', error);
+      });
     return this.applying;
   }
 
@@ -76,11 +78,15 @@ export class TerminalEnvironment implements vscode.Disposable {
       await mkdir(binDir, { recursive: true, mode: 0o700 });
       await writeFile(shim, claudeShimScript(environment), { encoding: 'utf8', mode: 0o700 });
       this.collection.prepend('PATH', `${binDir}${delimiter}`);
-      this.log.info(`Terminal telemetry for claude only: ${binDir}/claude first on PATH, endpoint ${environment.OTEL_EXPORTER_OTLP_ENDPOINT}.`);
+      this.log.info(
+        `Terminal telemetry for claude only: ${binDir}/claude first on PATH, endpoint ${environment.OTEL_EXPORTER_OTLP_ENDPOINT}.`,
+      );
       return;
     }
     if (config.terminal.scope === 'claudeOnly') {
-      this.log.warn('claudeTelemetry.terminal.scope = claudeOnly needs a POSIX shell: on Windows every terminal gets the variables.');
+      this.log.warn(
+        'claudeTelemetry.terminal.scope = claudeOnly needs a POSIX shell: on Windows every terminal gets the variables.',
+      );
     }
     for (const [name, value] of Object.entries(environment)) {
       this.collection.replace(name, value);

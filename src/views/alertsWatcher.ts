@@ -53,15 +53,26 @@ export class AlertsWatcher {
       // The team collector's headers, as the terminals send them; none to the local stack. Read when sending only.
       const headers = config.terminal.endpoint ? await this.collectorHeaders() : undefined;
       const { telemetry } = loadDeferred();
-      await telemetry.publishThresholds(endpoint, config.alerts.thresholds, nowMs, { signal, headers: telemetry.otlpHeaders(headers) });
+      await telemetry.publishThresholds(endpoint, config.alerts.thresholds, nowMs, {
+        signal,
+        headers: telemetry.otlpHeaders(headers),
+      });
       this.sent = { key, atMs: nowMs };
       this.failuresLogged.delete('thresholds');
     } catch (error) {
-      this.logOnce('thresholds', `Could not send the alert thresholds to the collector: ${error instanceof Error ? error.message : String(error)}`);
+      this.logOnce(
+        'thresholds',
+        `Could not send the alert thresholds to the collector: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 
-  private async readAlerts(prometheus: PrometheusClient, config: Config, nowMs: number, signal: AbortSignal): Promise<void> {
+  private async readAlerts(
+    prometheus: PrometheusClient,
+    config: Config,
+    nowMs: number,
+    signal: AbortSignal,
+  ): Promise<void> {
     if (nowMs - this.readAtMs < ALERTS_EVERY_MS) return;
     this.readAtMs = nowMs;
     try {
@@ -69,7 +80,10 @@ export class AlertsWatcher {
       this.failuresLogged.delete('alerts');
     } catch (error) {
       this.firing = undefined;
-      this.logOnce('alerts', `Could not read the stack's alerts: ${error instanceof Error ? error.message : String(error)}`);
+      this.logOnce(
+        'alerts',
+        `Could not read the stack's alerts: ${error instanceof Error ? error.message : String(error)}`,
+      );
       return;
     }
     if (config.alerts.notify) this.notifyNew(this.firing);
@@ -82,7 +96,11 @@ export class AlertsWatcher {
     void this.memento.update(NOTIFIED_KEY, [...notified, ...fresh.map(alertKey)].slice(-NOTIFIED_KEPT));
     for (const alert of fresh) {
       const show = alert.severity === 'critical' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
-      void show(`${alert.summary || alert.name}${alert.description ? `: ${alert.description}` : ''}`, 'Open Dashboard', 'Open Grafana').then((choice) => {
+      void show(
+        `${alert.summary || alert.name}${alert.description ? `: ${alert.description}` : ''}`,
+        'Open Dashboard',
+        'Open Grafana',
+      ).then((choice) => {
         if (choice === 'Open Dashboard') void vscode.commands.executeCommand('claudeTelemetry.showDashboard');
         if (choice === 'Open Grafana') void vscode.commands.executeCommand('claudeTelemetry.openGrafana');
       });
@@ -98,6 +116,9 @@ export class AlertsWatcher {
 
 /** One firing of one alert: a rule that fires again later (a new activeAt) is a new notification. */
 function alertKey(alert: StackAlert): string {
-  const labels = Object.keys(alert.labels).sort().map((name) => `${name}=${alert.labels[name]}`).join(',');
+  const labels = Object.keys(alert.labels)
+    .sort()
+    .map((name) => `${name}=${alert.labels[name]}`)
+    .join(',');
   return `${labels}@${alert.activeAtMs ?? ''}`;
 }

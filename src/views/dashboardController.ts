@@ -82,7 +82,8 @@ export class DashboardController implements vscode.Disposable {
 
   /** Settings changed: a new pace, and new clients only when where or how data is read changed. */
   configure(config: Config): void {
-    const connection = (c: Config) => JSON.stringify([backends(c), c.backend.auth, c.backend.username, c.backend.tenantId]);
+    const connection = (c: Config) =>
+      JSON.stringify([backends(c), c.backend.auth, c.backend.username, c.backend.tenantId]);
     const reconnect = connection(config) !== connection(this.config);
     this.config = config;
     this.scheduler.setInterval(config.refreshIntervalSeconds * 1000);
@@ -112,7 +113,11 @@ export class DashboardController implements vscode.Disposable {
   /** One session in full, from the backends the status bar reads. */
   fetchSession(sessionId: string, range: TimeRange): Promise<SessionDetail> {
     if (!this.service) {
-      return Promise.reject(new Error('Not connected to the telemetry backends yet: try again in a moment, or run "Claude Telemetry: Show Extension Logs".'));
+      return Promise.reject(
+        new Error(
+          'Not connected to the telemetry backends yet: try again in a moment, or run "Claude Telemetry: Show Extension Logs".',
+        ),
+      );
     }
     return this.service.fetchSession(sessionId, range, Date.now());
   }
@@ -164,7 +169,9 @@ export class DashboardController implements vscode.Disposable {
     }
     const secret = (await this.secrets.get(SecretKey.backendCredentials)) ?? '';
     if (!secret) {
-      this.log.warn('claudeTelemetry.backend.auth is set but no credentials are stored: run "Set Backend Credentials…".');
+      this.log.warn(
+        'claudeTelemetry.backend.auth is set but no credentials are stored: run "Set Backend Credentials…".',
+      );
     }
     return auth === 'bearer' ? { kind: 'bearer', token: secret } : { kind: 'basic', username, password: secret };
   }
@@ -198,7 +205,10 @@ export class DashboardController implements vscode.Disposable {
     // One read for the status bar and the sidebar of this refresh; this window's workspace is the "project".
     const project = vscode.workspace.name;
     const price = this.config.planMonthlyPriceUsd;
-    const month = range !== undefined && price > 0 ? { month: { startMs: new Date(new Date(dayStartMs).setDate(1)).getTime(), priceUsd: price } } : {};
+    const month =
+      range !== undefined && price > 0
+        ? { month: { startMs: new Date(new Date(dayStartMs).setDate(1)).getTime(), priceUsd: price } }
+        : {};
     let snapshot: Snapshot | undefined;
     try {
       // Today's figures reach the status bar as soon as they are read: it never waits for the sidebar's events.
@@ -206,7 +216,11 @@ export class DashboardController implements vscode.Disposable {
       const onToday = (today: TodaySummary): void => {
         todayShown = this.showToday(service, today, local, now, signal);
       };
-      const refreshed = await service.refresh(now, { dayStartMs, range, groupBy, ...month, ...(project === undefined ? {} : { project }) }, { signal, onToday });
+      const refreshed = await service.refresh(
+        now,
+        { dayStartMs, range, groupBy, ...month, ...(project === undefined ? {} : { project }) },
+        { signal, onToday },
+      );
       await todayShown;
       snapshot = refreshed.snapshot;
     } catch (error) {
@@ -230,7 +244,13 @@ export class DashboardController implements vscode.Disposable {
   }
 
   /** The status bar for today's figures, and the notifications they bring. */
-  private async showToday(service: TelemetryReader, today: TodaySummary, local: boolean, now: number, signal: AbortSignal): Promise<void> {
+  private async showToday(
+    service: TelemetryReader,
+    today: TodaySummary,
+    local: boolean,
+    now: number,
+    signal: AbortSignal,
+  ): Promise<void> {
     const everReceived = today.hasData || (await service.hasEverReceivedData({ signal }));
     const status = statusAfterRefresh(today, everReceived, {
       local,
@@ -242,10 +262,20 @@ export class DashboardController implements vscode.Disposable {
     });
     this.statusBar.show(status);
     if (status.kind !== 'cost') return;
-    const budget = budgetNotice(today.costUsd, this.config.dailyBudgetUsd, now, this.memento.get<string>(BUDGET_NOTIFIED_KEY));
-    const plan = planNotices(today, this.config.planWarningPercent, (key) => this.memento.get<string>(`${PLAN_NOTIFIED_KEY}.${key}`));
+    const budget = budgetNotice(
+      today.costUsd,
+      this.config.dailyBudgetUsd,
+      now,
+      this.memento.get<string>(BUDGET_NOTIFIED_KEY),
+    );
+    const plan = planNotices(today, this.config.planWarningPercent, (key) =>
+      this.memento.get<string>(`${PLAN_NOTIFIED_KEY}.${key}`),
+    );
     for (const notice of [...(budget ? [budget] : []), ...plan]) {
-      void this.memento.update(notice.key === 'budget' ? BUDGET_NOTIFIED_KEY : `${PLAN_NOTIFIED_KEY}.${notice.key}`, notice.mark);
+      void this.memento.update(
+        notice.key === 'budget' ? BUDGET_NOTIFIED_KEY : `${PLAN_NOTIFIED_KEY}.${notice.key}`,
+        notice.mark,
+      );
       void vscode.window.showWarningMessage(notice.message, 'Open Dashboard').then((choice) => {
         if (choice) void vscode.commands.executeCommand('claudeTelemetry.showDashboard');
       });
@@ -254,6 +284,11 @@ export class DashboardController implements vscode.Disposable {
 
   private dashboardState(snapshot: Snapshot, range: TimeRange): ViewState {
     // A local Prometheus that stores nothing new is shown with the stack's alerts (see sidebarView).
-    return sidebarView(snapshot, range, backends(this.config).prometheus.local ? this.storage.alert : undefined, this.alerts.current);
+    return sidebarView(
+      snapshot,
+      range,
+      backends(this.config).prometheus.local ? this.storage.alert : undefined,
+      this.alerts.current,
+    );
   }
 }

@@ -83,7 +83,6 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
     this.post();
   }
 
-
   private receive(raw: unknown): void {
     const message = parseWebviewMessage(raw);
     if (!message) {
@@ -121,12 +120,14 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
     const message: HostToWebview = { type: 'state', state: this.state, range: this.range };
     void this.view.webview.postMessage(message);
   }
-
 }
 
 /** What the page may load: its script, its style and the codicons, from the extension's own folders. */
 export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
-  return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')] };
+  return {
+    enableScripts: true,
+    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')],
+  };
 }
 
 /** The page of the sidebar and of a session's panel (one script: it draws what the host posts). */

@@ -24,17 +24,28 @@ export interface StatusContext {
  * an idle day after earlier sessions (`everReceived`), the hint to run claude for a stack that never saw one.
  */
 export function statusAfterRefresh(today: TodaySummary, everReceived: boolean, c: StatusContext): StatusBarState {
-  if (c.local && c.stack.state === 'degraded') return { kind: 'degraded', service: c.stack.services.join(', '), detail: c.stack.message };
+  if (c.local && c.stack.state === 'degraded')
+    return { kind: 'degraded', service: c.stack.services.join(', '), detail: c.stack.message };
   if (c.local && c.storageProblem) return { kind: 'degraded', service: 'prometheus', detail: c.storageProblem };
   if (!today.hasData && !everReceived) return { kind: 'noData' };
-  return { kind: 'cost', today, dailyBudgetUsd: c.dailyBudgetUsd, planWarningPercent: c.planWarningPercent, alerts: c.alerts };
+  return {
+    kind: 'cost',
+    today,
+    dailyBudgetUsd: c.dailyBudgetUsd,
+    planWarningPercent: c.planWarningPercent,
+    alerts: c.alerts,
+  };
 }
 
 /**
  * What a failed refresh tells the user: the local stack's engine gone or a service of it down (the stack's own state
  * knows), else the backend that did not answer, or answered wrongly.
  */
-export function statusAfterFailure(error: unknown, local: boolean, stack: StackPhase): { status: StatusBarState; message: string } {
+export function statusAfterFailure(
+  error: unknown,
+  local: boolean,
+  stack: StackPhase,
+): { status: StatusBarState; message: string } {
   const message = error instanceof Error ? error.message : String(error);
   // Unknown with no problem: the engine has not been asked yet (the window is opening), which says nothing of it.
   if (local && stack.state === 'unknown' && stack.problem) {
@@ -49,7 +60,10 @@ export function statusAfterFailure(error: unknown, local: boolean, stack: StackP
   }
   if (local && stack.state === 'degraded') {
     const service = stack.services.join(', ');
-    return { status: { kind: 'degraded', service, detail: stack.message }, message: `The telemetry stack is degraded (${service}): ${stack.message}` };
+    return {
+      status: { kind: 'degraded', service, detail: stack.message },
+      message: `The telemetry stack is degraded (${service}): ${stack.message}`,
+    };
   }
   const { kind, backend } = (error ?? {}) as { kind?: unknown; backend?: unknown };
   const name = typeof backend === 'string' && backend ? backend : 'Telemetry';
@@ -61,11 +75,24 @@ export function statusAfterFailure(error: unknown, local: boolean, stack: StackP
  * The sidebar's view of a snapshot: an error when no backend answered; a local Prometheus that stores nothing new
  * (`storageAlert`) is listed with the stack's alerts, and is why the sidebar is empty when nothing is stored at all.
  */
-export function sidebarView(snapshot: Snapshot, range: TimeRange, storageAlert: StackAlert | undefined, alerts: readonly StackAlert[] | undefined): ViewState {
+export function sidebarView(
+  snapshot: Snapshot,
+  range: TimeRange,
+  storageAlert: StackAlert | undefined,
+  alerts: readonly StackAlert[] | undefined,
+): ViewState {
   if (!snapshot.metrics && !snapshot.events) {
-    return { kind: 'error', message: snapshot.errors.prometheus?.message ?? snapshot.errors.loki?.message ?? 'No backend answered.' };
+    return {
+      kind: 'error',
+      message: snapshot.errors.prometheus?.message ?? snapshot.errors.loki?.message ?? 'No backend answered.',
+    };
   }
-  if (!snapshot.hasData && !snapshot.errors.prometheus && !snapshot.errors.loki && (snapshot.events?.toolFailures.length ?? 0) === 0) {
+  if (
+    !snapshot.hasData &&
+    !snapshot.errors.prometheus &&
+    !snapshot.errors.loki &&
+    (snapshot.events?.toolFailures.length ?? 0) === 0
+  ) {
     return storageAlert ? { kind: 'error', message: storageAlert.description } : { kind: 'noData', range };
   }
   const shown = storageAlert ? [storageAlert, ...(alerts ?? [])] : alerts;
@@ -83,7 +110,11 @@ export interface Notice {
  * One notice per plan window, threshold and reset when its usage is past the warning threshold: `shown(key)` is the
  * mark last kept for a window's key.
  */
-export function planNotices(today: TodaySummary, threshold: number, shown: (key: string) => string | undefined): Notice[] {
+export function planNotices(
+  today: TodaySummary,
+  threshold: number,
+  shown: (key: string) => string | undefined,
+): Notice[] {
   const notices: Notice[] = [];
   for (const [window, , name] of PLAN_WINDOWS) {
     const usage = today.plan?.[window];
@@ -101,8 +132,17 @@ export function planNotices(today: TodaySummary, threshold: number, shown: (key:
 }
 
 /** The day's one notice when today's cost is past the daily budget (`shownOn`: the day it was last shown). */
-export function budgetNotice(costUsd: number, budgetUsd: number, nowMs: number, shownOn: string | undefined): Notice | undefined {
+export function budgetNotice(
+  costUsd: number,
+  budgetUsd: number,
+  nowMs: number,
+  shownOn: string | undefined,
+): Notice | undefined {
   const day = new Date(nowMs).toDateString();
   if (budgetUsd <= 0 || costUsd < budgetUsd || shownOn === day) return undefined;
-  return { key: 'budget', mark: day, message: `Claude Code has cost ${usd(costUsd)} today, past your daily budget of ${usd(budgetUsd)}.` };
+  return {
+    key: 'budget',
+    mark: day,
+    message: `Claude Code has cost ${usd(costUsd)} today, past your daily budget of ${usd(budgetUsd)}.`,
+  };
 }

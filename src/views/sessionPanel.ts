@@ -28,7 +28,10 @@ export class SessionPanels implements vscode.Disposable {
       return;
     }
     const panel = vscode.window.createWebviewPanel(
-      'claudeTelemetry.session', `Session ${sessionId.slice(0, 8)}`, vscode.ViewColumn.Active, webviewOptions(this.extensionUri),
+      'claudeTelemetry.session',
+      `Session ${sessionId.slice(0, 8)}`,
+      vscode.ViewColumn.Active,
+      webviewOptions(this.extensionUri),
     );
     this.panels.set(sessionId, panel);
     panel.webview.html = webviewPage(panel.webview, this.extensionUri);
@@ -55,7 +58,9 @@ export class SessionPanels implements vscode.Disposable {
       } else if (message?.type === 'run' && message.action === 'refresh') {
         void load();
       } else if (message?.type === 'run' && message.action === 'openGrafana') {
-        void this.source.openGrafana(sessionId, range).catch((error: unknown) => this.log.error('Could not open Grafana:', error));
+        void this.source
+          .openGrafana(sessionId, range)
+          .catch((error: unknown) => this.log.error('Could not open Grafana:', error));
       } else {
         this.log.warn('Ignored an unexpected message from a session panel.');
       }

@@ -3,7 +3,11 @@ import { statusBarLook, type StatusBarCommands, type StatusBarState } from './st
 
 /** The status bar item: one state at a time, drawn by `statusBarLook`. */
 export class StatusBar implements vscode.Disposable {
-  private readonly item = vscode.window.createStatusBarItem('claudeTelemetry.status', vscode.StatusBarAlignment.Right, 100);
+  private readonly item = vscode.window.createStatusBarItem(
+    'claudeTelemetry.status',
+    vscode.StatusBarAlignment.Right,
+    100,
+  );
 
   constructor(private readonly commands: StatusBarCommands) {
     this.item.name = 'Claude Code Telemetry';

@@ -15,7 +15,13 @@ export type StatusBarState =
    * `detail`: what the engine's call said, naming the cause and the next step. */
   | { kind: 'engineDown'; denied: boolean; detail: string | undefined }
   | { kind: 'noData' }
-  | { kind: 'cost'; today: TodaySummary; dailyBudgetUsd: number; planWarningPercent: number; alerts: readonly StackAlert[] };
+  | {
+      kind: 'cost';
+      today: TodaySummary;
+      dailyBudgetUsd: number;
+      planWarningPercent: number;
+      alerts: readonly StackAlert[];
+    };
 
 export interface StatusBarLook {
   text: string;
@@ -39,8 +45,13 @@ const TITLE = '**Claude Code Telemetry**';
 function planLines(today: TodaySummary): string[] {
   const readings = planReadings(today.plan, 3);
   if (readings.length === 0) return [];
-  return ['', ...readings.map((r) =>
-    `  \n${r.window ? `Plan ${r.window} usage` : r.name}: **${markdownText(r.value)}**, ${markdownText(r.detail)}`)];
+  return [
+    '',
+    ...readings.map(
+      (r) =>
+        `  \n${r.window ? `Plan ${r.window} usage` : r.name}: **${markdownText(r.value)}**, ${markdownText(r.detail)}`,
+    ),
+  ];
 }
 
 /** The command ids the status bar offers; the caller passes them so this module stays free of the editor API. */
@@ -129,7 +140,9 @@ export function statusBarLook(state: StatusBarState, commands: StatusBarCommands
         TITLE,
         '',
         `Today: **${usd(today.costUsd)}**${dailyBudgetUsd > 0 ? ` of ${usd(dailyBudgetUsd)} budget` : ''}`,
-        ...(today.project ? [`  \nThis project (${markdownText(today.project.name)}): **${usd(today.project.costUsd)}**`] : []),
+        ...(today.project
+          ? [`  \nThis project (${markdownText(today.project.name)}): **${usd(today.project.costUsd)}**`]
+          : []),
         '',
         '| Tokens | Today |',
         '| --- | ---: |',
@@ -142,7 +155,13 @@ export function statusBarLook(state: StatusBarState, commands: StatusBarCommands
         `Cache hit rate: ${percent(today.cacheHitRate)}`,
         `  \nBurn rate: ${usdPerHour(today.burnRatePerHour)}, projected today: ${usd(today.projectedDayUsd)}`,
         ...planLines(today),
-        ...(alerts.length ? ['', `**Alerts firing** (${alerts.length}):`, ...alerts.map((a) => `  \n$(bell) ${markdownText(a.summary || a.name)}`)] : []),
+        ...(alerts.length
+          ? [
+              '',
+              `**Alerts firing** (${alerts.length}):`,
+              ...alerts.map((a) => `  \n$(bell) ${markdownText(a.summary || a.name)}`),
+            ]
+          : []),
         `  \nUpdated ${updatedAt(today.fetchedAt)}`,
         '',
         `${link('Open Dashboard', commands.dashboard)} · ${link('Open Grafana', commands.grafana)}`,

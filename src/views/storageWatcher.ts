@@ -31,7 +31,15 @@ export class StorageWatcher {
   get alert(): StackAlert | undefined {
     if (!this.problem) return undefined;
     const { message, sinceMs } = this.problem;
-    return { name: 'PrometheusStoresNothing', state: 'firing', severity: 'critical', labels: {}, summary: 'Prometheus stores no new data', description: message, activeAtMs: sinceMs };
+    return {
+      name: 'PrometheusStoresNothing',
+      state: 'firing',
+      severity: 'critical',
+      labels: {},
+      summary: 'Prometheus stores no new data',
+      description: message,
+      activeAtMs: sinceMs,
+    };
   }
 
   /** Called on each refresh of a local stack: reads when due. Never rejects (the refresh reports a Prometheus that

@@ -43,8 +43,12 @@ export function applyChartTheme(): void {
 }
 
 /** A chart's hover text: its series' name and the value, read by the page's formatter of its kind. */
-export function valueTooltip(format: (value: number) => string): { callbacks: { label: (item: TooltipItem<ChartType>) => string } } {
-  return { callbacks: { label: (item) => `${item.dataset.label ? `${item.dataset.label}: ` : ''}${format(Number(item.raw))}` } };
+export function valueTooltip(format: (value: number) => string): {
+  callbacks: { label: (item: TooltipItem<ChartType>) => string };
+} {
+  return {
+    callbacks: { label: (item) => `${item.dataset.label ? `${item.dataset.label}: ` : ''}${format(Number(item.raw))}` },
+  };
 }
 
 /** A chart: the one of this title updated in place when it exists, else a new one. */
@@ -59,16 +63,28 @@ export function chart(title: string, config: ChartConfiguration): HTMLElement {
   }
   existing?.chart?.destroy();
   const canvas = el('canvas', { role: 'img', 'aria-label': title });
-  const figure = el('figure', { class: 'chart' }, el('figcaption', {}, title), el('div', { class: 'canvas-box' }, canvas));
+  const figure = el(
+    'figure',
+    { class: 'chart' },
+    el('figcaption', {}, title),
+    el('div', { class: 'canvas-box' }, canvas),
+  );
   const entry = keep(title, { element: figure });
   // Chart.js measures its parent: create the chart once the figure is in the document.
-  queueMicrotask(() => { entry.chart = new Chart(canvas, config); });
+  queueMicrotask(() => {
+    entry.chart = new Chart(canvas, config);
+  });
   return figure;
 }
 
 /** One stacked series per model on the union of the buckets any model has. */
-function costChartData(series: ChartSeries[]): { timestamps: number[]; datasets: { label: string; values: number[] }[] } {
-  const timestamps = [...new Set(series.flatMap((entry) => entry.points.map(([timestamp]) => timestamp)))].sort((a, b) => a - b);
+function costChartData(series: ChartSeries[]): {
+  timestamps: number[];
+  datasets: { label: string; values: number[] }[];
+} {
+  const timestamps = [...new Set(series.flatMap((entry) => entry.points.map(([timestamp]) => timestamp)))].sort(
+    (a, b) => a - b,
+  );
   const datasets = series.map((entry) => {
     const byTime = new Map(entry.points);
     return { label: entry.key, values: timestamps.map((timestamp) => byTime.get(timestamp) ?? 0) };

@@ -32,17 +32,34 @@ export function icon(name: string): HTMLElement {
   return el('span', { class: `codicon codicon-${name}`, 'aria-hidden': 'true' });
 }
 
-const ACTION_ICON: Record<HostAction, string> = { startStack: 'play', openGrafana: 'graph', refresh: 'refresh', showLogs: 'output', writeStatusLineBridge: 'settings-edit' };
+const ACTION_ICON: Record<HostAction, string> = {
+  startStack: 'play',
+  openGrafana: 'graph',
+  refresh: 'refresh',
+  showLogs: 'output',
+  writeStatusLineBridge: 'settings-edit',
+};
 
 /** A button that runs one of the host's commands. */
 export function actionButton(label: string, action: HostAction, secondary = false): HTMLButtonElement {
-  const button = el('button', { class: secondary ? 'secondary' : 'primary', type: 'button' }, icon(ACTION_ICON[action]), label);
+  const button = el(
+    'button',
+    { class: secondary ? 'secondary' : 'primary', type: 'button' },
+    icon(ACTION_ICON[action]),
+    label,
+  );
   button.addEventListener('click', () => post({ type: 'run', action }));
   return button;
 }
 
 export function message(title: string, body: string, ...actions: HTMLElement[]): HTMLElement {
-  return el('section', { class: 'message' }, el('h2', {}, title), el('p', {}, body), el('div', { class: 'actions' }, ...actions));
+  return el(
+    'section',
+    { class: 'message' },
+    el('h2', {}, title),
+    el('p', {}, body),
+    el('div', { class: 'actions' }, ...actions),
+  );
 }
 
 export function loading(text = 'Loading…'): HTMLElement {
@@ -51,12 +68,19 @@ export function loading(text = 'Loading…'): HTMLElement {
 
 /** What a backend that failed said, above what the other one answered. */
 export function backendWarnings(errors: { prometheus?: TelemetryErrorInfo; loki?: TelemetryErrorInfo }): HTMLElement[] {
-  return [errors.prometheus, errors.loki].flatMap((error) => (error ? [el('p', { class: 'warning', role: 'status' }, error.message)] : []));
+  return [errors.prometheus, errors.loki].flatMap((error) =>
+    error ? [el('p', { class: 'warning', role: 'status' }, error.message)] : [],
+  );
 }
 
 /** A figure in the KPI grid; `title`: its exact value, when the figure is short. */
 export function kpi(label: string, value: string, tone: 'normal' | 'bad' = 'normal', title?: string): HTMLElement {
-  return el('div', { class: `kpi ${tone}`, ...(title ? { title } : {}) }, el('div', { class: 'kpi-value' }, value), el('div', { class: 'kpi-label' }, label));
+  return el(
+    'div',
+    { class: `kpi ${tone}`, ...(title ? { title } : {}) },
+    el('div', { class: 'kpi-value' }, value),
+    el('div', { class: 'kpi-label' }, label),
+  );
 }
 
 /** A table cell: its text, or its text and a longer hover text, what a click on it does, and a second, smaller line. */
@@ -79,23 +103,35 @@ export function table(headers: string[], rows: Cell[][], empty: string, whole: r
   }
   const text = (cell: Cell | undefined): string => (typeof cell === 'object' ? cell.text : (cell ?? ''));
   // A column of figures keeps its width; the text columns share what is left.
-  const kind = headers.map((_, index) => (whole.includes(index) || rows.every((cells) => isFigure(text(cells[index]))) ? 'num' : 'text'));
+  const kind = headers.map((_, index) =>
+    whole.includes(index) || rows.every((cells) => isFigure(text(cells[index]))) ? 'num' : 'text',
+  );
   return el(
     'table',
     {},
     el('thead', {}, el('tr', {}, ...headers.map((header, index) => el('th', { class: kind[index]! }, header)))),
-    el('tbody', {}, ...rows.map((cells) => el('tr', {}, ...cells.map((cell, index) => {
-      const td = el('td', { title: typeof cell === 'object' ? cell.title : cell, class: kind[index]! });
-      if (typeof cell === 'object' && cell.open) {
-        const open = cell.open;
-        const button = el('button', { type: 'button', class: 'link' }, cell.text);
-        button.addEventListener('click', open);
-        td.append(button);
-      } else {
-        td.append(text(cell));
-      }
-      if (typeof cell === 'object' && cell.sub !== undefined) td.append(el('span', { class: 'sub' }, cell.sub));
-      return td;
-    })))),
+    el(
+      'tbody',
+      {},
+      ...rows.map((cells) =>
+        el(
+          'tr',
+          {},
+          ...cells.map((cell, index) => {
+            const td = el('td', { title: typeof cell === 'object' ? cell.title : cell, class: kind[index]! });
+            if (typeof cell === 'object' && cell.open) {
+              const open = cell.open;
+              const button = el('button', { type: 'button', class: 'link' }, cell.text);
+              button.addEventListener('click', open);
+              td.append(button);
+            } else {
+              td.append(text(cell));
+            }
+            if (typeof cell === 'object' && cell.sub !== undefined) td.append(el('span', { class: 'sub' }, cell.sub));
+            return td;
+          }),
+        ),
+      ),
+    ),
   );
 }

@@ -34,7 +34,14 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
     remember({ range: incoming.range, view: incoming.state });
     render();
   } else if (incoming?.type === 'session') {
-    remember({ ...persisted, session: { sessionId: incoming.sessionId, detail: incoming.detail, ...(incoming.error ? { error: incoming.error } : {}) } });
+    remember({
+      ...persisted,
+      session: {
+        sessionId: incoming.sessionId,
+        detail: incoming.detail,
+        ...(incoming.error ? { error: incoming.error } : {}),
+      },
+    });
     render();
   }
 });

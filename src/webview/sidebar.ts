@@ -19,7 +19,16 @@ import { tokensAndToolsView } from './sections/tokensAndTools';
 function rangePicker(selected: TimeRange, onSelect: (range: TimeRange) => void): HTMLElement {
   const group = el('div', { class: 'ranges', role: 'radiogroup', 'aria-label': 'Time range' });
   for (const range of TIME_RANGES) {
-    const button = el('button', { type: 'button', role: 'radio', 'aria-checked': String(range === selected), class: range === selected ? 'range selected' : 'range' }, range);
+    const button = el(
+      'button',
+      {
+        type: 'button',
+        role: 'radio',
+        'aria-checked': String(range === selected),
+        class: range === selected ? 'range selected' : 'range',
+      },
+      range,
+    );
     button.addEventListener('click', () => {
       onSelect(range);
       post({ type: 'selectRange', range });
@@ -35,16 +44,18 @@ function dataView(snapshot: Snapshot): HTMLElement[] {
   const { metrics, events } = snapshot;
   return [
     ...backendWarnings(snapshot.errors),
-    ...(metrics ? [
-      kpisView(metrics, snapshot.today),
-      ...alertsView(snapshot.alerts),
-      ...costView(metrics, snapshot.range),
-      ...tokensAndToolsView(metrics),
-      ...productivityView(metrics.kpis),
-      ...planView(snapshot.plan, snapshot.range),
-      ...subagentsView(metrics.subagents, metrics.kpis.costUsd),
-      ...errorsView(metrics, snapshot.fetchedAt),
-    ] : []),
+    ...(metrics
+      ? [
+          kpisView(metrics, snapshot.today),
+          ...alertsView(snapshot.alerts),
+          ...costView(metrics, snapshot.range),
+          ...tokensAndToolsView(metrics),
+          ...productivityView(metrics.kpis),
+          ...planView(snapshot.plan, snapshot.range),
+          ...subagentsView(metrics.subagents, metrics.kpis.costUsd),
+          ...errorsView(metrics, snapshot.fetchedAt),
+        ]
+      : []),
     ...(events ? recentView(events) : []),
     ...(metrics ? sessionsView(metrics.sessions) : []),
     // Long ranges start on the hour (the minute for 1 h): the window is whole slots the extension keeps, plus the open one.
@@ -53,8 +64,17 @@ function dataView(snapshot: Snapshot): HTMLElement[] {
 }
 
 /** The sidebar's page for a state; `onSelectRange`: the user picked another range (before the host is told). */
-export function sidebar(view: ViewState | undefined, range: TimeRange, onSelectRange: (range: TimeRange) => void): HTMLElement[] {
-  const header = el('header', {}, rangePicker(range, onSelectRange), el('div', { class: 'header-actions' }, actionButton('Open Grafana', 'openGrafana', true)));
+export function sidebar(
+  view: ViewState | undefined,
+  range: TimeRange,
+  onSelectRange: (range: TimeRange) => void,
+): HTMLElement[] {
+  const header = el(
+    'header',
+    {},
+    rangePicker(range, onSelectRange),
+    el('div', { class: 'header-actions' }, actionButton('Open Grafana', 'openGrafana', true)),
+  );
   let body: HTMLElement[];
   switch (view?.kind) {
     case undefined:
@@ -74,7 +94,14 @@ export function sidebar(view: ViewState | undefined, range: TimeRange, onSelectR
       body = [loading(view.waitingFor ? `Starting the stack: waiting for ${view.waitingFor}…` : 'Starting the stack…')];
       break;
     case 'error':
-      body = [message('Could not load telemetry', view.message, actionButton('Retry', 'refresh'), actionButton('Show Logs', 'showLogs', true))];
+      body = [
+        message(
+          'Could not load telemetry',
+          view.message,
+          actionButton('Retry', 'refresh'),
+          actionButton('Show Logs', 'showLogs', true),
+        ),
+      ];
       break;
     case 'noData':
       body = [

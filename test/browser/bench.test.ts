@@ -16,7 +16,14 @@ describe('npm run bench (quick)', () => {
     });
     const output = `${result.stdout}\n${result.stderr}`;
     assert.equal(result.status, 0, output.slice(-4000));
-    for (const heading of ['### Activation work', '### Worst case from the end of an API request', '### Post of a `state` message', '### Data sets (real Prometheus', '### One full refresh', '### Status line bridge']) {
+    for (const heading of [
+      '### Activation work',
+      '### Worst case from the end of an API request',
+      '### Post of a `state` message',
+      '### Data sets (real Prometheus',
+      '### One full refresh',
+      '### Status line bridge',
+    ]) {
       assert.ok(result.stdout.includes(heading), `no "${heading}" section:\n${result.stdout.slice(-4000)}`);
     }
   });

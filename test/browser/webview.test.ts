@@ -28,12 +28,28 @@ const snapshot: Snapshot = {
   hasData: true,
   errors: {},
   today: { costUsd: 4.5, project: { name: XSS, costUsd: 1.25 } },
-  alerts: [{ name: 'HighHourlyCost', state: 'firing', severity: 'warning', labels: {}, summary: XSS, description: 'Spent $12.00 in the last hour.', activeAtMs: Date.UTC(2026, 10, 23, 11, 40) }],
+  alerts: [
+    {
+      name: 'HighHourlyCost',
+      state: 'firing',
+      severity: 'warning',
+      labels: {},
+      summary: XSS,
+      description: 'Spent $12.00 in the last hour.',
+      activeAtMs: Date.UTC(2026, 10, 23, 11, 40),
+    },
+  ],
   plan: {
     usage: {
-      fiveHour: { usedPercent: 42.4, resetsAtMs: Date.UTC(2026, 10, 23, 15), limitAtMs: Date.UTC(2026, 10, 23, 14, 20) },
+      fiveHour: {
+        usedPercent: 42.4,
+        resetsAtMs: Date.UTC(2026, 10, 23, 15),
+        limitAtMs: Date.UTC(2026, 10, 23, 14, 20),
+      },
       sevenDay: { usedPercent: 17, resetsAtMs: Date.UTC(2026, 10, 27, 9), limitAtMs: null },
-      contextWindows: [{ sessionId: '631fe02f-77fd-4613-8db1-70ec003c74d0', model: 'claude-opus-4-5', usedPercent: 37 }],
+      contextWindows: [
+        { sessionId: '631fe02f-77fd-4613-8db1-70ec003c74d0', model: 'claude-opus-4-5', usedPercent: 37 },
+      ],
     },
     atLimit: [{ window: 'five_hour', minutes: 35, lastAtMs: Date.UTC(2026, 10, 23, 10, 5) }],
     month: { startMs: Date.UTC(2026, 10, 1), costUsd: 320, priceUsd: 100 },
@@ -41,7 +57,14 @@ const snapshot: Snapshot = {
   metrics: {
     kpis: {
       costUsd: 12.3456,
-      tokens: { input: 120_000, output: 80_000, cacheRead: 3_900_000, cacheCreation: 100_000, other: 0, total: 4_200_000 },
+      tokens: {
+        input: 120_000,
+        output: 80_000,
+        cacheRead: 3_900_000,
+        cacheCreation: 100_000,
+        other: 0,
+        total: 4_200_000,
+      },
       sessions: 7,
       cacheHitRate: 0.87,
       toolCalls: 100,
@@ -59,10 +82,16 @@ const snapshot: Snapshot = {
       editsAccepted: 9,
       editsRejected: 3,
     },
-    costByModel: [{ model: 'claude-sonnet-4-5', usd: 10 }, { model: XSS, usd: 2.3456 }],
+    costByModel: [
+      { model: 'claude-sonnet-4-5', usd: 10 },
+      { model: XSS, usd: 2.3456 },
+    ],
     costBy: {
       dimension: 'project',
-      rows: [{ key: 'api-server', costUsd: 10, tokens: 3_000_000 }, { key: XSS, costUsd: 2.3456, tokens: 1_200_000 }],
+      rows: [
+        { key: 'api-server', costUsd: 10, tokens: 3_000_000 },
+        { key: XSS, costUsd: 2.3456, tokens: 1_200_000 },
+      ],
       available: ['model', 'project', 'source'],
     },
     costSeries: [
@@ -77,25 +106,80 @@ const snapshot: Snapshot = {
       { tool: XSS, calls: 5, failures: 5 },
     ],
     toolErrors: [
-      { tool: 'Bash', errorType: 'ShellError', count: 6, firstSeenMs: Date.UTC(2026, 10, 23, 9), lastSeenMs: Date.UTC(2026, 10, 23, 12) },
-      { tool: XSS, errorType: XSS, count: 5, firstSeenMs: Date.UTC(2026, 10, 23, 10), lastSeenMs: Date.UTC(2026, 10, 23, 11) },
+      {
+        tool: 'Bash',
+        errorType: 'ShellError',
+        count: 6,
+        firstSeenMs: Date.UTC(2026, 10, 23, 9),
+        lastSeenMs: Date.UTC(2026, 10, 23, 12),
+      },
+      {
+        tool: XSS,
+        errorType: XSS,
+        count: 5,
+        firstSeenMs: Date.UTC(2026, 10, 23, 10),
+        lastSeenMs: Date.UTC(2026, 10, 23, 11),
+      },
     ],
-    apiErrorsByStatus: [{ statusCode: '400', model: 'claude-sonnet-4-5', count: 3, firstSeenMs: Date.UTC(2026, 10, 23, 11), lastSeenMs: Date.UTC(2026, 10, 23, 12) }],
+    apiErrorsByStatus: [
+      {
+        statusCode: '400',
+        model: 'claude-sonnet-4-5',
+        count: 3,
+        firstSeenMs: Date.UTC(2026, 10, 23, 11),
+        lastSeenMs: Date.UTC(2026, 10, 23, 12),
+      },
+    ],
     subagents: {
-      calls: 8, failures: 2, costUsd: 3.2, tokens: 800_000,
-      byAgent: [{ agent: 'code-reviewer', costUsd: 2, tokens: 500_000 }, { agent: XSS, costUsd: 1, tokens: 200_000 }, { agent: '', costUsd: 0.2, tokens: 100_000 }],
+      calls: 8,
+      failures: 2,
+      costUsd: 3.2,
+      tokens: 800_000,
+      byAgent: [
+        { agent: 'code-reviewer', costUsd: 2, tokens: 500_000 },
+        { agent: XSS, costUsd: 1, tokens: 200_000 },
+        { agent: '', costUsd: 0.2, tokens: 100_000 },
+      ],
     },
     sessions: [
-      { sessionId: '631fe02f-77fd-4613-8db1-70ec003c74d0', costUsd: 9.5, tokens: 3_000_000, activeSeconds: 5400, apiErrors: 1, toolFailures: 3, models: ['claude-sonnet-4-5'], projects: [XSS, 'api-server'] },
+      {
+        sessionId: '631fe02f-77fd-4613-8db1-70ec003c74d0',
+        costUsd: 9.5,
+        tokens: 3_000_000,
+        activeSeconds: 5400,
+        apiErrors: 1,
+        toolFailures: 3,
+        models: ['claude-sonnet-4-5'],
+        projects: [XSS, 'api-server'],
+      },
     ],
   },
   events: {
     toolFailures: [
-      { time: Date.UTC(2026, 10, 23, 11, 59), tool: XSS, errorType: 'ShellError', sessionId: '631fe02f-77fd-4613-8db1-70ec003c74d0', durationMs: 33 },
-      { time: Date.UTC(2026, 10, 23, 11, 58), tool: 'Grep', errorType: 'TelemetrySafeError', sessionId: 'db2d98db-9ac8-44e4-a0a7-7a609ad65899', durationMs: 4 },
+      {
+        time: Date.UTC(2026, 10, 23, 11, 59),
+        tool: XSS,
+        errorType: 'ShellError',
+        sessionId: '631fe02f-77fd-4613-8db1-70ec003c74d0',
+        durationMs: 33,
+      },
+      {
+        time: Date.UTC(2026, 10, 23, 11, 58),
+        tool: 'Grep',
+        errorType: 'TelemetrySafeError',
+        sessionId: 'db2d98db-9ac8-44e4-a0a7-7a609ad65899',
+        durationMs: 4,
+      },
     ],
     apiErrors: [
-      { time: Date.UTC(2026, 10, 23, 11, 57), statusCode: '400', model: 'claude-sonnet-4-5', message: XSS, sessionId: '631fe02f-77fd-4613-8db1-70ec003c74d0', attempt: 1 },
+      {
+        time: Date.UTC(2026, 10, 23, 11, 57),
+        statusCode: '400',
+        model: 'claude-sonnet-4-5',
+        message: XSS,
+        sessionId: '631fe02f-77fd-4613-8db1-70ec003c74d0',
+        attempt: 1,
+      },
     ],
   },
 };
@@ -111,7 +195,9 @@ describe('dashboard webview in Chromium', () => {
     server = createServer((request, response) => {
       const path = new URL(request.url ?? '/', origin).pathname;
       if (path.startsWith('/codicons/')) {
-        response.writeHead(200, { 'content-type': path.endsWith('.css') ? 'text/css' : 'font/ttf' }).end(readFileSync(join(repoRoot, 'dist', path)));
+        response
+          .writeHead(200, { 'content-type': path.endsWith('.css') ? 'text/css' : 'font/ttf' })
+          .end(readFileSync(join(repoRoot, 'dist', path)));
       } else if (request.url === '/webview.js') {
         response.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
       } else if (request.url === '/dashboard.css') {
@@ -136,14 +222,23 @@ describe('dashboard webview in Chromium', () => {
           styleUri: `${origin}/dashboard.css`,
           codiconsUri: `${origin}/codicons/codicon.css`,
         });
-        response.writeHead(200, { 'content-type': 'text/html' }).end(html.replace('<script nonce=', `${host}\n<script nonce=`));
+        response
+          .writeHead(200, { 'content-type': 'text/html' })
+          .end(html.replace('<script nonce=', `${host}\n<script nonce=`));
       }
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
     });
   });
 
@@ -182,8 +277,9 @@ describe('dashboard webview in Chromium', () => {
     // Every figure the host sends is on the page: cost by the picked dimension, API errors by status, each session's model.
     const body = await page.evaluate(() => document.body.innerText);
     assert.match(body, /Project\tCost\tTokens\tShare/);
-    assert.match(body, /Since [^\n]+ · updated /, 'the window\'s start is said');
-    for (const row of ['api-server\t$10.00\t3.0M\t81%', `${XSS}\t$2.35\t1.2M\t19%`]) assert.ok(body.includes(row), `cost by project: ${row}`);
+    assert.match(body, /Since [^\n]+ · updated /, "the window's start is said");
+    for (const row of ['api-server\t$10.00\t3.0M\t81%', `${XSS}\t$2.35\t1.2M\t19%`])
+      assert.ok(body.includes(row), `cost by project: ${row}`);
     // The group-by offers the dimensions the data carries, the picked one selected; a pick goes to the host.
     const picker = page.getByLabel('Group cost by');
     assert.deepEqual(await picker.locator('option').allTextContents(), ['Model', 'Project', 'Source']);
@@ -197,27 +293,57 @@ describe('dashboard webview in Chromium', () => {
     assert.match(body, /Cost per 1,000 lines\t\$82\.30/);
     assert.match(body, /Active: Claude \/ you\t1h 7m \/ 23m/);
     assert.match(body, /API requests \/ errors\t90 \/ 3/);
-    assert.ok(body.includes(`631fe02f\n${XSS}, api-server\n\t$9.50\t3.0M\t1h 30m\t4`), 'the session row: id and projects, cost, tokens, active, errors');
-    assert.equal(await page.locator('td', { hasText: '$9.50' }).locator('xpath=following-sibling::td[3]').getAttribute('title'), '3 tool failures, 1 API errors');
+    assert.ok(
+      body.includes(`631fe02f\n${XSS}, api-server\n\t$9.50\t3.0M\t1h 30m\t4`),
+      'the session row: id and projects, cost, tokens, active, errors',
+    );
+    assert.equal(
+      await page.locator('td', { hasText: '$9.50' }).locator('xpath=following-sibling::td[3]').getAttribute('title'),
+      '3 tool failures, 1 API errors',
+    );
     // Today beside the range, and this window's project today.
     assert.match(body, /\$4\.50\nToday/);
     assert.ok(body.includes(`$1.25\nThis project today (${XSS})`), 'this project today');
     // The alerts firing, and the plan: both windows, the context window, the limit history, the month's value.
-    assert.ok(body.includes(`Alerts\n\n${XSS}\nSpent $12.00 in the last hour.\nwarning · since Nov 23, 11:40 AM\n`), 'the alert, what it means, its severity and since when');
-    assert.match(body, /Plan\nFigure\tValue\n5-hour window\nresets Nov 23, 03:00 PM · limit at this pace Nov 23, 02:20 PM\n\t42%\n7-day window\nresets Nov 27, 09:00 AM\n\t17%\nContext window\nsession 631fe02f · claude-opus-4-5\n\t37%\nAt the 5-hour limit\nin the last 24h, last Nov 23, 10:05 AM\n\t35m\nThis month at API prices\n3\.2× your plan’s \$100\.00\n\t\$320\.00\n/);
+    assert.ok(
+      body.includes(`Alerts\n\n${XSS}\nSpent $12.00 in the last hour.\nwarning · since Nov 23, 11:40 AM\n`),
+      'the alert, what it means, its severity and since when',
+    );
+    assert.match(
+      body,
+      /Plan\nFigure\tValue\n5-hour window\nresets Nov 23, 03:00 PM · limit at this pace Nov 23, 02:20 PM\n\t42%\n7-day window\nresets Nov 27, 09:00 AM\n\t17%\nContext window\nsession 631fe02f · claude-opus-4-5\n\t37%\nAt the 5-hour limit\nin the last 24h, last Nov 23, 10:05 AM\n\t35m\nThis month at API prices\n3\.2× your plan’s \$100\.00\n\t\$320\.00\n/,
+    );
     // Errors by tool and error type, first and last seen; subagents: calls, success, cost, by subagent.
     // First and last seen: the buckets' ages at the snapshot's time (12:00).
-    assert.match(body, /Tool failures by tool and error\nTool\tError\tCount\tFirst\tLast\nBash\tShellError\t6\t3h ago\tnow\n[^\n]+\t5\t2h ago\t1h ago\n/);
-    assert.match(body, /API errors by status\nStatus\tModel\tCount\tFirst\tLast\n400\tclaude-sonnet-4-5\t3\t1h ago\tnow\n/);
-    assert.match(body, /Subagents\nFigure\tValue\nStarted\t8\nSucceeded\t6 \(75%\)\nTheir cost\t\$3\.20 \(26%\)\nTheir tokens\t800\.0k/);
-    assert.match(body, /Subagent\tCost\tTokens\ncode-reviewer\t\$2\.00\t500\.0k\n[^\n]+\t\$1\.00\t200\.0k\n\(not named\)\t\$0\.20\t100\.0k/);
+    assert.match(
+      body,
+      /Tool failures by tool and error\nTool\tError\tCount\tFirst\tLast\nBash\tShellError\t6\t3h ago\tnow\n[^\n]+\t5\t2h ago\t1h ago\n/,
+    );
+    assert.match(
+      body,
+      /API errors by status\nStatus\tModel\tCount\tFirst\tLast\n400\tclaude-sonnet-4-5\t3\t1h ago\tnow\n/,
+    );
+    assert.match(
+      body,
+      /Subagents\nFigure\tValue\nStarted\t8\nSucceeded\t6 \(75%\)\nTheir cost\t\$3\.20 \(26%\)\nTheir tokens\t800\.0k/,
+    );
+    assert.match(
+      body,
+      /Subagent\tCost\tTokens\ncode-reviewer\t\$2\.00\t500\.0k\n[^\n]+\t\$1\.00\t200\.0k\n\(not named\)\t\$0\.20\t100\.0k/,
+    );
     // Tokens read as in the status bar (compact), the exact number in the hover text.
     assert.equal(await page.locator('.kpi', { hasText: 'Tokens' }).getAttribute('title'), '4,200,000 tokens');
     assert.equal(await page.locator('td', { hasText: '500.0k' }).first().getAttribute('title'), '500,000 tokens');
-    assert.equal(await page.locator('td', { hasText: '631fe02f' }).last().getAttribute('title'), `631fe02f-77fd-4613-8db1-70ec003c74d0\n${XSS}, api-server\nclaude-sonnet-4-5\nOpen the session in full`);
+    assert.equal(
+      await page.locator('td', { hasText: '631fe02f' }).last().getAttribute('title'),
+      `631fe02f-77fd-4613-8db1-70ec003c74d0\n${XSS}, api-server\nclaude-sonnet-4-5\nOpen the session in full`,
+    );
     // A session of the list opens in full: the host gets its id.
     await page.getByRole('button', { name: '631fe02f', exact: true }).click();
-    assert.deepEqual((await posted(page)).at(-1), { type: 'openSession', sessionId: '631fe02f-77fd-4613-8db1-70ec003c74d0' });
+    assert.deepEqual((await posted(page)).at(-1), {
+      type: 'openSession',
+      sessionId: '631fe02f-77fd-4613-8db1-70ec003c74d0',
+    });
     // The hostile model and tool names are in the tables as text; nothing ran and no image element exists.
     // As table cells: cost by project, the tool failures' table (tool, error) and event, the API error's message, a
     // subagent (the alert's summary is checked above).
@@ -234,15 +360,21 @@ describe('dashboard webview in Chromium', () => {
       }),
     );
     assert.equal(drawn.length, 3);
-    assert.ok(drawn.every((painted) => painted > 500), `a chart canvas is blank: ${drawn.join(', ')}`);
+    assert.ok(
+      drawn.every((painted) => painted > 500),
+      `a chart canvas is blank: ${drawn.join(', ')}`,
+    );
     assert.deepEqual(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations), []);
 
     await mkdir(join(repoRoot, 'test-results', 'screenshots'), { recursive: true });
-    await page.screenshot({ path: join(repoRoot, 'test-results', 'screenshots', 'webview-dashboard.png'), fullPage: true });
+    await page.screenshot({
+      path: join(repoRoot, 'test-results', 'screenshots', 'webview-dashboard.png'),
+      fullPage: true,
+    });
     await page.close();
   });
 
-  it('the README\'s picture of the sidebar: the same snapshot with everyday names, every section at sidebar width', async () => {
+  it("the README's picture of the sidebar: the same snapshot with everyday names, every section at sidebar width", async () => {
     const page = await open();
     const m = snapshot.metrics!;
     const everyday: Snapshot = {
@@ -251,12 +383,27 @@ describe('dashboard webview in Chromium', () => {
       alerts: [{ ...snapshot.alerts![0]!, summary: 'Claude Code cost over the last hour exceeds $10.00' }],
       metrics: {
         ...m,
-        costByModel: [{ model: 'claude-sonnet-4-5', usd: 10 }, { model: 'claude-haiku-4-5', usd: 2.3456 }],
-        costBy: { ...m.costBy, rows: [{ key: 'api-server', costUsd: 10, tokens: 3_000_000 }, { key: 'web-app', costUsd: 2.3456, tokens: 1_200_000 }] },
-        costSeries: m.costSeries.map((series, i) => ({ ...series, key: i === 0 ? 'claude-sonnet-4-5' : 'claude-haiku-4-5' })),
+        costByModel: [
+          { model: 'claude-sonnet-4-5', usd: 10 },
+          { model: 'claude-haiku-4-5', usd: 2.3456 },
+        ],
+        costBy: {
+          ...m.costBy,
+          rows: [
+            { key: 'api-server', costUsd: 10, tokens: 3_000_000 },
+            { key: 'web-app', costUsd: 2.3456, tokens: 1_200_000 },
+          ],
+        },
+        costSeries: m.costSeries.map((series, i) => ({
+          ...series,
+          key: i === 0 ? 'claude-sonnet-4-5' : 'claude-haiku-4-5',
+        })),
         tools: m.tools.map((tool, i) => ({ ...tool, tool: ['Bash', 'Read', 'Grep'][i]! })),
         toolErrors: [m.toolErrors[0]!, { ...m.toolErrors[1]!, tool: 'Read', errorType: 'FileNotFound' }],
-        subagents: { ...m.subagents, byAgent: m.subagents.byAgent.map((row, i) => ({ ...row, agent: ['code-reviewer', 'test-runner', ''][i]! })) },
+        subagents: {
+          ...m.subagents,
+          byAgent: m.subagents.byAgent.map((row, i) => ({ ...row, agent: ['code-reviewer', 'test-runner', ''][i]! })),
+        },
         sessions: m.sessions.map((session) => ({ ...session, projects: ['api-server'] })),
       },
       events: {
@@ -267,12 +414,26 @@ describe('dashboard webview in Chromium', () => {
     await post(page, { type: 'state', state: { kind: 'data', snapshot: everyday }, range: '24h' });
     await page.getByText('Recent tool failures').waitFor();
     const body = await page.evaluate(() => document.body.innerText);
-    for (const section of ['Alerts', 'Plan', 'Subagents', 'Tool failures by tool and error', 'API errors by status', 'Sessions']) {
+    for (const section of [
+      'Alerts',
+      'Plan',
+      'Subagents',
+      'Tool failures by tool and error',
+      'API errors by status',
+      'Sessions',
+    ]) {
       assert.match(body, new RegExp(`\\n${section}\\n`), `the ${section} section`);
     }
-    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 360, 'nothing wider than the sidebar');
+    assert.equal(
+      await page.evaluate(() => document.documentElement.scrollWidth),
+      360,
+      'nothing wider than the sidebar',
+    );
     await page.waitForFunction(() => document.querySelectorAll('canvas').length === 3);
-    await page.screenshot({ path: join(repoRoot, 'test-results', 'screenshots', 'webview-sidebar.png'), fullPage: true });
+    await page.screenshot({
+      path: join(repoRoot, 'test-results', 'screenshots', 'webview-sidebar.png'),
+      fullPage: true,
+    });
     await page.close();
   });
 
@@ -280,17 +441,22 @@ describe('dashboard webview in Chromium', () => {
     const page = await open();
     await post(page, { type: 'state', state: { kind: 'data', snapshot }, range: '24h' });
     await page.getByText('Recent tool failures').waitFor();
-    const pixels = () => page.evaluate(() => [...document.querySelectorAll('canvas')].map((canvas) => {
-      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-      let sum = 0;
-      for (let index = 3; index < data.length; index += 16) sum += data[index]!;
-      return sum;
-    }));
+    const pixels = () =>
+      page.evaluate(() =>
+        [...document.querySelectorAll('canvas')].map((canvas) => {
+          const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+          let sum = 0;
+          for (let index = 3; index < data.length; index += 16) sum += data[index]!;
+          return sum;
+        }),
+      );
     await page.waitForFunction(() => document.querySelectorAll('canvas').length === 3);
     await page.waitForTimeout(100);
     const before = await pixels();
     await page.evaluate(() => {
-      document.querySelectorAll('canvas').forEach((canvas, index) => { (canvas as unknown as { __mark: number }).__mark = index + 1; });
+      document.querySelectorAll('canvas').forEach((canvas, index) => {
+        (canvas as unknown as { __mark: number }).__mark = index + 1;
+      });
       (document.querySelector('select') as unknown as { __mark: number }).__mark = 7;
     });
     // The next refresh: another range of costs, another tool mix.
@@ -300,7 +466,10 @@ describe('dashboard webview in Chromium', () => {
       fetchedAt: snapshot.fetchedAt + 3000,
       metrics: {
         ...metrics,
-        costSeries: metrics.costSeries.map((series) => ({ ...series, points: series.points.map(([t, v], i) => [t, i % 2 ? v * 4 : v / 4]) })),
+        costSeries: metrics.costSeries.map((series) => ({
+          ...series,
+          points: series.points.map(([t, v], i) => [t, i % 2 ? v * 4 : v / 4]),
+        })),
         tools: metrics.tools.map((tool) => ({ ...tool, failures: 0 })),
       },
     };
@@ -308,7 +477,9 @@ describe('dashboard webview in Chromium', () => {
     await post(page, { type: 'state', state: { kind: 'data', snapshot: next }, range: '24h' });
     await page.waitForTimeout(100);
     const marks = await page.evaluate(() => ({
-      canvases: [...document.querySelectorAll('canvas')].map((canvas) => (canvas as unknown as { __mark?: number }).__mark),
+      canvases: [...document.querySelectorAll('canvas')].map(
+        (canvas) => (canvas as unknown as { __mark?: number }).__mark,
+      ),
       select: (document.querySelector('select') as unknown as { __mark?: number }).__mark,
     }));
     assert.deepEqual(marks, { canvases: [1, 2, 3], select: 7 });
@@ -322,22 +493,40 @@ describe('dashboard webview in Chromium', () => {
     await page.close();
   });
 
-  it('a session\'s panel: its figures, cost over time, tools, errors and timeline, telemetry text as text', async () => {
+  it("a session's panel: its figures, cost over time, tools, errors and timeline, telemetry text as text", async () => {
     const page = await open();
     const id = '631fe02f-77fd-4613-8db1-70ec003c74d0';
     const detail: SessionDetail = {
-      sessionId: id, range: '24h', startMs: hours[0]!, endMs: snapshot.endMs, stepSeconds: 3600, fetchedAt: snapshot.fetchedAt,
+      sessionId: id,
+      range: '24h',
+      startMs: hours[0]!,
+      endMs: snapshot.endMs,
+      stepSeconds: 3600,
+      fetchedAt: snapshot.fetchedAt,
       metrics: {
-        costUsd: 9.5, costByModel: [{ model: 'claude-sonnet-4-5', usd: 9.5 }],
+        costUsd: 9.5,
+        costByModel: [{ model: 'claude-sonnet-4-5', usd: 9.5 }],
         tokens: { input: 1000, output: 500, cacheRead: 2_999_000, cacheCreation: 0, other: 0, total: 3_000_500 },
         costSeries: [{ key: 'claude-sonnet-4-5', points: hours.slice(0, 6).map((hour) => [hour, 1.5]) }],
         tools: [{ tool: 'Bash', calls: 10, failures: 3 }],
         apiErrorsByStatus: [{ statusCode: '429', model: 'claude-sonnet-4-5', count: 1 }],
-        activeCliSeconds: 3000, activeUserSeconds: 600, projects: ['api-server'],
+        activeCliSeconds: 3000,
+        activeUserSeconds: 600,
+        projects: ['api-server'],
       },
       events: [
-        { time: Date.UTC(2026, 10, 23, 11, 59), name: 'tool_result', detail: `${XSS} · failed: ShellError`, failed: true },
-        { time: Date.UTC(2026, 10, 23, 11, 58), name: 'api_request', detail: 'claude-sonnet-4-5 · $0.12 · 900 ms', failed: false },
+        {
+          time: Date.UTC(2026, 10, 23, 11, 59),
+          name: 'tool_result',
+          detail: `${XSS} · failed: ShellError`,
+          failed: true,
+        },
+        {
+          time: Date.UTC(2026, 10, 23, 11, 58),
+          name: 'api_request',
+          detail: 'claude-sonnet-4-5 · $0.12 · 900 ms',
+          failed: false,
+        },
       ],
       errors: {},
     };
@@ -362,9 +551,17 @@ describe('dashboard webview in Chromium', () => {
     assert.deepEqual((await posted(page)).at(-1), { type: 'run', action: 'openGrafana' });
     assert.deepEqual(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations), []);
     await mkdir(join(repoRoot, 'test-results', 'screenshots'), { recursive: true });
-    await page.screenshot({ path: join(repoRoot, 'test-results', 'screenshots', 'webview-session.png'), fullPage: true });
+    await page.screenshot({
+      path: join(repoRoot, 'test-results', 'screenshots', 'webview-session.png'),
+      fullPage: true,
+    });
     // A host that could not load it says why, with a way forward.
-    await post(page, { type: 'session', sessionId: id, detail: null, error: 'Prometheus at http://127.0.0.1:9090 is unreachable.' });
+    await post(page, {
+      type: 'session',
+      sessionId: id,
+      detail: null,
+      error: 'Prometheus at http://127.0.0.1:9090 is unreachable.',
+    });
     await page.getByText('Could not load the session').waitFor();
     await page.close();
   });
@@ -381,10 +578,18 @@ describe('dashboard webview in Chromium', () => {
 
   it('shows what one backend answered while the other is down', async () => {
     const page = await open();
-    const lokiDown = 'Loki at http://127.0.0.1:3100 is unreachable (connection refused). Start the stack, or check claudeTelemetry settings.';
+    const lokiDown =
+      'Loki at http://127.0.0.1:3100 is unreachable (connection refused). Start the stack, or check claudeTelemetry settings.';
     await post(page, {
       type: 'state',
-      state: { kind: 'data', snapshot: { ...snapshot, events: null, errors: { loki: { kind: 'unreachable', backend: 'Loki', url: 'http://127.0.0.1:3100', message: lokiDown } } } },
+      state: {
+        kind: 'data',
+        snapshot: {
+          ...snapshot,
+          events: null,
+          errors: { loki: { kind: 'unreachable', backend: 'Loki', url: 'http://127.0.0.1:3100', message: lokiDown } },
+        },
+      },
       range: '24h',
     });
     await page.getByText(lokiDown).waitFor();
@@ -395,7 +600,11 @@ describe('dashboard webview in Chromium', () => {
 
   it('shows an error with a way forward', async () => {
     const page = await open();
-    await post(page, { type: 'state', state: { kind: 'error', message: 'Prometheus at http://127.0.0.1:9090 answered HTML, not JSON.' }, range: '1h' });
+    await post(page, {
+      type: 'state',
+      state: { kind: 'error', message: 'Prometheus at http://127.0.0.1:9090 answered HTML, not JSON.' },
+      range: '1h',
+    });
     await page.getByText('Prometheus at http://127.0.0.1:9090 answered HTML, not JSON.').waitFor();
     await page.getByRole('button', { name: 'Show Logs' }).click();
     assert.deepEqual((await posted(page)).at(-1), { type: 'run', action: 'showLogs' });

@@ -12,7 +12,12 @@ import { after, before, describe, it } from 'node:test';
 import { renderDoctorReport } from '../../src/doctor/doctorReport';
 import type { CheckResult, DoctorEndpoints, DoctorResult } from '../../src/doctor/checks';
 import { runPipelineDoctor, type DoctorOptions } from '../../src/doctor/pipelineDoctor';
-import { PROBE_PROMETHEUS_NAME, classifyProbeMetricName, probeMetricRequest, waitForProbeMetric } from '../../src/doctor/probeRoundTrip';
+import {
+  PROBE_PROMETHEUS_NAME,
+  classifyProbeMetricName,
+  probeMetricRequest,
+  waitForProbeMetric,
+} from '../../src/doctor/probeRoundTrip';
 import { openStack } from '../../src/stack/index';
 import type { StackEngine } from '../../src/stack/engine';
 import { PrometheusClient } from '../../src/telemetry/prometheus';
@@ -127,7 +132,11 @@ function toolResults(session: string, times: number[]): unknown {
 }
 
 async function sendEvents(body: unknown): Promise<void> {
-  const res = await fetch(`${endpoints.otlpHttp}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${endpoints.otlpHttp}/v1/logs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   assert.equal(res.status, 200, await res.text());
 }
 
@@ -140,10 +149,17 @@ async function sessionEvents(session: string): Promise<{ loki: number; prometheu
     end: String(now + 60_000_000_000n),
     limit: '5000',
   });
-  const loki = (await (await fetch(`${endpoints.loki}/loki/api/v1/query_range?${params}`)).json()) as { data: { result: { values: unknown[] }[] } };
+  const loki = (await (await fetch(`${endpoints.loki}/loki/api/v1/query_range?${params}`)).json()) as {
+    data: { result: { values: unknown[] }[] };
+  };
   const query = encodeURIComponent(`sum(claude_code_tool_results_total{session_id="${session}"})`);
-  const prom = (await (await fetch(`${endpoints.prometheus}/api/v1/query?query=${query}`)).json()) as { data: { result: { value: [number, string] }[] } };
-  return { loki: loki.data.result.reduce((n, r) => n + r.values.length, 0), prometheus: Number(prom.data.result[0]?.value[1] ?? 0) };
+  const prom = (await (await fetch(`${endpoints.prometheus}/api/v1/query?query=${query}`)).json()) as {
+    data: { result: { value: [number, string] }[] };
+  };
+  return {
+    loki: loki.data.result.reduce((n, r) => n + r.values.length, 0),
+    prometheus: Number(prom.data.result[0]?.value[1] ?? 0),
+  };
 }
 
 describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
@@ -153,7 +169,12 @@ describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
     savedHome = process.env.HOME;
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'cct-doctor-home-'));
     process.env.HOME = home; // ~/.claude/settings.json of the "user" is under here
-    ports = { otlpHttp: await freePort(), otlpGrpc: await freePort(), prometheus: await freePort(), loki: await freePort() };
+    ports = {
+      otlpHttp: await freePort(),
+      otlpGrpc: await freePort(),
+      prometheus: await freePort(),
+      loki: await freePort(),
+    };
     const variables = {
       ...testImageEnv(images),
       CCT_OTLP_HTTP_PORT: String(ports.otlpHttp),
@@ -181,10 +202,16 @@ describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
     await engine.start();
     // Prometheus scrapes every 5 s: the first scrape of the collector (its exporter and its own metrics) must have
     // happened for "all OK".
-    await waitFor('the claude-code target to be up', async () => (await targetHealth('claude-code')) === 'up' || undefined);
-    await waitFor('the otel-collector target to be up', async () => (await targetHealth('otel-collector')) === 'up' || undefined);
+    await waitFor(
+      'the claude-code target to be up',
+      async () => (await targetHealth('claude-code')) === 'up' || undefined,
+    );
+    await waitFor(
+      'the otel-collector target to be up',
+      async () => (await targetHealth('otel-collector')) === 'up' || undefined,
+    );
     // The rule group runs every 10 s: its first evaluation must have happened too (before it the check warns).
-    await waitFor('the recording rules\' first evaluation', async () => (await rulesLastEvaluated()) || undefined);
+    await waitFor("the recording rules' first evaluation", async () => (await rulesLastEvaluated()) || undefined);
   });
 
   after(async () => {
@@ -203,22 +230,34 @@ describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
     const result = await runPipelineDoctor(options({ onCheck: (c) => seen.push(c.id) }));
     const bad = result.checks.filter((c) => c.status !== 'ok');
     assert.deepEqual(bad, [], 'every check OK');
-    assert.deepEqual(seen, result.checks.map((c) => c.id), 'onCheck reports each result in order');
-    assert.deepEqual(seen.filter((id) => !id.startsWith('container:')), [
-      'docker',
-      'collector-otlp',
-      'prometheus-ready',
-      'prometheus-scrape',
-      'collector-telemetry',
-      'recording-rules',
-      'loki-ready',
-      'loki-otlp',
-      'roundtrip-metric',
-      'roundtrip-event',
-      'terminal-env',
-      'claude-settings',
+    assert.deepEqual(
+      seen,
+      result.checks.map((c) => c.id),
+      'onCheck reports each result in order',
+    );
+    assert.deepEqual(
+      seen.filter((id) => !id.startsWith('container:')),
+      [
+        'docker',
+        'collector-otlp',
+        'prometheus-ready',
+        'prometheus-scrape',
+        'collector-telemetry',
+        'recording-rules',
+        'loki-ready',
+        'loki-otlp',
+        'roundtrip-metric',
+        'roundtrip-event',
+        'terminal-env',
+        'claude-settings',
+      ],
+    );
+    assert.deepEqual(seen.filter((id) => id.startsWith('container:')).sort(), [
+      'container:grafana',
+      'container:loki',
+      'container:otel-collector',
+      'container:prometheus',
     ]);
-    assert.deepEqual(seen.filter((id) => id.startsWith('container:')).sort(), ['container:grafana', 'container:loki', 'container:otel-collector', 'container:prometheus']);
     assert.equal(result.checks.filter((c) => c.id.startsWith('container:')).length, 4);
     const metric = check(result, 'roundtrip-metric');
     assert.equal(metric.hops?.length, 2);
@@ -229,20 +268,33 @@ describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
     assert.equal(event.hops?.[1]?.name, 'in Loki');
     assert.match(check(result, 'prometheus-scrape').detail, /Target http:\/\/otel-collector:8889\/metrics is up/);
     // The real collector's own metrics, under their real names, scraped from :8888.
-    assert.match(check(result, 'collector-telemetry').detail, /^It accepted \d+ metric points and \d+ events since it started; none failed/);
-    assert.match(check(result, 'recording-rules').detail, /^22 recording rules in "claude_code_increase", last evaluated \d+ s ago\.$/);
+    assert.match(
+      check(result, 'collector-telemetry').detail,
+      /^It accepted \d+ metric points and \d+ events since it started; none failed/,
+    );
+    assert.match(
+      check(result, 'recording-rules').detail,
+      /^22 recording rules in "claude_code_increase", last evaluated \d+ s ago\.$/,
+    );
     assert.match(result.summary, /^All 16 checks passed$/);
-    console.log(`  round trip: metric ${metric.hops!.map((h) => `${h.name} ${h.ms} ms`).join(', ')}; event ${event.hops!.map((h) => `${h.name} ${h.ms} ms`).join(', ')}`);
+    console.log(
+      `  round trip: metric ${metric.hops!.map((h) => `${h.name} ${h.ms} ms`).join(', ')}; event ${event.hops!.map((h) => `${h.name} ${h.ms} ms`).join(', ')}`,
+    );
 
     // The probe is marked with the run id, under its own job / stream: never the user's "claude-code".
-    const prom = await fetch(`${endpoints.prometheus}/api/v1/query?query=${encodeURIComponent(`${PROBE_PROMETHEUS_NAME}{doctor_run="${result.runId}"}`)}`);
+    const prom = await fetch(
+      `${endpoints.prometheus}/api/v1/query?query=${encodeURIComponent(`${PROBE_PROMETHEUS_NAME}{doctor_run="${result.runId}"}`)}`,
+    );
     const series = ((await prom.json()) as { data: { result: Array<{ metric: Record<string, string> }> } }).data.result;
     assert.equal(series.length, 1);
     assert.equal(series[0]!.metric.job, 'claude-code-doctor');
 
     const md = renderDoctorReport(result);
     assert.match(md, /✅ \*\*All 16 checks passed\.\*\*/);
-    assert.match(md, /\| ✅ \| Round trip: probe metric → collector → Prometheus \| OK \| [\d.]+ m?s \|.*collector accepted \(OTLP\/HTTP\): \d+ ms → in Prometheus as claude_code_doctor_probe_total: [\d.]+ m?s/);
+    assert.match(
+      md,
+      /\| ✅ \| Round trip: probe metric → collector → Prometheus \| OK \| [\d.]+ m?s \|.*collector accepted \(OTLP\/HTTP\): \d+ ms → in Prometheus as claude_code_doctor_probe_total: [\d.]+ m?s/,
+    );
     assert.doesNotMatch(md, /## What to do/);
   });
 
@@ -253,13 +305,22 @@ describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
     try {
       const result = await runPipelineDoctor(
         options({
-          openEngine: () => openStack({ dockerHost: undefined, composeFile: path.join(repoRoot, 'stack', 'compose.yaml'), variables: { GRAFANA_ADMIN_PASSWORD: 'x' }, projectName: project }).engine,
+          openEngine: () =>
+            openStack({
+              dockerHost: undefined,
+              composeFile: path.join(repoRoot, 'stack', 'compose.yaml'),
+              variables: { GRAFANA_ADMIN_PASSWORD: 'x' },
+              projectName: project,
+            }).engine,
           roundTripTimeoutMs: 10_000,
         }),
       );
       const d = check(result, 'docker');
       assert.equal(d.status, 'fail');
-      assert.match(d.detail, new RegExp(`The container engine at unix://${dead.replace(/[.]/g, '\\.')} \\(DOCKER_HOST\\) is not running`));
+      assert.match(
+        d.detail,
+        new RegExp(`The container engine at unix://${dead.replace(/[.]/g, '\\.')} \\(DOCKER_HOST\\) is not running`),
+      );
       assert.match(d.cause ?? '', /Docker is not running, or it listens somewhere else/);
       assert.match(d.fix ?? '', /Start Docker .*`claudeTelemetry\.docker\.host`/);
       assert.equal(check(result, 'container:*').status, 'skipped');
@@ -267,7 +328,10 @@ describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
       assert.equal(check(result, 'collector-otlp').status, 'ok');
       assert.match(result.summary, /^1 problem: Docker engine reachable$/);
       const md = renderDoctorReport(result);
-      assert.match(md, /### ❌ Docker engine reachable\n\n\*\*Seen:\*\* The container engine at unix:.*\n\n\*\*Likely cause:\*\* Docker is not running/);
+      assert.match(
+        md,
+        /### ❌ Docker engine reachable\n\n\*\*Seen:\*\* The container engine at unix:.*\n\n\*\*Likely cause:\*\* Docker is not running/,
+      );
     } finally {
       if (saved === undefined) delete process.env.DOCKER_HOST;
       else process.env.DOCKER_HOST = saved;
@@ -276,25 +340,38 @@ describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
 
   it('collector port wrong (nothing listens there): fail naming the port and the setting; round trip skipped', async () => {
     const closed = await freePort();
-    const result = await runPipelineDoctor(options({ endpoints: { ...endpoints, otlpHttp: `http://127.0.0.1:${closed}` } }));
+    const result = await runPipelineDoctor(
+      options({ endpoints: { ...endpoints, otlpHttp: `http://127.0.0.1:${closed}` } }),
+    );
     const c = check(result, 'collector-otlp');
     assert.equal(c.status, 'fail');
     assert.match(c.detail, /connection refused/);
-    assert.match(c.cause ?? '', new RegExp(`Nothing listens on 127\\.0\\.0\\.1:${closed}: the stack is stopped, or it publishes the collector on another port`));
+    assert.match(
+      c.cause ?? '',
+      new RegExp(
+        `Nothing listens on 127\\.0\\.0\\.1:${closed}: the stack is stopped, or it publishes the collector on another port`,
+      ),
+    );
     assert.match(c.fix ?? '', /Restart Telemetry Stack.*claudeTelemetry\.stack\.ports\.otlpHttp/);
     assert.equal(check(result, 'roundtrip-metric').status, 'skipped');
     assert.equal(check(result, 'roundtrip-event').status, 'skipped');
     // The terminal still points at the stack's real port: against the expected (wrong) one, it is named.
     const t = check(result, 'terminal-env');
     assert.equal(t.status, 'fail');
-    assert.match(t.detail, new RegExp(`go to http://127\\.0\\.0\\.1:${ports.otlpHttp} .* on 127\\.0\\.0\\.1:${closed}`));
+    assert.match(
+      t.detail,
+      new RegExp(`go to http://127\\.0\\.0\\.1:${ports.otlpHttp} .* on 127\\.0\\.0\\.1:${closed}`),
+    );
   });
 
   it('Prometheus not scraping (the job is missing): fail naming the jobs it has and the fix', async () => {
     const result = await runPipelineDoctor(options({ scrapeJob: 'claude-code-missing', roundTripTimeoutMs: 10_000 }));
     const s = check(result, 'prometheus-scrape');
     assert.equal(s.status, 'fail');
-    assert.match(s.detail, /Prometheus has no scrape job "claude-code-missing"; its jobs: claude-code, otel-collector, prometheus\./);
+    assert.match(
+      s.detail,
+      /Prometheus has no scrape job "claude-code-missing"; its jobs: claude-code, otel-collector, prometheus\./,
+    );
     assert.match(s.cause ?? '', /Prometheus is not scraping the collector/);
     assert.match(s.fix ?? '', /Restore stack\/prometheus\/prometheus\.yml/);
   });
@@ -329,7 +406,9 @@ describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     try {
       const t0 = Date.now();
-      const result = await runPipelineDoctor(options({ endpoints: { ...endpoints, loki: url }, roundTripTimeoutMs: 3000 }));
+      const result = await runPipelineDoctor(
+        options({ endpoints: { ...endpoints, loki: url }, roundTripTimeoutMs: 3000 }),
+      );
       assert.ok(Date.now() - t0 < 20_000);
       const e = check(result, 'roundtrip-event');
       assert.equal(e.status, 'fail');
@@ -357,9 +436,15 @@ describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
       assert.equal(found.name, 'claude_code_claude_code_doctor_probe_total');
       const verdict = classifyProbeMetricName(found.name!);
       assert.equal(verdict.status, 'fail');
-      assert.match(verdict.cause ?? '', /Double metric prefix: the probe arrived as `claude_code_claude_code_doctor_probe_total`/);
+      assert.match(
+        verdict.cause ?? '',
+        /Double metric prefix: the probe arrived as `claude_code_claude_code_doctor_probe_total`/,
+      );
       assert.match(verdict.cause ?? '', /no dashboard query matches/);
-      assert.match(verdict.fix ?? '', /Remove `namespace: claude_code`.*stack\/collector\/config\.yaml.*Restart Telemetry Stack/);
+      assert.match(
+        verdict.fix ?? '',
+        /Remove `namespace: claude_code`.*stack\/collector\/config\.yaml.*Restart Telemetry Stack/,
+      );
     } finally {
       await prom.close();
     }
@@ -370,7 +455,9 @@ describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
       path.join(home, '.claude', 'settings.json'),
       '{\n  "env": {\n    "CLAUDE_CODE_ENABLE_TELEMETRY": "0", // off for now\n    "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"\n  }\n}\n',
     );
-    const result = await runPipelineDoctor(options({ terminal: { name: 'old shell', env: { PATH: '/usr/bin' } }, roundTripTimeoutMs: 10_000 }));
+    const result = await runPipelineDoctor(
+      options({ terminal: { name: 'old shell', env: { PATH: '/usr/bin' } }, roundTripTimeoutMs: 10_000 }),
+    );
     const t = check(result, 'terminal-env');
     assert.equal(t.status, 'fail');
     assert.match(t.detail, /"old shell" has no CLAUDE_CODE_ENABLE_TELEMETRY/);
@@ -378,14 +465,18 @@ describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
     const s = check(result, 'claude-settings');
     assert.equal(s.status, 'fail');
     assert.match(s.detail, /CLAUDE_CODE_ENABLE_TELEMETRY="0" turns Claude Code's telemetry off/);
-    assert.match(s.detail, new RegExp(`go to http://127\\.0\\.0\\.1:4318 .*takes OTLP/HTTP on 127\\.0\\.0\\.1:${ports.otlpHttp}`));
+    assert.match(
+      s.detail,
+      new RegExp(`go to http://127\\.0\\.0\\.1:4318 .*takes OTLP/HTTP on 127\\.0\\.0\\.1:${ports.otlpHttp}`),
+    );
     assert.equal(check(result, 'roundtrip-metric').status, 'ok');
     assert.match(result.summary, /^2 problems: Active terminal has the telemetry environment; Claude Code settings/);
   });
 
-  it('Loki answering as it does when it refuses: red, with Loki\'s words, not its protobuf bytes', async () => {
+  it("Loki answering as it does when it refuses: red, with Loki's words, not its protobuf bytes", async () => {
     // Loki answers every OTLP error as a protobuf google.rpc.Status (code 0 omitted), whatever the request's type.
-    const words = 'Ingestion rate limit exceeded for user fake (limit: 4194304 bytes/sec) while attempting to ingest 1 lines';
+    const words =
+      'Ingestion rate limit exceeded for user fake (limit: 4194304 bytes/sec) while attempting to ingest 1 lines';
     const server = http.createServer((req, res) => {
       req.resume();
       if (req.url === '/ready') return void res.end('ready');
@@ -395,7 +486,9 @@ describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     try {
-      const result = await runPipelineDoctor(options({ endpoints: { ...endpoints, loki: url }, roundTripTimeoutMs: 3000 }));
+      const result = await runPipelineDoctor(
+        options({ endpoints: { ...endpoints, loki: url }, roundTripTimeoutMs: 3000 }),
+      );
       const l = check(result, 'loki-otlp');
       assert.equal(l.status, 'fail');
       assert.match(l.detail, new RegExp(`→ HTTP 429 ${words.slice(0, 40)}`));
@@ -405,7 +498,7 @@ describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
     }
   });
 
-  it('Loki down while a session goes on for two hours: the collector\'s queue reaches Loki in order, and the counts equal the lists', async () => {
+  it("Loki down while a session goes on for two hours: the collector's queue reaches Loki in order, and the counts equal the lists", async () => {
     // A session's events before and after a laptop sleep, queued while Loki is away: sent one batch at a time, the
     // older first, Loki (1 h out-of-order window per stream) takes them all.
     const session = `replay-${process.pid}-${Date.now()}`;
@@ -418,10 +511,14 @@ describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
     for (let i = 0; i < before.length; i += 5) await sendEvents(toolResults(session, before.slice(i, i + 5)));
     for (let i = 0; i < after.length; i += 5) await sendEvents(toolResults(session, after.slice(i, i + 5)));
     await docker.getContainer(loki.containerId).start();
-    const held = await waitFor('Loki to hold the whole session', async () => {
-      const seen = await sessionEvents(session);
-      return seen.loki === 40 && seen.prometheus === 40 ? seen : undefined;
-    }, 120_000);
+    const held = await waitFor(
+      'Loki to hold the whole session',
+      async () => {
+        const seen = await sessionEvents(session);
+        return seen.loki === 40 && seen.prometheus === 40 ? seen : undefined;
+      },
+      120_000,
+    );
     assert.deepEqual(held, { loki: 40, prometheus: 40 });
     const result = await runPipelineDoctor(options({ roundTripTimeoutMs: 30_000 }));
     assert.match(check(result, 'collector-telemetry').detail, /none failed to reach Loki/);
@@ -432,15 +529,22 @@ describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
     // with it is dropped by the collector although Loki kept its valid entry.
     const session = `too-old-${process.pid}-${Date.now()}`;
     await sendEvents(toolResults(session, [Date.now() - 2 * 86_400_000, Date.now()]));
-    const counted = await waitFor('Prometheus to count both events', async () => {
-      const seen = await sessionEvents(session);
-      return seen.prometheus === 2 ? seen : undefined;
-    }, 60_000);
+    const counted = await waitFor(
+      'Prometheus to count both events',
+      async () => {
+        const seen = await sessionEvents(session);
+        return seen.prometheus === 2 ? seen : undefined;
+      },
+      60_000,
+    );
     assert.equal(counted.loki, 1, 'Loki keeps the valid event of the batch');
     const prom = new PrometheusClient({ baseUrl: endpoints.prometheus });
     try {
-      const alert = await waitFor('EventsRefusedByLoki to fire', async () =>
-        (await prom.alerts()).find((a) => a.name === 'EventsRefusedByLoki' && a.state === 'firing'), 90_000);
+      const alert = await waitFor(
+        'EventsRefusedByLoki to fire',
+        async () => (await prom.alerts()).find((a) => a.name === 'EventsRefusedByLoki' && a.state === 'firing'),
+        90_000,
+      );
       assert.match(alert.summary, /^Loki refused 2 of Claude Code's events in the last 15 minutes$/);
       assert.match(alert.description, /counts include them; Loki's event lists .* do not/);
     } finally {
@@ -449,7 +553,10 @@ describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
     const result = await runPipelineDoctor(options({ roundTripTimeoutMs: 30_000 }));
     const c = check(result, 'collector-telemetry');
     assert.equal(c.status, 'warn');
-    assert.match(c.detail, /2 events failed to reach Loki in the last 15m.*The collector's log says: ".*timestamp too old/);
+    assert.match(
+      c.detail,
+      /2 events failed to reach Loki in the last 15m.*The collector's log says: ".*timestamp too old/,
+    );
     assert.match(c.cause ?? '', /older than it accepts/);
     assert.match(c.fix ?? '', /retentionDays/);
   });
@@ -458,16 +565,23 @@ describe('pipeline doctor against the real stack', { timeout: 600_000 }, () => {
     const collector = (await engine.status()).find((s) => s.service === 'otel-collector');
     assert.ok(collector?.containerId);
     await docker.getContainer(collector.containerId).stop({ t: 2 });
-    await waitFor('Prometheus to see the collector target down', async () => (await targetHealth('claude-code')) === 'down' || undefined);
+    await waitFor(
+      'Prometheus to see the collector target down',
+      async () => (await targetHealth('claude-code')) === 'down' || undefined,
+    );
     const result = await runPipelineDoctor(options());
     const c = check(result, 'container:otel-collector');
     assert.equal(c.status, 'fail');
     assert.match(c.detail, /^stopped \(/);
     assert.match(c.fix ?? '', /Start Telemetry Stack/);
-    for (const other of ['container:prometheus', 'container:loki', 'container:grafana']) assert.equal(check(result, other).status, 'ok');
+    for (const other of ['container:prometheus', 'container:loki', 'container:grafana'])
+      assert.equal(check(result, other).status, 'ok');
     const o = check(result, 'collector-otlp');
     assert.equal(o.status, 'fail');
-    assert.match(o.cause ?? '', new RegExp(`Nothing receives OTLP on 127\\.0\\.0\\.1:${ports.otlpHttp}: the otel-collector container is stopped`));
+    assert.match(
+      o.cause ?? '',
+      new RegExp(`Nothing receives OTLP on 127\\.0\\.0\\.1:${ports.otlpHttp}: the otel-collector container is stopped`),
+    );
     const s = check(result, 'prometheus-scrape');
     assert.equal(s.status, 'fail');
     assert.match(s.detail, /Target http:\/\/otel-collector:8889\/metrics is down: /);

@@ -81,7 +81,10 @@ describe('stack engine (real Docker Engine)', { concurrency: false, timeout: 600
     assert.equal(summarize(statuses).state, 'healthy');
     const kinds = first.events.map((e) => `${e.kind}:${'service' in e ? e.service : ''}`);
     assert.ok(kinds.indexOf('service:prometheus') < kinds.indexOf('ready:prometheus'), kinds.join(' '));
-    assert.ok(kinds.indexOf('ready:prometheus') < kinds.indexOf('service:loki'), 'loki waits for prometheus to be healthy');
+    assert.ok(
+      kinds.indexOf('ready:prometheus') < kinds.indexOf('service:loki'),
+      'loki waits for prometheus to be healthy',
+    );
     const waits = first.events.filter((e): e is Extract<StartProgress, { kind: 'wait' }> => e.kind === 'wait');
     assert.ok(waits.length > 0);
     assert.match(waits[0]?.message ?? '', /^Waiting for prometheus to be healthy \(\d+ s\)$/);
@@ -96,7 +99,10 @@ describe('stack engine (real Docker Engine)', { concurrency: false, timeout: 600
       second.events.filter((e) => e.kind === 'service').map((e) => e.message),
       ['prometheus: already running', 'loki: already running'],
     );
-    assert.deepEqual(again.map((s) => s.containerId), statuses.map((s) => s.containerId));
+    assert.deepEqual(
+      again.map((s) => s.containerId),
+      statuses.map((s) => s.containerId),
+    );
     t.diagnostic(`start to healthy: ${firstMs} ms; second start (attach): ${secondMs} ms`);
 
     // the labels `docker compose -p <name> ps/down` and Docker Desktop read
@@ -117,7 +123,14 @@ describe('stack engine (real Docker Engine)', { concurrency: false, timeout: 600
     assert.match(labels[LABELS.image] ?? '', /^sha256:/);
     assert.equal(prom.HostConfig.PortBindings?.['9090/tcp']?.[0]?.HostIp, '127.0.0.1');
     assert.equal(prom.HostConfig.Memory, 256 * 1024 * 1024);
-    assert.deepEqual(prom.Config.Healthcheck?.Test, ['CMD', 'wget', '-q', '-O', '/dev/null', 'http://127.0.0.1:9090/-/ready']);
+    assert.deepEqual(prom.Config.Healthcheck?.Test, [
+      'CMD',
+      'wget',
+      '-q',
+      '-O',
+      '/dev/null',
+      'http://127.0.0.1:9090/-/ready',
+    ]);
     assert.ok(prom.NetworkSettings.Networks[`${name}_default`]?.Aliases?.includes('prometheus'));
     const net = await docker.getNetwork(`${name}_default`).inspect();
     assert.equal(net.Labels?.[LABELS.project], name);
@@ -131,7 +144,10 @@ describe('stack engine (real Docker Engine)', { concurrency: false, timeout: 600
       const { stdout } = await run('docker', ['compose', '-p', name, 'ps', '--format', 'json']);
       const rows = stdout.trim().startsWith('[')
         ? (JSON.parse(stdout) as { Service: string }[])
-        : stdout.trim().split('\n').map((l) => JSON.parse(l) as { Service: string });
+        : stdout
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l) as { Service: string });
       assert.deepEqual(rows.map((r) => r.Service).sort(), ['loki', 'prometheus']);
     } else {
       t.diagnostic('docker compose plugin not installed: checked the labels `docker compose ps` filters on instead');
@@ -160,11 +176,23 @@ describe('stack engine (real Docker Engine)', { concurrency: false, timeout: 600
     const name = project('race');
     const variables = await fixtureVariables();
     const open = (): StackEngine =>
-      openStack({ dockerHost: undefined, composeFile: composeFixtureFile, variables, projectName: name, healthTimeoutMs: 60_000 }).engine;
+      openStack({
+        dockerHost: undefined,
+        composeFile: composeFixtureFile,
+        variables,
+        projectName: name,
+        healthTimeoutMs: 60_000,
+      }).engine;
     const [a, b] = [open(), open()];
     const [sa, sb] = await Promise.all([a.start(), b.start()]);
-    assert.deepEqual(sa.map((s) => s.state), ['healthy', 'healthy']);
-    assert.deepEqual(sb.map((s) => s.containerId), sa.map((s) => s.containerId));
+    assert.deepEqual(
+      sa.map((s) => s.state),
+      ['healthy', 'healthy'],
+    );
+    assert.deepEqual(
+      sb.map((s) => s.containerId),
+      sa.map((s) => s.containerId),
+    );
     const nets = await docker.listNetworks({ filters: { label: [`${LABELS.project}=${name}`] } });
     assert.equal(nets.length, 1, 'one network');
     await a.remove({ volumes: true });
@@ -190,15 +218,28 @@ describe('stack engine (real Docker Engine)', { concurrency: false, timeout: 600
     });
     const joined = collect();
     // Both settle before anything is asserted, so that a failed start leaves nothing running past the cleanup.
-    const [a, b] = (await Promise.allSettled([first.start((p) => p.kind === 'wait' && firstStarted()), second.start(joined.on)])).map((r) => {
+    const [a, b] = (
+      await Promise.allSettled([first.start((p) => p.kind === 'wait' && firstStarted()), second.start(joined.on)])
+    ).map((r) => {
       if (r.status === 'rejected') throw r.reason;
       return r.value;
     });
-    assert.deepEqual(a.map((s) => s.state), ['healthy', 'healthy']);
-    assert.deepEqual(b.map((s) => s.state), ['healthy', 'healthy']);
-    assert.deepEqual(b.map((s) => s.containerId), a.map((s) => s.containerId));
+    assert.deepEqual(
+      a.map((s) => s.state),
+      ['healthy', 'healthy'],
+    );
+    assert.deepEqual(
+      b.map((s) => s.state),
+      ['healthy', 'healthy'],
+    );
+    assert.deepEqual(
+      b.map((s) => s.containerId),
+      a.map((s) => s.containerId),
+    );
     assert.ok(
-      joined.events.some((e) => e.message === 'Another window is starting the telemetry stack (prometheus is up): joining it'),
+      joined.events.some(
+        (e) => e.message === 'Another window is starting the telemetry stack (prometheus is up): joining it',
+      ),
       joined.events.map((e) => e.message).join('\n'),
     );
     await first.remove({ volumes: true });
@@ -250,7 +291,10 @@ describe('stack engine (real Docker Engine)', { concurrency: false, timeout: 600
     assert.deepEqual(removed.containers.sort(), [`${name}-loki-1`, `${name}-prometheus-1`]);
     assert.deepEqual(removed.networks, [`${name}_default`]);
     assert.deepEqual(removed.volumes, []);
-    assert.deepEqual((await engine.status()).map((s) => s.state), ['missing', 'missing']);
+    assert.deepEqual(
+      (await engine.status()).map((s) => s.state),
+      ['missing', 'missing'],
+    );
     assert.deepEqual(await engine.dataVolumes(), [`${name}_loki-data`, `${name}_prometheus-data`]);
 
     await engine.start();
@@ -271,11 +315,16 @@ describe('stack engine (real Docker Engine)', { concurrency: false, timeout: 600
     const sub = a.events((e) => events.push(e));
     try {
       await waitFor('the event stream', async () => (events.some((e) => e.kind === 'connected') ? true : undefined));
-      const b = engineFor(fixtureModel({ project: name, variables, edit: (s) => s.replace('CCT_ROLE=fixture', 'CCT_ROLE=edited') }));
-      assert.deepEqual((await b.status()).map((s) => [s.service, !!s.outdated]), [
-        ['prometheus', false],
-        ['loki', true],
-      ]);
+      const b = engineFor(
+        fixtureModel({ project: name, variables, edit: (s) => s.replace('CCT_ROLE=fixture', 'CCT_ROLE=edited') }),
+      );
+      assert.deepEqual(
+        (await b.status()).map((s) => [s.service, !!s.outdated]),
+        [
+          ['prometheus', false],
+          ['loki', true],
+        ],
+      );
       const progress = collect();
       const after = await b.start(progress.on);
       assert.deepEqual(
@@ -318,7 +367,10 @@ describe('stack engine (real Docker Engine)', { concurrency: false, timeout: 600
         `Port ${port} on 127.0.0.1, wanted by service "loki", is already in use by another program. Stop what uses it ` +
           'or change the `claudeTelemetry.stack.ports.loki` setting (variable CCT_LOKI_PORT), then start again.',
       );
-      assert.deepEqual((await engine.status()).map((s) => s.state), ['missing', 'missing']);
+      assert.deepEqual(
+        (await engine.status()).map((s) => s.state),
+        ['missing', 'missing'],
+      );
     } finally {
       await held.close();
     }
@@ -342,14 +394,21 @@ describe('stack engine (real Docker Engine)', { concurrency: false, timeout: 600
     t.diagnostic(err.message);
     // The image that exists was not pulled again, and nothing was created.
     assert.ok(!progress.events.some((e) => e.kind === 'pull' && e.service === 'prometheus'));
-    assert.deepEqual((await engine.status()).map((s) => s.state), ['missing', 'missing']);
+    assert.deepEqual(
+      (await engine.status()).map((s) => s.state),
+      ['missing', 'missing'],
+    );
   });
 
   it('a container that exits: names the service and quotes its last log lines', async () => {
     const name = project('exit');
     const variables = await fixtureVariables();
     const engine = engineFor(
-      fixtureModel({ project: name, variables, edit: (s) => s.replace('--storage.tsdb.path=/prometheus', '--no-such-flag') }),
+      fixtureModel({
+        project: name,
+        variables,
+        edit: (s) => s.replace('--storage.tsdb.path=/prometheus', '--no-such-flag'),
+      }),
     );
     const err = await rejection(engine.start());
     assert.ok(err instanceof ContainerFailedError);
@@ -371,7 +430,10 @@ describe('stack engine (real Docker Engine)', { concurrency: false, timeout: 600
       fixtureModel({
         project: name,
         variables,
-        edit: (s) => s.replace('http://127.0.0.1:3100/ready', 'http://127.0.0.1:3999/ready').replace(/retries: 30\n(\s+restart: "on)/, 'retries: 2\n$1'),
+        edit: (s) =>
+          s
+            .replace('http://127.0.0.1:3100/ready', 'http://127.0.0.1:3999/ready')
+            .replace(/retries: 30\n(\s+restart: "on)/, 'retries: 2\n$1'),
       }),
     );
     const err = await rejection(engine.start());
@@ -380,7 +442,10 @@ describe('stack engine (real Docker Engine)', { concurrency: false, timeout: 600
     assert.match(err.message, /^Service "loki" is unhealthy: its health check failed 2 times \(last check: ".*"\)\. /s);
     assert.match(err.message, /Last \d+ log lines of "loki":\n/);
     const statuses = await engine.status();
-    assert.deepEqual(statuses.map((s) => s.state), ['healthy', 'unhealthy']);
+    assert.deepEqual(
+      statuses.map((s) => s.state),
+      ['healthy', 'unhealthy'],
+    );
     assert.deepEqual(summarize(statuses), {
       state: 'degraded',
       services: ['loki'],
@@ -397,15 +462,28 @@ describe('stack engine (real Docker Engine)', { concurrency: false, timeout: 600
     assert.equal(err.code, 'cancelled');
     assert.equal(err.message, 'Start cancelled. Nothing was lost; start again when ready.');
     const statuses = await engine.start();
-    assert.deepEqual(statuses.map((s) => s.state), ['healthy', 'healthy']);
+    assert.deepEqual(
+      statuses.map((s) => s.state),
+      ['healthy', 'healthy'],
+    );
     await engine.remove({ volumes: true });
   });
 
   it('the real stack/compose.yaml starts to healthy on the test images', async (t) => {
     const file = `${repoRoot}/stack/compose.yaml`;
     const name = project('real');
-    const variables: Record<string, string> = { ...testImageEnv(await ensureTestImages()), GRAFANA_ADMIN_PASSWORD: 'engine-test' };
-    for (const v of ['CCT_OTLP_GRPC_PORT', 'CCT_OTLP_HTTP_PORT', 'CCT_COLLECTOR_METRICS_PORT', 'CCT_PROMETHEUS_PORT', 'CCT_LOKI_PORT', 'CCT_GRAFANA_PORT']) {
+    const variables: Record<string, string> = {
+      ...testImageEnv(await ensureTestImages()),
+      GRAFANA_ADMIN_PASSWORD: 'engine-test',
+    };
+    for (const v of [
+      'CCT_OTLP_GRPC_PORT',
+      'CCT_OTLP_HTTP_PORT',
+      'CCT_COLLECTOR_METRICS_PORT',
+      'CCT_PROMETHEUS_PORT',
+      'CCT_LOKI_PORT',
+      'CCT_GRAFANA_PORT',
+    ]) {
       variables[v] = String(await freePort());
     }
     const engine = engineFor(loadComposeFile(file, { variables, projectName: name }), { healthTimeoutMs: 120_000 });
@@ -418,21 +496,45 @@ describe('stack engine (real Docker Engine)', { concurrency: false, timeout: 600
     const res = await fetch(`http://127.0.0.1:${variables.CCT_PROMETHEUS_PORT}/-/ready`);
     assert.equal(res.status, 200);
     // The local images: the collector and Prometheus are the real ones, Loki and Grafana doubles, and say so.
-    assert.deepEqual(statuses.filter((s) => s.testDouble).map((s) => s.service).sort(), ['grafana', 'loki']);
+    assert.deepEqual(
+      statuses
+        .filter((s) => s.testDouble)
+        .map((s) => s.service)
+        .sort(),
+      ['grafana', 'loki'],
+    );
 
     // Events in Loki stay across a stop and a start (on its volume), as the real Loki keeps them.
     const loki = `http://127.0.0.1:${variables.CCT_LOKI_PORT}`;
     const event = {
-      resourceLogs: [{
-        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'claude-code' } }] },
-        scopeLogs: [{ logRecords: [{ timeUnixNano: `${Date.now()}000000`, body: { stringValue: 'claude_code.tool_result' }, attributes: [{ key: 'event.name', value: { stringValue: 'tool_result' } }] }] }],
-      }],
+      resourceLogs: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'claude-code' } }] },
+          scopeLogs: [
+            {
+              logRecords: [
+                {
+                  timeUnixNano: `${Date.now()}000000`,
+                  body: { stringValue: 'claude_code.tool_result' },
+                  attributes: [{ key: 'event.name', value: { stringValue: 'tool_result' } }],
+                },
+              ],
+            },
+          ],
+        },
+      ],
     };
-    const pushed = await fetch(`${loki}/otlp/v1/logs`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(event) });
+    const pushed = await fetch(`${loki}/otlp/v1/logs`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(event),
+    });
     assert.equal(pushed.status, 204);
     const count = async (): Promise<number> => {
       const query = 'sum(count_over_time({service_name="claude-code"} | event_name="tool_result" [1h]))';
-      const body = (await (await fetch(`${loki}/loki/api/v1/query?${new URLSearchParams({ query })}`)).json()) as { data: { result: { value: [number, string] }[] } };
+      const body = (await (await fetch(`${loki}/loki/api/v1/query?${new URLSearchParams({ query })}`)).json()) as {
+        data: { result: { value: [number, string] }[] };
+      };
       return Number(body.data.result[0]?.value[1] ?? 0);
     };
     assert.equal(await count(), 1);
@@ -456,7 +558,8 @@ function dockerdRestartSkipReason(): string | undefined {
     return 'restarts dockerd: runs in CI or with CCT_TEST_DOCKERD_RESTART=1';
   }
   if (process.getuid?.() !== 0) return 'restarting dockerd needs root';
-  if (process.env.DOCKER_HOST && process.env.DOCKER_HOST !== 'unix:///var/run/docker.sock') return 'DOCKER_HOST is not the local dockerd';
+  if (process.env.DOCKER_HOST && process.env.DOCKER_HOST !== 'unix:///var/run/docker.sock')
+    return 'DOCKER_HOST is not the local dockerd';
   if (!fs.existsSync('/var/run/docker.pid')) return 'no /var/run/docker.pid: dockerd is not ours to restart';
   return undefined;
 }
@@ -480,27 +583,40 @@ async function dockerdRestartTest(t: TestContext): Promise<void> {
     const pid = Number(fs.readFileSync('/var/run/docker.pid', 'utf8').trim());
     const started = Date.now();
     process.kill(pid, 'SIGTERM');
-    await waitFor('dockerd to exit', async () => {
-      try {
-        process.kill(pid, 0);
-        return undefined;
-      } catch {
-        return true;
-      }
-    }, 60_000);
-    const disconnected = await waitFor('a disconnected event', async () => events.find((e) => e.kind === 'disconnected'));
+    await waitFor(
+      'dockerd to exit',
+      async () => {
+        try {
+          process.kill(pid, 0);
+          return undefined;
+        } catch {
+          return true;
+        }
+      },
+      60_000,
+    );
+    const disconnected = await waitFor('a disconnected event', async () =>
+      events.find((e) => e.kind === 'disconnected'),
+    );
     assert.equal(disconnected.kind === 'disconnected' ? disconnected.error.code : '', 'engine-not-running');
     await new Promise<void>((resolve, reject) => {
       const child = spawn('bash', [`${repoRoot}/scripts/ci/start-dockerd.sh`], { stdio: 'ignore' });
       child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`start-dockerd.sh exited ${code}`))));
     });
-    await waitFor('the event stream to reconnect', async () => {
-      const i = events.findIndex((e) => e.kind === 'disconnected');
-      return events.slice(i).some((e) => e.kind === 'connected') ? true : undefined;
-    }, 60_000);
+    await waitFor(
+      'the event stream to reconnect',
+      async () => {
+        const i = events.findIndex((e) => e.kind === 'disconnected');
+        return events.slice(i).some((e) => e.kind === 'connected') ? true : undefined;
+      },
+      60_000,
+    );
     // restart: unless-stopped brings the containers back; a start (idempotent) waits for health
     const statuses = await engine.start();
-    assert.deepEqual(statuses.map((s) => s.state), ['healthy', 'healthy']);
+    assert.deepEqual(
+      statuses.map((s) => s.state),
+      ['healthy', 'healthy'],
+    );
     t.diagnostic(`dockerd restart to healthy stack: ${Date.now() - started} ms`);
     assert.ok((await upSamples(port, t0, t1)) >= before, 'samples from before the restart are still there');
   } finally {

@@ -19,7 +19,9 @@ export class HttpError extends Error {
 /** Reads a request body, undoing `Content-Encoding: gzip | deflate` (the collector's exporters gzip by default). */
 export async function readBody(req: http.IncomingMessage): Promise<Buffer> {
   const raw = await readRawBody(req);
-  const encoding = String(req.headers['content-encoding'] ?? '').toLowerCase().trim();
+  const encoding = String(req.headers['content-encoding'] ?? '')
+    .toLowerCase()
+    .trim();
   try {
     if (encoding === 'gzip') return zlib.gunzipSync(raw);
     if (encoding === 'deflate') return zlib.inflateSync(raw);
@@ -72,7 +74,11 @@ export function createServer(name: string, handler: Handler): http.Server {
 }
 
 /** Listens on every address (dual-stack when the host has IPv6, so `localhost` works either way). */
-export async function listen(server: http.Server | import('node:http2').Http2Server, port: number, host?: string): Promise<number> {
+export async function listen(
+  server: http.Server | import('node:http2').Http2Server,
+  port: number,
+  host?: string,
+): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -94,7 +100,8 @@ export function envInt(name: string, fallback: number): number {
   const v = process.env[name];
   if (v === undefined || v === '') return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(v)}`);
   return n;
 }
 

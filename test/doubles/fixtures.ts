@@ -16,7 +16,10 @@ export interface FixtureRequest {
 
 export function fixtureRequests(dir = CLAUDE_CODE_FIXTURES): FixtureRequest[] {
   const out: FixtureRequest[] = [];
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.otlp.jsonl')).sort()) {
+  for (const file of fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.otlp.jsonl'))
+    .sort()) {
     for (const line of fs.readFileSync(path.join(dir, file), 'utf8').split('\n')) {
       if (line.trim()) out.push({ file, ...(JSON.parse(line) as Omit<FixtureRequest, 'file'>) });
     }
@@ -32,9 +35,9 @@ export function fixtureApiRequestCost(reqs: FixtureRequest[]): number {
       for (const sl of rl.scopeLogs ?? [])
         for (const rec of sl.logRecords ?? []) {
           const attrs = new Map((rec.attributes ?? []).map((kv) => [kv.key, kv.value]));
-          if (attrs.get('event.name')?.stringValue === 'api_request') total += Number(attrs.get('cost_usd')?.doubleValue ?? attrs.get('cost_usd')?.intValue ?? 0);
+          if (attrs.get('event.name')?.stringValue === 'api_request')
+            total += Number(attrs.get('cost_usd')?.doubleValue ?? attrs.get('cost_usd')?.intValue ?? 0);
         }
   }
   return total;
 }
-

@@ -135,9 +135,18 @@ export function rfc3339Nano(ns: bigint): string {
 // newline). Go escapes <, > and & in JSON strings. Every answer has Grafana's default security headers.
 
 const goJson = (value: unknown, indent?: string): string =>
-  JSON.stringify(value, null, indent).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  JSON.stringify(value, null, indent).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 
-function send(res: http.ServerResponse, status: number, contentType: string, body: string, extra: Record<string, string> = {}): void {
+function send(
+  res: http.ServerResponse,
+  status: number,
+  contentType: string,
+  body: string,
+  extra: Record<string, string> = {},
+): void {
   res.writeHead(status, {
     'Cache-Control': 'no-store',
     'Content-Type': contentType,
@@ -153,13 +162,18 @@ function send(res: http.ServerResponse, status: number, contentType: string, bod
 const contextJson = (res: http.ServerResponse, status: number, body: Record<string, unknown>): void =>
   send(res, status, 'application/json; charset=UTF-8', `${goJson(sortKeys(body))}\n`);
 /** A handler's response (response.JSON / response.Error / response.Success). */
-const responseJson = (res: http.ServerResponse, status: number, body: unknown): void => send(res, status, 'application/json', goJson(body));
+const responseJson = (res: http.ServerResponse, status: number, body: unknown): void =>
+  send(res, status, 'application/json', goJson(body));
 
 /** A Go map marshalled: keys sorted, at every depth (simplejson dashboards too). */
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+    );
   }
   return value;
 }
@@ -207,13 +221,18 @@ const DASHBOARD_PAGE_SCRIPT = [
  */
 export function appSubUrl(rootUrl: string | undefined): string {
   if (!rootUrl) return '';
-  const filled = rootUrl.replace('%(protocol)s', 'http').replace('%(domain)s', 'localhost').replace('%(http_port)s', '3000');
+  const filled = rootUrl
+    .replace('%(protocol)s', 'http')
+    .replace('%(domain)s', 'localhost')
+    .replace('%(http_port)s', '3000');
   return new URL(filled).pathname.replace(/\/+$/, '');
 }
 
 /** Go's http.Redirect for a GET. */
 function redirect(res: http.ServerResponse, location: string): void {
-  send(res, 302, 'text/html; charset=utf-8', `<a href="${escapeHtml(location)}">Found</a>.\n\n`, { Location: location });
+  send(res, 302, 'text/html; charset=utf-8', `<a href="${escapeHtml(location)}">Found</a>.\n\n`, {
+    Location: location,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -270,15 +289,20 @@ class Database {
     this.userFile = dataDir ? path.join(dataDir, 'admin-user.json') : undefined;
     this.attemptsFile = dataDir ? path.join(dataDir, 'login-attempts.json') : undefined;
     if (this.userFile && fs.existsSync(this.userFile)) {
-      const kept = JSON.parse(fs.readFileSync(this.userFile, 'utf8')) as Partial<StoredUser> & Pick<StoredUser, 'login' | 'salt' | 'hash'>;
+      const kept = JSON.parse(fs.readFileSync(this.userFile, 'utf8')) as Partial<StoredUser> &
+        Pick<StoredUser, 'login' | 'salt' | 'hash'>;
       // A file written by an earlier double has no uid, email or times: Grafana's would have had them.
       const at = isoSeconds(nowMs);
       this.admin = { id: ADMIN_USER_ID, uid: shortUid(), email: 'admin@localhost', created: at, updated: at, ...kept };
       this.created = false;
-      if (this.attemptsFile && fs.existsSync(this.attemptsFile)) this.attempts = JSON.parse(fs.readFileSync(this.attemptsFile, 'utf8')) as LoginAttempt[];
+      if (this.attemptsFile && fs.existsSync(this.attemptsFile))
+        this.attempts = JSON.parse(fs.readFileSync(this.attemptsFile, 'utf8')) as LoginAttempt[];
     } else {
       const at = isoSeconds(nowMs);
-      this.admin = withPassword({ id: ADMIN_USER_ID, uid: shortUid(), login, email: 'admin@localhost', created: at, updated: at }, password);
+      this.admin = withPassword(
+        { id: ADMIN_USER_ID, uid: shortUid(), login, email: 'admin@localhost', created: at, updated: at },
+        password,
+      );
       this.created = true;
     }
     this.saveUser();
@@ -291,7 +315,9 @@ class Database {
   /** The user a login names: its login (case-insensitive, as Grafana's default) or its e-mail. */
   findUser(loginOrEmail: string): StoredUser | undefined {
     const wanted = loginOrEmail.toLowerCase();
-    return this.admin.login.toLowerCase() === wanted || this.admin.email.toLowerCase() === wanted ? this.admin : undefined;
+    return this.admin.login.toLowerCase() === wanted || this.admin.email.toLowerCase() === wanted
+      ? this.admin
+      : undefined;
   }
 
   addAttempt(username: string, ip: string, nowMs: number): void {
@@ -334,9 +360,14 @@ interface Dashboard {
 
 /** `$VAR` / `${VAR}` in provisioning values, as Grafana expands them. */
 function expandEnv(value: unknown): unknown {
-  if (typeof value === 'string') return value.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, a: string | undefined, b: string | undefined) => process.env[a ?? b ?? ''] ?? '');
+  if (typeof value === 'string')
+    return value.replace(
+      /\$\{(\w+)\}|\$(\w+)/g,
+      (_, a: string | undefined, b: string | undefined) => process.env[a ?? b ?? ''] ?? '',
+    );
   if (Array.isArray(value)) return value.map(expandEnv);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expandEnv(v)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expandEnv(v)]));
   return value;
 }
 
@@ -362,14 +393,21 @@ interface ProvisioningResult {
   intervalMs: number;
 }
 
-function readProvisionedDashboards(provisioningDir: string, fsRoot: string, log: (logger: string, level: string, msg: string, ...kv: string[]) => void): ProvisioningResult {
+function readProvisionedDashboards(
+  provisioningDir: string,
+  fsRoot: string,
+  log: (logger: string, level: string, msg: string, ...kv: string[]) => void,
+): ProvisioningResult {
   const inRoot = (p: string): string => path.join(fsRoot, path.isAbsolute(p) ? p : path.join(GRAFANA_HOME, p));
   const dir = path.join(inRoot(provisioningDir), 'dashboards');
   const dashboards = new Map<string, Dashboard>();
   let intervalMs = Infinity;
   let files: string[];
   try {
-    files = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort();
+    files = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
+      .sort();
   } catch {
     return { dashboards, intervalMs: 10_000 };
   }
@@ -378,11 +416,24 @@ function readProvisionedDashboards(provisioningDir: string, fsRoot: string, log:
     try {
       config = expandEnv(parseYaml(fs.readFileSync(path.join(dir, file), 'utf8')));
     } catch (err) {
-      log('provisioning.dashboard', 'error', 'Failed to read dashboard provisioning config', 'file', file, 'error', (err as Error).message);
+      log(
+        'provisioning.dashboard',
+        'error',
+        'Failed to read dashboard provisioning config',
+        'file',
+        file,
+        'error',
+        (err as Error).message,
+      );
       continue;
     }
     const providers = Array.isArray(config) ? config : ((config as { providers?: unknown[] } | null)?.providers ?? []);
-    for (const provider of providers as { type?: string; folder?: string; updateIntervalSeconds?: number; options?: { path?: string } }[]) {
+    for (const provider of providers as {
+      type?: string;
+      folder?: string;
+      updateIntervalSeconds?: number;
+      options?: { path?: string };
+    }[]) {
       if ((provider.type ?? 'file') !== 'file' || !provider.options?.path) continue;
       intervalMs = Math.min(intervalMs, (provider.updateIntervalSeconds ?? 10) * 1000);
       const root = inRoot(provider.options.path);
@@ -391,7 +442,15 @@ function readProvisionedDashboards(provisioningDir: string, fsRoot: string, log:
         try {
           json = JSON.parse(fs.readFileSync(jsonFile, 'utf8')) as Record<string, unknown>;
         } catch (err) {
-          log('provisioning.dashboard', 'error', 'failed to load dashboard from ', 'file', jsonFile, 'error', (err as Error).message);
+          log(
+            'provisioning.dashboard',
+            'error',
+            'failed to load dashboard from ',
+            'file',
+            jsonFile,
+            'error',
+            (err as Error).message,
+          );
           continue;
         }
         const title = typeof json.title === 'string' ? json.title : '';
@@ -432,7 +491,11 @@ const ipBlocked = (): AuthError => ({
   publicMessage: 'Login temporarily blocked',
   text: '[passwordless.invalid.login-attempt] too many consecutive incorrect login attempts for IP address - login for IP address temporarily blocked',
 });
-const NO_CREDENTIALS: AuthError = { messageId: 'auth.unauthorized', publicMessage: 'Unauthorized', text: '[auth.unauthorized] cannot authenticate request' };
+const NO_CREDENTIALS: AuthError = {
+  messageId: 'auth.unauthorized',
+  publicMessage: 'Unauthorized',
+  text: '[auth.unauthorized] cannot authenticate request',
+};
 
 type Identity = { kind: 'user'; user: StoredUser } | { kind: 'anonymous' } | { kind: 'none'; error: AuthError };
 
@@ -470,14 +533,22 @@ export async function startGrafanaDouble(opts: GrafanaDoubleOptions): Promise<Gr
   const subUrl = appSubUrl(opts.rootUrl);
   const wallStartNs = BigInt(Date.now()) * 1_000_000n;
   const hrStart = process.hrtime.bigint();
-  const msToNs = (ms: number): bigint => BigInt(Math.floor(ms)) * 1_000_000n + BigInt(Math.round((ms - Math.floor(ms)) * 1e6));
+  const msToNs = (ms: number): bigint =>
+    BigInt(Math.floor(ms)) * 1_000_000n + BigInt(Math.round((ms - Math.floor(ms)) * 1e6));
   const injected = opts.now;
-  const nowNs = injected ? (): bigint => msToNs(injected()) : (): bigint => wallStartNs + (process.hrtime.bigint() - hrStart);
+  const nowNs = injected
+    ? (): bigint => msToNs(injected())
+    : (): bigint => wallStartNs + (process.hrtime.bigint() - hrStart);
   const nowMs = (): number => Number(nowNs() / 1_000_000n);
 
   const logs: string[] = [];
   const log = (logger: string, level: string, msg: string, ...kv: string[]): void => {
-    const pairs = [`logger=${logfmtValue(logger)}`, `t=${rfc3339Nano(nowNs())}`, `level=${level}`, `msg=${logfmtValue(msg)}`];
+    const pairs = [
+      `logger=${logfmtValue(logger)}`,
+      `t=${rfc3339Nano(nowNs())}`,
+      `level=${level}`,
+      `msg=${logfmtValue(msg)}`,
+    ];
     for (let i = 0; i + 1 < kv.length; i += 2) pairs.push(`${kv[i]}=${logfmtValue(kv[i + 1])}`);
     const line = pairs.join(' ');
     logs.push(line);
@@ -494,7 +565,10 @@ export async function startGrafanaDouble(opts: GrafanaDoubleOptions): Promise<Gr
   }
 
   const fixed = new Map<string, Dashboard>(
-    Object.entries(opts.dashboards ?? (opts.provisioningDir ? {} : DASHBOARDS)).map(([uid, title]) => [uid, { uid, title, json: { uid, title } }]),
+    Object.entries(opts.dashboards ?? (opts.provisioningDir ? {} : DASHBOARDS)).map(([uid, title]) => [
+      uid,
+      { uid, title, json: { uid, title } },
+    ]),
   );
   let provisioned: ProvisioningResult = { dashboards: new Map(), intervalMs: Infinity };
   let provisionedAt = -Infinity;
@@ -508,7 +582,12 @@ export async function startGrafanaDouble(opts: GrafanaDoubleOptions): Promise<Gr
   dashboard('');
 
   /** Grafana's password client: the user's count first, then the IP's, then the password; failures counted. */
-  const authenticatePassword = (req: http.IncomingMessage, client: string, username: string, password: string): StoredUser | AuthError => {
+  const authenticatePassword = (
+    req: http.IncomingMessage,
+    client: string,
+    username: string,
+    password: string,
+  ): StoredUser | AuthError => {
     const fail = (error: AuthError): AuthError => {
       log('authn.service', 'info', 'Failed to authenticate request', 'client', client, 'error', error.text);
       return error;
@@ -516,15 +595,22 @@ export async function startGrafanaDouble(opts: GrafanaDoubleOptions): Promise<Gr
     const since = nowMs() - LOGIN_ATTEMPTS_WINDOW_MS;
     const name = username.toLowerCase();
     if (!opts.disableUsernameLoginProtection && db.countAttempts((a) => a.username === name, since) >= maxAttempts) {
-      return fail(passwordAuthFailed('too many consecutive incorrect login attempts for user - login for user temporarily blocked'));
+      return fail(
+        passwordAuthFailed(
+          'too many consecutive incorrect login attempts for user - login for user temporarily blocked',
+        ),
+      );
     }
     const ip = remoteIp(req);
-    if (opts.disableIpAddressLoginProtection === false && db.countAttempts((a) => a.ip === ip, since) >= maxAttempts) return fail(ipBlocked());
+    if (opts.disableIpAddressLoginProtection === false && db.countAttempts((a) => a.ip === ip, since) >= maxAttempts)
+      return fail(ipBlocked());
     if (password.length === 0) return fail(passwordAuthFailed('no password provided'));
     const user = db.findUser(username);
     if (user && passwordMatches(user, password)) return user;
     if (!opts.disableBruteForceLoginProtection) db.addAttempt(username, ip, nowMs());
-    const cause = user ? '[password-auth.invalid] invalid password' : '[identity.not-found] no user found: user not found';
+    const cause = user
+      ? '[password-auth.invalid] invalid password'
+      : '[identity.not-found] no user found: user not found';
     return fail(passwordAuthFailed(`failed to authenticate identity: ${cause}`));
   };
 
@@ -544,7 +630,13 @@ export async function startGrafanaDouble(opts: GrafanaDoubleOptions): Promise<Gr
   const unauthorized = (res: http.ServerResponse, identity: Identity): void => {
     if (identity.kind === 'none') {
       const { error } = identity;
-      return contextJson(res, 401, { extra: null, message: error.publicMessage, messageId: error.messageId, statusCode: 401, traceID: '' });
+      return contextJson(res, 401, {
+        extra: null,
+        message: error.publicMessage,
+        messageId: error.messageId,
+        statusCode: 401,
+        traceID: '',
+      });
     }
     return contextJson(res, 401, { message: 'Unauthorized' });
   };
@@ -556,14 +648,18 @@ export async function startGrafanaDouble(opts: GrafanaDoubleOptions): Promise<Gr
       title: 'Access denied',
     });
   const notFound = (res: http.ServerResponse, apiPath: boolean, pagePath: string): void =>
-    apiPath ? contextJson(res, 404, { message: 'Not found' }) : send(res, 404, 'text/html; charset=UTF-8', shell(subUrl, { 'data-path': pagePath }));
+    apiPath
+      ? contextJson(res, 404, { message: 'Not found' })
+      : send(res, 404, 'text/html; charset=UTF-8', shell(subUrl, { 'data-path': pagePath }));
 
   const server = createServer('grafana-double', async (req, res, url) => {
     const pathname = url.pathname;
     const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
     if (pathname === '/api/health' && method === 'GET') {
       // Ahead of the sign-in middleware: basic auth is not looked at. Struct order, two-space indent, no newline.
-      const health = opts.hideVersion ? { database: 'ok' } : { database: 'ok', version: GRAFANA_DOUBLE_VERSION, commit: DOUBLE_COMMIT };
+      const health = opts.hideVersion
+        ? { database: 'ok' }
+        : { database: 'ok', version: GRAFANA_DOUBLE_VERSION, commit: DOUBLE_COMMIT };
       return send(res, 200, 'application/json; charset=UTF-8', goJson(health, '  '));
     }
     const identity = authenticate(req);
@@ -599,7 +695,8 @@ export async function startGrafanaDouble(opts: GrafanaDoubleOptions): Promise<Gr
       let form: { password?: unknown };
       try {
         form = JSON.parse((await readBody(req)).toString('utf8')) as { password?: unknown };
-        if (!form || typeof form !== 'object' || (form.password !== undefined && typeof form.password !== 'string')) throw new Error('not a form');
+        if (!form || typeof form !== 'object' || (form.password !== undefined && typeof form.password !== 'string'))
+          throw new Error('not a form');
       } catch {
         return responseJson(res, 400, { message: 'bad request data' });
       }
@@ -645,7 +742,8 @@ export async function startGrafanaDouble(opts: GrafanaDoubleOptions): Promise<Gr
 
     if (pathname === '/api/dashboards/db' && method === 'POST') {
       if (identity.kind === 'none') return unauthorized(res, identity);
-      if (identity.kind === 'anonymous' && anonymousRole === 'Viewer') return accessDenied(res, 'any of dashboards:create, dashboards:write');
+      if (identity.kind === 'anonymous' && anonymousRole === 'Viewer')
+        return accessDenied(res, 'any of dashboards:create, dashboards:write');
       return send(res, 501, 'text/plain; charset=utf-8', 'the Grafana TEST DOUBLE does not save dashboards\n');
     }
 
@@ -656,12 +754,19 @@ export async function startGrafanaDouble(opts: GrafanaDoubleOptions): Promise<Gr
       } catch {
         return responseJson(res, 400, { message: 'bad login data' });
       }
-      const result = authenticatePassword(req, 'auth.client.form', String(form?.user ?? ''), String(form?.password ?? ''));
+      const result = authenticatePassword(
+        req,
+        'auth.client.form',
+        String(form?.user ?? ''),
+        String(form?.password ?? ''),
+      );
       // response.Err: the public error struct, in its field order.
-      if ('messageId' in result) return responseJson(res, 401, { statusCode: 401, messageId: result.messageId, message: result.publicMessage });
+      if ('messageId' in result)
+        return responseJson(res, 401, { statusCode: 401, messageId: result.messageId, message: result.publicMessage });
       return responseJson(res, 200, { message: 'Logged in', redirectUrl: '/' });
     }
-    if (pathname === '/login' && method === 'GET') return send(res, 200, 'text/html; charset=UTF-8', shell(subUrl, { 'data-path': pathname }));
+    if (pathname === '/login' && method === 'GET')
+      return send(res, 200, 'text/html; charset=UTF-8', shell(subUrl, { 'data-path': pathname }));
 
     if (!api && method === 'GET' && isAppPage(pathname)) {
       // Pages need a signed-in user or the anonymous one; else Grafana sends the browser to its login page.
@@ -669,13 +774,35 @@ export async function startGrafanaDouble(opts: GrafanaDoubleOptions): Promise<Gr
       const d = /^\/d\/([^/]+)(?:\/[^/]*)?$/.exec(pathname);
       if (!d) return send(res, 200, 'text/html; charset=UTF-8', shell(subUrl, { 'data-path': pathname }));
       // The page is the same for every uid: it names the one asked for, the browser finds out whether it exists.
-      return send(res, 200, 'text/html; charset=UTF-8', shell(subUrl, { 'data-path': pathname, 'data-dashboard-uid': safeDecode(d[1]) }, DASHBOARD_PAGE_SCRIPT));
+      return send(
+        res,
+        200,
+        'text/html; charset=UTF-8',
+        shell(subUrl, { 'data-path': pathname, 'data-dashboard-uid': safeDecode(d[1]) }, DASHBOARD_PAGE_SCRIPT),
+      );
     }
     return notFound(res, api, pathname);
   });
   const port = await listen(server, opts.port ?? 3000, opts.host);
-  const host = !opts.host || opts.host === '::' || opts.host === '0.0.0.0' ? '[::]' : opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-  log('http.server', 'info', 'HTTP Server Listen', 'address', `${host}:${port}`, 'protocol', 'http', 'subUrl', '', 'socket', '');
+  const host =
+    !opts.host || opts.host === '::' || opts.host === '0.0.0.0'
+      ? '[::]'
+      : opts.host.includes(':')
+        ? `[${opts.host}]`
+        : opts.host;
+  log(
+    'http.server',
+    'info',
+    'HTTP Server Listen',
+    'address',
+    `${host}:${port}`,
+    'protocol',
+    'http',
+    'subUrl',
+    '',
+    'socket',
+    '',
+  );
   return { port, logs, close: () => closeServer(server) };
 }
 
@@ -689,7 +816,9 @@ function safeDecode(segment: string): string {
 
 /** The app routes the double serves its shell on (Grafana has many more; the rest are its not-found page). */
 function isAppPage(pathname: string): boolean {
-  return pathname === '/' || /^\/(d|dashboard|dashboards|explore|alerting|connections|admin|profile)(\/|$)/.test(pathname);
+  return (
+    pathname === '/' || /^\/(d|dashboard|dashboards|explore|alerting|connections|admin|profile)(\/|$)/.test(pathname)
+  );
 }
 
 /** Entry point of the cct-test/grafana-double image: Grafana's settings from its GF_* variables. */

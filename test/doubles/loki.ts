@@ -118,7 +118,17 @@ export class LokiConfigError extends Error {}
 
 /** Go's strconv.Quote, for the printable text Loki's messages quote. */
 function goQuote(s: string): string {
-  const named: Record<string, string> = { '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v', '"': '\\"', '\\': '\\\\' };
+  const named: Record<string, string> = {
+    '\x07': '\\a',
+    '\b': '\\b',
+    '\f': '\\f',
+    '\n': '\\n',
+    '\r': '\\r',
+    '\t': '\\t',
+    '\v': '\\v',
+    '"': '\\"',
+    '\\': '\\\\',
+  };
   let out = '"';
   for (const ch of s) {
     const cp = ch.codePointAt(0)!;
@@ -129,7 +139,15 @@ function goQuote(s: string): string {
   return `${out}"`;
 }
 
-const MODEL_UNITS: [string, bigint][] = [['y', 365n * DAY], ['w', 7n * DAY], ['d', DAY], ['h', HOUR], ['m', MIN], ['s', SEC], ['ms', MS]];
+const MODEL_UNITS: [string, bigint][] = [
+  ['y', 365n * DAY],
+  ['w', 7n * DAY],
+  ['d', DAY],
+  ['h', HOUR],
+  ['m', MIN],
+  ['s', SEC],
+  ['ms', MS],
+];
 
 /** Prometheus' model.ParseDuration, the syntax of Loki's limits_config durations: `30d`, `1w`, `721h`, `1d12h`, `0`
  * (integers only, units from the largest down, each once). Nanoseconds. */
@@ -178,7 +196,7 @@ export function formatModelDuration(ns: bigint): string {
   return out;
 }
 
-const GO_UNITS: Record<string, bigint> = { ns: 1n, us: 1000n, 'µs': 1000n, 'μs': 1000n, ms: MS, s: SEC, m: MIN, h: HOUR };
+const GO_UNITS: Record<string, bigint> = { ns: 1n, us: 1000n, µs: 1000n, μs: 1000n, ms: MS, s: SEC, m: MIN, h: HOUR };
 
 /** Go's time.ParseDuration (`2h`, `1h30m`, `1.5h`, `300ms`; no `d`): nanoseconds, or undefined when Go refuses it. */
 export function parseGoDuration(s: string): bigint | undefined {
@@ -213,7 +231,10 @@ export function formatGoDuration(ns: bigint): string {
     const whole = v / unit;
     const frac = v % unit;
     if (frac === 0n) return `${whole}`;
-    return `${whole}.${frac.toString().padStart(String(unit).length - 1, '0').replace(/0+$/, '')}`;
+    return `${whole}.${frac
+      .toString()
+      .padStart(String(unit).length - 1, '0')
+      .replace(/0+$/, '')}`;
   };
   let out: string;
   if (u < 1000n) out = `${u}ns`;
@@ -238,7 +259,7 @@ export function formatGoDuration(ns: bigint): string {
  */
 export function expandEnv(text: string, env: Record<string, string | undefined>): string {
   let out = '';
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const c = text[i];
     const next = text[i + 1];
     if ((c === '$' && next === '$') || (c === '\\' && (next === '\\' || next === '/'))) {
@@ -273,7 +294,11 @@ const CONFIG_FIELDS: LimitField[] = [
   { path: ['limits_config', 'max_query_length'], key: 'maxQueryLength', kind: 'model' },
   { path: ['limits_config', 'max_query_series'], key: 'maxQuerySeries', kind: 'int' },
   { path: ['limits_config', 'split_queries_by_interval'], key: 'splitQueriesByInterval', kind: 'model' },
-  { path: ['limits_config', 'split_instant_metric_queries_by_interval'], key: 'splitInstantMetricQueriesByInterval', kind: 'model' },
+  {
+    path: ['limits_config', 'split_instant_metric_queries_by_interval'],
+    key: 'splitInstantMetricQueriesByInterval',
+    kind: 'model',
+  },
   { path: ['ingester', 'max_chunk_age'], key: 'maxChunkAge', kind: 'go' },
   { path: ['ingester', 'chunk_idle_period'], key: 'chunkIdlePeriod', kind: 'go' },
 ];
@@ -287,7 +312,11 @@ const GO_TYPES = { model: 'model.Duration', go: 'time.Duration', bool: 'bool', i
  * error there, as in Loki). What the file does not set keeps Loki's default. A value Loki would refuse throws a
  * LokiConfigError with Loki's message (yaml.v2's "unmarshal errors" for a wrong type). Other keys are not checked.
  */
-export function lokiLimitsFromConfig(text: string, env: Record<string, string | undefined> = process.env, expandEnvVars = true): LokiLimits {
+export function lokiLimitsFromConfig(
+  text: string,
+  env: Record<string, string | undefined> = process.env,
+  expandEnvVars = true,
+): LokiLimits {
   const source = expandEnvVars ? expandEnv(text, env) : text;
   const lineCounter = new LineCounter();
   // YAML 1.1, as Go's yaml.v2 reads it (yes/no/on/off are booleans).
@@ -309,11 +338,15 @@ export function lokiLimitsFromConfig(text: string, env: Record<string, string | 
     if (isScalar(n) && typeof n.value === 'string') return n.value;
     return source.slice(n.range?.[0] ?? 0, n.range?.[1] ?? 0);
   };
-  const resolve = (n: YamlNode | undefined): YamlNode | undefined => (n && isAlias(n) ? (n.resolve(doc) as YamlNode | undefined) : n);
+  const resolve = (n: YamlNode | undefined): YamlNode | undefined =>
+    n && isAlias(n) ? (n.resolve(doc) as YamlNode | undefined) : n;
   const typeErrors: { at: number; text: string }[] = [];
   const typeError = (n: YamlNode, goType: string): void => {
     const shown = isScalar(n) ? ` \`${raw(n)}\`` : '';
-    typeErrors.push({ at: n.range?.[0] ?? 0, text: `line ${line(n)}: cannot unmarshal ${tagOf(n)}${shown} into ${goType}` });
+    typeErrors.push({
+      at: n.range?.[0] ?? 0,
+      text: `line ${line(n)}: cannot unmarshal ${tagOf(n)}${shown} into ${goType}`,
+    });
   };
 
   const found: { node: YamlNode; field: LimitField }[] = [];
@@ -372,7 +405,11 @@ export function lokiLimitsFromConfig(text: string, env: Record<string, string | 
 
 /** Loki's ConfigFileLoader: the first existing file of a comma-separated `-config.file`; its errors prefixed with the
  * file, and without `-config.expand-env=true` the hint Loki adds. */
-export function readLokiConfigFile(fileFlag: string, env: Record<string, string | undefined> = process.env, expandEnvVars = true): LokiLimits {
+export function readLokiConfigFile(
+  fileFlag: string,
+  env: Record<string, string | undefined> = process.env,
+  expandEnvVars = true,
+): LokiLimits {
   for (const file of fileFlag.split(',').map((f) => f.trim())) {
     if (!fs.existsSync(file)) continue;
     const text = fs.readFileSync(file, 'utf8');
@@ -382,7 +419,9 @@ export function readLokiConfigFile(fileFlag: string, env: Record<string, string 
       return lokiLimitsFromConfig(source, env, false);
     } catch (err) {
       if (!(err instanceof LokiConfigError)) throw err;
-      const hint = expandEnvVars ? '' : '. Use `-config.expand-env=true` flag if you want to expand environment variables in your config file';
+      const hint = expandEnvVars
+        ? ''
+        : '. Use `-config.expand-env=true` flag if you want to expand environment variables in your config file';
       throw new LokiConfigError(`${file}: ${err.message}${hint}`);
     }
   }
@@ -392,10 +431,24 @@ export function readLokiConfigFile(fileFlag: string, env: Record<string, string 
 // --- OTLP -> Loki (pkg/loghttp/push/otlp.go, defaults) ------------------------------------------------------------
 
 const INDEX_RESOURCE_ATTRIBUTES = new Set([
-  'service.name', 'service.namespace', 'service.instance.id', 'deployment.environment', 'deployment.environment.name',
-  'cloud.region', 'cloud.availability_zone', 'k8s.cluster.name', 'k8s.namespace.name', 'k8s.pod.name',
-  'k8s.container.name', 'container.name', 'k8s.replicaset.name', 'k8s.deployment.name', 'k8s.statefulset.name',
-  'k8s.daemonset.name', 'k8s.cronjob.name', 'k8s.job.name',
+  'service.name',
+  'service.namespace',
+  'service.instance.id',
+  'deployment.environment',
+  'deployment.environment.name',
+  'cloud.region',
+  'cloud.availability_zone',
+  'k8s.cluster.name',
+  'k8s.namespace.name',
+  'k8s.pod.name',
+  'k8s.container.name',
+  'container.name',
+  'k8s.replicaset.name',
+  'k8s.deployment.name',
+  'k8s.statefulset.name',
+  'k8s.daemonset.name',
+  'k8s.cronjob.name',
+  'k8s.job.name',
 ]);
 
 function flattenInto(out: Labels, key: string, value: AnyValue | undefined): void {
@@ -458,7 +511,8 @@ export function otlpToEntries(req: LogsRequest, nowNs: bigint): LokiEntry[] {
         if (rec.spanId) metadata.span_id = rec.spanId;
         if (rec.flags) metadata.flags = String(rec.flags);
         const body = rec.body;
-        const line = body?.kvlistValue || body?.arrayValue ? JSON.stringify(anyValueToJs(body)) : anyValueToString(body);
+        const line =
+          body?.kvlistValue || body?.arrayValue ? JSON.stringify(anyValueToJs(body)) : anyValueToString(body);
         metadata.detected_level = detectLevel(sevNum, rec.severityText ?? '', metadata, line);
         const time = toBigInt(rec.timeUnixNano);
         out.push({ ts: time !== 0n ? time : observed !== 0n ? observed : nowNs, line, index: { ...index }, metadata });
@@ -470,10 +524,24 @@ export function otlpToEntries(req: LogsRequest, nowNs: bigint): LokiEntry[] {
 
 // --- push validation (the distributor's and the ingester's refusals) ---------------------------------------------
 
-const labelKey = (l: Labels): string => JSON.stringify(Object.keys(l).sort().map((k) => [k, l[k]]));
-const sortLabels = (l: Labels): Labels => Object.fromEntries(Object.keys(l).sort().map((k) => [k, l[k]]));
+const labelKey = (l: Labels): string =>
+  JSON.stringify(
+    Object.keys(l)
+      .sort()
+      .map((k) => [k, l[k]]),
+  );
+const sortLabels = (l: Labels): Labels =>
+  Object.fromEntries(
+    Object.keys(l)
+      .sort()
+      .map((k) => [k, l[k]]),
+  );
 /** Prometheus' labels.String(), as Loki names a stream in its messages: `{a="b", c="d"}`. */
-const promLabels = (l: Labels): string => `{${Object.keys(l).sort().map((k) => `${k}=${goQuote(l[k])}`).join(', ')}}`;
+const promLabels = (l: Labels): string =>
+  `{${Object.keys(l)
+    .sort()
+    .map((k) => `${k}=${goQuote(l[k])}`)
+    .join(', ')}}`;
 
 /** Go's Time.Format(time.RFC3339) in UTC (Loki's container has no zone): whole seconds, `Z`. */
 function rfc3339(ns: bigint): string {
@@ -527,7 +595,8 @@ interface LabelMatcher {
   value: string;
   re?: RegExp;
 }
-type Stage = { kind: 'label'; m: LabelMatcher } | { kind: 'line'; op: '|=' | '!=' | '|~' | '!~'; value: string; re?: RegExp };
+type Stage =
+  { kind: 'label'; m: LabelMatcher } | { kind: 'line'; op: '|=' | '!=' | '|~' | '!~'; value: string; re?: RegExp };
 interface LogQuery {
   kind: 'log';
   selector: LabelMatcher[];
@@ -538,13 +607,44 @@ interface Grouping {
   labels: string[];
 }
 const RANGE_OPS = [
-  'count_over_time', 'rate', 'bytes_over_time', 'bytes_rate', 'sum_over_time', 'avg_over_time', 'max_over_time',
-  'min_over_time', 'first_over_time', 'last_over_time', 'stddev_over_time', 'stdvar_over_time', 'quantile_over_time',
+  'count_over_time',
+  'rate',
+  'bytes_over_time',
+  'bytes_rate',
+  'sum_over_time',
+  'avg_over_time',
+  'max_over_time',
+  'min_over_time',
+  'first_over_time',
+  'last_over_time',
+  'stddev_over_time',
+  'stdvar_over_time',
+  'quantile_over_time',
 ] as const;
 type RangeOp = (typeof RANGE_OPS)[number];
 /** Loki's RangeAggregationExpr.validate(): which take `by`/`without`, which need an unwrap, which refuse one. */
-const GROUPABLE_RANGE_OPS = new Set<RangeOp>(['avg_over_time', 'stddev_over_time', 'stdvar_over_time', 'quantile_over_time', 'max_over_time', 'min_over_time', 'first_over_time', 'last_over_time']);
-const UNWRAP_RANGE_OPS = new Set<RangeOp>(['avg_over_time', 'sum_over_time', 'max_over_time', 'min_over_time', 'stddev_over_time', 'stdvar_over_time', 'quantile_over_time', 'rate', 'first_over_time', 'last_over_time']);
+const GROUPABLE_RANGE_OPS = new Set<RangeOp>([
+  'avg_over_time',
+  'stddev_over_time',
+  'stdvar_over_time',
+  'quantile_over_time',
+  'max_over_time',
+  'min_over_time',
+  'first_over_time',
+  'last_over_time',
+]);
+const UNWRAP_RANGE_OPS = new Set<RangeOp>([
+  'avg_over_time',
+  'sum_over_time',
+  'max_over_time',
+  'min_over_time',
+  'stddev_over_time',
+  'stdvar_over_time',
+  'quantile_over_time',
+  'rate',
+  'first_over_time',
+  'last_over_time',
+]);
 const LINE_RANGE_OPS = new Set<RangeOp>(['bytes_over_time', 'bytes_rate', 'count_over_time', 'rate']);
 const VECTOR_OPS = ['sum', 'avg', 'min', 'max', 'count'] as const;
 type VectorOp = (typeof VECTOR_OPS)[number];
@@ -577,12 +677,24 @@ function lezer(): Promise<LezerParser> {
   return parserPromise;
 }
 
-const unsupported = (what: string): LogQLError => new LogQLError(`parse error : ${what} is not supported by the Loki test double`);
+const unsupported = (what: string): LogQLError =>
+  new LogQLError(`parse error : ${what} is not supported by the Loki test double`);
 
 /** Go-style duration ("3h", "1h30m", "500ms", Prometheus' d/w/y too) -> nanoseconds. */
 export function parseDuration(s: string): bigint {
   const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d|w|y)/g;
-  const unit: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9, d: 86400e9, w: 604800e9, y: 31536000e9 };
+  const unit: Record<string, number> = {
+    ns: 1,
+    us: 1e3,
+    µs: 1e3,
+    ms: 1e6,
+    s: 1e9,
+    m: 60e9,
+    h: 3600e9,
+    d: 86400e9,
+    w: 604800e9,
+    y: 31536000e9,
+  };
   let total = 0;
   let consumed = 0;
   for (const m of s.matchAll(re)) {
@@ -625,22 +737,29 @@ export async function parseLogQL(query: string): Promise<Query> {
     if (!error && n.type.isError) error = n.node;
   });
   if (error) {
-    const inRange = error.parent?.name === 'Range' || error.parent?.name === 'LogRangeExpr' && query.lastIndexOf('[') > query.lastIndexOf(']');
-    if (inRange) throw new LogQLError(`parse error at line 0, col ${query.length + 1}: missing closing ']' in duration`);
+    const inRange =
+      error.parent?.name === 'Range' ||
+      (error.parent?.name === 'LogRangeExpr' && query.lastIndexOf('[') > query.lastIndexOf(']'));
+    if (inRange)
+      throw new LogQLError(`parse error at line 0, col ${query.length + 1}: missing closing ']' in duration`);
     const before = query.slice(0, error.from);
     const line = before.split('\n').length;
     const col = error.from - (before.lastIndexOf('\n') + 1) + 1;
     const token = query.slice(error.from).trim().split(/\s+/)[0] ?? '';
-    throw new LogQLError(`parse error at line ${line}, col ${col}: syntax error: unexpected ${token === '' ? '$end' : token}`);
+    throw new LogQLError(
+      `parse error at line ${line}, col ${col}: syntax error: unexpected ${token === '' ? '$end' : token}`,
+    );
   }
   const top = tree.topNode.getChild('Expr');
   if (!top) throw new LogQLError('parse error : syntax error: unexpected $end');
 
   const matcher = (n: SyntaxNode): LabelMatcher => {
     const [id, opNode, str] = children(n);
-    if (!id || id.name !== 'Identifier' || !opNode || !str || str.name !== 'String') throw unsupported(`the matcher ${text(n)}`);
+    if (!id || id.name !== 'Identifier' || !opNode || !str || str.name !== 'String')
+      throw unsupported(`the matcher ${text(n)}`);
     const opText = text(opNode);
-    if (opText !== '=' && opText !== '!=' && opText !== '=~' && opText !== '!~') throw unsupported(`the matcher operator ${opText}`);
+    if (opText !== '=' && opText !== '!=' && opText !== '=~' && opText !== '!~')
+      throw unsupported(`the matcher operator ${opText}`);
     const value = stringLiteral(text(str));
     const m: LabelMatcher = { name: text(id), op: opText, value };
     if (opText === '=~' || opText === '!~') m.re = regex(value, true);
@@ -667,7 +786,8 @@ export async function parseLogQL(query: string): Promise<Query> {
     if (parts.length === 1 && parts[0].name === 'LineFilters') {
       return children(parts[0]).map((lf) => {
         const [filter, str, ...rest] = children(lf);
-        if (!filter || filter.name !== 'Filter' || !str || str.name !== 'String' || rest.length) throw unsupported(`the line filter ${text(lf)}`);
+        if (!filter || filter.name !== 'Filter' || !str || str.name !== 'String' || rest.length)
+          throw unsupported(`the line filter ${text(lf)}`);
         const op = text(filter) as '|=' | '!=' | '|~' | '!~';
         if (!['|=', '!=', '|~', '!~'].includes(op)) throw unsupported(`the line filter ${text(lf)}`);
         const value = stringLiteral(text(str));
@@ -694,23 +814,28 @@ export async function parseLogQL(query: string): Promise<Query> {
     };
     if (ms) visit(ms);
     if (!out.some((m) => (m.op === '=' && m.value !== '') || (m.op === '=~' && !m.re!.test('')))) {
-      throw new LogQLError('parse error : queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~".*" does not meet this requirement, but app=~".+" will');
+      throw new LogQLError(
+        'parse error : queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~".*" does not meet this requirement, but app=~".+" will',
+      );
     }
     return out;
   };
 
   const grouping = (g: SyntaxNode): Grouping => {
     const labels: string[] = [];
-    g.getChild('Labels')?.cursor().iterate((x) => {
-      if (x.name === 'Identifier') labels.push(query.slice(x.from, x.to));
-    });
+    g.getChild('Labels')
+      ?.cursor()
+      .iterate((x) => {
+        if (x.name === 'Identifier') labels.push(query.slice(x.from, x.to));
+      });
     return { without: !!g.getChild('Without'), labels };
   };
 
   const logExpr = (n: SyntaxNode): LogQuery => {
     const sel = n.getChild('Selector');
     if (!sel) throw unsupported(`the log expression ${text(n)}`);
-    for (const c of children(n)) if (c.name !== 'Selector' && c.name !== 'PipelineExpr') throw unsupported(`"${text(c)}"`);
+    for (const c of children(n))
+      if (c.name !== 'Selector' && c.name !== 'PipelineExpr') throw unsupported(`"${text(c)}"`);
     return { kind: 'log', selector: selector(sel), stages: stages(n.getChild('PipelineExpr')) };
   };
 
@@ -763,14 +888,26 @@ export async function parseLogQL(query: string): Promise<Query> {
     // Loki's own checks (newRangeAggregationExpr, RangeAggregationExpr.validate), as parse errors.
     let param: number | undefined;
     if (paramText !== undefined) {
-      if (op !== 'quantile_over_time') throw new LogQLError(`parse error : parameter ${paramText} not supported for operation ${op}`);
+      if (op !== 'quantile_over_time')
+        throw new LogQLError(`parse error : parameter ${paramText} not supported for operation ${op}`);
       param = Number(paramText);
-    } else if (op === 'quantile_over_time') throw new LogQLError(`parse error : parameter required for operation ${op}`);
-    if (group && !GROUPABLE_RANGE_OPS.has(op)) throw new LogQLError(`parse error : grouping not allowed for ${op} aggregation`);
-    if (unwrap && !UNWRAP_RANGE_OPS.has(op)) throw new LogQLError(`parse error : invalid aggregation ${op} with unwrap`);
-    if (!unwrap && !LINE_RANGE_OPS.has(op)) throw new LogQLError(`parse error : invalid aggregation ${op} without unwrap`);
+    } else if (op === 'quantile_over_time')
+      throw new LogQLError(`parse error : parameter required for operation ${op}`);
+    if (group && !GROUPABLE_RANGE_OPS.has(op))
+      throw new LogQLError(`parse error : grouping not allowed for ${op} aggregation`);
+    if (unwrap && !UNWRAP_RANGE_OPS.has(op))
+      throw new LogQLError(`parse error : invalid aggregation ${op} with unwrap`);
+    if (!unwrap && !LINE_RANGE_OPS.has(op))
+      throw new LogQLError(`parse error : invalid aggregation ${op} without unwrap`);
     if (!unwrap) postUnwrap = [];
-    const q: RangeQuery = { kind: 'range', op, log: { kind: 'log', selector: selector(sel), stages: pipeline }, postUnwrap, rangeNs: parseDuration(text(range)), offsetNs };
+    const q: RangeQuery = {
+      kind: 'range',
+      op,
+      log: { kind: 'log', selector: selector(sel), stages: pipeline },
+      postUnwrap,
+      rangeNs: parseDuration(text(range)),
+      offsetNs,
+    };
     if (unwrap) q.unwrap = unwrap;
     if (param !== undefined) q.param = param;
     if (group) q.grouping = group;
@@ -787,7 +924,8 @@ export async function parseLogQL(query: string): Promise<Query> {
       if (!VECTOR_OPS.includes(op)) throw unsupported(`the aggregation ${op || text(c)}`);
       const inner = c.getChild('MetricExpr');
       if (!inner) throw unsupported(text(c));
-      for (const p of children(c)) if (!['VectorOp', 'Grouping', 'MetricExpr'].includes(p.name)) throw unsupported(`"${text(p)}" in ${op}`);
+      for (const p of children(c))
+        if (!['VectorOp', 'Grouping', 'MetricExpr'].includes(p.name)) throw unsupported(`"${text(p)}" in ${op}`);
       const q: VectorQuery = { kind: 'vector', op, inner: metricExpr(inner) };
       const g = c.getChild('Grouping');
       if (g) q.grouping = grouping(g);
@@ -837,7 +975,13 @@ function runStages(stages: Stage[], labels: Labels, line: string): boolean {
 }
 
 /** Entries a log query selects with ts in [fromNs, toNs) (or [fromNs, toNs]), as (entry, labels) pairs. */
-function selectLogs(entries: LokiEntry[], q: LogQuery, fromNs: bigint, toNs: bigint, inclusiveEnd: boolean): { e: LokiEntry; labels: Labels }[] {
+function selectLogs(
+  entries: LokiEntry[],
+  q: LogQuery,
+  fromNs: bigint,
+  toNs: bigint,
+  inclusiveEnd: boolean,
+): { e: LokiEntry; labels: Labels }[] {
   const out: { e: LokiEntry; labels: Labels }[] = [];
   for (const e of entries) {
     if (e.ts < fromNs || e.ts > toNs || (!inclusiveEnd && e.ts === toNs)) continue;
@@ -862,9 +1006,32 @@ function goParseFloat(s: string): number | string {
 }
 
 const BYTE_UNITS: Record<string, number> = {
-  '': 1, b: 1, k: 1e3, kb: 1e3, ki: 1024, kib: 1024, m: 1e6, mb: 1e6, mi: 1024 ** 2, mib: 1024 ** 2, g: 1e9, gb: 1e9,
-  gi: 1024 ** 3, gib: 1024 ** 3, t: 1e12, tb: 1e12, ti: 1024 ** 4, tib: 1024 ** 4, p: 1e15, pb: 1e15, pi: 1024 ** 5,
-  pib: 1024 ** 5, e: 1e18, eb: 1e18, ei: 1024 ** 6, eib: 1024 ** 6,
+  '': 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  ki: 1024,
+  kib: 1024,
+  m: 1e6,
+  mb: 1e6,
+  mi: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1e9,
+  gb: 1e9,
+  gi: 1024 ** 3,
+  gib: 1024 ** 3,
+  t: 1e12,
+  tb: 1e12,
+  ti: 1024 ** 4,
+  tib: 1024 ** 4,
+  p: 1e15,
+  pb: 1e15,
+  pi: 1024 ** 5,
+  pib: 1024 ** 5,
+  e: 1e18,
+  eb: 1e18,
+  ei: 1024 ** 6,
+  eib: 1024 ** 6,
 };
 
 /** `unwrap L` (a float), `unwrap duration(L)` (Go durations, in seconds) and `unwrap bytes(L)` (`5 MB`, `1KiB`): the
@@ -889,7 +1056,8 @@ function mean(values: number[]): number {
   values.forEach((v, i) => {
     const count = i + 1;
     // An infinite mean stays as it is for a finite value or an infinity of its sign (Inf - Inf would make it NaN).
-    if (!Number.isFinite(m) && !Number.isNaN(m) && (Number.isFinite(v) || (!Number.isNaN(v) && (m > 0) === (v > 0)))) return;
+    if (!Number.isFinite(m) && !Number.isNaN(m) && (Number.isFinite(v) || (!Number.isNaN(v) && m > 0 === v > 0)))
+      return;
     m += v / count - m / count;
   });
   return m;
@@ -926,7 +1094,13 @@ function extreme(values: number[], pick: (a: number, b: number) => boolean): num
 }
 
 type Vector = Map<string, { metric: Labels; value: number }>;
-const INJECTABLE_RANGE_OPS = new Set<RangeOp>(['bytes_over_time', 'bytes_rate', 'sum_over_time', 'rate', 'count_over_time']);
+const INJECTABLE_RANGE_OPS = new Set<RangeOp>([
+  'bytes_over_time',
+  'bytes_rate',
+  'sum_over_time',
+  'rate',
+  'count_over_time',
+]);
 
 function groupLabels(metric: Labels, g: Grouping | undefined, alsoDrop?: string): Labels {
   if (g && !g.without) {
@@ -966,7 +1140,9 @@ function evalMetric(entries: LokiEntry[], q: MetricQuery, tNs: bigint, minTs?: b
         }
         if (!runStages(q.postUnwrap, metric, e.line)) continue;
         if (metric.__error__) {
-          throw new LogQLError(`pipeline error: '${metric.__error__}' for series: '${promLabels(metric)}'.\nUse a label filter to intentionally skip this error. (e.g | __error__!="${metric.__error__}").\nTo skip all potential errors you can match empty errors.(e.g __error__="")\nThe label filter can also be specified after unwrap. (e.g | unwrap latency | __error__="" )\n`);
+          throw new LogQLError(
+            `pipeline error: '${metric.__error__}' for series: '${promLabels(metric)}'.\nUse a label filter to intentionally skip this error. (e.g | __error__!="${metric.__error__}").\nTo skip all potential errors you can match empty errors.(e.g __error__="")\nThe label filter can also be specified after unwrap. (e.g | unwrap latency | __error__="" )\n`,
+          );
         }
         metric = groupLabels(metric, q.grouping, q.unwrap.label);
       } else {
@@ -1031,7 +1207,12 @@ function evalMetric(entries: LokiEntry[], q: MetricQuery, tNs: bigint, minTs?: b
   // As Loki's AST does, a sum over count/rate/bytes/bytes_rate/sum_over_time takes its grouping into the range
   // aggregation (the samples are grouped before they are added up: the same sums, added in Loki's order).
   const injected = q.op === 'sum' && q.inner.kind === 'range' && INJECTABLE_RANGE_OPS.has(q.inner.op);
-  const inner = evalMetric(entries, injected ? { ...(q.inner as RangeQuery), grouping: q.grouping ?? { without: false, labels: [] } } : q.inner, tNs, minTs);
+  const inner = evalMetric(
+    entries,
+    injected ? { ...(q.inner as RangeQuery), grouping: q.grouping ?? { without: false, labels: [] } } : q.inner,
+    tNs,
+    minTs,
+  );
   const groups = new Map<string, { metric: Labels; values: number[] }>();
   for (const { metric, value } of inner.values()) {
     const grouped = groupLabels(metric, q.grouping ?? { without: false, labels: [] });
@@ -1068,10 +1249,17 @@ function evalMetric(entries: LokiEntry[], q: MetricQuery, tNs: bigint, minTs?: b
 // --- query limits (the query frontend's, then the querier's) ------------------------------------------------------
 
 const tooOld = (limits: LokiLimits): HttpError =>
-  new HttpError(400, `this data is no longer available, it is past now - max_query_lookback (${formatModelDuration(limits.maxQueryLookback)})`);
+  new HttpError(
+    400,
+    `this data is no longer available, it is past now - max_query_lookback (${formatModelDuration(limits.maxQueryLookback)})`,
+  );
 const tooLong = (length: bigint, limits: LokiLimits): HttpError =>
-  new HttpError(400, `the query time range exceeds the limit (query length: ${formatGoDuration(length)}, limit: ${formatModelDuration(limits.maxQueryLength)})`);
-export const STEP_TOO_SMALL = 'exceeded maximum resolution of 11,000 points per time series. Try increasing the value of the step parameter';
+  new HttpError(
+    400,
+    `the query time range exceeds the limit (query length: ${formatGoDuration(length)}, limit: ${formatModelDuration(limits.maxQueryLength)})`,
+  );
+export const STEP_TOO_SMALL =
+  'exceeded maximum resolution of 11,000 points per time series. Try increasing the value of the step parameter';
 
 /** The query frontend's limits middleware on a range or instant request: undefined when the request ends before
  * now - max_query_lookback (Loki answers it empty), else its start clamped there; then max_query_length on
@@ -1117,7 +1305,13 @@ function forInterval(interval: bigint, start: bigint, end: bigint): [bigint, big
  * on the last step before the boundary; by the step itself when the step is at least the interval. Undefined when it
  * does not split (the request goes on unaligned).
  */
-function metricRangeSplits(startNs: bigint, endNs: bigint, stepNs: bigint, rangeNs: bigint, limits: LokiLimits): [bigint, bigint][] | undefined {
+function metricRangeSplits(
+  startNs: bigint,
+  endNs: bigint,
+  stepNs: bigint,
+  rangeNs: bigint,
+  limits: LokiLimits,
+): [bigint, bigint][] | undefined {
   if (limits.splitQueriesByInterval <= 0n) return undefined;
   const interval = rangeNs > limits.splitQueriesByInterval ? rangeNs : limits.splitQueriesByInterval;
   const step = (stepNs / MS) * MS || MS; // Loki carries the step in milliseconds
@@ -1142,8 +1336,17 @@ function metricRangeSplits(startNs: bigint, endNs: bigint, stepNs: bigint, range
 }
 
 /** Loki's range mapper decides which instant metric queries it splits by split_instant_metric_queries_by_interval. */
-const SPLITTABLE_RANGE_OPS = new Set<RangeOp>(['rate', 'bytes_rate', 'bytes_over_time', 'count_over_time', 'sum_over_time', 'max_over_time', 'min_over_time']);
-const splittable = (q: MetricQuery): boolean => (q.kind === 'range' ? SPLITTABLE_RANGE_OPS.has(q.op) : splittable(q.inner));
+const SPLITTABLE_RANGE_OPS = new Set<RangeOp>([
+  'rate',
+  'bytes_rate',
+  'bytes_over_time',
+  'count_over_time',
+  'sum_over_time',
+  'max_over_time',
+  'min_over_time',
+]);
+const splittable = (q: MetricQuery): boolean =>
+  q.kind === 'range' ? SPLITTABLE_RANGE_OPS.has(q.op) : splittable(q.inner);
 
 /** The (range, offset) pairs an instant metric query reaches the querier with: one, or, split, one per interval
  * (offset + k × interval; the last one shorter), each checked by the querier on its own. */
@@ -1189,43 +1392,87 @@ function parseStep(value: string | null, startNs: bigint, endNs: bigint): bigint
   }
   const f = Number(value);
   const ns = Number.isNaN(f) ? parseDuration(value) : BigInt(Math.round(f * 1e9));
-  if (ns <= 0n) throw new HttpError(400, 'zero or negative query resolution step widths are not accepted. Try a positive integer');
+  if (ns <= 0n)
+    throw new HttpError(400, 'zero or negative query resolution step widths are not accepted. Try a positive integer');
   return ns;
 }
 
 const seconds = (ns: bigint): number => Number(ns / 1_000_000n) / 1000;
 
 function cacheStats() {
-  return { entriesFound: 0, entriesRequested: 0, entriesStored: 0, bytesReceived: 0, bytesSent: 0, requests: 0, downloadTime: 0, queryLengthServed: 0 };
+  return {
+    entriesFound: 0,
+    entriesRequested: 0,
+    entriesStored: 0,
+    bytesReceived: 0,
+    bytesSent: 0,
+    requests: 0,
+    downloadTime: 0,
+    queryLengthServed: 0,
+  };
 }
 function storeStats(lines: number, bytes: number, postFilter: number, smBytes: number, referencedSM: boolean) {
   return {
-    totalChunksRef: 0, totalChunksDownloaded: 0, chunksDownloadTime: 0, queryReferencedStructuredMetadata: referencedSM,
+    totalChunksRef: 0,
+    totalChunksDownloaded: 0,
+    chunksDownloadTime: 0,
+    queryReferencedStructuredMetadata: referencedSM,
     chunk: {
-      headChunkBytes: bytes, headChunkLines: lines, decompressedBytes: 0, decompressedLines: 0, compressedBytes: 0,
-      totalDuplicates: 0, postFilterLines: postFilter, headChunkStructuredMetadataBytes: smBytes, decompressedStructuredMetadataBytes: 0,
+      headChunkBytes: bytes,
+      headChunkLines: lines,
+      decompressedBytes: 0,
+      decompressedLines: 0,
+      compressedBytes: 0,
+      totalDuplicates: 0,
+      postFilterLines: postFilter,
+      headChunkStructuredMetadataBytes: smBytes,
+      decompressedStructuredMetadataBytes: 0,
     },
-    chunkRefsFetchTime: 0, congestionControlLatency: 0, pipelineWrapperFilteredLines: 0,
+    chunkRefsFetchTime: 0,
+    congestionControlLatency: 0,
+    pipelineWrapperFilteredLines: 0,
   };
 }
 /** The `stats` object Loki adds to every query answer, same keys; the double fills in what it can count. */
 function stats(entries: LokiEntry[], returned: number, postFilter: number, execSeconds: number) {
   const lines = entries.length;
   const bytes = entries.reduce((n, e) => n + Buffer.byteLength(e.line), 0);
-  const smBytes = entries.reduce((n, e) => n + Object.entries(e.metadata).reduce((m, [k, v]) => m + k.length + v.length, 0), 0);
+  const smBytes = entries.reduce(
+    (n, e) => n + Object.entries(e.metadata).reduce((m, [k, v]) => m + k.length + v.length, 0),
+    0,
+  );
   return {
     summary: {
       bytesProcessedPerSecond: execSeconds > 0 ? Math.floor((bytes + smBytes) / execSeconds) : 0,
       linesProcessedPerSecond: execSeconds > 0 ? Math.floor(lines / execSeconds) : 0,
-      totalBytesProcessed: bytes + smBytes, totalLinesProcessed: lines, execTime: execSeconds, queueTime: 0, subqueries: 0,
-      totalEntriesReturned: returned, splits: 1, shards: 1, totalPostFilterLines: postFilter,
+      totalBytesProcessed: bytes + smBytes,
+      totalLinesProcessed: lines,
+      execTime: execSeconds,
+      queueTime: 0,
+      subqueries: 0,
+      totalEntriesReturned: returned,
+      splits: 1,
+      shards: 1,
+      totalPostFilterLines: postFilter,
       totalStructuredMetadataBytesProcessed: smBytes,
     },
     querier: { store: storeStats(0, 0, 0, 0, false) },
-    ingester: { totalReached: 1, totalChunksMatched: lines > 0 ? 1 : 0, totalBatches: 1, totalLinesSent: postFilter, store: storeStats(lines, bytes + smBytes, postFilter, smBytes, true) },
+    ingester: {
+      totalReached: 1,
+      totalChunksMatched: lines > 0 ? 1 : 0,
+      totalBatches: 1,
+      totalLinesSent: postFilter,
+      store: storeStats(lines, bytes + smBytes, postFilter, smBytes, true),
+    },
     cache: {
-      chunk: cacheStats(), index: cacheStats(), result: cacheStats(), statsResult: cacheStats(), volumeResult: cacheStats(),
-      seriesResult: cacheStats(), labelResult: cacheStats(), instantMetricResult: cacheStats(),
+      chunk: cacheStats(),
+      index: cacheStats(),
+      result: cacheStats(),
+      statsResult: cacheStats(),
+      volumeResult: cacheStats(),
+      seriesResult: cacheStats(),
+      labelResult: cacheStats(),
+      instantMetricResult: cacheStats(),
     },
     index: { totalChunks: 0, postFilterChunks: 0, shardsDuration: 0, usedBloomFilters: false },
   };
@@ -1242,7 +1489,10 @@ async function parseQueryParam(url: URL): Promise<Query> {
  * and for these bytes it decides the same); a 500 becomes a 503. */
 function sendOtlpError(res: http.ServerResponse, status: number, message: string): void {
   const body = encodeRpcStatus(message);
-  res.writeHead(status === 500 ? 503 : status, { 'Content-Type': 'application/octet-stream', 'Content-Length': body.length });
+  res.writeHead(status === 500 ? 503 : status, {
+    'Content-Type': 'application/octet-stream',
+    'Content-Length': body.length,
+  });
   res.end(body);
 }
 
@@ -1302,7 +1552,8 @@ export async function startLokiDouble(opts: LokiDoubleOptions = {}): Promise<Lok
   };
   const persist = (added: LokiEntry[]): void => {
     // Written before the answer, so an accepted record survives a restart as it does in Loki.
-    if (store && added.length) fs.appendFileSync(store, added.map((e) => `${JSON.stringify({ ...e, ts: String(e.ts) })}\n`).join(''));
+    if (store && added.length)
+      fs.appendFileSync(store, added.map((e) => `${JSON.stringify({ ...e, ts: String(e.ts) })}\n`).join(''));
   };
   if (store && fs.existsSync(store)) {
     const started = now();
@@ -1351,7 +1602,9 @@ export async function startLokiDouble(opts: LokiDoubleOptions = {}): Promise<Lok
       const stream = promLabels(list[0].index);
       const valid = list.filter((e) => {
         if (limits.rejectOldSamples && e.ts < oldest) {
-          refused.push(`entry for stream '${stream}' has timestamp too old: ${rfc3339(e.ts)}, oldest acceptable timestamp is: ${rfc3339(oldest)}`);
+          refused.push(
+            `entry for stream '${stream}' has timestamp too old: ${rfc3339(e.ts)}, oldest acceptable timestamp is: ${rfc3339(oldest)}`,
+          );
           return false;
         }
         if (e.ts > newest) {
@@ -1376,7 +1629,10 @@ export async function startLokiDouble(opts: LokiDoubleOptions = {}): Promise<Lok
         if (s.lastLine && s.lastLine.ts === e.ts && s.lastLine.line === e.line) continue;
         const cutoff = s.highestTs === undefined ? undefined : s.highestTs - limits.maxChunkAge / 2n;
         if (cutoff !== undefined && e.ts < cutoff) {
-          failed.push({ e, reason: `entry too far behind, entry timestamp is: ${rfc3339(e.ts)}, oldest acceptable timestamp is: ${rfc3339(cutoff)}` });
+          failed.push({
+            e,
+            reason: `entry too far behind, entry timestamp is: ${rfc3339(e.ts)}, oldest acceptable timestamp is: ${rfc3339(cutoff)}`,
+          });
           continue;
         }
         accepted(s, e);
@@ -1388,7 +1644,10 @@ export async function startLokiDouble(opts: LokiDoubleOptions = {}): Promise<Lok
         // Real Loki keeps only the LAST stream's result of the ingester request, in an order that comes from a Go map:
         // an earlier stream's refusal may end in 204 there. The double reports the last refused stream, always.
         ingesterError =
-          failed.slice(0, 10).map((f) => `entry with timestamp ${goTimeString(f.e.ts)} ignored, reason: '${f.reason}',\n`).join('') +
+          failed
+            .slice(0, 10)
+            .map((f) => `entry with timestamp ${goTimeString(f.e.ts)} ignored, reason: '${f.reason}',\n`)
+            .join('') +
           `user 'fake', total ignored: ${failed.length} out of ${list.length} for stream: ${promLabels(list[0].index)}`;
       }
     }
@@ -1427,7 +1686,8 @@ export async function startLokiDouble(opts: LokiDoubleOptions = {}): Promise<Lok
         else if (ct === 'application/x-protobuf') logs = decodeLogsRequest(body);
         else return sendOtlpError(res, 400, `content type: ${ct} is not supported`);
       } catch (err) {
-        if (err instanceof ProtoError || err instanceof RangeError || err instanceof SyntaxError) return sendOtlpError(res, 400, err.message);
+        if (err instanceof ProtoError || err instanceof RangeError || err instanceof SyntaxError)
+          return sendOtlpError(res, 400, err.message);
         throw err;
       }
       const outcome = ingest(logs);
@@ -1442,7 +1702,14 @@ export async function startLokiDouble(opts: LokiDoubleOptions = {}): Promise<Lok
     }
     if (req.method !== 'GET' && req.method !== 'POST') throw new HttpError(405, 'method not allowed');
     if (path === '/loki/api/v1/status/buildinfo') {
-      return sendJson(res, 200, { version: LOKI_VERSION, revision: 'double', branch: 'double', buildUser: 'cct-test', buildDate: '', goVersion: '' });
+      return sendJson(res, 200, {
+        version: LOKI_VERSION,
+        revision: 'double',
+        branch: 'double',
+        buildUser: 'cct-test',
+        buildDate: '',
+        goVersion: '',
+      });
     }
     if (path === '/loki/api/v1/labels') {
       const names = new Set<string>();
@@ -1456,15 +1723,27 @@ export async function startLokiDouble(opts: LokiDoubleOptions = {}): Promise<Lok
       for (const e of entries) if (e.index[name] !== undefined) values.add(e.index[name]);
       return sendJson(res, 200, { status: 'success', data: [...values].sort() });
     }
-    if (path !== '/loki/api/v1/query' && path !== '/loki/api/v1/query_range') return sendText(res, 404, '404 page not found');
+    if (path !== '/loki/api/v1/query' && path !== '/loki/api/v1/query_range')
+      return sendText(res, 404, '404 page not found');
 
     const p = url.searchParams;
     const t = nowNs();
-    const success = (resultType: 'streams' | 'matrix' | 'vector', result: unknown[], extra: Record<string, unknown> = {}, returned = result.length, postFilter = returned, read: LokiEntry[] = entries) =>
-      sendJson(res, 200, { status: 'success', data: { resultType, ...extra, result, stats: stats(read, returned, postFilter, elapsed()) } });
+    const success = (
+      resultType: 'streams' | 'matrix' | 'vector',
+      result: unknown[],
+      extra: Record<string, unknown> = {},
+      returned = result.length,
+      postFilter = returned,
+      read: LokiEntry[] = entries,
+    ) =>
+      sendJson(res, 200, {
+        status: 'success',
+        data: { resultType, ...extra, result, stats: stats(read, returned, postFilter, elapsed()) },
+      });
     /** max_query_series on a metric answer. */
     const checkSeries = (n: number): void => {
-      if (limits.maxQuerySeries > 0 && n > limits.maxQuerySeries) throw new HttpError(400, `maximum of series (${limits.maxQuerySeries}) reached for a single query`);
+      if (limits.maxQuerySeries > 0 && n > limits.maxQuerySeries)
+        throw new HttpError(400, `maximum of series (${limits.maxQuerySeries}) reached for a single query`);
     };
     const lowerBound = limits.maxQueryLookback > 0n ? t - limits.maxQueryLookback : undefined;
     try {
@@ -1472,12 +1751,19 @@ export async function startLokiDouble(opts: LokiDoubleOptions = {}): Promise<Lok
         const ts = parseTimestamp(p.get('time'), t);
         const query = await parseQueryParam(url);
         if (query.kind === 'log') {
-          return sendText(res, 400, 'log queries are not supported as an instant query type, please change your query to a range query type');
+          return sendText(
+            res,
+            400,
+            'log queries are not supported as an instant query type, please change your query to a range query type',
+          );
         }
         if (frontendLimits(ts, ts, t, limits) === undefined) return success('vector', [], {}, 0, 0, []);
         for (const [r, o] of instantSubqueries(query, limits)) querierLimits(ts - r - o, ts - o + 1n, t, limits);
         const vector = [...evalMetric(entries, query, ts, lowerBound).values()]
-          .map((s) => ({ metric: sortLabels(s.metric), value: [seconds(ts), formatFloat(s.value)] as [number, string] }))
+          .map((s) => ({
+            metric: sortLabels(s.metric),
+            value: [seconds(ts), formatFloat(s.value)] as [number, string],
+          }))
           .sort((a, b) => labelKey(a.metric).localeCompare(labelKey(b.metric)));
         checkSeries(vector.length);
         return success('vector', vector);
@@ -1490,17 +1776,26 @@ export async function startLokiDouble(opts: LokiDoubleOptions = {}): Promise<Lok
       const limit = p.get('limit') ? Number(p.get('limit')) : 100;
       if (!Number.isInteger(limit) || limit <= 0) return sendText(res, 400, 'limit must be a positive value');
       const direction = (p.get('direction') ?? 'backward').toLowerCase();
-      if (direction !== 'backward' && direction !== 'forward') return sendText(res, 400, `invalid direction '${direction}'`);
+      if (direction !== 'backward' && direction !== 'forward')
+        return sendText(res, 400, `invalid direction '${direction}'`);
       const step = parseStep(p.get('step'), start, end);
       // On the request as sent (before any clamping), log queries too; exactly 11,000 points pass.
       if ((end - start) / step > 11000n) return sendText(res, 400, STEP_TOO_SMALL);
       const query = await parseQueryParam(url);
 
       if (query.kind === 'log') {
-        if (limit > 5000) return sendText(res, 400, `max entries limit per query exceeded, limit > max_entries_limit_per_query (${limit} > 5000)`);
+        if (limit > 5000)
+          return sendText(
+            res,
+            400,
+            `max entries limit per query exceeded, limit > max_entries_limit_per_query (${limit} > 5000)`,
+          );
         const from = frontendLimits(start, end, t, limits);
         if (from === undefined) return success('streams', [], {}, 0, 0, []);
-        const splits = limits.splitQueriesByInterval > 0n ? forInterval(limits.splitQueriesByInterval, from, end) : [[from, end] as [bigint, bigint]];
+        const splits =
+          limits.splitQueriesByInterval > 0n
+            ? forInterval(limits.splitQueriesByInterval, from, end)
+            : [[from, end] as [bigint, bigint]];
         for (const [s, e] of splits) querierLimits(s, e, t, limits);
         const selected = selectLogs(entries, query, from, end, false);
         const ordered = selected
@@ -1508,7 +1803,9 @@ export async function startLokiDouble(opts: LokiDoubleOptions = {}): Promise<Lok
           .sort((a, b) => (a.e.ts === b.e.ts ? a.i - b.i : a.e.ts < b.e.ts ? -1 : 1));
         if (direction === 'backward') ordered.reverse();
         const kept = ordered.slice(0, limit);
-        const flags = String(req.headers['x-loki-response-encoding-flags'] ?? '').split(',').map((s) => s.trim());
+        const flags = String(req.headers['x-loki-response-encoding-flags'] ?? '')
+          .split(',')
+          .map((s) => s.trim());
         const categorize = flags.includes('categorize-labels');
         const streamsOut = new Map<string, { stream: Labels; values: unknown[] }>();
         for (const { e, labels } of kept) {
@@ -1520,7 +1817,13 @@ export async function startLokiDouble(opts: LokiDoubleOptions = {}): Promise<Lok
           else s.values.push([e.ts.toString(), e.line]);
         }
         const result = [...streamsOut.values()].sort((a, b) => labelKey(a.stream).localeCompare(labelKey(b.stream)));
-        return success('streams', result, categorize ? { encodingFlags: ['categorize-labels'] } : {}, kept.length, selected.length);
+        return success(
+          'streams',
+          result,
+          categorize ? { encodingFlags: ['categorize-labels'] } : {},
+          kept.length,
+          selected.length,
+        );
       }
 
       const from = frontendLimits(start, end, t, limits);
@@ -1577,20 +1880,33 @@ function goFlags(argv: string[], bools: Set<string>): Map<string, string> {
 
 /** Entry point of the cct-test/loki-double image: Loki's `-config.file=` and `-config.expand-env=true` (what
  * stack/compose.yaml passes) set its limits; a config Loki would refuse stops it as Loki stops (exit 1). */
-export async function main(argv: string[] = process.argv.slice(2), env: Record<string, string | undefined> = process.env): Promise<void> {
+export async function main(
+  argv: string[] = process.argv.slice(2),
+  env: Record<string, string | undefined> = process.env,
+): Promise<void> {
   const flags = goFlags(argv, new Set(['config.expand-env']));
   const file = flags.get('config.file');
   let limits: LokiLimits | undefined;
   if (file) {
     try {
-      limits = readLokiConfigFile(file, env, ['1', 't', 'true', 'TRUE', 'True'].includes(flags.get('config.expand-env') ?? ''));
+      limits = readLokiConfigFile(
+        file,
+        env,
+        ['1', 't', 'true', 'TRUE', 'True'].includes(flags.get('config.expand-env') ?? ''),
+      );
     } catch (err) {
       if (!(err instanceof LokiConfigError)) throw err;
       console.error(`failed parsing config: ${err.message}`);
       process.exit(1);
     }
   }
-  const double = await startLokiDouble({ port: envInt('LOKI_PORT', 3100), dataDir: env.DOUBLE_DATA_DIR || undefined, limits });
-  console.log(`loki-double ${LOKI_VERSION}: listening on :${double.port} (OTLP at /otlp/v1/logs)${file ? `, limits from ${file}` : ', Loki\'s default limits'}`);
+  const double = await startLokiDouble({
+    port: envInt('LOKI_PORT', 3100),
+    dataDir: env.DOUBLE_DATA_DIR || undefined,
+    limits,
+  });
+  console.log(
+    `loki-double ${LOKI_VERSION}: listening on :${double.port} (OTLP at /otlp/v1/logs)${file ? `, limits from ${file}` : ", Loki's default limits"}`,
+  );
   exitOnSignals(() => double.close());
 }

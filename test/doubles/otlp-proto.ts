@@ -5,7 +5,11 @@
 // Field numbers: opentelemetry-proto v1 (common, resource, metrics, logs, collector/*/v1).
 import type { AnyValue, KeyValue, LogRecord, LogsRequest, Resource, Scope } from './common';
 
-type Field = { no: number; wt: 0; v: bigint } | { no: number; wt: 1; v: Buffer } | { no: number; wt: 2; v: Buffer } | { no: number; wt: 5; v: Buffer };
+type Field =
+  | { no: number; wt: 0; v: bigint }
+  | { no: number; wt: 1; v: Buffer }
+  | { no: number; wt: 2; v: Buffer }
+  | { no: number; wt: 5; v: Buffer };
 
 export class ProtoError extends Error {}
 
@@ -53,7 +57,8 @@ function* fields(buf: Buffer): Generator<Field> {
 }
 
 const str = (f: Field): string => (f.wt === 2 ? f.v.toString('utf8') : '');
-const fixed64 = (f: Field): string => (f.wt === 1 ? f.v.readBigUInt64LE(0).toString() : f.wt === 0 ? f.v.toString() : '0');
+const fixed64 = (f: Field): string =>
+  f.wt === 1 ? f.v.readBigUInt64LE(0).toString() : f.wt === 0 ? f.v.toString() : '0';
 const double = (f: Field): number => (f.wt === 1 ? f.v.readDoubleLE(0) : 0);
 const int64 = (f: Field): string => (f.wt === 0 ? BigInt.asIntN(64, f.v).toString() : '0');
 const uint = (f: Field): number => (f.wt === 0 ? Number(f.v) : f.wt === 5 ? f.v.readUInt32LE(0) : 0);

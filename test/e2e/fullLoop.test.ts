@@ -65,8 +65,6 @@ import { mark, seconds } from '../support/e2e/marks';
 import { startMessagesApi, type MessagesApi, type Turn } from '../support/e2e/messagesApi';
 import { EXTENSION_PROJECT, PROJECT_LABEL, clearLeftoverTestStack, stackMachineSettings } from '../support/e2e/stack';
 
-
-
 /** A failing Bash, a failing Read (each with known usage), then an API error the CLI gives up on. */
 function failingSessionScript(): Turn[] {
   return [
@@ -75,16 +73,32 @@ function failingSessionScript(): Turn[] {
       name: 'Bash',
       text: 'Running the check.',
       input: { command: 'exit 3', description: 'Run the check that fails' },
-      usage: { input_tokens: 30_000, output_tokens: 400, cache_creation_input_tokens: 5_000, cache_read_input_tokens: 20_000 },
+      usage: {
+        input_tokens: 30_000,
+        output_tokens: 400,
+        cache_creation_input_tokens: 5_000,
+        cache_read_input_tokens: 20_000,
+      },
     },
     {
       kind: 'tool_use',
       name: 'Read',
       input: { file_path: '/nonexistent/cct-e2e/missing-notes.md' },
-      usage: { input_tokens: 31_000, output_tokens: 300, cache_creation_input_tokens: 0, cache_read_input_tokens: 25_000 },
+      usage: {
+        input_tokens: 31_000,
+        output_tokens: 300,
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: 25_000,
+      },
     },
     // Every later request fails: the CLI retries a 400 a few times before it reports the error (api_error event).
-    { kind: 'error', status: 400, errorType: 'invalid_request_error', message: 'e2e scripted API error', times: Infinity },
+    {
+      kind: 'error',
+      status: 400,
+      errorType: 'invalid_request_error',
+      message: 'e2e scripted API error',
+      times: Infinity,
+    },
   ];
 }
 const PROMPT = 'Run the failing check, then read my notes.';
@@ -103,10 +117,23 @@ async function lokiEvents(lokiPort: number, filter: string): Promise<LokiEvent[]
   const start = BigInt(Date.now() - 3_600_000) * 1_000_000n;
   const query = `{service_name="claude-code"} ${filter}`;
   const url = `http://127.0.0.1:${lokiPort}/loki/api/v1/query_range?${new URLSearchParams({ query, start: String(start), end: String(end), limit: '1000', direction: 'backward' })}`;
-  type Body = { data: { result: { stream: Record<string, string>; values: [string, string, { structuredMetadata?: Record<string, string> }?][] }[] } };
+  type Body = {
+    data: {
+      result: {
+        stream: Record<string, string>;
+        values: [string, string, { structuredMetadata?: Record<string, string> }?][];
+      }[];
+    };
+  };
   const body = await getJson<Body>(url, { 'X-Loki-Response-Encoding-Flags': 'categorize-labels' });
   return body.data.result
-    .flatMap((stream) => stream.values.map(([ts, line, extra]) => ({ ts: Number(BigInt(ts) / 1_000_000n), line, meta: { ...stream.stream, ...extra?.structuredMetadata } })))
+    .flatMap((stream) =>
+      stream.values.map(([ts, line, extra]) => ({
+        ts: Number(BigInt(ts) / 1_000_000n),
+        line,
+        meta: { ...stream.stream, ...extra?.structuredMetadata },
+      })),
+    )
     .sort((a, b) => a.ts - b.ts);
 }
 
@@ -130,7 +157,8 @@ async function waitForSessionEvents(lokiPort: number, sessions = 1, timeoutMs = 
         lokiEvents(lokiPort, '| event_name="api_error"'),
       ]);
       seen = `${apiRequests.length} api_request, ${toolFailures.length} failed tool_result, ${apiErrors.length} api_error`;
-      if (apiRequests.length < 2 * sessions || toolFailures.length < 2 * sessions || apiErrors.length < sessions) return undefined;
+      if (apiRequests.length < 2 * sessions || toolFailures.length < 2 * sessions || apiErrors.length < sessions)
+        return undefined;
       const costUsd = apiRequests.reduce((sum, event) => sum + Number(event.meta.cost_usd), 0);
       return { apiRequests, toolFailures, apiErrors, costUsd };
     },
@@ -169,7 +197,6 @@ class StatusBarWatcher {
   }
 }
 
-
 /** Hovers the status bar item showing `text` and returns its tooltip's text. */
 async function statusBarTooltip(page: Page, text: string): Promise<string> {
   const item = page.locator('.part.statusbar .statusbar-item', { hasText: text }).first();
@@ -177,7 +204,12 @@ async function statusBarTooltip(page: Page, text: string): Promise<string> {
   for (let attempt = 0; attempt < 3; attempt++) {
     await page.mouse.move(700, 300);
     await item.hover();
-    if (await hover.waitFor({ state: 'visible', timeout: 5_000 }).then(() => true, () => false)) {
+    if (
+      await hover.waitFor({ state: 'visible', timeout: 5_000 }).then(
+        () => true,
+        () => false,
+      )
+    ) {
       return hover.innerText();
     }
   }
@@ -214,13 +246,20 @@ describe('Claude Code CLI -> scripted Messages API -> telemetry stack (no UI)', 
     let apis: MessagesApi[] = [];
     let homes: ClaudeHome[] = [];
     try {
-      engine = openStack({ dockerHost: undefined, composeFile: join(repoRoot, 'stack', 'compose.yaml'), variables, projectName: project }).engine;
+      engine = openStack({
+        dockerHost: undefined,
+        composeFile: join(repoRoot, 'stack', 'compose.yaml'),
+        variables,
+        projectName: project,
+      }).engine;
       const startedAt = Date.now();
       await engine.start();
       mark(`stack ${project} healthy in ${seconds(Date.now() - startedAt)}s`);
 
       // Two sessions at once, each with its own stand-in and HOME, as two terminals would run them.
-      apis = await Promise.all([1, 2].map((n) => startMessagesApi(failingSessionScript(), { log: (line) => console.log(`# [${n}] ${line}`) })));
+      apis = await Promise.all(
+        [1, 2].map((n) => startMessagesApi(failingSessionScript(), { log: (line) => console.log(`# [${n}] ${line}`) })),
+      );
       homes = [createClaudeHome(), createClaudeHome()];
       // The same variables the extension gives a terminal (src/terminal/environment.ts), at its default pace.
       const telemetry = telemetryEnvironment({
@@ -235,30 +274,64 @@ describe('Claude Code CLI -> scripted Messages API -> telemetry stack (no UI)', 
       });
       // At the same moment: the two identical scripts emit the same events in the same milliseconds, which Loki keeps
       // apart only because the collector gives each session a stream of its own.
-      const results = await Promise.all(apis.map((api, i) => runClaude(PROMPT, { apiUrl: api.url, home: homes[i], telemetry, args: ['--output-format', 'json'], timeoutMs: 120_000 })));
+      const results = await Promise.all(
+        apis.map((api, i) =>
+          runClaude(PROMPT, {
+            apiUrl: api.url,
+            home: homes[i],
+            telemetry,
+            args: ['--output-format', 'json'],
+            timeoutMs: 120_000,
+          }),
+        ),
+      );
       let cliCost = 0;
       for (const [i, result] of results.entries()) {
         mark(`claude -p #${i + 1} exited ${result.code} after ${seconds(result.endedAt - result.startedAt)}s`);
         // The stand-in: the script was played, the failed tools came back as errors, nothing unknown was asked.
         const api = apis[i];
         const main = api.requests.filter((r) => r.role === 'main');
-        assert.ok(main.length >= 3, `the CLI made ${main.length} main requests: ${JSON.stringify(api.requests.map((r) => [r.path, r.role, r.status]))}`);
-        assert.deepEqual(main.slice(0, 3).map((r) => r.status), [200, 200, 400]);
-        assert.deepEqual(main[1].toolResults.map((t) => t.isError), [true], 'the Bash `exit 3` result came back as an error');
-        assert.deepEqual(main[2].toolResults.map((t) => t.isError), [true], 'the Read of a missing file came back as an error');
+        assert.ok(
+          main.length >= 3,
+          `the CLI made ${main.length} main requests: ${JSON.stringify(api.requests.map((r) => [r.path, r.role, r.status]))}`,
+        );
+        assert.deepEqual(
+          main.slice(0, 3).map((r) => r.status),
+          [200, 200, 400],
+        );
+        assert.deepEqual(
+          main[1].toolResults.map((t) => t.isError),
+          [true],
+          'the Bash `exit 3` result came back as an error',
+        );
+        assert.deepEqual(
+          main[2].toolResults.map((t) => t.isError),
+          [true],
+          'the Read of a missing file came back as an error',
+        );
         if (api.unknown.length) console.log(`# the CLI asked for unknown paths: ${api.unknown.join(', ')}`);
         // The CLI says what it spent: print mode's JSON result carries total_cost_usd, and is_error for the API error.
-        const output = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as { total_cost_usd?: number; is_error?: boolean; result?: string };
+        const output = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as {
+          total_cost_usd?: number;
+          is_error?: boolean;
+          result?: string;
+        };
         assert.equal(output.is_error, true, `the run ends in the scripted API error: ${result.stdout.slice(0, 500)}`);
         assert.match(String(output.result), /400|e2e scripted API error/);
         assert.equal(result.code, 1);
-        assert.ok(typeof output.total_cost_usd === 'number' && output.total_cost_usd > 0.01, `total_cost_usd: ${String(output.total_cost_usd)}`);
+        assert.ok(
+          typeof output.total_cost_usd === 'number' && output.total_cost_usd > 0.01,
+          `total_cost_usd: ${String(output.total_cost_usd)}`,
+        );
         cliCost += output.total_cost_usd;
       }
 
       // Loki (double) has both sessions' events, with the attributes the dashboard shows.
       const events = await waitForSessionEvents(ports.CCT_LOKI_PORT, 2);
-      assert.ok(Math.abs(events.costUsd - cliCost) < 1e-9, `api_request cost_usd sum ${events.costUsd} = the CLIs' total_cost_usd ${cliCost}`);
+      assert.ok(
+        Math.abs(events.costUsd - cliCost) < 1e-9,
+        `api_request cost_usd sum ${events.costUsd} = the CLIs' total_cost_usd ${cliCost}`,
+      );
       const sessions = [...new Set(events.apiRequests.map((e) => e.meta.session_id))].sort();
       assert.equal(sessions.length, 2, 'two sessions');
       const countBy = (list: LokiEvent[], key: (e: LokiEvent) => string): Record<string, number> => {
@@ -266,57 +339,132 @@ describe('Claude Code CLI -> scripted Messages API -> telemetry stack (no UI)', 
         for (const e of list) out[key(e)] = (out[key(e)] ?? 0) + 1;
         return out;
       };
-      const lokiFailures = countBy(events.toolFailures, (e) => `${e.meta.session_id} ${e.meta.tool_name} ${e.meta.error_type}`);
+      const lokiFailures = countBy(
+        events.toolFailures,
+        (e) => `${e.meta.session_id} ${e.meta.tool_name} ${e.meta.error_type}`,
+      );
       assert.deepEqual(Object.values(lokiFailures), [1, 1, 1, 1], JSON.stringify(lokiFailures));
-      assert.deepEqual(events.apiErrors.map((e) => [e.meta.status_code, e.meta.error]), [['400', 'e2e scripted API error'], ['400', 'e2e scripted API error']]);
+      assert.deepEqual(
+        events.apiErrors.map((e) => [e.meta.status_code, e.meta.error]),
+        [
+          ['400', 'e2e scripted API error'],
+          ['400', 'e2e scripted API error'],
+        ],
+      );
 
       // Prometheus (real) has the cost through the collector (real): the same total, and the counts the collector
       // derives from the events equal Loki's events, session by session.
-      const promCost = await waitFor('the cost in Prometheus', async () => {
-        const [sample] = await promQuery(ports.CCT_PROMETHEUS_PORT, 'sum(claude_code_cost_usage_USD_total)');
-        return sample && Math.abs(sample.value - cliCost) < 1e-9 ? sample.value : undefined;
-      }, 60_000);
-      const promFailures = await waitFor('tool failures in Prometheus', async () => {
-        const samples = await promQuery(ports.CCT_PROMETHEUS_PORT, 'sum by (session_id, tool_name, error_type) (claude_code_tool_results_total{success="false"})');
-        return samples.length === 4 ? Object.fromEntries(samples.map((s) => [`${s.metric.session_id} ${s.metric.tool_name} ${s.metric.error_type}`, s.value])) : undefined;
-      }, 60_000);
+      const promCost = await waitFor(
+        'the cost in Prometheus',
+        async () => {
+          const [sample] = await promQuery(ports.CCT_PROMETHEUS_PORT, 'sum(claude_code_cost_usage_USD_total)');
+          return sample && Math.abs(sample.value - cliCost) < 1e-9 ? sample.value : undefined;
+        },
+        60_000,
+      );
+      const promFailures = await waitFor(
+        'tool failures in Prometheus',
+        async () => {
+          const samples = await promQuery(
+            ports.CCT_PROMETHEUS_PORT,
+            'sum by (session_id, tool_name, error_type) (claude_code_tool_results_total{success="false"})',
+          );
+          return samples.length === 4
+            ? Object.fromEntries(
+                samples.map((s) => [`${s.metric.session_id} ${s.metric.tool_name} ${s.metric.error_type}`, s.value]),
+              )
+            : undefined;
+        },
+        60_000,
+      );
       assert.deepEqual(promFailures, lokiFailures);
-      const promApiErrors = await waitFor('API errors in Prometheus', async () => {
-        const samples = await promQuery(ports.CCT_PROMETHEUS_PORT, 'sum by (session_id, status_code) (claude_code_api_errors_total)');
-        return samples.length === 2 ? Object.fromEntries(samples.map((s) => [`${s.metric.session_id} ${s.metric.status_code}`, s.value])) : undefined;
-      }, 60_000);
-      assert.deepEqual(promApiErrors, countBy(events.apiErrors, (e) => `${e.meta.session_id} ${e.meta.status_code}`));
-      const promRequests = await promQuery(ports.CCT_PROMETHEUS_PORT, 'sum by (session_id) (claude_code_api_requests_total)');
-      assert.deepEqual(Object.fromEntries(promRequests.map((s) => [s.metric.session_id, s.value])), countBy(events.apiRequests, (e) => e.meta.session_id));
-      mark(`telemetry checked: cost $${promCost} in Prometheus = Loki events = CLI totals; sessions ${sessions.join(', ')}`);
+      const promApiErrors = await waitFor(
+        'API errors in Prometheus',
+        async () => {
+          const samples = await promQuery(
+            ports.CCT_PROMETHEUS_PORT,
+            'sum by (session_id, status_code) (claude_code_api_errors_total)',
+          );
+          return samples.length === 2
+            ? Object.fromEntries(samples.map((s) => [`${s.metric.session_id} ${s.metric.status_code}`, s.value]))
+            : undefined;
+        },
+        60_000,
+      );
+      assert.deepEqual(
+        promApiErrors,
+        countBy(events.apiErrors, (e) => `${e.meta.session_id} ${e.meta.status_code}`),
+      );
+      const promRequests = await promQuery(
+        ports.CCT_PROMETHEUS_PORT,
+        'sum by (session_id) (claude_code_api_requests_total)',
+      );
+      assert.deepEqual(
+        Object.fromEntries(promRequests.map((s) => [s.metric.session_id, s.value])),
+        countBy(events.apiRequests, (e) => e.meta.session_id),
+      );
+      mark(
+        `telemetry checked: cost $${promCost} in Prometheus = Loki events = CLI totals; sessions ${sessions.join(', ')}`,
+      );
 
       // The status line bridge (the bundle Claude Code runs as its statusLine command), fed an update of the first
       // session: its plan usage and context window reach Prometheus through the real collector, and the reader hands
       // them to the status bar.
       const resetsS = Math.floor(Date.now() / 1000) + 3 * 3600;
       const update = {
-        ...STATUS_LINE_UPDATE, session_id: sessions[0],
-        rate_limits: { five_hour: { used_percentage: 42, resets_at: resetsS }, seven_day: { used_percentage: 17, resets_at: resetsS + 4 * 86400 } },
+        ...STATUS_LINE_UPDATE,
+        session_id: sessions[0],
+        rate_limits: {
+          five_hour: { used_percentage: 42, resets_at: resetsS },
+          seven_day: { used_percentage: 17, resets_at: resetsS + 4 * 86400 },
+        },
       };
-      const line = execFileSync(process.execPath, [join(repoRoot, 'dist', 'statusLine.js'), `--endpoint=http://127.0.0.1:${ports.CCT_OTLP_HTTP_PORT}`], { input: JSON.stringify(update), encoding: 'utf8' });
+      const line = execFileSync(
+        process.execPath,
+        [join(repoRoot, 'dist', 'statusLine.js'), `--endpoint=http://127.0.0.1:${ports.CCT_OTLP_HTTP_PORT}`],
+        { input: JSON.stringify(update), encoding: 'utf8' },
+      );
       assert.match(line, /5h 42%/, 'the bridge prints its own line when the user had none');
       const prometheus = new PrometheusClient({ baseUrl: `http://127.0.0.1:${ports.CCT_PROMETHEUS_PORT}` });
       try {
         const reader = new TelemetryReader({ prometheus });
         const dayStart = new Date().setHours(0, 0, 0, 0);
-        const plan = await waitFor('the plan usage in Prometheus', async () => {
-          const today = await reader.fetchToday(Date.now(), dayStart);
-          return today.plan?.fiveHour && today.plan.contextWindows.length ? today.plan : undefined;
-        }, 60_000);
-        assert.deepEqual(plan.fiveHour && { used: plan.fiveHour.usedPercent, resetsAtMs: plan.fiveHour.resetsAtMs }, { used: 42, resetsAtMs: resetsS * 1000 });
-        assert.deepEqual(plan.sevenDay && { used: plan.sevenDay.usedPercent, resetsAtMs: plan.sevenDay.resetsAtMs }, { used: 17, resetsAtMs: (resetsS + 4 * 86400) * 1000 });
-        assert.deepEqual(plan.contextWindows, [{ sessionId: sessions[0], model: STATUS_LINE_UPDATE.model.id, usedPercent: STATUS_LINE_UPDATE.context_window.used_percentage }]);
+        const plan = await waitFor(
+          'the plan usage in Prometheus',
+          async () => {
+            const today = await reader.fetchToday(Date.now(), dayStart);
+            return today.plan?.fiveHour && today.plan.contextWindows.length ? today.plan : undefined;
+          },
+          60_000,
+        );
+        assert.deepEqual(plan.fiveHour && { used: plan.fiveHour.usedPercent, resetsAtMs: plan.fiveHour.resetsAtMs }, {
+          used: 42,
+          resetsAtMs: resetsS * 1000,
+        });
+        assert.deepEqual(plan.sevenDay && { used: plan.sevenDay.usedPercent, resetsAtMs: plan.sevenDay.resetsAtMs }, {
+          used: 17,
+          resetsAtMs: (resetsS + 4 * 86400) * 1000,
+        });
+        assert.deepEqual(plan.contextWindows, [
+          {
+            sessionId: sessions[0],
+            model: STATUS_LINE_UPDATE.model.id,
+            usedPercent: STATUS_LINE_UPDATE.context_window.used_percentage,
+          },
+        ]);
         mark(`plan usage through the bridge: ${JSON.stringify(plan)}`);
         // A threshold from the settings reaches the stack's alert rules without editing them: at 40 %, the 5-hour
         // window's 42 % fires PlanUsageHigh, and Prometheus' alerts API (what the extension reads) says so.
-        await publishThresholds(`http://127.0.0.1:${ports.CCT_OTLP_HTTP_PORT}`, { ...DEFAULTS.alerts.thresholds, planUsagePercent: 40 }, Date.now());
-        const alert = await waitFor('PlanUsageHigh firing', async () =>
-          (await prometheus.alerts()).find((a) => a.name === 'PlanUsageHigh' && a.state === 'firing'), 60_000);
+        await publishThresholds(
+          `http://127.0.0.1:${ports.CCT_OTLP_HTTP_PORT}`,
+          { ...DEFAULTS.alerts.thresholds, planUsagePercent: 40 },
+          Date.now(),
+        );
+        const alert = await waitFor(
+          'PlanUsageHigh firing',
+          async () => (await prometheus.alerts()).find((a) => a.name === 'PlanUsageHigh' && a.state === 'firing'),
+          60_000,
+        );
         assert.equal(alert.summary, 'Claude plan usage of the five_hour window is above 40%');
         assert.equal(alert.labels['window'], 'five_hour');
       } finally {
@@ -325,7 +473,10 @@ describe('Claude Code CLI -> scripted Messages API -> telemetry stack (no UI)', 
     } finally {
       await Promise.all(apis.map((api) => api.close()));
       for (const home of homes) home.remove();
-      if (engine) await engine.remove({ volumes: true }).catch((error: unknown) => console.log(`# removing ${project}: ${String(error)}`));
+      if (engine)
+        await engine
+          .remove({ volumes: true })
+          .catch((error: unknown) => console.log(`# removing ${project}: ${String(error)}`));
       await removeProject(project);
     }
   });
@@ -429,7 +580,10 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     const p = page();
     await runCommand(p, 'Terminal: Create New Terminal');
     await waitForTerminalText(p, /[$#]\s*$/m, 30_000); // the prompt
-    await typeInTerminal(p, `printenv | grep -E '^(OTEL_|CLAUDE_CODE_)' | cut -c1-100 | sort; echo "ENV-END-$((40+2))"`);
+    await typeInTerminal(
+      p,
+      `printenv | grep -E '^(OTEL_|CLAUDE_CODE_)' | cut -c1-100 | sort; echo "ENV-END-$((40+2))"`,
+    );
     const { text } = await waitForTerminalText(p, /^ENV-END-42$/m, 30_000);
     await screenshot(p, 'e2e-04-terminal-env');
     const variables = Object.fromEntries(
@@ -469,8 +623,16 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
       assert.equal(match[1], '1', 'the CLI ends with the scripted API error');
       await api.waitForScriptDone(5_000);
       const main = api.requests.filter((r) => r.role === 'main');
-      assert.deepEqual(main.slice(0, 3).map((r) => r.status), [200, 200, 400], JSON.stringify(api.requests.map((r) => [r.path, r.role, r.status])));
-      assert.deepEqual([main[1].toolResults[0]?.isError, main[2].toolResults[0]?.isError], [true, true], 'both tools failed');
+      assert.deepEqual(
+        main.slice(0, 3).map((r) => r.status),
+        [200, 200, 400],
+        JSON.stringify(api.requests.map((r) => [r.path, r.role, r.status])),
+      );
+      assert.deepEqual(
+        [main[1].toolResults[0]?.isError, main[2].toolResults[0]?.isError],
+        [true, true],
+        'both tools failed',
+      );
       await waitForTerminalText(p, /API Error: 400|e2e scripted API error/, 5_000);
 
       // What Claude Code says the usage cost: its api_request events' cost_usd (from Loki, not from the UI).
@@ -479,7 +641,9 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
       expectedCost = `$${events.costUsd.toFixed(2)}`;
       todayCost = expectedCost;
       assert.notEqual(expectedCost, '$0.00', 'the scripted usage costs at least a cent');
-      mark(`Claude Code reported ${events.costUsd} USD (${events.apiRequests.length} api_request events) -> expect ${expectedCost}`);
+      mark(
+        `Claude Code reported ${events.costUsd} USD (${events.apiRequests.length} api_request events) -> expect ${expectedCost}`,
+      );
 
       const text = await waitForStatusBarText(p, new RegExp(`${escapeRegExp(expectedCost)}(?![\\d])`), 120_000);
       const shownAt = watcher.seen(new RegExp(`${escapeRegExp(expectedCost)}(?![\\d])`)) ?? Date.now();
@@ -504,11 +668,19 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
         ['cacheRead', usage.cache_read_input_tokens],
         ['cacheCreation', usage.cache_creation_input_tokens],
       ] as const) {
-        assert.match(tooltip, new RegExp(`\\b${type}\\s+${escapeRegExp(formatTokens(tokens))}\\b`), `${type} tokens in the tooltip:\n${tooltip}`);
+        assert.match(
+          tooltip,
+          new RegExp(`\\b${type}\\s+${escapeRegExp(formatTokens(tokens))}\\b`),
+          `${type} tokens in the tooltip:\n${tooltip}`,
+        );
       }
       // The terminal's resource attribute made the workspace a label of Claude Code's cost: all of it is this project's.
       assert.ok(workspace);
-      assert.match(tooltip, new RegExp(`This project \\(${escapeRegExp(basename(workspace))}\\): ${escapeRegExp(expectedCost)}(?![\\d])`), tooltip);
+      assert.match(
+        tooltip,
+        new RegExp(`This project \\(${escapeRegExp(basename(workspace))}\\): ${escapeRegExp(expectedCost)}(?![\\d])`),
+        tooltip,
+      );
     } finally {
       await watcher.stop();
     }
@@ -519,7 +691,11 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     await runCommand(p, 'Claude Telemetry: Show Dashboard');
     const failures = await waitForFrameText(p, /Recent tool failures[\s\S]*?Recent API errors/, 60_000);
     // Wait for both rows (the view refreshes on its own pace).
-    const { frame } = await waitForFrameText(p, /Recent tool failures[\s\S]*Bash[\s\S]*Recent API errors[\s\S]*400/, 60_000);
+    const { frame } = await waitForFrameText(
+      p,
+      /Recent tool failures[\s\S]*Bash[\s\S]*Recent API errors[\s\S]*400/,
+      60_000,
+    );
     const body = await frame.evaluate(() => document.body.innerText);
     const toolSection = body.slice(body.indexOf('Recent tool failures'), body.indexOf('Recent API errors'));
     const errorSection = body.slice(body.indexOf('Recent API errors'));
@@ -535,21 +711,41 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     // shows its cost once picked.
     await frame.getByLabel('Group cost by').selectOption('project');
     assert.ok(workspace && expectedCost);
-    await waitForFrameText(p, new RegExp(`Project\\tCost\\tTokens\\tShare\\s+${escapeRegExp(basename(workspace))}\\t${escapeRegExp(expectedCost)}\\t`), 30_000);
+    await waitForFrameText(
+      p,
+      new RegExp(
+        `Project\\tCost\\tTokens\\tShare\\s+${escapeRegExp(basename(workspace))}\\t${escapeRegExp(expectedCost)}\\t`,
+      ),
+      30_000,
+    );
     await screenshot(p, 'e2e-08a-cost-by-project');
     // The sessions table's errors come from Prometheus (the collector's counts of the events): as many as Loki holds.
-    assert.ok(sessionEvents, 'the CLI test found the session\'s events');
+    assert.ok(sessionEvents, "the CLI test found the session's events");
     const sessionId = sessionEvents.apiRequests[0].meta.session_id.slice(0, 8);
     const inLoki = sessionEvents.toolFailures.length + sessionEvents.apiErrors.length;
     // Its row: the id, the project under it, then cost, tokens, active time and errors.
-    const list = await waitForFrameText(p, new RegExp(`^${sessionId}\\n${escapeRegExp(basename(workspace))}\\n\\t${escapeRegExp(expectedCost)}\\t[^\\n]*\\t${inLoki}\\s*$`, 'm'), 30_000);
+    const list = await waitForFrameText(
+      p,
+      new RegExp(
+        `^${sessionId}\\n${escapeRegExp(basename(workspace))}\\n\\t${escapeRegExp(expectedCost)}\\t[^\\n]*\\t${inLoki}\\s*$`,
+        'm',
+      ),
+      30_000,
+    );
     // The session opens in full from the list: an editor panel with its cost, its tools and its event timeline.
     await list.frame.getByRole('button', { name: sessionId, exact: true }).click();
     const fullId = sessionEvents.apiRequests[0].meta.session_id;
-    const panel = await waitForFrameText(p, new RegExp(`Session ${escapeRegExp(fullId)}[\\s\\S]*Timeline[\\s\\S]*tool_result`), 60_000);
+    const panel = await waitForFrameText(
+      p,
+      new RegExp(`Session ${escapeRegExp(fullId)}[\\s\\S]*Timeline[\\s\\S]*tool_result`),
+      60_000,
+    );
     const panelText = await panel.frame.evaluate(() => document.body.innerText);
     await screenshot(p, 'e2e-08d-session-panel');
-    assert.ok(expectedCost && panelText.includes(expectedCost), `the session's cost ${expectedCost} in its panel:\n${panelText}`);
+    assert.ok(
+      expectedCost && panelText.includes(expectedCost),
+      `the session's cost ${expectedCost} in its panel:\n${panelText}`,
+    );
     assert.match(panelText, /Bash\t\d+\t[1-9]/, 'the failed Bash call in its tools');
     assert.match(panelText, /✖ api_error\t400/, 'the API error on its timeline');
     assert.ok(workspace);
@@ -557,7 +753,10 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
   });
 
   it('a session run from a second folder is that project\'s: each project shows its own cost, "this project" follows the window', async () => {
-    assert.ok(server && workspace && expectedCost && sessionEvents && home, 'the first session ran (see the tests above)');
+    assert.ok(
+      server && workspace && expectedCost && sessionEvents && home,
+      'the first session ran (see the tests above)',
+    );
     const first = sessionEvents;
     second = mkdtempSync(join(tmpdir(), 'cct-e2e-second-'));
     writeFileSync(join(second, 'README.md'), '# the second e2e workspace\n');
@@ -571,7 +770,10 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     await waitForTerminalText(p, /[$#]\s*$/m, 30_000);
     await api?.close();
     api = await startMessagesApi(failingSessionScript(), { log: (line) => console.log(`# ${line}`) });
-    await typeInTerminal(p, `cd ${home.workDir} && ${claudeCommandLine(PROMPT, { apiUrl: api.url, home })}; echo "CLAUDE-EXIT=$?"`);
+    await typeInTerminal(
+      p,
+      `cd ${home.workDir} && ${claudeCommandLine(PROMPT, { apiUrl: api.url, home })}; echo "CLAUDE-EXIT=$?"`,
+    );
     await waitForTerminalText(p, /^CLAUDE-EXIT=\d+$/m, 120_000);
     const both = await waitForSessionEvents(ports.loki, 2);
     const secondCost = `$${(both.costUsd - first.costUsd).toFixed(2)}`;
@@ -581,16 +783,31 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     await waitForStatusBarText(p, new RegExp(`${escapeRegExp(totalCost)}(?![\\d])`), 120_000);
     const tooltip = await statusBarTooltip(p, totalCost);
     await p.mouse.move(700, 300);
-    assert.match(tooltip, new RegExp(`This project \\(${escapeRegExp(basename(second))}\\): ${escapeRegExp(secondCost)}(?![\\d])`), tooltip);
+    assert.match(
+      tooltip,
+      new RegExp(`This project \\(${escapeRegExp(basename(second))}\\): ${escapeRegExp(secondCost)}(?![\\d])`),
+      tooltip,
+    );
     // The sidebar, by project: both folders, each with its own session's cost, and this window's project today.
     await runCommand(p, 'Claude Telemetry: Show Dashboard');
     const { frame } = await waitForFrameText(p, /Cost by/, 60_000);
     await frame.getByLabel('Group cost by').selectOption('project');
-    const rows = [[basename(workspace), expectedCost], [basename(second), secondCost]]
-      .sort((a, b) => Number(b[1]!.slice(1)) - Number(a[1]!.slice(1)) || a[0]!.localeCompare(b[0]!));
-    const table = await waitForFrameText(p, new RegExp(`Project\\tCost\\tTokens\\tShare\\s+${rows.map(([name, cost]) => `${escapeRegExp(name!)}\\t${escapeRegExp(cost!)}\\t[^\\n]*`).join('\\n')}`), 60_000);
+    const rows = [
+      [basename(workspace), expectedCost],
+      [basename(second), secondCost],
+    ].sort((a, b) => Number(b[1]!.slice(1)) - Number(a[1]!.slice(1)) || a[0]!.localeCompare(b[0]!));
+    const table = await waitForFrameText(
+      p,
+      new RegExp(
+        `Project\\tCost\\tTokens\\tShare\\s+${rows.map(([name, cost]) => `${escapeRegExp(name!)}\\t${escapeRegExp(cost!)}\\t[^\\n]*`).join('\\n')}`,
+      ),
+      60_000,
+    );
     const sidebar = await table.frame.evaluate(() => document.body.innerText);
-    assert.ok(sidebar.includes(`${secondCost}\nThis project today (${basename(second)})`), `this project today in the sidebar:\n${sidebar}`);
+    assert.ok(
+      sidebar.includes(`${secondCost}\nThis project today (${basename(second)})`),
+      `this project today in the sidebar:\n${sidebar}`,
+    );
     await screenshot(p, 'e2e-08e-two-projects');
   });
 
@@ -598,11 +815,22 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     const p = page();
     await runCommand(p, 'Claude Telemetry: Verify Telemetry Pipeline');
     // The report opens as a Markdown preview (a webview): one row per check, the round trips with their hops.
-    const { frame } = await waitForFrameText(p, /Round trip: probe event → collector → Loki[\s\S]*?\|?\s*(OK|ok)/, 90_000);
+    const { frame } = await waitForFrameText(
+      p,
+      /Round trip: probe event → collector → Loki[\s\S]*?\|?\s*(OK|ok)/,
+      90_000,
+    );
     const report = await frame.evaluate(() => document.body.innerText);
     await screenshot(p, 'e2e-08b-doctor');
     mark(`doctor: ${report.replace(/\s+/g, ' ').slice(0, 300)}`);
-    for (const check of ['Docker engine reachable', 'Collector accepting OTLP/HTTP', 'Collector delivering (its own metrics)', 'Loki accepting OTLP logs', 'Round trip: probe metric → collector → Prometheus', 'Round trip: probe event → collector → Loki']) {
+    for (const check of [
+      'Docker engine reachable',
+      'Collector accepting OTLP/HTTP',
+      'Collector delivering (its own metrics)',
+      'Loki accepting OTLP logs',
+      'Round trip: probe metric → collector → Prometheus',
+      'Round trip: probe event → collector → Loki',
+    ]) {
       const row = report.split('\n').find((line) => line.includes(check));
       assert.ok(row, `the report has no row for ${check}:\n${report}`);
       assert.match(row, /\bOK\b/i, `${check} is not OK:\n${row}`);
@@ -613,8 +841,10 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     const p = page();
     assert.ok(todayCost, 'the CLI tests found the cost');
     const docker = connectDocker();
-    const [loki] = await docker.listContainers({ filters: JSON.stringify({ label: [`${PROJECT_LABEL}=${EXTENSION_PROJECT}`, 'com.docker.compose.service=loki'] }) });
-    assert.ok(loki, 'the stack\'s loki container runs');
+    const [loki] = await docker.listContainers({
+      filters: JSON.stringify({ label: [`${PROJECT_LABEL}=${EXTENSION_PROJECT}`, 'com.docker.compose.service=loki'] }),
+    });
+    assert.ok(loki, "the stack's loki container runs");
     // A kill is a manual stop: the engine does not restart it. Nothing but the engine's events tells the extension.
     await docker.getContainer(loki.Id).kill();
     const degraded = await waitForStatusBarText(p, /Telemetry: loki/, 20_000);
@@ -658,7 +888,7 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     const proxied = /^\/proxy\/(\d+)(\/.*)$/.exec(url.pathname);
     if (proxied) {
       assert.ok(server);
-      assert.equal(url.origin, server.origin, 'the proxy is code-server\'s own');
+      assert.equal(url.origin, server.origin, "the proxy is code-server's own");
       assert.equal(Number(proxied[1]), ports.grafana, 'the proxied port is the Grafana port setting');
       path = proxied[2];
     } else {
@@ -675,14 +905,24 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     const html = await response.text();
     assert.equal(response.status, 200, html.slice(0, 200));
     assert.match(html, /data-dashboard-uid="claude-code-telemetry"/);
-    const provisioned = await fetch(`http://127.0.0.1:${ports.grafana}/api/dashboards/uid/claude-code-telemetry`, { signal: AbortSignal.timeout(10_000) });
+    const provisioned = await fetch(`http://127.0.0.1:${ports.grafana}/api/dashboards/uid/claude-code-telemetry`, {
+      signal: AbortSignal.timeout(10_000),
+    });
     assert.equal(provisioned.status, 200, await provisioned.clone().text());
-    assert.equal(((await provisioned.json()) as { dashboard: { title: string } }).dashboard.title, 'Claude Code Telemetry');
+    assert.equal(
+      ((await provisioned.json()) as { dashboard: { title: string } }).dashboard.title,
+      'Claude Code Telemetry',
+    );
     // In the browser the page asks Grafana's API relative to its <base href>: through code-server's proxy, which
     // strips /proxy/<port>, only a root_url under that path (CCT_GRAFANA_ROOT_URL, set by the window) brings it there.
     if (popup) {
-      await popup.waitForFunction(() => document.title.startsWith('Claude Code Telemetry'), undefined, { timeout: 30_000 })
-        .catch(async (error: unknown) => { throw new Error(`the Grafana page did not load its dashboard (title "${await popup.title()}"): ${String(error)}`); });
+      await popup
+        .waitForFunction(() => document.title.startsWith('Claude Code Telemetry'), undefined, { timeout: 30_000 })
+        .catch(async (error: unknown) => {
+          throw new Error(
+            `the Grafana page did not load its dashboard (title "${await popup.title()}"): ${String(error)}`,
+          );
+        });
     }
     if (popup) {
       await screenshot(popup, 'e2e-09-grafana-page');
@@ -691,7 +931,7 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     await p.bringToFront();
   });
 
-  it('an event older than the stack keeps: Loki refuses it, and the sidebar\'s Alerts and a notification say so', async () => {
+  it("an event older than the stack keeps: Loki refuses it, and the sidebar's Alerts and a notification say so", async () => {
     const p = page();
     // What a late replay of an old session would send (the stack keeps 30 days): Prometheus counts the event, Loki
     // refuses it, and the collector's count of events it could not deliver fires EventsRefusedByLoki.
@@ -700,28 +940,43 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
-        resourceLogs: [{
-          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'claude-code' } }] },
-          scopeLogs: [{
-            scope: { name: 'com.anthropic.claude_code.events' },
-            logRecords: [{
-              timeUnixNano: String(old), body: { stringValue: 'claude_code.tool_result' },
-              attributes: [
-                { key: 'event.name', value: { stringValue: 'tool_result' } },
-                { key: 'session.id', value: { stringValue: `e2e-replayed-${Date.now()}` } },
-                { key: 'tool_name', value: { stringValue: 'Read' } },
-                { key: 'success', value: { stringValue: 'true' } },
-              ],
-            }],
-          }],
-        }],
+        resourceLogs: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'claude-code' } }] },
+            scopeLogs: [
+              {
+                scope: { name: 'com.anthropic.claude_code.events' },
+                logRecords: [
+                  {
+                    timeUnixNano: String(old),
+                    body: { stringValue: 'claude_code.tool_result' },
+                    attributes: [
+                      { key: 'event.name', value: { stringValue: 'tool_result' } },
+                      { key: 'session.id', value: { stringValue: `e2e-replayed-${Date.now()}` } },
+                      { key: 'tool_name', value: { stringValue: 'Read' } },
+                      { key: 'success', value: { stringValue: 'true' } },
+                    ],
+                  },
+                ],
+              },
+            ],
+          },
+        ],
       }),
     });
     assert.equal(response.status, 200, await response.text());
-    const notified = await waitForNotification(p, /Loki refused 1 of Claude Code's events in the last 15 minutes/, 120_000);
+    const notified = await waitForNotification(
+      p,
+      /Loki refused 1 of Claude Code's events in the last 15 minutes/,
+      120_000,
+    );
     mark(`notification: ${notified}`);
     await runCommand(p, 'Claude Telemetry: Show Dashboard');
-    const { text } = await waitForFrameText(p, /Loki refused 1 of Claude Code's events in the last 15 minutes[\s\S]*Verify Telemetry Pipeline names the cause/, 60_000);
+    const { text } = await waitForFrameText(
+      p,
+      /Loki refused 1 of Claude Code's events in the last 15 minutes[\s\S]*Verify Telemetry Pipeline names the cause/,
+      60_000,
+    );
     await screenshot(p, 'e2e-09b-events-refused-alert');
     assert.match(text, /counts include them; Loki's event lists/);
   });
@@ -735,7 +990,13 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
       .catch(() => undefined);
     await waitForStatusBarText(p, /Telemetry off/, 60_000);
     await screenshot(p, 'e2e-11-stack-stopped');
-    const running = await connectDocker().listContainers({ filters: JSON.stringify({ label: [`${PROJECT_LABEL}=${EXTENSION_PROJECT}`] }) });
-    assert.deepEqual(running.map((c) => c.Names[0]), [], 'no container of the stack still runs');
+    const running = await connectDocker().listContainers({
+      filters: JSON.stringify({ label: [`${PROJECT_LABEL}=${EXTENSION_PROJECT}`] }),
+    });
+    assert.deepEqual(
+      running.map((c) => c.Names[0]),
+      [],
+      'no container of the stack still runs',
+    );
   });
 });

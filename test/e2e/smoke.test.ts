@@ -99,7 +99,9 @@ describe('extension in code-server (e2e smoke)', { timeout: 25 * 60_000 }, () =>
     const { text } = await waitForFrameText(page(), /The telemetry stack is not running/, 60_000);
     console.log(`# e2e: dashboard shows: ${text}`);
     await screenshot(page(), '04-dashboard');
-    const view = page().locator('.part.sidebar .pane-header[aria-label*="Dashboard"], .part.sidebar .composite.title').first();
+    const view = page()
+      .locator('.part.sidebar .pane-header[aria-label*="Dashboard"], .part.sidebar .composite.title')
+      .first();
     assert.ok(await view.isVisible(), 'the side bar with the dashboard view is not visible');
   });
 });

@@ -19,7 +19,10 @@ interface Manifest {
 
 const KINDS = ['receivers', 'processors', 'exporters', 'connectors', 'extensions'] as const;
 const manifest = parse(readText('stack', 'collector', 'builder.yaml')) as Manifest;
-const config = parse(readText('stack', 'collector', 'config.yaml')) as Record<string, Record<string, unknown> | undefined>;
+const config = parse(readText('stack', 'collector', 'config.yaml')) as Record<
+  string,
+  Record<string, unknown> | undefined
+>;
 
 function collector(args: string[]): { status: number | null; output: string } {
   const result = spawnSync(components().collector, args, { encoding: 'utf8', timeout: 60_000 });
@@ -29,7 +32,9 @@ function collector(args: string[]): { status: number | null; output: string } {
 
 /** The component types a config uses, by kind (`otlp_http/loki` is of type `otlp_http`). */
 function usedTypes(): Record<string, string[]> {
-  return Object.fromEntries(KINDS.map((kind) => [kind, [...new Set(Object.keys(config[kind] ?? {}).map((id) => id.split('/')[0]))].sort()]));
+  return Object.fromEntries(
+    KINDS.map((kind) => [kind, [...new Set(Object.keys(config[kind] ?? {}).map((id) => id.split('/')[0]))].sort()]),
+  );
 }
 
 describe('collector build', () => {
@@ -43,12 +48,15 @@ describe('collector build', () => {
   });
 
   it('takes every module from that one release', () => {
-    const modules = [...KINDS, 'providers'].flatMap((kind) => ((manifest[kind] ?? []) as { gomod: string }[]).map((c) => c.gomod.split(' ')));
+    const modules = [...KINDS, 'providers'].flatMap((kind) =>
+      ((manifest[kind] ?? []) as { gomod: string }[]).map((c) => c.gomod.split(' ')),
+    );
     assert.ok(modules.length > 0);
     const release = `v${manifest.dist.version}`;
     const stable = new Set<string>();
     for (const [module, version] of modules) {
-      if (module.startsWith('github.com/open-telemetry/opentelemetry-collector-contrib/')) assert.equal(version, release, module);
+      if (module.startsWith('github.com/open-telemetry/opentelemetry-collector-contrib/'))
+        assert.equal(version, release, module);
       else if (module.startsWith('go.opentelemetry.io/collector/')) {
         // The core publishes an unstable v0.N line and a stable v1.M line in each release.
         if (version.startsWith('v1.')) stable.add(version);

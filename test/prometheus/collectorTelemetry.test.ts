@@ -37,10 +37,23 @@ const JOB = 'job="otel-collector",instance="otel-collector:8888"';
 const up = (v: number): Series => ({ name: 'up', labels: JOB, value: () => v });
 const accepted: Series[] = [
   { name: 'otelcol_process_uptime', labels: JOB, value: (ago) => SPAN + 60 - ago },
-  { name: 'otelcol_receiver_accepted_metric_points', labels: `${JOB},receiver="otlp",transport="http"`, value: (ago) => 4000 - ago },
-  { name: 'otelcol_receiver_accepted_log_records', labels: `${JOB},receiver="otlp",transport="http"`, value: (ago) => 2000 - ago, type: 'counter' },
+  {
+    name: 'otelcol_receiver_accepted_metric_points',
+    labels: `${JOB},receiver="otlp",transport="http"`,
+    value: (ago) => 4000 - ago,
+  },
+  {
+    name: 'otelcol_receiver_accepted_log_records',
+    labels: `${JOB},receiver="otlp",transport="http"`,
+    value: (ago) => 2000 - ago,
+    type: 'counter',
+  },
 ];
-const queue = (v: (ago: number) => number): Series => ({ name: 'otelcol_exporter_queue_size', labels: `${JOB},exporter="otlp_http/loki"`, value: v });
+const queue = (v: (ago: number) => number): Series => ({
+  name: 'otelcol_exporter_queue_size',
+  labels: `${JOB},exporter="otlp_http/loki"`,
+  value: v,
+});
 
 async function verdict(series: Series[]): Promise<Awaited<ReturnType<typeof collectorTelemetryCheck>>> {
   const now = Math.floor(Date.now() / 1000);
@@ -54,7 +67,7 @@ async function verdict(series: Series[]): Promise<Awaited<ReturnType<typeof coll
   }
 }
 
-describe('doctor: the collector\'s own telemetry (real Prometheus)', () => {
+describe("doctor: the collector's own telemetry (real Prometheus)", () => {
   it('just started, nothing received yet: ok', async () => {
     const v = await verdict([up(1), accepted[0]]);
     assert.equal(v.status, 'ok', JSON.stringify(v));
@@ -62,8 +75,19 @@ describe('doctor: the collector\'s own telemetry (real Prometheus)', () => {
   });
 
   it('refusals of both kinds add up: warn', async () => {
-    const refused = (name: string, n: number): Series => ({ name, labels: `${JOB},receiver="otlp",transport="http"`, value: () => n, type: 'counter', since: 120 });
-    const v = await verdict([up(1), ...accepted, refused('otelcol_receiver_refused_metric_points', 5), refused('otelcol_receiver_refused_log_records', 3)]);
+    const refused = (name: string, n: number): Series => ({
+      name,
+      labels: `${JOB},receiver="otlp",transport="http"`,
+      value: () => n,
+      type: 'counter',
+      since: 120,
+    });
+    const v = await verdict([
+      up(1),
+      ...accepted,
+      refused('otelcol_receiver_refused_metric_points', 5),
+      refused('otelcol_receiver_refused_log_records', 3),
+    ]);
     assert.equal(v.status, 'warn', JSON.stringify(v));
     assert.match(v.detail, /it refused 8 metric points or events in the last 15m/);
   });
@@ -71,7 +95,10 @@ describe('doctor: the collector\'s own telemetry (real Prometheus)', () => {
   it('all delivered: ok, with what it accepted', async () => {
     const v = await verdict([up(1), ...accepted, queue(() => 0)]);
     assert.equal(v.status, 'ok', JSON.stringify(v));
-    assert.match(v.detail, /^It accepted 3995 metric points and 1995 events since it started; none failed to reach Loki/);
+    assert.match(
+      v.detail,
+      /^It accepted 3995 metric points and 1995 events since it started; none failed to reach Loki/,
+    );
   });
 
   it('events waiting for Loki all of the last minute: warn, nothing lost', async () => {
@@ -81,13 +108,19 @@ describe('doctor: the collector\'s own telemetry (real Prometheus)', () => {
     assert.match(v.fix ?? '', /kept on disk and retried, nothing is lost/);
   });
 
-  it('a moment\'s queue is no warning', async () => {
+  it("a moment's queue is no warning", async () => {
     const v = await verdict([up(1), ...accepted, queue((ago) => (ago === 30 ? 2 : 0))]);
     assert.equal(v.status, 'ok', JSON.stringify(v));
   });
 
-  it('events Loki refused, counted from the failure counter\'s birth: warn', async () => {
-    const failed: Series = { name: 'otelcol_exporter_send_failed_log_records', labels: `${JOB},exporter="otlp_http/loki"`, value: () => 12, type: 'counter', since: 300 };
+  it("events Loki refused, counted from the failure counter's birth: warn", async () => {
+    const failed: Series = {
+      name: 'otelcol_exporter_send_failed_log_records',
+      labels: `${JOB},exporter="otlp_http/loki"`,
+      value: () => 12,
+      type: 'counter',
+      since: 300,
+    };
     const v = await verdict([up(1), ...accepted, queue(() => 0), failed]);
     assert.equal(v.status, 'warn', JSON.stringify(v));
     assert.match(v.detail, /12 events failed to reach Loki in the last 15m/);
@@ -100,7 +133,9 @@ describe('doctor: the collector\'s own telemetry (real Prometheus)', () => {
   });
 
   it('not scraped at all, or not answering: fail with the file or the log to look at', async () => {
-    const none = await verdict([{ name: 'up', labels: 'job="claude-code",instance="otel-collector:8889"', value: () => 1 }]);
+    const none = await verdict([
+      { name: 'up', labels: 'job="claude-code",instance="otel-collector:8889"', value: () => 1 },
+    ]);
     assert.equal(none.status, 'fail');
     assert.match(none.fix ?? '', /stack\/prometheus\/prometheus\.yml with the "otel-collector" job/);
     const down = await verdict([up(0)]);

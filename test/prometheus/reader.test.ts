@@ -16,10 +16,22 @@ import { CountingPrometheusClient } from '../support/countingClient';
 import { freePort } from '../support/ports';
 import { PrometheusInstance, startLoadedPrometheus } from '../support/promServer';
 import {
-  EXPORT_DELAY, RULE_OFFSET, RuleLoss, SimEvent, SimOptions, deltas, generateEvents, inWindow, lossIn, simRulesClock, simulate, trueCost, trueCostByModel,
-  trueCount, trueTokens,
+  EXPORT_DELAY,
+  RULE_OFFSET,
+  RuleLoss,
+  SimEvent,
+  SimOptions,
+  deltas,
+  generateEvents,
+  inWindow,
+  lossIn,
+  simRulesClock,
+  simulate,
+  trueCost,
+  trueCostByModel,
+  trueCount,
+  trueTokens,
 } from '../support/sim';
-
 
 // Time layout (unix seconds): 3 h of simulated activity ending 30 min ago; queries are evaluated 5 min after it.
 // CCT_TEST_WALL_NOW (unix s, in the past) replays the time layout of an earlier run.
@@ -52,9 +64,17 @@ const baseOptions: SimOptions = {
 // series comes back at or above its old value (a reset no counter function can see; the cost tests require none).
 const quickIdx = ((): number => {
   const { events: ev, sessions: ss } = generateEvents(baseOptions);
-  const i = ss.findIndex((s, index) => ev.filter((e) => e.session === s && e.t < QUICK_RESET_AT).length > 25
-    && ev.filter((e) => e.session === s && e.t > QUICK_RESET_AT).length > 3
-    && lossIn(simulate({ ...baseOptions, quickReset: [QUICK_RESET_AT, index] }).ruleLosses, COUNTERS.cost.rule, 0, Infinity) === 0);
+  const i = ss.findIndex(
+    (s, index) =>
+      ev.filter((e) => e.session === s && e.t < QUICK_RESET_AT).length > 25 &&
+      ev.filter((e) => e.session === s && e.t > QUICK_RESET_AT).length > 3 &&
+      lossIn(
+        simulate({ ...baseOptions, quickReset: [QUICK_RESET_AT, index] }).ruleLosses,
+        COUNTERS.cost.rule,
+        0,
+        Infinity,
+      ) === 0,
+  );
   if (i < 0) throw new Error('no session spans the quick reset; change the seed');
   return i;
 })();
@@ -63,7 +83,10 @@ const QUICK_RESTART: [number, number] = [QUICK_RESET_AT, 0];
 
 function within(actual: number, expected: number, rel: number, what: string): void {
   const tol = Math.max(Math.abs(expected) * rel, 1e-9);
-  assert.ok(Math.abs(actual - expected) <= tol, `${what}: got ${actual}, expected ${expected} (±${(rel * 100).toFixed(2)} %)`);
+  assert.ok(
+    Math.abs(actual - expected) <= tol,
+    `${what}: got ${actual}, expected ${expected} (±${(rel * 100).toFixed(2)} %)`,
+  );
 }
 
 describe('telemetry against real Prometheus', () => {
@@ -74,8 +97,12 @@ describe('telemetry against real Prometheus', () => {
   let ruleLosses: RuleLoss[];
   const reader = (options: Partial<ServiceOptions> = {}): TelemetryReader =>
     new TelemetryReader({ prometheus: client, rulesEvaluatedAt: simRulesClock(simOptions), ...options });
-  const lost = (counter: keyof typeof COUNTERS, from: number, to: number, pred?: (l: Record<string, string>) => boolean): number =>
-    lossIn(ruleLosses, COUNTERS[counter].rule, from, to, pred);
+  const lost = (
+    counter: keyof typeof COUNTERS,
+    from: number,
+    to: number,
+    pred?: (l: Record<string, string>) => boolean,
+  ): number => lossIn(ruleLosses, COUNTERS[counter].rule, from, to, pred);
 
   before(async () => {
     const sim = simulate(simOptions);
@@ -97,7 +124,9 @@ describe('telemetry against real Prometheus', () => {
     assert.equal(starts.length, sessions.length);
     assert.ok(trueCount(events, 'tool_result', T0, T1, (e) => e.kind === 'tool_result' && !e.success) > 5);
     assert.ok(trueCount(events, 'api_error', T0, T1) > 0);
-    assert.ok(trueCount(events, 'edit_decision', T0, T1, (e) => e.kind === 'edit_decision' && e.decision === 'reject') > 0);
+    assert.ok(
+      trueCount(events, 'edit_decision', T0, T1, (e) => e.kind === 'edit_decision' && e.decision === 'reject') > 0,
+    );
   });
 
   it('cost over the whole history equals the sum of cost_usd events (first values and both restarts counted)', async () => {
@@ -106,7 +135,11 @@ describe('telemetry against real Prometheus', () => {
     const m = snap.metrics!;
     assert.equal(snap.startMs, Math.floor((EVAL - 86400) / 3600) * 3_600_000, 'a long range starts on the hour');
     const truth = trueCost(events, EVAL - 86400, EVAL);
-    assert.equal(lost('cost', 0, Infinity), 0, 'this data set must not hit the rules\' undetectable-reset case for cost');
+    assert.equal(
+      lost('cost', 0, Infinity),
+      0,
+      "this data set must not hit the rules' undetectable-reset case for cost",
+    );
     within(m.kpis.costUsd, truth, 1e-6, '24h cost');
     const byModel = trueCostByModel(events, EVAL - 86400, EVAL);
     for (const { model, usd } of m.costByModel) within(usd, byModel[model] ?? 0, 1e-6, `24h cost of ${model}`);
@@ -114,11 +147,16 @@ describe('telemetry against real Prometheus', () => {
     // The chart's buckets add up to the same total (no bucket edge counted twice), on the hours.
     const chartTotal = m.costSeries.reduce((s, x) => s + x.points.reduce((a, p) => a + p[1], 0), 0);
     within(chartTotal, truth, 1e-6, 'sum of the cost chart');
-    assert.ok(m.costSeries.every((x) => x.points.every(([t]) => t % 3_600_000 === 0)), 'buckets end on the hours');
+    assert.ok(
+      m.costSeries.every((x) => x.points.every(([t]) => t % 3_600_000 === 0)),
+      'buckets end on the hours',
+    );
     // The naive query undercounts (documents why the catalog does not use it).
     const naive = await client.instant(`sum(increase(${COUNTERS.cost.metric}[1d]))`, EVAL);
-    assert.ok((naive[0]?.value ?? 0) < truth * 0.99 || (naive[0]?.value ?? 0) > truth * 1.01,
-      `sum(increase()) happened to be right (${naive[0]?.value} vs ${truth}); the data set should expose it`);
+    assert.ok(
+      (naive[0]?.value ?? 0) < truth * 0.99 || (naive[0]?.value ?? 0) > truth * 1.01,
+      `sum(increase()) happened to be right (${naive[0]?.value} vs ${truth}); the data set should expose it`,
+    );
   });
 
   it('7 days: cost and tokens from closed slots and open edges; the 6 h chart adds up', async () => {
@@ -127,7 +165,10 @@ describe('telemetry against real Prometheus', () => {
     within(m.kpis.costUsd, truth, 1e-6, '7d cost');
     const chartTotal = m.costSeries.reduce((s, x) => s + x.points.reduce((a, p) => a + p[1], 0), 0);
     within(chartTotal, truth, 1e-6, 'sum of the 7d cost chart');
-    assert.ok(m.costSeries.every((x) => x.points.every(([t]) => t % (6 * 3_600_000) === 0)), '6 h buckets');
+    assert.ok(
+      m.costSeries.every((x) => x.points.every(([t]) => t % (6 * 3_600_000) === 0)),
+      '6 h buckets',
+    );
     const tok = trueTokens(events, EVAL - 7 * 86400, EVAL);
     const tokSeriesTotal = m.tokenSeries.reduce((s, x) => s + x.points.reduce((a, p) => a + p[1], 0), 0);
     assert.equal(Math.round(tokSeriesTotal), m.kpis.tokens.total);
@@ -144,22 +185,48 @@ describe('telemetry against real Prometheus', () => {
       assert.equal(m.kpis.tokens[type], tok[type] - lost('tokens', from, EVAL, (l) => l['type'] === type), type);
     }
     within(m.kpis.tokens.total, tok.input + tok.output + tok.cacheRead + tok.cacheCreation, 0.01, 'tokens within 1 %');
-    within(m.kpis.cacheHitRate!, tok.cacheRead / (tok.input + tok.cacheRead + tok.cacheCreation), 0.01, 'cache hit rate');
+    within(
+      m.kpis.cacheHitRate!,
+      tok.cacheRead / (tok.input + tok.cacheRead + tok.cacheCreation),
+      0.01,
+      'cache hit rate',
+    );
     assert.equal(m.kpis.sessions, sessions.length);
     const isFailure = (e: SimEvent): boolean => e.kind === 'tool_result' && !e.success;
     assert.equal(m.kpis.toolCalls, trueCount(events, 'tool_result', from, EVAL) - lost('toolResults', from, EVAL));
-    assert.equal(m.kpis.toolFailures, trueCount(events, 'tool_result', from, EVAL, isFailure) - lost('toolResults', from, EVAL, (l) => l['success'] === 'false'));
+    assert.equal(
+      m.kpis.toolFailures,
+      trueCount(events, 'tool_result', from, EVAL, isFailure) -
+        lost('toolResults', from, EVAL, (l) => l['success'] === 'false'),
+    );
     for (const t of m.tools) {
-      assert.equal(t.calls, trueCount(events, 'tool_result', from, EVAL, (e) => e.kind === 'tool_result' && e.tool === t.tool)
-        - lost('toolResults', from, EVAL, (l) => l['tool_name'] === t.tool), t.tool);
+      assert.equal(
+        t.calls,
+        trueCount(events, 'tool_result', from, EVAL, (e) => e.kind === 'tool_result' && e.tool === t.tool) -
+          lost('toolResults', from, EVAL, (l) => l['tool_name'] === t.tool),
+        t.tool,
+      );
     }
     assert.equal(m.kpis.apiRequests, trueCount(events, 'api_request', from, EVAL) - lost('apiRequests', from, EVAL));
     assert.equal(m.kpis.apiErrors, trueCount(events, 'api_error', from, EVAL) - lost('apiErrors', from, EVAL));
     assert.equal(m.kpis.commits, trueCount(events, 'commit', from, EVAL) - lost('commits', from, EVAL));
-    const decided = (d: string) => (e: SimEvent): boolean => e.kind === 'edit_decision' && e.decision === d;
-    assert.equal(m.kpis.editsAccepted, trueCount(events, 'edit_decision', from, EVAL, decided('accept')) - lost('editDecisions', from, EVAL, (l) => l['decision'] === 'accept'));
-    assert.equal(m.kpis.editsRejected, trueCount(events, 'edit_decision', from, EVAL, decided('reject')) - lost('editDecisions', from, EVAL, (l) => l['decision'] === 'reject'));
-    const lines = events.filter((e) => e.kind === 'lines' && e.t > from && e.t <= EVAL).reduce((a, e) => a + (e.kind === 'lines' ? e.added : 0), 0);
+    const decided =
+      (d: string) =>
+      (e: SimEvent): boolean =>
+        e.kind === 'edit_decision' && e.decision === d;
+    assert.equal(
+      m.kpis.editsAccepted,
+      trueCount(events, 'edit_decision', from, EVAL, decided('accept')) -
+        lost('editDecisions', from, EVAL, (l) => l['decision'] === 'accept'),
+    );
+    assert.equal(
+      m.kpis.editsRejected,
+      trueCount(events, 'edit_decision', from, EVAL, decided('reject')) -
+        lost('editDecisions', from, EVAL, (l) => l['decision'] === 'reject'),
+    );
+    const lines = events
+      .filter((e) => e.kind === 'lines' && e.t > from && e.t <= EVAL)
+      .reduce((a, e) => a + (e.kind === 'lines' ? e.added : 0), 0);
     assert.equal(m.kpis.linesAdded, lines - lost('linesOfCode', from, EVAL, (l) => l['type'] === 'added'));
     within(m.kpis.activeCliSeconds + m.kpis.activeUserSeconds, m.kpis.activeSeconds, 1e-9, 'active time: Claude + you');
     const tokSeriesTotal = m.tokenSeries.reduce((s, x) => s + x.points.reduce((a, p) => a + p[1], 0), 0);
@@ -168,30 +235,56 @@ describe('telemetry against real Prometheus', () => {
 
   it('any label of the raw series is a dimension: cost by a label no rule names adds up to the total', async () => {
     const by = (label: string) => ({ ...FIGURES.costByModel, by: [label] });
-    const total = (await client.instant(figureWindow(FIGURES.costByModel, (EVAL - 86400) * 1000, EVAL * 1000), EVAL)).reduce((a, s) => a + (s.value ?? 0), 0);
+    const total = (
+      await client.instant(figureWindow(FIGURES.costByModel, (EVAL - 86400) * 1000, EVAL * 1000), EVAL)
+    ).reduce((a, s) => a + (s.value ?? 0), 0);
     for (const label of ['vscode_workspace_name', 'query_source', 'session_id']) {
       const rows = await client.instant(figureWindow(by(label), (EVAL - 86400) * 1000, EVAL * 1000), EVAL);
-      assert.ok(rows.length >= 1 && rows.every((r) => r.labels[label]), `${label}: ${JSON.stringify(rows.slice(0, 2))}`);
-      within(rows.reduce((a, s) => a + (s.value ?? 0), 0), total, 1e-9, `cost by ${label}`);
+      assert.ok(
+        rows.length >= 1 && rows.every((r) => r.labels[label]),
+        `${label}: ${JSON.stringify(rows.slice(0, 2))}`,
+      );
+      within(
+        rows.reduce((a, s) => a + (s.value ?? 0), 0),
+        total,
+        1e-9,
+        `cost by ${label}`,
+      );
     }
     within(total, trueCost(events, EVAL - 86400, EVAL), 1e-6, '24h cost');
   });
 
   it('cost and tokens by project, offering the dimensions the data carries; this project today', async () => {
-    const projectOf = new Map(events.filter((e) => e.kind === 'session_start').map((e) => [e.session, deltas(e)[0]![0].labels['vscode_workspace_name']!]));
+    const projectOf = new Map(
+      events
+        .filter((e) => e.kind === 'session_start')
+        .map((e) => [e.session, deltas(e)[0]![0].labels['vscode_workspace_name']!]),
+    );
     const m = (await reader().refresh(EVAL * 1000, { range: '24h', groupBy: 'project' })).snapshot!.metrics!;
     assert.equal(m.costBy.dimension, 'project');
     assert.ok(m.costBy.rows.length >= 2, JSON.stringify(m.costBy.rows));
-    within(m.costBy.rows.reduce((a, r) => a + r.costUsd, 0), m.kpis.costUsd, 1e-9, 'the projects add up to the total');
-    assert.equal(m.costBy.rows.reduce((a, r) => a + r.tokens, 0), m.kpis.tokens.total);
+    within(
+      m.costBy.rows.reduce((a, r) => a + r.costUsd, 0),
+      m.kpis.costUsd,
+      1e-9,
+      'the projects add up to the total',
+    );
+    assert.equal(
+      m.costBy.rows.reduce((a, r) => a + r.tokens, 0),
+      m.kpis.tokens.total,
+    );
     for (const row of m.costBy.rows) {
-      const truth = sessions.filter((id) => projectOf.get(id) === row.key).reduce((a, id) => a + trueCost(events, EVAL - 86400, EVAL, id), 0);
+      const truth = sessions
+        .filter((id) => projectOf.get(id) === row.key)
+        .reduce((a, id) => a + trueCost(events, EVAL - 86400, EVAL, id), 0);
       within(row.costUsd, truth, 1e-6, `cost of project ${row.key}`);
     }
     // Offered: what Claude Code's cost points carry here (model, project, source, effort), not what they do not.
     assert.deepEqual(m.costBy.available, ['model', 'project', 'source', 'agent', 'effort']);
     const today = (await reader().refresh(EVAL * 1000, { dayStartMs: DAY_START * 1000, project: 'web-app' })).today!;
-    const truth = sessions.filter((id) => projectOf.get(id) === 'web-app').reduce((a, id) => a + trueCost(events, DAY_START, EVAL, id), 0);
+    const truth = sessions
+      .filter((id) => projectOf.get(id) === 'web-app')
+      .reduce((a, id) => a + trueCost(events, DAY_START, EVAL, id), 0);
     assert.ok(truth > 0, 'web-app spent today');
     within(today.project!.costUsd, truth, 0.01, 'this project today');
     assert.equal(today.project!.name, 'web-app');
@@ -203,7 +296,10 @@ describe('telemetry against real Prometheus', () => {
     assert.ok(truth > 0.5, `the 1h window should hold real spend (${truth})`);
     within(m.kpis.costUsd, truth, 0.01, '1h cost');
     assert.equal(m.kpis.sessions, trueCount(events, 'session_start', HOUR_START, EVAL));
-    assert.ok(m.costSeries.every((x) => x.points.every(([t]) => t % 60_000 === 0)), 'minute buckets');
+    assert.ok(
+      m.costSeries.every((x) => x.points.every(([t]) => t % 60_000 === 0)),
+      'minute buckets',
+    );
   });
 
   it('today (since the caller-given midnight), burn rate and projection', async () => {
@@ -212,7 +308,10 @@ describe('telemetry against real Prometheus', () => {
     within(today.burnRatePerHour, trueCost(events, HOUR_START, EVAL), 0.01, 'burn rate');
     const hoursLeft = (DAY_START + 86400 - EVAL) / 3600;
     within(today.projectedDayUsd, today.costUsd + today.burnRatePerHour * hoursLeft, 1e-9, 'projection');
-    assert.ok(today.byModel.length > 0 && today.byModel.every((m, i, all) => i === 0 || all[i - 1]!.usd >= m.usd), 'cost by model, most first');
+    assert.ok(
+      today.byModel.length > 0 && today.byModel.every((m, i, all) => i === 0 || all[i - 1]!.usd >= m.usd),
+      'cost by model, most first',
+    );
     assert.equal(today.hasData, true);
     const tok = trueTokens(events, DAY_START, EVAL);
     within(today.tokens.input, tok.input, 0.01, 'today input tokens');
@@ -221,24 +320,43 @@ describe('telemetry against real Prometheus', () => {
   it('between two rule evaluations: today adds what the last scrape brought, as the next evaluation will count it', async () => {
     // A scrape that brought cost, at s, with the next evaluation at least 2 s later: at t = s + 1 the rules have not
     // counted it yet, the fresh part must.
-    const scrapes = Array.from({ length: Math.floor(1100 / simOptions.scrapeSeconds) }, (_, k) => T0 + 4200 + k * simOptions.scrapeSeconds);
+    const scrapes = Array.from(
+      { length: Math.floor(1100 / simOptions.scrapeSeconds) },
+      (_, k) => T0 + 4200 + k * simOptions.scrapeSeconds,
+    );
     const nextEval = (x: number): number => T0 + RULE_OFFSET + Math.ceil((x - T0 - RULE_OFFSET) / 10) * 10;
-    const broughtAt = (s: number): number => events
-      .filter((e) => e.kind === 'api_request' && e.t + EXPORT_DELAY > s - simOptions.scrapeSeconds && e.t + EXPORT_DELAY <= s)
-      .reduce((a, e) => a + (e.kind === 'api_request' ? e.costUsd : 0), 0);
-    const s = scrapes.find((x) => (x - T0) % simOptions.scrapeSeconds === 0 && broughtAt(x) > 0 && nextEval(x) - x >= 2);
+    const broughtAt = (s: number): number =>
+      events
+        .filter(
+          (e) =>
+            e.kind === 'api_request' && e.t + EXPORT_DELAY > s - simOptions.scrapeSeconds && e.t + EXPORT_DELAY <= s,
+        )
+        .reduce((a, e) => a + (e.kind === 'api_request' ? e.costUsd : 0), 0);
+    const s = scrapes.find(
+      (x) => (x - T0) % simOptions.scrapeSeconds === 0 && broughtAt(x) > 0 && nextEval(x) - x >= 2,
+    );
     assert.ok(s !== undefined, 'a scrape with cost between two evaluations');
     const t = s + 1;
     const tNext = nextEval(s);
     const lastEvalMs = await simRulesClock(simOptions)(t * 1000);
     assert.equal(lastEvalMs, Math.round((tNext - 10) * 1000));
     const fresh = await client.instant(figureFresh(FIGURES.costByModel), t);
-    within(fresh.reduce((a, r) => a + (r.value ?? 0), 0), broughtAt(s), 1e-9, 'fresh part against the helpers');
+    within(
+      fresh.reduce((a, r) => a + (r.value ?? 0), 0),
+      broughtAt(s),
+      1e-9,
+      'fresh part against the helpers',
+    );
     const dayStartMs = DAY_START * 1000;
     const now = await reader().fetchToday(t * 1000, dayStartMs);
     const atNextEvaluation = await reader().fetchToday(tNext * 1000, dayStartMs);
     within(now.costUsd, atNextEvaluation.costUsd, 1e-9, 'today between evaluations vs at the next one');
-    within(now.costUsd, trueCost(events, DAY_START, s - EXPORT_DELAY) - lost('cost', DAY_START, t), 1e-6, 'today against the events scraped by then');
+    within(
+      now.costUsd,
+      trueCost(events, DAY_START, s - EXPORT_DELAY) - lost('cost', DAY_START, t),
+      1e-6,
+      'today against the events scraped by then',
+    );
   });
 
   it('per-session list: most expensive first, bounded, totals per session right', async () => {
@@ -251,34 +369,72 @@ describe('telemetry against real Prometheus', () => {
     for (const row of m.sessions) {
       within(row.costUsd, trueCost(events, 0, EVAL, row.sessionId), 1e-6, `session ${row.sessionId}`);
       const tok = trueTokens(events, 0, EVAL, row.sessionId);
-      assert.equal(row.tokens, tok.input + tok.output + tok.cacheRead + tok.cacheCreation - lost('tokens', 0, EVAL, (l) => l['session_id'] === row.sessionId));
+      assert.equal(
+        row.tokens,
+        tok.input +
+          tok.output +
+          tok.cacheRead +
+          tok.cacheCreation -
+          lost('tokens', 0, EVAL, (l) => l['session_id'] === row.sessionId),
+      );
       assert.ok(row.models.length >= 1);
     }
-    const spanning = m.sessions.filter((row) => [LONG_RESTART, QUICK_RESTART].some(([r]) =>
-      events.some((e) => e.session === row.sessionId && e.t < r) && events.some((e) => e.session === row.sessionId && e.t > r)));
+    const spanning = m.sessions.filter((row) =>
+      [LONG_RESTART, QUICK_RESTART].some(
+        ([r]) =>
+          events.some((e) => e.session === row.sessionId && e.t < r) &&
+          events.some((e) => e.session === row.sessionId && e.t > r),
+      ),
+    );
     assert.ok(spanning.length > 0, 'a listed session spans a restart');
     assert.equal(m.sessions[0]!.sessionId, ranked[0]!.s);
     // Every session of the window is listed when the limit allows, even one with no cost in it.
-    const all = (await reader({ sessionLimit: 1000 }).refresh(EVAL * 1000, { range: '24h' })).snapshot!.metrics!.sessions;
+    const all = (await reader({ sessionLimit: 1000 }).refresh(EVAL * 1000, { range: '24h' })).snapshot!.metrics!
+      .sessions;
     assert.equal(all.length, sessions.length);
   });
 
   it('subagents: calls, failures, cost and tokens by subagent, against the events', async () => {
     const m = (await reader().refresh(EVAL * 1000, { range: '24h' })).snapshot!.metrics!;
     const from = EVAL - 86400;
-    const requests = events.filter((e): e is Extract<SimEvent, { kind: 'api_request' }> => e.kind === 'api_request' && !!e.subagent && inWindow(e, from, EVAL));
-    const costOf = (name: string | undefined): number => requests.filter((e) => e.subagent!.name === name).reduce((a, e) => a + e.costUsd, 0);
+    const requests = events.filter(
+      (e): e is Extract<SimEvent, { kind: 'api_request' }> =>
+        e.kind === 'api_request' && !!e.subagent && inWindow(e, from, EVAL),
+    );
+    const costOf = (name: string | undefined): number =>
+      requests.filter((e) => e.subagent!.name === name).reduce((a, e) => a + e.costUsd, 0);
     assert.ok(costOf(undefined) > 0 && costOf('code-reviewer') > 0, 'the data set has named and unnamed subagent work');
-    within(m.subagents.costUsd, requests.reduce((a, e) => a + e.costUsd, 0), 1e-6, 'subagent cost');
+    within(
+      m.subagents.costUsd,
+      requests.reduce((a, e) => a + e.costUsd, 0),
+      1e-6,
+      'subagent cost',
+    );
     assert.deepEqual(m.subagents.byAgent.map((row) => row.agent).sort(), ['', 'code-reviewer', 'test-runner']);
-    for (const row of m.subagents.byAgent) within(row.costUsd, costOf(row.agent || undefined), 1e-6, `cost of subagent "${row.agent}"`);
-    const tok = requests.reduce((a, e) => a + e.tokens.input + e.tokens.output + e.tokens.cacheRead + e.tokens.cacheCreation, 0);
+    for (const row of m.subagents.byAgent)
+      within(row.costUsd, costOf(row.agent || undefined), 1e-6, `cost of subagent "${row.agent}"`);
+    const tok = requests.reduce(
+      (a, e) => a + e.tokens.input + e.tokens.output + e.tokens.cacheRead + e.tokens.cacheCreation,
+      0,
+    );
     assert.equal(m.subagents.tokens, tok - lost('tokens', from, EVAL, (l) => l['query_source'] === 'subagent'));
-    const agentCall = (success?: boolean) => (e: SimEvent): boolean => e.kind === 'tool_result' && e.tool === 'Agent' && (success === undefined || e.success === success);
-    const lostCalls = (success?: boolean): number => lost('toolResults', from, EVAL, (l) => l['tool_name'] === 'Agent' && (success === undefined || l['success'] === String(success)));
+    const agentCall =
+      (success?: boolean) =>
+      (e: SimEvent): boolean =>
+        e.kind === 'tool_result' && e.tool === 'Agent' && (success === undefined || e.success === success);
+    const lostCalls = (success?: boolean): number =>
+      lost(
+        'toolResults',
+        from,
+        EVAL,
+        (l) => l['tool_name'] === 'Agent' && (success === undefined || l['success'] === String(success)),
+      );
     assert.ok(trueCount(events, 'tool_result', from, EVAL, agentCall(false)) > 0, 'some subagent failed');
     assert.equal(m.subagents.calls, trueCount(events, 'tool_result', from, EVAL, agentCall()) - lostCalls());
-    assert.equal(m.subagents.failures, trueCount(events, 'tool_result', from, EVAL, agentCall(false)) - lostCalls(false));
+    assert.equal(
+      m.subagents.failures,
+      trueCount(events, 'tool_result', from, EVAL, agentCall(false)) - lostCalls(false),
+    );
   });
 
   it('errors by tool and error type and by status, each with the buckets first and last seen; sessions with only API errors listed with their project', async () => {
@@ -289,21 +445,60 @@ describe('telemetry against real Prometheus', () => {
     const seenBetween = (row: { firstSeenMs: number; lastSeenMs: number }, times: number[], what: string): void => {
       const lag = (EXPORT_DELAY + simOptions.scrapeSeconds + 10) * 1000;
       const [first, last] = [Math.min(...times) * 1000, Math.max(...times) * 1000];
-      assert.ok(row.firstSeenMs <= first + lag && row.firstSeenMs > first - hourMs, `${what}: first seen ${new Date(row.firstSeenMs).toISOString()} for ${new Date(first).toISOString()}`);
-      assert.ok(row.lastSeenMs >= last && row.lastSeenMs < last + lag + hourMs, `${what}: last seen ${new Date(row.lastSeenMs).toISOString()} for ${new Date(last).toISOString()}`);
+      assert.ok(
+        row.firstSeenMs <= first + lag && row.firstSeenMs > first - hourMs,
+        `${what}: first seen ${new Date(row.firstSeenMs).toISOString()} for ${new Date(first).toISOString()}`,
+      );
+      assert.ok(
+        row.lastSeenMs >= last && row.lastSeenMs < last + lag + hourMs,
+        `${what}: last seen ${new Date(row.lastSeenMs).toISOString()} for ${new Date(last).toISOString()}`,
+      );
     };
     assert.ok(m.toolErrors.length >= 4, JSON.stringify(m.toolErrors));
     for (const row of m.toolErrors) {
-      const mine = events.filter((e) => e.kind === 'tool_result' && !e.success && e.tool === row.tool && e.errorType === row.errorType && inWindow(e, from, EVAL));
-      const lostHere = lost('toolResults', from, EVAL, (l) => l['success'] === 'false' && l['tool_name'] === row.tool && l['error_type'] === row.errorType);
+      const mine = events.filter(
+        (e) =>
+          e.kind === 'tool_result' &&
+          !e.success &&
+          e.tool === row.tool &&
+          e.errorType === row.errorType &&
+          inWindow(e, from, EVAL),
+      );
+      const lostHere = lost(
+        'toolResults',
+        from,
+        EVAL,
+        (l) => l['success'] === 'false' && l['tool_name'] === row.tool && l['error_type'] === row.errorType,
+      );
       assert.equal(row.count, mine.length - lostHere, `${row.tool} ${row.errorType}`);
-      seenBetween(row, mine.map((e) => e.t), `${row.tool} ${row.errorType}`);
+      seenBetween(
+        row,
+        mine.map((e) => e.t),
+        `${row.tool} ${row.errorType}`,
+      );
     }
-    assert.equal(m.toolErrors.reduce((a, r) => a + r.count, 0), m.kpis.toolFailures);
+    assert.equal(
+      m.toolErrors.reduce((a, r) => a + r.count, 0),
+      m.kpis.toolFailures,
+    );
     for (const row of m.apiErrorsByStatus) {
-      const mine = events.filter((e) => e.kind === 'api_error' && String(e.statusCode) === row.statusCode && e.model === row.model && inWindow(e, from, EVAL));
-      assert.equal(row.count, mine.length - lost('apiErrors', from, EVAL, (l) => l['status_code'] === row.statusCode && l['model'] === row.model));
-      seenBetween(row, mine.map((e) => e.t), `API ${row.statusCode} ${row.model}`);
+      const mine = events.filter(
+        (e) =>
+          e.kind === 'api_error' &&
+          String(e.statusCode) === row.statusCode &&
+          e.model === row.model &&
+          inWindow(e, from, EVAL),
+      );
+      assert.equal(
+        row.count,
+        mine.length -
+          lost('apiErrors', from, EVAL, (l) => l['status_code'] === row.statusCode && l['model'] === row.model),
+      );
+      seenBetween(
+        row,
+        mine.map((e) => e.t),
+        `API ${row.statusCode} ${row.model}`,
+      );
     }
     // The sessions that met only API errors: listed, with no cost, their errors and the project they started in.
     const errorOnly = sessions.slice(-2);
@@ -318,14 +513,24 @@ describe('telemetry against real Prometheus', () => {
     // Every session's project is the one its events carry.
     for (const row of m.sessions) {
       const start = events.find((e) => e.kind === 'session_start' && e.session === row.sessionId)!;
-      assert.deepEqual(row.projects, [deltas(start)[0]![0].labels['vscode_workspace_name']], `project of ${row.sessionId}`);
+      assert.deepEqual(
+        row.projects,
+        [deltas(start)[0]![0].labels['vscode_workspace_name']],
+        `project of ${row.sessionId}`,
+      );
     }
   });
 
   it('plan usage: the 5-hour window now with its reset, no pace while flat, and its minutes at the limit in the range', async () => {
-    const { today, snapshot: snap } = await reader().refresh(EVAL * 1000, { dayStartMs: DAY_START * 1000, range: '24h' });
+    const { today, snapshot: snap } = await reader().refresh(EVAL * 1000, {
+      dayStartMs: DAY_START * 1000,
+      range: '24h',
+    });
     assert.ok(today && snap);
-    assert.deepEqual(today.plan, { fiveHour: { usedPercent: 60, resetsAtMs: (EVAL + 120) * 1000, limitAtMs: null }, contextWindows: [] });
+    assert.deepEqual(today.plan, {
+      fiveHour: { usedPercent: 60, resetsAtMs: (EVAL + 120) * 1000, limitAtMs: null },
+      contextWindows: [],
+    });
     assert.deepEqual(snap.plan?.usage, today.plan);
     const [hit] = snap.plan!.atLimit;
     assert.equal(snap.plan!.atLimit.length, 1, JSON.stringify(snap.plan));
@@ -333,7 +538,10 @@ describe('telemetry against real Prometheus', () => {
     // To the minute: the steps of the history that saw 100 % (a minute's step sees the last scrape before it).
     assert.ok(Math.abs(hit!.minutes - 35) <= 1, `minutes at the limit: ${hit!.minutes}`);
     const lastAt = (T1 - 3000 + 35 * 60) * 1000;
-    assert.ok(hit!.lastAtMs <= lastAt + 60_000 && hit!.lastAtMs >= lastAt - 60_000, `last at the limit ${new Date(hit!.lastAtMs).toISOString()}`);
+    assert.ok(
+      hit!.lastAtMs <= lastAt + 60_000 && hit!.lastAtMs >= lastAt - 60_000,
+      `last at the limit ${new Date(hit!.lastAtMs).toISOString()}`,
+    );
     // Past its reset, the window is unknown (Claude Code has not said since): left out.
     const later = reader();
     // (150 s after "now", the gauge's last scrape is still within the lookback.)
@@ -348,20 +556,34 @@ describe('telemetry against real Prometheus', () => {
     const m = detail.metrics!;
     const from = EVAL - 86400;
     within(m.costUsd, trueCost(events, from, EVAL, row.sessionId), 1e-6, 'session cost');
-    within(m.costSeries.reduce((a, s) => a + s.points.reduce((b, p) => b + p[1], 0), 0), m.costUsd, 1e-9, 'its chart adds up');
+    within(
+      m.costSeries.reduce((a, s) => a + s.points.reduce((b, p) => b + p[1], 0), 0),
+      m.costUsd,
+      1e-9,
+      'its chart adds up',
+    );
     const tok = trueTokens(events, from, EVAL, row.sessionId);
     assert.equal(m.tokens.total, tok.input + tok.output + tok.cacheRead + tok.cacheCreation);
     const mine = (e: SimEvent): boolean => e.session === row.sessionId;
-    const lostHere = (counter: keyof typeof COUNTERS, pred: (l: Record<string, string>) => boolean = () => true): number =>
-      lost(counter, from, EVAL, (l) => l['session_id'] === row.sessionId && pred(l));
-    assert.equal(m.tools.reduce((a, t) => a + t.calls, 0), trueCount(events, 'tool_result', from, EVAL, mine) - lostHere('toolResults'));
-    assert.equal(m.apiErrorsByStatus.reduce((a, e) => a + e.count, 0), trueCount(events, 'api_error', from, EVAL, mine) - lostHere('apiErrors'));
+    const lostHere = (
+      counter: keyof typeof COUNTERS,
+      pred: (l: Record<string, string>) => boolean = () => true,
+    ): number => lost(counter, from, EVAL, (l) => l['session_id'] === row.sessionId && pred(l));
+    assert.equal(
+      m.tools.reduce((a, t) => a + t.calls, 0),
+      trueCount(events, 'tool_result', from, EVAL, mine) - lostHere('toolResults'),
+    );
+    assert.equal(
+      m.apiErrorsByStatus.reduce((a, e) => a + e.count, 0),
+      trueCount(events, 'api_error', from, EVAL, mine) - lostHere('apiErrors'),
+    );
     assert.equal(m.projects.length, 1);
     assert.equal(detail.events, null, 'no Loki in this test');
   });
 
   it('per-session totals in a window: sessions that started before it count only the window part', async () => {
-    const rows = (await reader({ sessionLimit: 1000 }).refresh(EVAL * 1000, { range: '1h' })).snapshot!.metrics!.sessions;
+    const rows = (await reader({ sessionLimit: 1000 }).refresh(EVAL * 1000, { range: '1h' })).snapshot!.metrics!
+      .sessions;
     let checked = 0;
     for (const r of rows) {
       const hadBefore = events.some((e) => e.session === r.sessionId && e.kind === 'api_request' && e.t <= HOUR_START);
@@ -377,10 +599,16 @@ describe('telemetry against real Prometheus', () => {
     const counting = new CountingPrometheusClient({ baseUrl: prom.url, timeoutMs: 20_000 });
     const clock = simRulesClock(simOptions);
     // The oracle: one uncached window query per figure over (now - R, now], plus the fresh part at the same instant.
-    const oracle = async (figure: keyof typeof FIGURES, fromMs: number, nowMs: number): Promise<Map<string, number>> => {
+    const oracle = async (
+      figure: keyof typeof FIGURES,
+      fromMs: number,
+      nowMs: number,
+    ): Promise<Map<string, number>> => {
       const rows = [
-        ...await client.instant(figureWindow(FIGURES[figure], fromMs, nowMs), nowMs / 1000),
-        ...(FIGURES[figure].counter === 'cost' || FIGURES[figure].counter === 'tokens' ? await client.instant(figureFresh(FIGURES[figure]), nowMs / 1000) : []),
+        ...(await client.instant(figureWindow(FIGURES[figure], fromMs, nowMs), nowMs / 1000)),
+        ...(FIGURES[figure].counter === 'cost' || FIGURES[figure].counter === 'tokens'
+          ? await client.instant(figureFresh(FIGURES[figure]), nowMs / 1000)
+          : []),
       ];
       const out = new Map<string, number>();
       for (const r of rows) {
@@ -400,22 +628,46 @@ describe('telemetry against real Prometheus', () => {
           const { snapshot: snap, today } = await cached.refresh(nowMs, { dayStartMs: DAY_START * 1000, range });
           const m = snap!.metrics!;
           const cost = await oracle('costByModel', fromMs, nowMs);
-          near(m.kpis.costUsd, [...cost.values()].reduce((a, v) => a + v, 0), `${range} cost at ${now}`);
-          for (const { model, usd } of m.costByModel) near(usd, cost.get(model) ?? 0, `${range} cost of ${model} at ${now}`);
+          near(
+            m.kpis.costUsd,
+            [...cost.values()].reduce((a, v) => a + v, 0),
+            `${range} cost at ${now}`,
+          );
+          for (const { model, usd } of m.costByModel)
+            near(usd, cost.get(model) ?? 0, `${range} cost of ${model} at ${now}`);
           const tokens = await oracle('tokensByType', fromMs, nowMs);
-          assert.equal(m.kpis.tokens.total, Math.round([...tokens.values()].reduce((a, v) => a + v, 0)), `${range} tokens at ${now}`);
+          assert.equal(
+            m.kpis.tokens.total,
+            Math.round([...tokens.values()].reduce((a, v) => a + v, 0)),
+            `${range} tokens at ${now}`,
+          );
           const tools = await oracle('toolResultsByTool', fromMs, nowMs);
-          assert.equal(m.kpis.toolCalls, Math.round([...tools.values()].reduce((a, v) => a + v, 0)), `${range} tool calls at ${now}`);
+          assert.equal(
+            m.kpis.toolCalls,
+            Math.round([...tools.values()].reduce((a, v) => a + v, 0)),
+            `${range} tool calls at ${now}`,
+          );
           const perSession = await oracle('sessionCost', fromMs, nowMs);
           for (const row of m.sessions) {
-            const truth = [...perSession].filter(([k]) => k.startsWith(`${row.sessionId}|`)).reduce((a, [, v]) => a + v, 0);
+            const truth = [...perSession]
+              .filter(([k]) => k.startsWith(`${row.sessionId}|`))
+              .reduce((a, [, v]) => a + v, 0);
             near(row.costUsd, truth, `${range} session ${row.sessionId} at ${now}`);
           }
           const day = await oracle('costByModel', DAY_START * 1000, nowMs);
-          if (nowMs > DAY_START * 1000) near(today!.costUsd, [...day.values()].reduce((a, v) => a + v, 0), `today at ${now}`);
+          if (nowMs > DAY_START * 1000)
+            near(
+              today!.costUsd,
+              [...day.values()].reduce((a, v) => a + v, 0),
+              `today at ${now}`,
+            );
           // And the same as a reader that holds nothing.
           const fresh = reader({ sessionLimit: 1000 });
-          assert.deepEqual(m, (await fresh.refresh(nowMs, { range })).snapshot!.metrics, `${range} at ${now}: cached vs uncached`);
+          assert.deepEqual(
+            m,
+            (await fresh.refresh(nowMs, { range })).snapshot!.metrics,
+            `${range} at ${now}: cached vs uncached`,
+          );
         }
         held.push(cached.cache.size);
       }
@@ -425,13 +677,17 @@ describe('telemetry against real Prometheus', () => {
       counting.take();
       await cached.refresh(EVAL * 1000 + 5_000, { dayStartMs: DAY_START * 1000, range: '24h' });
       const sent = counting.take();
-      assert.deepEqual({ ranges: sent.range.length, instants: sent.instant.length }, { ranges: 0, instants: 2 }, 'steady state: the sessions changed lately, then one instant query');
+      assert.deepEqual(
+        { ranges: sent.range.length, instants: sent.instant.length },
+        { ranges: 0, instants: 2 },
+        'steady state: the sessions changed lately, then one instant query',
+      );
     } finally {
       await counting.close();
     }
   });
 
-  it('the stack\'s recording rules load, and the reader reads their last evaluation from Prometheus', async () => {
+  it("the stack's recording rules load, and the reader reads their last evaluation from Prometheus", async () => {
     const groups = await client.ruleGroups();
     const names = groups.flatMap((g) => g.rules);
     for (const c of Object.values(COUNTERS)) {
@@ -467,7 +723,7 @@ describe('telemetry against real Prometheus', () => {
       assert.equal(verdict.status, 'fail');
       assert.match(verdict.detail, /runs none of the recording rules/);
       assert.ok(verdict.fix?.includes(RULES_FILE), verdict.fix);
-      assert.equal((await recordingRulesCheck(client, Date.now())).status, 'ok', 'the stack\'s rules, evaluated live');
+      assert.equal((await recordingRulesCheck(client, Date.now())).status, 'ok', "the stack's rules, evaluated live");
       // A Prometheus that scrapes nothing holds no sample in its head: no storage verdict from it.
       assert.equal(await bareClient.newestSampleMs(), null);
     } finally {
@@ -490,7 +746,10 @@ describe('telemetry against real Prometheus', () => {
       assert.equal(snap.errors.loki?.kind, 'unreachable');
       assert.equal(snap.errors.prometheus, undefined);
       assert.equal(snap.hasData, true);
-      assert.match(snap.errors.loki!.message, /Loki at http:\/\/127\.0\.0\.1:\d+\/loki\/api\/v1\/query_range is unreachable/);
+      assert.match(
+        snap.errors.loki!.message,
+        /Loki at http:\/\/127\.0\.0\.1:\d+\/loki\/api\/v1\/query_range is unreachable/,
+      );
     } finally {
       await loki.close();
     }

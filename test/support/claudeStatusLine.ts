@@ -13,14 +13,27 @@ export const FULL = {
     total_input_tokens: 74000,
     total_output_tokens: 2100,
     context_window_size: 200000,
-    current_usage: { input_tokens: 10, output_tokens: 2100, cache_creation_input_tokens: 500, cache_read_input_tokens: 73490 },
+    current_usage: {
+      input_tokens: 10,
+      output_tokens: 2100,
+      cache_creation_input_tokens: 500,
+      cache_read_input_tokens: 73490,
+    },
     used_percentage: 37.4,
     remaining_percentage: 62.6,
   },
-  rate_limits: { five_hour: { used_percentage: 42, resets_at: 1796400000 }, seven_day: { used_percentage: 17.2, resets_at: 1796900000 } },
+  rate_limits: {
+    five_hour: { used_percentage: 42, resets_at: 1796400000 },
+    seven_day: { used_percentage: 17.2, resets_at: 1796900000 },
+  },
   effort: { level: 'high' },
 };
 /** Before the first API answer: no rate limits yet, no context usage. */
-export const FIRST = { ...FULL, rate_limits: undefined, cost: { total_cost_usd: 0 }, context_window: { ...FULL.context_window, used_percentage: null, remaining_percentage: null } };
+export const FIRST = {
+  ...FULL,
+  rate_limits: undefined,
+  cost: { total_cost_usd: 0 },
+  context_window: { ...FULL.context_window, used_percentage: null, remaining_percentage: null },
+};
 /** An API-key user: never any rate limits. */
 export const API_KEY = { ...FULL, rate_limits: undefined };

@@ -29,7 +29,12 @@ export function components(): Components {
     env: { ...process.env, ...(startHome ? { HOME: startHome } : {}) },
     maxBuffer: 1 << 20,
   });
-  const values = new Map(out.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const));
+  const values = new Map(
+    out
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const),
+  );
   const get = (key: string): string => {
     const v = values.get(key);
     if (!v) throw new Error(`scripts/components.sh printed no ${key}:\n${out}`);

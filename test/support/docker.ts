@@ -21,7 +21,10 @@ export function connectDocker(): Docker {
 /** True when an Engine answers (a ping within `timeoutMs`). */
 export async function dockerAvailable(timeoutMs = 3000): Promise<boolean> {
   try {
-    await Promise.race([connectDocker().ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), timeoutMs).unref())]);
+    await Promise.race([
+      connectDocker().ping(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), timeoutMs).unref()),
+    ]);
     return true;
   } catch {
     return false;
@@ -39,7 +42,10 @@ let built: Promise<Record<Role, BuiltImage>> | undefined;
 
 /** Builds the four local images once per process (a no-op when their content-hash tags exist). */
 export function buildTestImagesOnce(opts: BuildOptions = {}): Promise<Record<Role, BuiltImage>> {
-  built ??= buildTestImages(connectDocker(), { log: process.env.CCT_TEST_IMAGE_LOG ? (l) => console.error(l) : undefined, ...opts });
+  built ??= buildTestImages(connectDocker(), {
+    log: process.env.CCT_TEST_IMAGE_LOG ? (l) => console.error(l) : undefined,
+    ...opts,
+  });
   built.catch(() => {
     built = undefined;
   });
@@ -90,7 +96,11 @@ export class TestResources {
   readonly docker = connectDocker();
 
   async network(name: string): Promise<Docker.Network> {
-    const net = await this.docker.createNetwork({ Name: name, CheckDuplicate: true, Labels: { [TEST_LABEL]: String(process.pid) } });
+    const net = await this.docker.createNetwork({
+      Name: name,
+      CheckDuplicate: true,
+      Labels: { [TEST_LABEL]: String(process.pid) },
+    });
     this.networks.push(net);
     return net;
   }
@@ -111,14 +121,23 @@ export class TestResources {
       Labels: { [TEST_LABEL]: String(process.pid) },
       ExposedPorts: exposed,
       Healthcheck: opts.healthcheck
-        ? { Test: opts.healthcheck.test, Interval: (opts.healthcheck.intervalMs ?? 1000) * 1e6, Timeout: 5e9, Retries: opts.healthcheck.retries ?? 30 }
+        ? {
+            Test: opts.healthcheck.test,
+            Interval: (opts.healthcheck.intervalMs ?? 1000) * 1e6,
+            Timeout: 5e9,
+            Retries: opts.healthcheck.retries ?? 30,
+          }
         : undefined,
       HostConfig: { PortBindings: bindings, NetworkMode: opts.network },
-      NetworkingConfig: opts.network ? { EndpointsConfig: { [opts.network]: { Aliases: opts.aliases ?? [] } } } : undefined,
+      NetworkingConfig: opts.network
+        ? { EndpointsConfig: { [opts.network]: { Aliases: opts.aliases ?? [] } } }
+        : undefined,
     });
     this.containers.push(container);
     for (const [dir, files] of Object.entries(opts.files ?? {})) {
-      const archive = tarStream(files.map((f) => ({ type: 'data' as const, name: f.name, mode: f.mode ?? 0o644, data: Buffer.from(f.data) })));
+      const archive = tarStream(
+        files.map((f) => ({ type: 'data' as const, name: f.name, mode: f.mode ?? 0o644, data: Buffer.from(f.data) })),
+      );
       await container.putArchive(archive, { path: dir });
     }
     if (opts.start !== false) await container.start();
@@ -134,7 +153,9 @@ export class TestResources {
 /** The 127.0.0.1 host port a container port was published on. */
 export async function hostPort(container: Docker.Container, port: number): Promise<number> {
   const info = await container.inspect();
-  const b = info.NetworkSettings.Ports?.[`${port}/tcp`]?.find((x) => x.HostIp === '127.0.0.1' || x.HostIp === '0.0.0.0');
+  const b = info.NetworkSettings.Ports?.[`${port}/tcp`]?.find(
+    (x) => x.HostIp === '127.0.0.1' || x.HostIp === '0.0.0.0',
+  );
   if (!b) throw new Error(`${info.Name}: port ${port} is not published`);
   return Number(b.HostPort);
 }
@@ -175,8 +196,16 @@ export async function containerLogs(container: Docker.Container): Promise<string
 export async function removeTestLeftovers(): Promise<void> {
   const d = connectDocker();
   const filters = JSON.stringify({ label: [TEST_LABEL] });
-  for (const c of await d.listContainers({ all: true, filters })) await d.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
-  for (const n of await d.listNetworks({ filters })) await d.getNetwork(n.Id).remove().catch(() => undefined);
+  for (const c of await d.listContainers({ all: true, filters }))
+    await d
+      .getContainer(c.Id)
+      .remove({ force: true, v: true })
+      .catch(() => undefined);
+  for (const n of await d.listNetworks({ filters }))
+    await d
+      .getNetwork(n.Id)
+      .remove()
+      .catch(() => undefined);
 }
 
 /** Removes the containers (with their anonymous volumes), networks and named volumes of a Compose project, by its
@@ -185,16 +214,25 @@ export async function removeProject(project: string, docker: Docker = connectDoc
   const filters = JSON.stringify({ label: [`${LABELS.project}=${project}`] });
   const removed: string[] = [];
   for (const container of await docker.listContainers({ all: true, filters })) {
-    await docker.getContainer(container.Id).remove({ force: true, v: true }).catch(() => undefined);
+    await docker
+      .getContainer(container.Id)
+      .remove({ force: true, v: true })
+      .catch(() => undefined);
     removed.push(`container ${container.Names[0]?.replace(/^\//, '')}`);
   }
   for (const network of await docker.listNetworks({ filters })) {
-    await docker.getNetwork(network.Id).remove().catch(() => undefined);
+    await docker
+      .getNetwork(network.Id)
+      .remove()
+      .catch(() => undefined);
     removed.push(`network ${network.Name}`);
   }
   const { Volumes } = await docker.listVolumes({ filters });
   for (const volume of Volumes ?? []) {
-    await docker.getVolume(volume.Name).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getVolume(volume.Name)
+      .remove({ force: true })
+      .catch(() => undefined);
     removed.push(`volume ${volume.Name}`);
   }
   return removed;

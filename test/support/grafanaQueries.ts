@@ -14,7 +14,7 @@
 // What it leaves out, because the stack's dashboard uses none of it: ad hoc filters, scopes, exemplars, the
 // Prometheus incremental query cache, Loki's shard splitting (an experimental toggle), query types other than range
 // and instant, a Loki query variable. A dashboard that uses something this file does not know fails with its name.
-import { parseLogQL } from "./queryGrammar";
+import { parseLogQL } from './queryGrammar';
 
 // --- the dashboard JSON -----------------------------------------------------------------------------------------
 
@@ -91,10 +91,10 @@ export interface PlacedPanel {
 /** Every panel that is not a row, rows' nested (collapsed) panels included, with its section. */
 export function dashboardPanels(dashboard: Dashboard): PlacedPanel[] {
   const out: PlacedPanel[] = [];
-  let section = "(top)";
+  let section = '(top)';
   for (const p of dashboard.panels) {
-    if (p.type === "row") {
-      section = p.title ?? "(untitled row)";
+    if (p.type === 'row') {
+      section = p.title ?? '(untitled row)';
       for (const nested of p.panels ?? []) out.push({ panel: nested, section });
     } else {
       out.push({ panel: p, section });
@@ -105,11 +105,20 @@ export function dashboardPanels(dashboard: Dashboard): PlacedPanel[] {
 
 // --- durations --------------------------------------------------------------------------------------------------
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 604800e3, M: 2592000e3, y: 31536000e3 };
+const UNIT_MS: Record<string, number> = {
+  ms: 1,
+  s: 1e3,
+  m: 60e3,
+  h: 3600e3,
+  d: 86400e3,
+  w: 604800e3,
+  M: 2592000e3,
+  y: 31536000e3,
+};
 
 /** Grafana's intervalToMs: "5s", "1m", "2h", "1d" (a bare number is seconds). */
 export function intervalToMs(text: string): number {
-  const trimmed = text.trim().replace(/^[<>]/, "");
+  const trimmed = text.trim().replace(/^[<>]/, '');
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1000;
   const m = /^(\d+(?:\.\d+)?)(ms|[smhdwMy])$/.exec(trimmed);
   if (!m) throw new Error(`not an interval Grafana understands: "${text}"`);
@@ -123,11 +132,35 @@ export function intervalToMs(text: string): number {
  * 1 d) that changes nothing.
  */
 const ROUND_STEPS: Array<[number, number]> = [
-  [10, 1], [15, 10], [35, 20], [75, 50], [150, 100], [350, 200], [750, 500], [1500, 1000], [3500, 2000],
-  [7500, 5000], [12500, 10000], [17500, 15000], [25000, 20000], [45000, 30000], [90000, 60000],
-  [210000, 120000], [450000, 300000], [750000, 600000], [1050000, 900000], [1500000, 1200000],
-  [2700000, 1800000], [5400000, 3600000], [9000000, 7200000], [16200000, 10800000], [32400000, 21600000],
-  [86400000, 43200000], [604800000, 86400000], [1814400000, 604800000], [3628800000, 2592000000],
+  [10, 1],
+  [15, 10],
+  [35, 20],
+  [75, 50],
+  [150, 100],
+  [350, 200],
+  [750, 500],
+  [1500, 1000],
+  [3500, 2000],
+  [7500, 5000],
+  [12500, 10000],
+  [17500, 15000],
+  [25000, 20000],
+  [45000, 30000],
+  [90000, 60000],
+  [210000, 120000],
+  [450000, 300000],
+  [750000, 600000],
+  [1050000, 900000],
+  [1500000, 1200000],
+  [2700000, 1800000],
+  [5400000, 3600000],
+  [9000000, 7200000],
+  [16200000, 10800000],
+  [32400000, 21600000],
+  [86400000, 43200000],
+  [604800000, 86400000],
+  [1814400000, 604800000],
+  [3628800000, 2592000000],
 ];
 const YEAR_MS = 31536000000;
 
@@ -147,14 +180,21 @@ export function roundIntervalBackend(ms: number): number {
 
 /** The backend's gtime.FormatInterval: the largest unit, truncated ("90s" → "1m"). */
 export function formatInterval(ms: number): string {
-  const units: Array<[string, number]> = [["y", 365 * 86400e3], ["d", 86400e3], ["h", 3600e3], ["m", 60e3], ["s", 1e3], ["ms", 1]];
+  const units: Array<[string, number]> = [
+    ['y', 365 * 86400e3],
+    ['d', 86400e3],
+    ['h', 3600e3],
+    ['m', 60e3],
+    ['s', 1e3],
+    ['ms', 1],
+  ];
   for (const [unit, size] of units) if (ms >= size) return `${Math.floor(ms / size)}${unit}`;
-  return "1ms";
+  return '1ms';
 }
 
 /** Go's time.Duration.String() for whole milliseconds ("1m5s", "20s", "1h0m0s"): Prometheus' $__rate_interval. */
 export function goDuration(ms: number): string {
-  if (ms === 0) return "0s";
+  if (ms === 0) return '0s';
   const h = Math.floor(ms / 3600e3);
   const m = Math.floor((ms % 3600e3) / 60e3);
   const s = (ms % 60e3) / 1000;
@@ -197,63 +237,83 @@ export function requestIntervalMs(range: TimeRange, maxDataPoints: number, lowLi
 export interface VariableValue {
   variable: DashboardVariable;
   /** "$__all" for All, else the chosen values. */
-  selected: "$__all" | string[];
+  selected: '$__all' | string[];
   /** The values the variable's query returned (what All stands for when it has no allValue). */
   options: string[];
 }
 
-const ALL = "$__all";
+const ALL = '$__all';
 
 /** The value a variable has as the dashboard is saved: its `current`, "All" when that is $__all. */
-export function savedSelection(v: DashboardVariable): "$__all" | string[] {
+export function savedSelection(v: DashboardVariable): '$__all' | string[] {
   const value = v.current?.value;
-  const values = Array.isArray(value) ? value.map(String) : value === undefined || value === null ? [] : [String(value)];
+  const values = Array.isArray(value)
+    ? value.map(String)
+    : value === undefined || value === null
+      ? []
+      : [String(value)];
   return values.includes(ALL) ? ALL : values;
 }
 
 /** prometheusSpecialRegexEscape / lokiSpecialRegexEscape: a regex metacharacter escaped inside a "..." string. */
-function specialRegexEscape(value: string, datasource: "prometheus" | "loki"): string {
-  const meta = datasource === "prometheus" ? /[$^*{}[\]'+?.()|]/g : /[$^*{}[\]+?.()|]/g;
-  return value.replace(/\\/g, "\\\\\\\\").replace(meta, "\\\\$&");
+function specialRegexEscape(value: string, datasource: 'prometheus' | 'loki'): string {
+  const meta = datasource === 'prometheus' ? /[$^*{}[\]'+?.()|]/g : /[$^*{}[\]+?.()|]/g;
+  return value.replace(/\\/g, '\\\\\\\\').replace(meta, '\\\\$&');
 }
 
 /** The text a variable stands for in a query of this datasource. */
-export function renderVariable(v: VariableValue, datasource: "prometheus" | "loki"): string {
+export function renderVariable(v: VariableValue, datasource: 'prometheus' | 'loki'): string {
   const escape = (x: string): string => specialRegexEscape(x, datasource);
   if (v.selected === ALL) {
     // A custom all value is used as it is, never escaped; without one, All is every option, as a multi-value.
     if (v.variable.allValue) return v.variable.allValue;
     const values = v.options.map(escape);
-    return values.length === 1 ? values[0]! : `(${values.join("|")})`;
+    return values.length === 1 ? values[0]! : `(${values.join('|')})`;
   }
-  if (!v.variable.multi && !v.variable.includeAll) return v.selected[0] ?? "";
+  if (!v.variable.multi && !v.variable.includeAll) return v.selected[0] ?? '';
   const values = v.selected.map(escape);
-  return values.length === 1 ? values[0]! : `(${values.join("|")})`;
+  return values.length === 1 ? values[0]! : `(${values.join('|')})`;
 }
 
-const BUILT_INS = new Set(["__interval", "__interval_ms", "__range", "__range_s", "__range_ms", "__rate_interval", "__rate_interval_ms", "__auto"]);
+const BUILT_INS = new Set([
+  '__interval',
+  '__interval_ms',
+  '__range',
+  '__range_s',
+  '__range_ms',
+  '__rate_interval',
+  '__rate_interval_ms',
+  '__auto',
+]);
 
 /**
  * The frontend's template service: $var, ${var} and [[var]] replaced by the variable's text; the built-in interval
  * and range variables left for the backend, which replaces them. A variable the dashboard does not define, or a
  * format (${var:csv}), fails: this file does not know what Grafana would send.
  */
-export function interpolateTemplateVariables(expr: string, values: Map<string, VariableValue>, datasource: "prometheus" | "loki"): string {
-  return expr.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(:[^}]*)?\}|\[\[([A-Za-z_][A-Za-z0-9_]*)(:[^\]]*)?\]\]|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+export function interpolateTemplateVariables(
+  expr: string,
+  values: Map<string, VariableValue>,
+  datasource: 'prometheus' | 'loki',
+): string {
+  return expr.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(:[^}]*)?\}|\[\[([A-Za-z_][A-Za-z0-9_]*)(:[^\]]*)?\]\]|\$([A-Za-z_][A-Za-z0-9_]*)/g,
     (whole, a?: string, aFormat?: string, b?: string, bFormat?: string, c?: string) => {
       const name = (a ?? b ?? c)!;
       if (BUILT_INS.has(name)) return whole;
-      if (aFormat || bFormat) throw new Error(`the variable format ${whole} is not modelled (test/support/grafanaQueries.ts)`);
+      if (aFormat || bFormat)
+        throw new Error(`the variable format ${whole} is not modelled (test/support/grafanaQueries.ts)`);
       const value = values.get(name);
       if (!value) throw new Error(`the query uses $${name}, which the dashboard does not define`);
       return renderVariable(value, datasource);
-    });
+    },
+  );
 }
 
 // --- the requests -----------------------------------------------------------------------------------------------
 
 export interface HttpRequestSpec {
-  method: "GET" | "POST";
+  method: 'GET' | 'POST';
   path: string;
   params: Array<[string, string]>;
   headers: Record<string, string>;
@@ -261,7 +321,13 @@ export interface HttpRequestSpec {
 
 /** The request as one line: method, path and its decoded parameters, for failure messages. */
 export function describeRequest(r: HttpRequestSpec): string {
-  return `${r.method} ${r.path} ${r.params.map(([k, v]) => `${k}=${v}`).join(" & ")}${Object.keys(r.headers).length ? ` [${Object.entries(r.headers).map(([k, v]) => `${k}: ${v}`).join(", ")}]` : ""}`;
+  return `${r.method} ${r.path} ${r.params.map(([k, v]) => `${k}=${v}`).join(' & ')}${
+    Object.keys(r.headers).length
+      ? ` [${Object.entries(r.headers)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(', ')}]`
+      : ''
+  }`;
 }
 
 export interface PanelQueryContext {
@@ -276,13 +342,13 @@ export interface PrometheusSettings {
   /** jsonData.timeInterval: the scrape interval, the low limit of every interval. */
   timeInterval?: string;
   /** jsonData.httpMethod (default POST) */
-  httpMethod?: "GET" | "POST";
+  httpMethod?: 'GET' | 'POST';
 }
 
 const SAFE_RESOLUTION = 11000;
 
 export interface PrometheusPlan {
-  kind: "range" | "instant";
+  kind: 'range' | 'instant';
   expr: string;
   stepMs: number;
   request: HttpRequestSpec;
@@ -292,15 +358,15 @@ export interface PrometheusPlan {
 export function prometheusRequests(ctx: PanelQueryContext, ds: PrometheusSettings): PrometheusPlan[] {
   const { panel, target, range } = ctx;
   if (!target.expr) throw new Error(`target ${target.refId} has no expr`);
-  if (target.exemplar) throw new Error("exemplar queries are not modelled (test/support/grafanaQueries.ts)");
+  if (target.exemplar) throw new Error('exemplar queries are not modelled (test/support/grafanaQueries.ts)');
   const maxDataPoints = panelMaxDataPoints(panel);
   const intervalMs = requestIntervalMs(range, maxDataPoints, panel.interval ?? ds.timeInterval);
   const rangeMs = range.to - range.from;
-  const scrape = ds.timeInterval ?? "15s";
+  const scrape = ds.timeInterval ?? '15s';
 
   // calculatePrometheusInterval: the target's own interval (unless it is a variable) or the request's, as the minimum.
-  const variableInterval = /^\$\{?__(rate_)?interval(_ms)?\}?$/.test(target.interval ?? "");
-  const queryInterval = target.interval && target.interval !== "0s" && !variableInterval ? target.interval : "";
+  const variableInterval = /^\$\{?__(rate_)?interval(_ms)?\}?$/.test(target.interval ?? '');
+  const queryInterval = target.interval && target.interval !== '0s' && !variableInterval ? target.interval : '';
   const minMs = queryInterval ? intervalToMs(queryInterval) : intervalMs;
   const calculated = rangeMs / maxDataPoints;
   const calculatedMs = calculated < minMs ? minMs : roundIntervalBackend(calculated);
@@ -310,32 +376,32 @@ export function prometheusRequests(ctx: PanelQueryContext, ds: PrometheusSetting
     const s = intervalToMs(minStep);
     return Math.max(interval + s, 4 * s);
   };
-  const isRate = target.interval === "$__rate_interval" || target.interval === "${__rate_interval}";
+  const isRate = target.interval === '$__rate_interval' || target.interval === '${__rate_interval}';
   const stepMs = isRate ? rateIntervalOf(adjusted, scrape) : adjusted * (target.intervalFactor || 1);
 
   // interpolateVariables (backend): the built-ins, after the template service replaced the dashboard's variables.
-  let expr = interpolateTemplateVariables(target.expr, ctx.variables, "prometheus");
+  let expr = interpolateTemplateVariables(target.expr, ctx.variables, 'prometheus');
   const rangeSRounded = Math.round(rangeMs / 1000);
-  let requestedMinStep = target.interval ?? "";
+  let requestedMinStep = target.interval ?? '';
   let rateMs: number;
   if (isRate) rateMs = stepMs;
   else {
-    if (requestedMinStep === "$__interval" || requestedMinStep === "${__interval}") requestedMinStep = `${stepMs}ms`;
-    if (requestedMinStep === "") requestedMinStep = scrape;
+    if (requestedMinStep === '$__interval' || requestedMinStep === '${__interval}') requestedMinStep = `${stepMs}ms`;
+    if (requestedMinStep === '') requestedMinStep = scrape;
     rateMs = rateIntervalOf(intervalMs, requestedMinStep);
   }
   const replacements: Array<[string, string]> = [
-    ["__interval_ms", String(stepMs)],
-    ["__interval", formatInterval(stepMs)],
-    ["__range_ms", String(rangeMs)],
-    ["__range_s", String(rangeSRounded)],
-    ["__range", `${rangeSRounded}s`],
-    ["__rate_interval_ms", String(rateMs)],
-    ["__rate_interval", goDuration(rateMs)],
+    ['__interval_ms', String(stepMs)],
+    ['__interval', formatInterval(stepMs)],
+    ['__range_ms', String(rangeMs)],
+    ['__range_s', String(rangeSRounded)],
+    ['__range', `${rangeSRounded}s`],
+    ['__rate_interval_ms', String(rateMs)],
+    ['__rate_interval', goDuration(rateMs)],
   ];
   for (const [name, value] of replacements) expr = expr.split(`$${name}`).join(value).split(`\${${name}}`).join(value);
 
-  const method = ds.httpMethod ?? "POST";
+  const method = ds.httpMethod ?? 'POST';
   const seconds = (ms: number): string => String(ms / 1000);
   const plans: PrometheusPlan[] = [];
   // Neither set: an old dashboard's target, run as a range query.
@@ -344,15 +410,37 @@ export function prometheusRequests(ctx: PanelQueryContext, ds: PrometheusSetting
     // AlignTimeRange: start and end rounded down to a multiple of the step (UTC: no offset).
     const align = (t: number): number => Math.floor(t / stepMs) * stepMs;
     plans.push({
-      kind: "range", expr, stepMs,
+      kind: 'range',
+      expr,
+      stepMs,
       request: {
-        method, path: "/api/v1/query_range", headers: {},
-        params: [["query", expr], ["start", seconds(align(range.from))], ["end", seconds(align(range.to))], ["step", String(stepMs / 1000)]],
+        method,
+        path: '/api/v1/query_range',
+        headers: {},
+        params: [
+          ['query', expr],
+          ['start', seconds(align(range.from))],
+          ['end', seconds(align(range.to))],
+          ['step', String(stepMs / 1000)],
+        ],
       },
     });
   }
   if (target.instant) {
-    plans.push({ kind: "instant", expr, stepMs, request: { method, path: "/api/v1/query", headers: {}, params: [["query", expr], ["time", seconds(range.to)]] } });
+    plans.push({
+      kind: 'instant',
+      expr,
+      stepMs,
+      request: {
+        method,
+        path: '/api/v1/query',
+        headers: {},
+        params: [
+          ['query', expr],
+          ['time', seconds(range.to)],
+        ],
+      },
+    });
   }
   return plans;
 }
@@ -369,13 +457,13 @@ export function isLogsQuery(expr: string): boolean {
   let metric = false;
   const cursor = tree.cursor();
   do {
-    if (cursor.name === "MetricExpr") metric = true;
+    if (cursor.name === 'MetricExpr') metric = true;
   } while (!metric && cursor.next());
   return expr.trim().length > 2 && !metric;
 }
 
 export interface LokiPlan {
-  kind: "instant" | "metric" | "logs";
+  kind: 'instant' | 'metric' | 'logs';
   /** The time ranges of the requests, newest first, the order Grafana sends them in. */
   chunks: TimeRange[];
   /** The request of one chunk; `maxLines` is what is left of the logs query's line limit. */
@@ -393,17 +481,21 @@ const ONE_DAY_MS = 86400e3;
 export function lokiPlan(ctx: PanelQueryContext, ds: LokiSettings): LokiPlan {
   const { panel, target, range } = ctx;
   if (!target.expr) throw new Error(`target ${target.refId} has no expr`);
-  const queryType = target.queryType ?? "range";
-  if (queryType !== "range" && queryType !== "instant") throw new Error(`Loki queryType "${queryType}" is not modelled (test/support/grafanaQueries.ts)`);
+  const queryType = target.queryType ?? 'range';
+  if (queryType !== 'range' && queryType !== 'instant')
+    throw new Error(`Loki queryType "${queryType}" is not modelled (test/support/grafanaQueries.ts)`);
   const maxDataPoints = panelMaxDataPoints(panel);
   // The Loki datasource has no min interval setting: the panel's, else none (1 ms).
   const intervalMs = requestIntervalMs(range, maxDataPoints, panel.interval);
-  const resolution = target.resolution && ((target.resolution >= 1 && target.resolution <= 5) || target.resolution === 10) ? target.resolution : 1;
-  const templated = interpolateTemplateVariables(target.expr, ctx.variables, "loki");
+  const resolution =
+    target.resolution && ((target.resolution >= 1 && target.resolution <= 5) || target.resolution === 10)
+      ? target.resolution
+      : 1;
+  const templated = interpolateTemplateVariables(target.expr, ctx.variables, 'loki');
   const logs = isLogsQuery(templated);
   const maxLines = target.maxLines ?? ds.maxLines ?? 1000;
   const usesRange = /\$\{?__range/.test(templated);
-  const split = queryType === "range" && !usesRange;
+  const split = queryType === 'range' && !usesRange;
 
   // step.go calculateStep, for one chunk's time range.
   const stepOf = (chunk: TimeRange): number => {
@@ -416,22 +508,32 @@ export function lokiPlan(ctx: PanelQueryContext, ds: LokiSettings): LokiPlan {
     const rangeS = String(Math.round(rangeMs / 1000));
     let expr = templated;
     const replacements: Array<[string, string]> = [
-      ["__interval_ms", String(intervalMs)],
-      ["__interval", formatInterval(intervalMs)],
-      ["__range_ms", String(rangeMs)],
-      ["__range_s", rangeS],
-      ["__range", `${rangeS}s`],
+      ['__interval_ms', String(intervalMs)],
+      ['__interval', formatInterval(intervalMs)],
+      ['__range_ms', String(rangeMs)],
+      ['__range_s', rangeS],
+      ['__range', `${rangeS}s`],
     ];
-    for (const [name, value] of replacements) expr = expr.split(`$${name}`).join(value).split(`\${${name}}`).join(value);
-    expr = expr.split("$__auto").join(queryType === "instant" ? `${rangeS}s` : formatInterval(stepMs));
+    for (const [name, value] of replacements)
+      expr = expr.split(`$${name}`).join(value).split(`\${${name}}`).join(value);
+    expr = expr.split('$__auto').join(queryType === 'instant' ? `${rangeS}s` : formatInterval(stepMs));
     const ns = (ms: number): string => `${BigInt(Math.round(ms)) * 1_000_000n}`;
-    const params: Array<[string, string]> = [["query", expr], ["direction", target.direction === "forward" ? "forward" : "backward"]];
+    const params: Array<[string, string]> = [
+      ['query', expr],
+      ['direction', target.direction === 'forward' ? 'forward' : 'backward'],
+    ];
     // A split metric query goes without maxLines; everything else carries it as the limit.
-    if (!(split && !logs) && lines > 0) params.push(["limit", String(lines)]);
+    if (!(split && !logs) && lines > 0) params.push(['limit', String(lines)]);
     // Structured metadata apart from the stream labels (Grafana's lokiStructuredMetadata, generally available).
-    const headers = { "X-Loki-Response-Encoding-Flags": "categorize-labels" };
-    if (queryType === "instant") return { method: "GET", path: "/loki/api/v1/query", headers, params: [...params, ["time", ns(chunk.to)]] };
-    return { method: "GET", path: "/loki/api/v1/query_range", headers, params: [...params, ["start", ns(chunk.from)], ["end", ns(chunk.to)], ["step", `${stepMs}ms`]] };
+    const headers = { 'X-Loki-Response-Encoding-Flags': 'categorize-labels' };
+    if (queryType === 'instant')
+      return { method: 'GET', path: '/loki/api/v1/query', headers, params: [...params, ['time', ns(chunk.to)]] };
+    return {
+      method: 'GET',
+      path: '/loki/api/v1/query_range',
+      headers,
+      params: [...params, ['start', ns(chunk.from)], ['end', ns(chunk.to)], ['step', `${stepMs}ms`]],
+    };
   };
 
   let chunks: TimeRange[];
@@ -448,14 +550,15 @@ export function lokiPlan(ctx: PanelQueryContext, ds: LokiSettings): LokiPlan {
     }
     chunks.reverse();
   }
-  return { kind: queryType === "instant" ? "instant" : logs ? "logs" : "metric", chunks, request, maxLines };
+  return { kind: queryType === 'instant' ? 'instant' : logs ? 'logs' : 'metric', chunks, request, maxLines };
 }
 
 /** logsTimeSplitting: chunks of `duration` walking back from the end, the oldest one shorter (oldest first). */
 export function splitLogsRange(range: TimeRange, duration: number): TimeRange[] {
   if (range.to - range.from <= duration) return [range];
   const out: TimeRange[] = [];
-  for (let end = range.to; end > range.from; end -= duration) out.push({ from: Math.max(end - duration, range.from), to: end });
+  for (let end = range.to; end > range.from; end -= duration)
+    out.push({ from: Math.max(end - duration, range.from), to: end });
   return out.reverse();
 }
 
@@ -481,18 +584,28 @@ export function splitMetricRange(range: TimeRange, stepMs: number, duration: num
  * (the datasource's default "low" cache level), with the datasource's default series limit.
  */
 export function prometheusVariableRequest(v: DashboardVariable, range: TimeRange): HttpRequestSpec {
-  const q = typeof v.query === "string" ? v.query : (v.query as { query?: string } | undefined)?.query ?? v.definition ?? "";
+  const q =
+    typeof v.query === 'string' ? v.query : ((v.query as { query?: string } | undefined)?.query ?? v.definition ?? '');
   const start = String(Math.floor(range.from / 60000) * 60);
   const end = String(Math.floor(Math.ceil(range.to / 1000) / 60) * 60 + 60);
   const labelValues = /^label_values\(\s*(?:(.+?)\s*,\s*)?([A-Za-z_][A-Za-z0-9_]*)\s*\)$/.exec(q.trim());
   if (labelValues) {
     const [, match, label] = labelValues;
     const params: Array<[string, string]> = [];
-    if (match) params.push(["match[]", match]);
-    params.push(["start", start], ["end", end], ["limit", "40000"]);
-    return { method: "GET", path: `/api/v1/label/${label}/values`, headers: {}, params };
+    if (match) params.push(['match[]', match]);
+    params.push(['start', start], ['end', end], ['limit', '40000']);
+    return { method: 'GET', path: `/api/v1/label/${label}/values`, headers: {}, params };
   }
   const queryResult = /^query_result\((.+)\)$/.exec(q.trim());
-  if (queryResult) return { method: "GET", path: "/api/v1/query", headers: {}, params: [["query", queryResult[1]!], ["time", String(Math.ceil(range.to / 1000))]] };
+  if (queryResult)
+    return {
+      method: 'GET',
+      path: '/api/v1/query',
+      headers: {},
+      params: [
+        ['query', queryResult[1]!],
+        ['time', String(Math.ceil(range.to / 1000))],
+      ],
+    };
   throw new Error(`the Prometheus variable query "${q}" is not modelled (test/support/grafanaQueries.ts)`);
 }

@@ -35,7 +35,11 @@ export interface QueryRange {
  */
 export async function promQuery(prometheusPort: number, query: string): Promise<InstantSample[]>;
 export async function promQuery(prometheusPort: number, query: string, range: QueryRange): Promise<RangeSeries[]>;
-export async function promQuery(prometheusPort: number, query: string, range?: QueryRange): Promise<InstantSample[] | RangeSeries[]> {
+export async function promQuery(
+  prometheusPort: number,
+  query: string,
+  range?: QueryRange,
+): Promise<InstantSample[] | RangeSeries[]> {
   type Result = { metric: Record<string, string>; value?: [number, string]; values?: [number, string][] };
   const url = range
     ? `http://127.0.0.1:${prometheusPort}/api/v1/query_range?${new URLSearchParams({ query, start: String(range.start), end: String(range.end), step: String(range.step ?? 1) })}`
@@ -43,6 +47,9 @@ export async function promQuery(prometheusPort: number, query: string, range?: Q
   const body = await getJson<{ status: string; data?: { result: Result[] } }>(url);
   if (body.status !== 'success' || !body.data) throw new Error(`${url}: ${JSON.stringify(body).slice(0, 300)}`);
   return range
-    ? body.data.result.map((entry) => ({ metric: entry.metric, values: (entry.values ?? []).map(([t, v]): [number, number] => [t, Number(v)]) }))
+    ? body.data.result.map((entry) => ({
+        metric: entry.metric,
+        values: (entry.values ?? []).map(([t, v]): [number, number] => [t, Number(v)]),
+      }))
     : body.data.result.map((entry) => ({ metric: entry.metric, value: Number(entry.value?.[1]) }));
 }

@@ -81,7 +81,8 @@ function header(e: TarEntry, size: number): Buffer {
     const cut = name.lastIndexOf('/', name.length - 2);
     prefix = name.slice(0, cut);
     name = name.slice(cut + 1);
-    if (Buffer.byteLength(name) > 100 || Buffer.byteLength(prefix) > 155) throw new Error(`tar: path too long: ${e.name}`);
+    if (Buffer.byteLength(name) > 100 || Buffer.byteLength(prefix) > 155)
+      throw new Error(`tar: path too long: ${e.name}`);
   }
   const octal = (n: number, len: number): string => `${n.toString(8).padStart(len - 1, '0')}\0`;
   const mode = e.type === 'symlink' ? 0o777 : (e.mode ?? (e.type === 'dir' ? 0o755 : 0o644));
@@ -136,7 +137,6 @@ export function tarStream(entries: TarEntry[]): Readable {
 
 // --- inputs ---------------------------------------------------------------------------------------------------
 
-
 function which(cmd: string): string {
   for (const dir of (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
     const p = path.join(dir, cmd);
@@ -187,13 +187,27 @@ function baseEntries(extraBinaries: string[]): TarEntry[] {
       const p = parts.slice(0, i).join('/');
       if (dirs.has(p)) continue;
       dirs.add(p);
-      entries.push({ type: 'dir', name: p, mode: i === parts.length ? mode : 0o755, uid: i === parts.length ? uid : 0, gid: i === parts.length ? uid : 0 });
+      entries.push({
+        type: 'dir',
+        name: p,
+        mode: i === parts.length ? mode : 0o755,
+        uid: i === parts.length ? uid : 0,
+        gid: i === parts.length ? uid : 0,
+      });
     }
   };
   for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'etc', 'lib', 'lib64', 'root']) dir(d);
   dir('tmp', 0o1777);
-  entries.push({ type: 'data', name: 'etc/passwd', data: Buffer.from('root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n') });
-  entries.push({ type: 'data', name: 'etc/group', data: Buffer.from('root:x:0:\nnogroup:x:65534:\nnobody:x:65534:\n') });
+  entries.push({
+    type: 'data',
+    name: 'etc/passwd',
+    data: Buffer.from('root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n'),
+  });
+  entries.push({
+    type: 'data',
+    name: 'etc/group',
+    data: Buffer.from('root:x:0:\nnogroup:x:65534:\nnobody:x:65534:\n'),
+  });
   entries.push({ type: 'data', name: 'etc/nsswitch.conf', data: Buffer.from('hosts: files dns\n') });
   entries.push({ type: 'file', name: 'bin/busybox', mode: 0o755, source: busybox });
   // Every applet, where busybox would install it (bin/sh, usr/bin/wget, ...), as in a busybox-based image.
@@ -270,7 +284,14 @@ function prometheusDef(): ImageDef {
     { type: 'file', name: 'bin/prometheus', mode: 0o755, source: prometheus },
     { type: 'file', name: 'bin/promtool', mode: 0o755, source: promtool },
     { type: 'dir', name: 'etc/prometheus', mode: 0o755, uid: NOBODY, gid: NOBODY },
-    { type: 'data', name: 'etc/prometheus/prometheus.yml', mode: 0o644, uid: NOBODY, gid: NOBODY, data: Buffer.from(defaultConfig) },
+    {
+      type: 'data',
+      name: 'etc/prometheus/prometheus.yml',
+      mode: 0o644,
+      uid: NOBODY,
+      gid: NOBODY,
+      data: Buffer.from(defaultConfig),
+    },
     { type: 'dir', name: 'prometheus', mode: 0o775, uid: NOBODY, gid: NOBODY },
   ];
   const layers = [
@@ -278,16 +299,19 @@ function prometheusDef(): ImageDef {
     { file: 'prometheus.tar', entries: app },
   ];
   // As the Dockerfile of github.com/prometheus/prometheus at v3.x.
-  const dockerfile = dockerfileFor(layers.map((l) => l.file), [
-    'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-    `LABEL org.opencontainers.image.title="cct-local/prometheus" org.opencontainers.image.version="${prometheusVersion}" org.opencontainers.image.description="Prometheus ${prometheusVersion} built from its Go module (API only: no web UI assets)"`,
-    'USER nobody',
-    'EXPOSE 9090',
-    'VOLUME [ "/prometheus" ]',
-    'WORKDIR /prometheus',
-    'ENTRYPOINT [ "/bin/prometheus" ]',
-    'CMD [ "--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus" ]',
-  ]);
+  const dockerfile = dockerfileFor(
+    layers.map((l) => l.file),
+    [
+      'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      `LABEL org.opencontainers.image.title="cct-local/prometheus" org.opencontainers.image.version="${prometheusVersion}" org.opencontainers.image.description="Prometheus ${prometheusVersion} built from its Go module (API only: no web UI assets)"`,
+      'USER nobody',
+      'EXPOSE 9090',
+      'VOLUME [ "/prometheus" ]',
+      'WORKDIR /prometheus',
+      'ENTRYPOINT [ "/bin/prometheus" ]',
+      'CMD [ "--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus" ]',
+    ],
+  );
   return { role: 'prometheus', repo: 'cct-local/prometheus', tagPrefix: prometheusVersion, dockerfile, layers };
 }
 
@@ -302,7 +326,12 @@ function collectorDef(): ImageDef {
     { type: 'file', name: 'otelcol-contrib', mode: 0o755, source: collector },
     { type: 'dir', name: 'etc', mode: 0o755 },
     { type: 'dir', name: 'etc/otelcol-contrib', mode: 0o755 },
-    { type: 'file', name: 'etc/otelcol-contrib/config.yaml', mode: 0o644, source: path.join(repoRoot, 'stack', 'collector', 'config.yaml') },
+    {
+      type: 'file',
+      name: 'etc/otelcol-contrib/config.yaml',
+      mode: 0o644,
+      source: path.join(repoRoot, 'stack', 'collector', 'config.yaml'),
+    },
   ];
   // The official image carries CA certificates for exporters that speak TLS; the stack's own hops are plain HTTP.
   if (fs.existsSync(CA_CERTIFICATES)) {
@@ -310,14 +339,23 @@ function collectorDef(): ImageDef {
     app.push({ type: 'file', name: CA_CERTIFICATES.slice(1), mode: 0o644, source: fs.realpathSync(CA_CERTIFICATES) });
   }
   // As the Dockerfile of otel/opentelemetry-collector-contrib.
-  const dockerfile = dockerfileFor(['otelcol.tar'], [
-    `LABEL org.opencontainers.image.title="cct-local/otelcol-contrib" org.opencontainers.image.version="${collectorVersion}" org.opencontainers.image.description="OpenTelemetry Collector ${collectorVersion} built with the Collector Builder from stack/collector/builder.yaml"`,
-    `USER ${COLLECTOR_UID}:${COLLECTOR_UID}`,
-    'EXPOSE 4317 4318 55678 55679',
-    'ENTRYPOINT [ "/otelcol-contrib" ]',
-    'CMD [ "--config", "/etc/otelcol-contrib/config.yaml" ]',
-  ]);
-  return { role: 'collector', repo: 'cct-local/otelcol-contrib', tagPrefix: collectorVersion, dockerfile, layers: [{ file: 'otelcol.tar', entries: app }] };
+  const dockerfile = dockerfileFor(
+    ['otelcol.tar'],
+    [
+      `LABEL org.opencontainers.image.title="cct-local/otelcol-contrib" org.opencontainers.image.version="${collectorVersion}" org.opencontainers.image.description="OpenTelemetry Collector ${collectorVersion} built with the Collector Builder from stack/collector/builder.yaml"`,
+      `USER ${COLLECTOR_UID}:${COLLECTOR_UID}`,
+      'EXPOSE 4317 4318 55678 55679',
+      'ENTRYPOINT [ "/otelcol-contrib" ]',
+      'CMD [ "--config", "/etc/otelcol-contrib/config.yaml" ]',
+    ],
+  );
+  return {
+    role: 'collector',
+    repo: 'cct-local/otelcol-contrib',
+    tagPrefix: collectorVersion,
+    dockerfile,
+    layers: [{ file: 'otelcol.tar', entries: app }],
+  };
 }
 
 async function bundleDouble(root: string, module: string): Promise<Buffer> {
@@ -352,21 +390,28 @@ const DOUBLES: Record<DoubleRole, { module: string; repo: string; ports: number[
 async function doubleDef(root: string, role: DoubleRole, runtimeRef: string): Promise<ImageDef> {
   const d = DOUBLES[role];
   const bundle = await bundleDouble(root, d.module);
-  const parents = d.dataDir.split('/').slice(0, -1).map((_, i, all) => all.slice(0, i + 1).join('/'));
+  const parents = d.dataDir
+    .split('/')
+    .slice(0, -1)
+    .map((_, i, all) => all.slice(0, i + 1).join('/'));
   const app: TarEntry[] = [
     { type: 'dir', name: 'app', mode: 0o755 },
     { type: 'data', name: `app/${d.module}.js`, mode: 0o644, data: bundle },
     ...parents.map((name): TarEntry => ({ type: 'dir', name, mode: 0o755 })),
     { type: 'dir', name: d.dataDir, mode: 0o755, uid: d.uid, gid: d.uid },
   ];
-  const dockerfile = dockerfileFor(['app.tar'], [
-    `ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin NODE_ENV=production DOUBLE_DATA_DIR=/${d.dataDir}`,
-    `LABEL org.opencontainers.image.title="${d.repo}" org.opencontainers.image.description="TEST DOUBLE for the Claude Code Telemetry tests; not the real service" ${TEST_DOUBLE_LABEL}="${role}"`,
-    `USER ${d.uid}:${d.uid}`,
-    'WORKDIR /app',
-    `EXPOSE ${d.ports.join(' ')}`,
-    `ENTRYPOINT [ "/bin/node", "/app/${d.module}.js" ]`,
-  ], runtimeRef);
+  const dockerfile = dockerfileFor(
+    ['app.tar'],
+    [
+      `ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin NODE_ENV=production DOUBLE_DATA_DIR=/${d.dataDir}`,
+      `LABEL org.opencontainers.image.title="${d.repo}" org.opencontainers.image.description="TEST DOUBLE for the Claude Code Telemetry tests; not the real service" ${TEST_DOUBLE_LABEL}="${role}"`,
+      `USER ${d.uid}:${d.uid}`,
+      'WORKDIR /app',
+      `EXPOSE ${d.ports.join(' ')}`,
+      `ENTRYPOINT [ "/bin/node", "/app/${d.module}.js" ]`,
+    ],
+    runtimeRef,
+  );
   return { role, repo: d.repo, tagPrefix: '', dockerfile, layers: [{ file: 'app.tar', entries: app }] };
 }
 
@@ -375,8 +420,17 @@ async function doubleDef(root: string, role: DoubleRole, runtimeRef: string): Pr
 function nodeRuntimeDef(): ImageDef {
   const node = fs.realpathSync(process.execPath.endsWith('node') ? process.execPath : which('node'));
   const entries: TarEntry[] = [...baseEntries([node]), { type: 'file', name: 'bin/node', mode: 0o755, source: node }];
-  const dockerfile = dockerfileFor(['runtime.tar'], ['ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'ENTRYPOINT [ "/bin/node" ]']);
-  return { role: 'node-runtime', repo: 'cct-test/node-runtime', tagPrefix: '', dockerfile, layers: [{ file: 'runtime.tar', entries }] };
+  const dockerfile = dockerfileFor(
+    ['runtime.tar'],
+    ['ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'ENTRYPOINT [ "/bin/node" ]'],
+  );
+  return {
+    role: 'node-runtime',
+    repo: 'cct-test/node-runtime',
+    tagPrefix: '',
+    dockerfile,
+    layers: [{ file: 'runtime.tar', entries }],
+  };
 }
 
 async function imageExists(docker: Docker, ref: string): Promise<{ size: number } | null> {
@@ -389,7 +443,11 @@ async function imageExists(docker: Docker, ref: string): Promise<{ size: number 
   }
 }
 
-async function buildOne(docker: Docker, def: ImageDef, opts: BuildOptions): Promise<BuiltImage & { role: ImageDef['role'] }> {
+async function buildOne(
+  docker: Docker,
+  def: ImageDef,
+  opts: BuildOptions,
+): Promise<BuiltImage & { role: ImageDef['role'] }> {
   const started = Date.now();
   const h = crypto.createHash('sha256');
   h.update(`cct-test-image ${IMAGE_FORMAT_VERSION}\n${def.dockerfile}\n`);
@@ -403,7 +461,14 @@ async function buildOne(docker: Docker, def: ImageDef, opts: BuildOptions): Prom
   const existing = opts.force ? null : await imageExists(docker, ref);
   if (existing) {
     await docker.getImage(ref).tag({ repo: def.repo, tag: alias.slice(def.repo.length + 1) });
-    return { role: def.role, ref, alias, built: false, seconds: (Date.now() - started) / 1000, sizeBytes: existing.size };
+    return {
+      role: def.role,
+      ref,
+      alias,
+      built: false,
+      seconds: (Date.now() - started) / 1000,
+      sizeBytes: existing.size,
+    };
   }
   opts.log?.(`building ${ref}`);
   // The context: the Dockerfile, then each layer tar streamed as the body of one context entry (size known ahead).
@@ -434,7 +499,12 @@ async function buildOne(docker: Docker, def: ImageDef, opts: BuildOptions): Prom
       stream,
       (err: Error | null, events: { error?: string; errorDetail?: { message?: string } }[]) => {
         const failed = err ?? events.find((e) => e.error || e.errorDetail);
-        if (failed) reject(new Error(`docker build ${ref} failed: ${(failed as Error).message ?? (failed as { error?: string }).error}`));
+        if (failed)
+          reject(
+            new Error(
+              `docker build ${ref} failed: ${(failed as Error).message ?? (failed as { error?: string }).error}`,
+            ),
+          );
         else resolve();
       },
       (e: { stream?: string }) => {
@@ -444,7 +514,14 @@ async function buildOne(docker: Docker, def: ImageDef, opts: BuildOptions): Prom
   });
   await docker.getImage(ref).tag({ repo: def.repo, tag: alias.slice(def.repo.length + 1) });
   const built = await imageExists(docker, ref);
-  return { role: def.role, ref, alias, built: true, seconds: (Date.now() - started) / 1000, sizeBytes: built?.size ?? 0 };
+  return {
+    role: def.role,
+    ref,
+    alias,
+    built: true,
+    seconds: (Date.now() - started) / 1000,
+    sizeBytes: built?.size ?? 0,
+  };
 }
 
 /** Builds (or finds) the local images. Sequential: the two doubles share their runtime layer. */

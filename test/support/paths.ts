@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 export const repoRoot = ((): string => {
   for (let dir = __dirname; ; dir = dirname(dir)) {
     if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'stack', 'compose.yaml'))) return dir;
-    if (dirname(dir) === dir) throw new Error(`no repository root (package.json + stack/compose.yaml) above ${__dirname}`);
+    if (dirname(dir) === dir)
+      throw new Error(`no repository root (package.json + stack/compose.yaml) above ${__dirname}`);
   }
 })();
 /** `../shared` beside the repository: fixtures, schemas and docs every developer and CI run have. */

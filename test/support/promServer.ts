@@ -39,23 +39,30 @@ export async function startLoadedPrometheus(load: LoadOptions): Promise<Promethe
   const data = join(dir, 'data');
   mkdirSync(data);
   const config = join(dir, 'prometheus.yml');
-  writeFileSync(config, [
-    'global:',
-    '  scrape_interval: 15s',
-    '  evaluation_interval: 10s',
-    ...(load.rules === false ? [] : ['rule_files:', `  - ${JSON.stringify(RECORDING_RULES)}`]),
-    'scrape_configs: []',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      'global:',
+      '  scrape_interval: 15s',
+      '  evaluation_interval: 10s',
+      ...(load.rules === false ? [] : ['rule_files:', `  - ${JSON.stringify(RECORDING_RULES)}`]),
+      'scrape_configs: []',
+      '',
+    ].join('\n'),
+  );
   const om = join(dir, 'series.om');
   writeFileSync(om, load.openMetrics);
-  await execFileP(components().promtool, ['tsdb', 'create-blocks-from', 'openmetrics', '-q', om, data], { maxBuffer: 64 << 20 });
+  await execFileP(components().promtool, ['tsdb', 'create-blocks-from', 'openmetrics', '-q', om, data], {
+    maxBuffer: 64 << 20,
+  });
   rmSync(om);
 
   const proc = await launch(config, data, dir, load.retentionDays ?? 3650);
   const final = proc;
   return {
-    url: final.url, dir, rulesFile: RECORDING_RULES,
+    url: final.url,
+    dir,
+    rulesFile: RECORDING_RULES,
     stop: async () => {
       await final.stop();
       rmSync(dir, { recursive: true, force: true });
@@ -63,26 +70,44 @@ export async function startLoadedPrometheus(load: LoadOptions): Promise<Promethe
   };
 }
 
-async function launch(config: string, data: string, dir: string, retentionDays: number): Promise<{ url: string; stop(): Promise<void> }> {
+async function launch(
+  config: string,
+  data: string,
+  dir: string,
+  retentionDays: number,
+): Promise<{ url: string; stop(): Promise<void> }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(components().prometheus, [
-    `--config.file=${config}`,
-    `--storage.tsdb.path=${data}`,
-    `--storage.tsdb.retention.time=${retentionDays}d`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    '--web.enable-lifecycle',
-    '--log.level=warn',
-  ], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(
+    components().prometheus,
+    [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${data}`,
+      `--storage.tsdb.retention.time=${retentionDays}d`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--web.enable-lifecycle',
+      '--log.level=warn',
+    ],
+    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
   let exited = false;
-  child.once('exit', () => { exited = true; });
+  child.once('exit', () => {
+    exited = true;
+  });
   const stop = async (): Promise<void> => {
     if (exited) return;
     await new Promise<void>((res) => {
-      const t = setTimeout(() => { child.kill('SIGKILL'); }, 10_000);
-      child.once('exit', () => { clearTimeout(t); res(); });
+      const t = setTimeout(() => {
+        child.kill('SIGKILL');
+      }, 10_000);
+      child.once('exit', () => {
+        clearTimeout(t);
+        res();
+      });
       child.kill('SIGTERM');
     });
   };
@@ -92,7 +117,9 @@ async function launch(config: string, data: string, dir: string, retentionDays: 
     try {
       const res = await fetch(`${url}/-/ready`);
       if (res.ok) break;
-    } catch { /* not yet */ }
+    } catch {
+      /* not yet */
+    }
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`prometheus not ready after 30 s: ${stderr}`);

@@ -47,11 +47,25 @@ export interface SimOptions {
 export type SimEvent =
   | { kind: 'session_start'; t: number; session: string }
   | {
-    kind: 'api_request'; t: number; session: string; model: string; costUsd: number; tokens: Record<TokenKind, number>; cliSeconds: number;
-    /** A subagent's request (query_source="subagent"), named (agent_name) or not. */
-    subagent?: { name?: string };
-  }
-  | { kind: 'tool_result'; t: number; session: string; tool: string; success: boolean; errorType: string; userSeconds: number }
+      kind: 'api_request';
+      t: number;
+      session: string;
+      model: string;
+      costUsd: number;
+      tokens: Record<TokenKind, number>;
+      cliSeconds: number;
+      /** A subagent's request (query_source="subagent"), named (agent_name) or not. */
+      subagent?: { name?: string };
+    }
+  | {
+      kind: 'tool_result';
+      t: number;
+      session: string;
+      tool: string;
+      success: boolean;
+      errorType: string;
+      userSeconds: number;
+    }
   | { kind: 'api_error'; t: number; session: string; model: string; statusCode: number }
   | { kind: 'lines'; t: number; session: string; added: number; removed: number }
   | { kind: 'commit'; t: number; session: string }
@@ -97,9 +111,13 @@ const ERROR_TYPES = ['ShellError', 'TelemetrySafeError'];
 export const RULE_OFFSET = 3.217;
 
 /** Raw metric → its recording rule (src/telemetry/counters.ts). */
-export const RULE_OF: Record<string, string> = Object.fromEntries(Object.values(COUNTERS).map((c) => [c.metric, c.rule]));
+export const RULE_OF: Record<string, string> = Object.fromEntries(
+  Object.values(COUNTERS).map((c) => [c.metric, c.rule]),
+);
 /** Rule → its `:last_value` helper. */
-const LAST_VALUE_OF: Record<string, string> = Object.fromEntries(Object.values(COUNTERS).map((c) => [c.rule, c.lastValue]));
+const LAST_VALUE_OF: Record<string, string> = Object.fromEntries(
+  Object.values(COUNTERS).map((c) => [c.rule, c.lastValue]),
+);
 
 function lastResetBefore(resets: number[], t: number): number {
   let r = -Infinity;
@@ -133,9 +151,9 @@ export function generateEvents(o: SimOptions): { events: SimEvent[]; sessions: s
   const delegate = mulberry32(o.seed + 2);
   const end = o.t0 + o.durationSeconds;
   const quiet = (t: number): boolean =>
-    o.quietAt.some((q) => Math.abs(t - q) <= o.quietSeconds)
-    || o.restarts.some(([r, d]) => t >= r - 10 && t <= r + d + 10)
-    || t > end - 60;
+    o.quietAt.some((q) => Math.abs(t - q) <= o.quietSeconds) ||
+    o.restarts.some(([r, d]) => t >= r - 10 && t <= r + d + 10) ||
+    t > end - 60;
   const events: SimEvent[] = [];
   const sessions: string[] = [];
   for (let i = 0; i < o.sessions; i++) {
@@ -159,30 +177,64 @@ export function generateEvents(o: SimOptions): { events: SimEvent[]; sessions: s
         // of a request or two would come back from a reset at or above its old value, a reset no rule can see).
         const byAgent = m === model && delegate() < 0.25;
         events.push({
-          kind: 'api_request', t, session: id, model: m,
+          kind: 'api_request',
+          t,
+          session: id,
+          model: m,
           costUsd: Math.round((0.001 + rand() * 0.25) * 1e6) / 1e6,
-          tokens: { input, output: Math.floor(50 + rand() * 1500), cacheRead, cacheCreation: Math.floor(rand() * 2000) },
+          tokens: {
+            input,
+            output: Math.floor(50 + rand() * 1500),
+            cacheRead,
+            cacheCreation: Math.floor(rand() * 2000),
+          },
           cliSeconds: Math.round(rand() * 30 * 1000) / 1000,
           ...(byAgent ? { subagent: agent ? { name: agent } : {} } : {}),
         });
         // The main agent starts a subagent: a call of the Agent tool, now and then failing.
         if (delegate() < 0.05) {
           const success = delegate() > 0.25;
-          events.push({ kind: 'tool_result', t: t + 0.6, session: id, tool: 'Agent', success, errorType: success ? 'none' : 'TelemetrySafeError', userSeconds: 0.5 });
+          events.push({
+            kind: 'tool_result',
+            t: t + 0.6,
+            session: id,
+            tool: 'Agent',
+            success,
+            errorType: success ? 'none' : 'TelemetrySafeError',
+            userSeconds: 0.5,
+          });
         }
         if (rand() < 0.6) {
           const success = rand() > 0.2;
           events.push({
-            kind: 'tool_result', t: t + 0.5, session: id, tool: TOOLS[Math.floor(rand() * TOOLS.length)]!, success,
+            kind: 'tool_result',
+            t: t + 0.5,
+            session: id,
+            tool: TOOLS[Math.floor(rand() * TOOLS.length)]!,
+            success,
             errorType: success ? 'none' : ERROR_TYPES[Math.floor(rand() * ERROR_TYPES.length)]!,
             userSeconds: Math.round(rand() * 10 * 1000) / 1000,
           });
         }
-        if (rand() < 0.05) events.push({ kind: 'api_error', t: t + 0.7, session: id, model: m, statusCode: rand() < 0.5 ? 429 : 500 });
-        if (rand() < 0.2) events.push({ kind: 'lines', t: t + 0.8, session: id, added: Math.floor(rand() * 40), removed: Math.floor(rand() * 10) });
+        if (rand() < 0.05)
+          events.push({ kind: 'api_error', t: t + 0.7, session: id, model: m, statusCode: rand() < 0.5 ? 429 : 500 });
+        if (rand() < 0.2)
+          events.push({
+            kind: 'lines',
+            t: t + 0.8,
+            session: id,
+            added: Math.floor(rand() * 40),
+            removed: Math.floor(rand() * 10),
+          });
         if (rand() < 0.02) events.push({ kind: 'commit', t: t + 0.9, session: id });
         // A stream of its own, so that adding edit decisions left every other event of a seed as it was.
-        if (decide() < 0.1) events.push({ kind: 'edit_decision', t: t + 0.95, session: id, decision: decide() < 0.8 ? 'accept' : 'reject' });
+        if (decide() < 0.1)
+          events.push({
+            kind: 'edit_decision',
+            t: t + 0.95,
+            session: id,
+            decision: decide() < 0.8 ? 'accept' : 'reject',
+          });
       }
       t += 15 + rand() * 60;
     }
@@ -209,7 +261,11 @@ export function deltas(e: SimEvent): Array<[SeriesDef, number]> {
   // vscode_workspace_name: the resource attribute the extension's terminals set, copied onto every point of
   // Claude Code's own metrics (not onto the count connector's): each session works in one of three projects.
   const base = {
-    job: 'claude-code', instance: 'collector-1', session_id: e.session, user_id: 'u-1f2e3d', terminal_type: 'vscode',
+    job: 'claude-code',
+    instance: 'collector-1',
+    session_id: e.session,
+    user_id: 'u-1f2e3d',
+    terminal_type: 'vscode',
     vscode_workspace_name: PROJECTS[parseInt(e.session.slice(0, 2), 16) % PROJECTS.length]!,
   };
   const out: Array<[SeriesDef, number]> = [];
@@ -219,46 +275,86 @@ export function deltas(e: SimEvent): Array<[SeriesDef, number]> {
       break;
     case 'api_request': {
       const ml = {
-        ...base, model: e.model, query_source: e.subagent ? 'subagent' : 'main', effort: 'medium',
+        ...base,
+        model: e.model,
+        query_source: e.subagent ? 'subagent' : 'main',
+        effort: 'medium',
         ...(e.subagent?.name ? { agent_name: e.subagent.name } : {}),
       };
       out.push([{ name: 'claude_code_cost_usage_USD_total', labels: ml }, e.costUsd]);
       for (const type of ['input', 'output', 'cacheRead', 'cacheCreation'] as const) {
-        if (e.tokens[type] > 0) out.push([{ name: 'claude_code_token_usage_tokens_total', labels: { ...ml, type } }, e.tokens[type]]);
+        if (e.tokens[type] > 0)
+          out.push([{ name: 'claude_code_token_usage_tokens_total', labels: { ...ml, type } }, e.tokens[type]]);
       }
       out.push([{ name: 'claude_code_active_time_seconds_total', labels: { ...base, type: 'cli' } }, e.cliSeconds]);
-      out.push([{ name: 'claude_code_api_requests_total', labels: { job: base.job, instance: base.instance, session_id: e.session, model: e.model } }, 1]);
+      out.push([
+        {
+          name: 'claude_code_api_requests_total',
+          labels: { job: base.job, instance: base.instance, session_id: e.session, model: e.model },
+        },
+        1,
+      ]);
       break;
     }
     case 'tool_result':
-      out.push([{
-        name: 'claude_code_tool_results_total',
-        labels: { job: base.job, instance: base.instance, session_id: e.session, tool_name: e.tool, success: String(e.success), error_type: e.errorType },
-      }, 1]);
+      out.push([
+        {
+          name: 'claude_code_tool_results_total',
+          labels: {
+            job: base.job,
+            instance: base.instance,
+            session_id: e.session,
+            tool_name: e.tool,
+            success: String(e.success),
+            error_type: e.errorType,
+          },
+        },
+        1,
+      ]);
       out.push([{ name: 'claude_code_active_time_seconds_total', labels: { ...base, type: 'user' } }, e.userSeconds]);
       break;
     case 'api_error':
-      out.push([{
-        name: 'claude_code_api_errors_total',
-        labels: { job: base.job, instance: base.instance, session_id: e.session, model: e.model, status_code: String(e.statusCode) },
-      }, 1]);
+      out.push([
+        {
+          name: 'claude_code_api_errors_total',
+          labels: {
+            job: base.job,
+            instance: base.instance,
+            session_id: e.session,
+            model: e.model,
+            status_code: String(e.statusCode),
+          },
+        },
+        1,
+      ]);
       break;
     case 'lines':
-      if (e.added) out.push([{ name: 'claude_code_lines_of_code_count_total', labels: { ...base, type: 'added' } }, e.added]);
-      if (e.removed) out.push([{ name: 'claude_code_lines_of_code_count_total', labels: { ...base, type: 'removed' } }, e.removed]);
+      if (e.added)
+        out.push([{ name: 'claude_code_lines_of_code_count_total', labels: { ...base, type: 'added' } }, e.added]);
+      if (e.removed)
+        out.push([{ name: 'claude_code_lines_of_code_count_total', labels: { ...base, type: 'removed' } }, e.removed]);
       break;
     case 'commit':
       out.push([{ name: 'claude_code_commit_count_total', labels: base }, 1]);
       break;
     case 'edit_decision':
-      out.push([{ name: 'claude_code_code_edit_tool_decision_total', labels: { ...base, tool_name: 'Edit', decision: e.decision, language: 'TypeScript' } }, 1]);
+      out.push([
+        {
+          name: 'claude_code_code_edit_tool_decision_total',
+          labels: { ...base, tool_name: 'Edit', decision: e.decision, language: 'TypeScript' },
+        },
+        1,
+      ]);
       break;
   }
   return out;
 }
 
 function seriesKey(s: SeriesDef): string {
-  return `${s.name}{${Object.keys(s.labels).sort().map((k) => `${k}="${s.labels[k]}"`).join(',')}}`;
+  return `${s.name}{${Object.keys(s.labels)
+    .sort()
+    .map((k) => `${k}="${s.labels[k]}"`)
+    .join(',')}}`;
 }
 
 /** Samples the collector's exporter as Prometheus scrapes it, and renders OpenMetrics. */
@@ -295,7 +391,10 @@ export function simulate(o: SimOptions): SimResult {
     // Deltas that reached the collector by this scrape.
     while (ei < events.length && events[ei]!.t + EXPORT_DELAY <= s) {
       const e = events[ei]!;
-      if (e.t + EXPORT_DELAY < collectorUpAt && restarts.some(([r, d]) => e.t + EXPORT_DELAY >= r && e.t + EXPORT_DELAY < r + d)) {
+      if (
+        e.t + EXPORT_DELAY < collectorUpAt &&
+        restarts.some(([r, d]) => e.t + EXPORT_DELAY >= r && e.t + EXPORT_DELAY < r + d)
+      ) {
         throw new Error(`sim: event at ${e.t} falls in a collector downtime`);
       }
       for (const [def, delta] of deltas(e)) {
@@ -334,7 +433,13 @@ export function simulate(o: SimOptions): SimResult {
   const cursor = new Map<string, number>();
   const resetTimes = [...restarts.map(([r]) => r), ...(o.quickReset ? [o.quickReset[0]] : [])].sort((a, b) => a - b);
   let nextReset = 0;
-  const append = (into: Map<string, { def: SeriesDef; points: Array<[number, number]> }>, k: string, def: SeriesDef, t: number, v: number): void => {
+  const append = (
+    into: Map<string, { def: SeriesDef; points: Array<[number, number]> }>,
+    k: string,
+    def: SeriesDef,
+    t: number,
+    v: number,
+  ): void => {
     let entry = into.get(k);
     if (!entry) into.set(k, (entry = { def, points: [] }));
     entry.points.push([t, v]);
@@ -387,7 +492,10 @@ export function simulate(o: SimOptions): SimResult {
     if (name.endsWith('_total')) lines.push(`# TYPE ${name.replace(/_total$/, '')} counter`);
     else lines.push(`# TYPE ${name} gauge`);
     for (const { def, points } of list) {
-      const lbl = Object.keys(def.labels).sort().map((k) => `${k}="${def.labels[k]}"`).join(',');
+      const lbl = Object.keys(def.labels)
+        .sort()
+        .map((k) => `${k}="${def.labels[k]}"`)
+        .join(',');
       for (const [t, v] of points) {
         lines.push(`${name}${lbl ? `{${lbl}}` : ''} ${v} ${t}`);
         n++;
@@ -397,7 +505,15 @@ export function simulate(o: SimOptions): SimResult {
     }
   }
   lines.push('# EOF');
-  return { ruleLosses, events, sessions, openMetrics: `${lines.join('\n')}\n`, samples: n, firstSample: first, lastSample: last };
+  return {
+    ruleLosses,
+    events,
+    sessions,
+    openMetrics: `${lines.join('\n')}\n`,
+    samples: n,
+    firstSample: first,
+    lastSample: last,
+  };
 }
 
 // ---- truth, from the events (what Loki's api_request cost_usd sum would say) ----
@@ -413,7 +529,10 @@ function planGauges(o: SimOptions): Array<{ def: SeriesDef; points: Array<[numbe
     if (!o.restarts.some(([r, d]) => s >= r && s < r + d)) scrapes.push(s);
   }
   return [
-    { def: { name: 'claude_code_plan_usage_percent', labels }, points: scrapes.map((s) => [s, s >= from && s < to ? 100 : 60]) },
+    {
+      def: { name: 'claude_code_plan_usage_percent', labels },
+      points: scrapes.map((s) => [s, s >= from && s < to ? 100 : 60]),
+    },
     { def: { name: 'claude_code_plan_resets_at_seconds', labels }, points: scrapes.map((s) => [s, resetsAt]) },
   ];
 }
@@ -424,17 +543,24 @@ export function inWindow(e: SimEvent, startS: number, endS: number): boolean {
 
 export function trueCost(events: SimEvent[], startS: number, endS: number, session?: string): number {
   let c = 0;
-  for (const e of events) if (e.kind === 'api_request' && inWindow(e, startS, endS) && (!session || e.session === session)) c += e.costUsd;
+  for (const e of events)
+    if (e.kind === 'api_request' && inWindow(e, startS, endS) && (!session || e.session === session)) c += e.costUsd;
   return c;
 }
 
 export function trueCostByModel(events: SimEvent[], startS: number, endS: number): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const e of events) if (e.kind === 'api_request' && inWindow(e, startS, endS)) out[e.model] = (out[e.model] ?? 0) + e.costUsd;
+  for (const e of events)
+    if (e.kind === 'api_request' && inWindow(e, startS, endS)) out[e.model] = (out[e.model] ?? 0) + e.costUsd;
   return out;
 }
 
-export function trueTokens(events: SimEvent[], startS: number, endS: number, session?: string): Record<TokenKind, number> {
+export function trueTokens(
+  events: SimEvent[],
+  startS: number,
+  endS: number,
+  session?: string,
+): Record<TokenKind, number> {
   const out: Record<TokenKind, number> = { input: 0, output: 0, cacheRead: 0, cacheCreation: 0 };
   for (const e of events) {
     if (e.kind !== 'api_request' || !inWindow(e, startS, endS) || (session && e.session !== session)) continue;
@@ -443,13 +569,27 @@ export function trueTokens(events: SimEvent[], startS: number, endS: number, ses
   return out;
 }
 
-export function trueCount(events: SimEvent[], kind: SimEvent['kind'], startS: number, endS: number, pred: (e: SimEvent) => boolean = () => true): number {
+export function trueCount(
+  events: SimEvent[],
+  kind: SimEvent['kind'],
+  startS: number,
+  endS: number,
+  pred: (e: SimEvent) => boolean = () => true,
+): number {
   return events.filter((e) => e.kind === kind && inWindow(e, startS, endS) && pred(e)).length;
 }
 
 /** Sum of the losses of `rule` in (startS, endS], of the series `pred` selects (default all). */
-export function lossIn(losses: RuleLoss[], rule: string, startS: number, endS: number, pred: (labels: Record<string, string>) => boolean = () => true): number {
-  return losses.filter((l) => l.rule === rule && l.t > startS && l.t <= endS && pred(l.labels)).reduce((a, l) => a + l.amount, 0);
+export function lossIn(
+  losses: RuleLoss[],
+  rule: string,
+  startS: number,
+  endS: number,
+  pred: (labels: Record<string, string>) => boolean = () => true,
+): number {
+  return losses
+    .filter((l) => l.rule === rule && l.t > startS && l.t <= endS && pred(l.labels))
+    .reduce((a, l) => a + l.amount, 0);
 }
 
 /**
@@ -457,7 +597,9 @@ export function lossIn(losses: RuleLoss[], rule: string, startS: number, endS: n
  * `nowMs` (the rules evaluate at t0 + RULE_OFFSET + 10 k, up to `evaluateUntil`). The real Prometheus of the tests
  * does not evaluate this history's rules (simulate() computed their output), so its own /api/v1/rules cannot say.
  */
-export function simRulesClock(o: Pick<SimOptions, 't0' | 'durationSeconds' | 'evaluateUntil'>): (nowMs: number) => Promise<number | null> {
+export function simRulesClock(
+  o: Pick<SimOptions, 't0' | 'durationSeconds' | 'evaluateUntil'>,
+): (nowMs: number) => Promise<number | null> {
   const first = o.t0 + RULE_OFFSET;
   const last = o.evaluateUntil ?? o.t0 + o.durationSeconds + 600;
   const step = RULE_INTERVAL_MS / 1000;

@@ -54,35 +54,63 @@ describe("Claude Code's settings.json", () => {
 
   it('updates a changed value rather than adding a second key', () => {
     const once = withTelemetryEnvironment(realWorld, telemetry, PATH);
-    const twice = withTelemetryEnvironment(once, { ...telemetry, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:14318' }, PATH);
+    const twice = withTelemetryEnvironment(
+      once,
+      { ...telemetry, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:14318' },
+      PATH,
+    );
     assert.equal(twice.match(/OTEL_EXPORTER_OTLP_ENDPOINT/g)?.length, 1);
-    assert.deepEqual(telemetryEnvironmentIn(twice, Object.keys(telemetry), PATH), { ...telemetry, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:14318' });
+    assert.deepEqual(telemetryEnvironmentIn(twice, Object.keys(telemetry), PATH), {
+      ...telemetry,
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:14318',
+    });
   });
 
   it('removes exactly what it added', () => {
-    const removed = withoutTelemetryEnvironment(withTelemetryEnvironment(realWorld, telemetry, PATH), Object.keys(telemetry), PATH);
+    const removed = withoutTelemetryEnvironment(
+      withTelemetryEnvironment(realWorld, telemetry, PATH),
+      Object.keys(telemetry),
+      PATH,
+    );
     assert.deepEqual(parse(removed), parse(realWorld));
     assert.ok(removed.includes('// pinned'));
-    const onlyOurs = withoutTelemetryEnvironment(withTelemetryEnvironment('{}', telemetry, PATH), Object.keys(telemetry), PATH);
+    const onlyOurs = withoutTelemetryEnvironment(
+      withTelemetryEnvironment('{}', telemetry, PATH),
+      Object.keys(telemetry),
+      PATH,
+    );
     assert.deepEqual(parse(onlyOurs), {});
   });
 
   it('refuses a file it cannot parse, saying where', () => {
-    assert.throws(() => withTelemetryEnvironment('{\n  "model": "opus"\n  "env": {}\n}', telemetry, PATH), (error: unknown) => {
-      assert.ok(error instanceof SettingsFileError);
-      assert.match(error.message, /not valid JSON \(CommaExpected at line 3, column 3\)\. Fix the file and try again; it was not changed\./);
-      return true;
-    });
+    assert.throws(
+      () => withTelemetryEnvironment('{\n  "model": "opus"\n  "env": {}\n}', telemetry, PATH),
+      (error: unknown) => {
+        assert.ok(error instanceof SettingsFileError);
+        assert.match(
+          error.message,
+          /not valid JSON \(CommaExpected at line 3, column 3\)\. Fix the file and try again; it was not changed\./,
+        );
+        return true;
+      },
+    );
     assert.throws(() => withTelemetryEnvironment('{"env": "x"}', telemetry, PATH), /"env" entry .* is not an object/);
     assert.throws(() => withTelemetryEnvironment('[1]', telemetry, PATH), /does not hold a JSON object/);
   });
 });
 
 describe("Claude Code's settings.json: the status line bridge", () => {
-  const runtime = { executable: '/usr/share/code/code', script: '/home/me/.vscode/extensions/cct/dist/statusLine.js', platform: 'linux' as const };
-  const bridge = (endpoint = 'http://127.0.0.1:4318') => (saved: SavedStatusLine | undefined) =>
-    bridgeCommand(runtime, { endpoint, previousCommand: saved?.command, savedStatusLine: saved?.text });
-  const statusLineOf = (text: string) => (parse(text) as { statusLine?: { type: string; command: string; padding?: number } }).statusLine;
+  const runtime = {
+    executable: '/usr/share/code/code',
+    script: '/home/me/.vscode/extensions/cct/dist/statusLine.js',
+    platform: 'linux' as const,
+  };
+  const bridge =
+    (endpoint = 'http://127.0.0.1:4318') =>
+    (saved: SavedStatusLine | undefined) =>
+      bridgeCommand(runtime, { endpoint, previousCommand: saved?.command, savedStatusLine: saved?.text });
+  const statusLineOf = (text: string) =>
+    (parse(text) as { statusLine?: { type: string; command: string; padding?: number } }).statusLine;
   const bridgeIn = (text: string): BridgeArguments => {
     const args = parseBridgeCommand(statusLineOf(text)?.command ?? '');
     assert.ok(args, `no bridge in ${text}`);
@@ -100,13 +128,16 @@ describe("Claude Code's settings.json: the status line bridge", () => {
 }
 `;
 
-  it('runs the user\'s own command through the bridge, keeping its padding, and gives the file back byte for byte', () => {
+  it("runs the user's own command through the bridge, keeping its padding, and gives the file back byte for byte", () => {
     const variants = {
       comments: ownStatusLine,
       crlf: ownStatusLine.replace(/\n/g, '\r\n'),
       oneLine: '{"statusLine":{"type":"command","command":"echo hi"},"model":"opus"}',
       tabs: '{\n\t"statusLine":\t{ "type" : "command" ,\n\t\t"command": "echo \\"hi\\"" },\n\t"model": "opus",\n}',
-      last: realWorld.replace(/\n}\n$/, ',\n  "statusLine": {"type": "command", "command": "printf x", "refreshInterval": 5}\n}\n'),
+      last: realWorld.replace(
+        /\n}\n$/,
+        ',\n  "statusLine": {"type": "command", "command": "printf x", "refreshInterval": 5}\n}\n',
+      ),
     };
     for (const [name, text] of Object.entries(variants)) {
       const written = withStatusLineBridge(text, bridge(), PATH);
@@ -114,12 +145,19 @@ describe("Claude Code's settings.json: the status line bridge", () => {
       const args = bridgeIn(written);
       assert.equal(args.previousCommand, own.command, name);
       assert.equal(args.endpoint, 'http://127.0.0.1:4318', name);
-      assert.deepEqual({ ...(parse(written) as object), statusLine: undefined }, { ...(parse(text) as object), statusLine: undefined }, `${name}: other keys changed`);
+      assert.deepEqual(
+        { ...(parse(written) as object), statusLine: undefined },
+        { ...(parse(text) as object), statusLine: undefined },
+        `${name}: other keys changed`,
+      );
       assert.equal(withoutStatusLineBridge(written, PATH), text, `${name}: not restored exactly`);
     }
     const written = withStatusLineBridge(ownStatusLine, bridge(), PATH);
     assert.equal(statusLineOf(written)?.padding, 1);
-    assert.ok(written.includes('"env": { "A": "1" }') && written.startsWith('{\n  "model": "opus",\n  "statusLine": { "type": "command"'));
+    assert.ok(
+      written.includes('"env": { "A": "1" }') &&
+        written.startsWith('{\n  "model": "opus",\n  "statusLine": { "type": "command"'),
+    );
     const refresh = withStatusLineBridge(variants.last, bridge(), PATH);
     assert.equal((statusLineOf(refresh) as { refreshInterval?: number }).refreshInterval, 5);
   });
@@ -140,11 +178,21 @@ describe("Claude Code's settings.json: the status line bridge", () => {
       const args = bridgeIn(written);
       assert.equal(args.previousCommand, undefined, name);
       assert.equal(args.savedStatusLine, undefined, name);
-      assert.deepEqual({ ...(parse(written) as object), statusLine: undefined }, { ...(parse(text) as object), statusLine: undefined }, name);
+      assert.deepEqual(
+        { ...(parse(written) as object), statusLine: undefined },
+        { ...(parse(text) as object), statusLine: undefined },
+        name,
+      );
       assert.equal(withoutStatusLineBridge(written, PATH), text, `${name}: not restored exactly`);
     }
-    assert.match(withStatusLineBridge(variants.crlf, bridge(), PATH), /"hooks": \{[^\n]*\},\r\n {2}"statusLine": \{ "type": "command", "command": "[^\n]*" \}\r\n\}\r\n$/);
-    assert.match(withStatusLineBridge(variants.oneLine, bridge(), PATH), /^\{"model":"opus", "statusLine": \{ "type": "command", "command": ".*" \}\}$/);
+    assert.match(
+      withStatusLineBridge(variants.crlf, bridge(), PATH),
+      /"hooks": \{[^\n]*\},\r\n {2}"statusLine": \{ "type": "command", "command": "[^\n]*" \}\r\n\}\r\n$/,
+    );
+    assert.match(
+      withStatusLineBridge(variants.oneLine, bridge(), PATH),
+      /^\{"model":"opus", "statusLine": \{ "type": "command", "command": ".*" \}\}$/,
+    );
     // A new file: created with the status line alone; removing the bridge leaves an empty object.
     const created = withStatusLineBridge('', bridge(), PATH);
     assert.equal(statusLineOf(created)?.type, 'command');
@@ -154,7 +202,10 @@ describe("Claude Code's settings.json: the status line bridge", () => {
   it('keeps a status line it cannot run (not a command) to put it back', () => {
     const text = '{ "statusLine": null, "model": "opus" }';
     const written = withStatusLineBridge(text, bridge(), PATH);
-    assert.deepEqual({ previous: bridgeIn(written).previousCommand, saved: bridgeIn(written).savedStatusLine }, { previous: undefined, saved: 'null' });
+    assert.deepEqual(
+      { previous: bridgeIn(written).previousCommand, saved: bridgeIn(written).savedStatusLine },
+      { previous: undefined, saved: 'null' },
+    );
     assert.equal(withoutStatusLineBridge(written, PATH), text);
   });
 
@@ -167,7 +218,10 @@ describe("Claude Code's settings.json: the status line bridge", () => {
       const args = bridgeIn(twice);
       assert.equal(args.endpoint, 'http://127.0.0.1:14318');
       assert.equal(parseBridgeCommand(args.previousCommand ?? ''), undefined, 'the bridge runs itself');
-      assert.equal(args.previousCommand, text === ownStatusLine ? "~/.claude/statusline.sh --color 'always'" : undefined);
+      assert.equal(
+        args.previousCommand,
+        text === ownStatusLine ? "~/.claude/statusline.sh --color 'always'" : undefined,
+      );
       assert.equal(withoutStatusLineBridge(twice, PATH), text);
     }
   });
@@ -179,7 +233,10 @@ describe("Claude Code's settings.json: the status line bridge", () => {
     assert.deepEqual(parse(removed), parse(withTelemetryEnvironment(ownStatusLine, telemetry, PATH)));
     assert.ok(removed.includes('"type": "command", // mine'));
     // A comment put beside the added status line: removed cleanly all the same.
-    const commented = withStatusLineBridge(realWorld, bridge(), PATH).replace('"statusLine"', '/* note */ "statusLine"');
+    const commented = withStatusLineBridge(realWorld, bridge(), PATH).replace(
+      '"statusLine"',
+      '/* note */ "statusLine"',
+    );
     assert.deepEqual(parse(withoutStatusLineBridge(commented, PATH)), parse(realWorld));
   });
 
@@ -189,24 +246,41 @@ describe("Claude Code's settings.json: the status line bridge", () => {
       assert.deepEqual(bridgeFiles(command ?? ''), { executable: runtime.executable, script: runtime.script });
       assert.equal(statusLineBridgeCommand(text, PATH), undefined, 'no bridge before it is written');
     }
-    assert.equal(statusLineBridgeCommand('{"statusLine": {"type": "command", "command": "node dist/statusLine.js"}}', PATH), undefined);
+    assert.equal(
+      statusLineBridgeCommand('{"statusLine": {"type": "command", "command": "node dist/statusLine.js"}}', PATH),
+      undefined,
+    );
     assert.equal(bridgeFiles('~/.claude/statusline.sh'), undefined);
     assert.throws(() => statusLineBridgeCommand('{ "statusLine": ', PATH), SettingsFileError);
   });
 
   it('leaves a status line that is not the bridge, and a file without one, alone', () => {
-    for (const text of [ownStatusLine, realWorld, '', '{"statusLine": {"type": "command", "command": "node dist/statusLine.js"}}']) {
+    for (const text of [
+      ownStatusLine,
+      realWorld,
+      '',
+      '{"statusLine": {"type": "command", "command": "node dist/statusLine.js"}}',
+    ]) {
       assert.equal(withoutStatusLineBridge(text, PATH), text);
     }
   });
 
   it('refuses a file it cannot parse, saying where; an odd env block is no concern of the status line', () => {
-    for (const edit of [(text: string) => withStatusLineBridge(text, bridge(), PATH), (text: string) => withoutStatusLineBridge(text, PATH)]) {
-      assert.throws(() => edit('{\n  "model": "opus"\n  "statusLine": {}\n}'), (error: unknown) => {
-        assert.ok(error instanceof SettingsFileError);
-        assert.match(error.message, /not valid JSON \(CommaExpected at line 3, column 3\)\. Fix the file and try again; it was not changed\./);
-        return true;
-      });
+    for (const edit of [
+      (text: string) => withStatusLineBridge(text, bridge(), PATH),
+      (text: string) => withoutStatusLineBridge(text, PATH),
+    ]) {
+      assert.throws(
+        () => edit('{\n  "model": "opus"\n  "statusLine": {}\n}'),
+        (error: unknown) => {
+          assert.ok(error instanceof SettingsFileError);
+          assert.match(
+            error.message,
+            /not valid JSON \(CommaExpected at line 3, column 3\)\. Fix the file and try again; it was not changed\./,
+          );
+          return true;
+        },
+      );
       assert.throws(() => edit('[1]'), /does not hold a JSON object/);
     }
     assert.equal(statusLineOf(withStatusLineBridge('{"env": "x"}', bridge(), PATH))?.type, 'command');

@@ -20,7 +20,10 @@ describe('claude shim (Claude Code only mode)', () => {
   mkdirSync(shimDir);
   writeFileSync(
     join(shimDir, 'claude'),
-    claudeShimScript({ CLAUDE_CODE_ENABLE_TELEMETRY: '1', OTEL_RESOURCE_ATTRIBUTES: "vscode.workspace.name=it's%20mine" }),
+    claudeShimScript({
+      CLAUDE_CODE_ENABLE_TELEMETRY: '1',
+      OTEL_RESOURCE_ATTRIBUTES: "vscode.workspace.name=it's%20mine",
+    }),
   );
   chmodSync(join(shimDir, 'claude'), 0o755);
 
@@ -40,8 +43,14 @@ describe('claude shim (Claude Code only mode)', () => {
 
   it('says how to install Claude Code when there is no real claude', () => {
     assert.throws(
-      () => execFileSync('/bin/sh', ['-c', 'claude'], { env: { PATH: `${shimDir}:/usr/bin:/bin` }, encoding: 'utf8', stdio: 'pipe' }),
-      (error: { status: number; stderr: string }) => error.status === 127 && /npm install -g @anthropic-ai\/claude-code/.test(error.stderr),
+      () =>
+        execFileSync('/bin/sh', ['-c', 'claude'], {
+          env: { PATH: `${shimDir}:/usr/bin:/bin` },
+          encoding: 'utf8',
+          stdio: 'pipe',
+        }),
+      (error: { status: number; stderr: string }) =>
+        error.status === 127 && /npm install -g @anthropic-ai\/claude-code/.test(error.stderr),
     );
   });
 });

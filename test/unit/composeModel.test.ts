@@ -52,7 +52,12 @@ describe('compose model', () => {
     assert.deepEqual(loki.command, ['-config.file=/etc/loki/config.yaml', '-config.expand-env=true']);
     assert.deepEqual(loki.environment, { CCT_RETENTION_DAYS: '7', CCT_ROLE: 'fixture' });
     assert.deepEqual(prom.volumes, [
-      { type: 'bind', source: path.join(composeFixtureDir, 'prometheus', 'prometheus.yml'), target: '/etc/prometheus/prometheus.yml', readOnly: true },
+      {
+        type: 'bind',
+        source: path.join(composeFixtureDir, 'prometheus', 'prometheus.yml'),
+        target: '/etc/prometheus/prometheus.yml',
+        readOnly: true,
+      },
       { type: 'volume', source: 'prometheus-data', target: '/prometheus', readOnly: false },
     ]);
     assert.deepEqual(loki.volumes, [
@@ -72,7 +77,10 @@ describe('compose model', () => {
     assert.equal(prom.memLimit, 256 * 1024 * 1024);
     assert.equal(loki.user, '65534:65534');
     assert.deepEqual(loki.dependsOn, [{ service: 'prometheus', condition: 'service_healthy' }]);
-    assert.deepEqual(startOrder([...m.services].reverse()).map((s) => s.name), ['prometheus', 'loki']);
+    assert.deepEqual(
+      startOrder([...m.services].reverse()).map((s) => s.name),
+      ['prometheus', 'loki'],
+    );
   });
 
   it('interpolates ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message}, $$ and nesting', () => {
@@ -132,11 +140,26 @@ describe('compose model', () => {
   it('unmapped keys at every level are errors (top level, healthcheck, depends_on, volumes)', () => {
     const cases: [string, string][] = [
       [fixtureText + 'networks:\n  default: {}\n', 'networks'],
-      [fixtureText.replace('      start_period: 1s', '      start_period: 1s\n      start_interval: 1s'), 'services.prometheus.healthcheck.start_interval'],
-      [fixtureText.replace('        condition: service_healthy', '        condition: service_healthy\n        restart: true'), 'services.loki.depends_on.prometheus.restart'],
+      [
+        fixtureText.replace('      start_period: 1s', '      start_period: 1s\n      start_interval: 1s'),
+        'services.prometheus.healthcheck.start_interval',
+      ],
+      [
+        fixtureText.replace(
+          '        condition: service_healthy',
+          '        condition: service_healthy\n        restart: true',
+        ),
+        'services.loki.depends_on.prometheus.restart',
+      ],
       [fixtureText.replace('  loki-data:\n', '  loki-data:\n    driver: nfs\n'), 'volumes.loki-data'],
-      [fixtureText.replace('        read_only: true', '        read_only: true\n        bind: {propagation: shared}'), 'services.loki.volumes[0].bind'],
-      [fixtureText.replace('    user: "65534:65534"', '    user: "65534:65534"\n    entrypoint: [sh]'), 'services.loki.entrypoint'],
+      [
+        fixtureText.replace('        read_only: true', '        read_only: true\n        bind: {propagation: shared}'),
+        'services.loki.volumes[0].bind',
+      ],
+      [
+        fixtureText.replace('    user: "65534:65534"', '    user: "65534:65534"\n    entrypoint: [sh]'),
+        'services.loki.entrypoint',
+      ],
     ];
     for (const [text, keyPath] of cases) {
       const e = invalid(() => parseCompose(text, composeFixtureFile, { variables: vars }));
@@ -154,25 +177,47 @@ describe('compose model', () => {
   });
 
   it('values the engine could not map are errors too', () => {
-    const e1 = invalid(() => parseCompose(fixtureText.replace('19090}:9090', '19090}:http'), composeFixtureFile, { variables: vars }));
+    const e1 = invalid(() =>
+      parseCompose(fixtureText.replace('19090}:9090', '19090}:http'), composeFixtureFile, { variables: vars }),
+    );
     assert.match(e1.message, /services\.prometheus\.ports\[0\]: container port "http"/);
-    const e2 = invalid(() => parseCompose(fixtureText.replace('loki-data:/loki', 'other-data:/loki'), composeFixtureFile, { variables: vars }));
+    const e2 = invalid(() =>
+      parseCompose(fixtureText.replace('loki-data:/loki', 'other-data:/loki'), composeFixtureFile, { variables: vars }),
+    );
     assert.match(e2.message, /named volume "other-data" is not declared/);
-    const e3 = invalid(() => parseCompose(fixtureText.replace('./prometheus/prometheus.yml', '../../../../etc/passwd'), composeFixtureFile, { variables: vars }));
+    const e3 = invalid(() =>
+      parseCompose(fixtureText.replace('./prometheus/prometheus.yml', '../../../../etc/passwd'), composeFixtureFile, {
+        variables: vars,
+      }),
+    );
     assert.match(e3.message, /bind source "\.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd" must be a file under/);
-    const e4 = invalid(() => parseCompose(fixtureText.replace('interval: 1s', 'interval: soon'), composeFixtureFile, { variables: vars }));
+    const e4 = invalid(() =>
+      parseCompose(fixtureText.replace('interval: 1s', 'interval: soon'), composeFixtureFile, { variables: vars }),
+    );
     assert.match(e4.message, /"soon" is not a duration/);
     const e5 = invalid(() =>
-      parseCompose(fixtureText.replace('    mem_limit: 256m\n', '    mem_limit: 256m\n    depends_on: [loki]\n'), composeFixtureFile, { variables: vars }),
+      parseCompose(
+        fixtureText.replace('    mem_limit: 256m\n', '    mem_limit: 256m\n    depends_on: [loki]\n'),
+        composeFixtureFile,
+        { variables: vars },
+      ),
     );
     assert.match(e5.message, /depends_on has a cycle: (prometheus → loki → prometheus|loki → prometheus → loki)/);
-    const e6 = invalid(() => parseCompose(fixtureText.replace('${CCT_LOKI_PORT:-13100}', '${CCT_LOKI_PORT:?set the Loki port}'), composeFixtureFile, { variables: vars }));
+    const e6 = invalid(() =>
+      parseCompose(
+        fixtureText.replace('${CCT_LOKI_PORT:-13100}', '${CCT_LOKI_PORT:?set the Loki port}'),
+        composeFixtureFile,
+        { variables: vars },
+      ),
+    );
     assert.match(e6.message, /services\.loki\.ports\[0\]: variable CCT_LOKI_PORT is required: set the Loki port/);
   });
 
   it('the config hash changes with the service config and with a mounted file, and only for that service', () => {
     const a = loadComposeFile(composeFixtureFile, { variables: vars });
-    const b = parseCompose(fixtureText.replace('CCT_ROLE=fixture', 'CCT_ROLE=changed'), composeFixtureFile, { variables: vars });
+    const b = parseCompose(fixtureText.replace('CCT_ROLE=fixture', 'CCT_ROLE=changed'), composeFixtureFile, {
+      variables: vars,
+    });
     const [pa, la] = a.services.map((s) => serviceSpec(a, s));
     const [pb, lb] = b.services.map((s) => serviceSpec(b, s));
     assert.equal(pa?.configHash, pb?.configHash);
@@ -196,7 +241,9 @@ describe('compose model', () => {
     assert.equal(create?.HostConfig?.Memory, 256 * 1024 * 1024);
     assert.equal(create?.Healthcheck?.Interval, 1e9);
     assert.equal(create?.Healthcheck?.StartPeriod, 1e9);
-    assert.deepEqual(create?.NetworkingConfig?.EndpointsConfig?.['cct-engine-fixture_default']?.Aliases, ['prometheus']);
+    assert.deepEqual(create?.NetworkingConfig?.EndpointsConfig?.['cct-engine-fixture_default']?.Aliases, [
+      'prometheus',
+    ]);
     assert.equal(lb?.create.Labels?.[LABELS.dependsOn], 'prometheus:service_healthy:false');
   });
 

@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { composeVariables, composeVariableSettings, DEFAULTS, problemSetting, readConfig, settingsTab, type SettingsSection } from '../../src/config';
+import {
+  composeVariables,
+  composeVariableSettings,
+  DEFAULTS,
+  problemSetting,
+  readConfig,
+  settingsTab,
+  type SettingsSection,
+} from '../../src/config';
 import { repoRoot } from '../support/paths';
 
 const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
@@ -23,14 +31,22 @@ const REMOTE_WINDOW_USER_SCOPES = new Set(['application', 'window', 'resource', 
 
 /** User settings as a remote window hands them to the extension after a change. */
 function remoteWindowUserSettings(values: Record<string, unknown>): SettingsSection {
-  return section(Object.fromEntries(Object.entries(values).filter(([key]) => REMOTE_WINDOW_USER_SCOPES.has(properties[`claudeTelemetry.${key}`]?.scope ?? 'window'))));
+  return section(
+    Object.fromEntries(
+      Object.entries(values).filter(([key]) =>
+        REMOTE_WINDOW_USER_SCOPES.has(properties[`claudeTelemetry.${key}`]?.scope ?? 'window'),
+      ),
+    ),
+  );
 }
 
 const STACK_SETTINGS = Object.keys(properties).filter((key) => /^claudeTelemetry\.(stack|docker)\./.test(key));
 
 /** package.json's defaults, as VS Code hands them to the extension when the user set nothing. */
 const manifestDefaults = section(
-  Object.fromEntries(Object.entries(properties).map(([key, value]) => [key.replace(/^claudeTelemetry\./, ''), value.default])),
+  Object.fromEntries(
+    Object.entries(properties).map(([key, value]) => [key.replace(/^claudeTelemetry\./, ''), value.default]),
+  ),
 );
 
 describe('settings', () => {
@@ -52,22 +68,32 @@ describe('settings', () => {
   });
 
   it('reports an invalid value by setting name and falls back to the default', () => {
-    const reading = readConfig(section({ 'stack.ports.grafana': 70000, refreshIntervalSeconds: 'fast', 'terminal.enabled': 'yes' }));
+    const reading = readConfig(
+      section({ 'stack.ports.grafana': 70000, refreshIntervalSeconds: 'fast', 'terminal.enabled': 'yes' }),
+    );
     assert.equal(reading.config.ports.grafana, 3000);
     assert.equal(reading.config.refreshIntervalSeconds, 3);
     assert.equal(reading.config.terminal.enabled, true);
-    assert.match(reading.problems.join('\n'), /claudeTelemetry\.stack\.ports\.grafana: 70000 is not a whole number from 1 to 65535; using 3000/);
+    assert.match(
+      reading.problems.join('\n'),
+      /claudeTelemetry\.stack\.ports\.grafana: 70000 is not a whole number from 1 to 65535; using 3000/,
+    );
     assert.match(reading.problems.join('\n'), /claudeTelemetry\.refreshIntervalSeconds: "fast"/);
     assert.match(reading.problems.join('\n'), /claudeTelemetry\.terminal\.enabled: "yes" is not true or false/);
   });
 
   it('reports two services on one port', () => {
     const reading = readConfig(section({ 'stack.ports.loki': 9090 }));
-    assert.match(reading.problems.join('\n'), /claudeTelemetry\.stack\.ports\.loki and claudeTelemetry\.stack\.ports\.prometheus are both 9090/);
+    assert.match(
+      reading.problems.join('\n'),
+      /claudeTelemetry\.stack\.ports\.loki and claudeTelemetry\.stack\.ports\.prometheus are both 9090/,
+    );
   });
 
   it('hands ports, retention and only the images the user set to the compose file', () => {
-    const { config } = readConfig(section({ 'stack.ports.prometheus': 19090, 'stack.images.loki': 'mirror.local/loki:3.4.6' }));
+    const { config } = readConfig(
+      section({ 'stack.ports.prometheus': 19090, 'stack.images.loki': 'mirror.local/loki:3.4.6' }),
+    );
     const variables = composeVariables(config);
     assert.equal(variables.CCT_PROMETHEUS_PORT, '19090');
     assert.equal(variables.CCT_LOKI_IMAGE, 'mirror.local/loki:3.4.6');
@@ -77,7 +103,14 @@ describe('settings', () => {
 
   it('names a contributed setting for every compose variable it fills', () => {
     const settings = composeVariableSettings();
-    const { config } = readConfig(section({ 'stack.images.collector': 'a', 'stack.images.prometheus': 'b', 'stack.images.loki': 'c', 'stack.images.grafana': 'd' }));
+    const { config } = readConfig(
+      section({
+        'stack.images.collector': 'a',
+        'stack.images.prometheus': 'b',
+        'stack.images.loki': 'c',
+        'stack.images.grafana': 'd',
+      }),
+    );
     for (const variable of Object.keys(composeVariables(config))) {
       assert.ok(settings[variable] && settings[variable] in properties, `${variable} has no setting`);
     }
@@ -99,14 +132,27 @@ describe('settings', () => {
       'stack.retentionDays': 7,
       refreshIntervalSeconds: 5,
     };
-    assert.deepEqual(Object.keys(user).filter((key) => /^(stack|docker)\./.test(key)).map((key) => `claudeTelemetry.${key}`).sort(), STACK_SETTINGS.sort());
+    assert.deepEqual(
+      Object.keys(user)
+        .filter((key) => /^(stack|docker)\./.test(key))
+        .map((key) => `claudeTelemetry.${key}`)
+        .sort(),
+      STACK_SETTINGS.sort(),
+    );
     const firstRead = readConfig(section(user));
     const afterChange = readConfig(remoteWindowUserSettings(user));
     assert.deepEqual(afterChange, firstRead);
     assert.deepEqual(afterChange.problems, []);
     const { config } = afterChange;
     assert.equal(config.dockerHost, 'unix:///run/user/1000/docker.sock');
-    assert.deepEqual(config.ports, { otlpGrpc: 14317, otlpHttp: 14318, collectorMetrics: 18888, prometheus: 9091, loki: 13100, grafana: 13000 });
+    assert.deepEqual(config.ports, {
+      otlpGrpc: 14317,
+      otlpHttp: 14318,
+      collectorMetrics: 18888,
+      prometheus: 9091,
+      loki: 13100,
+      grafana: 13000,
+    });
     assert.equal(config.retentionDays, 7);
     assert.deepEqual(composeVariables(config), {
       CCT_RETENTION_DAYS: '7',
@@ -125,9 +171,21 @@ describe('settings', () => {
 
   it('warns of an invalid stack value set in a remote window’s User settings, naming the setting to open', () => {
     for (const [key, value, problem] of [
-      ['stack.ports.prometheus', 'abc', 'claudeTelemetry.stack.ports.prometheus: "abc" is not a whole number from 1 to 65535; using 9090.'],
-      ['stack.ports.prometheus', 0, 'claudeTelemetry.stack.ports.prometheus: 0 is not a whole number from 1 to 65535; using 9090.'],
-      ['stack.retentionDays', -1, 'claudeTelemetry.stack.retentionDays: -1 is not a whole number from 1 to 3650; using 30.'],
+      [
+        'stack.ports.prometheus',
+        'abc',
+        'claudeTelemetry.stack.ports.prometheus: "abc" is not a whole number from 1 to 65535; using 9090.',
+      ],
+      [
+        'stack.ports.prometheus',
+        0,
+        'claudeTelemetry.stack.ports.prometheus: 0 is not a whole number from 1 to 65535; using 9090.',
+      ],
+      [
+        'stack.retentionDays',
+        -1,
+        'claudeTelemetry.stack.retentionDays: -1 is not a whole number from 1 to 3650; using 30.',
+      ],
       ['stack.images.loki', 42, 'claudeTelemetry.stack.images.loki: 42 is not text; using "".'],
     ] as const) {
       const { problems } = readConfig(remoteWindowUserSettings({ [key]: value }));
@@ -141,7 +199,8 @@ describe('settings', () => {
   it('the stack settings count in User, Remote and Workspace settings, the engine and the images not in Restricted Mode', () => {
     for (const key of STACK_SETTINGS) assert.equal(properties[key]?.scope, 'window', key);
     const restricted = manifest.capabilities.untrustedWorkspaces.restrictedConfigurations;
-    for (const key of STACK_SETTINGS.filter((k) => /docker\.host|stack\.images\./.test(k))) assert.ok(restricted.includes(key), `${key} is not restricted`);
+    for (const key of STACK_SETTINGS.filter((k) => /docker\.host|stack\.images\./.test(k)))
+      assert.ok(restricted.includes(key), `${key} is not restricted`);
   });
 
   it('opens the Settings UI on the tab of the value in effect', () => {

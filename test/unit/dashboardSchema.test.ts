@@ -61,7 +61,7 @@ function typedSource(dashboard: { panels: Panel[] } & Record<string, unknown>): 
     '  : T extends object ? { [K in keyof T as T[K] extends (...args: never[]) => unknown ? never : K]?: Defaulted<T[K]> } : T;',
     "type FieldConfigSource = NonNullable<Panel['fieldConfig']>;",
     "type Plugin<O, F> = Omit<Json<Panel>, 'options' | 'fieldConfig' | 'targets'> & {",
-    "  options?: Defaulted<O>;",
+    '  options?: Defaulted<O>;',
     "  fieldConfig?: Omit<Json<FieldConfigSource>, 'defaults'> & { defaults: Omit<Json<FieldConfigSource['defaults']>, 'custom'> & { custom?: Defaulted<F> } };",
     '  targets?: Array<Json<LokiDataQuery> | Json<PrometheusDataQuery>>;',
     '};',
@@ -69,10 +69,16 @@ function typedSource(dashboard: { panels: Panel[] } & Record<string, unknown>): 
   const rows: string[] = [];
   dashboard.panels.forEach((panel, i) => {
     const nested = panel.type === 'row' ? (panel.panels ?? []) : [panel];
-    if (panel.type === 'row') rows.push(`const row${i}: Json<Omit<RowPanel, 'panels'>> & { panels: [] } = ${JSON.stringify({ ...panel, panels: [] }, null, 2)};`);
+    if (panel.type === 'row')
+      rows.push(
+        `const row${i}: Json<Omit<RowPanel, 'panels'>> & { panels: [] } = ${JSON.stringify({ ...panel, panels: [] }, null, 2)};`,
+      );
     nested.forEach((p, j) => {
       const plugin = PANEL_TYPES[p.type];
-      if (!plugin) throw new Error(`panel "${p.title}": no published option types are mapped for type "${p.type}" (add it to PANEL_TYPES)`);
+      if (!plugin)
+        throw new Error(
+          `panel "${p.title}": no published option types are mapped for type "${p.type}" (add it to PANEL_TYPES)`,
+        );
       const fieldConfig = plugin.fieldConfig ? `${p.type}.FieldConfig` : 'Record<string, never>';
       lines.push(`const panel${i}_${j}: Plugin<${p.type}.Options, ${fieldConfig}> = ${JSON.stringify(p, null, 2)};`);
       for (const [k, target] of (p.targets ?? []).entries()) {
@@ -83,7 +89,9 @@ function typedSource(dashboard: { panels: Panel[] } & Record<string, unknown>): 
   });
   lines.push(...rows);
   const top = { ...dashboard, panels: [] };
-  lines.push(`export const dashboard: Json<Omit<Dashboard, 'panels'>> & { panels: [] } = ${JSON.stringify(top, null, 2)};`);
+  lines.push(
+    `export const dashboard: Json<Omit<Dashboard, 'panels'>> & { panels: [] } = ${JSON.stringify(top, null, 2)};`,
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -117,7 +125,9 @@ function typeErrors(source: string): string[] {
 }
 
 describe(`dashboard against Grafana's published types (@grafana/schema ${schemaVersion})`, () => {
-  const dashboard = JSON.parse(readText('stack', 'grafana', 'dashboards', 'claude-code-telemetry.json')) as { panels: Panel[] } & Record<string, unknown>;
+  const dashboard = JSON.parse(readText('stack', 'grafana', 'dashboards', 'claude-code-telemetry.json')) as {
+    panels: Panel[];
+  } & Record<string, unknown>;
 
   it('is the schema of the Grafana stack/compose.yaml pins', () => {
     const pinned = /grafana\/grafana:([0-9.]+)\}/.exec(readText('stack', 'compose.yaml'))?.[1];
@@ -137,10 +147,35 @@ describe(`dashboard against Grafana's published types (@grafana/schema ${schemaV
       return typeErrors(typedSource(copy)).join('\n');
     };
     const panels = (d: typeof dashboard): Panel[] => d.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
-    assert.match(broken((d) => void ((panels(d).find((p) => p.type === 'stat') as unknown as Record<string, unknown>)['titel'] = 'misspelt')), /'"titel"' does not exist/);
-    assert.match(broken((d) => void ((d as Record<string, unknown>)['graphTooltip'] = 7)), /Type '7' is not assignable/);
-    assert.match(broken((d) => void ((panels(d).find((p) => p.type === 'timeseries') as unknown as Record<string, unknown>)['gridPos'] = { x: 0, y: 0, w: 'half' })), /gridPos|"half"/);
-    const target = (d: typeof dashboard): Target => panels(d).flatMap((p) => p.targets ?? []).find((t) => t.datasource?.uid === 'prometheus')!;
-    assert.match(broken((d) => void (target(d)['format'] = 'heatmapp')), /"heatmapp"' is not assignable/);
+    assert.match(
+      broken(
+        (d) =>
+          void ((panels(d).find((p) => p.type === 'stat') as unknown as Record<string, unknown>)['titel'] = 'misspelt'),
+      ),
+      /'"titel"' does not exist/,
+    );
+    assert.match(
+      broken((d) => void ((d as Record<string, unknown>)['graphTooltip'] = 7)),
+      /Type '7' is not assignable/,
+    );
+    assert.match(
+      broken(
+        (d) =>
+          void ((panels(d).find((p) => p.type === 'timeseries') as unknown as Record<string, unknown>)['gridPos'] = {
+            x: 0,
+            y: 0,
+            w: 'half',
+          }),
+      ),
+      /gridPos|"half"/,
+    );
+    const target = (d: typeof dashboard): Target =>
+      panels(d)
+        .flatMap((p) => p.targets ?? [])
+        .find((t) => t.datasource?.uid === 'prometheus')!;
+    assert.match(
+      broken((d) => void (target(d)['format'] = 'heatmapp')),
+      /"heatmapp"' is not assignable/,
+    );
   });
 });

@@ -13,8 +13,11 @@ function status(code: number, message: string): Buffer {
 }
 
 describe('rpcStatusMessage', () => {
-  it('reads the message of Loki\'s 422 to an empty push, not its bytes', () => {
-    assert.equal(rpcStatusMessage(status(3, 'at least one valid stream is required for ingestion')), 'at least one valid stream is required for ingestion');
+  it("reads the message of Loki's 422 to an empty push, not its bytes", () => {
+    assert.equal(
+      rpcStatusMessage(status(3, 'at least one valid stream is required for ingestion')),
+      'at least one valid stream is required for ingestion',
+    );
   });
 
   it('reads a message longer than 127 bytes (a two-byte length)', () => {
@@ -36,19 +39,25 @@ describe('lokiRefusal', () => {
     `with HTTP Status Code 400, Message=${words}", "dropped_items": 3}`;
 
   it('names events older than Loki keeps, and that nothing is wrong with the stack', () => {
-    const r = lokiRefusal([exporting("entry for stream '{service_name=\"claude-code\"}' has timestamp too old: 2026-11-01T00:00:00Z")], 'otel-collector');
+    const r = lokiRefusal(
+      [exporting('entry for stream \'{service_name="claude-code"}\' has timestamp too old: 2026-11-01T00:00:00Z')],
+      'otel-collector',
+    );
     assert.match(r.cause, /older than it accepts .*retentionDays/);
     assert.match(r.fix, /Nothing is wrong with the stack/);
     assert.match(r.line ?? '', /timestamp too old/);
   });
 
   it('names events out of order behind their session', () => {
-    const r = lokiRefusal(['unrelated line', exporting('entry too far behind, entry timestamp is: 2026-12-07T06:00:00Z')], 'otel-collector');
+    const r = lokiRefusal(
+      ['unrelated line', exporting('entry too far behind, entry timestamp is: 2026-12-07T06:00:00Z')],
+      'otel-collector',
+    );
     assert.match(r.cause, /out-of-order window behind the newest event of their session/);
     assert.match(r.fix, /max_chunk_age/);
   });
 
-  it('without the collector\'s log, points at both logs', () => {
+  it("without the collector's log, points at both logs", () => {
     const r = lokiRefusal([], 'otel-collector');
     assert.equal(r.line, undefined);
     assert.match(r.fix, /otel-collector, → loki/);

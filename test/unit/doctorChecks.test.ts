@@ -51,7 +51,10 @@ describe('doctor: active terminal environment', () => {
   });
 
   it('a terminal pointing at an old port: fail naming both ports, relaunch', () => {
-    const r = checkTerminalEnvironment({ name: 'bash', env: extensionEnv(4319) }, { otlpHttpPort: 14318, otlpGrpcPort: 14317 });
+    const r = checkTerminalEnvironment(
+      { name: 'bash', env: extensionEnv(4319) },
+      { otlpHttpPort: 14318, otlpGrpcPort: 14317 },
+    );
     assert.equal(r.status, 'fail');
     assert.match(r.detail, /go to http:\/\/127\.0\.0\.1:4319 .*collector takes OTLP\/HTTP on 127\.0\.0\.1:14318/);
     assert.match(r.cause ?? '', /OTEL_EXPORTER_OTLP_ENDPOINT/);
@@ -60,7 +63,10 @@ describe('doctor: active terminal environment', () => {
 
   it('a signal-specific endpoint inherited from a shell profile wins over ours: fail naming it', () => {
     const r = checkTerminalEnvironment(
-      { name: 'bash', env: { ...extensionEnv(), OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://localhost:9999/v1/metrics' } },
+      {
+        name: 'bash',
+        env: { ...extensionEnv(), OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://localhost:9999/v1/metrics' },
+      },
       expect,
     );
     assert.equal(r.status, 'fail');
@@ -69,7 +75,10 @@ describe('doctor: active terminal environment', () => {
   });
 
   it('a remote endpoint (team collector) is a warning, not a failure', () => {
-    const r = checkTerminalEnvironment({ name: 'bash', env: { ...extensionEnv(), OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otel.example.com' } }, expect);
+    const r = checkTerminalEnvironment(
+      { name: 'bash', env: { ...extensionEnv(), OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otel.example.com' } },
+      expect,
+    );
     assert.equal(r.status, 'warn');
     assert.match(r.detail, /go to https:\/\/otel\.example\.com .*local dashboard will not show them/);
   });
@@ -81,21 +90,41 @@ describe('doctor: active terminal environment', () => {
   });
 
   it('"Claude Code only" mode: the shim on PATH is enough; without it, relaunch', () => {
-    const ok = checkTerminalEnvironment({ name: 'sh', env: { PATH: '/shim:/usr/bin' } }, expect, { claudeShimDirectory: '/shim' });
+    const ok = checkTerminalEnvironment({ name: 'sh', env: { PATH: '/shim:/usr/bin' } }, expect, {
+      claudeShimDirectory: '/shim',
+    });
     assert.equal(ok.status, 'ok');
     assert.match(ok.detail, /Claude Code only/);
-    const bad = checkTerminalEnvironment({ name: 'sh', env: { PATH: '/usr/bin' } }, expect, { claudeShimDirectory: '/shim' });
+    const bad = checkTerminalEnvironment({ name: 'sh', env: { PATH: '/usr/bin' } }, expect, {
+      claudeShimDirectory: '/shim',
+    });
     assert.equal(bad.status, 'fail');
     assert.match(bad.fix ?? '', /Open a new terminal, or relaunch/);
   });
 
   it('grpc to the HTTP port, and session ids off, are each named', () => {
-    const f = environmentFindings({ ...extensionEnv(), OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_METRICS_INCLUDE_SESSION_ID: 'false' }, expect);
+    const f = environmentFindings(
+      { ...extensionEnv(), OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_METRICS_INCLUDE_SESSION_ID: 'false' },
+      expect,
+    );
     const texts = f.map((x) => x.text).join('\n');
-    assert.match(texts, /protocol grpc to http:\/\/127\.0\.0\.1:4318, which is the collector's OTLP\/HTTP port: use 127\.0\.0\.1:4317/);
+    assert.match(
+      texts,
+      /protocol grpc to http:\/\/127\.0\.0\.1:4318, which is the collector's OTLP\/HTTP port: use 127\.0\.0\.1:4317/,
+    );
     assert.match(texts, /OTEL_METRICS_INCLUDE_SESSION_ID=false: .*explode/);
     // grpc to the gRPC port is fine
-    assert.deepEqual(environmentFindings({ ...extensionEnv(), OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4317' }, expect), []);
+    assert.deepEqual(
+      environmentFindings(
+        {
+          ...extensionEnv(),
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+          OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4317',
+        },
+        expect,
+      ),
+      [],
+    );
   });
 });
 
@@ -158,7 +187,10 @@ describe('doctor: ~/.claude/settings.json (temporary HOME)', () => {
     const r = await checkClaudeSettings(settingsPath(), expect);
     assert.equal(r.status, 'fail');
     assert.match(r.detail, /CLAUDE_CODE_ENABLE_TELEMETRY="0" turns Claude Code's telemetry off/);
-    assert.match(r.detail, /go to http:\/\/127\.0\.0\.1:4999 \(OTEL_EXPORTER_OTLP_ENDPOINT, grpc\), but the stack's collector takes OTLP\/gRPC on 127\.0\.0\.1:4317/);
+    assert.match(
+      r.detail,
+      /go to http:\/\/127\.0\.0\.1:4999 \(OTEL_EXPORTER_OTLP_ENDPOINT, grpc\), but the stack's collector takes OTLP\/gRPC on 127\.0\.0\.1:4317/,
+    );
     assert.match(r.detail, /OTEL_METRICS_INCLUDE_SESSION_ID=false/);
     assert.match(r.cause ?? '', /applies the `env` block .* over the environment it starts with/);
     assert.match(r.fix ?? '', /Write Telemetry Settings to Claude Code/);
@@ -193,7 +225,10 @@ describe('doctor: probe name diagnosis', () => {
     assert.match(v.fix ?? '', /Remove `namespace: claude_code`/);
   });
   it('another namespace, missing suffixes, UTF-8 names', () => {
-    assert.match(classifyProbeMetricName('otel_claude_code_doctor_probe_total').cause ?? '', /adds the namespace `otel`/);
+    assert.match(
+      classifyProbeMetricName('otel_claude_code_doctor_probe_total').cause ?? '',
+      /adds the namespace `otel`/,
+    );
     assert.match(classifyProbeMetricName('claude_code_doctor_probe').cause ?? '', /without the `_total` suffix/);
     assert.match(classifyProbeMetricName('claude_code.doctor.probe').cause ?? '', /UTF-8/);
   });
@@ -205,14 +240,40 @@ describe('doctor: Markdown report', () => {
       runId: 'r1',
       startedAt: '2026-01-01T00:00:00.000Z',
       ms: 4321,
-      endpoints: { otlpHttp: 'http://127.0.0.1:4318', otlpGrpcPort: 4317, prometheus: 'http://127.0.0.1:9090', loki: 'http://127.0.0.1:3100' },
+      endpoints: {
+        otlpHttp: 'http://127.0.0.1:4318',
+        otlpGrpcPort: 4317,
+        prometheus: 'http://127.0.0.1:9090',
+        loki: 'http://127.0.0.1:3100',
+      },
       checks: [
-        { id: 'docker', name: 'Docker engine reachable', status: 'ok', ms: 12, detail: 'The container engine answers.' },
         {
-          id: 'roundtrip-metric', name: 'Round trip: probe metric', status: 'ok', ms: 4100, detail: 'in Prometheus',
-          hops: [{ name: 'collector accepted', ms: 9 }, { name: 'in Prometheus', ms: 4100 }],
+          id: 'docker',
+          name: 'Docker engine reachable',
+          status: 'ok',
+          ms: 12,
+          detail: 'The container engine answers.',
         },
-        { id: 'loki-otlp', name: 'Loki accepting OTLP logs', status: 'fail', ms: 3, detail: 'POST → HTTP 404 | x', cause: 'Loki does not accept OTLP', fix: 'Use Loki 3.x' },
+        {
+          id: 'roundtrip-metric',
+          name: 'Round trip: probe metric',
+          status: 'ok',
+          ms: 4100,
+          detail: 'in Prometheus',
+          hops: [
+            { name: 'collector accepted', ms: 9 },
+            { name: 'in Prometheus', ms: 4100 },
+          ],
+        },
+        {
+          id: 'loki-otlp',
+          name: 'Loki accepting OTLP logs',
+          status: 'fail',
+          ms: 3,
+          detail: 'POST → HTTP 404 | x',
+          cause: 'Loki does not accept OTLP',
+          fix: 'Use Loki 3.x',
+        },
         { id: 'roundtrip-event', name: 'Round trip: probe event', status: 'skipped', ms: 0, detail: 'Skipped' },
       ],
       counts: { ok: 2, warn: 0, fail: 1, skipped: 1 },
@@ -225,7 +286,10 @@ describe('doctor: Markdown report', () => {
     assert.match(md, /\| ✅ \| Docker engine reachable \| OK \| 12 ms \|/);
     assert.match(md, /collector accepted: 9 ms → in Prometheus: 4\.10 s/);
     assert.match(md, /HTTP 404 \\\| x/, 'a pipe in a cell is escaped');
-    assert.match(md, /### ❌ Loki accepting OTLP logs\n\n\*\*Seen:\*\*.*\n\n\*\*Likely cause:\*\* Loki does not accept OTLP\n\n\*\*Fix:\*\* Use Loki 3\.x/);
+    assert.match(
+      md,
+      /### ❌ Loki accepting OTLP logs\n\n\*\*Seen:\*\*.*\n\n\*\*Likely cause:\*\* Loki does not accept OTLP\n\n\*\*Fix:\*\* Use Loki 3\.x/,
+    );
     assert.match(md, /\| ⏭️ \| Round trip: probe event \| Skipped \| {2}\|/);
   });
 });

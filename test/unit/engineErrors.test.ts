@@ -64,7 +64,12 @@ describe('engine connection errors', () => {
     staleSocket(sock);
     const err = await startError(engineAt(sock));
     assert.equal(err.code, 'engine-not-running');
-    assert.match(err.message, new RegExp(`^The container engine at unix://${sock} \\(the claudeTelemetry\\.docker\\.host setting\\) is not running \\(ECONNREFUSED: connect ECONNREFUSED ${sock}\\)\\. Start Docker`));
+    assert.match(
+      err.message,
+      new RegExp(
+        `^The container engine at unix://${sock} \\(the claudeTelemetry\\.docker\\.host setting\\) is not running \\(ECONNREFUSED: connect ECONNREFUSED ${sock}\\)\\. Start Docker`,
+      ),
+    );
   });
 
   it('socket permission denied: a non-root user on a root-only socket is told about the docker group', async (t) => {
@@ -107,7 +112,9 @@ describe('engine connection errors', () => {
             `.on('error', (e) => { console.log(JSON.stringify({ code: e.code, errno: e.errno, syscall: e.syscall, address: e.address, message: e.message })); })`,
         );
         if (!raw.ok) return t.skip(`cannot run node as an unprivileged user: ${full.stderr || raw.stderr}`);
-        t.diagnostic(`checkout not readable by nobody (${full.stderr.split('\n')[0]}); mapped the real EACCES from a plain connect`);
+        t.diagnostic(
+          `checkout not readable by nobody (${full.stderr.split('\n')[0]}); mapped the real EACCES from a plain connect`,
+        );
         const errObj = Object.assign(new Error(), JSON.parse(raw.stdout.trim()) as object);
         const mapped = mapEngineError(errObj, locateEngine(`unix://${sock}`).description, 'reach the engine');
         out = JSON.stringify({ code: mapped.code, message: mapped.message });
@@ -136,7 +143,9 @@ describe('engine connection errors', () => {
         return;
       }
       calls++;
-      const filters = JSON.parse(new URL(req.url, 'http://x').searchParams.get('filters') ?? '{}') as { label?: string[] };
+      const filters = JSON.parse(new URL(req.url, 'http://x').searchParams.get('filters') ?? '{}') as {
+        label?: string[];
+      };
       assert.deepEqual(filters.label, ['com.docker.compose.project=cct-engine-fixture']);
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.write(
@@ -147,7 +156,13 @@ describe('engine connection errors', () => {
           time: 1,
         }) + '\n',
       );
-      res.write(JSON.stringify({ Type: 'container', Action: 'exec_start: wget', Actor: { Attributes: { 'com.docker.compose.service': 'loki' } } }) + '\n');
+      res.write(
+        JSON.stringify({
+          Type: 'container',
+          Action: 'exec_start: wget',
+          Actor: { Attributes: { 'com.docker.compose.service': 'loki' } },
+        }) + '\n',
+      );
       setTimeout(() => res.destroy(), 50);
     });
     await new Promise<void>((r) => server.listen(sock, () => r()));
@@ -191,8 +206,19 @@ describe('pull progress', () => {
   });
 
   it('classifies the engine’s pull errors', () => {
-    assert.equal(classifyPullMessage('Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io on 10.0.0.1:53: no such host'), 'unreachable');
-    assert.equal(classifyPullMessage('manifest for prom/prometheus:v9 not found: manifest unknown: manifest unknown'), 'not-found');
-    assert.equal(classifyPullMessage('pull access denied for nope, repository does not exist or may require \'docker login\''), 'not-found');
+    assert.equal(
+      classifyPullMessage(
+        'Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io on 10.0.0.1:53: no such host',
+      ),
+      'unreachable',
+    );
+    assert.equal(
+      classifyPullMessage('manifest for prom/prometheus:v9 not found: manifest unknown: manifest unknown'),
+      'not-found',
+    );
+    assert.equal(
+      classifyPullMessage("pull access denied for nope, repository does not exist or may require 'docker login'"),
+      'not-found',
+    );
   });
 });

@@ -24,7 +24,10 @@ const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 describe('engine locator', () => {
   it('prefers the setting over DOCKER_HOST and sockets', () => {
-    const loc = locateEngine('unix:///custom/docker.sock', deps({ env: { DOCKER_HOST: 'tcp://x:2375' }, present: ['/var/run/docker.sock'] }));
+    const loc = locateEngine(
+      'unix:///custom/docker.sock',
+      deps({ env: { DOCKER_HOST: 'tcp://x:2375' }, present: ['/var/run/docker.sock'] }),
+    );
     assert.deepEqual(loc.options, { socketPath: '/custom/docker.sock' });
     assert.equal(loc.source, 'setting');
     assert.match(loc.description, /unix:\/\/\/custom\/docker\.sock \(the claudeTelemetry\.docker\.host setting\)/);
@@ -46,14 +49,24 @@ describe('engine locator', () => {
         files: { '/certs/ca.pem': 'CA', '/certs/cert.pem': 'CERT', '/certs/key.pem': 'KEY' },
       }),
     );
-    assert.deepEqual(tls.options, { protocol: 'https', host: 'engine', port: 2376, ca: 'CA', cert: 'CERT', key: 'KEY' });
+    assert.deepEqual(tls.options, {
+      protocol: 'https',
+      host: 'engine',
+      port: 2376,
+      ca: 'CA',
+      cert: 'CERT',
+      key: 'KEY',
+    });
     assert.deepEqual(locateEngine(undefined, deps({ env: { DOCKER_HOST: 'ssh://me@box:2222' } })).options, {
       protocol: 'ssh',
       host: 'box',
       port: 2222,
       username: 'me',
     });
-    const pipe = locateEngine(undefined, deps({ platform: 'win32', env: { DOCKER_HOST: 'npipe:////./pipe/docker_engine' } }));
+    const pipe = locateEngine(
+      undefined,
+      deps({ platform: 'win32', env: { DOCKER_HOST: 'npipe:////./pipe/docker_engine' } }),
+    );
     assert.deepEqual(pipe.options, { socketPath: '//./pipe/docker_engine' });
     assert.equal(pipe.source, 'DOCKER_HOST');
   });
@@ -111,9 +124,15 @@ describe('engine locator', () => {
     );
     assert.equal(podman.options.socketPath, '/run/user/1000/podman/podman.sock');
     assert.match(podman.description, /Podman/);
-    const colima = locateEngine(undefined, deps({ platform: 'darwin', present: ['/home/dev/.colima/default/docker.sock'] }));
+    const colima = locateEngine(
+      undefined,
+      deps({ platform: 'darwin', present: ['/home/dev/.colima/default/docker.sock'] }),
+    );
     assert.match(colima.description, /Colima/);
-    const win = locateEngine(undefined, deps({ platform: 'win32', homedir: 'C:\\Users\\dev', present: ['//./pipe/docker_engine'] }));
+    const win = locateEngine(
+      undefined,
+      deps({ platform: 'win32', homedir: 'C:\\Users\\dev', present: ['//./pipe/docker_engine'] }),
+    );
     assert.deepEqual(win.options, { socketPath: '//./pipe/docker_engine' });
     assert.equal(win.endpoint, 'npipe:////./pipe/docker_engine');
   });
@@ -152,7 +171,12 @@ describe('engine locator', () => {
       fs.mkdirSync(path.join(home, '.docker', 'run'), { recursive: true });
       fs.writeFileSync(path.join(home, '.docker', 'run', 'docker.sock'), '');
       const real = nodeLocatorDeps();
-      const d: LocatorDeps = { ...real, env: {}, homedir: home, exists: (p) => p !== '/var/run/docker.sock' && real.exists(p) };
+      const d: LocatorDeps = {
+        ...real,
+        env: {},
+        homedir: home,
+        exists: (p) => p !== '/var/run/docker.sock' && real.exists(p),
+      };
       const loc = locateEngine(undefined, d);
       assert.equal(loc.options.socketPath, path.join(home, '.docker', 'run', 'docker.sock'));
     } finally {

@@ -5,10 +5,26 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CounterId } from '../../src/telemetry/counters';
 import { toSessionEvent } from '../../src/telemetry/events';
-import { Readings, cacheHitRate, chartSeries, metricsSection, planSection, sessionMetrics, todaySummary, tokenTotals } from '../../src/telemetry/figures';
+import {
+  Readings,
+  cacheHitRate,
+  chartSeries,
+  metricsSection,
+  planSection,
+  sessionMetrics,
+  todaySummary,
+  tokenTotals,
+} from '../../src/telemetry/figures';
 import type { LogEntry } from '../../src/telemetry/loki';
 import type { Figure } from '../../src/telemetry/queries';
-import { FINE_SLOT_MS, HOUR_MS, gridPhaseMs, planRefresh, type Answers, type RefreshWindows } from '../../src/telemetry/refreshPlan';
+import {
+  FINE_SLOT_MS,
+  HOUR_MS,
+  gridPhaseMs,
+  planRefresh,
+  type Answers,
+  type RefreshWindows,
+} from '../../src/telemetry/refreshPlan';
 import { PieceCache, pieceKey, windowPieces, type Sample } from '../../src/telemetry/slots';
 
 const NOW = Date.parse('2026-12-01T18:44:30Z');
@@ -31,7 +47,12 @@ const tokens = (t: number, labels: Record<string, string>, byType: Record<string
 const POINTS: Point[] = [
   { counter: 'cost', t: at('11-30T20:15:00'), labels: api, value: 2.5 },
   { counter: 'cost', t: at('12-01T02:10:00'), labels: web, value: 0.1 },
-  { counter: 'cost', t: at('12-01T09:00:00'), labels: { ...web, query_source: 'subagent', agent_name: 'code-reviewer' }, value: 0.3 },
+  {
+    counter: 'cost',
+    t: at('12-01T09:00:00'),
+    labels: { ...web, query_source: 'subagent', agent_name: 'code-reviewer' },
+    value: 0.3,
+  },
   { counter: 'cost', t: at('12-01T10:20:00'), labels: web, value: 0.2 },
   { counter: 'cost', t: at('12-01T17:50:00'), labels: api, value: 0.75 },
   { counter: 'cost', t: at('12-01T18:30:00'), labels: web, value: 0.05 },
@@ -39,16 +60,65 @@ const POINTS: Point[] = [
   ...tokens(at('12-01T10:20:00'), web, { input: 1000, output: 200, cacheRead: 3000, cacheCreation: 500 }),
   ...tokens(at('12-01T18:30:00'), web, { input: 1000, output: 200, cacheRead: 3000, cacheCreation: 500 }),
   ...tokens(at('12-01T17:50:00'), api, { input: 400 }),
-  ...tokens(at('12-01T09:00:00'), { session_id: 's1', query_source: 'subagent', agent_name: 'code-reviewer' }, { thinking: 7 }),
-  { counter: 'sessions', t: at('11-30T20:00:00'), labels: { session_id: 's2', vscode_workspace_name: 'api' }, value: 1 },
-  { counter: 'sessions', t: at('12-01T02:00:00'), labels: { session_id: 's1', vscode_workspace_name: 'web' }, value: 1 },
-  { counter: 'sessions', t: at('12-01T12:00:00'), labels: { session_id: 's3', vscode_workspace_name: 'api' }, value: 1 },
-  { counter: 'apiErrors', t: at('12-01T12:05:00'), labels: { session_id: 's3', status_code: '429', model: 'opus' }, value: 1 },
-  { counter: 'toolResults', t: at('12-01T10:00:00'), labels: { session_id: 's1', tool_name: 'Bash', success: 'true' }, value: 5 },
-  { counter: 'toolResults', t: at('12-01T10:00:00'), labels: { session_id: 's1', tool_name: 'Bash', success: 'false', error_type: 'ShellError' }, value: 2 },
-  { counter: 'toolResults', t: at('12-01T15:00:00'), labels: { session_id: 's1', tool_name: 'Bash', success: 'false', error_type: 'ShellError' }, value: 1 },
-  { counter: 'toolResults', t: at('12-01T11:00:00'), labels: { session_id: 's1', tool_name: 'Agent', success: 'true' }, value: 3 },
-  { counter: 'toolResults', t: at('12-01T11:30:00'), labels: { session_id: 's4', tool_name: 'Agent', success: 'false', error_type: 'Timeout' }, value: 1 },
+  ...tokens(
+    at('12-01T09:00:00'),
+    { session_id: 's1', query_source: 'subagent', agent_name: 'code-reviewer' },
+    { thinking: 7 },
+  ),
+  {
+    counter: 'sessions',
+    t: at('11-30T20:00:00'),
+    labels: { session_id: 's2', vscode_workspace_name: 'api' },
+    value: 1,
+  },
+  {
+    counter: 'sessions',
+    t: at('12-01T02:00:00'),
+    labels: { session_id: 's1', vscode_workspace_name: 'web' },
+    value: 1,
+  },
+  {
+    counter: 'sessions',
+    t: at('12-01T12:00:00'),
+    labels: { session_id: 's3', vscode_workspace_name: 'api' },
+    value: 1,
+  },
+  {
+    counter: 'apiErrors',
+    t: at('12-01T12:05:00'),
+    labels: { session_id: 's3', status_code: '429', model: 'opus' },
+    value: 1,
+  },
+  {
+    counter: 'toolResults',
+    t: at('12-01T10:00:00'),
+    labels: { session_id: 's1', tool_name: 'Bash', success: 'true' },
+    value: 5,
+  },
+  {
+    counter: 'toolResults',
+    t: at('12-01T10:00:00'),
+    labels: { session_id: 's1', tool_name: 'Bash', success: 'false', error_type: 'ShellError' },
+    value: 2,
+  },
+  {
+    counter: 'toolResults',
+    t: at('12-01T15:00:00'),
+    labels: { session_id: 's1', tool_name: 'Bash', success: 'false', error_type: 'ShellError' },
+    value: 1,
+  },
+  {
+    counter: 'toolResults',
+    t: at('12-01T11:00:00'),
+    labels: { session_id: 's1', tool_name: 'Agent', success: 'true' },
+    value: 3,
+  },
+  {
+    counter: 'toolResults',
+    t: at('12-01T11:30:00'),
+    labels: { session_id: 's4', tool_name: 'Agent', success: 'false', error_type: 'Timeout' },
+    value: 1,
+  },
   { counter: 'activeSeconds', t: at('12-01T10:00:00'), labels: { session_id: 's1', type: 'cli' }, value: 120.5 },
   { counter: 'activeSeconds', t: at('12-01T10:00:00'), labels: { session_id: 's1', type: 'user' }, value: 30 },
   { counter: 'linesOfCode', t: at('12-01T10:00:00'), labels: { session_id: 's1', type: 'added' }, value: 40 },
@@ -83,13 +153,27 @@ interface Extra {
 function readingsOf(windows: RefreshWindows, extra: Extra = {}): Readings {
   const nowMs = extra.nowMs ?? NOW;
   const cache = new PieceCache();
-  const plan = planRefresh({ nowMs, windows, lastEvaluationMs: nowMs - 3_000, cache, changedSessions: extra.active ?? [] });
-  const answers: Answers = { pieces: new Map(), fresh: new Map(), plan: extra.plan ?? {}, planLimit: extra.planLimit ?? {} };
+  const plan = planRefresh({
+    nowMs,
+    windows,
+    lastEvaluationMs: nowMs - 3_000,
+    cache,
+    changedSessions: extra.active ?? [],
+  });
+  const answers: Answers = {
+    pieces: new Map(),
+    fresh: new Map(),
+    plan: extra.plan ?? {},
+    planLimit: extra.planLimit ?? {},
+  };
   for (const w of plan.planned) {
     for (const [a, b] of windowPieces(w.fromMs, nowMs, w.slotMs, w.phaseMs, FINE_SLOT_MS)) {
       for (const figure of w.figures) {
         const name = plan.sources.ofFigure.get(figure)!;
-        const samples = sumBy(POINTS.filter((p) => p.t > a && p.t <= b), plan.sources.byName.get(name)!);
+        const samples = sumBy(
+          POINTS.filter((p) => p.t > a && p.t <= b),
+          plan.sources.byName.get(name)!,
+        );
         if (b <= plan.closedUntilMs) cache.put(a, b, name, samples);
         else answers.pieces.set(name, (answers.pieces.get(name) ?? new Map()).set(pieceKey(a, b), samples));
       }
@@ -104,17 +188,27 @@ function near(actual: number, expected: number, what: string): void {
 }
 
 describe('figures from hand-made readings', () => {
-  it('today: the cost to the cent, by model, the tokens, the burn rate of the last hour and the projection, this project\'s part', () => {
+  it("today: the cost to the cent, by model, the tokens, the burn rate of the last hour and the projection, this project's part", () => {
     const today = todaySummary(readingsOf({ dayStartMs: DAY, project: 'web' }));
     // 0.1 + 0.3 + 0.2 + 0.75 + 0.05, and 0.01 scraped since the rules' last evaluation; yesterday's 2.5 is not today's.
     near(today.costUsd, 1.41, 'today');
     assert.equal(today.costUsd.toFixed(2), '1.41');
     near(today.project!.costUsd, 0.66, 'web today');
     assert.equal(today.project!.name, 'web');
-    assert.deepEqual(today.byModel.map((m) => m.model), ['sonnet', 'opus']);
+    assert.deepEqual(
+      today.byModel.map((m) => m.model),
+      ['sonnet', 'opus'],
+    );
     near(today.byModel[0]!.usd, 0.75, 'sonnet');
     near(today.byModel[1]!.usd, 0.66, 'opus');
-    assert.deepEqual(today.tokens, { input: 3400, output: 600, cacheRead: 9000, cacheCreation: 1500, other: 7, total: 14507 });
+    assert.deepEqual(today.tokens, {
+      input: 3400,
+      output: 600,
+      cacheRead: 9000,
+      cacheCreation: 1500,
+      other: 7,
+      total: 14507,
+    });
     near(today.cacheHitRate!, 9000 / 13900, 'cache hit rate');
     // Since 17:44:30: 0.75 at 17:50, 0.05 at 18:30, 0.01 fresh.
     near(today.burnRatePerHour, 0.81, 'burn rate');
@@ -127,12 +221,18 @@ describe('figures from hand-made readings', () => {
   it('a range: KPIs, cost by model, tokens, tools and their errors, subagents, productivity', () => {
     const m = metricsSection(readingsOf({ range: '24h' }), 50);
     near(m.kpis.costUsd, 3.91, '24h cost');
-    assert.deepEqual(m.costByModel.map((c) => c.model), ['sonnet', 'opus']);
+    assert.deepEqual(
+      m.costByModel.map((c) => c.model),
+      ['sonnet', 'opus'],
+    );
     near(m.costByModel[0]!.usd, 3.25, 'sonnet');
     assert.equal(m.kpis.tokens.total, 14507);
     near(m.kpis.cacheHitRate!, 9000 / 13900, 'cache hit rate');
     assert.equal(m.kpis.sessions, 3);
-    assert.deepEqual(m.tools, [{ tool: 'Bash', calls: 8, failures: 3 }, { tool: 'Agent', calls: 4, failures: 1 }]);
+    assert.deepEqual(m.tools, [
+      { tool: 'Bash', calls: 8, failures: 3 },
+      { tool: 'Agent', calls: 4, failures: 1 },
+    ]);
     assert.equal(m.kpis.toolCalls, 12);
     assert.equal(m.kpis.toolFailures, 4);
     near(m.kpis.toolErrorRate!, 4 / 12, 'tool error rate');
@@ -142,11 +242,23 @@ describe('figures from hand-made readings', () => {
     assert.equal(m.kpis.linesAdded, 40);
     assert.equal(m.kpis.editsAccepted, 3);
     // The buckets a failure was first and last seen in: the hours that hold 10:00 and 15:00.
-    assert.deepEqual(m.toolErrors.map(({ tool, errorType, count, firstSeenMs, lastSeenMs }) => [tool, errorType, count, firstSeenMs, lastSeenMs]), [
-      ['Bash', 'ShellError', 3, at('12-01T09:00:00'), at('12-01T15:00:00')],
-      ['Agent', 'Timeout', 1, at('12-01T11:00:00'), at('12-01T12:00:00')],
-    ]);
-    assert.deepEqual(m.apiErrorsByStatus.map((e) => [e.statusCode, e.model, e.count]), [['429', 'opus', 1]]);
+    assert.deepEqual(
+      m.toolErrors.map(({ tool, errorType, count, firstSeenMs, lastSeenMs }) => [
+        tool,
+        errorType,
+        count,
+        firstSeenMs,
+        lastSeenMs,
+      ]),
+      [
+        ['Bash', 'ShellError', 3, at('12-01T09:00:00'), at('12-01T15:00:00')],
+        ['Agent', 'Timeout', 1, at('12-01T11:00:00'), at('12-01T12:00:00')],
+      ],
+    );
+    assert.deepEqual(
+      m.apiErrorsByStatus.map((e) => [e.statusCode, e.model, e.count]),
+      [['429', 'opus', 1]],
+    );
     assert.equal(m.subagents.calls, 4);
     assert.equal(m.subagents.failures, 1);
     near(m.subagents.costUsd, 0.3, 'subagent cost');
@@ -156,7 +268,10 @@ describe('figures from hand-made readings', () => {
 
   it('the sessions: most expensive first, then most errors; their models and projects; bounded', () => {
     const rows = metricsSection(readingsOf({ range: '24h' }), 50).sessions;
-    assert.deepEqual(rows.map((r) => r.sessionId), ['s2', 's1', 's3', 's4']);
+    assert.deepEqual(
+      rows.map((r) => r.sessionId),
+      ['s2', 's1', 's3', 's4'],
+    );
     near(rows[0]!.costUsd, 3.25, 's2');
     near(rows[1]!.costUsd, 0.66, 's1');
     assert.equal(rows[1]!.tokens, 14107);
@@ -165,34 +280,84 @@ describe('figures from hand-made readings', () => {
     near(rows[1]!.activeSeconds, 150.5, 's1 active');
     assert.equal(rows[1]!.toolFailures, 2 + 1);
     // s3 spent nothing but met an API error; its project is the one it started in. s4 failed a tool call only.
-    assert.deepEqual({ ...rows[2]!, costUsd: 0 }, { sessionId: 's3', costUsd: 0, tokens: 0, activeSeconds: 0, apiErrors: 1, toolFailures: 0, models: [], projects: ['api'] });
+    assert.deepEqual(
+      { ...rows[2]!, costUsd: 0 },
+      {
+        sessionId: 's3',
+        costUsd: 0,
+        tokens: 0,
+        activeSeconds: 0,
+        apiErrors: 1,
+        toolFailures: 0,
+        models: [],
+        projects: ['api'],
+      },
+    );
     assert.equal(rows[3]!.toolFailures, 1);
-    assert.deepEqual(metricsSection(readingsOf({ range: '24h' }), 2).sessions.map((r) => r.sessionId), ['s2', 's1']);
+    assert.deepEqual(
+      metricsSection(readingsOf({ range: '24h' }), 2).sessions.map((r) => r.sessionId),
+      ['s2', 's1'],
+    );
   });
 
   it('the charts: each piece in the bucket that holds its end, the open hour and the fresh part in the next; they add up to the totals', () => {
     const m = metricsSection(readingsOf({ range: '24h' }), 50);
-    assert.deepEqual(m.costSeries.map((s) => s.key), ['sonnet', 'opus']);
-    assert.deepEqual(m.costSeries[0]!.points, [[at('11-30T21:00:00'), 2.5], [at('12-01T18:00:00'), 0.75]]);
+    assert.deepEqual(
+      m.costSeries.map((s) => s.key),
+      ['sonnet', 'opus'],
+    );
+    assert.deepEqual(m.costSeries[0]!.points, [
+      [at('11-30T21:00:00'), 2.5],
+      [at('12-01T18:00:00'), 0.75],
+    ]);
     const opus = m.costSeries[1]!.points;
-    assert.deepEqual(opus.map(([t]) => t), [at('12-01T03:00:00'), at('12-01T09:00:00'), at('12-01T11:00:00'), at('12-01T19:00:00')]);
+    assert.deepEqual(
+      opus.map(([t]) => t),
+      [at('12-01T03:00:00'), at('12-01T09:00:00'), at('12-01T11:00:00'), at('12-01T19:00:00')],
+    );
     near(opus.at(-1)![1], 0.06, 'the open hour and the fresh part');
-    near(m.costSeries.flatMap((s) => s.points).reduce((a, [, v]) => a + v, 0), m.kpis.costUsd, 'the chart adds up');
-    assert.equal(m.tokenSeries.flatMap((s) => s.points).reduce((a, [, v]) => a + v, 0), m.kpis.tokens.total);
+    near(
+      m.costSeries.flatMap((s) => s.points).reduce((a, [, v]) => a + v, 0),
+      m.kpis.costUsd,
+      'the chart adds up',
+    );
+    assert.equal(
+      m.tokenSeries.flatMap((s) => s.points).reduce((a, [, v]) => a + v, 0),
+      m.kpis.tokens.total,
+    );
     // 30 days: a bucket a local day, ending at local midnight.
     const month = metricsSection(readingsOf({ range: '30d' }), 50);
     const phase = gridPhaseMs(86_400_000, NOW);
     assert.ok(month.costSeries.every((s) => s.points.every(([t]) => Math.abs(t - phase) % 86_400_000 === 0)));
-    near(month.costSeries.flatMap((s) => s.points).reduce((a, [, v]) => a + v, 0), 3.91, '30 d chart');
+    near(
+      month.costSeries.flatMap((s) => s.points).reduce((a, [, v]) => a + v, 0),
+      3.91,
+      '30 d chart',
+    );
     near(month.kpis.costUsd, 3.91, '30 d cost');
     // A piece ending on a bucket's end stays in that bucket.
-    assert.deepEqual(chartSeries([[at('12-01T09:00:00'), [{ labels: { model: 'm' }, value: 1 }]]], HOUR_MS, 'model'), [{ key: 'm', points: [[at('12-01T09:00:00'), 1]] }]);
+    assert.deepEqual(chartSeries([[at('12-01T09:00:00'), [{ labels: { model: 'm' }, value: 1 }]]], HOUR_MS, 'model'), [
+      { key: 'm', points: [[at('12-01T09:00:00'), 1]] },
+    ]);
   });
 
-  it('cost by a dimension: its rows, points without the label under \'\', and the dimensions the cost points carry', () => {
-    const costBy = metricsSection(readingsOf({ range: '24h', groupBy: 'project' }, { costLabels: ['model', 'vscode_workspace_name', 'query_source'] }), 50).costBy;
+  it("cost by a dimension: its rows, points without the label under '', and the dimensions the cost points carry", () => {
+    const costBy = metricsSection(
+      readingsOf(
+        { range: '24h', groupBy: 'project' },
+        { costLabels: ['model', 'vscode_workspace_name', 'query_source'] },
+      ),
+      50,
+    ).costBy;
     assert.equal(costBy.dimension, 'project');
-    assert.deepEqual(costBy.rows.map((r) => [r.key, r.tokens]), [['api', 400], ['web', 14100], ['', 7]]);
+    assert.deepEqual(
+      costBy.rows.map((r) => [r.key, r.tokens]),
+      [
+        ['api', 400],
+        ['web', 14100],
+        ['', 7],
+      ],
+    );
     near(costBy.rows[0]!.costUsd, 3.25, 'api');
     near(costBy.rows[1]!.costUsd, 0.66, 'web');
     assert.deepEqual(costBy.available, ['model', 'project', 'source']);
@@ -201,17 +366,35 @@ describe('figures from hand-made readings', () => {
   it('the plan: a window with its reset and the time it reaches the limit at this pace; past its reset, left out; the context windows of active sessions', () => {
     const s = NOW / 1000;
     const plan: Answers['plan'] = {
-      usage: [{ labels: { window: 'five_hour' }, value: 42 }, { labels: { window: 'seven_day' }, value: 80 }],
-      resetsAt: [{ labels: { window: 'five_hour' }, value: s + 3600 }, { labels: { window: 'seven_day' }, value: s - 10 }],
+      usage: [
+        { labels: { window: 'five_hour' }, value: 42 },
+        { labels: { window: 'seven_day' }, value: 80 },
+      ],
+      resetsAt: [
+        { labels: { window: 'five_hour' }, value: s + 3600 },
+        { labels: { window: 'seven_day' }, value: s - 10 },
+      ],
       pace: [{ labels: { window: 'five_hour' }, value: 0.02 }],
-      contextWindow: [{ labels: { session_id: 's1', model: 'opus' }, value: 55 }, { labels: { session_id: 's9', model: 'opus' }, value: 90 }],
+      contextWindow: [
+        { labels: { session_id: 's1', model: 'opus' }, value: 55 },
+        { labels: { session_id: 's9', model: 'opus' }, value: 90 },
+      ],
     };
     const planLimit: Answers['planLimit'] = {
-      minutes: [{ labels: { window: 'five_hour' }, value: 35.4 }, { labels: { window: 'seven_day' }, value: 0 }],
+      minutes: [
+        { labels: { window: 'five_hour' }, value: 35.4 },
+        { labels: { window: 'seven_day' }, value: 0 },
+      ],
       last: [{ labels: { window: 'five_hour' }, value: s - 600 }],
     };
-    const r = readingsOf({ dayStartMs: DAY, range: '24h', month: { startMs: DAY, priceUsd: 100 } }, { plan, planLimit, active: ['s1'] });
-    const usage = { fiveHour: { usedPercent: 42, resetsAtMs: NOW + 3_600_000, limitAtMs: NOW + 2_900_000 }, contextWindows: [{ sessionId: 's1', model: 'opus', usedPercent: 55 }] };
+    const r = readingsOf(
+      { dayStartMs: DAY, range: '24h', month: { startMs: DAY, priceUsd: 100 } },
+      { plan, planLimit, active: ['s1'] },
+    );
+    const usage = {
+      fiveHour: { usedPercent: 42, resetsAtMs: NOW + 3_600_000, limitAtMs: NOW + 2_900_000 },
+      contextWindows: [{ sessionId: 's1', model: 'opus', usedPercent: 55 }],
+    };
     assert.deepEqual(todaySummary(r).plan, usage);
     const section = planSection(r);
     assert.deepEqual(section.usage, usage);
@@ -219,29 +402,47 @@ describe('figures from hand-made readings', () => {
     assert.equal(section.month!.priceUsd, 100);
     near(section.month!.costUsd, 1.41, 'the month so far');
     // At a slower pace the limit comes after the reset: none.
-    const slow = readingsOf({ dayStartMs: DAY }, { plan: { ...plan, pace: [{ labels: { window: 'five_hour' }, value: 0.01 }] }, active: ['s1'] });
+    const slow = readingsOf(
+      { dayStartMs: DAY },
+      { plan: { ...plan, pace: [{ labels: { window: 'five_hour' }, value: 0.01 }] }, active: ['s1'] },
+    );
     assert.equal(todaySummary(slow).plan!.fiveHour!.limitAtMs, null);
   });
 
   it('a figure over a window the refresh did not plan is an error, not a zero', () => {
     assert.throws(() => readingsOf({ dayStartMs: DAY }).total('sessions', 'range'), /no range window/);
-    assert.throws(() => readingsOf({ dayStartMs: DAY }).total('sessions', 'today'), /sessions over the today window was not part of this refresh/);
+    assert.throws(
+      () => readingsOf({ dayStartMs: DAY }).total('sessions', 'today'),
+      /sessions over the today window was not part of this refresh/,
+    );
   });
 
-  it('token totals, the cache hit rate, a session\'s panel', () => {
-    const t = tokenTotals([{ labels: { type: 'input' }, value: 2.9999999 }, { labels: { type: 'cacheRead' }, value: 6 }, { labels: {}, value: 1 }]);
+  it("token totals, the cache hit rate, a session's panel", () => {
+    const t = tokenTotals([
+      { labels: { type: 'input' }, value: 2.9999999 },
+      { labels: { type: 'cacheRead' }, value: 6 },
+      { labels: {}, value: 1 },
+    ]);
     assert.deepEqual(t, { input: 3, output: 0, cacheRead: 6, cacheCreation: 0, other: 1, total: 10 });
     near(cacheHitRate(t)!, 6 / 9, 'hit rate');
     assert.equal(cacheHitRate(tokenTotals([])), null);
     const totals = {
-      costByModel: [{ labels: { model: 'opus' }, value: 1.25 }, { labels: { model: 'haiku' }, value: 0.25 }],
+      costByModel: [
+        { labels: { model: 'opus' }, value: 1.25 },
+        { labels: { model: 'haiku' }, value: 0.25 },
+      ],
       costByProject: [{ labels: { vscode_workspace_name: 'web' }, value: 1.5 }],
       tokensByType: [{ labels: { type: 'output' }, value: 10 }],
       toolResultsByTool: [{ labels: { tool_name: 'Read', success: 'false' }, value: 1 }],
       apiErrorsByStatus: [{ labels: { status_code: '500', model: 'opus' }, value: 2 }],
       activeSecondsByType: [{ labels: { type: 'cli' }, value: 9 }],
     };
-    const m = sessionMetrics((f) => totals[f], [[at('12-01T10:30:00'), [{ labels: { model: 'opus' }, value: 1.25 }]]], HOUR_MS, 0);
+    const m = sessionMetrics(
+      (f) => totals[f],
+      [[at('12-01T10:30:00'), [{ labels: { model: 'opus' }, value: 1.25 }]]],
+      HOUR_MS,
+      0,
+    );
     near(m.costUsd, 1.5, 'session cost');
     assert.deepEqual(m.costSeries, [{ key: 'opus', points: [[at('12-01T11:00:00'), 1.25]] }]);
     assert.deepEqual(m.apiErrorsByStatus, [{ statusCode: '500', model: 'opus', count: 2 }]);
@@ -250,10 +451,33 @@ describe('figures from hand-made readings', () => {
     assert.equal(m.activeCliSeconds, 9);
   });
 
-  it('a Loki event as a line of a session\'s timeline', () => {
-    const entry = (attributes: Record<string, string>): LogEntry => ({ timeNs: '1', timeMs: 1, line: 'x', stream: {}, structuredMetadata: {}, parsed: {}, attributes });
-    assert.deepEqual(toSessionEvent(entry({ event_name: 'tool_result', tool_name: 'Bash', success: 'false', error_type: 'ShellError', duration_ms: '12' })),
-      { time: 1, name: 'tool_result', detail: 'Bash · failed: ShellError · 12 ms', failed: true });
-    assert.deepEqual(toSessionEvent(entry({ event_name: 'api_request', model: 'opus', cost_usd: '0.05' })), { time: 1, name: 'api_request', detail: 'opus · $0.05', failed: false });
+  it("a Loki event as a line of a session's timeline", () => {
+    const entry = (attributes: Record<string, string>): LogEntry => ({
+      timeNs: '1',
+      timeMs: 1,
+      line: 'x',
+      stream: {},
+      structuredMetadata: {},
+      parsed: {},
+      attributes,
+    });
+    assert.deepEqual(
+      toSessionEvent(
+        entry({
+          event_name: 'tool_result',
+          tool_name: 'Bash',
+          success: 'false',
+          error_type: 'ShellError',
+          duration_ms: '12',
+        }),
+      ),
+      { time: 1, name: 'tool_result', detail: 'Bash · failed: ShellError · 12 ms', failed: true },
+    );
+    assert.deepEqual(toSessionEvent(entry({ event_name: 'api_request', model: 'opus', cost_usd: '0.05' })), {
+      time: 1,
+      name: 'api_request',
+      detail: 'opus · $0.05',
+      failed: false,
+    });
   });
 });

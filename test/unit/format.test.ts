@@ -3,8 +3,25 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  NONE, PLAN_WINDOWS, ago, bucket, count, duration, exact, isFigure, multiple, percent, percentPoints, planReadings, planWindowName,
-  shortId, tokens, updatedAt, usd, usdPerHour, when,
+  NONE,
+  PLAN_WINDOWS,
+  ago,
+  bucket,
+  count,
+  duration,
+  exact,
+  isFigure,
+  multiple,
+  percent,
+  percentPoints,
+  planReadings,
+  planWindowName,
+  shortId,
+  tokens,
+  updatedAt,
+  usd,
+  usdPerHour,
+  when,
 } from '../../src/format';
 
 const MISSING = [null, undefined, Number.NaN, Number.POSITIVE_INFINITY];
@@ -93,7 +110,7 @@ describe('percent', () => {
     assert.equal(percent(1), '100%');
     assert.equal(percent(1.25), '125%');
   });
-  it('points (Claude Code\'s plan usage) read as the same ratio', () => {
+  it("points (Claude Code's plan usage) read as the same ratio", () => {
     assert.equal(percentPoints(42.4), '42%');
     assert.equal(percentPoints(4.4), '4.4%');
     assert.equal(percentPoints(0), '0%');
@@ -141,10 +158,21 @@ describe('duration', () => {
 describe('times', () => {
   const now = new Date(2026, 10, 23, 12, 0).getTime();
   const at = (day: number, hour: number, minute: number): number => new Date(2026, 10, day, hour, minute).getTime();
-  it('a moment today is its time of day; another day\'s has its date, past or to come', () => {
-    assert.equal(when(at(23, 15, 0), now), new Date(at(23, 15, 0)).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' }));
+  it("a moment today is its time of day; another day's has its date, past or to come", () => {
+    assert.equal(
+      when(at(23, 15, 0), now),
+      new Date(at(23, 15, 0)).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' }),
+    );
     for (const other of [at(22, 23, 59), at(27, 9, 0)]) {
-      assert.equal(when(other, now), new Date(other).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }));
+      assert.equal(
+        when(other, now),
+        new Date(other).toLocaleString(undefined, {
+          month: 'short',
+          day: 'numeric',
+          hour: '2-digit',
+          minute: '2-digit',
+        }),
+      );
     }
     assert.notEqual(when(at(27, 9, 0), now), when(at(23, 9, 0), now));
     assert.equal(when(null, now), NONE);
@@ -176,11 +204,24 @@ describe('times', () => {
 });
 
 describe('figures', () => {
-  it('every formatter\'s reading is a figure; text and times are not', () => {
-    for (const text of [usd(1234.5), tokens(1500), tokens(999), count(9999), count(12_345), percent(0.0001), percent(0.87), duration(20), duration(4000), NONE, '-$1.00']) {
+  it("every formatter's reading is a figure; text and times are not", () => {
+    for (const text of [
+      usd(1234.5),
+      tokens(1500),
+      tokens(999),
+      count(9999),
+      count(12_345),
+      percent(0.0001),
+      percent(0.87),
+      duration(20),
+      duration(4000),
+      NONE,
+      '-$1.00',
+    ]) {
       assert.ok(isFigure(text), text);
     }
-    for (const text of ['claude-sonnet-4-5', 'Bash', '631fe02f', 'now', '3h ago', '03:00 PM', 'Nov 27, 09:00 AM', '']) assert.ok(!isFigure(text), text);
+    for (const text of ['claude-sonnet-4-5', 'Bash', '631fe02f', 'now', '3h ago', '03:00 PM', 'Nov 27, 09:00 AM', ''])
+      assert.ok(!isFigure(text), text);
   });
   it('a session id is its first eight characters', () => {
     assert.equal(shortId('631fe02f-77fd-4613-8db1-70ec003c74d0'), '631fe02f');
@@ -191,7 +232,11 @@ describe('figures', () => {
 describe('the plan', () => {
   const now = new Date(2026, 10, 23, 12, 0).getTime();
   const usage = {
-    fiveHour: { usedPercent: 42.4, resetsAtMs: new Date(2026, 10, 23, 15, 0).getTime(), limitAtMs: new Date(2026, 10, 23, 14, 20).getTime() },
+    fiveHour: {
+      usedPercent: 42.4,
+      resetsAtMs: new Date(2026, 10, 23, 15, 0).getTime(),
+      limitAtMs: new Date(2026, 10, 23, 14, 20).getTime(),
+    },
     sevenDay: { usedPercent: 17, resetsAtMs: null, limitAtMs: null },
     contextWindows: [
       { sessionId: '631fe02f-77fd-4613-8db1-70ec003c74d0', model: 'claude-opus-4-5', usedPercent: 37 },
@@ -199,16 +244,44 @@ describe('the plan', () => {
     ],
   };
   it('its windows are listed once, with their names in the status bar, the sidebar and the stack', () => {
-    assert.deepEqual(PLAN_WINDOWS.map(([key, short, name, stack]) => [key, short, name, stack]), [['fiveHour', '5h', '5-hour', 'five_hour'], ['sevenDay', '7d', '7-day', 'seven_day']]);
+    assert.deepEqual(
+      PLAN_WINDOWS.map(([key, short, name, stack]) => [key, short, name, stack]),
+      [
+        ['fiveHour', '5h', '5-hour', 'five_hour'],
+        ['sevenDay', '7d', '7-day', 'seven_day'],
+      ],
+    );
     assert.equal(planWindowName('five_hour'), '5-hour');
     assert.equal(planWindowName('seven_day'), '7-day');
   });
   it('reads each window, then each context window: the lines the status bar and the sidebar both show', () => {
     assert.deepEqual(planReadings(usage, Infinity, now), [
-      { name: '5-hour window', window: '5-hour', value: '42%', detail: `resets ${when(usage.fiveHour.resetsAtMs, now)} · limit at this pace ${when(usage.fiveHour.limitAtMs, now)}`, title: `resets ${when(usage.fiveHour.resetsAtMs, now)} · limit at this pace ${when(usage.fiveHour.limitAtMs, now)}` },
-      { name: '7-day window', window: '7-day', value: '17%', detail: 'no reset time given', title: 'no reset time given' },
-      { name: 'Context window', value: '37%', detail: 'session 631fe02f · claude-opus-4-5', title: '631fe02f-77fd-4613-8db1-70ec003c74d0 (claude-opus-4-5)' },
-      { name: 'Context window', value: '5.5%', detail: 'session db2d98db · claude-sonnet-4-5', title: 'db2d98db-9ac8-44e4-a0a7-7a609ad65899 (claude-sonnet-4-5)' },
+      {
+        name: '5-hour window',
+        window: '5-hour',
+        value: '42%',
+        detail: `resets ${when(usage.fiveHour.resetsAtMs, now)} · limit at this pace ${when(usage.fiveHour.limitAtMs, now)}`,
+        title: `resets ${when(usage.fiveHour.resetsAtMs, now)} · limit at this pace ${when(usage.fiveHour.limitAtMs, now)}`,
+      },
+      {
+        name: '7-day window',
+        window: '7-day',
+        value: '17%',
+        detail: 'no reset time given',
+        title: 'no reset time given',
+      },
+      {
+        name: 'Context window',
+        value: '37%',
+        detail: 'session 631fe02f · claude-opus-4-5',
+        title: '631fe02f-77fd-4613-8db1-70ec003c74d0 (claude-opus-4-5)',
+      },
+      {
+        name: 'Context window',
+        value: '5.5%',
+        detail: 'session db2d98db · claude-sonnet-4-5',
+        title: 'db2d98db-9ac8-44e4-a0a7-7a609ad65899 (claude-sonnet-4-5)',
+      },
     ]);
     assert.equal(planReadings(usage, 1, now).length, 3, 'at most one context window');
     assert.deepEqual(planReadings({ contextWindows: [] }, Infinity, now), []);

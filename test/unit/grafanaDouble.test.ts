@@ -11,16 +11,25 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { repoRoot } from '../support/paths';
-import { GRAFANA_DOUBLE_VERSION, LOGIN_ATTEMPTS_WINDOW_MS, startGrafanaDouble, type GrafanaDouble, type GrafanaDoubleOptions } from '../doubles/grafana';
+import {
+  GRAFANA_DOUBLE_VERSION,
+  LOGIN_ATTEMPTS_WINDOW_MS,
+  startGrafanaDouble,
+  type GrafanaDouble,
+  type GrafanaDoubleOptions,
+} from '../doubles/grafana';
 
 const PASSWORD = 'right-password';
 const T0 = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
 const TS = /t=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z/;
 
 /** The 401 Grafana answers a wrong password and a lockout alike, anonymous access off. */
-const PASSWORD_AUTH_FAILED = '{"extra":null,"message":"Invalid username or password","messageId":"password-auth.failed","statusCode":401,"traceID":""}\n';
-const WRONG_PASSWORD_ERROR = 'error="[password-auth.failed] failed to authenticate identity: [password-auth.invalid] invalid password"';
-const BLOCKED_ERROR = 'error="[password-auth.failed] too many consecutive incorrect login attempts for user - login for user temporarily blocked"';
+const PASSWORD_AUTH_FAILED =
+  '{"extra":null,"message":"Invalid username or password","messageId":"password-auth.failed","statusCode":401,"traceID":""}\n';
+const WRONG_PASSWORD_ERROR =
+  'error="[password-auth.failed] failed to authenticate identity: [password-auth.invalid] invalid password"';
+const BLOCKED_ERROR =
+  'error="[password-auth.failed] too many consecutive incorrect login attempts for user - login for user temporarily blocked"';
 const failedLine = (t: string, error: string): string =>
   `logger=authn.service t=${t} level=info msg="Failed to authenticate request" client=auth.client.basic ${error}`;
 
@@ -44,14 +53,21 @@ interface Running {
 
 async function withGrafana(options: Partial<GrafanaDoubleOptions>, fn: (r: Running) => Promise<void>): Promise<void> {
   const clock = new Clock();
-  const g = await startGrafanaDouble({ port: 0, host: '127.0.0.1', adminPassword: PASSWORD, now: clock.now, ...options });
+  const g = await startGrafanaDouble({
+    port: 0,
+    host: '127.0.0.1',
+    adminPassword: PASSWORD,
+    now: clock.now,
+    ...options,
+  });
   const base = `http://127.0.0.1:${g.port}`;
   try {
     await fn({
       g,
       base,
       clock,
-      get: (p, password, login = 'admin') => fetch(`${base}${p}`, { redirect: 'manual', headers: password === undefined ? {} : auth(login, password) }),
+      get: (p, password, login = 'admin') =>
+        fetch(`${base}${p}`, { redirect: 'manual', headers: password === undefined ? {} : auth(login, password) }),
       failures: () => g.logs.filter((l) => l.startsWith('logger=authn.service ')),
     });
   } finally {
@@ -59,7 +75,9 @@ async function withGrafana(options: Partial<GrafanaDoubleOptions>, fn: (r: Runni
   }
 }
 
-const auth = (login: string, password: string): Record<string, string> => ({ Authorization: `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}` });
+const auth = (login: string, password: string): Record<string, string> => ({
+  Authorization: `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`,
+});
 
 /** The timestamp the double logs at the clock's time (ms precision, trailing zeros dropped, as RFC3339Nano). */
 const stamp = (ms: number): string => new Date(ms).toISOString().replace(/\.?0+Z$/, 'Z');
@@ -72,7 +90,10 @@ describe('grafana double (Grafana 12.4)', () => {
       const health = await get('/api/health', 'wrong');
       assert.equal(health.status, 200);
       assert.equal(health.headers.get('content-type'), 'application/json; charset=UTF-8');
-      assert.equal(await health.text(), `{\n  "database": "ok",\n  "version": "${GRAFANA_DOUBLE_VERSION}",\n  "commit": "cct-test-double"\n}`);
+      assert.equal(
+        await health.text(),
+        `{\n  "database": "ok",\n  "version": "${GRAFANA_DOUBLE_VERSION}",\n  "commit": "cct-test-double"\n}`,
+      );
       assert.deepEqual(failures(), [], 'the health check does not look at basic auth');
     });
   });
@@ -88,7 +109,12 @@ describe('grafana double (Grafana 12.4)', () => {
     // The real clock: nanoseconds, trailing zeros dropped.
     const g = await startGrafanaDouble({ port: 0, adminPassword: PASSWORD });
     try {
-      assert.match(g.logs.at(-1)!, new RegExp(`^logger=http\\.server ${TS.source} level=info msg="HTTP Server Listen" address=\\[::\\]:${g.port} protocol=http subUrl= socket=$`));
+      assert.match(
+        g.logs.at(-1)!,
+        new RegExp(
+          `^logger=http\\.server ${TS.source} level=info msg="HTTP Server Listen" address=\\[::\\]:${g.port} protocol=http subUrl= socket=$`,
+        ),
+      );
     } finally {
       await g.close();
     }
@@ -126,7 +152,8 @@ describe('grafana double (Grafana 12.4)', () => {
       }
       // A minute later, more tries, wrong and right: refused, and not counted.
       clock.set(60_000);
-      for (const password of ['wrong', PASSWORD, 'wrong', PASSWORD, 'wrong']) assert.equal((await get('/api/user', password)).status, 401);
+      for (const password of ['wrong', PASSWORD, 'wrong', PASSWORD, 'wrong'])
+        assert.equal((await get('/api/user', password)).status, 401);
       assert.equal(failures().filter((l) => l.endsWith(BLOCKED_ERROR)).length, 5);
       // Grafana counts whole seconds since now - 5 min: the first failure (second 0) still counts at 5:00.678 ...
       clock.set(LOGIN_ATTEMPTS_WINDOW_MS);
@@ -148,7 +175,11 @@ describe('grafana double (Grafana 12.4)', () => {
       for (let i = 0; i < 4; i++) assert.equal((await get('/api/user', 'wrong')).status, 401);
       assert.equal((await get('/api/user', PASSWORD)).status, 200);
       assert.equal((await get('/api/user', 'wrong')).status, 401);
-      assert.equal((await get('/api/user', PASSWORD)).status, 401, 'the fifth failure locks it, the success between notwithstanding');
+      assert.equal(
+        (await get('/api/user', PASSWORD)).status,
+        401,
+        'the fifth failure locks it, the success between notwithstanding',
+      );
     });
   });
 
@@ -156,7 +187,11 @@ describe('grafana double (Grafana 12.4)', () => {
     await withGrafana({}, async ({ base, get, failures }) => {
       for (let i = 0; i < 4; i++) assert.equal((await get('/api/user', 'wrong')).status, 401);
       const change = (password: string, as: string): Promise<Response> =>
-        fetch(`${base}/api/admin/users/1/password`, { method: 'PUT', headers: { ...auth('admin', as), 'Content-Type': 'application/json' }, body: JSON.stringify({ password }) });
+        fetch(`${base}/api/admin/users/1/password`, {
+          method: 'PUT',
+          headers: { ...auth('admin', as), 'Content-Type': 'application/json' },
+          body: JSON.stringify({ password }),
+        });
       const changed = await change('new-password', PASSWORD);
       assert.equal(changed.status, 200);
       assert.equal(changed.headers.get('content-type'), 'application/json');
@@ -166,12 +201,23 @@ describe('grafana double (Grafana 12.4)', () => {
       assert.equal((await get('/api/user', 'new-password')).status, 200);
       assert.equal(failures().filter((l) => l.endsWith(BLOCKED_ERROR)).length, 0);
       // Grafana's password policy (4 characters) and an unknown user: its user update fails, answered 500.
-      for (const [id, password] of [['1', 'abc'], ['2', 'long-enough']]) {
-        const refused = await fetch(`${base}/api/admin/users/${id}/password`, { method: 'PUT', headers: auth('admin', 'new-password'), body: JSON.stringify({ password }) });
+      for (const [id, password] of [
+        ['1', 'abc'],
+        ['2', 'long-enough'],
+      ]) {
+        const refused = await fetch(`${base}/api/admin/users/${id}/password`, {
+          method: 'PUT',
+          headers: auth('admin', 'new-password'),
+          body: JSON.stringify({ password }),
+        });
         assert.equal(refused.status, 500);
         assert.equal(await refused.text(), '{"message":"Failed to update user password"}');
       }
-      const badBody = await fetch(`${base}/api/admin/users/1/password`, { method: 'PUT', headers: auth('admin', 'new-password'), body: 'password' });
+      const badBody = await fetch(`${base}/api/admin/users/1/password`, {
+        method: 'PUT',
+        headers: auth('admin', 'new-password'),
+        body: 'password',
+      });
       assert.equal(badBody.status, 400);
       assert.equal(await badBody.text(), '{"message":"bad request data"}');
     });
@@ -179,28 +225,52 @@ describe('grafana double (Grafana 12.4)', () => {
 
   test('the other failures Grafana logs: an unknown login (counted), an empty password (not counted)', async () => {
     await withGrafana({}, async ({ get, failures }) => {
-      for (let i = 0; i < 4; i++) assert.equal(await (await get('/api/user', '', 'admin')).text(), PASSWORD_AUTH_FAILED);
-      assert.equal((await get('/api/user', PASSWORD)).status, 200, 'empty passwords are refused before they are counted');
+      for (let i = 0; i < 4; i++)
+        assert.equal(await (await get('/api/user', '', 'admin')).text(), PASSWORD_AUTH_FAILED);
+      assert.equal(
+        (await get('/api/user', PASSWORD)).status,
+        200,
+        'empty passwords are refused before they are counted',
+      );
       assert.equal(failures()[0], failedLine(stamp(T0), 'error="[password-auth.failed] no password provided"'));
       assert.equal((await get('/api/user', 'x', 'nobody')).status, 401);
-      assert.equal(failures().at(-1), failedLine(stamp(T0), 'error="[password-auth.failed] failed to authenticate identity: [identity.not-found] no user found: user not found"'));
+      assert.equal(
+        failures().at(-1),
+        failedLine(
+          stamp(T0),
+          'error="[password-auth.failed] failed to authenticate identity: [identity.not-found] no user found: user not found"',
+        ),
+      );
     });
   });
 
   test('the login form feeds the same count', async () => {
     await withGrafana({}, async ({ base, get, g }) => {
       const login = (password: string): Promise<Response> =>
-        fetch(`${base}/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user: 'admin', password }) });
+        fetch(`${base}/login`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ user: 'admin', password }),
+        });
       const wrong = await login('wrong');
       assert.equal(wrong.status, 401);
-      assert.equal(await wrong.text(), '{"statusCode":401,"messageId":"password-auth.failed","message":"Invalid username or password"}');
-      assert.match(g.logs.at(-1)!, /client=auth\.client\.form error="\[password-auth\.failed\] failed to authenticate identity: \[password-auth\.invalid\] invalid password"$/);
+      assert.equal(
+        await wrong.text(),
+        '{"statusCode":401,"messageId":"password-auth.failed","message":"Invalid username or password"}',
+      );
+      assert.match(
+        g.logs.at(-1)!,
+        /client=auth\.client\.form error="\[password-auth\.failed\] failed to authenticate identity: \[password-auth\.invalid\] invalid password"$/,
+      );
       const ok = await login(PASSWORD);
       assert.equal(ok.status, 200);
       assert.deepEqual(await ok.json(), { message: 'Logged in', redirectUrl: '/' });
       for (let i = 0; i < 4; i++) await get('/api/user', 'wrong');
       assert.equal((await login(PASSWORD)).status, 401);
-      assert.match(g.logs.at(-1)!, /client=auth\.client\.form error="\[password-auth\.failed\] too many consecutive incorrect login attempts for user - login for user temporarily blocked"$/);
+      assert.match(
+        g.logs.at(-1)!,
+        /client=auth\.client\.form error="\[password-auth\.failed\] too many consecutive incorrect login attempts for user - login for user temporarily blocked"$/,
+      );
     });
   });
 
@@ -208,7 +278,10 @@ describe('grafana double (Grafana 12.4)', () => {
     await withGrafana({}, async ({ get }) => {
       const user = await get('/api/user');
       assert.equal(user.status, 401);
-      assert.equal(await user.text(), '{"extra":null,"message":"Unauthorized","messageId":"auth.unauthorized","statusCode":401,"traceID":""}\n');
+      assert.equal(
+        await user.text(),
+        '{"extra":null,"message":"Unauthorized","messageId":"auth.unauthorized","statusCode":401,"traceID":""}\n',
+      );
       assert.equal((await get('/api/dashboards/uid/claude-code-telemetry')).status, 401);
       for (const page of ['/', '/d/claude-code-telemetry', '/d/claude-code-telemetry/claude-code-telemetry?orgId=1']) {
         const redirected = await get(page);
@@ -223,8 +296,22 @@ describe('grafana double (Grafana 12.4)', () => {
       assert.equal(signedIn.headers.get('content-type'), 'application/json');
       const body = await signedIn.json();
       assert.deepEqual(Object.keys(body), [
-        'id', 'uid', 'email', 'name', 'login', 'theme', 'orgId', 'isGrafanaAdmin', 'isDisabled', 'isExternal', 'isExternallySynced',
-        'isGrafanaAdminExternallySynced', 'authLabels', 'updatedAt', 'createdAt', 'avatarUrl',
+        'id',
+        'uid',
+        'email',
+        'name',
+        'login',
+        'theme',
+        'orgId',
+        'isGrafanaAdmin',
+        'isDisabled',
+        'isExternal',
+        'isExternallySynced',
+        'isGrafanaAdminExternallySynced',
+        'authLabels',
+        'updatedAt',
+        'createdAt',
+        'avatarUrl',
       ]);
       assert.equal(body.id, 1);
       assert.equal(body.login, 'admin');
@@ -252,7 +339,11 @@ describe('grafana double (Grafana 12.4)', () => {
       assert.equal(locked.status, 401);
       assert.equal(await locked.text(), '{"message":"Unauthorized"}\n', 'the same answer as a wrong password');
       assert.equal(failures().at(-1), failedLine(stamp(T0), BLOCKED_ERROR));
-      assert.equal((await get('/api/dashboards/uid/claude-code-telemetry', PASSWORD)).status, 200, 'the page still opens, as anonymous');
+      assert.equal(
+        (await get('/api/dashboards/uid/claude-code-telemetry', PASSWORD)).status,
+        200,
+        'the page still opens, as anonymous',
+      );
     });
   });
 
@@ -282,7 +373,7 @@ describe('grafana double (Grafana 12.4)', () => {
     });
   });
 
-  test('root_url behind a proxy that strips its path: the page\'s base and the redirects carry the path', async () => {
+  test("root_url behind a proxy that strips its path: the page's base and the redirects carry the path", async () => {
     // code-server serves a port at /proxy/<port>/ and strips that prefix; Grafana's assets and API calls resolve
     // against <base href>, so without the path they would go to code-server's own root.
     const rootUrl = '%(protocol)s://%(domain)s:%(http_port)s/proxy/3000/';
@@ -302,7 +393,9 @@ describe('grafana double (Grafana 12.4)', () => {
   test('the dashboards provisioned from the files compose mounts, as Grafana reads them', async () => {
     // The container's filesystem as compose makes it: each bind of the grafana service, where it mounts it.
     const composeDir = path.join(repoRoot, 'stack');
-    const compose = parseYaml(fs.readFileSync(path.join(composeDir, 'compose.yaml'), 'utf8')) as { services: { grafana: { volumes: string[] } } };
+    const compose = parseYaml(fs.readFileSync(path.join(composeDir, 'compose.yaml'), 'utf8')) as {
+      services: { grafana: { volumes: string[] } };
+    };
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'grafana-root-'));
     try {
       for (const volume of compose.services.grafana.volumes) {
@@ -314,26 +407,39 @@ describe('grafana double (Grafana 12.4)', () => {
       const expected = fs
         .readdirSync(path.join(composeDir, 'grafana', 'dashboards'))
         .filter((f) => f.endsWith('.json'))
-        .map((f) => JSON.parse(fs.readFileSync(path.join(composeDir, 'grafana', 'dashboards', f), 'utf8')) as { uid: string; title: string; panels: unknown[] });
+        .map(
+          (f) =>
+            JSON.parse(fs.readFileSync(path.join(composeDir, 'grafana', 'dashboards', f), 'utf8')) as {
+              uid: string;
+              title: string;
+              panels: unknown[];
+            },
+        );
       assert.ok(expected.some((d) => d.uid === 'claude-code-telemetry'));
-      await withGrafana({ anonymous: true, provisioningDir: '/etc/grafana/provisioning', fsRoot: root }, async ({ get }) => {
-        for (const d of expected) {
-          const response = await get(`/api/dashboards/uid/${d.uid}`);
-          assert.equal(response.status, 200, `${d.uid}: the provider's path is where compose mounts the dashboards`);
-          const body = await response.json();
-          assert.equal(body.dashboard.title, d.title);
-          assert.equal(body.dashboard.uid, d.uid);
-          assert.equal(body.dashboard.panels.length, d.panels.length);
-          assert.equal(body.meta.provisioned, true);
-          assert.equal(body.meta.folderTitle, 'Claude Code');
-          assert.equal(body.meta.canSave, false, 'a Viewer');
-        }
-        assert.equal((await get('/api/dashboards/uid/no-such-dashboard')).status, 404);
-      });
+      await withGrafana(
+        { anonymous: true, provisioningDir: '/etc/grafana/provisioning', fsRoot: root },
+        async ({ get }) => {
+          for (const d of expected) {
+            const response = await get(`/api/dashboards/uid/${d.uid}`);
+            assert.equal(response.status, 200, `${d.uid}: the provider's path is where compose mounts the dashboards`);
+            const body = await response.json();
+            assert.equal(body.dashboard.title, d.title);
+            assert.equal(body.dashboard.uid, d.uid);
+            assert.equal(body.dashboard.panels.length, d.panels.length);
+            assert.equal(body.meta.provisioned, true);
+            assert.equal(body.meta.folderTitle, 'Claude Code');
+            assert.equal(body.meta.canSave, false, 'a Viewer');
+          }
+          assert.equal((await get('/api/dashboards/uid/no-such-dashboard')).status, 404);
+        },
+      );
       // Without the provisioning files (and no `dashboards`), no dashboard at all.
-      await withGrafana({ anonymous: true, provisioningDir: '/etc/grafana/provisioning', fsRoot: path.join(root, 'nothing') }, async ({ get }) => {
-        assert.equal((await get('/api/dashboards/uid/claude-code-telemetry')).status, 404);
-      });
+      await withGrafana(
+        { anonymous: true, provisioningDir: '/etc/grafana/provisioning', fsRoot: path.join(root, 'nothing') },
+        async ({ get }) => {
+          assert.equal((await get('/api/dashboards/uid/claude-code-telemetry')).status, 404);
+        },
+      );
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
@@ -348,15 +454,26 @@ describe('grafana double (Grafana 12.4)', () => {
     await withGrafana({ anonymous: true }, async ({ base }) => {
       const ids = new Set<string>();
       for (let i = 0; i < 2; i++) {
-        const denied = await fetch(`${base}/api/dashboards/db`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ dashboard: { title: 'x' } }) });
+        const denied = await fetch(`${base}/api/dashboards/db`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ dashboard: { title: 'x' } }),
+        });
         assert.equal(denied.status, 403);
         assert.equal(denied.headers.get('content-type'), 'application/json; charset=UTF-8');
         const text = await denied.text();
-        assert.match(text, /^\{"accessErrorId":"ACE\d{10}","message":"You'll need additional permissions to perform this action\. Permissions needed: any of dashboards:create, dashboards:write","title":"Access denied"\}\n$/);
+        assert.match(
+          text,
+          /^\{"accessErrorId":"ACE\d{10}","message":"You'll need additional permissions to perform this action\. Permissions needed: any of dashboards:create, dashboards:write","title":"Access denied"\}\n$/,
+        );
         ids.add(JSON.parse(text).accessErrorId);
       }
       assert.equal(ids.size, 2);
-      const password = await fetch(`${base}/api/admin/users/1/password`, { method: 'PUT', headers: auth('admin', 'wrong'), body: JSON.stringify({ password: 'taken-over' }) });
+      const password = await fetch(`${base}/api/admin/users/1/password`, {
+        method: 'PUT',
+        headers: auth('admin', 'wrong'),
+        body: JSON.stringify({ password: 'taken-over' }),
+      });
       assert.equal(password.status, 403);
       assert.match(await password.text(), /Permissions needed: users\.password:update"/);
     });
@@ -388,7 +505,11 @@ describe('grafana double (Grafana 12.4)', () => {
         assert.ok(!g.logs.some((l) => l.includes('Created default admin')), 'an existing database: no admin made');
         assert.equal((await get('/api/user', PASSWORD)).status, 401, 'still locked after the restart');
         clock.set(LOGIN_ATTEMPTS_WINDOW_MS + 1000);
-        assert.equal((await get('/api/user', 'another-password')).status, 401, 'the variable does not change the password');
+        assert.equal(
+          (await get('/api/user', 'another-password')).status,
+          401,
+          'the variable does not change the password',
+        );
         assert.equal((await get('/api/user', PASSWORD)).status, 200);
       });
     } finally {

@@ -5,20 +5,32 @@ import { RefreshScheduler, type SchedulerOptions } from '../../src/telemetry/sch
 import { FakeClock, flush } from '../support/fakeClock';
 
 /** A task whose runs the test resolves or rejects by hand. */
-function manualTask(): { task: (s: AbortSignal) => Promise<void>; runs: Array<{ resolve(): void; reject(e: unknown): void; signal: AbortSignal; at: number }>; clock?: FakeClock } {
+function manualTask(): {
+  task: (s: AbortSignal) => Promise<void>;
+  runs: Array<{ resolve(): void; reject(e: unknown): void; signal: AbortSignal; at: number }>;
+  clock?: FakeClock;
+} {
   const runs: Array<{ resolve(): void; reject(e: unknown): void; signal: AbortSignal; at: number }> = [];
   const out = {
     runs,
     clock: undefined as FakeClock | undefined,
-    task: (signal: AbortSignal) => new Promise<void>((resolve, reject) => { runs.push({ resolve, reject, signal, at: out.clock?.now() ?? 0 }); }),
+    task: (signal: AbortSignal) =>
+      new Promise<void>((resolve, reject) => {
+        runs.push({ resolve, reject, signal, at: out.clock?.now() ?? 0 });
+      }),
   };
   return out;
 }
 
 /** A scheduler of a manual task on a fake clock. */
-function scheduled(options: Omit<SchedulerOptions, 'task' | 'clock'>): { clock: FakeClock; m: ReturnType<typeof manualTask>; s: RefreshScheduler } {
+function scheduled(options: Omit<SchedulerOptions, 'task' | 'clock'>): {
+  clock: FakeClock;
+  m: ReturnType<typeof manualTask>;
+  s: RefreshScheduler;
+} {
   const clock = new FakeClock();
-  const m = manualTask(); m.clock = clock;
+  const m = manualTask();
+  m.clock = clock;
   return { clock, m, s: new RefreshScheduler({ ...options, task: m.task, clock }) };
 }
 
@@ -41,11 +53,18 @@ describe('RefreshScheduler', () => {
 
   it('never runs two refreshes at once; refreshNow during one coalesces into one follow-up', async () => {
     const clock = new FakeClock();
-    const m = manualTask(); m.clock = clock;
-    let concurrent = 0; let maxConcurrent = 0;
+    const m = manualTask();
+    m.clock = clock;
+    let concurrent = 0;
+    let maxConcurrent = 0;
     const task = async (sig: AbortSignal): Promise<void> => {
-      concurrent++; maxConcurrent = Math.max(maxConcurrent, concurrent);
-      try { await m.task(sig); } finally { concurrent--; }
+      concurrent++;
+      maxConcurrent = Math.max(maxConcurrent, concurrent);
+      try {
+        await m.task(sig);
+      } finally {
+        concurrent--;
+      }
     };
     const s = new RefreshScheduler({ task, intervalMs: 1_000, clock });
     s.start();
@@ -160,7 +179,13 @@ describe('RefreshScheduler', () => {
 
   it('a task that throws synchronously counts as a failure', async () => {
     const clock = new FakeClock();
-    const s = new RefreshScheduler({ task: () => { throw new Error('sync'); }, intervalMs: 1_000, clock });
+    const s = new RefreshScheduler({
+      task: () => {
+        throw new Error('sync');
+      },
+      intervalMs: 1_000,
+      clock,
+    });
     s.start();
     await flush();
     assert.equal(s.state.consecutiveFailures, 1);

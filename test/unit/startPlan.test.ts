@@ -9,12 +9,20 @@ import { keepFirstStartEnvironment, LABELS, networkName, serviceSpec } from '../
 import { imagesToEnsure, planStart, portsToCheck } from '../../src/stack/startPlan';
 import { repoRoot } from '../support/paths';
 
-const model = loadComposeFile(join(repoRoot, 'stack', 'compose.yaml'), { variables: { GRAFANA_ADMIN_PASSWORD: 'x' }, projectName: 'plan-test' });
+const model = loadComposeFile(join(repoRoot, 'stack', 'compose.yaml'), {
+  variables: { GRAFANA_ADMIN_PASSWORD: 'x' },
+  projectName: 'plan-test',
+});
 const specs = model.services.map((service) => serviceSpec(model, service));
 const net = networkName(model.name);
 
 /** A container as the engine lists it, for `service`, on network `networkId`, publishing its ports when running. */
-function container(service: string, state: 'running' | 'exited', networkId = 'net-1', configHash?: string): Docker.ContainerInfo {
+function container(
+  service: string,
+  state: 'running' | 'exited',
+  networkId = 'net-1',
+  configHash?: string,
+): Docker.ContainerInfo {
   const spec = specs.find((s) => s.service.name === service)!;
   return {
     Id: `id-${service}`,
@@ -22,16 +30,32 @@ function container(service: string, state: 'running' | 'exited', networkId = 'ne
     State: state,
     Labels: { [LABELS.service]: service, [LABELS.configHash]: configHash ?? spec.configHash },
     NetworkSettings: { Networks: { [net]: { NetworkID: networkId } } },
-    Ports: state === 'running' ? spec.service.ports.map((p) => ({ IP: p.hostIp, PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: 'tcp' })) : [],
+    Ports:
+      state === 'running'
+        ? spec.service.ports.map((p) => ({
+            IP: p.hostIp,
+            PrivatePort: p.containerPort,
+            PublicPort: p.hostPort,
+            Type: 'tcp',
+          }))
+        : [],
   } as unknown as Docker.ContainerInfo;
 }
 
 describe('start plan', () => {
   it('a first start creates every service, checks every port and pulls each image once', () => {
     const plans = planStart(specs, [], net, undefined);
-    assert.deepEqual(plans.map((p) => p.action), specs.map(() => 'create'));
+    assert.deepEqual(
+      plans.map((p) => p.action),
+      specs.map(() => 'create'),
+    );
     assert.equal(portsToCheck(plans, []).length, specs.flatMap((s) => s.service.ports).length);
-    assert.deepEqual(imagesToEnsure(plans).map((s) => s.name).sort(), ['grafana', 'loki', 'otel-collector', 'prometheus']);
+    assert.deepEqual(
+      imagesToEnsure(plans)
+        .map((s) => s.name)
+        .sort(),
+      ['grafana', 'loki', 'otel-collector', 'prometheus'],
+    );
   });
 
   it('a running stack is reused whole: no port to check, no image to pull', () => {
@@ -51,16 +75,30 @@ describe('start plan', () => {
     ];
     const plans = planStart(specs, existing, net, 'net-1');
     assert.deepEqual(Object.fromEntries(plans.map((p) => [p.spec.service.name, p.action])), {
-      'otel-collector': 'reuse', prometheus: 'recreate', loki: 'start', grafana: 'recreate',
+      'otel-collector': 'reuse',
+      prometheus: 'recreate',
+      loki: 'start',
+      grafana: 'recreate',
     });
     // Loki is stopped: its port must be free; Prometheus and Grafana publish theirs already.
-    assert.deepEqual(portsToCheck(plans, existing).map(({ plan, port }) => `${plan.spec.service.name}:${port.hostPort}`), ['loki:3100']);
-    assert.deepEqual(imagesToEnsure(plans).map((s) => s.name).sort(), ['grafana', 'prometheus']);
+    assert.deepEqual(
+      portsToCheck(plans, existing).map(({ plan, port }) => `${plan.spec.service.name}:${port.hostPort}`),
+      ['loki:3100'],
+    );
+    assert.deepEqual(
+      imagesToEnsure(plans)
+        .map((s) => s.name)
+        .sort(),
+      ['grafana', 'prometheus'],
+    );
   });
 
   it('another Grafana admin password does not recreate Grafana, and a Grafana recreated for another change keeps its own', () => {
     // A window of another browser profile (code-server) has another password in its secret storage.
-    const other = loadComposeFile(join(repoRoot, 'stack', 'compose.yaml'), { variables: { GRAFANA_ADMIN_PASSWORD: 'y' }, projectName: 'plan-test' });
+    const other = loadComposeFile(join(repoRoot, 'stack', 'compose.yaml'), {
+      variables: { GRAFANA_ADMIN_PASSWORD: 'y' },
+      projectName: 'plan-test',
+    });
     const otherSpecs = other.services.map((service) => serviceSpec(other, service));
     const running = specs.map((s) => container(s.service.name, 'running'));
     assert.ok(planStart(otherSpecs, running, net, 'net-1').every((p) => p.action === 'reuse'));
@@ -69,6 +107,9 @@ describe('start plan', () => {
     const replaced = specs.find((s) => s.service.name === 'grafana')!.create.Env ?? [];
     const env = keepFirstStartEnvironment(grafana.create.Env ?? [], replaced);
     assert.ok(env.includes('GF_SECURITY_ADMIN_PASSWORD=x'), 'the password Grafana was created with');
-    assert.deepEqual(env.filter((e) => !e.startsWith('GF_SECURITY_ADMIN_PASSWORD=')), (grafana.create.Env ?? []).filter((e) => !e.startsWith('GF_SECURITY_ADMIN_PASSWORD=')));
+    assert.deepEqual(
+      env.filter((e) => !e.startsWith('GF_SECURITY_ADMIN_PASSWORD=')),
+      (grafana.create.Env ?? []).filter((e) => !e.startsWith('GF_SECURITY_ADMIN_PASSWORD=')),
+    );
   });
 });

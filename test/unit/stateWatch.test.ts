@@ -45,29 +45,45 @@ describe('stack state watch', () => {
       let refused = 0;
       stand.answer(async () => {
         const code = refused++ < 6 ? 'ECONNREFUSED' : 'ENOENT';
-        throw new EngineNotRunningError(WHERE, Object.assign(new Error(`connect ${code} /var/run/docker.sock`), { code }));
+        throw new EngineNotRunningError(
+          WHERE,
+          Object.assign(new Error(`connect ${code} /var/run/docker.sock`), { code }),
+        );
       });
       for (const service of ['otel-collector', 'prometheus', 'loki', 'grafana']) {
-        for (const action of ['kill', 'die', 'stop']) stand.send({ kind: 'container', service, containerId: service, action, time: 0 });
+        for (const action of ['kill', 'die', 'stop'])
+          stand.send({ kind: 'container', service, containerId: service, action, time: 0 });
       }
       stand.send({
         kind: 'disconnected',
-        error: new EngineNotRunningError(WHERE, Object.assign(new Error('the engine closed the connection'), { code: 'ECONNRESET' })),
+        error: new EngineNotRunningError(
+          WHERE,
+          Object.assign(new Error('the engine closed the connection'), { code: 'ECONNRESET' }),
+        ),
       });
       await waitFor('the settle read', async () => (stand.reads >= 13 ? true : undefined));
       await new Promise((r) => setTimeout(r, 100));
       // One line, with the first cause the watch met (the stream's end: the reads answer later).
       assert.equal(lines.length, 1, lines.join('\n'));
-      assert.match(lines[0] ?? '', /^warn Stack state unknown: The container engine at unix:\/\/\/var\/run\/docker\.sock is not running \(ECONNRESET: the engine closed the connection\)\. Start Docker/);
+      assert.match(
+        lines[0] ?? '',
+        /^warn Stack state unknown: The container engine at unix:\/\/\/var\/run\/docker\.sock is not running \(ECONNRESET: the engine closed the connection\)\. Start Docker/,
+      );
       // Unknown, and why: the stream's end, then the settle read's (the reads begun before the end are not published).
-      assert.deepEqual(phases.map((p) => (p.state === 'unknown' ? p.problem?.code : p.state)), ['engine-not-running', 'engine-not-running']);
-      assert.match(phases[1]?.state === 'unknown' ? phases[1].problem?.message ?? '' : '', /ENOENT/);
+      assert.deepEqual(
+        phases.map((p) => (p.state === 'unknown' ? p.problem?.code : p.state)),
+        ['engine-not-running', 'engine-not-running'],
+      );
+      assert.match(phases[1]?.state === 'unknown' ? (phases[1].problem?.message ?? '') : '', /ENOENT/);
 
       // The engine is back: the stream reconnects, the read works.
       stand.answer(async () => [{ service: 'prometheus', state: 'healthy' }]);
       stand.send({ kind: 'connected' });
       await waitFor('the state read and the settle read', async () => (phases.length === 4 ? true : undefined));
-      assert.deepEqual(phases.slice(2), [1, 2].map(() => ({ state: 'healthy', services: [], message: 'Telemetry stack healthy' })));
+      assert.deepEqual(
+        phases.slice(2),
+        [1, 2].map(() => ({ state: 'healthy', services: [], message: 'Telemetry stack healthy' })),
+      );
       assert.deepEqual(lines.slice(1), ['info Stack state: the container engine answers again.']);
     } finally {
       watch.dispose();
@@ -77,17 +93,28 @@ describe('stack state watch', () => {
   it('a read the engine refuses replaces the state read before ("starting") with unknown, and says why', async () => {
     const stand = engineStandIn();
     const phases: StackPhase[] = [];
-    const watch = new StackStateWatch(stand.engine, (p) => phases.push(p), new StateProblemLog({ info: () => {}, warn: () => {} }), 10_000);
+    const watch = new StackStateWatch(
+      stand.engine,
+      (p) => phases.push(p),
+      new StateProblemLog({ info: () => {}, warn: () => {} }),
+      10_000,
+    );
     try {
       stand.answer(async () => {
-        throw new PermissionDeniedError(WHERE, Object.assign(new Error('connect EACCES /var/run/docker.sock'), { code: 'EACCES' }));
+        throw new PermissionDeniedError(
+          WHERE,
+          Object.assign(new Error('connect EACCES /var/run/docker.sock'), { code: 'EACCES' }),
+        );
       });
       await assert.rejects(watch.read(), PermissionDeniedError);
       assert.equal(phases.length, 1);
       const [phase] = phases;
       assert.equal(phase?.state, 'unknown');
       assert.equal(phase?.state === 'unknown' && phase.problem?.code, 'permission-denied');
-      assert.match(phase?.state === 'unknown' ? phase.problem?.message ?? '' : '', /Permission denied on the Docker socket unix:\/\/\/var\/run\/docker\.sock.*docker. group/s);
+      assert.match(
+        phase?.state === 'unknown' ? (phase.problem?.message ?? '') : '',
+        /Permission denied on the Docker socket unix:\/\/\/var\/run\/docker\.sock.*docker. group/s,
+      );
       // A read that fails on an engine that answers (a call it refused) leaves the state as it was.
       stand.answer(async () => {
         throw new Error('HTTP 500: the engine failed to list containers');
@@ -102,7 +129,12 @@ describe('stack state watch', () => {
   it('publishes the latest read only, when an earlier one answers after it', async () => {
     const stand = engineStandIn();
     const phases: StackPhase[] = [];
-    const watch = new StackStateWatch(stand.engine, (p) => phases.push(p), new StateProblemLog({ info: () => {}, warn: () => {} }), 10_000);
+    const watch = new StackStateWatch(
+      stand.engine,
+      (p) => phases.push(p),
+      new StateProblemLog({ info: () => {}, warn: () => {} }),
+      10_000,
+    );
     try {
       let release: (s: ServiceStatus[]) => void = () => {};
       stand.answer(() => new Promise((resolve) => (release = resolve)));
@@ -112,7 +144,10 @@ describe('stack state watch', () => {
       await watch.read();
       releaseFirst([{ service: 'loki', state: 'healthy' }]);
       await first;
-      assert.deepEqual(phases.map((p) => p.state), ['stopped']);
+      assert.deepEqual(
+        phases.map((p) => p.state),
+        ['stopped'],
+      );
     } finally {
       watch.dispose();
     }

@@ -30,15 +30,20 @@ const FULL_LINE = 'Opus 4.5 · $1.23 · ctx 37% · 5h 42% · 7d 17%\n';
 
 type Gauge = OtlpMetricsRequest['resourceMetrics'][number]['scopeMetrics'][number]['metrics'][number];
 
-function gauges(request: OtlpMetricsRequest | undefined): Record<string, { unit: string; points: { attributes: Record<string, string>; value: number; time: string }[] }> {
-  const metrics: Gauge[] = request?.resourceMetrics.flatMap((resource) => resource.scopeMetrics.flatMap((scope) => scope.metrics)) ?? [];
+function gauges(
+  request: OtlpMetricsRequest | undefined,
+): Record<string, { unit: string; points: { attributes: Record<string, string>; value: number; time: string }[] }> {
+  const metrics: Gauge[] =
+    request?.resourceMetrics.flatMap((resource) => resource.scopeMetrics.flatMap((scope) => scope.metrics)) ?? [];
   return Object.fromEntries(
     metrics.map((metric) => [
       metric.name,
       {
         unit: metric.unit,
         points: metric.gauge.dataPoints.map((point) => ({
-          attributes: Object.fromEntries(point.attributes.map((attribute) => [attribute.key, attribute.value.stringValue])),
+          attributes: Object.fromEntries(
+            point.attributes.map((attribute) => [attribute.key, attribute.value.stringValue]),
+          ),
           value: point.asDouble,
           time: point.timeUnixNano,
         })),
@@ -81,7 +86,9 @@ describe('status line bridge: Claude Code status JSON to OTLP gauges', () => {
 
   it('sends only what is there: nothing before the first API answer, no plan figures for an API key', () => {
     assert.equal(metricsRequest(parseStatusLineInput(JSON.stringify(FIRST))!, now), undefined);
-    assert.deepEqual(Object.keys(gauges(metricsRequest(parseStatusLineInput(JSON.stringify(API_KEY))!, now))), ['claude_code.context_window.usage']);
+    assert.deepEqual(Object.keys(gauges(metricsRequest(parseStatusLineInput(JSON.stringify(API_KEY))!, now))), [
+      'claude_code.context_window.usage',
+    ]);
     const onlyFiveHour = { rate_limits: { five_hour: { used_percentage: 5 } } };
     assert.deepEqual(gauges(metricsRequest(parseStatusLineInput(JSON.stringify(onlyFiveHour))!, now)), {
       'claude_code.plan.usage': { unit: '%', points: [{ attributes: { window: 'five_hour' }, value: 5, time: stamp }] },
@@ -89,11 +96,18 @@ describe('status line bridge: Claude Code status JSON to OTLP gauges', () => {
     // No session or model: the context figure goes without those attributes; no version: no service.version.
     const bare = metricsRequest(parseStatusLineInput('{"context_window": {"used_percentage": 3}}')!, now);
     assert.deepEqual(gauges(bare)['claude_code.context_window.usage']?.points[0]?.attributes, {});
-    assert.deepEqual(bare?.resourceMetrics[0]?.resource.attributes, [{ key: 'service.name', value: { stringValue: 'claude-code' } }]);
+    assert.deepEqual(bare?.resourceMetrics[0]?.resource.attributes, [
+      { key: 'service.name', value: { stringValue: 'claude-code' } },
+    ]);
   });
 
   it('takes fields of the wrong type as absent', () => {
-    const odd = { model: 'opus', cost: { total_cost_usd: '1.5' }, context_window: [], rate_limits: { five_hour: { used_percentage: '42', resets_at: true }, seven_day: null } };
+    const odd = {
+      model: 'opus',
+      cost: { total_cost_usd: '1.5' },
+      context_window: [],
+      rate_limits: { five_hour: { used_percentage: '42', resets_at: true }, seven_day: null },
+    };
     const input = parseStatusLineInput(JSON.stringify(odd));
     assert.ok(input);
     assert.equal(metricsRequest(input, now), undefined);
@@ -137,7 +151,10 @@ describe('status line bridge: arguments and command line', () => {
         commandTimeoutMs: 4000,
       };
       const argv = formatBridgeArguments(args);
-      assert.ok(argv.every((argument) => /^--[a-z-]+=[A-Za-z0-9_:/.-]*$/.test(argument)), `needs quoting: ${argv.join(' ')}`);
+      assert.ok(
+        argv.every((argument) => /^--[a-z-]+=[A-Za-z0-9_:/.-]*$/.test(argument)),
+        `needs quoting: ${argv.join(' ')}`,
+      );
       assert.deepEqual(parseBridgeArguments(argv), args);
       assert.equal(decodeArgument(encodeArgument(previousCommand)), previousCommand);
     }
@@ -148,11 +165,17 @@ describe('status line bridge: arguments and command line', () => {
     try {
       const script = join(root, 'dist', 'statusLine.js');
       mkdirSync(dirname(script));
-      writeFileSync(script, 'process.stdout.write(JSON.stringify({ argv: process.argv.slice(2), asNode: process.env.ELECTRON_RUN_AS_NODE }))');
+      writeFileSync(
+        script,
+        'process.stdout.write(JSON.stringify({ argv: process.argv.slice(2), asNode: process.env.ELECTRON_RUN_AS_NODE }))',
+      );
       for (const previousCommand of previousCommands) {
         const args = { endpoint: 'http://127.0.0.1:4318', previousCommand, savedStatusLine: 'null' };
         const command = bridgeCommand({ executable: process.execPath, script, platform: 'linux' }, args);
-        assert.deepEqual(JSON.parse(execFileSync('/bin/sh', ['-c', command], { encoding: 'utf8' })), { argv: formatBridgeArguments(args), asNode: '1' });
+        assert.deepEqual(JSON.parse(execFileSync('/bin/sh', ['-c', command], { encoding: 'utf8' })), {
+          argv: formatBridgeArguments(args),
+          asNode: '1',
+        });
         assert.deepEqual(parseBridgeCommand(command), args);
       }
     } finally {
@@ -162,10 +185,17 @@ describe('status line bridge: arguments and command line', () => {
 
   it('gives Windows the same line with forward slashes, for Git Bash', () => {
     const command = bridgeCommand(
-      { executable: 'C:\\Program Files\\Microsoft VS Code\\Code.exe', script: 'c:\\Users\\me\\.vscode\\extensions\\cct-0.1.0\\dist\\statusLine.js', platform: 'win32' },
+      {
+        executable: 'C:\\Program Files\\Microsoft VS Code\\Code.exe',
+        script: 'c:\\Users\\me\\.vscode\\extensions\\cct-0.1.0\\dist\\statusLine.js',
+        platform: 'win32',
+      },
       { endpoint: 'http://127.0.0.1:4318' },
     );
-    assert.equal(command, "ELECTRON_RUN_AS_NODE=1 'C:/Program Files/Microsoft VS Code/Code.exe' 'c:/Users/me/.vscode/extensions/cct-0.1.0/dist/statusLine.js' '--endpoint=http://127.0.0.1:4318'");
+    assert.equal(
+      command,
+      "ELECTRON_RUN_AS_NODE=1 'C:/Program Files/Microsoft VS Code/Code.exe' 'c:/Users/me/.vscode/extensions/cct-0.1.0/dist/statusLine.js' '--endpoint=http://127.0.0.1:4318'",
+    );
     assert.deepEqual(parseBridgeCommand(command), { endpoint: 'http://127.0.0.1:4318' });
   });
 
@@ -185,8 +215,22 @@ describe('status line bridge: arguments and command line', () => {
   it('is tolerant: unknown arguments are skipped, bad values leave the defaults', () => {
     assert.deepEqual(parseBridgeArguments([]), { endpoint: 'http://127.0.0.1:4318' });
     assert.deepEqual(
-      parseBridgeArguments(['--endpoint=ftp://x', '--previous=%%%', '--saved=' + Buffer.from('{}').toString('base64url'), '--export-timeout-ms=0', '--command-timeout-ms=5s', '--colour=yes', 'stray']),
-      { endpoint: 'http://127.0.0.1:4318', previousCommand: undefined, savedStatusLine: undefined, exportTimeoutMs: undefined, commandTimeoutMs: undefined },
+      parseBridgeArguments([
+        '--endpoint=ftp://x',
+        '--previous=%%%',
+        '--saved=' + Buffer.from('{}').toString('base64url'),
+        '--export-timeout-ms=0',
+        '--command-timeout-ms=5s',
+        '--colour=yes',
+        'stray',
+      ]),
+      {
+        endpoint: 'http://127.0.0.1:4318',
+        previousCommand: undefined,
+        savedStatusLine: undefined,
+        exportTimeoutMs: undefined,
+        commandTimeoutMs: undefined,
+      },
     );
   });
 });
@@ -204,7 +248,11 @@ interface BridgeRun {
   killed: boolean;
 }
 
-function runBridge(args: readonly string[], input: string | Buffer, command: readonly string[] = [process.execPath, BUNDLE]): Promise<BridgeRun> {
+function runBridge(
+  args: readonly string[],
+  input: string | Buffer,
+  command: readonly string[] = [process.execPath, BUNDLE],
+): Promise<BridgeRun> {
   return new Promise((done, fail) => {
     const child = spawn(command[0]!, [...command.slice(1), ...args], { stdio: 'pipe' });
     const stdout: Buffer[] = [];
@@ -270,8 +318,12 @@ describe('status line bridge: the bundle, run as Claude Code runs it', () => {
     // The sources its (development) source map lists: the bundle must not be older than any of them.
     const map = `${BUNDLE}.map`;
     if (existsSync(map)) {
-      const sources = (JSON.parse(readFileSync(map, 'utf8')) as { sources: string[] }).sources.map((source) => resolve(dirname(map), source));
-      const stale = sources.filter((source) => existsSync(source) && statSync(source).mtimeMs > statSync(BUNDLE).mtimeMs);
+      const sources = (JSON.parse(readFileSync(map, 'utf8')) as { sources: string[] }).sources.map((source) =>
+        resolve(dirname(map), source),
+      );
+      const stale = sources.filter(
+        (source) => existsSync(source) && statSync(source).mtimeMs > statSync(BUNDLE).mtimeMs,
+      );
       assert.deepEqual(stale, [], `${BUNDLE} is older than its sources: run npm run build first`);
     }
     up = await collector(true);
@@ -279,7 +331,7 @@ describe('status line bridge: the bundle, run as Claude Code runs it', () => {
   beforeEach(() => up.received.splice(0));
   after(() => close(up.server));
 
-  it('exports the gauges as OTLP/HTTP JSON while the user\'s command runs, and prints its output', async () => {
+  it("exports the gauges as OTLP/HTTP JSON while the user's command runs, and prints its output", async () => {
     const run = await runBridge([`--endpoint=${up.endpoint}`, previous('cat >/dev/null; echo mine')], input);
     assert.equal(run.stdout.toString(), 'mine\n');
     assert.equal(run.status, 0);
@@ -289,12 +341,36 @@ describe('status line bridge: the bundle, run as Claude Code runs it', () => {
     assert.equal(sent[0]?.url, '/v1/metrics');
     assert.equal(sent[0]?.contentType, 'application/json');
     const received = gauges(sent[0]?.body);
-    assert.deepEqual(received['claude_code.plan.usage']?.points.map((point) => [point.attributes.window, point.value]), [['five_hour', 42], ['seven_day', 17.2]]);
-    assert.deepEqual(received['claude_code.plan.resets_at']?.points.map((point) => [point.attributes.window, point.value]), [['five_hour', 1796400000], ['seven_day', 1796900000]]);
-    assert.deepEqual(received['claude_code.context_window.usage']?.points.map((point) => [point.attributes, point.value]), [[{ 'session.id': FULL.session_id, model: FULL.model.id }, 37.4]]);
+    assert.deepEqual(
+      received['claude_code.plan.usage']?.points.map((point) => [point.attributes.window, point.value]),
+      [
+        ['five_hour', 42],
+        ['seven_day', 17.2],
+      ],
+    );
+    assert.deepEqual(
+      received['claude_code.plan.resets_at']?.points.map((point) => [point.attributes.window, point.value]),
+      [
+        ['five_hour', 1796400000],
+        ['seven_day', 1796900000],
+      ],
+    );
+    assert.deepEqual(
+      received['claude_code.context_window.usage']?.points.map((point) => [point.attributes, point.value]),
+      [[{ 'session.id': FULL.session_id, model: FULL.model.id }, 37.4]],
+    );
     const stamp = Number(BigInt(received['claude_code.plan.usage']!.points[0]!.time) / 1_000_000n);
     assert.ok(Math.abs(stamp - Date.now()) < 60_000, `timeUnixNano ${stamp} is not now`);
-    assert.deepEqual(sent[0]?.body.resourceMetrics[0]?.resource.attributes.map((attribute) => [attribute.key, attribute.value.stringValue]), [['service.name', 'claude-code'], ['service.version', '2.1.328']]);
+    assert.deepEqual(
+      sent[0]?.body.resourceMetrics[0]?.resource.attributes.map((attribute) => [
+        attribute.key,
+        attribute.value.stringValue,
+      ]),
+      [
+        ['service.name', 'claude-code'],
+        ['service.version', '2.1.328'],
+      ],
+    );
   });
 
   it('prints its own line when there is no previous command; sends nothing for input without figures', async () => {
@@ -310,14 +386,23 @@ describe('status line bridge: the bundle, run as Claude Code runs it', () => {
     const closed = await collector(true);
     await close(closed.server);
     const run = await runBridge([`--endpoint=${closed.endpoint}`], input);
-    assert.deepEqual({ stdout: run.stdout.toString(), stderr: run.stderr, status: run.status, killed: run.killed }, { stdout: FULL_LINE, stderr: '', status: 0, killed: false });
+    assert.deepEqual(
+      { stdout: run.stdout.toString(), stderr: run.stderr, status: run.status, killed: run.killed },
+      { stdout: FULL_LINE, stderr: '', status: 0, killed: false },
+    );
   });
 
   it('prints the line after the export timeout when the collector never answers', async () => {
     const silent = await collector(false);
     try {
-      const run = await runBridge([`--endpoint=${silent.endpoint}`, '--export-timeout-ms=300', previous('cat >/dev/null; echo mine')], input);
-      assert.deepEqual({ stdout: run.stdout.toString(), stderr: run.stderr, status: run.status, killed: run.killed }, { stdout: 'mine\n', stderr: '', status: 0, killed: false });
+      const run = await runBridge(
+        [`--endpoint=${silent.endpoint}`, '--export-timeout-ms=300', previous('cat >/dev/null; echo mine')],
+        input,
+      );
+      assert.deepEqual(
+        { stdout: run.stdout.toString(), stderr: run.stderr, status: run.status, killed: run.killed },
+        { stdout: 'mine\n', stderr: '', status: 0, killed: false },
+      );
       assert.equal(silent.received.length, 1, 'the request reached the collector');
     } finally {
       await close(silent.server);
@@ -327,9 +412,15 @@ describe('status line bridge: the bundle, run as Claude Code runs it', () => {
   it('passes the same input to the previous command and prints its output byte for byte', async () => {
     const echoed = await runBridge([`--endpoint=${up.endpoint}`, previous('cat')], input);
     assert.equal(echoed.stdout.toString(), input);
-    const coloured = await runBridge([`--endpoint=${up.endpoint}`, previous(`cat >/dev/null; printf '\\033[1;31mred\\033[0m · ü\\n\\n'`)], input);
+    const coloured = await runBridge(
+      [`--endpoint=${up.endpoint}`, previous(`cat >/dev/null; printf '\\033[1;31mred\\033[0m · ü\\n\\n'`)],
+      input,
+    );
     assert.deepEqual(coloured.stdout, Buffer.from('\x1b[1;31mred\x1b[0m · ü\n\n'));
-    const unterminated = await runBridge([`--endpoint=${up.endpoint}`, previous("cat >/dev/null; printf 'no newline'")], input);
+    const unterminated = await runBridge(
+      [`--endpoint=${up.endpoint}`, previous("cat >/dev/null; printf 'no newline'")],
+      input,
+    );
     assert.deepEqual(unterminated.stdout, Buffer.from('no newline'));
     // A failing command that printed something: what it printed (Claude Code would have shown nothing).
     const partial = await runBridge([`--endpoint=${up.endpoint}`, previous('echo partial; exit 1')], input);
@@ -337,9 +428,18 @@ describe('status line bridge: the bundle, run as Claude Code runs it', () => {
   });
 
   it('prints its own line when the previous command is slow, fails, prints nothing or does not exist', async () => {
-    for (const command of ['sleep 5; echo late', 'echo broken >&2; exit 3', 'cat >/dev/null', '/nonexistent/status-line-command']) {
+    for (const command of [
+      'sleep 5; echo late',
+      'echo broken >&2; exit 3',
+      'cat >/dev/null',
+      '/nonexistent/status-line-command',
+    ]) {
       const run = await runBridge([`--endpoint=${up.endpoint}`, '--command-timeout-ms=500', previous(command)], input);
-      assert.deepEqual({ stdout: run.stdout.toString(), status: run.status, killed: run.killed }, { stdout: FULL_LINE, status: 0, killed: false }, command);
+      assert.deepEqual(
+        { stdout: run.stdout.toString(), status: run.status, killed: run.killed },
+        { stdout: FULL_LINE, status: 0, killed: false },
+        command,
+      );
     }
   });
 
@@ -355,7 +455,10 @@ describe('status line bridge: the bundle, run as Claude Code runs it', () => {
   it('runs from the command line written to settings.json, through sh, with a previous command full of quotes', async () => {
     const command = bridgeCommand(
       { executable: process.execPath, script: BUNDLE, platform: process.platform },
-      { endpoint: up.endpoint, previousCommand: `input=$(cat)\nprintf '%s|%s|%s\\n' "it's \\"ü\\"" "\${#input}" "\${ELECTRON_RUN_AS_NODE-unset}"` },
+      {
+        endpoint: up.endpoint,
+        previousCommand: `input=$(cat)\nprintf '%s|%s|%s\\n' "it's \\"ü\\"" "\${#input}" "\${ELECTRON_RUN_AS_NODE-unset}"`,
+      },
     );
     const run = await runBridge([], input, ['/bin/sh', '-c', command]);
     // The variable that runs the editor as Node is the bridge's own: the user's command does not get it.

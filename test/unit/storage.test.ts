@@ -4,7 +4,8 @@ import { STORAGE_STALE_MS, storageProblem, storageStale } from '../../src/teleme
 
 const NOW = Date.parse('2026-12-01T18:44:30Z');
 // Prometheus 3.16's own line, on a full tmpfs volume.
-const FULL = 'time=2026-12-01T18:44:23.740Z level=ERROR source=scrape.go:1527 msg="Scrape commit failed" component="scrape manager" scrape_pool=claude-code target=http://otel-collector:8889/metrics err="write to WAL: log samples: write /prometheus/wal/00000000: no space left on device"';
+const FULL =
+  'time=2026-12-01T18:44:23.740Z level=ERROR source=scrape.go:1527 msg="Scrape commit failed" component="scrape manager" scrape_pool=claude-code target=http://otel-collector:8889/metrics err="write to WAL: log samples: write /prometheus/wal/00000000: no space left on device"';
 
 describe('Prometheus storage', () => {
   it('says nothing while the newest sample is recent, or when Prometheus holds none', () => {
@@ -14,9 +15,16 @@ describe('Prometheus storage', () => {
     assert.equal(storageStale(NOW - STORAGE_STALE_MS - 1, NOW), true);
   });
 
-  it('names a full volume from Prometheus\' log, what is kept, and the next step', () => {
-    const problem = storageProblem(NOW - STORAGE_STALE_MS - 1, ['level=INFO msg="Server is ready to receive web requests."', FULL, 'level=INFO msg="x"']);
-    assert.match(problem, /^Prometheus has stored no new data since .+: its volume is full \(no space left on device\)\./);
+  it("names a full volume from Prometheus' log, what is kept, and the next step", () => {
+    const problem = storageProblem(NOW - STORAGE_STALE_MS - 1, [
+      'level=INFO msg="Server is ready to receive web requests."',
+      FULL,
+      'level=INFO msg="x"',
+    ]);
+    assert.match(
+      problem,
+      /^Prometheus has stored no new data since .+: its volume is full \(no space left on device\)\./,
+    );
     assert.match(problem, /the collector keeps every session's running total for a day/);
     assert.match(problem, /Free space on the disk the container engine keeps its volumes on/);
     assert.match(problem, /claudeTelemetry\.stack\.retentionDays/);

@@ -10,9 +10,18 @@ export function alertsView(alerts: readonly StackAlert[] | undefined): HTMLEleme
     el('h3', {}, 'Alerts'),
     ...(alerts.length === 0
       ? [el('p', { class: 'empty' }, 'No alert is firing.')]
-      : alerts.map((alert) => el('p', { class: 'warning alert', title: `${alert.name}: ${alert.description}` },
-        alert.summary || alert.name,
-        ...(alert.description ? [el('span', { class: 'sub' }, alert.description)] : []),
-        el('span', { class: 'sub' }, `${alert.severity || 'alert'}${alert.activeAtMs === null ? '' : ` · since ${when(alert.activeAtMs)}`}`)))),
+      : alerts.map((alert) =>
+          el(
+            'p',
+            { class: 'warning alert', title: `${alert.name}: ${alert.description}` },
+            alert.summary || alert.name,
+            ...(alert.description ? [el('span', { class: 'sub' }, alert.description)] : []),
+            el(
+              'span',
+              { class: 'sub' },
+              `${alert.severity || 'alert'}${alert.activeAtMs === null ? '' : ` · since ${when(alert.activeAtMs)}`}`,
+            ),
+          ),
+        )),
   ];
 }

@@ -1,7 +1,13 @@
 /** Cost over time by model, and cost and tokens by the dimension the user picks (only those the data carries). */
 import { percent, usd } from '../../format';
 import { post } from '../host';
-import { COST_DIMENSIONS, isCostDimension, type CostBreakdown, type MetricsSection, type TimeRange } from '../../snapshot';
+import {
+  COST_DIMENSIONS,
+  isCostDimension,
+  type CostBreakdown,
+  type MetricsSection,
+  type TimeRange,
+} from '../../snapshot';
 import { costChart } from '../charts';
 import { el, table, tokensCell } from '../dom';
 import { keep, reuse } from '../kept';
@@ -20,7 +26,9 @@ function groupByPicker(breakdown: CostBreakdown): HTMLElement {
   const select = entry.picker!;
   const values = [...select.options].map((option) => option.value);
   if (values.join() !== breakdown.available.join()) {
-    select.replaceChildren(...breakdown.available.map((dimension) => el('option', { value: dimension }, COST_DIMENSIONS[dimension].title)));
+    select.replaceChildren(
+      ...breakdown.available.map((dimension) => el('option', { value: dimension }, COST_DIMENSIONS[dimension].title)),
+    );
   }
   // The user's pick stands while the host has not answered with it yet.
   if (document.activeElement !== select) select.value = breakdown.dimension;

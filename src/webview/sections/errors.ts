@@ -19,14 +19,24 @@ export function errorsView(metrics: MetricsSection, nowMs: number): HTMLElement[
     el('h3', {}, 'Tool failures by tool and error'),
     table(
       ['Tool', 'Error', 'Count', 'First', 'Last'],
-      metrics.toolErrors.map((entry) => [entry.tool, entry.errorType, countCell(entry.count), ...seenCells(entry, nowMs)]),
+      metrics.toolErrors.map((entry) => [
+        entry.tool,
+        entry.errorType,
+        countCell(entry.count),
+        ...seenCells(entry, nowMs),
+      ]),
       'No tool failures in this range.',
       [3, 4],
     ),
     el('h3', {}, 'API errors by status'),
     table(
       ['Status', 'Model', 'Count', 'First', 'Last'],
-      metrics.apiErrorsByStatus.map((entry) => [entry.statusCode, entry.model, countCell(entry.count), ...seenCells(entry, nowMs)]),
+      metrics.apiErrorsByStatus.map((entry) => [
+        entry.statusCode,
+        entry.model,
+        countCell(entry.count),
+        ...seenCells(entry, nowMs),
+      ]),
       'No API errors in this range.',
       [3, 4],
     ),

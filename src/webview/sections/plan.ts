@@ -17,16 +17,33 @@ export function planView(plan: PlanSection | undefined, range: TimeRange): HTMLE
     row(reading.name, reading.value, reading.detail, reading.title);
   }
   for (const hit of plan?.atLimit ?? []) {
-    row(`At the ${planWindowName(hit.window)} limit`, duration(hit.minutes * 60), `in the last ${range}, last ${when(hit.lastAtMs)}`);
+    row(
+      `At the ${planWindowName(hit.window)} limit`,
+      duration(hit.minutes * 60),
+      `in the last ${range}, last ${when(hit.lastAtMs)}`,
+    );
   }
   const month = plan?.month;
   if (month) {
-    row('This month at API prices', usd(month.costUsd), `${multiple(month.costUsd / month.priceUsd)} your plan’s ${usd(month.priceUsd)}`);
+    row(
+      'This month at API prices',
+      usd(month.costUsd),
+      `${multiple(month.costUsd / month.priceUsd)} your plan’s ${usd(month.priceUsd)}`,
+    );
   }
   if (rows.length === 0) {
-    out.push(el('p', { class: 'empty' },
-      'No plan usage yet. Claude Code gives its 5-hour and 7-day usage to its status line in interactive sessions of plan subscribers: let the extension’s status line bridge pass it on.'),
-    el('div', { class: 'actions' }, actionButton('Show Plan Usage in Claude Code’s Status Line…', 'writeStatusLineBridge', true)));
+    out.push(
+      el(
+        'p',
+        { class: 'empty' },
+        'No plan usage yet. Claude Code gives its 5-hour and 7-day usage to its status line in interactive sessions of plan subscribers: let the extension’s status line bridge pass it on.',
+      ),
+      el(
+        'div',
+        { class: 'actions' },
+        actionButton('Show Plan Usage in Claude Code’s Status Line…', 'writeStatusLineBridge', true),
+      ),
+    );
     return out;
   }
   out.push(table(['Figure', 'Value'], rows, '', [1]));

@@ -13,7 +13,12 @@ export function productivityView(kpis: RangeKpis): HTMLElement[] {
       [
         ['Lines added / removed', `${count(kpis.linesAdded)} / ${count(kpis.linesRemoved)}`],
         ['Commits / pull requests', `${count(kpis.commits)} / ${count(kpis.pullRequests)}`],
-        ['Edits accepted', decisions > 0 ? `${count(kpis.editsAccepted)} of ${count(decisions)} (${percent(kpis.editsAccepted / decisions)})` : 'none'],
+        [
+          'Edits accepted',
+          decisions > 0
+            ? `${count(kpis.editsAccepted)} of ${count(decisions)} (${percent(kpis.editsAccepted / decisions)})`
+            : 'none',
+        ],
         ['Cost per 1,000 lines', lines > 0 ? usd((kpis.costUsd / lines) * 1000) : 'n/a'],
         ['Active: Claude / you', `${duration(kpis.activeCliSeconds)} / ${duration(kpis.activeUserSeconds)}`],
         ['API requests / errors', `${count(kpis.apiRequests)} / ${count(kpis.apiErrors)}`],

@@ -8,7 +8,12 @@ export function recentView(events: EventsSection): HTMLElement[] {
     el('h3', {}, 'Recent tool failures'),
     table(
       ['Time', 'Tool', 'Error', 'Session'],
-      events.toolFailures.map((failure) => [when(failure.time), failure.tool, failure.errorType, { text: shortId(failure.sessionId), title: failure.sessionId }]),
+      events.toolFailures.map((failure) => [
+        when(failure.time),
+        failure.tool,
+        failure.errorType,
+        { text: shortId(failure.sessionId), title: failure.sessionId },
+      ]),
       'No tool failures in this range.',
       [3],
     ),

@@ -18,7 +18,10 @@ export function tokensAndToolsView(metrics: MetricsSection): HTMLElement[] {
       options: {
         animation: false,
         maintainAspectRatio: false,
-        plugins: { legend: { position: 'right', labels: { boxWidth: 10 } }, tooltip: valueTooltip((value) => `${exact(value)} tokens`) },
+        plugins: {
+          legend: { position: 'right', labels: { boxWidth: 10 } },
+          tooltip: valueTooltip((value) => `${exact(value)} tokens`),
+        },
       },
     }),
     chart('Tool calls and failures', {
@@ -26,8 +29,18 @@ export function tokensAndToolsView(metrics: MetricsSection): HTMLElement[] {
       data: {
         labels: metrics.tools.map((entry) => entry.tool),
         datasets: [
-          { label: 'Succeeded', data: metrics.tools.map((entry) => entry.calls - entry.failures), backgroundColor: colors[2], stack: 'tools' },
-          { label: 'Failed', data: metrics.tools.map((entry) => entry.failures), backgroundColor: colors[5], stack: 'tools' },
+          {
+            label: 'Succeeded',
+            data: metrics.tools.map((entry) => entry.calls - entry.failures),
+            backgroundColor: colors[2],
+            stack: 'tools',
+          },
+          {
+            label: 'Failed',
+            data: metrics.tools.map((entry) => entry.failures),
+            backgroundColor: colors[5],
+            stack: 'tools',
+          },
         ],
       },
       options: {
@@ -35,7 +48,10 @@ export function tokensAndToolsView(metrics: MetricsSection): HTMLElement[] {
         animation: false,
         maintainAspectRatio: false,
         // Calls are whole: no tick between two.
-        scales: { x: { stacked: true, ticks: { precision: 0, callback: (value) => count(Number(value)) } }, y: { stacked: true } },
+        scales: {
+          x: { stacked: true, ticks: { precision: 0, callback: (value) => count(Number(value)) } },
+          y: { stacked: true },
+        },
         plugins: { legend: { position: 'bottom', labels: { boxWidth: 10 } }, tooltip: valueTooltip(exact) },
       },
     }),

@@ -93,7 +93,9 @@ export function claudeArgs(prompt: string, options: Pick<ClaudeRunOptions, 'allo
  * prefix (the terminal itself supplies the telemetry variables), run in the home's work dir.
  */
 export function claudeCommandLine(prompt: string, options: Omit<ClaudeRunOptions, 'telemetry' | 'timeoutMs'>): string {
-  const env = Object.entries(claudeOfflineEnv(options.apiUrl, options.home)).map(([key, value]) => `${key}=${shellQuote(value)}`);
+  const env = Object.entries(claudeOfflineEnv(options.apiUrl, options.home)).map(
+    ([key, value]) => `${key}=${shellQuote(value)}`,
+  );
   return [...env, shellQuote(claudeBin), ...claudeArgs(prompt, options).map(shellQuote)].join(' ');
 }
 
@@ -121,14 +123,22 @@ export function runClaude(prompt: string, options: ClaudeRunOptions): Promise<Cl
   };
   const startedAt = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(claudeBin, claudeArgs(prompt, options), { cwd: options.home.workDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(claudeBin, claudeArgs(prompt, options), {
+      cwd: options.home.workDir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`claude -p did not exit within ${options.timeoutMs ?? 120_000} ms\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
+      reject(
+        new Error(
+          `claude -p did not exit within ${options.timeoutMs ?? 120_000} ms\n--- stdout\n${stdout}\n--- stderr\n${stderr}`,
+        ),
+      );
     }, options.timeoutMs ?? 120_000);
     child.on('error', (error) => {
       clearTimeout(timer);

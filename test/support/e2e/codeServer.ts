@@ -13,7 +13,16 @@
  * Nothing here skips: a missing code-server or browser is an error, so the tests fail.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -41,15 +50,28 @@ export const quietSettings: Readonly<Record<string, unknown>> = {
   'git.openRepositoryInParentFolders': 'never',
 };
 
-function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{ stdout: string; stderr: string }> {
+function run(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
     execFile(
       command,
       args,
-      { cwd: options.cwd ?? repoRoot, env: options.env ?? process.env, timeout: options.timeoutMs ?? 0, maxBuffer: 64 * 1024 * 1024 },
+      {
+        cwd: options.cwd ?? repoRoot,
+        env: options.env ?? process.env,
+        timeout: options.timeoutMs ?? 0,
+        maxBuffer: 64 * 1024 * 1024,
+      },
       (error, stdout, stderr) => {
         if (error) {
-          reject(new Error(`${command} ${args.join(' ')} failed: ${error.message}\n--- stdout\n${tail(stdout)}\n--- stderr\n${tail(stderr)}`));
+          reject(
+            new Error(
+              `${command} ${args.join(' ')} failed: ${error.message}\n--- stdout\n${tail(stdout)}\n--- stderr\n${tail(stderr)}`,
+            ),
+          );
         } else {
           resolvePromise({ stdout, stderr });
         }
@@ -123,7 +145,13 @@ async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
   try {
-    return await Promise.race([promise.then(() => true, () => true), timeout]);
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -190,7 +218,10 @@ export async function startCodeServer(options: StartCodeServerOptions = {}): Pro
   mkdirSync(extensionsDir, { recursive: true });
   // auth none: bound to 127.0.0.1 only, for a test on this machine.
   writeFileSync(configFile, 'bind-addr: 127.0.0.1:0\nauth: none\ncert: false\n');
-  writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...quietSettings, ...options.settings }, null, 2));
+  writeFileSync(
+    join(userDataDir, 'User', 'settings.json'),
+    JSON.stringify({ ...quietSettings, ...options.settings }, null, 2),
+  );
   if (options.machineSettings) {
     mkdirSync(join(userDataDir, 'Machine'), { recursive: true });
     writeFileSync(join(userDataDir, 'Machine', 'settings.json'), JSON.stringify(options.machineSettings, null, 2));
@@ -199,7 +230,12 @@ export async function startCodeServer(options: StartCodeServerOptions = {}): Pro
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   // Variables of an enclosing VS Code/code-server would make the CLI talk to that one.
   for (const key of Object.keys(env)) {
-    if (key.startsWith('VSCODE_') || key === 'ELECTRON_RUN_AS_NODE' || key === 'PASSWORD' || key === 'HASHED_PASSWORD') {
+    if (
+      key.startsWith('VSCODE_') ||
+      key === 'ELECTRON_RUN_AS_NODE' ||
+      key === 'PASSWORD' ||
+      key === 'HASHED_PASSWORD'
+    ) {
       delete env[key];
     }
   }
@@ -208,7 +244,10 @@ export async function startCodeServer(options: StartCodeServerOptions = {}): Pro
 
   if (options.vsix !== false) {
     const vsix = await ensureVsix(options.vsix ?? defaultVsixPath);
-    const { stdout, stderr } = await run(launcher, [...common, '--force', '--install-extension', vsix], { env, timeoutMs: 3 * 60_000 });
+    const { stdout, stderr } = await run(launcher, [...common, '--force', '--install-extension', vsix], {
+      env,
+      timeoutMs: 3 * 60_000,
+    });
     if (!/successfully installed/i.test(stdout + stderr)) {
       throw new Error(`installing ${vsix} into code-server failed:\n${stdout}\n${stderr}`);
     }
@@ -226,8 +265,10 @@ export async function startCodeServer(options: StartCodeServerOptions = {}): Pro
       [
         ...prefix,
         ...common,
-        '--bind-addr', `127.0.0.1:${port}`,
-        '--auth', 'none',
+        '--bind-addr',
+        `127.0.0.1:${port}`,
+        '--auth',
+        'none',
         '--disable-telemetry',
         '--disable-update-check',
         '--disable-workspace-trust',
@@ -244,7 +285,9 @@ export async function startCodeServer(options: StartCodeServerOptions = {}): Pro
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
     let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-    const exitPromise = new Promise<void>((r) => child.once('exit', (code, signal) => ((exited = { code, signal }), r())));
+    const exitPromise = new Promise<void>((r) =>
+      child.once('exit', (code, signal) => ((exited = { code, signal }), r())),
+    );
 
     const stop = async (): Promise<void> => {
       if (!exited) {
@@ -330,7 +373,15 @@ export async function openWorkbench(url: string, options: { timeoutMs?: number }
   const timeout = options.timeoutMs ?? 90_000;
   const browser = await chromium.launch({
     executablePath: chromiumPath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   try {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
@@ -355,7 +406,11 @@ export async function openWorkbench(url: string, options: { timeoutMs?: number }
  * Another window of the workbench in the same browser profile (`context`), as a second tab of code-server: a page
  * with its own extension host. Waits until it is loaded and the extensions are up; its console errors go to `errors`.
  */
-export async function openWorkbenchWindow(context: BrowserContext, url: string, options: { timeoutMs?: number; errors?: string[] } = {}): Promise<Page> {
+export async function openWorkbenchWindow(
+  context: BrowserContext,
+  url: string,
+  options: { timeoutMs?: number; errors?: string[] } = {},
+): Promise<Page> {
   const timeout = options.timeoutMs ?? 90_000;
   const errors = options.errors ?? [];
   const page = await context.newPage();
@@ -384,7 +439,9 @@ export async function waitForWorkbench(page: Page, timeoutMs = 90_000): Promise<
 export async function dismissDialogs(page: Page): Promise<void> {
   const dialog = page.locator('.monaco-dialog-box');
   if (await dialog.isVisible().catch(() => false)) {
-    console.log(`# e2e: closing a dialog: ${(await dialog.innerText().catch(() => '')).replace(/\s+/g, ' ').slice(0, 300)}`);
+    console.log(
+      `# e2e: closing a dialog: ${(await dialog.innerText().catch(() => '')).replace(/\s+/g, ' ').slice(0, 300)}`,
+    );
     const trust = dialog.getByRole('button', { name: /Yes, I trust/i });
     if (await trust.isVisible().catch(() => false)) {
       await trust.click();
@@ -402,7 +459,10 @@ export async function openCommandPalette(page: Page, text: string): Promise<Retu
   for (let attempt = 0; ; attempt++) {
     // A dialog left up makes the rest of the workbench inert.
     await dismissDialogs(page);
-    await page.locator('.monaco-workbench').focus().catch(() => undefined);
+    await page
+      .locator('.monaco-workbench')
+      .focus()
+      .catch(() => undefined);
     await page.keyboard.press('F1');
     try {
       await widget.waitFor({ state: 'visible', timeout: 5_000 });
@@ -412,7 +472,10 @@ export async function openCommandPalette(page: Page, text: string): Promise<Retu
       if (attempt === 2) throw error;
       // Focus may have been in a webview, which swallows keys: click the editor area and retry.
       await page.keyboard.press('Escape').catch(() => undefined);
-      await page.locator('.part.editor').click({ position: { x: 10, y: 10 } }).catch(() => undefined);
+      await page
+        .locator('.part.editor')
+        .click({ position: { x: 10, y: 10 } })
+        .catch(() => undefined);
     }
   }
 }
@@ -421,9 +484,14 @@ export async function openCommandPalette(page: Page, text: string): Promise<Retu
 export async function listCommands(page: Page, text: string, screenshotName?: string): Promise<string[]> {
   const widget = await openCommandPalette(page, text);
   const rows = widget.locator('.monaco-list-row');
-  await rows.first().waitFor({ state: 'visible', timeout: 10_000 }).catch(() => undefined);
+  await rows
+    .first()
+    .waitFor({ state: 'visible', timeout: 10_000 })
+    .catch(() => undefined);
   await sleep(300); // let filtering settle
-  const labels = await rows.evaluateAll((elements) => elements.map((element) => element.getAttribute('aria-label') ?? (element as HTMLElement).innerText));
+  const labels = await rows.evaluateAll((elements) =>
+    elements.map((element) => element.getAttribute('aria-label') ?? (element as HTMLElement).innerText),
+  );
   if (screenshotName) {
     await screenshot(page, screenshotName);
   }
@@ -435,7 +503,9 @@ export async function listCommands(page: Page, text: string, screenshotName?: st
 /** Runs a command by its full title (e.g. "Claude Telemetry: Show Dashboard") through the Command Palette. */
 export async function runCommand(page: Page, title: string): Promise<void> {
   const widget = await openCommandPalette(page, title);
-  const row = widget.locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(title)}$`) }) });
+  const row = widget
+    .locator('.monaco-list-row')
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(title)}$`) }) });
   await row.first().waitFor({ state: 'visible', timeout: 15_000 });
   await row.first().click();
   await widget.waitFor({ state: 'hidden', timeout: 10_000 });
@@ -443,9 +513,13 @@ export async function runCommand(page: Page, title: string): Promise<void> {
 
 /** Text of every status bar item. */
 export async function statusBarTexts(page: Page): Promise<string[]> {
-  return page.locator('.part.statusbar .statusbar-item').evaluateAll((elements) =>
-    elements.map((element) => [(element as HTMLElement).innerText.trim(), element.getAttribute('aria-label') ?? ''].join(' | ')),
-  );
+  return page
+    .locator('.part.statusbar .statusbar-item')
+    .evaluateAll((elements) =>
+      elements.map((element) =>
+        [(element as HTMLElement).innerText.trim(), element.getAttribute('aria-label') ?? ''].join(' | '),
+      ),
+    );
 }
 
 /** Waits until a status bar item's text (or accessible label) matches; returns that text. */
@@ -467,7 +541,11 @@ export async function waitForStatusBarText(page: Page, pattern: RegExp, timeoutM
  * Waits until some frame of the page (webviews are iframes inside iframes) shows text
  * matching `pattern`; returns that frame and the matching text.
  */
-export async function waitForFrameText(page: Page, pattern: RegExp, timeoutMs = 30_000): Promise<{ frame: Frame; text: string }> {
+export async function waitForFrameText(
+  page: Page,
+  pattern: RegExp,
+  timeoutMs = 30_000,
+): Promise<{ frame: Frame; text: string }> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     for (const frame of page.frames()) {
@@ -504,7 +582,9 @@ export async function screenshot(page: Page, name: string, options: { clip?: Cli
 
 /** The smallest rectangle holding every element of `locators`, grown by `margin` and kept inside the viewport. */
 export async function clipAround(page: Page, locators: Locator[], margin = 8): Promise<Clip> {
-  const boxes = (await Promise.all(locators.map((locator) => locator.boundingBox()))).filter((box): box is Clip => box !== null);
+  const boxes = (await Promise.all(locators.map((locator) => locator.boundingBox()))).filter(
+    (box): box is Clip => box !== null,
+  );
   if (boxes.length === 0) {
     throw new Error('none of the elements to clip around is on screen');
   }
@@ -531,7 +611,9 @@ export const readableTerminalSettings: Readonly<Record<string, unknown>> = {
  */
 export async function terminalText(page: Page): Promise<string> {
   return page.evaluate(() => {
-    const terminals = [...document.querySelectorAll('.part.panel .terminal-wrapper')].filter((element) => (element as HTMLElement).offsetParent !== null);
+    const terminals = [...document.querySelectorAll('.part.panel .terminal-wrapper')].filter(
+      (element) => (element as HTMLElement).offsetParent !== null,
+    );
     const wrapper = terminals.find((element) => element.classList.contains('active')) ?? terminals.at(-1);
     const rows = wrapper?.querySelector('.xterm-rows');
     if (!rows) {
@@ -542,7 +624,11 @@ export async function terminalText(page: Page): Promise<string> {
 }
 
 /** Waits until the active terminal shows text matching `pattern`; returns the match and the whole text. */
-export async function waitForTerminalText(page: Page, pattern: RegExp, timeoutMs = 30_000): Promise<{ match: RegExpExecArray; text: string }> {
+export async function waitForTerminalText(
+  page: Page,
+  pattern: RegExp,
+  timeoutMs = 30_000,
+): Promise<{ match: RegExpExecArray; text: string }> {
   const deadline = Date.now() + timeoutMs;
   let text = '';
   while (Date.now() < deadline) {
@@ -558,7 +644,9 @@ export async function waitForTerminalText(page: Page, pattern: RegExp, timeoutMs
 
 /** Focuses the active terminal and types `line` followed by Enter. */
 export async function typeInTerminal(page: Page, line: string): Promise<void> {
-  const terminal = page.locator('.part.panel .terminal-wrapper.active .xterm, .part.panel .terminal-wrapper .xterm').first();
+  const terminal = page
+    .locator('.part.panel .terminal-wrapper.active .xterm, .part.panel .terminal-wrapper .xterm')
+    .first();
   await terminal.waitFor({ state: 'visible', timeout: 30_000 });
   await terminal.click();
   await page.keyboard.type(line);
@@ -576,7 +664,9 @@ export function notificationToast(page: Page, text: RegExp): Locator {
 export async function notificationTexts(page: Page): Promise<string[]> {
   return page
     .locator(TOASTS)
-    .evaluateAll((elements) => elements.map((element) => (element as HTMLElement).innerText.replace(/\s+/g, ' ').trim()));
+    .evaluateAll((elements) =>
+      elements.map((element) => (element as HTMLElement).innerText.replace(/\s+/g, ' ').trim()),
+    );
 }
 
 /** Waits until a notification toast's text matches `pattern`; returns that text. */
@@ -597,7 +687,11 @@ export async function waitForNotification(page: Page, pattern: RegExp, timeoutMs
 /** Closes every notification (toasts and the notification center's), as "Notifications: Clear All Notifications". */
 export async function clearNotifications(page: Page): Promise<void> {
   await runCommand(page, 'Notifications: Clear All Notifications');
-  await page.locator(TOASTS).first().waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
+  await page
+    .locator(TOASTS)
+    .first()
+    .waitFor({ state: 'hidden', timeout: 5_000 })
+    .catch(() => undefined);
 }
 
 /** Waits for a modal dialog (`showWarningMessage(..., { modal: true })`); returns it and its text. */
@@ -629,7 +723,12 @@ export async function hoverStatusBarItem(page: Page, item: RegExp, hoverText: Re
   for (let attempt = 0; attempt < 3; attempt++) {
     await page.mouse.move(700, 300);
     await target.hover();
-    if (await hover.waitFor({ state: 'visible', timeout: 5_000 }).then(() => true, () => false)) {
+    if (
+      await hover.waitFor({ state: 'visible', timeout: 5_000 }).then(
+        () => true,
+        () => false,
+      )
+    ) {
       return hover;
     }
   }

@@ -17,7 +17,6 @@ import { listenOnLoopback } from '../ports';
 import { waitFor } from '../wait';
 import { runCommand, statusBarTexts } from './codeServer';
 
-
 // --- a backend that answers wrongly -----------------------------------------------------------------------------
 
 /**
@@ -26,7 +25,8 @@ import { runCommand, statusBarTexts } from './codeServer';
  * another shape, a body over 16 MiB, HTTP 500, a 500 whose error is HTML) or of none (`close`: the connection is
  * accepted and closed; `hang`: the request is read and never answered).
  */
-export type BackendMode = 'proxy' | 'slow' | 'html' | 'garbage' | 'shape' | 'huge' | 'close' | 'hang' | 'http500' | 'htmlInError';
+export type BackendMode =
+  'proxy' | 'slow' | 'html' | 'garbage' | 'shape' | 'huge' | 'close' | 'hang' | 'http500' | 'htmlInError';
 
 export const SLOW_ANSWER_MS = 5_000;
 /** The error text of `htmlInError`: markup that would run script if it were drawn as HTML. */
@@ -50,7 +50,8 @@ export interface BackendStandIn {
   close(): Promise<void>;
 }
 
-const LOGIN_PAGE = '<!doctype html>\n<html><head><title>Sign in · Example SSO</title></head><body><form action="/login"><input name="user"></form></body></html>\n';
+const LOGIN_PAGE =
+  '<!doctype html>\n<html><head><title>Sign in · Example SSO</title></head><body><form action="/login"><input name="user"></form></body></html>\n';
 
 /** A stand-in for a team's Prometheus on loopback, in front of the stack's real one (`target`). */
 export async function startBackendStandIn(target: string): Promise<BackendStandIn> {
@@ -62,7 +63,10 @@ export async function startBackendStandIn(target: string): Promise<BackendStandI
   const held = new Set<ServerResponse>();
 
   const proxy = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const upstream = await fetch(`${target}${req.url ?? '/'}`, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(30_000) });
+    const upstream = await fetch(`${target}${req.url ?? '/'}`, {
+      headers: { accept: 'application/json' },
+      signal: AbortSignal.timeout(30_000),
+    });
     const body = Buffer.from(await upstream.arrayBuffer());
     res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
     res.end(body);
@@ -102,7 +106,10 @@ export async function startBackendStandIn(target: string): Promise<BackendStandI
         return void res.end(Buffer.from([0x00, 0xff, 0x7b, 0x22, 0x73, 0x74, 0x61, 0x74, 0x75, 0x73, 0x1f, 0x3a]));
       case 'shape':
         // JSON that says success, in no shape Prometheus' API has.
-        return json(res, 200, { status: 'success', data: { groups: 'none', resultType: 'table', result: { rows: 0 } } });
+        return json(res, 200, {
+          status: 'success',
+          data: { groups: 'none', resultType: 'table', result: { rows: 0 } },
+        });
       case 'huge':
         return huge(res);
       case 'close':
@@ -111,7 +118,11 @@ export async function startBackendStandIn(target: string): Promise<BackendStandI
         held.add(res);
         return;
       case 'http500':
-        return json(res, 500, { status: 'error', errorType: 'internal', error: 'unexpected error: the storage is closing' });
+        return json(res, 500, {
+          status: 'error',
+          errorType: 'internal',
+          error: 'unexpected error: the storage is closing',
+        });
       case 'htmlInError':
         return json(res, 500, { status: 'error', errorType: 'internal', error: HTML_ERROR });
     }
@@ -185,11 +196,15 @@ export async function startRegistryStandIn(): Promise<RegistryStandIn> {
     }
     const manifest = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(req.url ?? '');
     res.writeHead(404, headers);
-    res.end(JSON.stringify({
-      errors: [manifest
-        ? { code: 'MANIFEST_UNKNOWN', message: 'manifest unknown', detail: { Tag: manifest[2] } }
-        : { code: 'NAME_UNKNOWN', message: 'repository name not known to registry' }],
-    }));
+    res.end(
+      JSON.stringify({
+        errors: [
+          manifest
+            ? { code: 'MANIFEST_UNKNOWN', message: 'manifest unknown', detail: { Tag: manifest[2] } }
+            : { code: 'NAME_UNKNOWN', message: 'repository name not known to registry' },
+        ],
+      }),
+    );
   });
   const port = await listenOnLoopback(server);
   return {
@@ -228,7 +243,12 @@ export async function unreadableSocket(): Promise<{ path: string; close(): Promi
 }
 
 /** The command prefix that runs code-server as root without the capabilities that ignore file permissions. */
-export const WITHOUT_FILE_PERMISSION_OVERRIDE = ['setpriv', '--bounding-set=-dac_override,-dac_read_search', '--inh-caps=-dac_override,-dac_read_search', '--'];
+export const WITHOUT_FILE_PERMISSION_OVERRIDE = [
+  'setpriv',
+  '--bounding-set=-dac_override,-dac_read_search',
+  '--inh-caps=-dac_override,-dac_read_search',
+  '--',
+];
 
 // --- the Docker Engine, stopped and started again ---------------------------------------------------------------
 
@@ -248,9 +268,14 @@ export interface EngineProcess {
  */
 export function engineProcess(pidfile = process.env.DOCKERD_PIDFILE ?? '/var/run/docker.pid'): EngineProcess {
   const pid = existsSync(pidfile) ? Number(readFileSync(pidfile, 'utf8').trim()) : NaN;
-  const argv = Number.isInteger(pid) && existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean) : [];
+  const argv =
+    Number.isInteger(pid) && existsSync(`/proc/${pid}/cmdline`)
+      ? readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean)
+      : [];
   if (basename(argv[0] ?? '') !== 'dockerd') {
-    throw new Error(`no dockerd to stop and start again: ${pidfile} names ${Number.isInteger(pid) ? `pid ${pid} (${argv.join(' ') || 'gone'})` : 'nothing'}. Start one with scripts/ci/start-dockerd.sh (as root).`);
+    throw new Error(
+      `no dockerd to stop and start again: ${pidfile} names ${Number.isInteger(pid) ? `pid ${pid} (${argv.join(' ') || 'gone'})` : 'nothing'}. Start one with scripts/ci/start-dockerd.sh (as root).`,
+    );
   }
   let host = 'unix:///var/run/docker.sock';
   let ownPidfile = pidfile;
@@ -263,7 +288,9 @@ export function engineProcess(pidfile = process.env.DOCKERD_PIDFILE ?? '/var/run
     else args.push(argv[i]!);
   }
   if (!host.startsWith('unix://') || args.some((arg) => /\s/.test(arg))) {
-    throw new Error(`dockerd (pid ${pid}) runs as "${argv.join(' ')}", which scripts/ci/start-dockerd.sh cannot start again`);
+    throw new Error(
+      `dockerd (pid ${pid}) runs as "${argv.join(' ')}", which scripts/ci/start-dockerd.sh cannot start again`,
+    );
   }
   return { pid, host, pidfile: ownPidfile, args };
 }
@@ -275,7 +302,8 @@ export async function stopEngine(engine: EngineProcess): Promise<void> {
   } catch {
     return;
   }
-  const gone = (): boolean => !existsSync(`/proc/${engine.pid}`) || /\) Z /.test(readFileSync(`/proc/${engine.pid}/stat`, 'utf8'));
+  const gone = (): boolean =>
+    !existsSync(`/proc/${engine.pid}`) || /\) Z /.test(readFileSync(`/proc/${engine.pid}/stat`, 'utf8'));
   const deadline = Date.now() + 60_000;
   while (!gone()) {
     if (Date.now() > deadline) {
@@ -292,8 +320,17 @@ export async function startEngine(engine: EngineProcess): Promise<EngineProcess>
     execFile(
       'bash',
       [join(repoRoot, 'scripts', 'ci', 'start-dockerd.sh')],
-      { env: { ...process.env, DOCKER_HOST: engine.host, DOCKERD_PIDFILE: engine.pidfile, DOCKERD_ARGS: engine.args.join(' ') }, timeout: 120_000 },
-      (error, stdout, stderr) => (error ? reject(new Error(`start-dockerd.sh failed: ${error.message}\n${stdout}\n${stderr}`)) : resolve()),
+      {
+        env: {
+          ...process.env,
+          DOCKER_HOST: engine.host,
+          DOCKERD_PIDFILE: engine.pidfile,
+          DOCKERD_ARGS: engine.args.join(' '),
+        },
+        timeout: 120_000,
+      },
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`start-dockerd.sh failed: ${error.message}\n${stdout}\n${stderr}`)) : resolve(),
     );
   });
   return engineProcess(engine.pidfile);
@@ -365,7 +402,11 @@ export class SettingsFile {
  * Edits the User settings.json as a user does: "Preferences: Open User Settings (JSON)", its text replaced by `edit`
  * of what it holds, saved, the editor closed. Returns what it held, for the undo.
  */
-export async function editUserSettingsJson(page: Page, file: string, edit: (settings: Record<string, unknown>) => Record<string, unknown>): Promise<Record<string, unknown>> {
+export async function editUserSettingsJson(
+  page: Page,
+  file: string,
+  edit: (settings: Record<string, unknown>) => Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   const read = (): Record<string, unknown> => JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   const before = read();
   const after = edit({ ...before });
@@ -379,13 +420,17 @@ export async function editUserSettingsJson(page: Page, file: string, edit: (sett
   await page.keyboard.press('ControlOrMeta+A');
   await page.keyboard.press('ControlOrMeta+V');
   await page.keyboard.press('ControlOrMeta+S');
-  await until('the saved User settings.json', () => {
-    try {
-      return JSON.stringify(read()) === JSON.stringify(after);
-    } catch {
-      return false;
-    }
-  }, 15_000);
+  await until(
+    'the saved User settings.json',
+    () => {
+      try {
+        return JSON.stringify(read()) === JSON.stringify(after);
+      } catch {
+        return false;
+      }
+    },
+    15_000,
+  );
   await closeModalEditor(page);
   return before;
 }
@@ -393,9 +438,20 @@ export async function editUserSettingsJson(page: Page, file: string, edit: (sett
 /** Closes the editor that opens over the workbench (the Settings editor, settings.json), as Escape does. */
 export async function closeModalEditor(page: Page): Promise<void> {
   const modal = page.locator('.modal-editor-part');
-  for (let attempt = 0; attempt < 4 && (await modal.first().isVisible().catch(() => false)); attempt++) {
+  for (
+    let attempt = 0;
+    attempt < 4 &&
+    (await modal
+      .first()
+      .isVisible()
+      .catch(() => false));
+    attempt++
+  ) {
     await page.keyboard.press('Escape');
-    await modal.first().waitFor({ state: 'hidden', timeout: 2_000 }).catch(() => undefined);
+    await modal
+      .first()
+      .waitFor({ state: 'hidden', timeout: 2_000 })
+      .catch(() => undefined);
   }
 }
 
@@ -417,7 +473,9 @@ export async function notificationCenterTexts(page: Page): Promise<string[]> {
   await center.waitFor({ state: 'visible', timeout: 5_000 });
   const texts = await center
     .locator('.notification-list-item')
-    .evaluateAll((elements) => elements.map((element) => (element as HTMLElement).innerText.replace(/\s+/g, ' ').trim()));
+    .evaluateAll((elements) =>
+      elements.map((element) => (element as HTMLElement).innerText.replace(/\s+/g, ' ').trim()),
+    );
   await page.keyboard.press('Escape');
   return texts;
 }
@@ -427,7 +485,8 @@ export function recordStatusBar(page: Page): { texts(): string[]; stop(): Promis
   const seen = new Set<string>();
   let running = true;
   const loop = (async () => {
-    for (; running; await sleep(200)) (await statusBarTexts(page).catch(() => [] as string[])).forEach((text) => seen.add(text));
+    for (; running; await sleep(200))
+      (await statusBarTexts(page).catch(() => [] as string[])).forEach((text) => seen.add(text));
   })();
   return {
     texts: () => [...seen],
@@ -441,8 +500,15 @@ export function recordStatusBar(page: Page): { texts(): string[]; stop(): Promis
 /** How many Claude Code events Loki holds from the last day (Loki's own query API). */
 export async function lokiEventCount(lokiPort: number): Promise<number> {
   const now = BigInt(Date.now()) * 1_000_000n;
-  const params = new URLSearchParams({ query: '{service_name="claude-code"}', start: String(now - 86_400_000_000_000n), end: String(now + 60_000_000_000n), limit: '5000' });
-  const body = await getJson<{ data: { result: { values: unknown[] }[] } }>(`http://127.0.0.1:${lokiPort}/loki/api/v1/query_range?${params}`);
+  const params = new URLSearchParams({
+    query: '{service_name="claude-code"}',
+    start: String(now - 86_400_000_000_000n),
+    end: String(now + 60_000_000_000n),
+    limit: '5000',
+  });
+  const body = await getJson<{ data: { result: { values: unknown[] }[] } }>(
+    `http://127.0.0.1:${lokiPort}/loki/api/v1/query_range?${params}`,
+  );
   return body.data.result.reduce((sum, stream) => sum + stream.values.length, 0);
 }
 
@@ -455,13 +521,19 @@ export async function lokiReportedCost(lokiPort: number, sinceMs: number): Promi
     limit: '5000',
   });
   type Body = { data: { result: { values: [string, string, { structuredMetadata?: Record<string, string> }?][] }[] } };
-  const body = await getJson<Body>(`http://127.0.0.1:${lokiPort}/loki/api/v1/query_range?${params}`, { 'X-Loki-Response-Encoding-Flags': 'categorize-labels' });
-  return body.data.result.flatMap((stream) => stream.values).reduce((sum, [, , extra]) => sum + Number(extra?.structuredMetadata?.cost_usd ?? 0), 0);
+  const body = await getJson<Body>(`http://127.0.0.1:${lokiPort}/loki/api/v1/query_range?${params}`, {
+    'X-Loki-Response-Encoding-Flags': 'categorize-labels',
+  });
+  return body.data.result
+    .flatMap((stream) => stream.values)
+    .reduce((sum, [, , extra]) => sum + Number(extra?.structuredMetadata?.cost_usd ?? 0), 0);
 }
 
 /** The metric points the collector's OTLP receiver has accepted so far (its own metrics, on its metrics port). */
 export async function collectorAcceptedPoints(metricsPort: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+  const text = await (
+    await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(5_000) })
+  ).text();
   return [...text.matchAll(/^otelcol_receiver_accepted_metric_points(?:_total)?\{([^}]*)\} (\S+)$/gm)]
     .filter(([, labels]) => /receiver="otlp"/.test(labels ?? ''))
     .reduce((sum, [, , value]) => sum + Number(value), 0);
@@ -469,7 +541,9 @@ export async function collectorAcceptedPoints(metricsPort: number): Promise<numb
 
 /** The stack/compose.yaml of the extension as code-server installed it (the file the extension reads). */
 export function installedComposeFile(extensionsDir: string): string {
-  const folder = readdirSync(extensionsDir).find((name) => existsSync(join(extensionsDir, name, 'stack', 'compose.yaml')));
+  const folder = readdirSync(extensionsDir).find((name) =>
+    existsSync(join(extensionsDir, name, 'stack', 'compose.yaml')),
+  );
   if (!folder) throw new Error(`no installed extension with stack/compose.yaml under ${extensionsDir}`);
   return join(extensionsDir, folder, 'stack', 'compose.yaml');
 }

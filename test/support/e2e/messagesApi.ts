@@ -147,7 +147,10 @@ export function fullUsage(usage: Partial<Usage> | undefined): Usage {
  * seconds since the epoch); from them Claude Code fills its status line JSON's `rate_limits` (its used_percentage is
  * utilization x 100).
  */
-export function rateLimitHeaders(limits: { fiveHour: { utilization: number; resetsAt: number }; sevenDay: { utilization: number; resetsAt: number } }): Record<string, string> {
+export function rateLimitHeaders(limits: {
+  fiveHour: { utilization: number; resetsAt: number };
+  sevenDay: { utilization: number; resetsAt: number };
+}): Record<string, string> {
   return {
     'anthropic-ratelimit-unified-status': 'allowed',
     'anthropic-ratelimit-unified-5h-status': 'allowed',
@@ -213,12 +216,17 @@ export async function startMessagesApi(script: Turn[], options: MessagesApiOptio
   let lastUsageEnded = 0;
   const waiters: (() => void)[] = [];
   const sideReply = options.sideReply ?? { kind: 'text', text: 'OK', usage: { input_tokens: 20, output_tokens: 2 } };
-  const afterScript = options.afterScript ?? { kind: 'text', text: 'Done.', usage: { input_tokens: 20, output_tokens: 2 } };
+  const afterScript = options.afterScript ?? {
+    kind: 'text',
+    text: 'Done.',
+    usage: { input_tokens: 20, output_tokens: 2 },
+  };
   const delay = options.eventDelayMs ?? 0;
   const extraHeaders = (): Record<string, string> =>
     typeof options.responseHeaders === 'function' ? options.responseHeaders() : { ...options.responseHeaders };
 
-  const scriptDone = (): boolean => requests.some((r) => r.role === 'main' && r.turn === script.length - 1 && r.endedAt);
+  const scriptDone = (): boolean =>
+    requests.some((r) => r.role === 'main' && r.turn === script.length - 1 && r.endedAt);
   /** The turn for the next main request, advancing the script; undefined once it is used up. */
   const takeTurn = (): { turn: Turn; index: number } | undefined => {
     if (next >= script.length) return undefined;
@@ -247,7 +255,12 @@ export async function startMessagesApi(script: Turn[], options: MessagesApiOptio
 
   const sendError = (res: ServerResponse, status: number, errorType: string, message: string): void => {
     const requestId = id('req');
-    res.writeHead(status, { ...extraHeaders(), 'content-type': 'application/json', 'request-id': requestId, 'x-should-retry': status >= 500 || status === 429 ? 'true' : 'false' });
+    res.writeHead(status, {
+      ...extraHeaders(),
+      'content-type': 'application/json',
+      'request-id': requestId,
+      'x-should-retry': status >= 500 || status === 429 ? 'true' : 'false',
+    });
     res.end(JSON.stringify({ type: 'error', error: { type: errorType, message }, request_id: requestId }));
   };
 
@@ -261,7 +274,11 @@ export async function startMessagesApi(script: Turn[], options: MessagesApiOptio
     const blocks = blocksOf(turn);
     const stopReason = turn.kind === 'tool_use' ? 'tool_use' : 'end_turn';
     const messageId = id('msg');
-    const headers = { ...extraHeaders(), 'request-id': id('req'), 'anthropic-organization-id': '00000000-0000-0000-0000-000000000000' };
+    const headers = {
+      ...extraHeaders(),
+      'request-id': id('req'),
+      'anthropic-organization-id': '00000000-0000-0000-0000-000000000000',
+    };
     if (!stream) {
       res.writeHead(200, { 'content-type': 'application/json', ...headers });
       res.end(
@@ -270,7 +287,11 @@ export async function startMessagesApi(script: Turn[], options: MessagesApiOptio
           type: 'message',
           role: 'assistant',
           model,
-          content: blocks.map((b) => (b.type === 'text' ? { type: 'text', text: b.text } : { type: 'tool_use', id: b.id, name: b.name, input: b.input })),
+          content: blocks.map((b) =>
+            b.type === 'text'
+              ? { type: 'text', text: b.text }
+              : { type: 'tool_use', id: b.id, name: b.name, input: b.input },
+          ),
           stop_reason: stopReason,
           stop_sequence: null,
           usage,
@@ -278,7 +299,12 @@ export async function startMessagesApi(script: Turn[], options: MessagesApiOptio
       );
       return usage;
     }
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', ...headers });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      ...headers,
+    });
     const event = async (type: string, data: Record<string, unknown>): Promise<void> => {
       res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
       if (delay) await sleep(delay);
@@ -304,14 +330,20 @@ export async function startMessagesApi(script: Turn[], options: MessagesApiOptio
           await event('content_block_delta', { index, delta: { type: 'text_delta', text } });
         }
       } else {
-        await event('content_block_start', { index, content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} } });
+        await event('content_block_start', {
+          index,
+          content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} },
+        });
         for (const partial of pieces(JSON.stringify(block.input ?? {}), 3)) {
           await event('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: partial } });
         }
       }
       await event('content_block_stop', { index });
     }
-    await event('message_delta', { delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: usage.output_tokens } });
+    await event('message_delta', {
+      delta: { stop_reason: stopReason, stop_sequence: null },
+      usage: { output_tokens: usage.output_tokens },
+    });
     await event('message_stop', {});
     res.end();
     return usage;
@@ -321,7 +353,14 @@ export async function startMessagesApi(script: Turn[], options: MessagesApiOptio
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const path = url.pathname;
-      const record: RecordedRequest = { method: req.method ?? 'GET', path, role: 'unknown', status: 0, toolResults: [], receivedAt: Date.now() };
+      const record: RecordedRequest = {
+        method: req.method ?? 'GET',
+        path,
+        role: 'unknown',
+        status: 0,
+        toolResults: [],
+        receivedAt: Date.now(),
+      };
       requests.push(record);
       const raw = (await readBody(req)).toString('utf8');
       let body: Record<string, unknown> = {};
@@ -356,7 +395,12 @@ export async function startMessagesApi(script: Turn[], options: MessagesApiOptio
         }
         if (turn.kind === 'error') {
           const errorType = turn.errorType ?? ERROR_TYPES[turn.status] ?? 'api_error';
-          sendError(res, turn.status, errorType, turn.message ?? ERROR_MESSAGES[errorType] ?? `scripted ${turn.status}`);
+          sendError(
+            res,
+            turn.status,
+            errorType,
+            turn.message ?? ERROR_MESSAGES[errorType] ?? `scripted ${turn.status}`,
+          );
         } else {
           record.usage = await sendMessage(res, model, stream, turn);
         }
@@ -410,7 +454,11 @@ export async function startMessagesApi(script: Turn[], options: MessagesApiOptio
         const timer = setTimeout(() => {
           const at = waiters.indexOf(done);
           if (at >= 0) waiters.splice(at, 1);
-          reject(new Error(`the CLI took ${next} of ${script.length} scripted turns in ${timeoutMs} ms; requests: ${JSON.stringify(requests.map((r) => `${r.method} ${r.path} ${r.role} ${r.status}`))}`));
+          reject(
+            new Error(
+              `the CLI took ${next} of ${script.length} scripted turns in ${timeoutMs} ms; requests: ${JSON.stringify(requests.map((r) => `${r.method} ${r.path} ${r.role} ${r.status}`))}`,
+            ),
+          );
         }, timeoutMs);
         const done = (): void => {
           clearTimeout(timer);

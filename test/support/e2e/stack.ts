@@ -17,7 +17,10 @@ export const PROJECT_LABEL = LABELS.project;
  */
 export async function clearLeftoverTestStack(): Promise<string[]> {
   const docker = connectDocker();
-  const containers = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${PROJECT_LABEL}=${EXTENSION_PROJECT}`] }) });
+  const containers = await docker.listContainers({
+    all: true,
+    filters: JSON.stringify({ label: [`${PROJECT_LABEL}=${EXTENSION_PROJECT}`] }),
+  });
   const foreign = containers.filter((container) => !/^cct-(test|local)\//.test(container.Image));
   if (foreign.length) {
     throw new Error(
@@ -42,7 +45,12 @@ export function stackMachineSettings(images: TestImages, ports: Record<string, n
 /** The container of one service of the extension's stack (dockerode), to stop, kill or start it as a user would. */
 export async function stackContainer(service: string): Promise<Docker.Container> {
   const docker = connectDocker();
-  const [found] = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${PROJECT_LABEL}=${EXTENSION_PROJECT}`, `com.docker.compose.service=${service}`] }) });
+  const [found] = await docker.listContainers({
+    all: true,
+    filters: JSON.stringify({
+      label: [`${PROJECT_LABEL}=${EXTENSION_PROJECT}`, `com.docker.compose.service=${service}`],
+    }),
+  });
   if (!found) throw new Error(`the stack has no ${service} container`);
   return docker.getContainer(found.Id);
 }
