@@ -7,7 +7,9 @@
 //
 // This module holds the run and the engine's checks; the results and inputs every check shares are in checks.ts,
 // the other checks in httpChecks.ts (the services' HTTP endpoints), collectorTelemetryCheck.ts, probeRoundTrip.ts
-// (the round trip), terminalEnvironmentCheck.ts and claudeSettingsCheck.ts.
+// (the round trip), terminalEnvironmentCheck.ts and claudeSettingsCheck.ts. Why this one is still long: the run's
+// stages read in order (engine and containers, services, round trip, environment, result) with the verdict of each
+// engine and service check beside its words; split further, a check's cause would sit apart from its probe.
 import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';

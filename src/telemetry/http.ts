@@ -1,5 +1,7 @@
 // Small JSON-over-HTTP core for the Prometheus and Loki query APIs, on undici.
 // Plain Node: this module must never import `vscode`.
+// Why one file of this size: every way a backend can answer wrongly (unreachable, slow, HTML, malformed, oversized,
+// an error status with its body) maps to one TelemetryError here, with its words and next step, for both clients.
 import { Agent, request, errors as undiciErrors } from 'undici';
 import { errorCode } from '../errorCode';
 import type { TelemetryErrorInfo, TelemetryErrorKind } from '../snapshot';
