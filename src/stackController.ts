@@ -366,10 +366,17 @@ export class StackController implements vscode.Disposable {
     if (vscode.env.uiKind !== vscode.UIKind.Web) return {};
     const port = this.config.ports.grafana;
     if (this.rootUrl?.port !== port) {
-      const external = await vscode.env.asExternalUri(vscode.Uri.parse(`http://127.0.0.1:${port}/`));
+      let path = '';
+      try {
+        path = (await vscode.env.asExternalUri(vscode.Uri.parse(`http://127.0.0.1:${port}/`))).path.replace(/\/+$/, '');
+      } catch (error) {
+        this.log.warn(`Grafana's address in this browser window not known (${String(error)}): Grafana keeps its own.`);
+      }
+      // The path alone, under Grafana's own scheme, host and port: every window of this code-server agrees on it
+      // however its browser names the host, so none of them recreates Grafana for another.
       this.rootUrl = {
         port,
-        variables: external.path.replace(/\/+$/, '') === '' ? {} : { CCT_GRAFANA_ROOT_URL: external.toString(true) },
+        variables: path ? { CCT_GRAFANA_ROOT_URL: `%(protocol)s://%(domain)s:%(http_port)s${path}/` } : {},
       };
     }
     return this.rootUrl.variables;

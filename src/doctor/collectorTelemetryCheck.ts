@@ -168,8 +168,9 @@ export function lokiRefusal(
   const line = failed.at(-1);
   const known = line ? REFUSALS.find((r) => r.words.test(line)) : undefined;
   // Loki's own words, where the exporter's error quotes them (after "Message="), else the whole line.
+  // The log's JSON escapes the quotes of Loki's words (`\"`): shown as Loki wrote them.
   const words = line
-    ? (/Message=(.*?)(?:, Details=\[[^\]]*\])?"?, "dropped_items"/.exec(line)?.[1] ?? line)
+    ? (/Message=(.*?)(?:, Details=\[[^\]]*\])?"?, "dropped_items"/.exec(line)?.[1] ?? line).replace(/\\"/g, '"')
     : undefined;
   const quoted = words ? { line: words.length > 400 ? `${words.slice(0, 399)}…` : words } : {};
   if (known) return { cause: known.cause, fix: known.fix, ...quoted };

@@ -69,9 +69,12 @@ export async function http(
     });
     const bytes = Buffer.from(await res.body.arrayBuffer());
     const type = String(res.headers['content-type'] ?? '');
+    const protobuf = PROTOBUF_TYPES.test(type);
+    const message = protobuf ? rpcStatusMessage(bytes) : undefined;
     return {
       status: res.statusCode,
-      text: (PROTOBUF_TYPES.test(type) && rpcStatusMessage(bytes)) || bytes.toString('utf8'),
+      // A protobuf answer without words is said to be one, never shown as its bytes.
+      text: message || (protobuf ? `(a ${type} body of ${bytes.length} bytes, no message)` : bytes.toString('utf8')),
     };
   } catch (e) {
     if (signal?.aborted) throw signal.reason;

@@ -65,7 +65,8 @@ export async function grafanaAdminPassword(engine: StackEngine, stored: string |
   const knownAnswer = await grafana.userId(known);
   if (knownAnswer === 'unreachable') return { state: 'unverified', password: known };
   if (knownAnswer !== 'rejected') return { state: 'accepted', password: known };
-  const after = await lockout.read();
+  // Our own wrong password counts even before its line reaches the engine's log.
+  const after = await lockout.read(Date.now(), before.wrong + 1);
   if (after.locked) return { state: 'locked', password: known, untilMs: after.untilMs, wrongAttempts: after.wrong };
   const rejected = { state: 'rejected', password: known, container: containerName(engine.project, GRAFANA_SERVICE) } as const;
   if (!record || !stored || stored === record) return rejected;
@@ -103,13 +104,15 @@ class LockoutWatch {
     this.off = environment[PROTECTION_OFF_VARIABLE] === 'true';
   }
 
-  async read(now = Date.now()): Promise<LockoutReading> {
+  /** Grafana's count now; `atLeast`: what the caller knows it is at least (a sign-in it just made). */
+  async read(now = Date.now(), atLeast = 0): Promise<LockoutReading> {
     const wrongAt = this.off
       ? []
       : (await this.engine.logLinesSince(GRAFANA_SERVICE, now - LOCKOUT_WINDOW_MS))
           .filter((l) => WRONG_PASSWORD_LINE.test(l.line))
           .map((l) => l.atMs)
           .sort((a, b) => a - b);
+    while (!this.off && wrongAt.length < atLeast) wrongAt.push(now);
     const wrong = wrongAt.length;
     // Locked while `attempts` or more lie in the window: until the oldest of the newest `attempts` leaves it.
     const untilMs = wrong >= this.attempts ? wrongAt[wrong - this.attempts] + LOCKOUT_WINDOW_MS : now;

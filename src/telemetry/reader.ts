@@ -126,7 +126,8 @@ export class TelemetryReader {
         dropEvents.abort();
         throw error;
       }
-      options.onToday?.(today);
+      // Not for a refresh aborted meanwhile: its figures are a replaced backend's, or no longer wanted.
+      if (!options.signal?.aborted) options.onToday?.(today);
     }
     const snapshot =
       windows.range === undefined

@@ -215,6 +215,8 @@ export class DashboardController implements vscode.Disposable {
       let todayShown: Promise<void> | undefined;
       const onToday = (today: TodaySummary): void => {
         todayShown = this.showToday(service, today, local, now, signal);
+        // Awaited below; not unhandled if the refresh fails or is aborted first.
+        todayShown.catch(() => undefined);
       };
       const refreshed = await service.refresh(
         now,
@@ -251,15 +253,19 @@ export class DashboardController implements vscode.Disposable {
     now: number,
     signal: AbortSignal,
   ): Promise<void> {
-    const everReceived = today.hasData || (await service.hasEverReceivedData({ signal }));
-    const status = statusAfterRefresh(today, everReceived, {
+    const context = {
       local,
       stack: this.stack,
       storageProblem: local ? this.storage.current : undefined,
       dailyBudgetUsd: this.config.dailyBudgetUsd,
       planWarningPercent: this.config.planWarningPercent,
       alerts: this.alerts.current ?? [],
-    });
+    };
+    let status = statusAfterRefresh(today, true, context);
+    // An idle day: whether the stack ever saw Claude Code is asked only when the answer decides what shows.
+    if (status.kind === 'cost' && !today.hasData) {
+      status = statusAfterRefresh(today, await service.hasEverReceivedData({ signal }), context);
+    }
     this.statusBar.show(status);
     if (status.kind !== 'cost') return;
     const budget = budgetNotice(

@@ -157,6 +157,40 @@ describe('HTTP core and Prometheus client error shapes', () => {
     await c.close();
   });
 
+  it('a query longer than a proxy takes in a URL goes as a form-encoded POST; a short one as GET', async () => {
+    const seen: Array<{ method: string; url: string; type: string | undefined; body: string }> = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        seen.push({ method: req.method ?? '', url: req.url ?? '', type: req.headers['content-type'], body });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(OK_VECTOR);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const c = new PrometheusClient({ baseUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}` });
+    try {
+      const long = `sum(${'x + '.repeat(2000)}x)`;
+      await c.instant('up', 1);
+      await c.instant(long, 2);
+      assert.deepEqual(
+        seen.map((r) => r.method),
+        ['GET', 'POST'],
+      );
+      assert.match(seen[0]!.url, /^\/api\/v1\/query\?query=up&time=1$/);
+      assert.equal(seen[1]!.url, '/api/v1/query');
+      assert.equal(seen[1]!.type, 'application/x-www-form-urlencoded');
+      const form = new URLSearchParams(seen[1]!.body);
+      assert.equal(form.get('query'), long);
+      assert.equal(form.get('time'), '2');
+    } finally {
+      await c.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
   it('backend down → unreachable, naming the URL and the next step', async () => {
     const port = await freePort();
     const c = new PrometheusClient({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 2000 });
