@@ -63,8 +63,14 @@ export async function startBackendStandIn(target: string): Promise<BackendStandI
   const held = new Set<ServerResponse>();
 
   const proxy = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // As a proxy does: the method and the body too (a long query comes as a form-encoded POST).
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const type = req.headers['content-type'];
     const upstream = await fetch(`${target}${req.url ?? '/'}`, {
-      headers: { accept: 'application/json' },
+      method: req.method ?? 'GET',
+      headers: { accept: 'application/json', ...(type ? { 'content-type': type } : {}) },
+      ...(chunks.length ? { body: Buffer.concat(chunks) } : {}),
       signal: AbortSignal.timeout(30_000),
     });
     const body = Buffer.from(await upstream.arrayBuffer());
