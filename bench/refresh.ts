@@ -79,9 +79,6 @@ export interface RefreshResult {
   /** A refresh with nothing cached (the view opened): median ms, and the requests it sent. */
   firstMs: number;
   firstRequests: string;
-  /** The same first load with the long closed slots read by range queries (before issue 23), run after run with the
-   * one above: median ms. */
-  firstRangeMs: number;
   /** A refresh 5 s after the previous one (the closed slots cached): median ms, and the requests it sent. */
   steadyMs: number;
   steadyRequests: string;
@@ -153,12 +150,8 @@ export async function benchRefresh(
   const evalMs = evalS * 1000;
   const dayStartMs = localMidnight(evalMs);
   const out: RefreshResult[] = [];
-  const newReader = (longSlotMs?: number): TelemetryReader =>
-    new TelemetryReader({
-      prometheus: client,
-      rulesEvaluatedAt: h.rulesEvaluatedAt,
-      ...(longSlotMs === undefined ? {} : { longSlotMs }),
-    });
+  const newReader = (): TelemetryReader =>
+    new TelemetryReader({ prometheus: client, rulesEvaluatedAt: h.rulesEvaluatedAt });
   try {
     for (const range of ranges) {
       const seconds = RANGE_SECONDS[range];
@@ -189,18 +182,7 @@ export async function benchRefresh(
       };
       let last = await refresh(newReader(), evalMs);
       const firstRequests = describeRequests(client);
-      // Side by side, run after run: instant terms for the long closed slots (the reader's way) and range queries.
-      const firstRuns: number[] = [];
-      const firstRangeRuns: number[] = [];
-      for (let i = 0; i < warmup + runs; i++) {
-        const instantMs = (last = await refresh(newReader(), evalMs)).ms;
-        const rangeMs = (await refresh(newReader(Infinity), evalMs)).ms;
-        if (i >= warmup) firstRuns.push(instantMs);
-        if (i >= warmup) firstRangeRuns.push(rangeMs);
-      }
-      client.take();
-      const firstMs = median(firstRuns);
-      const firstRangeMs = median(firstRangeRuns);
+      const firstMs = await timed(async () => (last = await refresh(newReader(), evalMs)).ms);
       // The steady state: each refresh 5 s after the one before, on one reader.
       const steady = newReader();
       let now = evalMs;
@@ -247,7 +229,6 @@ export async function benchRefresh(
         range,
         firstMs,
         firstRequests,
-        firstRangeMs,
         steadyMs,
         steadyRequests,
         byModelMs,

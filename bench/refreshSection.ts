@@ -94,8 +94,6 @@ export async function benchRefreshSection(runs: number, warmup: number, log: (s:
       'large / small (aim <= 1.2)',
       'first load, small',
       'first load, large (aim < 1 s)',
-      'first load, large, range queries',
-      'instant / range',
       'seed 000, large',
       'seed 000 / ours steady',
       'seed 001, large',
@@ -111,8 +109,6 @@ export async function benchRefreshSection(runs: number, warmup: number, log: (s:
         fmtRatio(l.steadyMs / s.steadyMs),
         fmtMs(s.firstMs),
         fmtMs(l.firstMs),
-        fmtMs(l.firstRangeMs),
-        fmtRatio(l.firstMs / l.firstRangeMs),
         fmtMs(l.seedMs['000']),
         fmtRatio(l.seedMs['000'] / l.steadyMs),
         fmtMs(l.seedMs['001']),
@@ -122,12 +118,9 @@ export async function benchRefreshSection(runs: number, warmup: number, log: (s:
     [
       'Ours: one TelemetryReader.refresh of today and the range (Prometheus part; no Loki in the bench), as DashboardController.refresh runs it, ' +
         "one read: the rules' last evaluation and, alongside, the sessions whose cost changed in the last 90 s; then side by side " +
-        'for the closed slots not held, range queries of the slots of an hour or less (one per counter, four at once) and instant queries ' +
-        'of the longer ones (up to four, each of neighbouring slots), and one instant query for every open piece of every ' +
+        'range queries (one per counter, four at once) for the closed slots not held and one instant query for every open piece of every ' +
         "window (the current hour of the range, today's and the last hour's) with the fresh part of those sessions. " +
-        `First load: a new reader each run (${get('large', '30d').firstRequests} on the large 30 d); beside it, run after run, the same ` +
-        'load with the closed 6 h and day slots read by range queries, as before issue 23 (slots of an hour or less are read so either way). ' +
-        `Steady: one reader refreshed every 5 s ` +
+        `First load: a new reader each run (${get('large', '30d').firstRequests} on the large 30 d). Steady: one reader refreshed every 5 s ` +
         `(${get('large', '30d').steadyRequests}). Seeds: every panel of the dashboard in parallel, as Grafana loads it ` +
         `(seed 000: ${SEED_PANELS.filter((p) => p.seed === '000').length} panels, seed 001: ${SEED_PANELS.filter((p) => p.seed === '001').length}).`,
     ],

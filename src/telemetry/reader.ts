@@ -51,8 +51,6 @@ export type { RefreshWindows } from './refreshPlan';
 
 export interface ServiceOptions {
   prometheus: PrometheusClient;
-  /** Closed slots this long or longer are read as instant terms (refreshPlan.ts, LONG_SLOT_MS, the default). */
-  longSlotMs?: number;
   /** Optional: without Loki, `events` is null and no Loki error is reported. */
   loki?: LokiClient | null;
   /** Rows in the sessions list. Default 50. */
@@ -88,7 +86,6 @@ export class TelemetryReader {
   private readonly loki: LokiClient | null;
   private readonly sessionLimit: number;
   private readonly eventLimit: number;
-  private readonly longSlotMs: number | undefined;
   private readonly rulesEvaluatedAt: (nowMs: number, options: FetchOptions) => Promise<number | null>;
   /** Closed pieces of every counter query, across refreshes: one reader per backend, so one cache per backend. */
   readonly cache = new PieceCache();
@@ -103,7 +100,6 @@ export class TelemetryReader {
     this.sessionLimit = options.sessionLimit ?? 50;
     this.eventLimit = options.eventLimit ?? 50;
     this.rulesEvaluatedAt = options.rulesEvaluatedAt ?? ((_now, o) => this.rulesLastEvaluation(o));
-    this.longSlotMs = options.longSlotMs;
   }
 
   /**
@@ -312,7 +308,6 @@ export class TelemetryReader {
       cache: this.cache,
       changedSessions,
       limitHistory: history,
-      ...(this.longSlotMs === undefined ? {} : { longSlotMs: this.longSlotMs }),
     });
 
     const instant = (terms: typeof plan.narrow): Promise<InstantSample[]> =>

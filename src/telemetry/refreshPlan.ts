@@ -86,7 +86,7 @@ const SLOT_BATCHES = 4;
  * `@` their end: a range query over weeks steps through every per-session series that lived in them (measured: 1.1 s
  * a query on the bench's large 30 d), where an instant term reads its own slot's samples alone.
  */
-export const LONG_SLOT_MS = 6 * HOUR_MS;
+const LONG_SLOT_MS = 6 * HOUR_MS;
 /** How often the plan's limit history is read again (a subquery over the range, to the minute). */
 export const PLAN_LIMIT_EVERY_MS = 60_000;
 
@@ -222,9 +222,6 @@ export interface PlanInput {
   changedSessions: readonly string[];
   /** When the plan's limit history was last read, and for which range (none yet: undefined). */
   limitHistory?: { range: TimeRange; atMs: number } | undefined;
-  /** Closed slots this long or longer are read as instant terms (default LONG_SLOT_MS; the bench sets Infinity to
-   * measure range queries beside them). */
-  longSlotMs?: number;
 }
 
 export interface RefreshPlan {
@@ -285,7 +282,7 @@ export function planRefresh(input: PlanInput): RefreshPlan {
       for (const source of mine) {
         const closed = b <= closedUntilMs;
         if (closed && input.cache.has(a, b, source)) continue;
-        if (closed && gridMs !== null && gridMs >= (input.longSlotMs ?? LONG_SLOT_MS)) {
+        if (closed && gridMs !== null && gridMs >= LONG_SLOT_MS) {
           if (firstAsk(source, pieceKey(a, b))) long.push({ source, a, b });
           continue;
         }
