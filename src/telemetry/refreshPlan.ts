@@ -1,8 +1,8 @@
 // What one refresh asks Prometheus for. Pure: given the windows it shows, now, when the rules last evaluated, what the
 // piece cache holds, the sessions that changed lately and the state of the plan's limit history, `planRefresh` says
 // what to fetch: the closed slots not held (range queries per grid of the short ones, instant terms of the long ones),
-// the narrow instant terms (every other piece not held, the plan's gauges), the wide ones (the fresh part, the limit
-// history) and the pieces to keep once answered.
+// the narrow instant terms (every other piece not
+// held, the plan's gauges), the wide ones (the fresh part, the limit history) and the pieces to keep once answered.
 // `answersOf` sorts the instant query's answer back into those parts. The reader (reader.ts) runs the plan;
 // figures.ts derives the figures from what it read. Plain Node: never import `vscode`.
 import { RULE_INTERVAL_MS } from './counters';
