@@ -3,9 +3,9 @@
 //
 // A refresh, in parts that go one way: the reader asks when the rules last evaluated (/api/v1/rules) and, alongside,
 // the sessions whose cost changed lately; the planner (refreshPlan.ts) says what to fetch given the piece cache
-// (slots.ts, PieceCache); the reader sends it (the closed slots not held, none in the steady state: range queries of
-// slots of an hour or less, instant queries of longer ones; two instant queries for the rest) and keeps the closed
-// pieces; figures.ts derives every figure from what was read. Loki's events (events.ts) are read alongside.
+// (slots.ts, PieceCache); the reader sends it (range queries for the closed slots not held, none in the steady state,
+// and two instant queries for the rest) and keeps the closed pieces; figures.ts derives every figure from what was
+// read. Loki's events (events.ts) are read alongside.
 import { TelemetryError, toErrorInfo } from './http';
 import { LokiClient } from './loki';
 import { PrometheusClient, type InstantSample } from './prometheus';
@@ -312,16 +312,15 @@ export class TelemetryReader {
 
     const instant = (terms: typeof plan.narrow): Promise<InstantSample[]> =>
       terms.length ? this.prom.instant(combined(terms), t, options) : Promise.resolve([]);
-    const [narrow, wide, costLabels, closed] = await Promise.all([
+    const [narrow, wide, costLabels] = await Promise.all([
       instant(plan.narrow),
       instant(plan.wide),
       plan.labelsSpan === null
         ? Promise.resolve(null)
         : this.prom.labelNames([COUNTERS.cost.rule], plan.labelsSpan, options),
-      Promise.all(plan.closed.map(instant)),
       ...plan.slots.map((query) => this.fetchSlots(query, options)),
     ]);
-    const answers = answersOf([...narrow, ...wide, ...closed.flat()]);
+    const answers = answersOf([...narrow, ...wide]);
     if (plan.limits === 'read') this.limitHistory = { range: windows.range!, atMs: nowMs, answers: answers.planLimit };
     else if (plan.limits === 'reuse') answers.planLimit = history!.answers;
     for (const { source, a, b } of plan.keep)

@@ -1,7 +1,6 @@
 // What one refresh asks Prometheus for. Pure: given the windows it shows, now, when the rules last evaluated, what the
 // piece cache holds, the sessions that changed lately and the state of the plan's limit history, `planRefresh` says
-// what to fetch: the closed slots not held (range queries per grid of the short ones, instant terms of the long ones),
-// the narrow instant terms (every other piece not
+// what to fetch: the closed slots not held (range queries, per grid), the narrow instant terms (every other piece not
 // held, the plan's gauges), the wide ones (the fresh part, the limit history) and the pieces to keep once answered.
 // `answersOf` sorts the instant query's answer back into those parts. The reader (reader.ts) runs the plan;
 // figures.ts derives the figures from what it read. Plain Node: never import `vscode`.
@@ -79,14 +78,8 @@ export const FINE_SLOT_MS = HOUR_MS;
 export const TODAY_SLOT_MS = HOUR_MS;
 /** How long a closed piece stays useful: the longest window, and a slot (today's window is at most 25 h). */
 const CACHE_SPAN_MS = RANGE_SECONDS['30d'] * 1000 + 2 * RANGE_SLOT_MS['30d'];
-/** The closed slots of a first load go to Prometheus in this many queries at once (its cores work side by side). */
+/** The closed slots of a first load go to Prometheus in this many range queries at once (its cores work side by side). */
 const SLOT_BATCHES = 4;
-/**
- * Closed slots this long or longer (the 7 d and 30 d views' 6 h and days, the plan's month) are read as instant terms
- * `@` their end: a range query over weeks steps through every per-session series that lived in them (measured: 1.1 s
- * a query on the bench's large 30 d), where an instant term reads its own slot's samples alone.
- */
-const LONG_SLOT_MS = 6 * HOUR_MS;
 /** How often the plan's limit history is read again (a subquery over the range, to the minute). */
 export const PLAN_LIMIT_EVERY_MS = 60_000;
 
@@ -231,10 +224,8 @@ export interface RefreshPlan {
   sources: Sources;
   /** A piece that ends at or before this is closed: the rules will write nothing more in it. */
   closedUntilMs: number;
-  /** The closed whole slots of an hour or less not held, per grid. */
+  /** The closed whole slots not held, per grid. */
   slots: SlotQuery[];
-  /** The longer closed slots not held: instant queries, sent side by side, each of neighbouring slots. */
-  closed: PieceTerm[][];
   /** One instant query: every other piece not held (the open ones, a closed head not held) and the plan's gauges. */
   narrow: Term[];
   /** One instant query of the terms that look far back: the fresh part, the limit history. */
@@ -262,19 +253,11 @@ export function planRefresh(input: PlanInput): RefreshPlan {
   // most one interval before it began), and every later one writes after it.
   const closedUntilMs = evalMs === null ? -Infinity : evalMs - RULE_INTERVAL_MS;
 
-  // Closed whole slots not held: of an hour or less, range queries per grid; longer, instant terms of their own
-  // (LONG_SLOT_MS). Every other piece not held (the open ones, and a closed head of a window that does not move,
-  // which is then kept): the narrow instant query. Each source is one counter's.
+  // Closed whole slots not held: range queries per grid. Every other piece not held (the open ones, and a closed
+  // head of a window that does not move, which is then kept): the narrow instant query. Each source is one counter's.
   const grids = new Map<number, { ends: Set<number>; sources: Set<SourceName> }>();
-  const long: PieceRef[] = [];
   const narrow: Term[] = [];
   const asked = new Map<SourceName, Set<PieceKey>>();
-  /** Whether a source's piece is asked for the first time (two windows may share it). */
-  const firstAsk = (source: SourceName, key: PieceKey): boolean => {
-    const ofSource = asked.get(source) ?? new Set<PieceKey>();
-    asked.set(source, ofSource);
-    return !ofSource.has(key) && !!ofSource.add(key);
-  };
   const keep: PieceRef[] = [];
   for (const w of planned) {
     const mine = new Set(w.figures.map((f) => sources.ofFigure.get(f)!));
@@ -282,10 +265,6 @@ export function planRefresh(input: PlanInput): RefreshPlan {
       for (const source of mine) {
         const closed = b <= closedUntilMs;
         if (closed && input.cache.has(a, b, source)) continue;
-        if (closed && gridMs !== null && gridMs >= LONG_SLOT_MS) {
-          if (firstAsk(source, pieceKey(a, b))) long.push({ source, a, b });
-          continue;
-        }
         if (closed && gridMs !== null) {
           const grid = grids.get(gridMs) ?? { ends: new Set(), sources: new Set() };
           grid.ends.add(b);
@@ -294,23 +273,16 @@ export function planRefresh(input: PlanInput): RefreshPlan {
           continue;
         }
         const key = pieceKey(a, b);
-        if (firstAsk(source, key))
+        const ofSource = asked.get(source) ?? new Set<PieceKey>();
+        asked.set(source, ofSource);
+        if (!ofSource.has(key)) {
+          ofSource.add(key);
           narrow.push({ figure: source, part: key, expr: figureWindow(sources.byName.get(source)!, a, b) });
+        }
         if (closed && !(w.moving && a === w.fromMs)) keep.push({ source, a, b });
       }
     }
   }
-  // Neighbouring slots together (a query's selectors span decides the blocks Prometheus opens), the batches side by side.
-  long.sort((x, y) => x.b - y.b || x.source.localeCompare(y.source));
-  const perBatch = Math.ceil(long.length / SLOT_BATCHES);
-  const closedTerms = Array.from({ length: Math.ceil(long.length / Math.max(1, perBatch)) }, (_, i) =>
-    long.slice(i * perBatch, (i + 1) * perBatch).map(({ source, a, b }): PieceTerm => ({
-      figure: source,
-      part: pieceKey(a, b),
-      expr: figureWindow(sources.byName.get(source)!, a, b),
-    })),
-  );
-  keep.push(...long);
   const slots = [...grids].map(([slotMs, grid]): SlotQuery => {
     const ends = [...grid.ends];
     const names = [...grid.sources];
@@ -353,7 +325,6 @@ export function planRefresh(input: PlanInput): RefreshPlan {
     sources,
     closedUntilMs,
     slots,
-    closed: closedTerms,
     narrow,
     wide,
     keep,
