@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 import * as vscode from 'vscode';
 import { CommandId } from '../commands';
 import { CancelledError } from '../stack/errors';
@@ -213,7 +214,9 @@ export class ClaudeSettingsWriter implements vscode.Disposable {
       if (before !== '') {
         await copyFile(this.path, backup);
       }
-      await writeFile(this.path, after, 'utf8');
+      // Whole or not at all: Claude Code rereads its settings when they change, and must never see them half written.
+      // The write goes through a symlink to its target, and keeps the file's mode and owner.
+      await writeFileAtomic(this.path, after, 'utf8');
       this.log.info(`${action}: ${this.path} updated${before !== '' ? `, backup at ${backup}` : ''}.`);
       return true;
     } finally {
