@@ -41,24 +41,20 @@ import {
   type ToolStat,
 } from '../snapshot';
 
-/** The key of a kept sum of a figure's closed pieces over a window: the figure, the window, and how far it is closed. */
-type ClosedSumKey = `${FigureName}|${number}|${number}|${number}|${number}`;
-
-function closedSumKey(
-  figure: FigureName,
-  window: PlannedWindow,
-  closedPieces: number,
-  closedEndMs: number,
-): ClosedSumKey {
-  return `${figure}|${window.fromMs}|${window.slotMs}|${closedPieces}|${closedEndMs}`;
-}
+/** The key of a kept sum of a figure's closed pieces over a window: the figure and the window's role and grid. */
+type ClosedSumKey = `${FigureName}|${WindowRole}|${number}`;
+/** What a kept sum is of: where the window starts, and how far it is closed. */
+type ClosedExtent = `${number}|${number}|${number}`;
 
 /** What the reader keeps across refreshes so that a refresh derives only what is new to it. */
 export class FigureMemo {
   /** Figures derived from a source's samples, by the samples' list: closed pieces keep theirs across refreshes. */
   readonly derived = new WeakMap<Sample[], Map<FigureName, Sample[]>>();
-  /** Sums of closed pieces, by figure, window and closed extent. */
-  readonly closedSums = new Map<ClosedSumKey, Sample[]>();
+  /**
+   * Sums of closed pieces, by figure and window, each of its latest closed extent only: a window that moved on never
+   * comes back to an older extent, so memory stays flat however long the reader runs.
+   */
+  readonly closedSums = new Map<ClosedSumKey, { extent: ClosedExtent; sum: Sample[] }>();
 
   /** The backend may have lost its past: no sum of it holds. */
   clear(): void {
@@ -148,17 +144,16 @@ export class Readings {
     const pieces = this.pieces(figure, role);
     const closedUntilMs = this.plan.closedUntilMs;
     const closed = pieces.filter(([b]) => b <= closedUntilMs);
-    const key = closedSumKey(figure, this.window(role), closed.length, closed.at(-1)?.[0] ?? 0);
-    const sums = this.memo.closedSums;
-    let closedSum = sums.get(key);
-    if (!closedSum) {
-      closedSum = addUp(closed.map(([, s]) => s));
-      sums.set(key, closedSum);
-      // Bounded: a refresh needs a few dozen; older keys are of windows that have moved on.
-      if (sums.size > 500) sums.delete(sums.keys().next().value!);
+    const window = this.window(role);
+    const key: ClosedSumKey = `${figure}|${role}|${window.slotMs}`;
+    const extent: ClosedExtent = `${window.fromMs}|${closed.length}|${closed.at(-1)?.[0] ?? 0}`;
+    let kept = this.memo.closedSums.get(key);
+    if (kept?.extent !== extent) {
+      kept = { extent, sum: addUp(closed.map(([, s]) => s)) };
+      this.memo.closedSums.set(key, kept);
     }
     return [
-      closedSum,
+      kept.sum,
       ...pieces.filter(([b, samples]) => b > closedUntilMs && samples.length > 0).map(([, samples]) => samples),
     ];
   }
