@@ -2,8 +2,11 @@
 // it) against real Prometheus with a small and a large history, the first one (nothing cached) and the steady state
 // (the closed hours cached), side by side with the seed dashboards' queries for the same panels on the same data, and
 // the totals each gets against the truth from the events.
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PrometheusClient } from '../src/telemetry/prometheus';
-import { TelemetryReader } from '../src/telemetry/reader';
+import { TelemetryReader, type PersistOptions } from '../src/telemetry/reader';
 import { RANGE_SLOT_MS, rangeStartMs } from '../src/telemetry/refreshPlan';
 import { COUNTERS } from '../src/telemetry/counters';
 import { FIGURES, figureWindow } from '../src/telemetry/queries';
@@ -82,6 +85,13 @@ export interface RefreshResult {
   /** A refresh 5 s after the previous one (the closed slots cached): median ms, and the requests it sent. */
   steadyMs: number;
   steadyRequests: string;
+  /** A reload: a new reader of the steady one's piece file, from its construction to its first refresh: median ms. */
+  reloadMs: number;
+  reloadRequests: string;
+  /** The piece file's size, bytes. */
+  fileBytes: number;
+  /** A reader refreshed every 5 s over two hours of the rules' evaluations: its heap (MB, after a GC) at 10 min, 1 h, 2 h. */
+  soakHeapMb: [number, number, number] | null;
   /** One window query of cost over the range, uncached, grouped by model and by project: median ms. */
   byModelMs: number;
   byProjectMs: number;
@@ -150,8 +160,17 @@ export async function benchRefresh(
   const evalMs = evalS * 1000;
   const dayStartMs = localMidnight(evalMs);
   const out: RefreshResult[] = [];
-  const newReader = (): TelemetryReader =>
-    new TelemetryReader({ prometheus: client, rulesEvaluatedAt: h.rulesEvaluatedAt });
+  const pieceDir = mkdtempSync(join(tmpdir(), 'bench-pieces-'));
+  const persist = { path: join(pieceDir, `${h.options.label}.json.gz`), identity: 'bench' };
+  const newReader = (withFile?: PersistOptions): TelemetryReader =>
+    new TelemetryReader({
+      prometheus: client,
+      rulesEvaluatedAt: h.rulesEvaluatedAt,
+      ...(withFile ? { persist: withFile } : {}),
+    });
+  // The rules evaluating every 10 s as time goes on (past the history's end: its windows move, its pieces close).
+  const newSoakReader = (): TelemetryReader =>
+    new TelemetryReader({ prometheus: client, rulesEvaluatedAt: async (nowMs) => Math.floor(nowMs / 10_000) * 10_000 });
   try {
     for (const range of ranges) {
       const seconds = RANGE_SECONDS[range];
@@ -184,13 +203,26 @@ export async function benchRefresh(
       const firstRequests = describeRequests(client);
       const firstMs = await timed(async () => (last = await refresh(newReader(), evalMs)).ms);
       // The steady state: each refresh 5 s after the one before, on one reader.
-      const steady = newReader();
+      const steady = newReader(persist);
       let now = evalMs;
       await refresh(steady, now);
       client.take();
       await refresh(steady, (now += 5000));
       const steadyRequests = describeRequests(client);
       const steadyMs = await timed(async () => (await refresh(steady, (now += 5000))).ms);
+      // A reload: the steady reader's closed pieces written, and a new reader of that file refreshed 5 s later.
+      await steady.close();
+      client.take();
+      const reloaded = async (): Promise<number> => {
+        const t0 = performance.now();
+        await refresh(newReader(persist), (now += 5000));
+        return performance.now() - t0;
+      };
+      await reloaded();
+      const reloadRequests = describeRequests(client);
+      const reloadMs = await timed(reloaded);
+      const fileBytes = statSync(persist.path).size;
+      const soakHeapMb = range === '30d' ? await soak(newSoakReader(), evalMs, refresh) : null;
       const windowQuery = (by: string) =>
         timed(async () => {
           const t0 = performance.now();
@@ -231,6 +263,10 @@ export async function benchRefresh(
         firstRequests,
         steadyMs,
         steadyRequests,
+        reloadMs,
+        reloadRequests,
+        fileBytes,
+        soakHeapMb,
         byModelMs,
         byProjectMs,
         seedMs: { '000': s0, '001': s1 },
@@ -258,6 +294,30 @@ export async function benchRefresh(
     }
   } finally {
     await client.close();
+    rmSync(pieceDir, { recursive: true, force: true });
   }
   return out;
+}
+
+/**
+ * Two hours of refreshes every 5 s on one reader, in the rules' time (not the wall's: what grows per refresh or per
+ * closed piece grows the same): its heap after a GC at 10 min, 1 h and 2 h (node --expose-gc; null without it).
+ */
+async function soak(
+  reader: TelemetryReader,
+  fromMs: number,
+  refresh: (r: TelemetryReader, nowMs: number) => Promise<unknown>,
+): Promise<[number, number, number] | null> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return null;
+  const heapMb = (): number => {
+    gc();
+    return process.memoryUsage().heapUsed / 2 ** 20;
+  };
+  const marks: number[] = [];
+  for (let i = 1; i <= 1440; i++) {
+    await refresh(reader, fromMs + i * 5000);
+    if (i === 120 || i === 720 || i === 1440) marks.push(heapMb());
+  }
+  return marks as [number, number, number];
 }

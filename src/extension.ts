@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { join } from 'node:path';
 import { CommandId, registerCommand } from './commands';
 import { PipelineDoctorCommand } from './doctor/doctorCommand';
 import { createLog } from './log';
@@ -32,6 +33,10 @@ export function activate(context: vscode.ExtensionContext): void {
     context.globalState,
     log,
     () => stack.lastLogLines('prometheus'),
+    {
+      directory: join(context.globalStorageUri.fsPath, 'cached-figures'),
+      version: String(context.extension.packageJSON.version),
+    },
   );
   const stack = new StackController(
     settings.current,
@@ -108,7 +113,10 @@ export function activate(context: vscode.ExtensionContext): void {
     registerCommand(log, CommandId.startStack, () => stack.start()),
     registerCommand(log, CommandId.stopStack, () => stack.stop()),
     registerCommand(log, CommandId.restartStack, () => stack.restart()),
-    registerCommand(log, CommandId.deleteStackData, () => stack.deleteData()),
+    registerCommand(log, CommandId.deleteStackData, async () => {
+      await stack.deleteData();
+      await controller.pastChanged();
+    }),
     registerCommand(log, CommandId.showStackLogs, () => stack.showLogs()),
     registerCommand(log, CommandId.copyGrafanaPassword, () => stack.copyGrafanaPassword()),
     registerCommand(log, CommandId.verifyPipeline, () => doctor.run()),

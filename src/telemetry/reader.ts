@@ -5,7 +5,9 @@
 // the sessions whose cost changed lately; the planner (refreshPlan.ts) says what to fetch given the piece cache
 // (slots.ts, PieceCache); the reader sends it (range queries for the closed slots not held, none in the steady state,
 // and two instant queries for the rest) and keeps the closed pieces; figures.ts derives every figure from what was
-// read. Loki's events (events.ts) are read alongside.
+// read. Loki's events (events.ts) are read alongside. With `persist`, the closed pieces outlive the reader: restored
+// from their file on the first refresh, checked against the store alongside it (pieceFile.ts), saved when new ones
+// close.
 import { TelemetryError, toErrorInfo } from './http';
 import { LokiClient } from './loki';
 import { PrometheusClient, type InstantSample } from './prometheus';
@@ -45,6 +47,15 @@ import {
 } from './figures';
 import { toApiError, toSessionEvent, toToolFailure } from './events';
 import { PieceCache, cutWindow, pieceKey, type Sample } from './slots';
+import {
+  encodePieces,
+  readPieceFile,
+  removePieceFile,
+  restoredCheck,
+  sameTotal,
+  writePieceFile,
+  type PersistedPieces,
+} from './pieceFile';
 import type { EventsSection, SessionDetail, Snapshot, TimeRange, TodaySummary } from '../snapshot';
 
 export type { RefreshWindows } from './refreshPlan';
@@ -63,7 +74,21 @@ export interface ServiceOptions {
    * was computed and backfilled give the evaluation times of that history.
    */
   rulesEvaluatedAt?: (nowMs: number, options: FetchOptions) => Promise<number | null>;
+  /** Where the closed pieces persist across reloads (pieceFile.ts). */
+  persist?: PersistOptions;
 }
+
+export interface PersistOptions {
+  /** The file: one per backend. */
+  path: string;
+  /** What the pieces were read under (the backend, the extension's version): a file of another is not read. */
+  identity: string;
+  /** A file that could not be read or written: the pieces are read from the store instead. */
+  onError?: (message: string, error: unknown) => void;
+}
+
+/** New closed pieces are written at most this often (most close on the hour). */
+export const PERSIST_EVERY_MS = 60_000;
 
 export interface FetchOptions {
   signal?: AbortSignal;
@@ -91,8 +116,19 @@ export class TelemetryReader {
   readonly cache = new PieceCache();
   private readonly memo = new FigureMemo();
   private lastEvaluationSeen: number | null = null;
-  /** The plan's limit history of the range, as last read (refreshPlan.ts, PLAN_LIMIT_EVERY_MS). */
-  private limitHistory: { range: TimeRange; atMs: number; answers: Answers['planLimit'] } | undefined;
+  /** The range's minute parts as last read (refreshPlan.ts, MINUTE_PARTS_EVERY_MS): its limit history, its cost's labels. */
+  private minuteParts:
+    { range: TimeRange; atMs: number; planLimit: Answers['planLimit']; costLabels: readonly string[] } | undefined;
+  private readonly persist: PersistOptions | undefined;
+  /** The persisted pieces, read once, on the first refresh. */
+  private restoring: Promise<PersistedPieces | undefined> | undefined;
+  /** Restored pieces not yet checked against the store: what to check them by. */
+  private unchecked: ReturnType<typeof restoredCheck>;
+  /** Pieces kept since the file was last written, and when it was. */
+  private unsaved = false;
+  private savedAtMs = -Infinity;
+  /** The file's writes, one after the other. */
+  private saving: Promise<void> = Promise.resolve();
 
   constructor(options: ServiceOptions) {
     this.prom = options.prometheus;
@@ -100,6 +136,33 @@ export class TelemetryReader {
     this.sessionLimit = options.sessionLimit ?? 50;
     this.eventLimit = options.eventLimit ?? 50;
     this.rulesEvaluatedAt = options.rulesEvaluatedAt ?? ((_now, o) => this.rulesLastEvaluation(o));
+    this.persist = options.persist;
+    const persist = this.persist;
+    this.restoring = persist
+      ? readPieceFile(persist.path, persist.identity).catch((error: unknown) => {
+          persist.onError?.(`The cached figures in ${persist.path} could not be read; they are read again.`, error);
+          return undefined;
+        })
+      : undefined;
+  }
+
+  /** Writes the pieces not yet written (the reader is done with). */
+  async close(): Promise<void> {
+    this.restoring = undefined;
+    if (this.unsaved && this.lastEvaluationSeen !== null) this.save();
+    await this.saving;
+  }
+
+  /**
+   * The store's past changed (its data deleted, history imported): what the reader holds of it and its file go. Reads
+   * under way may still keep a piece of the old past: the caller aborts them first.
+   */
+  async discardPast(): Promise<void> {
+    this.restoring = undefined;
+    this.forget();
+    this.unsaved = false;
+    const path = this.persist?.path;
+    await (this.saving = this.saving.then(() => (path ? removePieceFile(path) : undefined)));
   }
 
   /**
@@ -285,6 +348,7 @@ export class TelemetryReader {
   /** Reads what every window of one refresh at `nowMs` needs (see the file's header). */
   private async read(nowMs: number, windows: RefreshWindows, options: FetchOptions): Promise<Readings> {
     const t = nowMs / 1000;
+    await this.restore();
     // The sessions that changed lately, alongside: the only ones a fresh part can hold (refreshPlan.ts, CHANGED_WINDOW_S).
     const changedPending = this.prom.instant(sessionsChanged(CHANGED_WINDOW_S), t, options);
     changedPending.catch(() => undefined); // awaited below; not unhandled if the rules' call fails first
@@ -300,33 +364,86 @@ export class TelemetryReader {
       this.forget();
     this.lastEvaluationSeen = lastEvaluation;
     const changedSessions = (await changedPending).map((s) => s.labels['session_id'] ?? '').filter((id) => id !== '');
-    const history = this.limitHistory;
+    const minuteParts = this.minuteParts;
     const plan = planRefresh({
       nowMs,
       windows,
       lastEvaluationMs: lastEvaluation,
       cache: this.cache,
       changedSessions,
-      limitHistory: history,
+      minuteParts,
     });
 
     const instant = (terms: typeof plan.narrow): Promise<InstantSample[]> =>
       terms.length ? this.prom.instant(combined(terms), t, options) : Promise.resolve([]);
-    const [narrow, wide, costLabels] = await Promise.all([
+    // Restored pieces are trusted once the store's total over them agrees; meanwhile they serve this refresh.
+    const check = this.unchecked;
+    this.unchecked = undefined;
+    const agrees = check
+      ? this.prom
+          .instant(figureWindow({ counter: 'cost', by: [] }, check.fromMs, check.toMs), t, options)
+          .then((samples) => sameTotal(samples[0]?.value ?? 0, check.costUsd))
+      : true;
+    const [narrow, wide, labelsRead, restoredAgree] = await Promise.all([
       instant(plan.narrow),
       instant(plan.wide),
       plan.labelsSpan === null
         ? Promise.resolve(null)
         : this.prom.labelNames([COUNTERS.cost.rule], plan.labelsSpan, options),
+      agrees,
       ...plan.slots.map((query) => this.fetchSlots(query, options)),
     ]);
+    if (!restoredAgree) {
+      // The store's past is not the one the file holds (reset, deleted, imported into): read it all again.
+      this.forget();
+      return this.read(nowMs, windows, options);
+    }
     const answers = answersOf([...narrow, ...wide]);
-    if (plan.limits === 'read') this.limitHistory = { range: windows.range!, atMs: nowMs, answers: answers.planLimit };
-    else if (plan.limits === 'reuse') answers.planLimit = history!.answers;
+    let costLabels: readonly string[] | null = labelsRead;
+    if (plan.minuteParts === 'read')
+      this.minuteParts = { range: windows.range!, atMs: nowMs, planLimit: answers.planLimit, costLabels: labelsRead! };
+    else if (plan.minuteParts === 'reuse') {
+      answers.planLimit = minuteParts!.planLimit;
+      costLabels = minuteParts!.costLabels;
+    }
     for (const { source, a, b } of plan.keep)
       this.cache.put(a, b, source, answers.pieces.get(source)?.get(pieceKey(a, b)) ?? []);
     this.cache.prune(plan.forgetBeforeMs);
+    if (plan.keep.length || plan.slots.length) this.unsaved = true;
+    if (this.unsaved && this.persist && nowMs - this.savedAtMs >= PERSIST_EVERY_MS) {
+      this.savedAtMs = nowMs;
+      this.save();
+    }
     return new Readings(plan, answers, this.cache, costLabels, this.memo);
+  }
+
+  /** Puts the persisted pieces in the cache, the first time; they are checked by the refresh that reads them. */
+  private async restore(): Promise<void> {
+    const restoring = this.restoring;
+    if (!restoring) return;
+    const restored = await restoring;
+    if (this.restoring !== restoring) return; // discarded or closed meanwhile
+    this.restoring = undefined;
+    if (!restored) return;
+    for (const { a, b, source, samples } of restored.pieces) this.cache.put(a, b, source, samples);
+    this.lastEvaluationSeen = restored.lastEvaluationMs;
+    this.unchecked = restoredCheck(restored.pieces);
+    // Nothing to check them by (no cost piece): not trusted.
+    if (!this.unchecked) this.forget();
+  }
+
+  /** Writes the cache's pieces, after the writes before. */
+  private save(): void {
+    const persist = this.persist;
+    const lastEvaluation = this.lastEvaluationSeen;
+    if (!persist || lastEvaluation === null) return;
+    this.unsaved = false;
+    this.saving = this.saving
+      .then(async () => writePieceFile(persist.path, await encodePieces(this.cache, persist.identity, lastEvaluation)))
+      .catch((error: unknown) => {
+        this.unsaved = true;
+        persist.onError?.(`The cached figures could not be written to ${persist.path}.`, error);
+      });
   }
 
   /** The range queries of one grid's closed slots, kept in the cache (a slot without a point is 0). */
@@ -349,6 +466,7 @@ export class TelemetryReader {
   private forget(): void {
     this.cache.clear();
     this.memo.clear();
+    this.unchecked = undefined;
   }
 
   /** When the stack's rule group last evaluated, from Prometheus; rejects when no group runs the rules. */

@@ -1,7 +1,8 @@
 // What one refresh asks Prometheus for. Pure: given the windows it shows, now, when the rules last evaluated, what the
 // piece cache holds, the sessions that changed lately and the state of the plan's limit history, `planRefresh` says
 // what to fetch: the closed slots not held (range queries, per grid), the narrow instant terms (every other piece not
-// held, the plan's gauges), the wide ones (the fresh part, the limit history) and the pieces to keep once answered.
+// held, the plan's gauges), the wide ones (the fresh part, the limit history) and the pieces to keep once answered;
+// what changes by the minute at most over a range (its limit history, the labels its cost carries) is read once a minute.
 // `answersOf` sorts the instant query's answer back into those parts. The reader (reader.ts) runs the plan;
 // figures.ts derives the figures from what it read. Plain Node: never import `vscode`.
 import { RULE_INTERVAL_MS } from './counters';
@@ -80,8 +81,12 @@ export const TODAY_SLOT_MS = HOUR_MS;
 const CACHE_SPAN_MS = RANGE_SECONDS['30d'] * 1000 + 2 * RANGE_SLOT_MS['30d'];
 /** The closed slots of a first load go to Prometheus in this many range queries at once (its cores work side by side). */
 const SLOT_BATCHES = 4;
-/** How often the plan's limit history is read again (a subquery over the range, to the minute). */
-export const PLAN_LIMIT_EVERY_MS = 60_000;
+/**
+ * How often what changes by the minute at most over a range is read again: the plan's limit history (a subquery to
+ * the minute) and the labels its cost carries (a new dimension shows in the picker within a minute). Each selects over
+ * the whole range: read at every refresh, they were most of a steady one on a long history.
+ */
+export const MINUTE_PARTS_EVERY_MS = 60_000;
 
 /** Today's cost of this window's workspace: cost by the project's label. */
 export const PROJECT_FIGURE: FigureName = `costBy:${COST_DIMENSIONS.project.label}`;
@@ -213,8 +218,8 @@ export interface PlanInput {
   cache: { has(a: number, b: number, source: SourceName): boolean };
   /** The sessions whose cost changed in the last CHANGED_WINDOW_S (queries.ts, sessionsChanged). */
   changedSessions: readonly string[];
-  /** When the plan's limit history was last read, and for which range (none yet: undefined). */
-  limitHistory?: { range: TimeRange; atMs: number } | undefined;
+  /** When the range's minute parts (MINUTE_PARTS_EVERY_MS) were last read, and for which range (none yet: undefined). */
+  minuteParts?: { range: TimeRange; atMs: number } | undefined;
 }
 
 export interface RefreshPlan {
@@ -232,9 +237,9 @@ export interface RefreshPlan {
   wide: Term[];
   /** The closed pieces of the narrow query to keep (a moving window's head is read each time, never kept). */
   keep: PieceRef[];
-  /** The limit history: read in `wide`, reused as last read, or not shown (no range). */
-  limits: 'read' | 'reuse' | 'none';
-  /** Where to look for the labels the range's cost carries (unix s), or null: no range. */
+  /** The minute parts: read (the limit history in `wide`, the labels over `labelsSpan`), reused, or none (no range). */
+  minuteParts: 'read' | 'reuse' | 'none';
+  /** Where to look for the labels the range's cost carries (unix s), or null: not read by this refresh. */
   labelsSpan: { start: number; end: number } | null;
   /** The sessions that changed lately: the only context windows shown. */
   activeSessions: readonly string[];
@@ -311,13 +316,12 @@ export function planRefresh(input: PlanInput): RefreshPlan {
 
   // The plan's usage and the context windows, for the status bar: in the narrow query.
   if (windows.dayStartMs !== undefined) narrow.push(...planTerms());
-  // The limit history moves by the minute at most: read again once a minute, or for another range.
+  // The minute parts: read again once a minute, or for another range.
   const rangeStartS = windows.range ? rangeStartMs(windows.range, nowMs) / 1000 : null;
-  const history = input.limitHistory;
-  const readLimits =
-    rangeStartS !== null &&
-    (!history || history.range !== windows.range || nowMs - history.atMs >= PLAN_LIMIT_EVERY_MS);
-  if (readLimits) wide.push(...planLimitTerms(t - rangeStartS));
+  const last = input.minuteParts;
+  const readMinuteParts =
+    rangeStartS !== null && (!last || last.range !== windows.range || nowMs - last.atMs >= MINUTE_PARTS_EVERY_MS);
+  if (readMinuteParts) wide.push(...planLimitTerms(t - rangeStartS));
   return {
     nowMs,
     windows,
@@ -328,9 +332,9 @@ export function planRefresh(input: PlanInput): RefreshPlan {
     narrow,
     wide,
     keep,
-    limits: readLimits ? 'read' : rangeStartS !== null && history ? 'reuse' : 'none',
+    minuteParts: readMinuteParts ? 'read' : rangeStartS !== null && last ? 'reuse' : 'none',
     // Which dimensions the range's cost carries: the group-by offers only those.
-    labelsSpan: rangeStartS === null ? null : { start: rangeStartS, end: t },
+    labelsSpan: readMinuteParts ? { start: rangeStartS, end: t } : null,
     activeSessions: input.changedSessions,
     forgetBeforeMs: nowMs - CACHE_SPAN_MS,
   };

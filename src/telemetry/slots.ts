@@ -66,7 +66,7 @@ export function pieceKey(a: number, b: number): PieceKey {
  * slot of any grid, or a window's head before its first whole slot: whatever ended before the rules' last evaluation.
  */
 export class PieceCache {
-  private readonly pieces = new Map<PieceKey, { end: number; sources: Map<SourceName, Sample[]> }>();
+  private readonly pieces = new Map<PieceKey, { start: number; end: number; sources: Map<SourceName, Sample[]> }>();
 
   get(a: number, b: number, source: SourceName): Sample[] | undefined {
     return this.pieces.get(pieceKey(a, b))?.sources.get(source);
@@ -79,7 +79,7 @@ export class PieceCache {
   put(a: number, b: number, source: SourceName, samples: Sample[]): void {
     const key = pieceKey(a, b);
     let piece = this.pieces.get(key);
-    if (!piece) this.pieces.set(key, (piece = { end: b, sources: new Map() }));
+    if (!piece) this.pieces.set(key, (piece = { start: a, end: b, sources: new Map() }));
     piece.sources.set(source, samples);
   }
 
@@ -90,6 +90,12 @@ export class PieceCache {
 
   clear(): void {
     this.pieces.clear();
+  }
+
+  /** Every piece held, each source's samples apart (to persist them: pieceFile.ts). */
+  *entries(): IterableIterator<{ a: number; b: number; source: SourceName; samples: Sample[] }> {
+    for (const piece of this.pieces.values())
+      for (const [source, samples] of piece.sources) yield { a: piece.start, b: piece.end, source, samples };
   }
 
   /** Pieces held (for the bench and the tests). */

@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { backends, type BackendAddress, type Config } from '../config';
 import type { Log } from '../log';
@@ -49,6 +52,8 @@ export class DashboardController implements vscode.Disposable {
     private readonly log: Log,
     /** The local stack's Prometheus log lines (from the engine). */
     prometheusLog: () => Promise<readonly string[]>,
+    /** Where the readers keep what they read of the past across reloads, and the extension's version they read it with. */
+    private readonly cache: { directory: string; version: string },
   ) {
     this.scheduler = new RefreshScheduler({
       task: (signal) => this.refresh(signal),
@@ -122,6 +127,17 @@ export class DashboardController implements vscode.Disposable {
     return this.service.fetchSession(sessionId, range, Date.now());
   }
 
+  /**
+   * The local store's past changed (its data deleted): what every reader kept of it goes, those of other backends too
+   * (which of them read the local stack is not known once its settings changed).
+   */
+  async pastChanged(): Promise<void> {
+    await this.service?.discardPast();
+    await rm(this.cache.directory, { recursive: true, force: true });
+    this.log.info(`Dropped the cached figures in ${this.cache.directory}: the data they were read from was deleted.`);
+    void this.scheduler.refreshNow();
+  }
+
   dispose(): void {
     this.connecting?.abort();
     this.scheduler.dispose();
@@ -156,7 +172,17 @@ export class DashboardController implements vscode.Disposable {
       prometheus: new telemetry.PrometheusClient({ baseUrl: prometheus.url, auth: prometheusAuth, ...headers }),
       loki: new telemetry.LokiClient({ baseUrl: loki.url, auth: lokiAuth, ...headers }),
     };
-    this.service = new telemetry.TelemetryReader(this.clients);
+    // One file per backend; what it holds is read under this backend and this version of the extension only.
+    const identity = JSON.stringify([prometheus.url, this.config.backend.tenantId, this.config.backend.username]);
+    const file = `${createHash('sha256').update(identity).digest('hex').slice(0, 16)}.json.gz`;
+    this.service = new telemetry.TelemetryReader({
+      ...this.clients,
+      persist: {
+        path: join(this.cache.directory, file),
+        identity: `${this.cache.version} ${identity}`,
+        onError: (message, error) => this.log.warn(message, error),
+      },
+    });
     this.log.info(`Reading telemetry from Prometheus at ${prometheus.url} and Loki at ${loki.url}.`);
     this.scheduler.start();
   }
@@ -177,6 +203,8 @@ export class DashboardController implements vscode.Disposable {
   }
 
   private closeClients(): void {
+    // Its new pieces written, if any: the next reader of this backend, here or in another window, starts from them.
+    void this.service?.close();
     void this.clients?.prometheus.close();
     void this.clients?.loki.close();
     this.clients = undefined;

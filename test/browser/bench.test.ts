@@ -8,7 +8,7 @@ import { repoRoot } from '../support/paths';
 
 describe('npm run bench (quick)', () => {
   it('runs every section to its table', { timeout: 600_000 }, () => {
-    const result = spawnSync(process.execPath, [join(repoRoot, 'out', 'bench', 'run.js')], {
+    const result = spawnSync(process.execPath, ['--expose-gc', join(repoRoot, 'out', 'bench', 'run.js')], {
       cwd: repoRoot,
       encoding: 'utf8',
       env: { ...process.env, BENCH_QUICK: '1' },

@@ -21,7 +21,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -43,6 +43,7 @@ import { escapeRegExp } from '../support/regexp';
 import { waitFor } from '../support/wait';
 import { claudeCommandLine, claudeVersion, createClaudeHome, runClaude, type ClaudeHome } from '../support/e2e/claude';
 import {
+  answerDialog,
   closeWorkbench,
   dismissDialogs,
   ensureVsix,
@@ -54,6 +55,7 @@ import {
   startCodeServer,
   statusBarTexts,
   typeInTerminal,
+  waitForDialog,
   waitForFrameText,
   waitForNotification,
   waitForStatusBarText,
@@ -998,5 +1000,33 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
       [],
       'no container of the stack still runs',
     );
+  });
+
+  it('"Delete Telemetry Data…" asks, naming the volumes, and removes them with the figures kept of their past', async () => {
+    const p = page();
+    assert.ok(server, 'code-server was started');
+    // What the sidebar read of closed hours, kept across reloads in the extension's global storage.
+    const cached = join(server.userDataDir, 'User', 'globalStorage', 'claude-code-telemetry.claude-code-telemetry');
+    const figures = join(cached, 'cached-figures');
+    const files = readdirSync(figures).filter((name) => name.endsWith('.json.gz'));
+    assert.equal(files.length, 1, `one file of the one backend read: ${JSON.stringify(files)}`);
+    const volumes = async (): Promise<string[]> =>
+      (
+        (
+          await connectDocker().listVolumes({
+            filters: JSON.stringify({ label: [`${PROJECT_LABEL}=${EXTENSION_PROJECT}`] }),
+          })
+        ).Volumes ?? []
+      ).map((v) => v.Name);
+    const before = await volumes();
+    assert.ok(before.length > 0, 'the stopped stack kept its volumes');
+
+    await runCommand(p, 'Claude Telemetry: Delete Telemetry Data…');
+    const { text } = await waitForDialog(p);
+    for (const name of before) assert.ok(text.includes(name), `the question names ${name}: ${text}`);
+    await answerDialog(p, 'Delete Data');
+    await waitForNotification(p, new RegExp(`Deleted the telemetry data \\(${before.length} volumes\\)`), 60_000);
+    assert.deepEqual(await volumes(), [], 'no volume of the stack is left');
+    await waitFor('the cached figures removed', async () => (existsSync(figures) ? undefined : true), 10_000);
   });
 });

@@ -3,11 +3,17 @@
 // collector restarts, and the rules' output computed with their semantics (test/support/sim.ts). The reader takes the
 // rules' evaluation times from the simulation (this Prometheus does not evaluate the history's rules); the last tests
 // read them from Prometheus' own /api/v1/rules, with and without the rules loaded.
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PrometheusClient } from '../../src/telemetry/prometheus';
 import { LokiClient } from '../../src/telemetry/loki';
-import { TelemetryReader, type ServiceOptions } from '../../src/telemetry/reader';
+import { TelemetryReader, type PersistOptions, type ServiceOptions } from '../../src/telemetry/reader';
+import { encodePieces, readPieceFile, writePieceFile } from '../../src/telemetry/pieceFile';
+import { PieceCache } from '../../src/telemetry/slots';
 import { rangeStartMs } from '../../src/telemetry/refreshPlan';
 import { COUNTERS, RULES_FILE } from '../../src/telemetry/counters';
 import { FIGURES, figureFresh, figureWindow } from '../../src/telemetry/queries';
@@ -684,6 +690,68 @@ describe('telemetry against real Prometheus', () => {
       );
     } finally {
       await counting.close();
+    }
+  });
+
+  it('closed pieces outlive a reload: the new reader shows the same figures reading only the open edge; a file of another past or identity, or a discarded one, is read again', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'reader-pieces-'));
+    const counting = new CountingPrometheusClient({ baseUrl: prom.url, timeoutMs: 20_000 });
+    const persist = { path: join(dir, 'backend.json.gz'), identity: 'v1 local' };
+    const windows = { dayStartMs: DAY_START * 1000, range: '24h' as const };
+    const nowMs = EVAL * 1000;
+    const readers: TelemetryReader[] = [];
+    const readerOf = (p: PersistOptions = persist): TelemetryReader => {
+      const r = reader({ prometheus: counting, sessionLimit: 1000, persist: p });
+      readers.push(r);
+      return r;
+    };
+    /** A reload at `atMs`: a new reader's first refresh, what it showed and how many range queries it sent. */
+    const reload = async (p?: PersistOptions, atMs = nowMs + 5000) => {
+      counting.take();
+      const r = readerOf(p);
+      const shown = await r.refresh(atMs, windows);
+      return { r, shown, ranges: counting.take().range.length };
+    };
+    try {
+      const first = readerOf();
+      await first.refresh(nowMs, windows);
+      await first.close();
+      assert.ok(existsSync(persist.path), 'the closed pieces are written');
+      const truth = await reader({ sessionLimit: 1000 }).refresh(nowMs + 5000, windows);
+      const { ranges: uncachedRanges } = await reload({ ...persist, path: join(dir, 'none.json.gz') });
+      assert.ok(uncachedRanges > 0, 'a reader without a file reads the closed slots');
+
+      const reloaded = await reload();
+      assert.deepEqual(reloaded.shown, truth, 'the same figures as a reader that holds nothing');
+      assert.equal(reloaded.ranges, 0, 'no closed slot read again');
+
+      // The store's past is not the file's (as after a reset, or history imported): the same figures, all read again.
+      const restored = (await readPieceFile(persist.path, persist.identity))!;
+      const otherPast = new PieceCache();
+      for (const { a, b, source, samples } of restored.pieces)
+        otherPast.put(
+          a,
+          b,
+          source,
+          samples.map((s) => ({ ...s, value: s.value * 2 })),
+        );
+      const otherPastPath = join(dir, 'other-past.json.gz');
+      await writePieceFile(otherPastPath, await encodePieces(otherPast, persist.identity, restored.lastEvaluationMs));
+      const checked = await reload({ ...persist, path: otherPastPath });
+      assert.deepEqual(checked.shown, truth, 'restored pieces of another past are dropped before they show');
+      assert.equal(checked.ranges, uncachedRanges, 'and every closed slot is read again');
+
+      const otherIdentity = await reload({ ...persist, identity: 'v2 local' });
+      assert.deepEqual(otherIdentity.shown, truth);
+      assert.equal(otherIdentity.ranges, uncachedRanges, 'a file of another backend or version is not read');
+
+      await reloaded.r.discardPast();
+      assert.equal(existsSync(persist.path), false, 'a discarded past leaves no file');
+      assert.equal(reloaded.r.cache.size, 0);
+    } finally {
+      await Promise.all(readers.map((r) => r.close()));
+      await counting.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

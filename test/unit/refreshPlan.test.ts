@@ -12,7 +12,7 @@ import {
 } from '../../src/telemetry/queries';
 import {
   HOUR_MS,
-  PLAN_LIMIT_EVERY_MS,
+  MINUTE_PARTS_EVERY_MS,
   RANGE_SLOT_MS,
   answersOf,
   closedSlots,
@@ -104,7 +104,7 @@ describe('refresh plan', () => {
       p.wide.filter((t) => t.figure === 'planLimit').map((t) => t.part),
       ['minutes', 'last'],
     );
-    assert.equal(p.limits, 'read');
+    assert.equal(p.minuteParts, 'read');
     assert.deepEqual(p.labelsSpan, { start: rangeStartMs('24h', NOW) / 1000, end: NOW / 1000 });
     assert.deepEqual(p.keep, [], "nothing closed is read by the instant query but the last hour's head");
   });
@@ -112,14 +112,14 @@ describe('refresh plan', () => {
   it('the steady state asks for no range query: the open pieces, the moving head and the gauges only', () => {
     const first = plan({});
     const cache = afterRunning(first);
-    const later = plan({ nowMs: NOW + 5_000, cache, limitHistory: { range: '24h', atMs: NOW } });
+    const later = plan({ nowMs: NOW + 5_000, cache, minuteParts: { range: '24h', atMs: NOW } });
     assert.deepEqual(later.slots, []);
     const hour = Date.parse('2026-12-01T18:00:00Z');
     assert.deepEqual(
       new Set(pieceTerms(later.narrow).map((t) => t.part)),
       new Set([pieceKey(hour, NOW + 5_000), pieceKey(NOW + 5_000 - HOUR_MS, hour)]),
     );
-    assert.equal(later.limits, 'reuse', 'the limit history read 5 s ago is used again');
+    assert.equal(later.minuteParts, 'reuse', 'the limit history read 5 s ago is used again');
     assert.equal(
       later.wide.some((t) => t.figure === 'planLimit'),
       false,
@@ -148,13 +148,15 @@ describe('refresh plan', () => {
     assert.deepEqual(next.slots, []);
   });
 
-  it('the limit history is read once a minute, or when the range changes; not without a range', () => {
-    assert.equal(plan({ limitHistory: undefined }).limits, 'read');
-    assert.equal(plan({ limitHistory: { range: '24h', atMs: NOW - PLAN_LIMIT_EVERY_MS + 1 } }).limits, 'reuse');
-    assert.equal(plan({ limitHistory: { range: '24h', atMs: NOW - PLAN_LIMIT_EVERY_MS } }).limits, 'read');
-    assert.equal(plan({ limitHistory: { range: '7d', atMs: NOW } }).limits, 'read');
-    const todayOnly = plan({ windows: { dayStartMs: DAY }, limitHistory: { range: '24h', atMs: NOW } });
-    assert.equal(todayOnly.limits, 'none');
+  it("the minute parts (the limit history, the labels of the range's cost) are read once a minute, or when the range changes; not without a range", () => {
+    assert.equal(plan({ minuteParts: undefined }).minuteParts, 'read');
+    const reused = plan({ minuteParts: { range: '24h', atMs: NOW - MINUTE_PARTS_EVERY_MS + 1 } });
+    assert.equal(reused.minuteParts, 'reuse');
+    assert.equal(reused.labelsSpan, null, 'the labels are not looked up again');
+    assert.equal(plan({ minuteParts: { range: '24h', atMs: NOW - MINUTE_PARTS_EVERY_MS } }).minuteParts, 'read');
+    assert.equal(plan({ minuteParts: { range: '7d', atMs: NOW } }).minuteParts, 'read');
+    const todayOnly = plan({ windows: { dayStartMs: DAY }, minuteParts: { range: '24h', atMs: NOW } });
+    assert.equal(todayOnly.minuteParts, 'none');
     assert.equal(todayOnly.labelsSpan, null);
     assert.equal(
       todayOnly.wide.some((t) => t.figure === 'planLimit'),
