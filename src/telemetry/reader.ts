@@ -404,7 +404,7 @@ export class TelemetryReader {
       this.minuteParts = { range: windows.range!, atMs: nowMs, planLimit: answers.planLimit, costLabels: labelsRead! };
     else if (plan.minuteParts === 'reuse') {
       answers.planLimit = minuteParts!.planLimit;
-      costLabels = minuteParts!.costLabels;
+      costLabels = minuteParts!.costLabels = [...new Set([...minuteParts!.costLabels, ...(labelsRead ?? [])])];
     }
     for (const { source, a, b } of plan.keep)
       this.cache.put(a, b, source, answers.pieces.get(source)?.get(pieceKey(a, b)) ?? []);

@@ -82,9 +82,10 @@ const CACHE_SPAN_MS = RANGE_SECONDS['30d'] * 1000 + 2 * RANGE_SLOT_MS['30d'];
 /** The closed slots of a first load go to Prometheus in this many range queries at once (its cores work side by side). */
 const SLOT_BATCHES = 4;
 /**
- * How often what changes by the minute at most over a range is read again: the plan's limit history (a subquery to
- * the minute) and the labels its cost carries (a new dimension shows in the picker within a minute). Each selects over
- * the whole range: read at every refresh, they were most of a steady one on a long history.
+ * How often what a range's oldest part changes by the minute at most is read again over the whole range: the plan's
+ * limit history (a subquery to the minute) and the labels its cost carries. Each selects over the whole range: read at
+ * every refresh, they were most of a steady one on a long history. Between, the labels are looked up since the last
+ * whole read only (a new dimension shows at once; one that aged out of the range leaves within a minute).
  */
 export const MINUTE_PARTS_EVERY_MS = 60_000;
 
@@ -239,7 +240,10 @@ export interface RefreshPlan {
   keep: PieceRef[];
   /** The minute parts: read (the limit history in `wide`, the labels over `labelsSpan`), reused, or none (no range). */
   minuteParts: 'read' | 'reuse' | 'none';
-  /** Where to look for the labels the range's cost carries (unix s), or null: not read by this refresh. */
+  /**
+   * Where to look for the labels the range's cost carries (unix s), or null: no range. The whole range when the
+   * minute parts are read; since they were, when they are reused (the labels found are added to those read then).
+   */
   labelsSpan: { start: number; end: number } | null;
   /** The sessions that changed lately: the only context windows shown. */
   activeSessions: readonly string[];
@@ -334,7 +338,8 @@ export function planRefresh(input: PlanInput): RefreshPlan {
     keep,
     minuteParts: readMinuteParts ? 'read' : rangeStartS !== null && last ? 'reuse' : 'none',
     // Which dimensions the range's cost carries: the group-by offers only those.
-    labelsSpan: readMinuteParts ? { start: rangeStartS, end: t } : null,
+    labelsSpan:
+      rangeStartS === null ? null : { start: readMinuteParts || !last ? rangeStartS : last.atMs / 1000, end: t },
     activeSessions: input.changedSessions,
     forgetBeforeMs: nowMs - CACHE_SPAN_MS,
   };

@@ -152,7 +152,11 @@ describe('refresh plan', () => {
     assert.equal(plan({ minuteParts: undefined }).minuteParts, 'read');
     const reused = plan({ minuteParts: { range: '24h', atMs: NOW - MINUTE_PARTS_EVERY_MS + 1 } });
     assert.equal(reused.minuteParts, 'reuse');
-    assert.equal(reused.labelsSpan, null, 'the labels are not looked up again');
+    assert.deepEqual(
+      reused.labelsSpan,
+      { start: (NOW - MINUTE_PARTS_EVERY_MS + 1) / 1000, end: NOW / 1000 },
+      'the labels are looked up since the last whole read only',
+    );
     assert.equal(plan({ minuteParts: { range: '24h', atMs: NOW - MINUTE_PARTS_EVERY_MS } }).minuteParts, 'read');
     assert.equal(plan({ minuteParts: { range: '7d', atMs: NOW } }).minuteParts, 'read');
     const todayOnly = plan({ windows: { dayStartMs: DAY }, minuteParts: { range: '24h', atMs: NOW } });
