@@ -90,7 +90,7 @@ function snapshotWith(points: number): Snapshot {
         projects: ['api-server'],
       })),
     },
-    events: { toolFailures: [], apiErrors: [] },
+    events: { toolFailures: [], apiErrors: [], problems: [] },
   };
 }
 

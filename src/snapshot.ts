@@ -204,12 +204,29 @@ export interface MetricsSection {
   sessions: SessionRow[];
 }
 
+/** What a problem event of Claude Code's is (events.ts, toProblem). */
+export type ProblemKind = 'retriesExhausted' | 'refusal' | 'compaction' | 'hookFailed' | 'mcpFailed' | 'internalError';
+
+/** An event of Claude Code's that tells the user something went wrong (or, for a compaction, that context was lost). */
+export interface ProblemEvent {
+  /** Unix ms. */
+  time: number;
+  kind: ProblemKind;
+  /** What happened, with the event's figures and names. */
+  summary: string;
+  /** What it means for the user, and what to do. */
+  nextStep: string;
+  sessionId: string;
+}
+
 /** The Loki part of a snapshot. */
 export interface EventsSection {
   /** Newest first. */
   toolFailures: ToolFailureEvent[];
   /** Newest first. */
   apiErrors: ApiErrorEvent[];
+  /** Newest first. */
+  problems: ProblemEvent[];
 }
 
 export interface Snapshot {

@@ -1,7 +1,8 @@
 // Loki's events as the rows the sidebar and a session's panel list: a failed tool call, an API error, a line of a
 // session's timeline, from the event's structured metadata. Plain Node: never import `vscode`.
 import type { LogEntry } from './loki';
-import type { ApiErrorEvent, SessionEvent, ToolFailureEvent } from '../snapshot';
+import { PROBLEM_EVENTS, PROBLEM_EXCEPT } from './queries';
+import type { ApiErrorEvent, ProblemEvent, SessionEvent, ToolFailureEvent } from '../snapshot';
 
 export function toToolFailure(e: LogEntry): ToolFailureEvent {
   const a = e.attributes;
@@ -26,10 +27,100 @@ export function toApiError(e: LogEntry): ApiErrorEvent {
   };
 }
 
+/**
+ * An event of lokiLogs.problems as the sidebar says it: what happened, with its figures, and what it means and what to
+ * do. Attribute names as Loki keeps them (dots become underscores); an attribute Claude Code left out is left out.
+ */
+export function toProblem(e: LogEntry): ProblemEvent {
+  const a = e.attributes;
+  const base = { time: e.timeMs, sessionId: a['session_id'] ?? '' };
+  const cause = (...parts: Array<string | undefined>): string => {
+    const known = parts.filter((x): x is string => !!x);
+    return known.length ? ` (${known.join(', ')})` : '';
+  };
+  switch (a['event_name']) {
+    case 'api_retries_exhausted':
+      return {
+        ...base,
+        kind: 'retriesExhausted',
+        summary:
+          `An API request${a['model'] ? ` to ${a['model']}` : ''} failed ${a['total_attempts'] ?? 'several'} times and ` +
+          `Claude Code gave up${cause(a['status_code'] ? `status ${a['status_code']}` : undefined, a['error'])}.`,
+        nextStep:
+          'That prompt got no answer. A 5xx or 529 is on the API side (overloaded): send the prompt again in a few ' +
+          'minutes. Anything else (a proxy, the network): check the connection first.',
+      };
+    case 'api_refusal':
+      return {
+        ...base,
+        kind: 'refusal',
+        summary: `${a['model'] ?? 'The model'} declined to answer (stop reason "refusal").`,
+        nextStep: 'The turn ended without an answer, and its tokens still count. Rephrase or split the request.',
+      };
+    case 'compaction': {
+      const tokens = a['pre_tokens'] && a['post_tokens'] ? `: ${a['pre_tokens']} → ${a['post_tokens']} tokens` : '';
+      return {
+        ...base,
+        kind: 'compaction',
+        summary: `${a['success'] === 'false' ? 'A compaction failed' : 'The context was compacted'}${tokens}${cause(a['trigger'])}.`,
+        nextStep:
+          'The conversation so far was replaced by a summary, and details from before it may be lost. Many ' +
+          'compactions mean long sessions: start a new session (or /clear) for each task.',
+      };
+    }
+    case 'hook_execution_complete': {
+      const hooks = [a['hook_event'], a['num_hooks'] === '1' ? 'hook' : 'hooks'].filter(Boolean).join(' ');
+      return {
+        ...base,
+        kind: 'hookFailed',
+        summary:
+          `${a['num_non_blocking_error'] ?? 'Some'} of ${a['num_hooks'] ?? 'the'} ${hooks} failed` +
+          `${cause(a['hook_name'], a['total_duration_ms'] ? `${a['total_duration_ms']} ms` : undefined)}.`,
+        nextStep:
+          'A hook command exited with an error and Claude Code went on without it. Run the command from your ' +
+          'settings\' "hooks" by hand to see its error (/hooks lists them).',
+      };
+    }
+    case 'mcp_server_connection':
+      return {
+        ...base,
+        kind: 'mcpFailed',
+        summary:
+          `${a['server_name'] ? `The MCP server "${a['server_name']}"` : 'An MCP server'} ` +
+          `${a['status'] === 'disconnected' ? 'disconnected' : 'failed to connect'}` +
+          `${cause(a['transport_type'], a['error_code'], a['error'])}.`,
+        nextStep:
+          "Its tools are missing from the session. Check the server's command or URL (claude mcp list, or /mcp in " +
+          'the session), then start a new session.' +
+          // Claude Code names the server only when tool details are logged.
+          (a['server_name'] ? '' : ' Turn on claudeTelemetry.terminal.logToolDetails to see which server it is.'),
+      };
+    default:
+      return {
+        ...base,
+        kind: 'internalError',
+        summary: `Claude Code hit an internal error${a['error'] ? `: ${a['error']}` : ''}.`,
+        nextStep: 'Update Claude Code (claude update); if it happens again, report it with /bug.',
+      };
+  }
+}
+
+/** Whether an event's attributes are of a problem: what lokiLogs.problems selects. */
+function isProblem(a: Record<string, string>): boolean {
+  return (
+    (PROBLEM_EVENTS as readonly string[]).includes(a['event_name'] ?? '') &&
+    PROBLEM_EXCEPT.every(([label, value]) => a[label] !== value)
+  );
+}
+
 /** A Loki event as one line of a session's timeline. */
 export function toSessionEvent(e: LogEntry): SessionEvent {
   const a = e.attributes;
   const name = a['event_name'] ?? e.line;
+  if (isProblem(a)) {
+    const problem = toProblem(e);
+    return { time: e.timeMs, name, detail: problem.summary, failed: problem.kind !== 'compaction' };
+  }
   const failed = (name === 'tool_result' && a['success'] === 'false') || name === 'api_error';
   const parts: Record<string, Array<string | undefined>> = {
     api_request: [

@@ -298,7 +298,34 @@ export const lokiLogs = {
   toolFailures: (): string => `${LOKI_SELECTOR} | event_name="tool_result" | success="false"`,
   /** API errors: status_code, model, error (message), session_id in structured metadata. */
   apiErrors: (): string => `${LOKI_SELECTOR} | event_name="api_error"`,
+  /**
+   * What went wrong (events.ts, toProblem): the events of PROBLEM_EVENTS but those PROBLEM_EXCEPT says went well (its
+   * filters pass the other events, which lack those attributes: Loki reads a missing one as empty).
+   */
+  problems: (): string =>
+    `${LOKI_SELECTOR} | event_name=~"${PROBLEM_EVENTS.join('|')}"` +
+    PROBLEM_EXCEPT.map(([label, value]) => ` | ${label}!=${quote(value)}`).join(''),
 } as const;
+
+/**
+ * Claude Code's events that say something went wrong, as CLI 2.1.328 names them (measured: docs/architecture.md,
+ * "Claude Code's events"). A hook run ends in `hook_execution_complete` with its counts; an MCP server's connection
+ * in `mcp_server_connection` with its status (connected, disconnected, failed).
+ */
+export const PROBLEM_EVENTS = [
+  'api_retries_exhausted',
+  'api_refusal',
+  'compaction',
+  'hook_execution_complete',
+  'mcp_server_connection',
+  'internal_error',
+] as const;
+
+/** What says one of them went well: an MCP server that connected, hooks run without error. */
+export const PROBLEM_EXCEPT: ReadonlyArray<readonly [label: string, value: string]> = [
+  ['status', 'connected'],
+  ['num_non_blocking_error', '0'],
+];
 
 /** Which store a catalog query goes to. */
 export type QueryStore = 'prometheus' | 'loki';

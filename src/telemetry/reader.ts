@@ -45,7 +45,7 @@ import {
   todaySummary,
   type SessionFigureName,
 } from './figures';
-import { toApiError, toSessionEvent, toToolFailure } from './events';
+import { toApiError, toProblem, toSessionEvent, toToolFailure } from './events';
 import { PieceCache, cutWindow, pieceKey, type Sample } from './slots';
 import {
   encodePieces,
@@ -484,11 +484,16 @@ export class TelemetryReader {
     options: FetchOptions,
   ): Promise<EventsSection> {
     const params = { startMs, endMs, limit: this.eventLimit, direction: 'backward' as const };
-    const [failures, apiErrors] = await Promise.all([
+    const [failures, apiErrors, problems] = await Promise.all([
       loki.queryLogs(lokiLogs.toolFailures(), params, options),
       loki.queryLogs(lokiLogs.apiErrors(), params, options),
+      loki.queryLogs(lokiLogs.problems(), params, options),
     ]);
-    return { toolFailures: failures.map(toToolFailure), apiErrors: apiErrors.map(toApiError) };
+    return {
+      toolFailures: failures.map(toToolFailure),
+      apiErrors: apiErrors.map(toApiError),
+      problems: problems.map(toProblem),
+    };
   }
 }
 

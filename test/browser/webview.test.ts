@@ -181,6 +181,15 @@ const snapshot: Snapshot = {
         attempt: 1,
       },
     ],
+    problems: [
+      {
+        time: Date.UTC(2026, 10, 23, 11, 56),
+        kind: 'mcpFailed',
+        summary: `The MCP server "${XSS}" failed to connect (stdio, ENOENT).`,
+        nextStep: 'Its tools are missing from the session.',
+        sessionId: '631fe02f-77fd-4613-8db1-70ec003c74d0',
+      },
+    ],
   },
 };
 
@@ -309,6 +318,12 @@ describe('dashboard webview in Chromium', () => {
       body.includes(`Alerts\n\n${XSS}\nSpent $12.00 in the last hour.\nwarning · since Nov 23, 11:40 AM\n`),
       'the alert, what it means, its severity and since when',
     );
+    assert.ok(
+      body.includes(
+        `What went wrong\n\nThe MCP server "${XSS}" failed to connect (stdio, ENOENT).\nIts tools are missing from the session.\nNov 23, 11:56 AM · session 631fe02f\n`,
+      ),
+      'what went wrong, what it means, when and in which session',
+    );
     assert.match(
       body,
       /Plan\nFigure\tValue\n5-hour window\nresets Nov 23, 03:00 PM · limit at this pace Nov 23, 02:20 PM\n\t42%\n7-day window\nresets Nov 27, 09:00 AM\n\t17%\nContext window\nsession 631fe02f · claude-opus-4-5\n\t37%\nAt the 5-hour limit\nin the last 24h, last Nov 23, 10:05 AM\n\t35m\nThis month at API prices\n3\.2× your plan’s \$100\.00\n\t\$320\.00\n/,
@@ -409,6 +424,10 @@ describe('dashboard webview in Chromium', () => {
       events: {
         toolFailures: snapshot.events!.toolFailures.map((failure) => ({ ...failure, tool: 'Bash' })),
         apiErrors: snapshot.events!.apiErrors.map((error) => ({ ...error, message: 'Overloaded' })),
+        problems: snapshot.events!.problems.map((problem) => ({
+          ...problem,
+          summary: 'The MCP server "github" failed to connect (stdio, ENOENT).',
+        })),
       },
     };
     await post(page, { type: 'state', state: { kind: 'data', snapshot: everyday }, range: '24h' });

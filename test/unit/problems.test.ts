@@ -1,0 +1,148 @@
+// What went wrong, from the real CLI's events: OTLP that Claude Code 2.1.328 sent in runs made to go wrong against a
+// scripted Messages API (test/support/fixtures/claude-code-2.1.328-events, described in docs/architecture.md), pushed
+// to the Loki double as the collector forwards it, read with the sidebar's query and said by toProblem.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { toProblem, toSessionEvent } from '../../src/telemetry/events';
+import { LokiClient } from '../../src/telemetry/loki';
+import { lokiLogs } from '../../src/telemetry/queries';
+import type { ProblemEvent } from '../../src/snapshot';
+import { startLokiDouble, type LokiDouble } from '../doubles/loki';
+import { repoRoot } from '../support/paths';
+
+const DIR = join(repoRoot, 'test', 'support', 'fixtures', 'claude-code-2.1.328-events');
+/** Runs with a retried then abandoned request (500, 529), a refusal, /compact, hooks, MCP servers that cannot start,
+ * and an ordinary one (nothing goes wrong). */
+const RUNS = ['retry-500', 'retry-529', 'refusal', 'compact', 'hooks', 'mcp-fail', 'ordinary'];
+
+interface OtlpRecord {
+  timeUnixNano: string;
+  attributes: Array<{ key: string; value: Record<string, unknown> }>;
+}
+type OtlpBody = { resourceLogs: Array<{ scopeLogs: Array<{ logRecords: OtlpRecord[] }> }> };
+
+const bodies = (run: string): OtlpBody[] =>
+  JSON.parse(readFileSync(join(DIR, `${run}.logs.json`), 'utf8')) as OtlpBody[];
+const records = (run: string): OtlpRecord[] =>
+  bodies(run).flatMap((b) => b.resourceLogs.flatMap((r) => r.scopeLogs.flatMap((s) => s.logRecords)));
+const attribute = (r: OtlpRecord, key: string): string | undefined => {
+  const value = r.attributes.find((a) => a.key === key)?.value;
+  return value === undefined ? undefined : String(Object.values(value)[0]);
+};
+
+describe("what went wrong, from the real CLI's events", () => {
+  let loki: LokiDouble;
+  let problems: ProblemEvent[];
+  const times = RUNS.flatMap((run) => records(run).map((r) => Number(BigInt(r.timeUnixNano) / 1_000_000n)));
+  const clock = Math.max(...times) + 60_000;
+
+  before(async () => {
+    loki = await startLokiDouble({ port: 0, host: '127.0.0.1', now: () => clock });
+    for (const run of RUNS)
+      for (const body of bodies(run)) {
+        const res = await fetch(`http://127.0.0.1:${loki.port}/otlp/v1/logs`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        assert.equal(res.status, 204, `${run}: ${await res.text()}`);
+      }
+    const client = new LokiClient({ baseUrl: `http://127.0.0.1:${loki.port}` });
+    try {
+      const entries = await client.queryLogs(lokiLogs.problems(), {
+        startMs: Math.min(...times) - 1000,
+        endMs: clock,
+        limit: 100,
+        direction: 'backward',
+      });
+      problems = entries.map(toProblem);
+    } finally {
+      await client.close();
+    }
+  });
+  after(async () => loki?.close());
+
+  it('lists each run that went wrong, and nothing of the ordinary run, a hook without error or a slow hook', () => {
+    const failedHooks = records('hooks').filter(
+      (r) => attribute(r, 'event.name') === 'hook_execution_complete' && attribute(r, 'num_non_blocking_error') !== '0',
+    );
+    assert.equal(failedHooks.length, 3, 'the hooks run: SessionStart, UserPromptSubmit and Stop exit 1');
+    const counts: Record<string, number> = {};
+    for (const p of problems) counts[p.kind] = (counts[p.kind] ?? 0) + 1;
+    assert.deepEqual(counts, { retriesExhausted: 2, refusal: 1, compaction: 1, hookFailed: 3, mcpFailed: 3 });
+    const sessionOf = (run: string): string | undefined => attribute(records(run)[0]!, 'session.id');
+    assert.ok(
+      problems.filter((p) => p.kind === 'hookFailed').every((p) => p.sessionId === sessionOf('hooks')),
+      'each with its session',
+    );
+    assert.deepEqual(
+      problems.map((p) => p.time),
+      [...problems.map((p) => p.time)].sort((a, b) => b - a),
+      'newest first',
+    );
+  });
+
+  it("marks them in their session's timeline, in the same words; a hook run without error stays a plain line", async () => {
+    const session = attribute(records('hooks')[0]!, 'session.id')!;
+    const client = new LokiClient({ baseUrl: `http://127.0.0.1:${loki.port}` });
+    try {
+      const timeline = (
+        await client.queryLogs(lokiLogs.sessionEvents(session), {
+          startMs: clock - 3_600_000,
+          endMs: clock,
+          limit: 500,
+          direction: 'backward',
+        })
+      ).map(toSessionEvent);
+      const hooks = timeline.filter((e) => e.name === 'hook_execution_complete');
+      assert.equal(hooks.length, 5);
+      assert.deepEqual(
+        hooks.filter((e) => e.failed).map((e) => e.detail),
+        problems.filter((p) => p.kind === 'hookFailed').map((p) => p.summary),
+      );
+      assert.equal(hooks.filter((e) => !e.failed).length, 2, 'PreToolUse (slow, no error) and PostToolUse');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('says what happened with the figures the events carry, and what to do', () => {
+    const said = (kind: ProblemEvent['kind']): string[] =>
+      problems.filter((p) => p.kind === kind).map((p) => `${p.summary} | ${p.nextStep}`);
+    // The 529's has no status code (measured): its error says it.
+    assert.deepEqual(
+      said('retriesExhausted')
+        .map((s) => s.split(' | ')[0])
+        .sort(),
+      [
+        'An API request to claude-opus-5-5 failed 3 times and Claude Code gave up (Repeated 529 Overloaded errors).',
+        'An API request to claude-opus-5-5 failed 3 times and Claude Code gave up (status 500, scripted 500).',
+      ],
+    );
+    for (const line of said('retriesExhausted')) assert.match(line, / \| That prompt got no answer\. /);
+    assert.match(
+      said('refusal')[0]!,
+      /^claude-opus-5-5 declined to answer \(stop reason "refusal"\)\. \| The turn ended/,
+    );
+    assert.match(
+      said('compaction')[0]!,
+      /^The context was compacted: 2794 → 2556 tokens \(manual\)\. \| The conversation/,
+    );
+    assert.ok(
+      said('hookFailed').some((s) => s.startsWith('1 of 1 SessionStart hook failed (SessionStart:startup, 15 ms).')),
+      said('hookFailed').join('\n'),
+    );
+    assert.deepEqual(
+      said('mcpFailed')
+        .map((s) => s.split(' | ')[0])
+        .sort(),
+      [
+        'The MCP server "broken" failed to connect (stdio, ENOENT, ENOENT: no such file or directory, posix_spawn \'stdio\').',
+        'The MCP server "crashes" failed to connect (stdio, CONNECTION_CLOSED, Connection closed).',
+        'The MCP server "unreachable" failed to connect (http, ECONNREFUSED, ECONNREFUSED: Unable to connect. Is the computer able to access the url?).',
+      ],
+    );
+  });
+});
