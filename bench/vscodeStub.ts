@@ -235,5 +235,6 @@ export function installVscodeStub(record: StubRecord, storageDir: string): any {
     storageUri: undefined,
     logUri: Uri.file(storageDir),
     extensionMode: 1,
+    extension: { packageJSON: { version: '0.0.0-bench' } },
   };
 }

@@ -88,6 +88,7 @@ function snapshotWith(points: number): Snapshot {
         toolFailures: i % 4,
         models: [MODELS[i % 5]!],
         projects: ['api-server'],
+        entrypoints: ['cli'],
       })),
     },
     events: { toolFailures: [], apiErrors: [], problems: [] },

@@ -28,6 +28,17 @@ export interface TelemetryErrorInfo {
  * What cost and tokens can be grouped by: each a label Claude Code puts on its cost and token points (the resource
  * attributes the extension's terminals set among them), named as the collector's exporter writes it.
  */
+/** Where a session ran, by Claude Code's entrypoint (CLI 2.1.328: the values it sets itself or its hosts set). */
+export const ENTRYPOINT_NAMES: Readonly<Record<string, string>> = {
+  cli: 'terminal',
+  'claude-vscode': 'VS Code panel',
+  'claude-desktop': 'desktop app',
+  'sdk-cli': 'claude -p or SDK',
+  'sdk-ts': 'TypeScript SDK',
+  'sdk-py': 'Python SDK',
+  'github-action': 'GitHub Action',
+};
+
 export const COST_DIMENSIONS = {
   model: { title: 'Model', label: 'model' },
   project: { title: 'Project', label: 'vscode_workspace_name' },
@@ -38,8 +49,16 @@ export const COST_DIMENSIONS = {
   plugin: { title: 'Plugin', label: 'plugin_name' },
   mcpServer: { title: 'MCP server', label: 'mcp_server_name' },
   effort: { title: 'Effort', label: 'effort' },
-} as const;
+  // Claude Code's CLAUDE_CODE_ENTRYPOINT, as the terminal environment has it reported (OTEL_METRICS_INCLUDE_ENTRYPOINT).
+  entrypoint: { title: 'Where it ran', label: 'app_entrypoint', names: ENTRYPOINT_NAMES },
+} as const satisfies Record<string, { title: string; label: string; names?: Readonly<Record<string, string>> }>;
 export type CostDimension = keyof typeof COST_DIMENSIONS;
+
+/** A value of a dimension as the views show it: its name where the dimension names its values. */
+export function dimensionValueName(dimension: CostDimension, value: string): string {
+  const spec = COST_DIMENSIONS[dimension];
+  return ('names' in spec ? spec.names[value] : undefined) ?? value;
+}
 
 export function isCostDimension(value: unknown): value is CostDimension {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(COST_DIMENSIONS, value);
@@ -136,6 +155,8 @@ export interface SessionRow {
   models: string[];
   /** The workspaces (vscode_workspace_name) its cost came from, most expensive first. */
   projects: string[];
+  /** Where it ran: Claude Code's entrypoints (app_entrypoint, ENTRYPOINT_NAMES) it reported, most expensive first. */
+  entrypoints: string[];
 }
 
 export interface ToolFailureEvent {

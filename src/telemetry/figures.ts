@@ -316,7 +316,11 @@ export function metricsSection(r: Readings, sessionLimit: number): MetricsSectio
  * `samples`: a figure's samples, a session's value possibly split over several (they are added up here).
  */
 export function sessionRows(samples: (figure: FigureName) => readonly Sample[], limit: number): SessionRow[] {
-  type Row = SessionRow & { modelCosts: Map<string, number>; projectCosts: Map<string, number> };
+  type Row = SessionRow & {
+    modelCosts: Map<string, number>;
+    projectCosts: Map<string, number>;
+    entrypointCosts: Map<string, number>;
+  };
   const rows = new Map<string, Row>();
   const row = (id: string): Row => {
     let r = rows.get(id);
@@ -332,8 +336,10 @@ export function sessionRows(samples: (figure: FigureName) => readonly Sample[], 
           toolFailures: 0,
           models: [],
           projects: [],
+          entrypoints: [],
           modelCosts: new Map(),
           projectCosts: new Map(),
+          entrypointCosts: new Map(),
         }),
       );
     return r;
@@ -348,8 +354,12 @@ export function sessionRows(samples: (figure: FigureName) => readonly Sample[], 
     r.costUsd += s.value;
     addTo(r.modelCosts, s.labels['model'], s.value);
     addTo(r.projectCosts, s.labels[COST_DIMENSIONS.project.label], s.value);
+    addTo(r.entrypointCosts, s.labels[COST_DIMENSIONS.entrypoint.label], s.value);
   });
-  each('sessionStarts', (r, s) => addTo(r.projectCosts, s.labels[COST_DIMENSIONS.project.label], 0));
+  each('sessionStarts', (r, s) => {
+    addTo(r.projectCosts, s.labels[COST_DIMENSIONS.project.label], 0);
+    addTo(r.entrypointCosts, s.labels[COST_DIMENSIONS.entrypoint.label], 0);
+  });
   each('sessionTokens', (r, s) => {
     r.tokens += s.value;
   });
@@ -371,13 +381,14 @@ export function sessionRows(samples: (figure: FigureName) => readonly Sample[], 
         a.sessionId.localeCompare(b.sessionId),
     )
     .slice(0, limit)
-    .map(({ modelCosts, projectCosts, ...r }) => ({
+    .map(({ modelCosts, projectCosts, entrypointCosts, ...r }) => ({
       ...r,
       tokens: roundCount(r.tokens),
       apiErrors: roundCount(r.apiErrors),
       toolFailures: roundCount(r.toolFailures),
       models: mostFirst(modelCosts),
       projects: mostFirst(projectCosts),
+      entrypoints: mostFirst(entrypointCosts),
     }));
 }
 

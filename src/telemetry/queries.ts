@@ -29,9 +29,9 @@ export const FIGURES = {
   apiErrorsByStatus: { counter: 'apiErrors', by: ['status_code', 'model'] },
   costBySubagent: { counter: 'cost', by: ['agent_name'], matchers: ['query_source="subagent"'] },
   tokensBySubagent: { counter: 'tokens', by: ['agent_name'], matchers: ['query_source="subagent"'] },
-  sessionCost: { counter: 'cost', by: ['session_id', 'model', 'vscode_workspace_name'] },
+  sessionCost: { counter: 'cost', by: ['session_id', 'model', 'vscode_workspace_name', 'app_entrypoint'] },
   // A session's start: its project when it spent nothing (the count connector's error counters carry no project).
-  sessionStarts: { counter: 'sessions', by: ['session_id', 'vscode_workspace_name'] },
+  sessionStarts: { counter: 'sessions', by: ['session_id', 'vscode_workspace_name', 'app_entrypoint'] },
   sessionTokens: { counter: 'tokens', by: ['session_id'] },
   sessionActiveSeconds: { counter: 'activeSeconds', by: ['session_id'] },
   sessionApiErrors: { counter: 'apiErrors', by: ['session_id'] },

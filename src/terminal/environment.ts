@@ -29,6 +29,7 @@ export const TELEMETRY_VARIABLE_NAMES = [
   'OTEL_METRIC_EXPORT_INTERVAL',
   'OTEL_LOGS_EXPORT_INTERVAL',
   'OTEL_METRICS_INCLUDE_SESSION_ID',
+  'OTEL_METRICS_INCLUDE_ENTRYPOINT',
   'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE',
   'OTEL_LOG_USER_PROMPTS',
   'OTEL_LOG_TOOL_DETAILS',
@@ -51,6 +52,9 @@ export function telemetryEnvironment(options: TelemetryEnvironmentOptions): Reco
     OTEL_LOGS_EXPORT_INTERVAL: String(options.logsExportIntervalMs),
     // One series per session: without it, parallel sessions write one counter and totals explode.
     OTEL_METRICS_INCLUDE_SESSION_ID: 'true',
+    // Where each session ran (app.entrypoint on every point and event: cli in a terminal, claude-vscode in the VS Code
+    // panel, sdk-cli for claude -p): off by default in Claude Code.
+    OTEL_METRICS_INCLUDE_ENTRYPOINT: 'true',
     // Running totals rather than Claude Code's default deltas: each export carries the session's whole sum, so a
     // collector restart (which loses what it holds in memory and has not been scraped yet) loses nothing.
     OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'cumulative',

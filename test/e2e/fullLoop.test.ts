@@ -725,11 +725,11 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     assert.ok(sessionEvents, "the CLI test found the session's events");
     const sessionId = sessionEvents.apiRequests[0].meta.session_id.slice(0, 8);
     const inLoki = sessionEvents.toolFailures.length + sessionEvents.apiErrors.length;
-    // Its row: the id, the project under it, then cost, tokens, active time and errors.
+    // Its row: the id, the project and where it ran (claude -p) under it, then cost, tokens, active time and errors.
     const list = await waitForFrameText(
       p,
       new RegExp(
-        `^${sessionId}\\n${escapeRegExp(basename(workspace))}\\n\\t${escapeRegExp(expectedCost)}\\t[^\\n]*\\t${inLoki}\\s*$`,
+        `^${sessionId}\\n${escapeRegExp(basename(workspace))} · claude -p or SDK\\n\\t${escapeRegExp(expectedCost)}\\t[^\\n]*\\t${inLoki}\\s*$`,
         'm',
       ),
       30_000,
@@ -811,6 +811,19 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
       `this project today in the sidebar:\n${sidebar}`,
     );
     await screenshot(p, 'e2e-08e-two-projects');
+    // Where they ran: the terminal environment has Claude Code report its entrypoint, `claude -p` here.
+    await frame.getByLabel('Group cost by').selectOption('entrypoint');
+    const where = await waitForFrameText(
+      p,
+      new RegExp(`Where it ran\\tCost\\tTokens\\tShare\\s+claude -p or SDK\\t${escapeRegExp(totalCost)}\\t`),
+      60_000,
+    );
+    const sessions = await where.frame.evaluate(() => document.body.innerText);
+    assert.equal(
+      sessions.match(/\n(?:[^\n]+) · claude -p or SDK\n/g)?.length,
+      2,
+      `each session's row says where it ran:\n${sessions}`,
+    );
   });
 
   it('"Verify Telemetry Pipeline" reports each hop and the round trip through the running stack', async () => {

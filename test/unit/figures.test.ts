@@ -39,8 +39,8 @@ interface Point {
   value: number;
 }
 
-const web = { session_id: 's1', model: 'opus', vscode_workspace_name: 'web' };
-const api = { session_id: 's2', model: 'sonnet', vscode_workspace_name: 'api' };
+const web = { session_id: 's1', model: 'opus', vscode_workspace_name: 'web', app_entrypoint: 'cli' };
+const api = { session_id: 's2', model: 'sonnet', vscode_workspace_name: 'api', app_entrypoint: 'claude-vscode' };
 const tokens = (t: number, labels: Record<string, string>, byType: Record<string, number>): Point[] =>
   Object.entries(byType).map(([type, value]) => ({ counter: 'tokens', t, labels: { ...labels, type }, value }));
 
@@ -80,7 +80,7 @@ const POINTS: Point[] = [
   {
     counter: 'sessions',
     t: at('12-01T12:00:00'),
-    labels: { session_id: 's3', vscode_workspace_name: 'api' },
+    labels: { session_id: 's3', vscode_workspace_name: 'api', app_entrypoint: 'sdk-cli' },
     value: 1,
   },
   {
@@ -266,7 +266,7 @@ describe('figures from hand-made readings', () => {
     assert.deepEqual(m.subagents.byAgent, [{ agent: 'code-reviewer', costUsd: 0.3, tokens: 7 }]);
   });
 
-  it('the sessions: most expensive first, then most errors; their models and projects; bounded', () => {
+  it('the sessions: most expensive first, then most errors; their models, projects and where they ran; bounded', () => {
     const rows = metricsSection(readingsOf({ range: '24h' }), 50).sessions;
     assert.deepEqual(
       rows.map((r) => r.sessionId),
@@ -277,6 +277,10 @@ describe('figures from hand-made readings', () => {
     assert.equal(rows[1]!.tokens, 14107);
     assert.deepEqual(rows[1]!.models, ['opus']);
     assert.deepEqual(rows[1]!.projects, ['web']);
+    assert.deepEqual(
+      rows.map((r) => r.entrypoints),
+      [['claude-vscode'], ['cli'], ['sdk-cli'], []],
+    );
     near(rows[1]!.activeSeconds, 150.5, 's1 active');
     assert.equal(rows[1]!.toolFailures, 2 + 1);
     // s3 spent nothing but met an API error; its project is the one it started in. s4 failed a tool call only.
@@ -291,6 +295,7 @@ describe('figures from hand-made readings', () => {
         toolFailures: 0,
         models: [],
         projects: ['api'],
+        entrypoints: ['sdk-cli'],
       },
     );
     assert.equal(rows[3]!.toolFailures, 1);

@@ -3,6 +3,7 @@ import { percent, usd } from '../../format';
 import { post } from '../host';
 import {
   COST_DIMENSIONS,
+  dimensionValueName,
   isCostDimension,
   type CostBreakdown,
   type MetricsSection,
@@ -44,7 +45,7 @@ export function costView(metrics: MetricsSection, range: TimeRange): HTMLElement
     table(
       [title, 'Cost', 'Tokens', 'Share'],
       costBy.rows.map((row) => [
-        row.key || `(no ${title.toLowerCase()})`,
+        row.key ? dimensionValueName(costBy.dimension, row.key) : `(no ${title.toLowerCase()})`,
         usd(row.costUsd),
         tokensCell(row.tokens),
         percent(kpis.costUsd > 0 ? row.costUsd / kpis.costUsd : null),

@@ -1,6 +1,6 @@
-/** Every session of the range with its project, most expensive first: a click opens one in full. */
+/** Every session of the range with its project and where it ran, most expensive first: a click opens one in full. */
 import { NONE, count, duration, exact, shortId, usd } from '../../format';
-import type { SessionRow } from '../../snapshot';
+import { dimensionValueName, type SessionRow } from '../../snapshot';
 import { post } from '../host';
 import { el, table, tokensCell } from '../dom';
 
@@ -9,22 +9,26 @@ export function sessionsView(sessions: readonly SessionRow[]): HTMLElement[] {
     el('h3', {}, 'Sessions'),
     table(
       ['Session', 'Cost', 'Tokens', 'Active', 'Errors'],
-      sessions.map((session) => [
-        // Five columns fill a sidebar's width: the project is under the id; models and errors by kind in hover texts.
-        {
-          text: shortId(session.sessionId),
-          title: `${session.sessionId}\n${session.projects.join(', ') || 'no project recorded'}\n${session.models.join(', ') || 'no model'}\nOpen the session in full`,
-          open: () => post({ type: 'openSession', sessionId: session.sessionId }),
-          sub: session.projects.join(', ') || NONE,
-        },
-        usd(session.costUsd),
-        tokensCell(session.tokens),
-        duration(session.activeSeconds),
-        {
-          text: count(session.apiErrors + session.toolFailures),
-          title: `${exact(session.toolFailures)} tool failures, ${exact(session.apiErrors)} API errors`,
-        },
-      ]),
+      sessions.map((session) => {
+        const ranIn = session.entrypoints.map((e) => dimensionValueName('entrypoint', e)).join(', ');
+        // Five columns fill a sidebar's width: project and where it ran are under the id; models and errors by kind
+        // in hover texts.
+        return [
+          {
+            text: shortId(session.sessionId),
+            title: `${session.sessionId}\n${session.projects.join(', ') || 'no project recorded'}\n${ranIn || 'where it ran not reported'}\n${session.models.join(', ') || 'no model'}\nOpen the session in full`,
+            open: () => post({ type: 'openSession', sessionId: session.sessionId }),
+            sub: [session.projects.join(', ') || NONE, ...(ranIn ? [ranIn] : [])].join(' · '),
+          },
+          usd(session.costUsd),
+          tokensCell(session.tokens),
+          duration(session.activeSeconds),
+          {
+            text: count(session.apiErrors + session.toolFailures),
+            title: `${exact(session.toolFailures)} tool failures, ${exact(session.apiErrors)} API errors`,
+          },
+        ];
+      }),
       'No sessions in this range.',
       [0],
     ),
