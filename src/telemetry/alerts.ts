@@ -13,6 +13,10 @@ export const ALERT_THRESHOLDS = {
   toolErrorRatePercent: { name: 'tool_error_rate_percent', default: 15, rule: 'HighToolErrorRate' },
   subagentFailuresPer10Minutes: { name: 'subagent_failures_per_10m', default: 5, rule: 'SubagentFailureSpike' },
   apiErrorsPer5Minutes: { name: 'api_errors_per_5m', default: 10, rule: 'APIErrorSpike' },
+  retriesExhaustedPer15Minutes: { name: 'retries_exhausted_per_15m', default: 0, rule: 'APIRetriesExhausted' },
+  refusalsPerHour: { name: 'refusals_per_hour', default: 2, rule: 'RepeatedRefusals' },
+  mcpFailuresPerHour: { name: 'mcp_failures_per_hour', default: 2, rule: 'MCPServerFailing' },
+  compactionsPerHour: { name: 'compactions_per_hour', default: 4, rule: 'CompactionStorm' },
   /** Set by `claudeTelemetry.plan.warningPercent`. */
   planUsagePercent: { name: 'plan_usage_percent', default: 80, rule: 'PlanUsageHigh' },
 } as const;

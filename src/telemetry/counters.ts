@@ -39,6 +39,11 @@ export const COUNTERS = {
   toolResults: counter('tool_results', 'claude_code_tool_results_total', 'tool calls, from tool_result events'),
   apiRequests: counter('api_requests', 'claude_code_api_requests_total', 'API requests, from api_request events'),
   apiErrors: counter('api_errors', 'claude_code_api_errors_total', 'API errors, from api_error events'),
+  problems: counter(
+    'problems',
+    'claude_code_problems_total',
+    'what went wrong (retries given up, refusals, compactions, failed hooks and MCP servers), by event_name',
+  ),
 } as const satisfies Record<string, Counter>;
 
 export type CounterId = keyof typeof COUNTERS;

@@ -109,7 +109,7 @@ export function toProblem(e: LogEntry): ProblemEvent {
 function isProblem(a: Record<string, string>): boolean {
   return (
     (PROBLEM_EVENTS as readonly string[]).includes(a['event_name'] ?? '') &&
-    PROBLEM_EXCEPT.every(([label, value]) => a[label] !== value)
+    PROBLEM_EXCEPT.every(([, label, value]) => a[label] !== value)
   );
 }
 

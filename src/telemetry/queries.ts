@@ -304,7 +304,7 @@ export const lokiLogs = {
    */
   problems: (): string =>
     `${LOKI_SELECTOR} | event_name=~"${PROBLEM_EVENTS.join('|')}"` +
-    PROBLEM_EXCEPT.map(([label, value]) => ` | ${label}!=${quote(value)}`).join(''),
+    PROBLEM_EXCEPT.map(([, label, value]) => ` | ${label}!=${quote(value)}`).join(''),
 } as const;
 
 /**
@@ -321,10 +321,15 @@ export const PROBLEM_EVENTS = [
   'internal_error',
 ] as const;
 
-/** What says one of them went well: an MCP server that connected, hooks run without error. */
-export const PROBLEM_EXCEPT: ReadonlyArray<readonly [label: string, value: string]> = [
-  ['status', 'connected'],
-  ['num_non_blocking_error', '0'],
+/**
+ * What says one of them went well: an MCP server that connected, hooks run without error. The collector's count of
+ * them (stack/collector/config.yaml, claude_code.problems) has the same conditions: a unit test keeps them equal.
+ */
+export const PROBLEM_EXCEPT: ReadonlyArray<
+  readonly [event: (typeof PROBLEM_EVENTS)[number], label: string, value: string]
+> = [
+  ['mcp_server_connection', 'status', 'connected'],
+  ['hook_execution_complete', 'num_non_blocking_error', '0'],
 ];
 
 /** Which store a catalog query goes to. */

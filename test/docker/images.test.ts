@@ -250,6 +250,28 @@ describe('local images (Docker)', async () => {
       return r.length ? Number(r[0].value[1]) : undefined;
     });
     assert.ok(own >= 32, `accepted ${own} log records`);
+
+    // What went wrong: the real CLI's runs that went wrong (test/support/fixtures/claude-code-2.1.328-events), counted
+    // by event name for the alert rules, as the sidebar's Loki query lists them (test/unit/problems.test.ts).
+    const eventsDir = path.join(repoRoot, 'test', 'support', 'fixtures', 'claude-code-2.1.328-events');
+    for (const file of fs
+      .readdirSync(eventsDir)
+      .filter((f) => f.endsWith('.logs.json'))
+      .sort())
+      for (const body of JSON.parse(fs.readFileSync(path.join(eventsDir, file), 'utf8')) as unknown[])
+        await post(collector.otlp, 'logs', JSON.stringify(body));
+    const problems = await waitFor('claude_code_problems_total by event name', async () => {
+      const r = await query('sum by (event_name) (claude_code_problems_total)');
+      const counts = Object.fromEntries(r.map((s) => [s.metric['event_name'], Number(s.value[1])]));
+      return Object.values(counts).reduce((a, v) => a + v, 0) >= 10 ? counts : undefined;
+    });
+    assert.deepEqual(problems, {
+      api_retries_exhausted: 2,
+      api_refusal: 1,
+      compaction: 1,
+      hook_execution_complete: 3,
+      mcp_server_connection: 3,
+    });
   });
 
   test(

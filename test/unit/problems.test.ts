@@ -3,11 +3,12 @@
 // to the Loki double as the collector forwards it, read with the sidebar's query and said by toProblem.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { toProblem, toSessionEvent } from '../../src/telemetry/events';
 import { LokiClient } from '../../src/telemetry/loki';
-import { lokiLogs } from '../../src/telemetry/queries';
+import { PROBLEM_EVENTS, PROBLEM_EXCEPT, lokiLogs } from '../../src/telemetry/queries';
 import type { ProblemEvent } from '../../src/snapshot';
 import { startLokiDouble, type LokiDouble } from '../doubles/loki';
 import { repoRoot } from '../support/paths';
@@ -143,6 +144,22 @@ describe("what went wrong, from the real CLI's events", () => {
         'The MCP server "crashes" failed to connect (stdio, CONNECTION_CLOSED, Connection closed).',
         'The MCP server "unreachable" failed to connect (http, ECONNREFUSED, ECONNREFUSED: Unable to connect. Is the computer able to access the url?).',
       ],
+    );
+  });
+
+  it('the collector counts the same events for the alert rules, on the same conditions', () => {
+    const config = parse(readFileSync(join(repoRoot, 'stack', 'collector', 'config.yaml'), 'utf8')) as {
+      connectors: { count: { logs: Record<string, { conditions: string[] }> } };
+    };
+    assert.deepEqual(
+      config.connectors.count.logs['claude_code.problems']?.conditions,
+      PROBLEM_EVENTS.map((event) => {
+        const except = PROBLEM_EXCEPT.find(([e]) => e === event);
+        return (
+          `log.attributes["event.name"] == "${event}"` +
+          (except ? ` and log.attributes["${except[1]}"] != "${except[2]}"` : '')
+        );
+      }),
     );
   });
 });
