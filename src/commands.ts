@@ -23,6 +23,8 @@ export const CommandId = {
   copyGrafanaPassword: 'claudeTelemetry.copyGrafanaPassword',
   setCollectorHeaders: 'claudeTelemetry.setCollectorHeaders',
   verifyPipeline: 'claudeTelemetry.verifyPipeline',
+  importHistory: 'claudeTelemetry.importHistory',
+  removeImportedHistory: 'claudeTelemetry.removeImportedHistory',
 } as const;
 export type CommandId = (typeof CommandId)[keyof typeof CommandId];
 

@@ -4,5 +4,6 @@
  */
 export * as stack from './stack';
 export * as telemetry from './telemetry';
+export * as history from './history';
 export { runPipelineDoctor } from './doctor/pipelineDoctor';
 export { doctorLogLines, renderDoctorReport } from './doctor/doctorReport';

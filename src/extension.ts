@@ -14,6 +14,7 @@ import { openGrafana } from './views/grafana';
 import { SessionPanels } from './views/sessionPanel';
 import { isSessionId } from './protocol';
 import { StatusBar } from './views/statusBar';
+import { HistoryController } from './historyController';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = createLog();
@@ -43,8 +44,18 @@ export function activate(context: vscode.ExtensionContext): void {
     context.extensionUri,
     context.secrets,
     context.globalState,
-    (phase) => controller.setStackPhase(phase),
+    (phase) => {
+      controller.setStackPhase(phase);
+      history.setStackPhase(phase);
+    },
     log,
+  );
+  const history = new HistoryController(
+    settings.current,
+    context.globalState,
+    join(context.globalStorageUri.fsPath, 'history-import'),
+    log,
+    () => controller.pastChanged(),
   );
   const terminalEnvironment = new TerminalEnvironment(
     context.environmentVariableCollection,
@@ -84,6 +95,7 @@ export function activate(context: vscode.ExtensionContext): void {
     dashboard.onDidChangeVisibility((visible) => controller.setViewVisible(visible)),
     controller,
     stack,
+    history,
     terminalEnvironment,
     claudeSettings,
     doctor,
@@ -108,6 +120,7 @@ export function activate(context: vscode.ExtensionContext): void {
     settings.onDidChange((config) => {
       controller.configure(config);
       stack.configure(config);
+      history.configure(config);
       void terminalEnvironment.apply(config);
     }),
     registerCommand(log, CommandId.startStack, () => stack.start()),
@@ -115,8 +128,11 @@ export function activate(context: vscode.ExtensionContext): void {
     registerCommand(log, CommandId.restartStack, () => stack.restart()),
     registerCommand(log, CommandId.deleteStackData, async () => {
       await stack.deleteData();
+      await history.dataDeleted();
       await controller.pastChanged();
     }),
+    registerCommand(log, CommandId.importHistory, () => history.importNow()),
+    registerCommand(log, CommandId.removeImportedHistory, () => history.removeImported()),
     registerCommand(log, CommandId.showStackLogs, () => stack.showLogs()),
     registerCommand(log, CommandId.copyGrafanaPassword, () => stack.copyGrafanaPassword()),
     registerCommand(log, CommandId.verifyPipeline, () => doctor.run()),

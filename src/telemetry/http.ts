@@ -178,6 +178,33 @@ export class JsonHttpClient {
     }
     const form = url.href.length > MAX_GET_URL_CHARS ? url.searchParams.toString() : undefined;
     if (form !== undefined) url.search = '';
+    return this.exchange(
+      url,
+      form === undefined
+        ? { method: 'GET' }
+        : { method: 'POST', body: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      options,
+    );
+  }
+
+  /**
+   * POST `body` (already encoded, with its content headers) to `path`, returning the parsed JSON answer, or undefined
+   * for an empty one (Prometheus' write endpoints answer 200 with no body).
+   */
+  async postJson(
+    path: string,
+    body: Uint8Array,
+    headers: Record<string, string>,
+    options: RequestJsonOptions = {},
+  ): Promise<unknown> {
+    return this.exchange(this.urlFor(path), { method: 'POST', body, headers, emptyOk: true }, options);
+  }
+
+  private async exchange(
+    url: URL,
+    init: { method: 'GET' | 'POST'; body?: string | Uint8Array; headers?: Record<string, string>; emptyOk?: boolean },
+    options: RequestJsonOptions,
+  ): Promise<unknown> {
     const shownUrl = `${url.origin}${url.pathname}`;
     const name = this.config.name;
     const timeoutMs = options.timeoutMs ?? this.config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -210,14 +237,11 @@ export class JsonHttpClient {
       let res: Awaited<ReturnType<typeof request>>;
       try {
         res = await request(url, {
-          method: form === undefined ? 'GET' : 'POST',
-          ...(form === undefined ? {} : { body: form }),
+          method: init.method,
+          ...(init.body === undefined ? {} : { body: init.body }),
           dispatcher: this.agent,
           signal: controller.signal,
-          headers: {
-            ...this.headers(options.headers),
-            ...(form === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }),
-          },
+          headers: { ...this.headers(options.headers), ...init.headers },
           headersTimeout: timeoutMs,
           bodyTimeout: timeoutMs,
         });
@@ -251,6 +275,7 @@ export class JsonHttpClient {
 
       const status = res.statusCode;
       if (status < 200 || status > 299) throw httpError(status, text, contentType, name, shownUrl, fail);
+      if (init.emptyOk && text === '') return undefined;
       if (looksLikeHtml(text, contentType)) {
         throw fail({
           kind: 'malformed',

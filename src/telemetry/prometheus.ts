@@ -165,6 +165,38 @@ export class PrometheusClient {
     return maxTime < minTime ? null : maxTime;
   }
 
+  /**
+   * How long it keeps samples (`--storage.tsdb.retention.time`, from /api/v1/status/flags), in ms; null when it does
+   * not say (a compatible store without the endpoint, or retention by size only).
+   */
+  async retentionMs(options?: RequestJsonOptions): Promise<number | null> {
+    const path = 'api/v1/status/flags';
+    const data = expectSuccess(await this.http.getJson(path, {}, options), this, path);
+    const flag = isObject(data) ? data['storage.tsdb.retention.time'] : undefined;
+    return typeof flag === 'string' ? parseDurationMs(flag) : null;
+  }
+
+  /** Writes OTLP metrics (JSON, gzipped) through its OTLP receiver (`--web.enable-otlp-receiver`). */
+  async writeOtlp(gzippedJson: Uint8Array, options?: RequestJsonOptions): Promise<void> {
+    await this.http.postJson(
+      'api/v1/otlp/v1/metrics',
+      gzippedJson,
+      { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      options,
+    );
+  }
+
+  /**
+   * Deletes the series `match` selects and frees their space (the admin API, `--web.enable-admin-api`): what the
+   * stack's own Prometheus allows on 127.0.0.1 so that imported history can be removed.
+   */
+  async deleteSeries(match: string, options?: RequestJsonOptions): Promise<void> {
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const body = (params: Record<string, string>): Uint8Array => Buffer.from(new URLSearchParams(params).toString());
+    await this.http.postJson('api/v1/admin/tsdb/delete_series', body({ 'match[]': match }), form, options);
+    await this.http.postJson('api/v1/admin/tsdb/clean_tombstones', body({}), form, options);
+  }
+
   close(): Promise<void> {
     return this.http.close();
   }
@@ -183,6 +215,24 @@ function parseRfc3339(v: unknown): number | null {
   if (typeof v !== 'string') return null;
   const ms = Date.parse(v.replace(/(\.\d{3})\d+/, '$1'));
   return Number.isFinite(ms) && ms > 0 ? ms : null;
+}
+
+const DURATION_UNIT_MS: Record<string, number> = {
+  y: 365 * 86_400_000,
+  w: 7 * 86_400_000,
+  d: 86_400_000,
+  h: 3_600_000,
+  m: 60_000,
+  s: 1000,
+  ms: 1,
+};
+
+/** A Prometheus duration (`30d`, `1y`, `1d12h`, `720h`) in ms; null for anything else, or 0 (no limit). */
+export function parseDurationMs(text: string): number | null {
+  const parts = [...text.matchAll(/(\d+)(ms|[ywdhms])/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) return null;
+  const ms = parts.reduce((sum, p) => sum + Number(p[1]) * DURATION_UNIT_MS[p[2]!]!, 0);
+  return ms > 0 ? ms : null;
 }
 
 function fmtTime(t: number): string {

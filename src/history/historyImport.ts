@@ -1,0 +1,285 @@
+// Runs an import of Claude Code's transcripts into the store: reads what changed since the last run, asks the store what
+// telemetry already holds, plans (./importPlan) and writes through Prometheus' OTLP receiver, whose out-of-order window
+// takes old samples. One importer per backend, for the window's lifetime: it keeps what it read, so a later run reads
+// only what the transcripts gained. Plain Node: never import `vscode`.
+import { promisify } from 'node:util';
+import { gzip as gzipCb } from 'node:zlib';
+import { COUNTERS } from '../telemetry/counters';
+import type { LokiClient } from '../telemetry/loki';
+import type { PrometheusClient } from '../telemetry/prometheus';
+import { IMPORT_LABEL, IMPORT_VALUE, planImport, type ImportPlan, type PlannedSeries } from './importPlan';
+import type { Pricing } from './pricing';
+import { findTranscripts, readTranscript, type TranscriptFile, type UsageEntry } from './transcripts';
+
+const gzip = promisify(gzipCb);
+
+/** Answers younger than this wait for the next run: a wired session's telemetry reaches the store first. */
+export const SETTLE_MS = 2 * 60_000;
+/** Loki answers nothing older than its max_query_lookback (stack/loki/config.yaml: 30 d); a margin for clocks. */
+const LOKI_LOOKBACK_MS = 30 * 86_400_000 - 3_600_000;
+/** Data points per write: a few MB of JSON, well under Prometheus' limits. */
+const POINTS_PER_WRITE = 20_000;
+/** Entries per Loki page: its default max_entries_limit_per_query. */
+const LOKI_PAGE = 5000;
+
+export interface ImportProgress {
+  phase: 'reading' | 'checking' | 'writing';
+  done: number;
+  total: number;
+}
+
+/** A transcript the import could not read in full: named in the report, the rest imported. */
+export interface FileProblem {
+  path: string;
+  message: string;
+}
+
+export interface ImportReport {
+  files: number;
+  bytesRead: number;
+  plan: ImportPlan['counts'];
+  samplesWritten: number;
+  unpriced: Array<{ model: string; answers: number }>;
+  problems: FileProblem[];
+  /** How far back the store keeps history (ms), and the oldest answer imported (unix ms) or null. */
+  reachMs: number;
+  oldestMs: number | null;
+  /** Loki could not say which requests telemetry reported in these sessions: telemetry was taken to hold them. */
+  sessionsTakenAsReported: number;
+}
+
+export interface ImporterOptions {
+  prometheus: PrometheusClient;
+  /** Absent when events are not kept: telemetry is then taken to hold every request of its sessions. */
+  loki: LokiClient | undefined;
+  roots: readonly string[];
+  pricing: Pricing;
+  /** The store's reach when Prometheus does not say (the stack's retention setting). */
+  fallbackReachMs: number;
+  /** What earlier runs wrote (series key → newest sample), and where to keep it. */
+  written: ReadonlyMap<string, number>;
+  saveWritten: (written: ReadonlyMap<string, number>) => Promise<void>;
+}
+
+export class HistoryImporter {
+  private readonly files = new Map<string, TranscriptFile>();
+  private written: ReadonlyMap<string, number>;
+
+  constructor(private readonly options: ImporterOptions) {
+    this.written = options.written;
+  }
+
+  /** The store lost what was imported (data deleted, imported history removed): the next run writes it all again. */
+  forgetWritten(): void {
+    this.written = new Map();
+  }
+
+  async run(nowMs: number, onProgress: (p: ImportProgress) => void, signal?: AbortSignal): Promise<ImportReport> {
+    const { prometheus } = this.options;
+    const problems: FileProblem[] = [];
+    const { files: found, unreadable } = await findTranscripts(this.options.roots);
+    for (const u of unreadable) problems.push({ path: u.path, message: `could not be read (${u.reason})` });
+    const total = found.reduce((n, f) => n + f.size, 0);
+    let done = 0;
+    let bytesRead = 0;
+    const present = new Set<string>();
+    for (const f of found) {
+      signal?.throwIfAborted();
+      present.add(f.path);
+      const cached = this.files.get(f.path);
+      // Transcripts only grow: one that shrank was rewritten, and is read again from its start.
+      const from = cached && f.size >= cached.bytes ? cached.bytes : 0;
+      if (!cached || f.size !== cached.bytes || f.mtimeMs !== cached.mtimeMs) {
+        try {
+          const read = await readTranscript(f.path, from, signal);
+          bytesRead += read.bytes - from;
+          const entries = from > 0 && cached ? cached.entries.concat(read.entries) : read.entries;
+          this.files.set(f.path, { ...read, entries });
+          if (read.problems)
+            problems.push({
+              path: f.path,
+              message:
+                `${read.problems.count} line(s) skipped, the first at line ${read.problems.firstLine}: ` +
+                read.problems.reason,
+            });
+        } catch (e) {
+          if (signal?.aborted) throw e;
+          problems.push({ path: f.path, message: `could not be read (${e instanceof Error ? e.message : String(e)})` });
+        }
+      }
+      done += f.size;
+      onProgress({ phase: 'reading', done, total });
+    }
+    for (const path of this.files.keys()) if (!present.has(path)) this.files.delete(path);
+
+    onProgress({ phase: 'checking', done: 0, total: 1 });
+    const reachMs = (await prometheus.retentionMs({ signal }).catch(() => null)) ?? this.options.fallbackReachMs;
+    const entries = [...this.entries()];
+    const coverage = await this.coverage(entries, nowMs, reachMs, signal);
+    const plan = planImport(entries, coverage, {
+      nowMs,
+      reachMs,
+      settleMs: SETTLE_MS,
+      written: this.written,
+      price: (e) => this.options.pricing.price(e),
+    });
+
+    const samplesWritten = await this.write(plan.series, onProgress, signal);
+    this.written = plan.written;
+    await this.options.saveWritten(plan.written);
+    return {
+      files: found.length,
+      bytesRead,
+      plan: plan.counts,
+      samplesWritten,
+      unpriced: [...plan.unpriced].map(([model, answers]) => ({ model, answers })),
+      problems,
+      reachMs,
+      oldestMs: plan.oldestMs,
+      sessionsTakenAsReported: coverage.sessions.size - coverage.requests.size,
+    };
+  }
+
+  /** Every answer read, by file path then line: of two copies the first is kept, as ccusage keeps it. */
+  private *entries(): Iterable<UsageEntry> {
+    const files = [...this.files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    for (const f of files) yield* f.entries;
+  }
+
+  /**
+   * The sessions telemetry reported (label values: the index only), and of those the transcripts also hold, the
+   * requests their `api_request` events name.
+   */
+  private async coverage(
+    entries: Iterable<UsageEntry>,
+    nowMs: number,
+    reachMs: number,
+    signal: AbortSignal | undefined,
+  ) {
+    const { prometheus, loki } = this.options;
+    const range = { start: (nowMs - reachMs) / 1000, end: nowMs / 1000, signal };
+    const notImported = `${IMPORT_LABEL}!="${IMPORT_VALUE}"`;
+    const reported = new Set<string>();
+    for (const c of [COUNTERS.cost, COUNTERS.sessions]) {
+      for (const id of await prometheus.labelValues('session_id', [`${c.metric}{${notImported}}`], range))
+        reported.add(id);
+    }
+    const spans = new Map<string, { from: number; to: number }>();
+    for (const e of entries) {
+      if (!reported.has(e.sessionId)) continue;
+      const span = spans.get(e.sessionId);
+      if (span) {
+        span.from = Math.min(span.from, e.timeMs);
+        span.to = Math.max(span.to, e.timeMs);
+      } else spans.set(e.sessionId, { from: e.timeMs, to: e.timeMs });
+    }
+    const requests = new Map<string, Set<string>>();
+    if (loki) {
+      for (const [sessionId, span] of spans) {
+        signal?.throwIfAborted();
+        if (span.from < nowMs - LOKI_LOOKBACK_MS) continue;
+        const ids = await requestIds(loki, sessionId, span.from - 60_000, Math.min(nowMs, span.to + 600_000), signal).catch(
+          () => undefined,
+        );
+        if (ids) requests.set(sessionId, ids);
+      }
+    }
+    return { sessions: reported, requests };
+  }
+
+  private async write(
+    series: readonly PlannedSeries[],
+    onProgress: (p: ImportProgress) => void,
+    signal: AbortSignal | undefined,
+  ): Promise<number> {
+    const total = series.reduce((n, s) => n + s.samples.length, 0);
+    let done = 0;
+    onProgress({ phase: 'writing', done, total });
+    for (const batch of batches(series, POINTS_PER_WRITE)) {
+      signal?.throwIfAborted();
+      await this.options.prometheus.writeOtlp(await gzip(JSON.stringify(otlpRequest(batch))), { signal, timeoutMs: 60_000 });
+      done += batch.reduce((n, s) => n + s.samples.length, 0);
+      onProgress({ phase: 'writing', done, total });
+    }
+    return total;
+  }
+}
+
+/** The request ids of a session's `api_request` events (its own Loki stream), page by page. */
+async function requestIds(
+  loki: LokiClient,
+  sessionId: string,
+  startMs: number,
+  endMs: number,
+  signal: AbortSignal | undefined,
+): Promise<Set<string>> {
+  const query = `{service_name="claude-code", service_instance_id=${JSON.stringify(sessionId)}} | event_name="api_request"`;
+  const ids = new Set<string>();
+  for (let from = startMs; ; ) {
+    const page = await loki.queryLogs(query, { startMs: from, endMs, limit: LOKI_PAGE, direction: 'forward' }, { signal });
+    for (const e of page) if (e.attributes['request_id']) ids.add(e.attributes['request_id']);
+    if (page.length < LOKI_PAGE) return ids;
+    // Entries of the last millisecond may continue on the next page: read from it again (ids are a set).
+    from = page[page.length - 1]!.timeMs;
+  }
+}
+
+/** Series split into writes of about `points` data points (a series' samples may span writes). */
+function* batches(series: readonly PlannedSeries[], points: number): Generator<PlannedSeries[]> {
+  let batch: PlannedSeries[] = [];
+  let size = 0;
+  for (const s of series) {
+    for (let i = 0; i < s.samples.length; ) {
+      const take = s.samples.slice(i, i + points - size);
+      batch.push({ ...s, samples: take });
+      size += take.length;
+      i += take.length;
+      if (size >= points) {
+        yield batch;
+        batch = [];
+        size = 0;
+      }
+    }
+  }
+  if (batch.length) yield batch;
+}
+
+/**
+ * Series as an OTLP metrics request: gauges (the values are written as they are), with Claude Code's service name
+ * (Prometheus makes it `job`, as the collector's series have). The stack's Prometheus takes names and labels as they
+ * are (`otlp.translation_strategy: NoTranslation`), so the rules' names keep their colons.
+ */
+export function otlpRequest(series: readonly PlannedSeries[]): unknown {
+  const byName = new Map<string, PlannedSeries[]>();
+  for (const s of series) byName.set(s.name, [...(byName.get(s.name) ?? []), s]);
+  return {
+    resourceMetrics: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'claude-code' } }] },
+        scopeMetrics: [
+          {
+            scope: { name: 'claude-code-telemetry/history-import' },
+            metrics: [...byName].map(([name, list]) => ({
+              name,
+              gauge: {
+                dataPoints: list.flatMap((s) => {
+                  const attributes = Object.entries(s.labels).map(([key, v]) => ({ key, value: { stringValue: v } }));
+                  return s.samples.map((p) => ({
+                    attributes,
+                    timeUnixNano: `${p.timeMs}000000`,
+                    asDouble: p.value,
+                  }));
+                }),
+              },
+            })),
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** Removes every imported series from the store (the command that asks first is the caller). */
+export async function removeImported(prometheus: PrometheusClient): Promise<void> {
+  await prometheus.deleteSeries(`{${IMPORT_LABEL}="${IMPORT_VALUE}"}`, { timeoutMs: 120_000 });
+}

@@ -1,0 +1,135 @@
+// The history import into a REAL Prometheus (the pinned 3.x, with the stack's OTLP receiver, out-of-order window and
+// recording rules), from the real CLI 2.1.328's transcripts moved to a few minutes ago: the reader shows every session
+// with its project and cost; a session telemetry reported counts once; the live rules, which see the imported raw
+// series, add nothing to what the import wrote; a second import changes nothing; removal leaves telemetry alone.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { bundledPricing, HistoryImporter, removeImported, type ImportReport } from '../../src/history';
+import { RULE_GROUP } from '../../src/telemetry/counters';
+import { PrometheusClient } from '../../src/telemetry/prometheus';
+import { TelemetryReader } from '../../src/telemetry/reader';
+import { startLoadedPrometheus, type PrometheusInstance } from '../support/promServer';
+import { apiRequestEvents, copyShiftedTranscripts } from '../support/transcripts';
+import { waitFor } from '../support/wait';
+
+/** The session of the fixtures that reported telemetry here: its first run, resumed and continued. */
+const WIRED = 'fb3a25c5-fd67-42ac-9f71-9b490176c761';
+/** The one request above 200k input tokens: Claude Code charged $0.5805, the price table $1.1535 (see the unit test). */
+const LONG_CONTEXT = { cliUsd: 0.5805, tableUsd: 1.1535 };
+
+describe('history import into real Prometheus', () => {
+  let prom: PrometheusInstance;
+  let client: PrometheusClient;
+  let configDir: string;
+  const now = Date.now();
+  /** Claude Code's own cost per session, from its api_request events. */
+  const cliCost = new Map<string, number>();
+
+  const importer = (): HistoryImporter =>
+    new HistoryImporter({
+      prometheus: client,
+      loki: undefined,
+      roots: [join(configDir, 'projects')],
+      pricing: bundledPricing(),
+      fallbackReachMs: 30 * 86_400_000,
+      written: new Map(),
+      saveWritten: () => Promise.resolve(),
+    });
+  const sessionRows = async () => {
+    const reader = new TelemetryReader({ prometheus: client });
+    const m = (await reader.refresh(Date.now(), { range: '24h' })).snapshot!.metrics!;
+    return new Map(m.sessions.map((s) => [s.sessionId, s]));
+  };
+  const importedTotal = async (): Promise<number> => {
+    const [s] = await client.instant(
+      'sum(sum_over_time(claude_code:cost_usd:increase10s{import="transcript"}[1h]))',
+      Date.now() / 1000,
+    );
+    return s?.value ?? 0;
+  };
+
+  before(async () => {
+    configDir = await mkdtemp(join(tmpdir(), 'cct-claude-config-'));
+    // The newest answer 3 minutes ago: past the import's 2-minute wait, inside the rules' 5-minute lookback.
+    await copyShiftedTranscripts(configDir, now - 180_000);
+    for (const { attributes: a } of await apiRequestEvents()) {
+      const id = String(a['session.id']);
+      cliCost.set(id, (cliCost.get(id) ?? 0) + Number(a['cost_usd']));
+    }
+    // Telemetry of the wired session, as the collector and the rules write it, an hour ago.
+    const t = Math.floor(now / 1000) - 3600;
+    const labels = `session_id="${WIRED}",model="claude-opus-5-5",vscode_workspace_name="project"`;
+    const cost = cliCost.get(WIRED)!;
+    prom = await startLoadedPrometheus({
+      openMetrics: [
+        '# TYPE claude_code_cost_usage_USD_total gauge',
+        `claude_code_cost_usage_USD_total{${labels}} ${cost} ${t}`,
+        '# TYPE claude_code:cost_usd:increase10s gauge',
+        `claude_code:cost_usd:increase10s{${labels}} ${cost} ${t}`,
+        '# EOF',
+        '',
+      ].join('\n'),
+    });
+    client = new PrometheusClient({ baseUrl: prom.url });
+    // The rules evaluate before the import: they see its raw series from their next evaluation on.
+    await waitFor('the first rule evaluation', async () =>
+      (await client.ruleGroups()).find((g) => g.name === RULE_GROUP)?.lastEvaluationMs ?? undefined,
+    );
+  });
+  after(async () => {
+    await client?.close();
+    await prom?.stop();
+    await rm(configDir, { recursive: true, force: true });
+  });
+
+  let first: ImportReport;
+  it('imports every answer telemetry did not report, and the reader shows each session with its project and cost', async () => {
+    first = await importer().run(Date.now(), () => undefined);
+    assert.equal(first.plan.reported, 3, 'the wired session: three requests, left to telemetry');
+    assert.equal(first.plan.imported, 7);
+    assert.equal(first.plan.sessions, 3);
+    assert.equal(first.problems.length, 0);
+    assert.equal(first.reachMs, 3650 * 86_400_000, "the store's own retention");
+    const rows = await sessionRows();
+    assert.equal(rows.size, 4);
+    for (const [id, cli] of cliCost) {
+      const row = rows.get(id)!;
+      assert.deepEqual(row.projects, ['project'], id);
+      const expected = cli === LONG_CONTEXT.cliUsd ? LONG_CONTEXT.tableUsd : cli;
+      assert.ok(Math.abs(row.costUsd - expected) < 1e-9, `${id}: ${row.costUsd} shown, ${expected} expected`);
+    }
+  });
+
+  it('the live rules see the imported raw series and add nothing to it', async () => {
+    const before = await importedTotal();
+    const start = (await client.ruleGroups()).find((g) => g.name === RULE_GROUP)!.lastEvaluationMs!;
+    await waitFor(
+      'two more rule evaluations',
+      async () =>
+        (await client.ruleGroups()).find((g) => g.name === RULE_GROUP)!.lastEvaluationMs! >= start + 20_000 || undefined,
+      60_000,
+    );
+    const [raw] = await client.instant('count(claude_code_cost_usage_USD_total{import="transcript"})', Date.now() / 1000);
+    assert.ok((raw?.value ?? 0) > 0, 'the rules can see the imported raw series (inside their lookback)');
+    assert.ok(Math.abs((await importedTotal()) - before) < 1e-12);
+  });
+
+  it('a second import, and one that forgot what it wrote, change nothing', async () => {
+    const total = await importedTotal();
+    const again = importer();
+    const report = await again.run(Date.now(), () => undefined);
+    assert.equal(report.samplesWritten, first.samplesWritten, 'it writes the same samples again');
+    assert.equal((await again.run(Date.now(), () => undefined)).samplesWritten, 0, 'then nothing new');
+    assert.ok(Math.abs((await importedTotal()) - total) < 1e-12);
+  });
+
+  it('removing the imported history leaves the telemetry', async () => {
+    await removeImported(client);
+    const rows = await sessionRows();
+    assert.deepEqual([...rows.keys()], [WIRED]);
+    assert.equal(await importedTotal(), 0);
+  });
+});
