@@ -31,6 +31,7 @@ export default tseslint.config(
       'src/protocol.ts',
       'src/shell.ts',
       'src/statusLine/**/*.ts',
+      'src/history/**/*.ts',
     ],
     rules: {
       // These layers run in plain Node and are tested there: the editor API stays out.

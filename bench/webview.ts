@@ -89,6 +89,8 @@ function snapshotWith(points: number): Snapshot {
         models: [MODELS[i % 5]!],
         projects: ['api-server'],
         entrypoints: ['cli'],
+        importedUsd: 0,
+        imported: false,
       })),
     },
     events: { toolFailures: [], apiErrors: [], problems: [] },

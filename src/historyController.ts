@@ -223,7 +223,10 @@ export class HistoryController implements vscode.Disposable {
     const problems = report.problems.length
       ? ` ${report.problems.length} file(s) could not be read in full: see the logs.`
       : '';
-    const choice = await vscode.window.showInformationMessage(`Claude Code history imported: ${text}${problems}`, 'Show Logs');
+    const choice = await vscode.window.showInformationMessage(
+      `Claude Code history imported: ${text}${problems}`,
+      'Show Logs',
+    );
     if (choice === 'Show Logs') this.log.show(true);
   }
 }
@@ -231,7 +234,10 @@ export class HistoryController implements vscode.Disposable {
 async function readWritten(path: string, log: Log): Promise<Map<string, number>> {
   try {
     const parsed = JSON.parse(await readFile(path, 'utf8')) as unknown;
-    if (Array.isArray(parsed) && parsed.every((e) => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'number'))
+    if (
+      Array.isArray(parsed) &&
+      parsed.every((e) => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'number')
+    )
       return new Map(parsed as Array<[string, number]>);
     log.warn(`${path} is not what the history import writes: everything is written again (the store keeps it once).`);
   } catch (e) {
@@ -249,7 +255,8 @@ export function summary(r: ImportReport): string {
     `${r.plan.reported.toLocaleString('en-US')} already reported by telemetry`,
     `${r.plan.duplicates.toLocaleString('en-US')} repeated lines counted once`,
   ];
-  if (r.plan.beyondReach) parts.push(`${r.plan.beyondReach.toLocaleString('en-US')} older than the stack keeps (${days} days)`);
+  if (r.plan.beyondReach)
+    parts.push(`${r.plan.beyondReach.toLocaleString('en-US')} older than the stack keeps (${days} days)`);
   if (r.unpriced.length)
     parts.push(`no price for ${r.unpriced.map((u) => `${u.model} (${u.answers})`).join(', ')}: tokens shown, cost not`);
   return `${parts.join('; ')}.`;

@@ -157,6 +157,10 @@ export interface SessionRow {
   projects: string[];
   /** Where it ran: Claude Code's entrypoints (app_entrypoint, ENTRYPOINT_NAMES) it reported, most expensive first. */
   entrypoints: string[];
+  /** Cost imported from Claude Code's transcript (priced from its tokens), for what telemetry did not report. */
+  importedUsd: number;
+  /** The session's start or some of its cost came from its transcript. */
+  imported: boolean;
 }
 
 export interface ToolFailureEvent {

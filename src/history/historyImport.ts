@@ -178,9 +178,13 @@ export class HistoryImporter {
       for (const [sessionId, span] of spans) {
         signal?.throwIfAborted();
         if (span.from < nowMs - LOKI_LOOKBACK_MS) continue;
-        const ids = await requestIds(loki, sessionId, span.from - 60_000, Math.min(nowMs, span.to + 600_000), signal).catch(
-          () => undefined,
-        );
+        const ids = await requestIds(
+          loki,
+          sessionId,
+          span.from - 60_000,
+          Math.min(nowMs, span.to + 600_000),
+          signal,
+        ).catch(() => undefined);
         if (ids) requests.set(sessionId, ids);
       }
     }
@@ -197,7 +201,10 @@ export class HistoryImporter {
     onProgress({ phase: 'writing', done, total });
     for (const batch of batches(series, POINTS_PER_WRITE)) {
       signal?.throwIfAborted();
-      await this.options.prometheus.writeOtlp(await gzip(JSON.stringify(otlpRequest(batch))), { signal, timeoutMs: 60_000 });
+      await this.options.prometheus.writeOtlp(await gzip(JSON.stringify(otlpRequest(batch))), {
+        signal,
+        timeoutMs: 60_000,
+      });
       done += batch.reduce((n, s) => n + s.samples.length, 0);
       onProgress({ phase: 'writing', done, total });
     }
@@ -215,8 +222,12 @@ async function requestIds(
 ): Promise<Set<string>> {
   const query = `{service_name="claude-code", service_instance_id=${JSON.stringify(sessionId)}} | event_name="api_request"`;
   const ids = new Set<string>();
-  for (let from = startMs; ; ) {
-    const page = await loki.queryLogs(query, { startMs: from, endMs, limit: LOKI_PAGE, direction: 'forward' }, { signal });
+  for (let from = startMs; ;) {
+    const page = await loki.queryLogs(
+      query,
+      { startMs: from, endMs, limit: LOKI_PAGE, direction: 'forward' },
+      { signal },
+    );
     for (const e of page) if (e.attributes['request_id']) ids.add(e.attributes['request_id']);
     if (page.length < LOKI_PAGE) return ids;
     // Entries of the last millisecond may continue on the next page: read from it again (ids are a set).
@@ -229,7 +240,7 @@ function* batches(series: readonly PlannedSeries[], points: number): Generator<P
   let batch: PlannedSeries[] = [];
   let size = 0;
   for (const s of series) {
-    for (let i = 0; i < s.samples.length; ) {
+    for (let i = 0; i < s.samples.length;) {
       const take = s.samples.slice(i, i + points - size);
       batch.push({ ...s, samples: take });
       size += take.length;

@@ -3,12 +3,10 @@
 // left becomes the very series the collector and the recording rules would have written had it arrived live: the raw
 // per-session counters, and their rules' increases and last values on an evaluation grid. Every view,
 // rule, alert and Grafana panel then reads it without a second code path. Plain Node: never import `vscode`.
-import { COUNTERS, RULE_INTERVAL_MS, type CounterId } from '../telemetry/counters';
+import { COUNTERS, IMPORT_LABEL, IMPORT_VALUE, RULE_INTERVAL_MS, type CounterId } from '../telemetry/counters';
 import { projectOf, type UsageEntry } from './transcripts';
 
-/** The label every imported series carries, so it can be told apart and removed. */
-export const IMPORT_LABEL = 'import';
-export const IMPORT_VALUE = 'transcript';
+export { IMPORT_LABEL, IMPORT_VALUE };
 
 /** The counters an import writes, with the token types of Claude Code's `type` label. */
 export const IMPORTED_COUNTERS = ['cost', 'tokens', 'sessions'] as const satisfies readonly CounterId[];
@@ -92,7 +90,11 @@ export function evaluationAt(timeMs: number): number {
   return Math.ceil(timeMs / RULE_INTERVAL_MS) * RULE_INTERVAL_MS;
 }
 
-export function planImport(entries: Iterable<UsageEntry>, coverage: TelemetryCoverage, options: PlanOptions): ImportPlan {
+export function planImport(
+  entries: Iterable<UsageEntry>,
+  coverage: TelemetryCoverage,
+  options: PlanOptions,
+): ImportPlan {
   const counts = { answers: 0, duplicates: 0, reported: 0, beyondReach: 0, settling: 0, imported: 0, sessions: 0 };
   const seen = new Set<string>();
   const kept: UsageEntry[] = [];

@@ -49,7 +49,9 @@ export function projectRoots(env: NodeJS.ProcessEnv = process.env, home = homedi
     ?.split(',')
     .map((d) => d.trim())
     .filter(Boolean);
-  const dirs = configured?.length ? configured : [join(env['XDG_CONFIG_HOME'] || join(home, '.config'), 'claude'), join(home, '.claude')];
+  const dirs = configured?.length
+    ? configured
+    : [join(env['XDG_CONFIG_HOME'] || join(home, '.config'), 'claude'), join(home, '.claude')];
   return dirs.map((d) => join(d, 'projects'));
 }
 

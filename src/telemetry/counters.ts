@@ -48,6 +48,10 @@ export const COUNTERS = {
 
 export type CounterId = keyof typeof COUNTERS;
 
+/** The label of the series imported from Claude Code's transcripts (src/history), so they can be told apart and removed. */
+export const IMPORT_LABEL = 'import';
+export const IMPORT_VALUE = 'transcript';
+
 /** The rule group's name and interval. The rules' `offset` is the interval: they change together. */
 export const RULE_GROUP = 'claude_code_increase';
 export const RULE_INTERVAL_MS = 10_000;

@@ -17,6 +17,7 @@ import {
   type WindowRole,
 } from './refreshPlan';
 import { addUp, pieceKey, windowPieces, type PieceCache, type Sample } from './slots';
+import { IMPORT_LABEL, IMPORT_VALUE } from './counters';
 import {
   COST_DIMENSIONS,
   SUBAGENT_TOOLS,
@@ -337,6 +338,8 @@ export function sessionRows(samples: (figure: FigureName) => readonly Sample[], 
           models: [],
           projects: [],
           entrypoints: [],
+          importedUsd: 0,
+          imported: false,
           modelCosts: new Map(),
           projectCosts: new Map(),
           entrypointCosts: new Map(),
@@ -350,13 +353,19 @@ export function sessionRows(samples: (figure: FigureName) => readonly Sample[], 
   const addTo = (costs: Map<string, number>, key: string | undefined, usd: number): void => {
     if (key) costs.set(key, (costs.get(key) ?? 0) + usd);
   };
+  const imported = (s: Sample): boolean => s.labels[IMPORT_LABEL] === IMPORT_VALUE;
   each('sessionCost', (r, s) => {
     r.costUsd += s.value;
+    if (imported(s)) {
+      r.imported = true;
+      r.importedUsd += s.value;
+    }
     addTo(r.modelCosts, s.labels['model'], s.value);
     addTo(r.projectCosts, s.labels[COST_DIMENSIONS.project.label], s.value);
     addTo(r.entrypointCosts, s.labels[COST_DIMENSIONS.entrypoint.label], s.value);
   });
   each('sessionStarts', (r, s) => {
+    if (imported(s)) r.imported = true;
     addTo(r.projectCosts, s.labels[COST_DIMENSIONS.project.label], 0);
     addTo(r.entrypointCosts, s.labels[COST_DIMENSIONS.entrypoint.label], 0);
   });

@@ -5,7 +5,7 @@
 // The rule keeps every label of the raw series, so any label the data carries is a dimension: a new one is a row
 // here, never a new rule. Never `increase()`: it drops a series' first value and extrapolates.
 // Loki: `service_name` is the only stream selector; everything else is structured metadata filtered after it.
-import { COUNTERS, LAST_VALUE_LOOKBACK, type CounterId } from './counters';
+import { COUNTERS, IMPORT_LABEL, LAST_VALUE_LOOKBACK, type CounterId } from './counters';
 
 export interface Figure {
   counter: CounterId;
@@ -29,9 +29,12 @@ export const FIGURES = {
   apiErrorsByStatus: { counter: 'apiErrors', by: ['status_code', 'model'] },
   costBySubagent: { counter: 'cost', by: ['agent_name'], matchers: ['query_source="subagent"'] },
   tokensBySubagent: { counter: 'tokens', by: ['agent_name'], matchers: ['query_source="subagent"'] },
-  sessionCost: { counter: 'cost', by: ['session_id', 'model', 'vscode_workspace_name', 'app_entrypoint'] },
+  sessionCost: {
+    counter: 'cost',
+    by: ['session_id', 'model', 'vscode_workspace_name', 'app_entrypoint', IMPORT_LABEL],
+  },
   // A session's start: its project when it spent nothing (the count connector's error counters carry no project).
-  sessionStarts: { counter: 'sessions', by: ['session_id', 'vscode_workspace_name', 'app_entrypoint'] },
+  sessionStarts: { counter: 'sessions', by: ['session_id', 'vscode_workspace_name', 'app_entrypoint', IMPORT_LABEL] },
   sessionTokens: { counter: 'tokens', by: ['session_id'] },
   sessionActiveSeconds: { counter: 'activeSeconds', by: ['session_id'] },
   sessionApiErrors: { counter: 'apiErrors', by: ['session_id'] },

@@ -152,6 +152,8 @@ const snapshot: Snapshot = {
         models: ['claude-sonnet-4-5'],
         projects: [XSS, 'api-server'],
         entrypoints: ['claude-vscode', XSS],
+        importedUsd: 2.5,
+        imported: true,
       },
     ],
   },
@@ -304,7 +306,7 @@ describe('dashboard webview in Chromium', () => {
     assert.match(body, /Active: Claude \/ you\t1h 7m \/ 23m/);
     assert.match(body, /API requests \/ errors\t90 \/ 3/);
     assert.ok(
-      body.includes(`631fe02f\n${XSS}, api-server · VS Code panel, ${XSS}\n\t$9.50\t3.0M\t1h 30m\t4`),
+      body.includes(`631fe02f\n${XSS}, api-server · VS Code panel, ${XSS} · imported\n\t$9.50\t3.0M\t1h 30m\t4`),
       'the session row: id, projects and where it ran, cost, tokens, active, errors',
     );
     assert.equal(
@@ -352,7 +354,8 @@ describe('dashboard webview in Chromium', () => {
     assert.equal(await page.locator('td', { hasText: '500.0k' }).first().getAttribute('title'), '500,000 tokens');
     assert.equal(
       await page.locator('td', { hasText: '631fe02f' }).last().getAttribute('title'),
-      `631fe02f-77fd-4613-8db1-70ec003c74d0\n${XSS}, api-server\nVS Code panel, ${XSS}\nclaude-sonnet-4-5\nOpen the session in full`,
+      `631fe02f-77fd-4613-8db1-70ec003c74d0\n${XSS}, api-server\nVS Code panel, ${XSS}\nclaude-sonnet-4-5\n` +
+        "Imported from Claude Code's transcript: $2.50 priced from its tokens\nOpen the session in full",
     );
     // A session of the list opens in full: the host gets its id.
     await page.getByRole('button', { name: '631fe02f', exact: true }).click();

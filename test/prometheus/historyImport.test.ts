@@ -75,8 +75,9 @@ describe('history import into real Prometheus', () => {
     });
     client = new PrometheusClient({ baseUrl: prom.url });
     // The rules evaluate before the import: they see its raw series from their next evaluation on.
-    await waitFor('the first rule evaluation', async () =>
-      (await client.ruleGroups()).find((g) => g.name === RULE_GROUP)?.lastEvaluationMs ?? undefined,
+    await waitFor(
+      'the first rule evaluation',
+      async () => (await client.ruleGroups()).find((g) => g.name === RULE_GROUP)?.lastEvaluationMs ?? undefined,
     );
   });
   after(async () => {
@@ -98,6 +99,9 @@ describe('history import into real Prometheus', () => {
     for (const [id, cli] of cliCost) {
       const row = rows.get(id)!;
       assert.deepEqual(row.projects, ['project'], id);
+      // Told apart in the sidebar: the imported sessions and how much of their cost their transcripts gave.
+      assert.equal(row.imported, id !== WIRED, id);
+      assert.ok(Math.abs(row.importedUsd - (id === WIRED ? 0 : row.costUsd)) < 1e-12, id);
       const expected = cli === LONG_CONTEXT.cliUsd ? LONG_CONTEXT.tableUsd : cli;
       assert.ok(Math.abs(row.costUsd - expected) < 1e-9, `${id}: ${row.costUsd} shown, ${expected} expected`);
     }
@@ -109,10 +113,14 @@ describe('history import into real Prometheus', () => {
     await waitFor(
       'two more rule evaluations',
       async () =>
-        (await client.ruleGroups()).find((g) => g.name === RULE_GROUP)!.lastEvaluationMs! >= start + 20_000 || undefined,
+        (await client.ruleGroups()).find((g) => g.name === RULE_GROUP)!.lastEvaluationMs! >= start + 20_000 ||
+        undefined,
       60_000,
     );
-    const [raw] = await client.instant('count(claude_code_cost_usage_USD_total{import="transcript"})', Date.now() / 1000);
+    const [raw] = await client.instant(
+      'count(claude_code_cost_usage_USD_total{import="transcript"})',
+      Date.now() / 1000,
+    );
     assert.ok((raw?.value ?? 0) > 0, 'the rules can see the imported raw series (inside their lookback)');
     assert.ok(Math.abs((await importedTotal()) - before) < 1e-12);
   });

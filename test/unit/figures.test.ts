@@ -296,6 +296,8 @@ describe('figures from hand-made readings', () => {
         models: [],
         projects: ['api'],
         entrypoints: ['sdk-cli'],
+        importedUsd: 0,
+        imported: false,
       },
     );
     assert.equal(rows[3]!.toolFailures, 1);

@@ -54,7 +54,9 @@ describe('history import: the real CLI 2.1.328 transcripts', () => {
     const sum = (key: string): number => events.reduce((n, e) => n + Number(e.attributes[key]), 0);
     const tokens = plan.series.filter((s) => s.name === COUNTERS.tokens.rule);
     const byType = (type: string): number =>
-      tokens.filter((s) => s.labels['type'] === type).reduce((n, s) => n + s.samples.reduce((m, p) => m + p.value, 0), 0);
+      tokens
+        .filter((s) => s.labels['type'] === type)
+        .reduce((n, s) => n + s.samples.reduce((m, p) => m + p.value, 0), 0);
     assert.equal(byType('input'), sum('input_tokens'));
     assert.equal(byType('output'), sum('output_tokens'));
     assert.equal(byType('cacheRead'), sum('cache_read_tokens'));
@@ -66,7 +68,9 @@ describe('history import: the real CLI 2.1.328 transcripts', () => {
     assert.deepEqual([...projects], ['project']);
     const subagent = plan.series.filter((s) => s.labels['query_source'] === 'subagent');
     assert.ok(subagent.length > 0 && subagent.every((s) => s.labels['agent_name'] === 'general-purpose'));
-    assert.ok(plan.series.every((s) => s.labels['app_entrypoint'] === 'sdk-cli' && s.labels['import'] === 'transcript'));
+    assert.ok(
+      plan.series.every((s) => s.labels['app_entrypoint'] === 'sdk-cli' && s.labels['import'] === 'transcript'),
+    );
   });
 
   it('prices every answer as Claude Code did (cost_usd), but the one above 200k input tokens', async () => {
@@ -82,7 +86,10 @@ describe('history import: the real CLI 2.1.328 transcripts', () => {
         assert.equal(Number(a['cost_usd']), 0.5805);
         assert.equal(Math.round(price * 1e6) / 1e6, 1.1535);
       } else {
-        assert.ok(Math.abs(price - Number(a['cost_usd'])) < 1e-9, `${e.requestId}: ${price} vs ${String(a['cost_usd'])}`);
+        assert.ok(
+          Math.abs(price - Number(a['cost_usd'])) < 1e-9,
+          `${e.requestId}: ${price} vs ${String(a['cost_usd'])}`,
+        );
       }
     }
   });
@@ -228,7 +235,11 @@ describe('history import: transcripts as they are found', () => {
       ['/-w-app/s1.jsonl', '/-w-app/s1/subagents/agent-1.jsonl'],
     );
     // root reads anything: the locked folder is unreadable only to others.
-    if (process.getuid?.() !== 0) assert.deepEqual(found.unreadable.map((u) => u.reason), ['permission denied']);
+    if (process.getuid?.() !== 0)
+      assert.deepEqual(
+        found.unreadable.map((u) => u.reason),
+        ['permission denied'],
+      );
     await chmod(join(projects, 'locked'), 0o755);
   });
 

@@ -11,14 +11,22 @@ export function sessionsView(sessions: readonly SessionRow[]): HTMLElement[] {
       ['Session', 'Cost', 'Tokens', 'Active', 'Errors'],
       sessions.map((session) => {
         const ranIn = session.entrypoints.map((e) => dimensionValueName('entrypoint', e)).join(', ');
+        // What its transcript gave (no telemetry reached the stack for it): told apart, and how much of the cost.
+        const imported = session.imported
+          ? `Imported from Claude Code's transcript: ${usd(session.importedUsd)} priced from its tokens\n`
+          : '';
         // Five columns fill a sidebar's width: project and where it ran are under the id; models and errors by kind
         // in hover texts.
         return [
           {
             text: shortId(session.sessionId),
-            title: `${session.sessionId}\n${session.projects.join(', ') || 'no project recorded'}\n${ranIn || 'where it ran not reported'}\n${session.models.join(', ') || 'no model'}\nOpen the session in full`,
+            title: `${session.sessionId}\n${session.projects.join(', ') || 'no project recorded'}\n${ranIn || 'where it ran not reported'}\n${session.models.join(', ') || 'no model'}\n${imported}Open the session in full`,
             open: () => post({ type: 'openSession', sessionId: session.sessionId }),
-            sub: [session.projects.join(', ') || NONE, ...(ranIn ? [ranIn] : [])].join(' · '),
+            sub: [
+              session.projects.join(', ') || NONE,
+              ...(ranIn ? [ranIn] : []),
+              ...(imported ? ['imported'] : []),
+            ].join(' · '),
           },
           usd(session.costUsd),
           tokensCell(session.tokens),
