@@ -123,9 +123,15 @@ export function activate(context: vscode.ExtensionContext): void {
       history.configure(config);
       void terminalEnvironment.apply(config);
     }),
-    registerCommand(log, CommandId.startStack, () => stack.start()),
+    registerCommand(log, CommandId.startStack, async () => {
+      await stack.start();
+      history.stackStarted();
+    }),
     registerCommand(log, CommandId.stopStack, () => stack.stop()),
-    registerCommand(log, CommandId.restartStack, () => stack.restart()),
+    registerCommand(log, CommandId.restartStack, async () => {
+      await stack.restart();
+      history.stackStarted();
+    }),
     registerCommand(log, CommandId.deleteStackData, async () => {
       await stack.deleteData();
       await history.dataDeleted();

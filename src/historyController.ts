@@ -25,6 +25,8 @@ export class HistoryController implements vscode.Disposable {
   private running: Promise<ImportReport | undefined> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stackRunning = false;
+  /** The question is on screen: a second start does not ask again. */
+  private offering = false;
 
   constructor(
     private config: Config,
@@ -46,10 +48,18 @@ export class HistoryController implements vscode.Disposable {
     this.stackRunning = running;
     clearInterval(this.timer);
     this.timer = undefined;
-    if (!running) return;
-    const choice = this.memento.get<ImportChoice>(IMPORT_CHOICE_KEY);
-    if (choice === undefined) void this.offer();
-    if (choice === 'on') this.continueQuietly();
+    if (running && this.memento.get<ImportChoice>(IMPORT_CHOICE_KEY) === 'on') this.continueQuietly();
+  }
+
+  /**
+   * The user's start of the stack succeeded: the first one after Claude Code wrote transcripts asks, once, whether to
+   * import them (a window opening on a running stack does not ask).
+   */
+  stackStarted(): void {
+    if (this.memento.get<ImportChoice>(IMPORT_CHOICE_KEY) === undefined && !this.offering) {
+      this.offering = true;
+      void this.offer().finally(() => (this.offering = false));
+    }
   }
 
   /** The command: says what it reads, then imports with progress and a cancel button. */
@@ -137,6 +147,10 @@ export class HistoryController implements vscode.Disposable {
   }
 
   private async offer(): Promise<void> {
+    // Nothing to import (Claude Code never ran here as this user): the command stays, the question waits.
+    const { history } = loadDeferred();
+    const { files } = await history.findTranscripts(history.projectRoots()).catch(() => ({ files: [] }));
+    if (files.length === 0) return;
     const choice = await vscode.window.showInformationMessage(
       'The stack is running. Import your past Claude Code sessions from its transcripts, so the views show your ' +
         'history now?',

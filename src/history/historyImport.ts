@@ -13,8 +13,11 @@ import { findTranscripts, readTranscript, type TranscriptFile, type UsageEntry }
 
 const gzip = promisify(gzipCb);
 
-/** Answers younger than this wait for the next run: a wired session's telemetry reaches the store first. */
-export const SETTLE_MS = 2 * 60_000;
+/**
+ * Answers younger than this wait for the next run: a wired session's telemetry reaches the store within seconds (the
+ * terminals' export intervals, a 5-second scrape), and an answer counted from its transcript first would count twice.
+ */
+export const SETTLE_MS = 60_000;
 /** Loki answers nothing older than its max_query_lookback (stack/loki/config.yaml: 30 d); a margin for clocks. */
 const LOKI_LOOKBACK_MS = 30 * 86_400_000 - 3_600_000;
 /** Data points per write: a few MB of JSON, well under Prometheus' limits. */

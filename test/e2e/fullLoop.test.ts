@@ -47,6 +47,7 @@ import {
   closeWorkbench,
   dismissDialogs,
   ensureVsix,
+  notificationToast,
   installCodeServer,
   openWorkbench,
   readableTerminalSettings,
@@ -64,6 +65,7 @@ import {
   type Workbench,
 } from '../support/e2e/codeServer';
 import { mark, seconds } from '../support/e2e/marks';
+import { bundledPricing } from '../../src/history/pricing';
 import { startMessagesApi, type MessagesApi, type Turn } from '../support/e2e/messagesApi';
 import { EXTENSION_PROJECT, PROJECT_LABEL, clearLeftoverTestStack, stackMachineSettings } from '../support/e2e/stack';
 
@@ -505,6 +507,8 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
   let todayCost: string | undefined;
   /** The session's events in Loki: what the sidebar's counts from Prometheus must equal. */
   let sessionEvents: SessionEvents | undefined;
+  /** The events of both sessions run in wired terminals (the second-folder test). */
+  let wiredEvents: SessionEvents | undefined;
   const timings: Record<string, string> = {};
 
   const page = (): Page => {
@@ -527,7 +531,10 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     for (const key of Object.keys(ports) as (keyof typeof ports)[]) ports[key] = await freePort();
     workspace = mkdtempSync(join(tmpdir(), 'cct-e2e-workspace-'));
     writeFileSync(join(workspace, 'README.md'), '# e2e workspace\n');
+    // Claude Code's config folder of every CLI run here: the extension reads its transcripts (the history import).
+    home = createClaudeHome();
     server = await startCodeServer({
+      env: { CLAUDE_CONFIG_DIR: home.configDir },
       codeServer,
       vsix,
       workspace,
@@ -609,7 +616,7 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
   it('the real Claude Code CLI in that terminal: the status bar shows the cost it reported, the sidebar its failures', async () => {
     const p = page();
     api = await startMessagesApi(failingSessionScript(), { log: (line) => console.log(`# ${line}`) });
-    home = createClaudeHome();
+    assert.ok(home, 'the workbench step made the Claude home');
     const watcher = new StatusBarWatcher(p);
     let freshnessMs: number | undefined;
     try {
@@ -778,6 +785,7 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     );
     await waitForTerminalText(p, /^CLAUDE-EXIT=\d+$/m, 120_000);
     const both = await waitForSessionEvents(ports.loki, 2);
+    wiredEvents = both;
     const secondCost = `$${(both.costUsd - first.costUsd).toFixed(2)}`;
     const totalCost = `$${both.costUsd.toFixed(2)}`;
     todayCost = totalCost;
@@ -824,6 +832,89 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
       2,
       `each session's row says where it ran:\n${sessions}`,
     );
+  });
+
+  it('history: a session no telemetry reached is imported from its transcript when the user accepts, and the wired sessions count once', async () => {
+    const p = page();
+    assert.ok(home && wiredEvents && expectedCost && sessionEvents, 'the wired sessions ran (see the tests above)');
+    // Claude Code run outside the extension's terminals (no telemetry), in the same config folder: only its
+    // transcript knows it.
+    const unwiredApi = await startMessagesApi(failingSessionScript(), { log: (line) => console.log(`# ${line}`) });
+    let ranAt: number;
+    try {
+      const result = await runClaude(PROMPT, { apiUrl: unwiredApi.url, home });
+      ranAt = Date.now();
+      mark(`unwired claude -p exited ${result.code}`);
+    } finally {
+      await unwiredApi.close();
+    }
+    // What its transcript's answers cost, priced as the import prices them (equal to Claude Code's own cost_usd:
+    // test/unit/historyImport.test.ts).
+    const pricing = bundledPricing();
+    const importedUsd = unwiredApi.requests
+      .filter((r) => r.role === 'main' && r.usage && r.model)
+      .reduce(
+        (sum, r) =>
+          sum +
+          (pricing.price({
+            timeMs: r.receivedAt,
+            sessionId: '',
+            messageId: '',
+            requestId: '',
+            model: r.model!,
+            cwd: '',
+            sidechain: false,
+            agent: '',
+            entrypoint: '',
+            input: r.usage!.input_tokens,
+            output: r.usage!.output_tokens,
+            cacheRead: r.usage!.cache_read_input_tokens,
+            cacheWrite5m: r.usage!.cache_creation_input_tokens,
+            cacheWrite1h: 0,
+          }) ?? NaN),
+        0,
+      );
+    const wired = new Set(wiredEvents.apiRequests.map((e) => e.meta.session_id));
+    const unwired = readdirSync(join(home.configDir, 'projects'), { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.jsonl'))
+      .map((f) => basename(f, '.jsonl'))
+      .filter((id) => !wired.has(id));
+    assert.equal(unwired.length, 1, `one session without telemetry: ${JSON.stringify(unwired)}`);
+    const unwiredId = unwired[0]!;
+    // The import leaves answers younger than a minute to telemetry that may still be on its way.
+    await sleep(Math.max(0, ranAt + 61_000 - Date.now()));
+
+    // The user restarts the stack; now that transcripts are there, it offers their history, once.
+    await runCommand(p, 'Claude Telemetry: Restart Telemetry Stack');
+    const offer = /Import your past Claude Code sessions/;
+    await waitForNotification(p, offer, 240_000);
+    await screenshot(p, 'e2e-08f-history-offer');
+    await notificationToast(p, offer).getByRole('button', { name: 'Import History…' }).click();
+    const { text: question } = await waitForDialog(p);
+    assert.ok(question.includes(home.configDir), `the question names where it reads: ${question}`);
+    assert.match(question, /Prompts, code and tool output are not read/);
+    await answerDialog(p, 'Import');
+    const report = await waitForNotification(p, /Claude Code history imported/, 120_000);
+    mark(`import: ${report}`);
+    await screenshot(p, 'e2e-08g-history-imported');
+    // Counted once: every answer of the wired sessions was reported by telemetry, the other session's imported.
+    const answers = unwiredApi.requests.filter((r) => r.role === 'main' && r.usage && r.model).length;
+    assert.match(report, new RegExp(`\\b${answers} answers in 1 sessions\\b`), report);
+    assert.match(report, new RegExp(`\\b${wiredEvents.apiRequests.length} already reported by telemetry\\b`), report);
+
+    // The sidebar lists it with its project, where it ran and its cost, marked as imported; the wired sessions'
+    // rows keep the cost telemetry gave them.
+    await runCommand(p, 'Claude Telemetry: Show Dashboard');
+    const shownCost = `$${importedUsd.toFixed(2)}`;
+    const row = `^${unwiredId.slice(0, 8)}\\n${escapeRegExp(basename(home.workDir))} · claude -p or SDK · imported\\n\\t${escapeRegExp(shownCost)}\\t`;
+    const first = sessionEvents.apiRequests[0].meta.session_id.slice(0, 8);
+    const { text } = await waitForFrameText(p, new RegExp(row, 'm'), 120_000);
+    assert.match(text, new RegExp(`^${first}\\n[^\\n]*\\n\\t${escapeRegExp(expectedCost)}\\t`, 'm'), text);
+    await screenshot(p, 'e2e-08h-history-in-sidebar');
+    // Today's cost in the status bar: the telemetry's and the imported, each once.
+    todayCost = `$${(wiredEvents.costUsd + importedUsd).toFixed(2)}`;
+    await waitForStatusBarText(p, new RegExp(`${escapeRegExp(todayCost)}(?![\\d])`), 60_000);
   });
 
   it('"Verify Telemetry Pipeline" reports each hop and the round trip through the running stack', async () => {

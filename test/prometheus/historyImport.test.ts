@@ -53,7 +53,7 @@ describe('history import into real Prometheus', () => {
 
   before(async () => {
     configDir = await mkdtemp(join(tmpdir(), 'cct-claude-config-'));
-    // The newest answer 3 minutes ago: past the import's 2-minute wait, inside the rules' 5-minute lookback.
+    // The newest answer 3 minutes ago: past the import's 1-minute wait, inside the rules' 5-minute lookback.
     await copyShiftedTranscripts(configDir, now - 180_000);
     for (const { attributes: a } of await apiRequestEvents()) {
       const id = String(a['session.id']);
