@@ -5,6 +5,7 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import { COUNTERS } from '../telemetry/counters';
+import { TelemetryError } from '../telemetry/http';
 import type { LokiClient } from '../telemetry/loki';
 import type { PrometheusClient } from '../telemetry/prometheus';
 import { IMPORT_LABEL, IMPORT_VALUE, planImport, type ImportPlan, type PlannedSeries } from './importPlan';
@@ -204,10 +205,19 @@ export class HistoryImporter {
     onProgress({ phase: 'writing', done, total });
     for (const batch of batches(series, POINTS_PER_WRITE)) {
       signal?.throwIfAborted();
-      await this.options.prometheus.writeOtlp(await gzip(JSON.stringify(otlpRequest(batch))), {
-        signal,
-        timeoutMs: 60_000,
-      });
+      await this.options.prometheus
+        .writeOtlp(await gzip(JSON.stringify(otlpRequest(batch))), { signal, timeoutMs: 60_000 })
+        .catch((e: unknown) => {
+          // The store keeps what an earlier import wrote, and refuses another value at the same time.
+          if (e instanceof TelemetryError && /duplicate sample/.test(e.bodyExcerpt ?? ''))
+            throw new Error(
+              'Prometheus holds imported history that differs from what this import computes (an earlier version ' +
+                'priced it otherwise, or telemetry has since reported some of it). Run "Claude Telemetry: Remove ' +
+                'Imported History…", then import again.',
+              { cause: e },
+            );
+          throw e;
+        });
       done += batch.reduce((n, s) => n + s.samples.length, 0);
       onProgress({ phase: 'writing', done, total });
     }

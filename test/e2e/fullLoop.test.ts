@@ -909,7 +909,8 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     const shownCost = `$${importedUsd.toFixed(2)}`;
     const row = `^${unwiredId.slice(0, 8)}\\n${escapeRegExp(basename(home.workDir))} · claude -p or SDK · imported\\n\\t${escapeRegExp(shownCost)}\\t`;
     const first = sessionEvents.apiRequests[0].meta.session_id.slice(0, 8);
-    const { text } = await waitForFrameText(p, new RegExp(row, 'm'), 120_000);
+    const { frame } = await waitForFrameText(p, new RegExp(row, 'm'), 120_000);
+    const text = await frame.evaluate(() => document.body.innerText);
     assert.match(text, new RegExp(`^${first}\\n[^\\n]*\\n\\t${escapeRegExp(expectedCost)}\\t`, 'm'), text);
     await screenshot(p, 'e2e-08h-history-in-sidebar');
     // Today's cost in the status bar: the telemetry's and the imported, each once.

@@ -134,6 +134,22 @@ describe('history import into real Prometheus', () => {
     assert.ok(Math.abs((await importedTotal()) - total) < 1e-12);
   });
 
+  it('an import that prices differently from what the store holds says how to start over', async () => {
+    const doubled = new HistoryImporter({
+      prometheus: client,
+      loki: undefined,
+      roots: [join(configDir, 'projects')],
+      pricing: { price: (e) => 2 * (bundledPricing().price(e) ?? 0) },
+      fallbackReachMs: 30 * 86_400_000,
+      written: new Map(),
+      saveWritten: () => Promise.resolve(),
+    });
+    await assert.rejects(
+      doubled.run(Date.now(), () => undefined),
+      /Remove Imported History…", then import again/,
+    );
+  });
+
   it('removing the imported history leaves the telemetry', async () => {
     await removeImported(client);
     const rows = await sessionRows();
