@@ -6,12 +6,13 @@
 import { cpus, totalmem } from 'node:os';
 import { benchActivation } from './activation';
 import { benchFreshness } from './freshness';
+import { benchHistoryImport } from './historyImport';
 import { benchRefreshSection } from './refreshSection';
 import { benchStatusLine } from './statusLine';
 import { benchWebview } from './webview';
 
 async function main(): Promise<void> {
-  const only = (process.env['BENCH_ONLY'] ?? 'activation,freshness,webview,refresh,statusLine')
+  const only = (process.env['BENCH_ONLY'] ?? 'activation,freshness,webview,refresh,statusLine,historyImport')
     .split(',')
     .map((s) => s.trim());
   const quick = process.env['BENCH_QUICK'] === '1';
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
   if (only.includes('webview')) say(await benchWebview(runs, warmup));
   if (only.includes('refresh')) say(await benchRefreshSection(runs, warmup, (s) => process.stderr.write(`${s}\n`)));
   if (only.includes('statusLine')) say(await benchStatusLine(quick ? 10 : 200, quick ? 1 : 10));
+  if (only.includes('historyImport')) say(await benchHistoryImport(quick));
 }
 
 main().catch((error: unknown) => {

@@ -55,7 +55,7 @@ export function activate(context: vscode.ExtensionContext): void {
     context.globalState,
     join(context.globalStorageUri.fsPath, 'history-import'),
     log,
-    () => controller.pastChanged(),
+    (sinceMs) => (sinceMs === undefined ? controller.pastChanged() : controller.pastChangedSince(sinceMs)),
   );
   const terminalEnvironment = new TerminalEnvironment(
     context.environmentVariableCollection,

@@ -34,8 +34,8 @@ export class HistoryController implements vscode.Disposable {
     /** Where the import keeps what it wrote, per store. */
     private readonly directory: string,
     private readonly log: Log,
-    /** The store's past changed: the readers' kept pieces are stale. */
-    private readonly pastChanged: () => Promise<void>,
+    /** The store's past changed (from a time on, or all of it): the readers' kept pieces of it are stale. */
+    private readonly pastChanged: (sinceMs?: number) => Promise<void>,
   ) {}
 
   configure(config: Config): void {
@@ -125,15 +125,25 @@ export class HistoryController implements vscode.Disposable {
     await this.running?.catch(() => undefined);
     const { history, telemetry } = loadDeferred();
     const client = new telemetry.PrometheusClient({ baseUrl: prometheus });
+    let remaining: number;
     try {
-      await history.removeImported(client);
+      ({ remaining } = await history.removeImported(client, Date.now()));
     } finally {
       void client.close();
     }
     this.importer?.importer.forgetWritten();
     await rm(this.stateFile(prometheus), { force: true });
     await this.pastChanged();
-    void vscode.window.showInformationMessage('The imported history was removed from the local stack.');
+    if (remaining === 0) {
+      void vscode.window.showInformationMessage('The imported history was removed from the local stack.');
+      return;
+    }
+    const message =
+      `The imported history was removed, but for ${remaining} series that Prometheus still holds in memory: it ` +
+      'cannot delete samples written out of order until it writes them to disk, within about three hours. Run ' +
+      '"Remove Imported History…" again then. The import stays off.';
+    this.log.warn(message);
+    void vscode.window.showWarningMessage(message);
   }
 
   /** The local store's data was deleted: what the import wrote is gone with it, and is written again next time. */
@@ -185,7 +195,7 @@ export class HistoryController implements vscode.Disposable {
       const importer = await this.importerFor(this.localPrometheus());
       const report = await importer.run(Date.now(), onProgress, signal);
       for (const p of report.problems) this.log.warn(`History import: ${p.path}: ${p.message}`);
-      if (report.samplesWritten > 0) await this.pastChanged();
+      if (report.writtenFromMs !== null) await this.pastChanged(report.writtenFromMs);
       return report;
     })();
     this.running = running;

@@ -43,6 +43,8 @@ export interface ImportReport {
   bytesRead: number;
   plan: ImportPlan['counts'];
   samplesWritten: number;
+  /** The oldest sample written (unix ms), null when none was: the store's past changed from there on. */
+  writtenFromMs: number | null;
   unpriced: Array<{ model: string; answers: number }>;
   problems: FileProblem[];
   /** How far back the store keeps history (ms), and the oldest answer imported (unix ms) or null. */
@@ -129,6 +131,7 @@ export class HistoryImporter {
     });
 
     const samplesWritten = await this.write(plan.series, onProgress, signal);
+    const writtenFrom = plan.series.reduce((t, s) => Math.min(t, s.samples[0]?.timeMs ?? Infinity), Infinity);
     this.written = plan.written;
     await this.options.saveWritten(plan.written);
     return {
@@ -136,6 +139,7 @@ export class HistoryImporter {
       bytesRead,
       plan: plan.counts,
       samplesWritten,
+      writtenFromMs: Number.isFinite(writtenFrom) ? writtenFrom : null,
       unpriced: [...plan.unpriced].map(([model, answers]) => ({ model, answers })),
       problems,
       reachMs,
@@ -303,7 +307,19 @@ export function otlpRequest(series: readonly PlannedSeries[]): unknown {
   };
 }
 
-/** Removes every imported series from the store (the command that asks first is the caller). */
-export async function removeImported(prometheus: PrometheusClient): Promise<void> {
-  await prometheus.deleteSeries(`{${IMPORT_LABEL}="${IMPORT_VALUE}"}`, { timeoutMs: 120_000 });
+/**
+ * Removes every imported series from the store (the command that asks first is the caller), and says how many it
+ * could not remove yet: Prometheus does not delete samples it still holds in its out-of-order memory
+ * (prometheus/prometheus#11790), those more than about an hour older than the newest sample, until it writes them to
+ * disk (its next compaction: within about three hours).
+ */
+export async function removeImported(prometheus: PrometheusClient, nowMs: number): Promise<{ remaining: number }> {
+  const selector = `{${IMPORT_LABEL}="${IMPORT_VALUE}"}`;
+  await prometheus.deleteSeries(selector, { timeoutMs: 120_000 });
+  const reachMs = (await prometheus.retentionMs().catch(() => null)) ?? 3650 * 86_400_000;
+  const [left] = await prometheus.instant(
+    `count(last_over_time(${selector}[${Math.ceil(reachMs / 1000)}s]))`,
+    nowMs / 1000,
+  );
+  return { remaining: left?.value ?? 0 };
 }

@@ -155,10 +155,18 @@ export class TelemetryReader {
 
   /**
    * The store's past changed (its data deleted, history imported): what the reader holds of it and its file go. Reads
-   * under way may still keep a piece of the old past: the caller aborts them first.
+   * under way may still keep a piece of the old past: the caller aborts them first. With `sinceMs` only the past after
+   * it changed (history imported from then on): the pieces before it stay, and the file is written again without the
+   * others at the next save.
    */
-  async discardPast(): Promise<void> {
+  async discardPast(sinceMs?: number): Promise<void> {
     this.restoring = undefined;
+    if (sinceMs !== undefined) {
+      this.cache.discardAfter(sinceMs);
+      this.memo.clear();
+      this.unsaved = true;
+      return;
+    }
     this.forget();
     this.unsaved = false;
     const path = this.persist?.path;

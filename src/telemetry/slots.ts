@@ -92,6 +92,11 @@ export class PieceCache {
     this.pieces.clear();
   }
 
+  /** Forgets the pieces that reach past `timeMs`: the store's past changed from there on. */
+  discardAfter(timeMs: number): void {
+    for (const [key, piece] of this.pieces) if (piece.end > timeMs) this.pieces.delete(key);
+  }
+
   /** Every piece held, each source's samples apart (to persist them: pieceFile.ts). */
   *entries(): IterableIterator<{ a: number; b: number; source: SourceName; samples: Sample[] }> {
     for (const piece of this.pieces.values())

@@ -138,6 +138,12 @@ export class DashboardController implements vscode.Disposable {
     void this.scheduler.refreshNow();
   }
 
+  /** History was written into the store from `sinceMs` on: what this window read of the time after it is read again. */
+  async pastChangedSince(sinceMs: number): Promise<void> {
+    await this.service?.discardPast(sinceMs);
+    void this.scheduler.refreshNow();
+  }
+
   dispose(): void {
     this.connecting?.abort();
     this.scheduler.dispose();
