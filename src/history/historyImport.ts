@@ -23,6 +23,8 @@ export const SETTLE_MS = 60_000;
 const LOKI_LOOKBACK_MS = 30 * 86_400_000 - 3_600_000;
 /** Data points per write: a few MB of JSON, well under Prometheus' limits. */
 const POINTS_PER_WRITE = 20_000;
+/** Writes sent at once. */
+const WRITES_IN_FLIGHT = 2;
 /** Entries per Loki page: its default max_entries_limit_per_query. */
 const LOKI_PAGE = 5000;
 
@@ -207,10 +209,9 @@ export class HistoryImporter {
     const total = series.reduce((n, s) => n + s.samples.length, 0);
     let done = 0;
     onProgress({ phase: 'writing', done, total });
-    for (const batch of batches(series, POINTS_PER_WRITE)) {
-      signal?.throwIfAborted();
+    const send = async (batch: PlannedSeries[]): Promise<void> => {
       await this.options.prometheus
-        .writeOtlp(await gzip(JSON.stringify(otlpRequest(batch))), { signal, timeoutMs: 60_000 })
+        .writeOtlp(await gzip(otlpBody(batch)), { signal, timeoutMs: 60_000 })
         .catch((e: unknown) => {
           // The store keeps what an earlier import wrote, and refuses another value at the same time.
           if (e instanceof TelemetryError && /duplicate sample/.test(e.bodyExcerpt ?? ''))
@@ -224,6 +225,22 @@ export class HistoryImporter {
         });
       done += batch.reduce((n, s) => n + s.samples.length, 0);
       onProgress({ phase: 'writing', done, total });
+    };
+    // Writes in flight at once: Prometheus appends one request on one core, so a second one keeps it busy while the
+    // next body is made.
+    const inFlight = new Set<Promise<void>>();
+    try {
+      for (const batch of batches(series, POINTS_PER_WRITE)) {
+        signal?.throwIfAborted();
+        const sending = send(batch).finally(() => inFlight.delete(sending));
+        inFlight.add(sending);
+        if (inFlight.size >= WRITES_IN_FLIGHT) await Promise.race(inFlight);
+      }
+      await Promise.all(inFlight);
+    } catch (e) {
+      // The other write ends (or fails) before the import reports: nothing is left running behind it.
+      await Promise.allSettled(inFlight);
+      throw e;
     }
     return total;
   }
@@ -273,38 +290,34 @@ function* batches(series: readonly PlannedSeries[], points: number): Generator<P
 }
 
 /**
- * Series as an OTLP metrics request: gauges (the values are written as they are), with Claude Code's service name
- * (Prometheus makes it `job`, as the collector's series have). The stack's Prometheus takes names and labels as they
- * are (`otlp.translation_strategy: NoTranslation`), so the rules' names keep their colons.
+ * Series as an OTLP metrics request (JSON): gauges (the values are written as they are), with Claude Code's service
+ * name (Prometheus makes it `job`, as the collector's series have). The stack's Prometheus takes names and labels as
+ * they are (`otlp.translation_strategy: NoTranslation`), so the rules' names keep their colons. Made as text: a year
+ * of history is millions of data points, and an object for each would be most of the import's memory.
  */
-export function otlpRequest(series: readonly PlannedSeries[]): unknown {
+export function otlpBody(series: readonly PlannedSeries[]): string {
   const byName = new Map<string, PlannedSeries[]>();
-  for (const s of series) byName.set(s.name, [...(byName.get(s.name) ?? []), s]);
-  return {
-    resourceMetrics: [
-      {
-        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'claude-code' } }] },
-        scopeMetrics: [
-          {
-            scope: { name: 'claude-code-telemetry/history-import' },
-            metrics: [...byName].map(([name, list]) => ({
-              name,
-              gauge: {
-                dataPoints: list.flatMap((s) => {
-                  const attributes = Object.entries(s.labels).map(([key, v]) => ({ key, value: { stringValue: v } }));
-                  return s.samples.map((p) => ({
-                    attributes,
-                    timeUnixNano: `${p.timeMs}000000`,
-                    asDouble: p.value,
-                  }));
-                }),
-              },
-            })),
-          },
-        ],
-      },
-    ],
-  };
+  for (const s of series) {
+    const list = byName.get(s.name);
+    if (list) list.push(s);
+    else byName.set(s.name, [s]);
+  }
+  const metrics: string[] = [];
+  for (const [name, list] of byName) {
+    const points: string[] = [];
+    for (const s of list) {
+      const attributes = JSON.stringify(
+        Object.entries(s.labels).map(([key, v]) => ({ key, value: { stringValue: v } })),
+      );
+      for (const p of s.samples)
+        points.push(`{"attributes":${attributes},"timeUnixNano":"${p.timeMs}000000","asDouble":${p.value}}`);
+    }
+    metrics.push(`{"name":${JSON.stringify(name)},"gauge":{"dataPoints":[${points.join(',')}]}}`);
+  }
+  return (
+    '{"resourceMetrics":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"claude-code"}}]},' +
+    `"scopeMetrics":[{"scope":{"name":"claude-code-telemetry/history-import"},"metrics":[${metrics.join(',')}]}]}]}`
+  );
 }
 
 /**

@@ -125,39 +125,50 @@ export function planImport(
   }
   kept.sort((a, b) => a.timeMs - b.timeMs);
 
+  // Builders by their labels' values (a series' labels are made once, when it first appears).
   const builders = new Map<string, SeriesBuilder>();
-  const add = (counter: CounterId, labels: Record<string, string>, timeMs: number, increment: number): void => {
-    const key = seriesKey(COUNTERS[counter].metric, labels);
-    let b = builders.get(key);
-    if (!b) builders.set(key, (b = new SeriesBuilder(counter, labels)));
+  const add = (
+    counter: CounterId,
+    key: string,
+    labels: () => Record<string, string>,
+    timeMs: number,
+    increment: number,
+  ): void => {
+    let b = builders.get(`${counter}\u0000${key}`);
+    if (!b) builders.set(`${counter}\u0000${key}`, (b = new SeriesBuilder(counter, labels())));
     b.add(timeMs, increment);
   };
   const unpriced = new Map<string, number>();
   const sessions = new Set<string>();
   for (const e of kept) {
-    const common = {
+    const project = projectOf(e.cwd);
+    const common = (): Record<string, string> => ({
       session_id: e.sessionId,
-      vscode_workspace_name: projectOf(e.cwd),
+      vscode_workspace_name: project,
       ...(e.entrypoint ? { app_entrypoint: e.entrypoint } : {}),
       [IMPORT_LABEL]: IMPORT_VALUE,
-    };
-    const perModel = {
-      ...common,
+    });
+    const perModel = (): Record<string, string> => ({
+      ...common(),
       model: e.model,
       query_source: e.sidechain ? 'subagent' : 'main',
       ...(e.agent ? { agent_name: e.agent } : {}),
-    };
+    });
+    // The values of the labels below, in their order: equal keys, equal labels.
+    const sessionKey = `${e.sessionId}\u0000${project}\u0000${e.entrypoint}`;
+    const modelKey = `${sessionKey}\u0000${e.model}\u0000${e.sidechain}\u0000${e.agent}`;
     if (!sessions.has(e.sessionId)) {
       sessions.add(e.sessionId);
       // The session's start, unless telemetry counted it (then only its unreported answers are imported).
-      if (!coverage.sessions.has(e.sessionId)) add('sessions', common, e.timeMs, 1);
+      if (!coverage.sessions.has(e.sessionId)) add('sessions', sessionKey, common, e.timeMs, 1);
     }
     const cost = options.price(e);
     if (cost === undefined) unpriced.set(e.model, (unpriced.get(e.model) ?? 0) + 1);
-    else if (cost > 0) add('cost', perModel, e.timeMs, cost);
+    else if (cost > 0) add('cost', modelKey, perModel, e.timeMs, cost);
     const tokens = [e.input, e.output, e.cacheRead, e.cacheWrite5m + e.cacheWrite1h];
     TOKEN_TYPES.forEach((type, i) => {
-      if (tokens[i]! > 0) add('tokens', { ...perModel, type }, e.timeMs, tokens[i]!);
+      if (tokens[i]! > 0)
+        add('tokens', `${modelKey}\u0000${type}`, () => ({ ...perModel(), type }), e.timeMs, tokens[i]!);
     });
   }
   counts.imported = kept.length;
@@ -169,7 +180,7 @@ export function planImport(
     for (const s of b.series()) {
       const key = seriesKey(s.name, s.labels);
       const after = options.written.get(key) ?? -Infinity;
-      const fresh = s.samples.filter((p) => p.timeMs > after);
+      const fresh = after === -Infinity ? s.samples : s.samples.filter((p) => p.timeMs > after);
       if (fresh.length === 0) continue;
       series.push({ ...s, samples: fresh });
       written.set(key, fresh[fresh.length - 1]!.timeMs);

@@ -114,13 +114,16 @@ export async function readTranscript(path: string, from = 0, signal?: AbortSigna
     signal?.throwIfAborted();
     const buf = rest.length ? Buffer.concat([rest, chunk]) : chunk;
     let start = 0;
+    // The next `"usage"` of the buffer: each byte is searched once, however far the next one is.
+    let usageAt = buf.indexOf(USAGE_KEY);
     for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
       lineNo++;
+      if (usageAt !== -1 && usageAt < start) usageAt = buf.indexOf(USAGE_KEY, start);
       // Only assistant answers carry usage: the other lines (prompts, tool results: most of the bytes) are not parsed.
-      if (contains(buf, USAGE_KEY, start, nl)) {
+      if (usageAt !== -1 && usageAt + USAGE_KEY.length <= nl) {
         const entry = parseLine(buf.toString('utf8', start, nl), (reason) => problem(lineNo, reason));
         if (entry) entries.push(entry);
-      } else if (nl > start && !contains(buf, BRACE, start, start + 1)) {
+      } else if (nl > start && buf[start] !== OPEN_BRACE) {
         problem(lineNo, 'not a JSON object');
       }
       offset += nl + 1 - start;
@@ -132,12 +135,7 @@ export async function readTranscript(path: string, from = 0, signal?: AbortSigna
 }
 
 const USAGE_KEY = Buffer.from('"usage"');
-const BRACE = Buffer.from('{');
-
-function contains(buf: Buffer, needle: Buffer, start: number, end: number): boolean {
-  const at = buf.indexOf(needle, start);
-  return at !== -1 && at + needle.length <= end;
-}
+const OPEN_BRACE = 0x7b;
 
 /** The usage of a transcript line, or undefined when it is not an assistant answer with usage. */
 export function parseLine(text: string, problem: (reason: string) => void): UsageEntry | undefined {

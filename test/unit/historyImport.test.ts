@@ -15,6 +15,7 @@ import {
   projectRoots,
   readTranscript,
   seriesKey,
+  tablePrice,
   type PlanOptions,
   type UsageEntry,
 } from '../../src/history';
@@ -29,6 +30,22 @@ async function fixtureEntries(): Promise<UsageEntry[]> {
 }
 
 const NOW = Date.parse('2026-12-08T00:00:00Z');
+const fixtureLike: UsageEntry = {
+  timeMs: NOW,
+  sessionId: 's',
+  messageId: 'm',
+  requestId: 'r',
+  model: 'claude-opus-5-5',
+  cwd: '',
+  sidechain: false,
+  agent: '',
+  entrypoint: '',
+  input: 1,
+  output: 1,
+  cacheRead: 0,
+  cacheWrite5m: 0,
+  cacheWrite1h: 0,
+};
 const options = (over: Partial<PlanOptions> = {}): PlanOptions => ({
   nowMs: NOW,
   reachMs: 30 * 86_400_000,
@@ -92,6 +109,36 @@ describe('history import: the real CLI 2.1.328 transcripts', () => {
         );
       }
     }
+  });
+});
+
+describe('history import: prices', () => {
+  it("prices from each model's daily rates exactly as the table prices each answer, tiers included", () => {
+    const pricing = bundledPricing();
+    const models = ['claude-opus-5-5', 'claude-sonnet-4-5-20250929', 'claude-haiku-4-5-20251001', 'claude-opus-4-1'];
+    let seed = 25;
+    const next = (max: number): number => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % max;
+    for (let i = 0; i < 400; i++) {
+      const e = {
+        timeMs: Date.parse('2026-01-01T00:00:00Z') + next(330) * 86_400_000 + next(86_400_000),
+        sessionId: 's',
+        messageId: 'm',
+        requestId: 'r',
+        model: models[i % models.length]!,
+        cwd: '',
+        sidechain: false,
+        agent: '',
+        entrypoint: '',
+        input: next(40_000),
+        output: next(8_000),
+        cacheRead: next(i % 10 === 0 ? 400_000 : 150_000),
+        cacheWrite5m: next(30_000),
+        cacheWrite1h: next(3) === 0 ? next(20_000) : 0,
+      };
+      const table = tablePrice(e)!;
+      assert.ok(Math.abs(pricing.price(e)! - table) <= 1e-12 * Math.max(1, table), JSON.stringify(e));
+    }
+    assert.equal(pricing.price({ ...fixtureLike, model: 'claude-nova-9' }), undefined);
   });
 });
 
