@@ -759,7 +759,7 @@ const TOKEN_FIELD = { input: 'input', output: 'output', cacheRead: 'cacheRead', 
 /** The plan's totals, from its raw cumulative series (the per-answer increments at each answer's own time). */
 function planTotals(plan: ImportPlan): Totals {
   const t: Totals = { all: zero(), byDay: {}, byProject: {}, byModel: {} };
-  for (const s of plan.series) {
+  for (const s of plan.series()) {
     const counter =
       s.name === COUNTERS.cost.metric
         ? 'cost'
@@ -884,7 +884,7 @@ async function child(mode: 'import' | 'read', root: string, promUrl: string | un
       { nowMs: Date.now(), reachMs: REACH_MS, settleMs: SETTLE_MS, written: new Map(), price },
     );
     const planned = performance.now();
-    const samples = plan.series.reduce((n, s) => n + s.samples.length, 0);
+    const samples = plan.samples;
     const maxRssKiB = process.resourceUsage().maxRSS;
     return {
       mode,

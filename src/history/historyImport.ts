@@ -132,8 +132,7 @@ export class HistoryImporter {
       price: (e) => this.options.pricing.price(e),
     });
 
-    const samplesWritten = await this.write(plan.series, onProgress, signal);
-    const writtenFrom = plan.series.reduce((t, s) => Math.min(t, s.samples[0]?.timeMs ?? Infinity), Infinity);
+    const samplesWritten = await this.write(plan, onProgress, signal);
     this.written = plan.written;
     await this.options.saveWritten(plan.written);
     return {
@@ -141,7 +140,7 @@ export class HistoryImporter {
       bytesRead,
       plan: plan.counts,
       samplesWritten,
-      writtenFromMs: Number.isFinite(writtenFrom) ? writtenFrom : null,
+      writtenFromMs: plan.fromMs,
       unpriced: [...plan.unpriced].map(([model, answers]) => ({ model, answers })),
       problems,
       reachMs,
@@ -202,11 +201,11 @@ export class HistoryImporter {
   }
 
   private async write(
-    series: readonly PlannedSeries[],
+    plan: ImportPlan,
     onProgress: (p: ImportProgress) => void,
     signal: AbortSignal | undefined,
   ): Promise<number> {
-    const total = series.reduce((n, s) => n + s.samples.length, 0);
+    const total = plan.samples;
     let done = 0;
     onProgress({ phase: 'writing', done, total });
     const send = async (batch: PlannedSeries[]): Promise<void> => {
@@ -230,7 +229,7 @@ export class HistoryImporter {
     // next body is made.
     const inFlight = new Set<Promise<void>>();
     try {
-      for (const batch of batches(series, POINTS_PER_WRITE)) {
+      for (const batch of batches(plan.series(), POINTS_PER_WRITE)) {
         signal?.throwIfAborted();
         const sending = send(batch).finally(() => inFlight.delete(sending));
         inFlight.add(sending);
@@ -270,7 +269,7 @@ async function requestIds(
 }
 
 /** Series split into writes of about `points` data points (a series' samples may span writes). */
-function* batches(series: readonly PlannedSeries[], points: number): Generator<PlannedSeries[]> {
+function* batches(series: Iterable<PlannedSeries>, points: number): Generator<PlannedSeries[]> {
   let batch: PlannedSeries[] = [];
   let size = 0;
   for (const s of series) {

@@ -47,7 +47,14 @@ export interface PlannedSeries {
 }
 
 export interface ImportPlan {
-  series: PlannedSeries[];
+  /**
+   * The series to write, each with the samples no earlier import wrote, made one counter series at a time: a year of
+   * history is millions of samples, and the plan keeps only each series' answers as numbers.
+   */
+  series(): Generator<PlannedSeries>;
+  /** How many samples series() gives, and the oldest of them (unix ms; null when none: the store's past is as it was). */
+  samples: number;
+  fromMs: number | null;
   /** Per series key, its newest sample: what the next run starts after. */
   written: Map<string, number>;
   counts: {
@@ -174,24 +181,40 @@ export function planImport(
   counts.imported = kept.length;
   counts.sessions = sessions.size;
 
-  const series: PlannedSeries[] = [];
   const written = new Map(options.written);
+  let samples = 0;
+  let fromMs = Infinity;
   for (const b of builders.values()) {
-    for (const s of b.series()) {
-      const key = seriesKey(s.name, s.labels);
+    for (const { name, key, times } of b.sampleTimes()) {
       const after = options.written.get(key) ?? -Infinity;
-      const fresh = after === -Infinity ? s.samples : s.samples.filter((p) => p.timeMs > after);
+      const fresh = times.filter((t) => t > after);
       if (fresh.length === 0) continue;
-      series.push({ ...s, samples: fresh });
-      written.set(key, fresh[fresh.length - 1]!.timeMs);
+      samples += fresh.length;
+      fromMs = Math.min(fromMs, fresh[0]!);
+      written.set(key, fresh[fresh.length - 1]!);
+      b.after.set(name, after);
     }
   }
-  return { series, written, counts, unpriced, oldestMs: kept[0]?.timeMs ?? null };
+  function* series(): Generator<PlannedSeries> {
+    for (const b of builders.values()) yield* b.series();
+  }
+  return {
+    series,
+    samples,
+    fromMs: Number.isFinite(fromMs) ? fromMs : null,
+    written,
+    counts,
+    unpriced,
+    oldestMs: kept[0]?.timeMs ?? null,
+  };
 }
 
-/** One imported counter series, built up answer by answer in time order. */
+/** One imported counter series, built up answer by answer in time order, as numbers. */
 class SeriesBuilder {
-  private readonly points: Sample[] = [];
+  private readonly times: number[] = [];
+  private readonly increments: number[] = [];
+  /** Per series name, the newest sample an earlier import wrote (only series with something new are here). */
+  readonly after = new Map<string, number>();
 
   constructor(
     private readonly counter: CounterId,
@@ -199,35 +222,56 @@ class SeriesBuilder {
   ) {}
 
   add(timeMs: number, increment: number): void {
-    const last = this.points[this.points.length - 1];
-    if (last && last.timeMs === timeMs) last.value += increment;
-    else this.points.push({ timeMs, value: increment });
+    const last = this.times.length - 1;
+    if (last >= 0 && this.times[last] === timeMs) this.increments[last]! += increment;
+    else {
+      this.times.push(timeMs);
+      this.increments.push(increment);
+    }
   }
 
-  /** The raw cumulative series, and the rules' increase and last value at each evaluation that saw it change. */
-  series(): PlannedSeries[] {
+  /** Its three series' names, keys and sample times (the raw series at each answer, the rules' at evaluations). */
+  sampleTimes(): Array<{ name: string; key: string; times: number[] }> {
+    const c = COUNTERS[this.counter];
+    const evaluations = [...new Set(this.times.map(evaluationAt))];
+    return [
+      { name: c.metric, key: seriesKey(c.metric, this.labels), times: this.times },
+      { name: c.rule, key: seriesKey(c.rule, this.labels), times: evaluations },
+      { name: c.lastValue, key: seriesKey(c.lastValue, this.labels), times: evaluations },
+    ];
+  }
+
+  /**
+   * The raw cumulative series, and the rules' increase and last value at each evaluation that saw it change: those
+   * with samples no earlier import wrote, and only those samples.
+   */
+  *series(): Generator<PlannedSeries> {
     const c = COUNTERS[this.counter];
     const raw: Sample[] = [];
     const increases: Sample[] = [];
     const lastValues: Sample[] = [];
     let total = 0;
-    for (const p of this.points) {
-      total += p.value;
-      raw.push({ timeMs: p.timeMs, value: total });
-      const at = evaluationAt(p.timeMs);
+    this.times.forEach((timeMs, i) => {
+      const increment = this.increments[i]!;
+      total += increment;
+      raw.push({ timeMs, value: total });
+      const at = evaluationAt(timeMs);
       const open = increases[increases.length - 1];
       if (open && open.timeMs === at) {
-        open.value += p.value;
+        open.value += increment;
         lastValues[lastValues.length - 1]!.value = total;
       } else {
-        increases.push({ timeMs: at, value: p.value });
+        increases.push({ timeMs: at, value: increment });
         lastValues.push({ timeMs: at, value: total });
       }
+    });
+    for (const [name, samples] of [
+      [c.metric, raw],
+      [c.rule, increases],
+      [c.lastValue, lastValues],
+    ] as const) {
+      const after = this.after.get(name);
+      if (after !== undefined) yield { name, labels: this.labels, samples: samples.filter((p) => p.timeMs > after) };
     }
-    return [
-      { name: c.metric, labels: this.labels, samples: raw },
-      { name: c.rule, labels: this.labels, samples: increases },
-      { name: c.lastValue, labels: this.labels, samples: lastValues },
-    ];
   }
 }

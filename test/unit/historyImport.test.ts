@@ -56,7 +56,7 @@ const options = (over: Partial<PlanOptions> = {}): PlanOptions => ({
 });
 const none = { sessions: new Set<string>(), requests: new Map<string, Set<string>>() };
 const total = (plan: ReturnType<typeof planImport>, name: string): number =>
-  plan.series.filter((s) => s.name === name).reduce((n, s) => n + s.samples.reduce((m, p) => m + p.value, 0), 0);
+  [...plan.series()].filter((s) => s.name === name).reduce((n, s) => n + s.samples.reduce((m, p) => m + p.value, 0), 0);
 
 describe('history import: the real CLI 2.1.328 transcripts', () => {
   it('reads one entry per answer line, and the plan counts each API request once, as its api_request event', async () => {
@@ -69,7 +69,7 @@ describe('history import: the real CLI 2.1.328 transcripts', () => {
     assert.equal(plan.counts.duplicates, 2);
     assert.equal(plan.counts.imported, events.length);
     const sum = (key: string): number => events.reduce((n, e) => n + Number(e.attributes[key]), 0);
-    const tokens = plan.series.filter((s) => s.name === COUNTERS.tokens.rule);
+    const tokens = [...plan.series()].filter((s) => s.name === COUNTERS.tokens.rule);
     const byType = (type: string): number =>
       tokens
         .filter((s) => s.labels['type'] === type)
@@ -81,12 +81,12 @@ describe('history import: the real CLI 2.1.328 transcripts', () => {
     // Four sessions (the subagent's lines carry its parent's session), each started once.
     assert.equal(plan.counts.sessions, 4);
     assert.equal(total(plan, COUNTERS.sessions.rule), 4);
-    const projects = new Set(plan.series.map((s) => s.labels['vscode_workspace_name']));
+    const projects = new Set([...plan.series()].map((s) => s.labels['vscode_workspace_name']));
     assert.deepEqual([...projects], ['project']);
-    const subagent = plan.series.filter((s) => s.labels['query_source'] === 'subagent');
+    const subagent = [...plan.series()].filter((s) => s.labels['query_source'] === 'subagent');
     assert.ok(subagent.length > 0 && subagent.every((s) => s.labels['agent_name'] === 'general-purpose'));
     assert.ok(
-      plan.series.every((s) => s.labels['app_entrypoint'] === 'sdk-cli' && s.labels['import'] === 'transcript'),
+      [...plan.series()].every((s) => s.labels['app_entrypoint'] === 'sdk-cli' && s.labels['import'] === 'transcript'),
     );
   });
 
@@ -179,11 +179,15 @@ describe('history import: the plan', () => {
       imported: 2,
       sessions: 2,
     });
-    const sessions = plan.series.filter((s) => s.name === COUNTERS.sessions.metric).map((s) => s.labels['session_id']);
+    const sessions = [...plan.series()]
+      .filter((s) => s.name === COUNTERS.sessions.metric)
+      .map((s) => s.labels['session_id']);
     // The wired session's start was reported: only the panel's session is started by the import.
     assert.deepEqual(sessions, ['panel']);
     assert.deepEqual(
-      [...new Set(plan.series.filter((s) => s.name === COUNTERS.cost.rule).map((s) => s.labels['session_id']))].sort(),
+      [
+        ...new Set([...plan.series()].filter((s) => s.name === COUNTERS.cost.rule).map((s) => s.labels['session_id'])),
+      ].sort(),
       ['panel', 'wired'],
     );
   });
@@ -201,27 +205,27 @@ describe('history import: the plan', () => {
     assert.equal(plan.counts.settling, 1);
     assert.equal(plan.counts.beyondReach, 1);
     assert.deepEqual([...plan.unpriced], [['claude-nova-9', 1]]);
-    assert.equal(plan.series.filter((s) => s.name === COUNTERS.cost.metric).length, 0, 'no $0 cost for it');
+    assert.equal([...plan.series()].filter((s) => s.name === COUNTERS.cost.metric).length, 0, 'no $0 cost for it');
     assert.equal(total(plan, COUNTERS.tokens.rule), 30);
   });
 
   it("writes the rules' increases on a fixed grid, and a run after it writes only what is new", () => {
     const first = planImport([entry({ timeMs: NOW - 600_000 + 500 })], none, options());
-    const increase = first.series.find((s) => s.name === COUNTERS.tokens.rule && s.labels['type'] === 'output')!;
+    const increase = [...first.series()].find((s) => s.name === COUNTERS.tokens.rule && s.labels['type'] === 'output')!;
     assert.deepEqual(increase.samples, [{ timeMs: NOW - 600_000 + 10_000, value: 20 }]);
     assert.equal(evaluationAt(NOW), NOW);
     assert.equal(evaluationAt(NOW + 1), NOW + 10_000);
-    const raw = first.series.find((s) => s.name === COUNTERS.tokens.metric && s.labels['type'] === 'output')!;
+    const raw = [...first.series()].find((s) => s.name === COUNTERS.tokens.metric && s.labels['type'] === 'output')!;
     assert.deepEqual(raw.samples, [{ timeMs: NOW - 600_000 + 500, value: 20 }]);
 
     const again = planImport([entry({ timeMs: NOW - 600_000 + 500 })], none, options({ written: first.written }));
-    assert.equal(again.series.length, 0, 'a re-import writes nothing new');
+    assert.equal([...again.series()].length, 0, 'a re-import writes nothing new');
     const more = planImport(
       [entry({ timeMs: NOW - 600_000 + 500 }), entry({ requestId: 'r9', timeMs: NOW - 300_000 })],
       none,
       options({ written: first.written }),
     );
-    const rawAfter = more.series.find((s) => seriesKey(s.name, s.labels) === seriesKey(raw.name, raw.labels))!;
+    const rawAfter = [...more.series()].find((s) => seriesKey(s.name, s.labels) === seriesKey(raw.name, raw.labels))!;
     assert.deepEqual(rawAfter.samples, [{ timeMs: NOW - 300_000, value: 40 }], 'the running total goes on');
   });
 
