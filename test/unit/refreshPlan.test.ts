@@ -31,7 +31,7 @@ const NOW = Date.parse('2026-12-01T18:44:30Z');
 const DAY = Date.parse('2026-12-01T00:00:00Z');
 const COST = sourceName({
   counter: 'cost',
-  by: ['agent_name', 'app_entrypoint', 'model', 'query_source', 'session_id', 'vscode_workspace_name'],
+  by: ['agent_name', 'app_entrypoint', 'import', 'model', 'query_source', 'session_id', 'vscode_workspace_name'],
 });
 const WINDOWS: RefreshWindows = { dayStartMs: DAY, range: '24h' };
 
