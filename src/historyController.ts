@@ -154,6 +154,7 @@ export class HistoryController implements vscode.Disposable {
 
   dispose(): void {
     clearInterval(this.timer);
+    void this.importer?.importer.close();
   }
 
   private async offer(): Promise<void> {
@@ -222,6 +223,8 @@ export class HistoryController implements vscode.Disposable {
         await writeFileAtomic(path, JSON.stringify([...written]));
       },
     });
+    // The settings moved the stack: the importer of the old ports goes (what it read is read again, once).
+    void this.importer?.importer.close();
     this.importer = { key, importer };
     return importer;
   }

@@ -77,6 +77,11 @@ export class HistoryImporter {
     this.written = options.written;
   }
 
+  /** Its clients' connections closed: a new importer replaces it. */
+  async close(): Promise<void> {
+    await Promise.all([this.options.prometheus.close(), this.options.loki?.close()]);
+  }
+
   /** The store lost what was imported (data deleted, imported history removed): the next run writes it all again. */
   forgetWritten(): void {
     this.written = new Map();
