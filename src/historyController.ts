@@ -3,6 +3,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import writeFileAtomic from 'write-file-atomic';
+import { CommandId } from './commands';
 import { backends, type Config } from './config';
 import { errorCode } from './errorCode';
 import type { HistoryImporter, ImportReport } from './history/historyImport';
@@ -168,7 +169,8 @@ export class HistoryController implements vscode.Disposable {
       'Import History…',
       'Not Now',
     );
-    if (choice === 'Import History…') await this.importNow();
+    // Through the command: its failure is shown as every command's is.
+    if (choice === 'Import History…') await vscode.commands.executeCommand(CommandId.importHistory);
     // Asked once: "Not Now" and a dismissed message both leave it to the command.
     else if (this.memento.get(IMPORT_CHOICE_KEY) === undefined)
       await this.memento.update(IMPORT_CHOICE_KEY, 'off' satisfies ImportChoice);
