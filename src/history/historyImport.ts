@@ -71,6 +71,11 @@ export interface ImporterOptions {
 
 export class HistoryImporter {
   private readonly files = new Map<string, TranscriptFile>();
+  /**
+   * Per session telemetry reported, the request ids of its events, and how many answers its transcript had when they
+   * were read: a run every two minutes asks Loki again only for the sessions that have grown since.
+   */
+  private readonly reportedRequests = new Map<string, { answers: number; ids: Set<string> }>();
   private written: ReadonlyMap<string, number>;
 
   constructor(private readonly options: ImporterOptions) {
@@ -85,6 +90,7 @@ export class HistoryImporter {
   /** The store lost what was imported (data deleted, imported history removed): the next run writes it all again. */
   forgetWritten(): void {
     this.written = new Map();
+    this.reportedRequests.clear();
   }
 
   async run(nowMs: number, onProgress: (p: ImportProgress) => void, signal?: AbortSignal): Promise<ImportReport> {
@@ -178,20 +184,26 @@ export class HistoryImporter {
       for (const id of await prometheus.labelValues('session_id', [`${c.metric}{${notImported}}`], range))
         reported.add(id);
     }
-    const spans = new Map<string, { from: number; to: number }>();
+    const spans = new Map<string, { from: number; to: number; answers: number }>();
     for (const e of entries) {
       if (!reported.has(e.sessionId)) continue;
       const span = spans.get(e.sessionId);
       if (span) {
         span.from = Math.min(span.from, e.timeMs);
         span.to = Math.max(span.to, e.timeMs);
-      } else spans.set(e.sessionId, { from: e.timeMs, to: e.timeMs });
+        span.answers++;
+      } else spans.set(e.sessionId, { from: e.timeMs, to: e.timeMs, answers: 1 });
     }
     const requests = new Map<string, Set<string>>();
     if (loki) {
       for (const [sessionId, span] of spans) {
         signal?.throwIfAborted();
         if (span.from < nowMs - LOKI_LOOKBACK_MS) continue;
+        const known = this.reportedRequests.get(sessionId);
+        if (known && known.answers === span.answers) {
+          requests.set(sessionId, known.ids);
+          continue;
+        }
         const ids = await requestIds(
           loki,
           sessionId,
@@ -199,7 +211,11 @@ export class HistoryImporter {
           Math.min(nowMs, span.to + 600_000),
           signal,
         ).catch(() => undefined);
-        if (ids) requests.set(sessionId, ids);
+        if (!ids) continue;
+        requests.set(sessionId, ids);
+        // Kept for the next runs while the session's transcript does not grow: once its answers are all settled, the
+        // events of every one of them have had time to reach Loki.
+        if (span.to <= nowMs - SETTLE_MS) this.reportedRequests.set(sessionId, { answers: span.answers, ids });
       }
     }
     return { sessions: reported, requests };

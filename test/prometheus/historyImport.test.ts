@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { bundledPricing, HistoryImporter, removeImported, type ImportReport } from '../../src/history';
 import { RULE_GROUP } from '../../src/telemetry/counters';
+import { LokiClient } from '../../src/telemetry/loki';
 import { PrometheusClient } from '../../src/telemetry/prometheus';
+import { startLokiDouble, type LokiDouble } from '../doubles/loki';
 import { TelemetryReader } from '../../src/telemetry/reader';
 import { startLoadedPrometheus, type PrometheusInstance } from '../support/promServer';
 import { apiRequestEvents, copyShiftedTranscripts } from '../support/transcripts';
@@ -179,5 +181,92 @@ describe('history import into real Prometheus', () => {
     const held = [...rows.keys()].filter((id) => id.startsWith(EARLIER)).length;
     assert.equal(held, 4, 'the out-of-order samples are still there');
     assert.ok(remaining > 0, 'and the removal says so');
+  });
+});
+
+describe('history import with Loki (the double, answering as Loki 3.4.6): telemetry wins request by request', () => {
+  let prom: PrometheusInstance;
+  let loki: LokiDouble;
+  let configDir: string;
+  const now = Date.now();
+
+  before(async () => {
+    configDir = await mkdtemp(join(tmpdir(), 'cct-claude-config-'));
+    const shift = await copyShiftedTranscripts(configDir, now - 180_000);
+    const t = Math.floor(now / 1000) - 3600;
+    const labels = `session_id="${WIRED}",model="claude-opus-5-5",vscode_workspace_name="project"`;
+    prom = await startLoadedPrometheus({
+      openMetrics: [
+        '# TYPE claude_code_cost_usage_USD_total gauge',
+        `claude_code_cost_usage_USD_total{${labels}} 0.03 ${t}`,
+        '# EOF',
+        '',
+      ].join('\n'),
+    });
+    // Two of the wired session's three api_request events reached Loki (the stack was down for the third), in the
+    // session's own stream as the collector writes it.
+    loki = await startLokiDouble({ port: 0, host: '127.0.0.1' });
+    const events = (await apiRequestEvents()).filter((e) => e.attributes['session.id'] === WIRED).slice(0, 2);
+    loki.push({
+      resourceLogs: [
+        {
+          resource: {
+            attributes: [
+              { key: 'service.name', value: { stringValue: 'claude-code' } },
+              { key: 'service.instance.id', value: { stringValue: WIRED } },
+            ],
+          },
+          scopeLogs: [
+            {
+              logRecords: events.map((e) => ({
+                timeUnixNano: String(BigInt(e.timeUnixNano) + BigInt(shift) * 1_000_000n),
+                body: { stringValue: 'claude_code.api_request' },
+                attributes: ['event.name', 'session.id', 'request_id'].map((key) => ({
+                  key,
+                  value: { stringValue: String(e.attributes[key]) },
+                })),
+              })),
+            },
+          ],
+        },
+      ],
+    });
+  });
+  after(async () => {
+    await loki?.close();
+    await prom?.stop();
+    await rm(configDir, { recursive: true, force: true });
+  });
+
+  it('imports the request whose event is missing, and asks Loki again only for a session whose transcript grew', async () => {
+    const client = new PrometheusClient({ baseUrl: prom.url });
+    const lokiClient = new LokiClient({ baseUrl: `http://127.0.0.1:${loki.port}` });
+    let lokiQueries = 0;
+    const queryLogs = lokiClient.queryLogs.bind(lokiClient);
+    lokiClient.queryLogs = (...args) => {
+      lokiQueries++;
+      return queryLogs(...args);
+    };
+    const importer = new HistoryImporter({
+      prometheus: client,
+      loki: lokiClient,
+      roots: [join(configDir, 'projects')],
+      pricing: bundledPricing(),
+      fallbackReachMs: 30 * 86_400_000,
+      written: new Map(),
+      saveWritten: () => Promise.resolve(),
+    });
+    try {
+      const first = await importer.run(Date.now(), () => undefined);
+      assert.equal(first.plan.reported, 2, 'the two requests Loki holds are left to telemetry');
+      assert.equal(first.plan.imported, 7 + 1, 'the third is imported');
+      assert.equal(first.sessionsTakenAsReported, 0);
+      assert.equal(lokiQueries, 1, 'one query: the one session both hold');
+      const again = await importer.run(Date.now(), () => undefined);
+      assert.equal(again.plan.reported, 2);
+      assert.equal(lokiQueries, 1, 'its transcript did not grow: Loki is not asked again');
+    } finally {
+      await importer.close();
+    }
   });
 });

@@ -10,6 +10,7 @@ export const TRANSCRIPTS = join(repoRoot, 'test', 'support', 'fixtures', 'claude
 const SESSION_ID = /\b[0-9a-f]{8}(-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b/g;
 
 export interface ApiRequestEvent {
+  timeUnixNano: string;
   attributes: Record<string, string | number | boolean>;
 }
 
