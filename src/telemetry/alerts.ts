@@ -19,6 +19,8 @@ export const ALERT_THRESHOLDS = {
   compactionsPerHour: { name: 'compactions_per_hour', default: 4, rule: 'CompactionStorm' },
   /** Set by `claudeTelemetry.plan.warningPercent`. */
   planUsagePercent: { name: 'plan_usage_percent', default: 80, rule: 'PlanUsageHigh' },
+  /** The 5-hour window's usage at its reset, at the last half hour's pace. */
+  planProjectedPercent: { name: 'plan_projected_percent', default: 100, rule: 'PlanLimitBeforeReset' },
 } as const;
 export type AlertThreshold = keyof typeof ALERT_THRESHOLDS;
 export type AlertThresholds = Record<AlertThreshold, number>;
