@@ -291,8 +291,13 @@ export const ANY_CLAUDE_METRIC_MATCH = '{__name__=~"claude_code_.+",__name__!~"c
 // ---------------------------------------------------------------------------------------------------------------
 // Loki: event detail. Log queries go to `query_range` with `direction=backward`, a limit, categorised labels.
 
+/** The `service.name` of Claude Code's events: the CLI (terminal, VS Code panel, SDK) and the desktop app. */
+export const CLAUDE_CODE_SERVICES = ['claude-code', 'claude-code-desktop'] as const;
+/** Loki's selector of those services' streams; `more`: further stream matchers (a session's stream). */
+export const lokiSelector = (more = ''): string =>
+  `{service_name=~"${CLAUDE_CODE_SERVICES.join('|')}"${more ? `, ${more}` : ''}}`;
 /** The Loki stream selector for everything Claude Code logs. */
-export const LOKI_SELECTOR = '{service_name="claude-code"}';
+export const LOKI_SELECTOR = lokiSelector();
 
 export const lokiLogs = {
   /** Every event of one session, for its timeline. */
