@@ -67,7 +67,8 @@ export function activate(context: vscode.ExtensionContext): void {
   const sessions = new SessionPanels(
     context.extensionUri,
     {
-      fetch: (sessionId, range) => controller.fetchSession(sessionId, range),
+      fetch: (sessionId, range) =>
+        controller.fetchSession(sessionId, range, { promptText: settings.current.terminal.logUserPrompts }),
       openGrafana: (sessionId, range) => openGrafana(settings.current, range, sessionId),
     },
     log,

@@ -98,6 +98,16 @@ export function duration(seconds: Amount): string {
   return minutes >= 60 ? `${Math.floor(minutes / 60)}h ${minutes % 60}m` : `${minutes}m`;
 }
 
+/** A short span, to what it needs: `850 ms`, `3.2 s`, `1m 05s`, `1h 7m` (a prompt's steps, a prompt). */
+export function elapsed(ms: Amount): string {
+  if (!known(ms)) return NONE;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, '0')}s`;
+  return duration(seconds);
+}
+
 // Built on first use (a page formats hundreds of times at every refresh; the status line bridge formats no time).
 const dateFormat = (options: Intl.DateTimeFormatOptions): ((epochMs: number) => string) => {
   let format: Intl.DateTimeFormat | undefined;

@@ -278,16 +278,53 @@ export interface Snapshot {
   plan?: PlanSection;
 }
 
-/** One event of a session's timeline (Loki), newest first. */
-export interface SessionEvent {
-  /** Unix ms. */
-  time: number;
-  /** `event_name`: api_request, tool_result, api_error, user_prompt, tool_decision, ... */
-  name: string;
-  /** One line of what the event says (tool and outcome, model and cost, status and error). */
+/** One step of a prompt's waterfall: an API request (or a failed attempt), a tool call, or another event of it. */
+export interface PromptStep {
+  kind: 'api' | 'tool' | 'event';
+  /** `event.sequence` of the event that ended it (a tool call's result): the order Claude Code did them in. */
+  sequence: number;
+  /** Unix ms: when it began (when it ended, less the duration Claude Code reported) and when it ended. */
+  startMs: number;
+  endMs: number;
+  /** The model, the tool, or the event's name. */
+  label: string;
+  /** What the event says: tokens and cost; a tool's decision, its source and result; a problem in words. */
   detail: string;
-  /** True for a failed tool call or an API error. */
+  costUsd: number;
+  tokens: number;
   failed: boolean;
+}
+
+/** One prompt of a session: every event its `prompt.id` names. */
+export interface PromptRow {
+  /** null: the session's events outside any prompt (its startup: settings, plugins, hooks, MCP servers). */
+  promptId: string | null;
+  startMs: number;
+  endMs: number;
+  /** The prompt's first words: only when the user opted in to prompt logging and Claude Code sent them. */
+  text: string | null;
+  /** Characters of the prompt, as Claude Code reported them. */
+  length: number | null;
+  /** The sum of its `api_request` events' cost. */
+  costUsd: number;
+  /** Input, output and cache tokens of its `api_request` events. */
+  tokens: number;
+  apiCalls: number;
+  toolCalls: number;
+  /** Failed tool calls, API errors and the problems Claude Code reported (refusals, exhausted retries, ...). */
+  failures: number;
+  /** In `event.sequence` order. */
+  steps: PromptStep[];
+}
+
+/** A session's prompts, as Loki holds its events over the range. */
+export interface SessionPrompts {
+  /** In the order they began. */
+  prompts: PromptRow[];
+  /** Events read (every one is a step of a prompt). */
+  events: number;
+  /** False when the session had more events than a panel reads: these are its newest. */
+  complete: boolean;
 }
 
 /** One session in full, over a range: what its panel shows. */
@@ -312,7 +349,7 @@ export interface SessionDetail {
     projects: string[];
   } | null;
   /** null when Loki failed or is not configured. */
-  events: SessionEvent[] | null;
+  prompts: SessionPrompts | null;
   errors: { prometheus?: TelemetryErrorInfo; loki?: TelemetryErrorInfo };
 }
 

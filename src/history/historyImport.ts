@@ -8,6 +8,7 @@ import { COUNTERS } from '../telemetry/counters';
 import { TelemetryError } from '../telemetry/http';
 import type { LokiClient } from '../telemetry/loki';
 import type { PrometheusClient } from '../telemetry/prometheus';
+import { lokiSelector } from '../telemetry/queries';
 import { IMPORT_LABEL, IMPORT_VALUE, planImport, type ImportPlan, type PlannedSeries } from './importPlan';
 import type { Pricing } from './pricing';
 import { findTranscripts, readTranscript, type TranscriptFile, type UsageEntry } from './transcripts';
@@ -25,8 +26,6 @@ const LOKI_LOOKBACK_MS = 30 * 86_400_000 - 3_600_000;
 const POINTS_PER_WRITE = 20_000;
 /** Writes sent at once. */
 const WRITES_IN_FLIGHT = 2;
-/** Entries per Loki page: its default max_entries_limit_per_query. */
-const LOKI_PAGE = 5000;
 
 export interface ImportProgress {
   phase: 'reading' | 'checking' | 'writing';
@@ -266,7 +265,7 @@ export class HistoryImporter {
   }
 }
 
-/** The request ids of a session's `api_request` events (its own Loki stream), page by page. */
+/** The request ids of a session's `api_request` events (its own Loki stream). */
 async function requestIds(
   loki: LokiClient,
   sessionId: string,
@@ -274,19 +273,9 @@ async function requestIds(
   endMs: number,
   signal: AbortSignal | undefined,
 ): Promise<Set<string>> {
-  const query = `{service_name="claude-code", service_instance_id=${JSON.stringify(sessionId)}} | event_name="api_request"`;
-  const ids = new Set<string>();
-  for (let from = startMs; ;) {
-    const page = await loki.queryLogs(
-      query,
-      { startMs: from, endMs, limit: LOKI_PAGE, direction: 'forward' },
-      { signal },
-    );
-    for (const e of page) if (e.attributes['request_id']) ids.add(e.attributes['request_id']);
-    if (page.length < LOKI_PAGE) return ids;
-    // Entries of the last millisecond may continue on the next page: read from it again (ids are a set).
-    from = page[page.length - 1]!.timeMs;
-  }
+  const query = `${lokiSelector(`service_instance_id=${JSON.stringify(sessionId)}`)} | event_name="api_request"`;
+  const { entries } = await loki.queryAllLogs(query, { startMs, endMs, max: Infinity }, { signal });
+  return new Set(entries.flatMap((e) => (e.attributes['request_id'] ? [e.attributes['request_id']] : [])));
 }
 
 /** Series split into writes of about `points` data points (a series' samples may span writes). */

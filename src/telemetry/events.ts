@@ -1,8 +1,8 @@
-// Loki's events as the rows the sidebar and a session's panel list: a failed tool call, an API error, a line of a
-// session's timeline, from the event's structured metadata. Plain Node: never import `vscode`.
+// Loki's events as the rows the sidebar and a session's panel list: a failed tool call, an API error, a step of a
+// prompt, from the event's structured metadata. Plain Node: never import `vscode`.
 import type { LogEntry } from './loki';
 import { PROBLEM_EVENTS, PROBLEM_EXCEPT } from './queries';
-import type { ApiErrorEvent, ProblemEvent, SessionEvent, ToolFailureEvent } from '../snapshot';
+import type { ApiErrorEvent, ProblemEvent, ToolFailureEvent } from '../snapshot';
 
 export function toToolFailure(e: LogEntry): ToolFailureEvent {
   const a = e.attributes;
@@ -113,37 +113,25 @@ function isProblem(a: Record<string, string>): boolean {
   );
 }
 
-/** A Loki event as one line of a session's timeline. */
-export function toSessionEvent(e: LogEntry): SessionEvent {
+/** What an event of a session says, in one line, and whether it tells of a failure. */
+export function describeEvent(e: LogEntry): { name: string; detail: string; failed: boolean } {
   const a = e.attributes;
   const name = a['event_name'] ?? e.line;
   if (isProblem(a)) {
     const problem = toProblem(e);
-    return { time: e.timeMs, name, detail: problem.summary, failed: problem.kind !== 'compaction' };
+    return { name, detail: problem.summary, failed: problem.kind !== 'compaction' };
   }
-  const failed = (name === 'tool_result' && a['success'] === 'false') || name === 'api_error';
+  // API requests and tool calls are a prompt's steps of their own (prompts.ts); these are the other events.
   const parts: Record<string, Array<string | undefined>> = {
-    api_request: [
-      a['model'],
-      a['cost_usd'] === undefined ? undefined : `$${a['cost_usd']}`,
-      a['duration_ms'] === undefined ? undefined : `${a['duration_ms']} ms`,
-    ],
-    api_error: [a['status_code'], a['model'], a['error']],
-    tool_result: [
-      a['tool_name'],
-      a['success'] === 'false' ? `failed${a['error_type'] ? `: ${a['error_type']}` : ''}` : 'ok',
-      a['duration_ms'] === undefined ? undefined : `${a['duration_ms']} ms`,
-    ],
-    tool_decision: [a['tool_name'], a['decision'], a['source']],
     user_prompt: [a['prompt_length'] === undefined ? undefined : `${a['prompt_length']} characters`],
   };
   const detail = (parts[name] ?? [a['tool_name'], a['model'], a['status_code']])
     .filter((x): x is string => !!x)
     .join(' · ');
-  return { time: e.timeMs, name, detail, failed };
+  return { name, detail, failed: false };
 }
 
-function numOrNull(v: string | undefined): number | null {
+export function numOrNull(v: string | undefined): number | null {
   if (v === undefined || v === '') return null;
   const n = Number(v);
   return Number.isFinite(n) ? n : null;

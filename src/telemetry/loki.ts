@@ -36,7 +36,12 @@ export interface LogQueryParams {
   limit?: number;
   /** Default `backward` (newest first). */
   direction?: 'backward' | 'forward';
+  /** Nanoseconds, exclusive: overrides `endMs` (a page's boundary, to the nanosecond). */
+  endNs?: string;
 }
+
+/** Entries Loki answers at most in one log query: its default `max_entries_limit_per_query`. */
+export const LOKI_PAGE = 5000;
 
 export const CATEGORIZE_LABELS_HEADER = 'X-Loki-Response-Encoding-Flags';
 
@@ -59,7 +64,7 @@ export class LokiClient {
       {
         query,
         start: msToNs(params.startMs),
-        end: msToNs(params.endMs),
+        end: params.endNs ?? msToNs(params.endMs),
         limit: params.limit ?? 100,
         direction,
       },
@@ -69,6 +74,40 @@ export class LokiClient {
     const entries = parseStreams(data, (why) => this.malformed(path, why));
     entries.sort((a, b) => compareNs(a.timeNs, b.timeNs) * (direction === 'backward' ? -1 : 1));
     return entries;
+  }
+
+  /**
+   * Every entry of a log query over the range, newest first, read page by page (a page holds at most LOKI_PAGE), up
+   * to `max` entries; `complete` is false when `max` cut them.
+   */
+  async queryAllLogs(
+    query: string,
+    params: { startMs: number; endMs: number; max: number },
+    options?: RequestJsonOptions,
+  ): Promise<{ entries: LogEntry[]; complete: boolean }> {
+    const entries: LogEntry[] = [];
+    // A page ends inside a nanosecond's entries: the next one ends just after it, and what was taken is skipped.
+    let boundary = new Set<string>();
+    let endNs = msToNs(params.endMs);
+    for (;;) {
+      const page = await this.queryLogs(
+        query,
+        { startMs: params.startMs, endMs: params.endMs, endNs, limit: LOKI_PAGE, direction: 'backward' },
+        options,
+      );
+      const fresh = page.filter((e) => !boundary.has(entryKey(e)));
+      const room = params.max - entries.length;
+      entries.push(...fresh.slice(0, room));
+      if (fresh.length > room) return { entries, complete: false };
+      if (page.length < LOKI_PAGE) return { entries, complete: true };
+      // Full, and another page may hold more.
+      if (entries.length === params.max) return { entries, complete: false };
+      const oldest = page[page.length - 1]!.timeNs;
+      // A whole page of one nanosecond: the rest of it cannot be paged to, so the next page starts before it.
+      const sameInstant = page[0]!.timeNs === oldest;
+      endNs = sameInstant ? oldest : (BigInt(oldest) + 1n).toString();
+      boundary = new Set(page.filter((e) => e.timeNs === oldest).map(entryKey));
+    }
   }
 
   /** `GET /loki/api/v1/query` of a metric query (vector). Times in ms. */
@@ -163,6 +202,11 @@ export function parseStreams(data: unknown, malformed: (why: string) => Telemetr
 
 export function msToNs(ms: number): string {
   return (BigInt(Math.floor(ms)) * 1_000_000n).toString();
+}
+
+/** What tells two entries apart: Loki itself keeps one of two with the same stream, time and line. */
+function entryKey(e: LogEntry): string {
+  return `${e.timeNs}\u0000${e.line}\u0000${JSON.stringify(e.stream)}\u0000${JSON.stringify(e.structuredMetadata)}`;
 }
 
 function nsToMs(ns: string): number {

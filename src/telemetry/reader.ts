@@ -45,7 +45,8 @@ import {
   todaySummary,
   type SessionFigureName,
 } from './figures';
-import { toApiError, toProblem, toSessionEvent, toToolFailure } from './events';
+import { toApiError, toProblem, toToolFailure } from './events';
+import { sessionPrompts } from './prompts';
 import { PieceCache, cutWindow, pieceKey, type Sample } from './slots';
 import {
   encodePieces,
@@ -89,6 +90,8 @@ export interface PersistOptions {
 
 /** New closed pieces are written at most this often (most close on the hour). */
 export const PERSIST_EVERY_MS = 60_000;
+/** Events a session's panel reads at most (its newest): a day of heavy use is a few thousand. */
+const SESSION_EVENTS_MAX = 20_000;
 
 export interface FetchOptions {
   signal?: AbortSignal;
@@ -261,6 +264,7 @@ export class TelemetryReader {
     sessionId: string,
     range: TimeRange,
     nowMs: number,
+    view: { promptText: boolean },
     options: FetchOptions = {},
   ): Promise<SessionDetail> {
     // The window and buckets of the sidebar's list, so that the session's figures here are the ones its row shows.
@@ -270,12 +274,16 @@ export class TelemetryReader {
       this.sessionMetrics(sessionId, startMs, nowMs, stepMs, gridPhaseMs(stepMs, nowMs), options),
       this.loki
         ? this.loki
-            .queryLogs(
+            .queryAllLogs(
               lokiLogs.sessionEvents(sessionId),
-              { startMs, endMs: nowMs, limit: 500, direction: 'backward' },
+              { startMs, endMs: nowMs, max: SESSION_EVENTS_MAX },
               options,
             )
-            .then((entries) => entries.map(toSessionEvent))
+            .then(({ entries, complete }) => ({
+              prompts: sessionPrompts(entries, view),
+              events: entries.length,
+              complete,
+            }))
         : Promise.resolve(null),
     ]);
     options.signal?.throwIfAborted();
@@ -287,7 +295,7 @@ export class TelemetryReader {
       stepSeconds: stepMs / 1000,
       fetchedAt: nowMs,
       metrics: metrics.status === 'fulfilled' ? metrics.value : null,
-      events: events.status === 'fulfilled' ? events.value : null,
+      prompts: events.status === 'fulfilled' ? events.value : null,
       errors: {},
     };
     if (metrics.status === 'rejected') detail.errors.prometheus = toErrorInfo(metrics.reason, 'Prometheus');

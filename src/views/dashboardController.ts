@@ -116,7 +116,7 @@ export class DashboardController implements vscode.Disposable {
   }
 
   /** One session in full, from the backends the status bar reads. */
-  fetchSession(sessionId: string, range: TimeRange): Promise<SessionDetail> {
+  fetchSession(sessionId: string, range: TimeRange, view: { promptText: boolean }): Promise<SessionDetail> {
     if (!this.service) {
       return Promise.reject(
         new Error(
@@ -124,7 +124,7 @@ export class DashboardController implements vscode.Disposable {
         ),
       );
     }
-    return this.service.fetchSession(sessionId, range, Date.now());
+    return this.service.fetchSession(sessionId, range, Date.now(), view);
   }
 
   /**

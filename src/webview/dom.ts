@@ -2,7 +2,7 @@
  * The page's DOM kit: elements built from tags, attributes and children, where every string becomes a text node
  * (telemetry text is never parsed as HTML), and the pieces every view uses (buttons, messages, KPIs, tables).
  */
-import { count, exact, isFigure, tokens } from '../format';
+import { count, exact, isFigure, tokens, usd } from '../format';
 import type { HostAction } from '../protocol';
 import type { TelemetryErrorInfo } from '../snapshot';
 import { post } from './host';
@@ -87,13 +87,18 @@ export function kpi(label: string, value: string, tone: 'normal' | 'bad' = 'norm
 export type Cell = string | { text: string; title: string; open?: () => void; sub?: string };
 
 /** Tokens as every view writes them, the exact number in the hover text. */
-export function tokensCell(value: number): Cell {
+export function tokensCell(value: number): { text: string; title: string } {
   return { text: tokens(value), title: `${exact(value)} tokens` };
 }
 
 /** A count as every view writes them, the exact number in the hover text. */
 export function countCell(value: number): Cell {
   return { text: count(value), title: exact(value) };
+}
+
+/** Money to the cent, the amount as Claude Code reported it in the hover text (a prompt's steps cost fractions of one). */
+export function usdCell(value: number): { text: string; title: string } {
+  return { text: usd(value), title: `$${Number(value.toPrecision(12))}` };
 }
 
 /** `whole`: text columns that keep their width too (short ids). */

@@ -2,12 +2,19 @@
 import type { ViewState, WebviewToHost } from '../protocol';
 import type { SessionDetail, TimeRange } from '../snapshot';
 
+/** How a session's panel shows its prompts: their order, and the one whose waterfall is open ('' for the events
+ * outside any prompt). */
+export interface PromptsView {
+  order: 'cost' | 'time';
+  open?: string;
+}
+
 /** What survives the webview being hidden and shown again, or reloaded. */
 export interface PersistedState {
   range: TimeRange;
   view: ViewState | undefined;
-  /** In a session's panel: what it showed last. */
-  session?: { sessionId: string; detail: SessionDetail | null; error?: string };
+  /** In a session's panel: what it showed last, and how its prompts were shown. */
+  session?: { sessionId: string; detail: SessionDetail | null; error?: string; prompts?: PromptsView };
 }
 
 interface VsCodeApi {

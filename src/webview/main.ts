@@ -23,7 +23,10 @@ function draw(children: () => HTMLElement[]): void {
 
 function render(): void {
   const { session, view, range } = persisted;
-  if (session) draw(() => sessionPanel(session));
+  if (session)
+    draw(() =>
+      sessionPanel(session, (prompts) => (remember({ ...persisted, session: { ...session, prompts } }), render())),
+    );
   // A range picked is remembered at once; the host answers with its data.
   else draw(() => sidebar(view, range, (picked) => remember({ ...persisted, range: picked })));
 }
@@ -40,6 +43,8 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
         sessionId: incoming.sessionId,
         detail: incoming.detail,
         ...(incoming.error ? { error: incoming.error } : {}),
+        // A refresh keeps the order picked and the prompt open.
+        ...(persisted.session?.prompts ? { prompts: persisted.session.prompts } : {}),
       },
     });
     render();

@@ -1,13 +1,16 @@
-/** A session's panel: its figures over the range, its cost over time, its tools and errors, its event timeline. */
-import { count, duration, exact, tokens, updatedAt, usd, when } from '../format';
-import type { SessionDetail } from '../snapshot';
+/** A session's panel: its figures over the range, its cost over time, its tools and errors, its prompts, each one's
+ * waterfall. */
+import { count, duration, elapsed, exact, tokens, updatedAt, usd, when } from '../format';
+import type { PromptRow, SessionDetail, SessionPrompts } from '../snapshot';
 import { costChart, applyChartTheme } from './charts';
-import { actionButton, backendWarnings, countCell, el, kpi, loading, message, table, tokensCell } from './dom';
+import { actionButton, backendWarnings, countCell, el, kpi, loading, message, table, tokensCell, usdCell } from './dom';
+import type { PromptsView } from './host';
 
 export interface SessionState {
   sessionId: string;
   detail: SessionDetail | null;
   error?: string;
+  prompts?: PromptsView;
 }
 
 function figures(m: NonNullable<SessionDetail['metrics']>, range: SessionDetail['range']): HTMLElement[] {
@@ -59,32 +62,134 @@ function figures(m: NonNullable<SessionDetail['metrics']>, range: SessionDetail[
   ];
 }
 
-function timeline(events: NonNullable<SessionDetail['events']>): HTMLElement[] {
-  const [last, first] = [events[0], events.at(-1)];
+/** The key of a prompt in the view's state: the events outside any prompt have none. */
+const keyOf = (prompt: PromptRow): string => prompt.promptId ?? '';
+
+function promptName(prompt: PromptRow): string {
+  if (prompt.promptId === null) return 'Outside a prompt (startup: settings, plugins, hooks, MCP servers)';
+  if (prompt.text !== null) return prompt.text;
+  return prompt.length === null ? 'A prompt' : `A prompt of ${count(prompt.length)} characters`;
+}
+
+function promptsSection(read: SessionPrompts, view: PromptsView, change: (view: PromptsView) => void): HTMLElement[] {
+  const { prompts } = read;
+  const [first, last] = [prompts[0], prompts.at(-1)];
+  const rows =
+    view.order === 'cost' ? [...prompts].sort((a, b) => b.costUsd - a.costUsd || a.startMs - b.startMs) : prompts;
+  // The newest prompt's waterfall opens first: the one a user watching a session wants.
+  const open =
+    prompts.find((p) => keyOf(p) === view.open) ?? [...prompts].reverse().find((p) => p.promptId !== null) ?? last;
+  const orderButton = (order: PromptsView['order'], label: string): HTMLButtonElement => {
+    const button = el(
+      'button',
+      { type: 'button', class: 'secondary', 'aria-pressed': String(view.order === order) },
+      label,
+    );
+    button.addEventListener('click', () => change({ ...view, order }));
+    return button;
+  };
+  const asked = prompts.filter((p) => p.promptId !== null).length;
   return [
-    el('h3', {}, 'Timeline'),
+    el('h3', {}, 'Prompts'),
     ...(first && last
       ? [
           el(
             'p',
             {},
-            `From ${when(first.time)} to ${when(last.time)}: ${duration((last.time - first.time) / 1000)} between its first and last event in this range.`,
+            `${count(asked)} ${asked === 1 ? 'prompt' : 'prompts'} and ${count(read.events)} events from ` +
+              `${when(first.startMs)} to ${when(last.endMs)}: ${duration((last.endMs - first.startMs) / 1000)} ` +
+              'between its first and last event in this range.' +
+              (read.complete ? '' : ' Only its newest events were read: Open in Grafana for the ones before them.'),
+          ),
+          el(
+            'div',
+            { class: 'header-actions', role: 'group', 'aria-label': 'Order of the prompts' },
+            orderButton('cost', 'Most expensive first'),
+            orderButton('time', 'In order'),
           ),
         ]
       : []),
-    table(
-      ['Time', 'Event', 'Detail'],
-      events.map((event) => [
-        when(event.time),
-        event.failed ? { text: `✖ ${event.name}`, title: `${event.name} (failed)` } : event.name,
-        event.detail,
-      ]),
-      'No events of this session in this range (Loki keeps them only when the stack ran).',
+    // Scrolls sideways rather than cut a prompt's name to nothing in a narrow editor.
+    el(
+      'div',
+      { class: 'scroll-x' },
+      table(
+        ['Prompt', 'Cost', 'Tokens', 'API calls', 'Tools', 'Took', 'Failed'],
+        rows.map((p) => [
+          {
+            text: promptName(p),
+            title: p.promptId === null ? 'Events outside any prompt' : `Prompt ${p.promptId}: open its waterfall`,
+            open: () => change({ ...view, open: keyOf(p) }),
+            sub: p === open ? `${when(p.startMs)} · its waterfall is below` : when(p.startMs),
+          },
+          usdCell(p.costUsd),
+          tokensCell(p.tokens),
+          countCell(p.apiCalls),
+          countCell(p.toolCalls),
+          elapsed(p.endMs - p.startMs),
+          countCell(p.failures),
+        ]),
+        'No events of this session in this range (Loki keeps them only when the stack ran).',
+      ),
+    ),
+    ...(open ? waterfall(open) : []),
+  ];
+}
+
+/** A prompt's steps in order, each a bar on the prompt's time axis. */
+function waterfall(prompt: PromptRow): HTMLElement[] {
+  const span = Math.max(1, prompt.endMs - prompt.startMs);
+  const bar = (startMs: number, endMs: number): HTMLElement => {
+    const track = el('div', { class: 'waterfall-track' });
+    const fill = el('div', {
+      class: 'waterfall-bar',
+      title: `from +${elapsed(startMs - prompt.startMs)}, for ${elapsed(endMs - startMs)}`,
+    });
+    // Through the CSSOM, which the page's policy allows (it refuses style attributes).
+    fill.style.marginLeft = `${(100 * (startMs - prompt.startMs)) / span}%`;
+    fill.style.width = `${Math.max(0.5, (100 * (endMs - startMs)) / span)}%`;
+    track.append(fill);
+    return track;
+  };
+  const head = ['Step', 'When', 'Took', 'Tokens', 'Cost', 'Detail'];
+  return [
+    el(
+      'h3',
+      {},
+      `Waterfall: ${promptName(prompt)} (${usd(prompt.costUsd)}, ${elapsed(prompt.endMs - prompt.startMs)})`,
+    ),
+    el(
+      'div',
+      { class: 'scroll-x' },
+      el(
+        'table',
+        { class: 'waterfall' },
+        el('thead', {}, el('tr', {}, ...head.map((h) => el('th', {}, h)))),
+        el(
+          'tbody',
+          {},
+          ...prompt.steps.map((step) => {
+            const cost = usdCell(step.costUsd);
+            const tokenCount = tokensCell(step.tokens);
+            const cell = (text: string, title = text): HTMLElement => el('td', { title }, text);
+            return el(
+              'tr',
+              { class: `step-${step.kind}${step.failed ? ' failed' : ''}` },
+              cell(step.failed ? `✖ ${step.label}` : step.label, step.failed ? `${step.label} (failed)` : step.label),
+              el('td', { class: 'waterfall-cell' }, bar(step.startMs, step.endMs)),
+              cell(elapsed(step.endMs - step.startMs)),
+              step.kind === 'api' ? cell(tokenCount.text, tokenCount.title) : cell(''),
+              step.kind === 'api' ? cell(cost.text, cost.title) : cell(''),
+              cell(step.detail),
+            );
+          }),
+        ),
+      ),
     ),
   ];
 }
 
-export function sessionPanel(state: SessionState): HTMLElement[] {
+export function sessionPanel(state: SessionState, change: (prompts: PromptsView) => void): HTMLElement[] {
   applyChartTheme();
   const { sessionId, detail } = state;
   const header = el(
@@ -108,7 +213,7 @@ export function sessionPanel(state: SessionState): HTMLElement[] {
       ...backendWarnings(detail.errors),
       el('p', { class: 'updated' }, `Since ${when(detail.startMs)} · as of ${updatedAt(detail.fetchedAt)}`),
       ...(detail.metrics ? figures(detail.metrics, detail.range) : []),
-      ...(detail.events ? timeline(detail.events) : []),
+      ...(detail.prompts ? promptsSection(detail.prompts, state.prompts ?? { order: 'time' }, change) : []),
     );
   }
   return [header, el('main', {}, ...body)];

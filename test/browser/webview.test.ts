@@ -15,6 +15,7 @@ import type { HostToWebview, WebviewToHost } from '../../src/protocol';
 import type { SessionDetail, Snapshot } from '../../src/snapshot';
 import { dashboardHtml } from '../../src/views/dashboardHtml';
 import { repoRoot } from '../support/paths';
+import { escapeRegExp } from '../support/regexp';
 
 const XSS = '<img src=x onerror="window.__xss=1">';
 
@@ -516,7 +517,7 @@ describe('dashboard webview in Chromium', () => {
     await page.close();
   });
 
-  it("a session's panel: its figures, cost over time, tools, errors and timeline, telemetry text as text", async () => {
+  it("a session's panel: its figures, cost over time, tools, errors, prompts and a prompt's waterfall, telemetry text as text", async () => {
     const page = await open();
     const id = '631fe02f-77fd-4613-8db1-70ec003c74d0';
     const detail: SessionDetail = {
@@ -537,24 +538,77 @@ describe('dashboard webview in Chromium', () => {
         activeUserSeconds: 600,
         projects: ['api-server'],
       },
-      events: [
-        {
-          time: Date.UTC(2026, 10, 23, 11, 59),
-          name: 'tool_result',
-          detail: `${XSS} · failed: ShellError`,
-          failed: true,
-        },
-        {
-          time: Date.UTC(2026, 10, 23, 11, 58),
-          name: 'api_request',
-          detail: 'claude-sonnet-4-5 · $0.12 · 900 ms',
-          failed: false,
-        },
-      ],
+      prompts: {
+        events: 9,
+        complete: true,
+        prompts: [
+          {
+            promptId: 'p-cheap',
+            startMs: Date.UTC(2026, 10, 23, 11, 50),
+            endMs: Date.UTC(2026, 10, 23, 11, 50, 4),
+            text: null,
+            length: 11,
+            costUsd: 0.00024,
+            tokens: 20,
+            apiCalls: 1,
+            toolCalls: 0,
+            failures: 0,
+            steps: [
+              {
+                kind: 'api',
+                sequence: 4,
+                startMs: Date.UTC(2026, 10, 23, 11, 50),
+                endMs: Date.UTC(2026, 10, 23, 11, 50, 4),
+                label: 'claude-haiku-4-5',
+                detail: '10 in, 10 out, 0 cache read, 0 cache write',
+                costUsd: 0.00024,
+                tokens: 20,
+                failed: false,
+              },
+            ],
+          },
+          {
+            promptId: 'p-dear',
+            startMs: Date.UTC(2026, 10, 23, 11, 58),
+            endMs: Date.UTC(2026, 10, 23, 11, 59),
+            text: `fix the ${XSS} tests`,
+            length: 48,
+            costUsd: 0.12,
+            tokens: 40_000,
+            apiCalls: 1,
+            toolCalls: 1,
+            failures: 1,
+            steps: [
+              {
+                kind: 'api',
+                sequence: 9,
+                startMs: Date.UTC(2026, 10, 23, 11, 58),
+                endMs: Date.UTC(2026, 10, 23, 11, 58, 30),
+                label: 'claude-sonnet-4-5',
+                detail: '39000 in, 1000 out, 0 cache read, 0 cache write',
+                costUsd: 0.12,
+                tokens: 40_000,
+                failed: false,
+              },
+              {
+                kind: 'tool',
+                sequence: 11,
+                startMs: Date.UTC(2026, 10, 23, 11, 58, 30),
+                endMs: Date.UTC(2026, 10, 23, 11, 59),
+                label: 'Bash',
+                detail: `accept (config) · failed: ShellError (${XSS})`,
+                costUsd: 0,
+                tokens: 0,
+                failed: true,
+              },
+            ],
+          },
+        ],
+      },
       errors: {},
     };
     await post(page, { type: 'session', sessionId: id, detail });
-    await page.getByText('Timeline').waitFor();
+    await page.getByText('Waterfall:').waitFor();
     const body = await page.evaluate(() => document.body.innerText);
     assert.match(body, new RegExp(`Session ${id}`));
     assert.match(body, /\$9\.50\nCost/);
@@ -565,9 +619,48 @@ describe('dashboard webview in Chromium', () => {
     assert.match(body, /3\.0M\nTokens/);
     assert.match(body, /Bash\t10\t3/);
     assert.match(body, /429\tclaude-sonnet-4-5\t1/);
-    assert.match(body, /✖ tool_result\t<img src=x onerror="window\.__xss=1"> · failed: ShellError/);
-    assert.match(body, /api_request\tclaude-sonnet-4-5 · \$0\.12 · 900 ms/);
-    assert.match(body, /: 1m between its first and last event in this range\./, 'the span of its timeline');
+    // Its prompts in order; the newest one's waterfall open, its steps on one time axis.
+    assert.match(body, /Prompts\n+2 prompts and 9 events from .* 9m between its first and last event in this range\./);
+    // Each prompt's name, then when it began (in the page's time zone), and which one's waterfall is open.
+    const prompts = async (): Promise<string[]> =>
+      (await page.locator('table').nth(4).locator('tbody tr td:first-child').allInnerTexts()).map((text) =>
+        text.replace(/\nNov 23, \d\d:\d\d [AP]M/, '\n(time)'),
+      );
+    assert.deepEqual(await prompts(), [
+      'A prompt of 11 characters\n(time)',
+      `fix the ${XSS} tests\n(time) · its waterfall is below`,
+    ]);
+    assert.match(body, new RegExp(`Waterfall: fix the ${escapeRegExp(XSS)} tests \\(\\$0\\.12, 1m 00s\\)`));
+    assert.match(body, /claude-sonnet-4-5\s+30\.0 s\t40\.0k\t\$0\.12\t39000 in/);
+    assert.match(
+      body,
+      new RegExp(`✖ Bash\\s+30\\.0 s\\t\\t\\taccept \\(config\\) · failed: ShellError \\(${escapeRegExp(XSS)}\\)`),
+    );
+    // Each bar where its step lies on the prompt's axis: the tool's second half.
+    const bars = await page
+      .locator('.waterfall-bar')
+      .evaluateAll((bars) =>
+        bars.map((bar) => [(bar as HTMLElement).style.marginLeft, (bar as HTMLElement).style.width]),
+      );
+    assert.deepEqual(bars, [
+      ['0%', '50%'],
+      ['50%', '50%'],
+    ]);
+    // The most expensive first, and another prompt's waterfall opened from its row.
+    await page.getByRole('button', { name: 'Most expensive first' }).click();
+    assert.deepEqual(await prompts(), [
+      `fix the ${XSS} tests\n(time) · its waterfall is below`,
+      'A prompt of 11 characters\n(time)',
+    ]);
+    await page.getByRole('button', { name: 'A prompt of 11 characters' }).click();
+    await page.getByText('Waterfall: A prompt of 11 characters ($0.00, 4.0 s)').waitFor();
+    assert.equal(
+      await page
+        .locator('td', { hasText: /^\$0\.00$/ })
+        .first()
+        .getAttribute('title'),
+      '$0.00024',
+    );
     assert.equal(await page.locator('img').count(), 0);
     await page.waitForFunction(() => document.querySelectorAll('canvas').length === 1);
     await page.getByRole('button', { name: 'Open in Grafana' }).click();

@@ -741,12 +741,13 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
       ),
       30_000,
     );
-    // The session opens in full from the list: an editor panel with its cost, its tools and its event timeline.
+    // The session opens in full from the list: an editor panel with its cost, its tools, its prompt and the prompt's
+    // waterfall.
     await list.frame.getByRole('button', { name: sessionId, exact: true }).click();
     const fullId = sessionEvents.apiRequests[0].meta.session_id;
     const panel = await waitForFrameText(
       p,
-      new RegExp(`Session ${escapeRegExp(fullId)}[\\s\\S]*Timeline[\\s\\S]*tool_result`),
+      new RegExp(`Session ${escapeRegExp(fullId)}[\\s\\S]*Prompts[\\s\\S]*Waterfall: `),
       60_000,
     );
     const panelText = await panel.frame.evaluate(() => document.body.innerText);
@@ -756,7 +757,10 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
       `the session's cost ${expectedCost} in its panel:\n${panelText}`,
     );
     assert.match(panelText, /Bash\t\d+\t[1-9]/, 'the failed Bash call in its tools');
-    assert.match(panelText, /✖ api_error\t400/, 'the API error on its timeline');
+    // One prompt: its waterfall costs what its api_request events say, with both failed calls and the API error.
+    assert.match(panelText, new RegExp(`Waterfall: A prompt of [\\d,]+ characters \\(${escapeRegExp(expectedCost)}, `));
+    assert.match(panelText, /✖ Bash\s[\s\S]*✖ Read\s/, 'the failed Bash and Read calls, in order');
+    assert.match(panelText, /✖ claude-\S+\s+[^\t]+\t0\t\$0\.00\tfailed with 400/, 'the API error in the waterfall');
     assert.ok(workspace);
     assert.match(panelText, new RegExp(`Project: ${escapeRegExp(basename(workspace))}`));
   });

@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CounterId } from '../../src/telemetry/counters';
-import { toSessionEvent } from '../../src/telemetry/events';
 import {
   Readings,
   cacheHitRate,
@@ -15,7 +14,6 @@ import {
   todaySummary,
   tokenTotals,
 } from '../../src/telemetry/figures';
-import type { LogEntry } from '../../src/telemetry/loki';
 import type { Figure } from '../../src/telemetry/queries';
 import {
   FINE_SLOT_MS,
@@ -456,35 +454,5 @@ describe('figures from hand-made readings', () => {
     assert.deepEqual(m.tools, [{ tool: 'Read', calls: 1, failures: 1 }]);
     assert.deepEqual(m.projects, ['web']);
     assert.equal(m.activeCliSeconds, 9);
-  });
-
-  it("a Loki event as a line of a session's timeline", () => {
-    const entry = (attributes: Record<string, string>): LogEntry => ({
-      timeNs: '1',
-      timeMs: 1,
-      line: 'x',
-      stream: {},
-      structuredMetadata: {},
-      parsed: {},
-      attributes,
-    });
-    assert.deepEqual(
-      toSessionEvent(
-        entry({
-          event_name: 'tool_result',
-          tool_name: 'Bash',
-          success: 'false',
-          error_type: 'ShellError',
-          duration_ms: '12',
-        }),
-      ),
-      { time: 1, name: 'tool_result', detail: 'Bash · failed: ShellError · 12 ms', failed: true },
-    );
-    assert.deepEqual(toSessionEvent(entry({ event_name: 'api_request', model: 'opus', cost_usd: '0.05' })), {
-      time: 1,
-      name: 'api_request',
-      detail: 'opus · $0.05',
-      failed: false,
-    });
   });
 });

@@ -6,54 +6,27 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { toProblem, toSessionEvent } from '../../src/telemetry/events';
+import { toProblem } from '../../src/telemetry/events';
 import { LokiClient } from '../../src/telemetry/loki';
+import { sessionPrompts } from '../../src/telemetry/prompts';
 import { PROBLEM_EVENTS, PROBLEM_EXCEPT, lokiLogs } from '../../src/telemetry/queries';
 import type { ProblemEvent } from '../../src/snapshot';
-import { startLokiDouble, type LokiDouble } from '../doubles/loki';
+import type { LokiDouble } from '../doubles/loki';
+import { attribute, lokiWithRuns, records, type Run } from '../support/cliEvents';
 import { repoRoot } from '../support/paths';
-
-const DIR = join(repoRoot, 'test', 'support', 'fixtures', 'claude-code-2.1.328-events');
-/** Runs with a retried then abandoned request (500, 529), a refusal, /compact, hooks, MCP servers that cannot start,
- * and an ordinary one (nothing goes wrong). */
-const RUNS = ['retry-500', 'retry-529', 'refusal', 'compact', 'hooks', 'mcp-fail', 'ordinary'];
-
-interface OtlpRecord {
-  timeUnixNano: string;
-  attributes: Array<{ key: string; value: Record<string, unknown> }>;
-}
-type OtlpBody = { resourceLogs: Array<{ scopeLogs: Array<{ logRecords: OtlpRecord[] }> }> };
-
-const bodies = (run: string): OtlpBody[] =>
-  JSON.parse(readFileSync(join(DIR, `${run}.logs.json`), 'utf8')) as OtlpBody[];
-const records = (run: string): OtlpRecord[] =>
-  bodies(run).flatMap((b) => b.resourceLogs.flatMap((r) => r.scopeLogs.flatMap((s) => s.logRecords)));
-const attribute = (r: OtlpRecord, key: string): string | undefined => {
-  const value = r.attributes.find((a) => a.key === key)?.value;
-  return value === undefined ? undefined : String(Object.values(value)[0]);
-};
 
 describe("what went wrong, from the real CLI's events", () => {
   let loki: LokiDouble;
   let problems: ProblemEvent[];
-  const times = RUNS.flatMap((run) => records(run).map((r) => Number(BigInt(r.timeUnixNano) / 1_000_000n)));
-  const clock = Math.max(...times) + 60_000;
+  let firstMs: number;
+  let clock: number;
 
   before(async () => {
-    loki = await startLokiDouble({ port: 0, host: '127.0.0.1', now: () => clock });
-    for (const run of RUNS)
-      for (const body of bodies(run)) {
-        const res = await fetch(`http://127.0.0.1:${loki.port}/otlp/v1/logs`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        });
-        assert.equal(res.status, 204, `${run}: ${await res.text()}`);
-      }
+    ({ loki, firstMs, clock } = await lokiWithRuns());
     const client = new LokiClient({ baseUrl: `http://127.0.0.1:${loki.port}` });
     try {
       const entries = await client.queryLogs(lokiLogs.problems(), {
-        startMs: Math.min(...times) - 1000,
+        startMs: firstMs - 1000,
         endMs: clock,
         limit: 100,
         direction: 'backward',
@@ -73,7 +46,7 @@ describe("what went wrong, from the real CLI's events", () => {
     const counts: Record<string, number> = {};
     for (const p of problems) counts[p.kind] = (counts[p.kind] ?? 0) + 1;
     assert.deepEqual(counts, { retriesExhausted: 2, refusal: 1, compaction: 1, hookFailed: 3, mcpFailed: 3 });
-    const sessionOf = (run: string): string | undefined => attribute(records(run)[0]!, 'session.id');
+    const sessionOf = (run: Run): string | undefined => attribute(records(run)[0]!, 'session.id');
     assert.ok(
       problems.filter((p) => p.kind === 'hookFailed').every((p) => p.sessionId === sessionOf('hooks')),
       'each with its session',
@@ -85,25 +58,27 @@ describe("what went wrong, from the real CLI's events", () => {
     );
   });
 
-  it("marks them in their session's timeline, in the same words; a hook run without error stays a plain line", async () => {
+  it("marks them in their session's prompts, in the same words; a hook run without error stays a plain step", async () => {
     const session = attribute(records('hooks')[0]!, 'session.id')!;
     const client = new LokiClient({ baseUrl: `http://127.0.0.1:${loki.port}` });
     try {
-      const timeline = (
-        await client.queryLogs(lokiLogs.sessionEvents(session), {
-          startMs: clock - 3_600_000,
-          endMs: clock,
-          limit: 500,
-          direction: 'backward',
-        })
-      ).map(toSessionEvent);
-      const hooks = timeline.filter((e) => e.name === 'hook_execution_complete');
+      const { entries } = await client.queryAllLogs(lokiLogs.sessionEvents(session), {
+        startMs: clock - 3_600_000,
+        endMs: clock,
+        max: 500,
+      });
+      const steps = sessionPrompts(entries, { promptText: false }).flatMap((p) => p.steps);
+      const hooks = steps.filter((s) => s.label === 'hook_execution_complete');
       assert.equal(hooks.length, 5);
       assert.deepEqual(
-        hooks.filter((e) => e.failed).map((e) => e.detail),
-        problems.filter((p) => p.kind === 'hookFailed').map((p) => p.summary),
+        hooks.filter((s) => s.failed).map((s) => s.detail),
+        // The sidebar's newest first; a session's steps in order.
+        problems
+          .filter((p) => p.kind === 'hookFailed')
+          .map((p) => p.summary)
+          .reverse(),
       );
-      assert.equal(hooks.filter((e) => !e.failed).length, 2, 'PreToolUse (slow, no error) and PostToolUse');
+      assert.equal(hooks.filter((s) => !s.failed).length, 2, 'PreToolUse (slow, no error) and PostToolUse');
     } finally {
       await client.close();
     }
