@@ -11,14 +11,13 @@
 // stages read in order (engine and containers, services, round trip, environment, result) with the verdict of each
 // engine and service check beside its words; split further, a check's cause would sit apart from its probe.
 import { randomBytes } from 'node:crypto';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 // Types only: the stack module is in the lazily loaded bundle (dist/deferred.js); its errors are recognised by `code`.
 import type { ServiceStatus } from '../stack/stackState';
 import type { CheckResult, CheckStatus, DoctorEndpoints, DoctorEngine, DoctorResult, TerminalInput } from './checks';
 import { LokiClient } from '../telemetry/loki';
 import { PrometheusClient } from '../telemetry/prometheus';
 import { checkClaudeSettings } from './claudeSettingsCheck';
+import { claudeSettingsPath } from '../terminal/claudeSettings';
 import { collectorTelemetryCheck } from './collectorTelemetryCheck';
 import { recordingRulesCheck } from './recordingRulesCheck';
 import {
@@ -49,7 +48,7 @@ export interface DoctorOptions {
    * variables. Undefined: the all-terminals mode.
    */
   claudeShimDirectory?: string | undefined;
-  /** Default ~/.claude/settings.json (read when the check runs). */
+  /** Default: the one Claude Code reads (`$CLAUDE_CONFIG_DIR` or ~/.claude), read when the check runs. */
   claudeSettingsPath?: string;
   /** The Prometheus job that scrapes the collector's exporter (stack/prometheus/prometheus.yml). */
   scrapeJob?: string;
@@ -469,7 +468,7 @@ async function environmentChecks(run: DoctorRun): Promise<void> {
     }),
   );
   await timed('Claude Code settings', async () =>
-    checkClaudeSettings(opts.claudeSettingsPath ?? join(homedir(), '.claude', 'settings.json'), expect),
+    checkClaudeSettings(opts.claudeSettingsPath ?? claudeSettingsPath(), expect),
   );
 }
 

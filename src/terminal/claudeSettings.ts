@@ -12,7 +12,14 @@ import {
   type Node,
   type ParseError,
 } from 'jsonc-parser';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { parseBridgeCommand } from '../statusLine/statusLine';
+
+/** The settings file Claude Code reads: in `CLAUDE_CONFIG_DIR` when that is set (one folder), else `~/.claude`. */
+export function claudeSettingsPath(env: NodeJS.ProcessEnv = process.env, home = homedir()): string {
+  return join(env['CLAUDE_CONFIG_DIR'] || join(home, '.claude'), 'settings.json');
+}
 
 export class SettingsFileError extends Error {
   constructor(message: string) {

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import * as vscode from 'vscode';
@@ -10,6 +9,7 @@ import { otlpEndpoint, type Config } from '../config';
 import type { Log } from '../log';
 import { BRIDGE_SCRIPT, bridgeCommand, bridgeFiles } from '../statusLine/statusLine';
 import {
+  claudeSettingsPath,
   statusLineBridgeCommand,
   withoutStatusLineBridge,
   withoutTelemetryEnvironment,
@@ -49,7 +49,7 @@ export class ClaudeSettingsWriter implements vscode.Disposable {
     private readonly log: Log,
     /** The extension's folder, which holds the status line bridge. */
     private readonly extensionPath: string,
-    private readonly path = join(homedir(), '.claude', 'settings.json'),
+    private readonly path = claudeSettingsPath(),
   ) {
     this.registration = vscode.workspace.registerTextDocumentContentProvider(PREVIEW_SCHEME, {
       provideTextDocumentContent: (uri) => this.previews.get(uri.path) ?? '',
@@ -66,8 +66,18 @@ export class ClaudeSettingsWriter implements vscode.Disposable {
     if (!changed) {
       return;
     }
+    // The CLI reads this file wherever it runs, Claude Code's VS Code panel included (measured: test/e2e/fullLoop).
+    // The panel's own setting is offered only where its extension declares it: writing an undeclared setting fails.
+    const declared = vscode.workspace.getConfiguration('claudeCode').inspect('environmentVariables')?.defaultValue;
+    if (declared === undefined) {
+      void vscode.window.showInformationMessage(
+        `Claude Code now reports to the telemetry stack wherever it starts (a terminal, its VS Code panel, the SDK): it reads ${this.path}.`,
+      );
+      return;
+    }
     const panel = await vscode.window.showInformationMessage(
-      'Claude Code started anywhere now reports to the telemetry stack. Claude Code’s own VS Code panel reads its environment from a VS Code setting instead: set it too?',
+      `Claude Code now reports to the telemetry stack wherever it starts, its VS Code panel included: it reads ${this.path}. ` +
+        'Set the panel’s own environment (claudeCode.environmentVariables) too?',
       'Set claudeCode.environmentVariables',
     );
     if (panel) {

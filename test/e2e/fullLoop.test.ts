@@ -21,7 +21,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -41,7 +41,15 @@ import { repoRoot } from '../support/paths';
 import { freePort } from '../support/ports';
 import { escapeRegExp } from '../support/regexp';
 import { waitFor } from '../support/wait';
-import { claudeCommandLine, claudeVersion, createClaudeHome, runClaude, type ClaudeHome } from '../support/e2e/claude';
+import {
+  claudeCommandLine,
+  claudeVersion,
+  createClaudeHome,
+  runClaude,
+  runClaudeAsPanel,
+  type ClaudeHome,
+  type PanelRun,
+} from '../support/e2e/claude';
 import {
   answerDialog,
   closeWorkbench,
@@ -752,6 +760,8 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     );
     const panelText = await panel.frame.evaluate(() => document.body.innerText);
     await screenshot(p, 'e2e-08d-session-panel');
+    await panel.frame.getByText(/^Waterfall: /).scrollIntoViewIfNeeded();
+    await screenshot(p, 'e2e-08d-prompt-waterfall');
     assert.ok(
       expectedCost && panelText.includes(expectedCost),
       `the session's cost ${expectedCost} in its panel:\n${panelText}`,
@@ -920,6 +930,51 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     // Today's cost in the status bar: the telemetry's and the imported, each once.
     todayCost = `$${(wiredEvents.costUsd + importedUsd).toFixed(2)}`;
     await waitForStatusBarText(p, new RegExp(`${escapeRegExp(todayCost)}(?![\\d])`), 60_000);
+  });
+
+  it("Claude Code's VS Code panel, the CLI run as the panel runs it: its cost reaches the status bar, its row says where it ran", async () => {
+    const p = page();
+    assert.ok(home && todayCost, 'the sessions above ran');
+    // The user writes the telemetry environment into Claude Code's settings: the file of CLAUDE_CONFIG_DIR, which the
+    // CLI reads wherever it starts, the panel's too.
+    await runCommand(p, 'Claude Telemetry: Write Telemetry Settings to Claude Code…');
+    const { text: question } = await waitForDialog(p);
+    const settingsFile = join(home.configDir, 'settings.json');
+    assert.ok(question.includes(settingsFile), `the question names the file Claude Code reads: ${question}`);
+    await answerDialog(p, 'Write');
+    // No Claude Code extension in this code-server, so no setting of its to offer: only what was done.
+    const said = await waitForNotification(p, /reports to the telemetry stack wherever it starts/, 30_000);
+    assert.doesNotMatch(said, /claudeCode\.environmentVariables/);
+    const written = JSON.parse(readFileSync(settingsFile, 'utf8')) as { env: Record<string, string> };
+    assert.equal(written.env['OTEL_EXPORTER_OTLP_ENDPOINT'], `http://127.0.0.1:${ports.otlpHttp}`);
+
+    // The panel's CLI: stream JSON, entrypoint claude-vscode, no telemetry variable in its environment.
+    const panelApi = await startMessagesApi(
+      [{ kind: 'text', text: 'Hello from the panel.', usage: { input_tokens: 20_000, output_tokens: 2_000 } }],
+      { log: (line) => console.log(`# panel: ${line}`) },
+    );
+    let run: PanelRun;
+    try {
+      run = await runClaudeAsPanel('say hello', { apiUrl: panelApi.url, home });
+    } finally {
+      await panelApi.close();
+    }
+    const panelUsd = Number(run.result['total_cost_usd']);
+    const panelSession = String(run.result['session_id']);
+    mark(`the panel's CLI exited ${run.code}: ${panelUsd} USD, session ${panelSession}`);
+    assert.ok(panelUsd >= 0.01, `the scripted answer costs at least a cent: ${panelUsd}`);
+    todayCost = `$${(Number(todayCost.replace(/[$,]/g, '')) + panelUsd).toFixed(2)}`;
+    await waitForStatusBarText(p, new RegExp(`${escapeRegExp(todayCost)}(?![\\d])`), 120_000);
+    await runCommand(p, 'Claude Telemetry: Show Dashboard');
+    await waitForFrameText(
+      p,
+      new RegExp(
+        `^${panelSession.slice(0, 8)}\\n[^\\n]*VS Code panel\\n\\t${escapeRegExp(`$${panelUsd.toFixed(2)}`)}\\t`,
+        'm',
+      ),
+      120_000,
+    );
+    await screenshot(p, 'e2e-08i-panel-session');
   });
 
   it('"Verify Telemetry Pipeline" reports each hop and the round trip through the running stack', async () => {

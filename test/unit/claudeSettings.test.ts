@@ -4,6 +4,7 @@ import { parse } from 'jsonc-parser';
 import { bridgeCommand, bridgeFiles, parseBridgeCommand, type BridgeArguments } from '../../src/statusLine/statusLine';
 import {
   SettingsFileError,
+  claudeSettingsPath,
   statusLineBridgeCommand,
   telemetryEnvironmentIn,
   withoutStatusLineBridge,
@@ -34,6 +35,12 @@ const realWorld = `{
 `;
 
 describe("Claude Code's settings.json", () => {
+  it('is the one Claude Code reads: in CLAUDE_CONFIG_DIR when it is set, else in ~/.claude', () => {
+    assert.equal(claudeSettingsPath({}, '/home/dev'), '/home/dev/.claude/settings.json');
+    assert.equal(claudeSettingsPath({ CLAUDE_CONFIG_DIR: '' }, '/home/dev'), '/home/dev/.claude/settings.json');
+    assert.equal(claudeSettingsPath({ CLAUDE_CONFIG_DIR: '/work/claude' }, '/home/dev'), '/work/claude/settings.json');
+  });
+
   it('adds the telemetry variables to the env block, keeping other keys and comments', () => {
     const edited = withTelemetryEnvironment(realWorld, telemetry, PATH);
     for (const kept of ['// my model', '// pinned', '/* hooks */', '"Bash(npm run test:*)"', '"prettier --write"']) {

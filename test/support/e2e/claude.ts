@@ -194,3 +194,73 @@ export function claudeInteractiveSetupLine(apiUrl: string, home: ClaudeHome): st
   const env = Object.entries(claudeInteractiveEnv(apiUrl, home)).map(([key, value]) => `${key}=${shellQuote(value)}`);
   return `export ${env.join(' ')} PATH=${shellQuote(claudeBinDir)}:"$PATH"`;
 }
+
+// --- as Claude Code's VS Code panel runs it ----------------------------------------------------------------------
+
+export interface PanelRun {
+  /** The CLI's last stream-JSON message: `{ type: 'result', total_cost_usd, session_id, ... }`. */
+  result: Record<string, unknown>;
+  code: number | null;
+  stderr: string;
+}
+
+/**
+ * Runs the CLI as Claude Code's VS Code panel does (through its SDK): stream JSON in and out, `CLAUDE_CODE_ENTRYPOINT`
+ * `claude-vscode`, signed in with an OAuth token (under that entrypoint the CLI ignores ANTHROPIC_API_KEY). The
+ * environment holds no telemetry variable but `panelEnvironment` (what `claudeCode.environmentVariables` would add):
+ * what reports, reports from Claude Code's own settings. One user message; resolves once its result has come and the
+ * CLI has exited.
+ */
+export function runClaudeAsPanel(
+  prompt: string,
+  options: { apiUrl: string; home: ClaudeHome; panelEnvironment?: Record<string, string>; timeoutMs?: number },
+): Promise<PanelRun> {
+  claudeVersion();
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    LANG: 'C.UTF-8',
+    HOME: options.home.home,
+    ...claudeInteractiveEnv(options.apiUrl, options.home),
+    CLAUDE_CODE_ENTRYPOINT: 'claude-vscode',
+    ...options.panelEnvironment,
+  };
+  const args = ['--output-format', 'stream-json', '--input-format', 'stream-json', '--verbose'];
+  return new Promise((resolve, reject) => {
+    const child = spawn(claudeBin, args, { cwd: options.home.workDir, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let result: Record<string, unknown> | undefined;
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      for (let end = stdout.indexOf('\n'); end >= 0; end = stdout.indexOf('\n')) {
+        const line = stdout.slice(0, end).trim();
+        stdout = stdout.slice(end + 1);
+        const message = line.startsWith('{') ? (JSON.parse(line) as Record<string, unknown>) : undefined;
+        // The turn's end: the panel would send the next message; this run ends its input instead.
+        if (message?.['type'] === 'result') {
+          result = message;
+          child.stdin.end();
+        }
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(
+        new Error(`the panel's CLI gave no result within ${options.timeoutMs ?? 120_000} ms\n--- stderr\n${stderr}`),
+      );
+    }, options.timeoutMs ?? 120_000);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (result) resolve({ result, code, stderr });
+      else reject(new Error(`the panel's CLI exited (${code}) without a result\n--- stderr\n${stderr}`));
+    });
+    child.stdin.write(
+      `${JSON.stringify({ type: 'user', session_id: '', parent_tool_use_id: null, message: { role: 'user', content: [{ type: 'text', text: prompt }] } })}\n`,
+    );
+  });
+}
