@@ -230,7 +230,8 @@ export interface MetricsSection {
 }
 
 /** What a problem event of Claude Code's is (events.ts, toProblem). */
-export type ProblemKind = 'retriesExhausted' | 'refusal' | 'compaction' | 'hookFailed' | 'mcpFailed' | 'internalError';
+export type ProblemKind =
+  'retriesExhausted' | 'refusal' | 'compaction' | 'hookFailed' | 'hookSlow' | 'mcpFailed' | 'internalError';
 
 /** An event of Claude Code's that tells the user something went wrong (or, for a compaction, that context was lost). */
 export interface ProblemEvent {

@@ -42,7 +42,7 @@ export const COUNTERS = {
   problems: counter(
     'problems',
     'claude_code_problems_total',
-    'what went wrong (retries given up, refusals, compactions, failed hooks and MCP servers), by event_name',
+    'what went wrong (retries given up, refusals, compactions, failed or slow hooks, MCP servers), by event_name',
   ),
 } as const satisfies Record<string, Counter>;
 

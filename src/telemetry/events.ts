@@ -1,7 +1,7 @@
 // Loki's events as the rows the sidebar and a session's panel list: a failed tool call, an API error, a step of a
 // prompt, from the event's structured metadata. Plain Node: never import `vscode`.
 import type { LogEntry } from './loki';
-import { PROBLEM_EVENTS, PROBLEM_EXCEPT } from './queries';
+import { PROBLEM_EVENTS, PROBLEM_WHEN, SLOW_HOOK_MS, meets } from './queries';
 import type { ApiErrorEvent, ProblemEvent, ToolFailureEvent } from '../snapshot';
 
 export function toToolFailure(e: LogEntry): ToolFailureEvent {
@@ -70,6 +70,15 @@ export function toProblem(e: LogEntry): ProblemEvent {
     }
     case 'hook_execution_complete': {
       const hooks = [a['hook_event'], a['num_hooks'] === '1' ? 'hook' : 'hooks'].filter(Boolean).join(' ');
+      if ((a['num_non_blocking_error'] ?? '0') === '0')
+        return {
+          ...base,
+          kind: 'hookSlow',
+          summary: `The ${hooks} took ${(Number(a['total_duration_ms']) / 1000).toFixed(1)} s${cause(a['hook_name'])}.`,
+          nextStep:
+            `Claude Code waits for its hooks, and these took more than ${SLOW_HOOK_MS / 1000} s. Make the command ` +
+            'faster, or remove it from your settings\' "hooks" (/hooks lists them).',
+        };
       return {
         ...base,
         kind: 'hookFailed',
@@ -107,10 +116,9 @@ export function toProblem(e: LogEntry): ProblemEvent {
 
 /** Whether an event's attributes are of a problem: what lokiLogs.problems selects. */
 function isProblem(a: Record<string, string>): boolean {
-  return (
-    (PROBLEM_EVENTS as readonly string[]).includes(a['event_name'] ?? '') &&
-    PROBLEM_EXCEPT.every(([, label, value]) => a[label] !== value)
-  );
+  const event = PROBLEM_EVENTS.find((name) => name === a['event_name']);
+  const when = event && PROBLEM_WHEN[event];
+  return event !== undefined && (!when || when.some((c) => meets(c, a)));
 }
 
 /** What an event of a session says, in one line, and whether it tells of a failure. */
@@ -119,7 +127,7 @@ export function describeEvent(e: LogEntry): { name: string; detail: string; fail
   const name = a['event_name'] ?? e.line;
   if (isProblem(a)) {
     const problem = toProblem(e);
-    return { name, detail: problem.summary, failed: problem.kind !== 'compaction' };
+    return { name, detail: problem.summary, failed: problem.kind !== 'compaction' && problem.kind !== 'hookSlow' };
   }
   // API requests and tool calls are a prompt's steps of their own (prompts.ts); these are the other events.
   const parts: Record<string, Array<string | undefined>> = {

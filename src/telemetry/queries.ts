@@ -307,12 +307,20 @@ export const lokiLogs = {
   /** API errors: status_code, model, error (message), session_id in structured metadata. */
   apiErrors: (): string => `${LOKI_SELECTOR} | event_name="api_error"`,
   /**
-   * What went wrong (events.ts, toProblem): the events of PROBLEM_EVENTS but those PROBLEM_EXCEPT says went well (its
-   * filters pass the other events, which lack those attributes: Loki reads a missing one as empty).
+   * What went wrong (events.ts, toProblem): the events of PROBLEM_EVENTS, those of PROBLEM_WHEN only when one of its
+   * conditions holds. Each event's filter passes the others: its first condition is an inequality on an attribute
+   * they lack (Loki reads a missing one as empty), and `or` stops there.
    */
   problems: (): string =>
     `${LOKI_SELECTOR} | event_name=~"${PROBLEM_EVENTS.join('|')}"` +
-    PROBLEM_EXCEPT.map(([, label, value]) => ` | ${label}!=${quote(value)}`).join(''),
+    Object.values(PROBLEM_WHEN)
+      .map((conditions) => {
+        const each = conditions.map((c) =>
+          'not' in c ? `${c.label}!=${quote(c.not)}` : `${c.label} > ${String(c.above)}`,
+        );
+        return ` | ${each.length > 1 ? `(${each.join(' or ')})` : each[0]!}`;
+      })
+      .join(''),
 } as const;
 
 /**
@@ -329,16 +337,31 @@ export const PROBLEM_EVENTS = [
   'internal_error',
 ] as const;
 
+/** Hooks that ran this long (ms) without error are a problem too: the prompt or tool call waits for them. */
+export const SLOW_HOOK_MS = 2000;
+
+/** A condition on an event's attribute: it differs from a value, or is a number above one. */
+export type ProblemCondition = { label: string; not: string } | { label: string; above: number };
+
 /**
- * What says one of them went well: an MCP server that connected, hooks run without error. The collector's count of
- * them (stack/collector/config.yaml, claude_code.problems) has the same conditions: a unit test keeps them equal.
+ * When one of PROBLEM_EVENTS is a problem, where not always: an MCP server that did not connect; hooks of which one
+ * failed, or that ran for SLOW_HOOK_MS or more. The collector's count of them (stack/collector/config.yaml,
+ * claude_code.problems) has the same conditions: a unit test keeps them equal.
  */
-export const PROBLEM_EXCEPT: ReadonlyArray<
-  readonly [event: (typeof PROBLEM_EVENTS)[number], label: string, value: string]
-> = [
-  ['mcp_server_connection', 'status', 'connected'],
-  ['hook_execution_complete', 'num_non_blocking_error', '0'],
-];
+export const PROBLEM_WHEN: Readonly<Partial<Record<(typeof PROBLEM_EVENTS)[number], readonly ProblemCondition[]>>> = {
+  mcp_server_connection: [{ label: 'status', not: 'connected' }],
+  hook_execution_complete: [
+    { label: 'num_non_blocking_error', not: '0' },
+    { label: 'total_duration_ms', above: SLOW_HOOK_MS },
+  ],
+};
+
+/** Whether an event's attributes meet a condition, as Loki's filter reads them. */
+export function meets(c: ProblemCondition, attributes: Readonly<Record<string, string>>): boolean {
+  if ('not' in c) return (attributes[c.label] ?? '') !== c.not;
+  const value = Number(attributes[c.label]);
+  return attributes[c.label] !== undefined && value > c.above;
+}
 
 /** Which store a catalog query goes to. */
 export type QueryStore = 'prometheus' | 'loki';

@@ -25,8 +25,8 @@
 // by split_queries_by_interval / split_instant_metric_queries_by_interval (which decides where lookback gives a 400),
 // max_query_series. The limits are Loki's defaults, or read from a Loki config file (main(): `-config.file=`,
 // `-config.expand-env=true`, as the stack's compose passes them).
-// LogQL understood (parsed with @grafana/lezer-logql): a stream selector, `| label op "value"` filters, line filters
-// (|= != |~ !~), count_over_time, rate, bytes_over_time, bytes_rate, and with `| unwrap [duration|bytes(]L[)]`
+// LogQL understood (parsed with @grafana/lezer-logql): a stream selector, `| label op "value"` and `| label > 2000`
+// filters joined by `and`/`or` in parentheses, line filters (|= != |~ !~), count_over_time, rate, bytes_over_time, bytes_rate, and with `| unwrap [duration|bytes(]L[)]`
 // sum/avg/min/max/first/last/stddev/stdvar/quantile_over_time, `[R] offset D`; sum, avg, min, max, count
 // [by|without (labels)] (...). Anything else is a plain-text 400 naming the double.
 import * as fs from 'node:fs';
@@ -595,8 +595,13 @@ interface LabelMatcher {
   value: string;
   re?: RegExp;
 }
+/** A label filter stage as Loki evaluates it: a string matcher, a number comparison, or two joined by `and`/`or`. */
+type LabelPredicate =
+  | { kind: 'matcher'; m: LabelMatcher }
+  | { kind: 'number'; name: string; op: '>' | '>=' | '<' | '<=' | '==' | '!='; value: number }
+  | { kind: 'binary'; and: boolean; left: LabelPredicate; right: LabelPredicate };
 type Stage =
-  { kind: 'label'; m: LabelMatcher } | { kind: 'line'; op: '|=' | '!=' | '|~' | '!~'; value: string; re?: RegExp };
+  { kind: 'label'; p: LabelPredicate } | { kind: 'line'; op: '|=' | '!=' | '|~' | '!~'; value: string; re?: RegExp };
 interface LogQuery {
   kind: 'log';
   selector: LabelMatcher[];
@@ -797,11 +802,24 @@ export async function parseLogQL(query: string): Promise<Query> {
     throw unsupported(`the pipeline stage "${text(n)}"`);
   };
 
-  const labelFilter = (n: SyntaxNode): Stage => {
+  const NUMBER_OPS = { Gtr: '>', Gte: '>=', Lss: '<', Lte: '<=', Eql: '==', Eq: '==', Neq: '!=' } as const;
+  const predicate = (n: SyntaxNode): LabelPredicate => {
     const parts = children(n);
-    if (parts.length !== 1 || parts[0].name !== 'Matcher') throw unsupported(`the label filter "${text(n)}"`);
-    return { kind: 'label', m: matcher(parts[0]) };
+    if (parts.length === 1 && parts[0].name === 'LabelFilter') return predicate(parts[0]);
+    if (parts.length === 1 && parts[0].name === 'Matcher') return { kind: 'matcher', m: matcher(parts[0]) };
+    if (parts.length === 1 && parts[0].name === 'NumberFilter') {
+      const [id, opNode, literal] = children(parts[0]);
+      const op = opNode ? NUMBER_OPS[opNode.name as keyof typeof NUMBER_OPS] : undefined;
+      if (!id || id.name !== 'Identifier' || !op || !literal || literal.name !== 'LiteralExpr')
+        throw unsupported(`the number filter "${text(parts[0])}"`);
+      return { kind: 'number', name: text(id), op, value: Number(text(literal)) };
+    }
+    const [left, joint, right, ...rest] = parts;
+    if (left?.name === 'LabelFilter' && (joint?.name === 'And' || joint?.name === 'Or') && right && !rest.length)
+      return { kind: 'binary', and: joint.name === 'And', left: predicate(left), right: predicate(right) };
+    throw unsupported(`the label filter "${text(n)}"`);
   };
+  const labelFilter = (n: SyntaxNode): Stage => ({ kind: 'label', p: predicate(n) });
 
   const selector = (n: SyntaxNode): LabelMatcher[] => {
     const ms = n.getChild('Matchers');
@@ -965,13 +983,42 @@ function matches(m: LabelMatcher, labels: Labels): boolean {
 function runStages(stages: Stage[], labels: Labels, line: string): boolean {
   for (const s of stages) {
     if (s.kind === 'label') {
-      if (!matches(s.m, labels)) return false;
+      if (!holds(s.p, labels)) return false;
     } else {
       const hit = s.re ? s.re.test(line) : line.includes(s.value);
       if ((s.op === '|=' || s.op === '|~') !== hit) return false;
     }
   }
   return true;
+}
+
+/**
+ * Loki's label filters (log/labelfilter.go): a number filter drops an entry without the label and keeps one whose
+ * value is no number, marked with `__error__`; `or` stops at a left side that holds.
+ */
+function holds(p: LabelPredicate, labels: Labels): boolean {
+  switch (p.kind) {
+    case 'matcher':
+      return matches(p.m, labels);
+    case 'number': {
+      const raw = labels[p.name];
+      if (raw === undefined) return false;
+      const v = goParseFloat(raw);
+      if (typeof v !== 'number') {
+        labels['__error__'] = 'LabelFilterErr';
+        labels['__error_details__'] = v;
+        return true;
+      }
+      const x = p.value;
+      return { '>': v > x, '>=': v >= x, '<': v < x, '<=': v <= x, '==': v === x, '!=': v !== x }[p.op];
+    }
+    case 'binary': {
+      const left = holds(p.left, labels);
+      if (!p.and && left) return true;
+      const right = holds(p.right, labels);
+      return p.and ? left && right : right;
+    }
+  }
 }
 
 /** Entries a log query selects with ts in [fromNs, toNs) (or [fromNs, toNs]), as (entry, labels) pairs. */

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { toProblem } from '../../src/telemetry/events';
 import { LokiClient } from '../../src/telemetry/loki';
 import { sessionPrompts } from '../../src/telemetry/prompts';
-import { PROBLEM_EVENTS, PROBLEM_EXCEPT, lokiLogs } from '../../src/telemetry/queries';
+import { PROBLEM_EVENTS, PROBLEM_WHEN, lokiLogs, type ProblemCondition } from '../../src/telemetry/queries';
 import type { ProblemEvent } from '../../src/snapshot';
 import type { LokiDouble } from '../doubles/loki';
 import { attribute, lokiWithRuns, records, type Run } from '../support/cliEvents';
@@ -38,14 +38,21 @@ describe("what went wrong, from the real CLI's events", () => {
   });
   after(async () => loki?.close());
 
-  it('lists each run that went wrong, and nothing of the ordinary run, a hook without error or a slow hook', () => {
+  it('lists each run that went wrong and a slow hook, and nothing of the ordinary run or a quick hook without error', () => {
     const failedHooks = records('hooks').filter(
       (r) => attribute(r, 'event.name') === 'hook_execution_complete' && attribute(r, 'num_non_blocking_error') !== '0',
     );
     assert.equal(failedHooks.length, 3, 'the hooks run: SessionStart, UserPromptSubmit and Stop exit 1');
     const counts: Record<string, number> = {};
     for (const p of problems) counts[p.kind] = (counts[p.kind] ?? 0) + 1;
-    assert.deepEqual(counts, { retriesExhausted: 2, refusal: 1, compaction: 1, hookFailed: 3, mcpFailed: 3 });
+    assert.deepEqual(counts, {
+      retriesExhausted: 2,
+      refusal: 1,
+      compaction: 1,
+      hookFailed: 3,
+      hookSlow: 1,
+      mcpFailed: 3,
+    });
     const sessionOf = (run: Run): string | undefined => attribute(records(run)[0]!, 'session.id');
     assert.ok(
       problems.filter((p) => p.kind === 'hookFailed').every((p) => p.sessionId === sessionOf('hooks')),
@@ -58,7 +65,7 @@ describe("what went wrong, from the real CLI's events", () => {
     );
   });
 
-  it("marks them in their session's prompts, in the same words; a hook run without error stays a plain step", async () => {
+  it("marks them in their session's prompts, in the same words; a slow hook is said but not failed, a quick one is a plain step", async () => {
     const session = attribute(records('hooks')[0]!, 'session.id')!;
     const client = new LokiClient({ baseUrl: `http://127.0.0.1:${loki.port}` });
     try {
@@ -78,7 +85,15 @@ describe("what went wrong, from the real CLI's events", () => {
           .map((p) => p.summary)
           .reverse(),
       );
-      assert.equal(hooks.filter((s) => !s.failed).length, 2, 'PreToolUse (slow, no error) and PostToolUse');
+      assert.deepEqual(
+        hooks.filter((s) => !s.failed).map((s) => s.detail),
+        [
+          // Slow (3 s) without error: what went wrong, not a failure.
+          problems.find((p) => p.kind === 'hookSlow')?.summary,
+          '',
+        ],
+        'PreToolUse (slow, no error) and PostToolUse',
+      );
     } finally {
       await client.close();
     }
@@ -110,6 +125,10 @@ describe("what went wrong, from the real CLI's events", () => {
       said('hookFailed').some((s) => s.startsWith('1 of 1 SessionStart hook failed (SessionStart:startup, 15 ms).')),
       said('hookFailed').join('\n'),
     );
+    assert.deepEqual(said('hookSlow'), [
+      'The PreToolUse hook took 3.0 s (PreToolUse:Bash). | Claude Code waits for its hooks, and these took more than 2 s. ' +
+        'Make the command faster, or remove it from your settings\' "hooks" (/hooks lists them).',
+    ]);
     assert.deepEqual(
       said('mcpFailed')
         .map((s) => s.split(' | ')[0])
@@ -126,14 +145,17 @@ describe("what went wrong, from the real CLI's events", () => {
     const config = parse(readFileSync(join(repoRoot, 'stack', 'collector', 'config.yaml'), 'utf8')) as {
       connectors: { count: { logs: Record<string, { conditions: string[] }> } };
     };
+    // OTTL reads a missing attribute as nil: `nil != "0"` holds and `nil > 5000` does not, as Loki reads it.
+    const ottl = (c: ProblemCondition): string =>
+      'not' in c
+        ? `log.attributes["${c.label}"] != "${c.not}"`
+        : `Double(log.attributes["${c.label}"]) > ${String(c.above)}`;
     assert.deepEqual(
       config.connectors.count.logs['claude_code.problems']?.conditions,
       PROBLEM_EVENTS.map((event) => {
-        const except = PROBLEM_EXCEPT.find(([e]) => e === event);
-        return (
-          `log.attributes["event.name"] == "${event}"` +
-          (except ? ` and log.attributes["${except[1]}"] != "${except[2]}"` : '')
-        );
+        const when = (PROBLEM_WHEN[event] ?? []).map(ottl);
+        const all = when.length > 1 ? `(${when.join(' or ')})` : when[0];
+        return `log.attributes["event.name"] == "${event}"` + (all ? ` and ${all}` : '');
       }),
     );
   });

@@ -11,7 +11,7 @@ export function recentView(events: EventsSection): HTMLElement[] {
           el(
             'p',
             { class: 'empty' },
-            'No retries given up, refusals, failed hooks or MCP servers, or compactions in this range.',
+            'No retries given up, refusals, failed or slow hooks, MCP servers that did not connect, or compactions in this range.',
           ),
         ]
       : events.problems.map((problem) =>
