@@ -37,6 +37,7 @@ import {
   type UsageEntry,
 } from '../src/history';
 import { startLoadedPrometheus } from '../test/support/promServer';
+import { mulberry32 } from '../test/support/sim';
 import { TRANSCRIPTS } from '../test/support/transcripts';
 import { fmtBytes, fmtMs, fmtRatio, median, table } from './table';
 
@@ -76,18 +77,6 @@ interface Corpus {
   assistantLines: number;
   /** Project folder (ccusage's project) → cwd (whose last part is the import's project). */
   folders: Record<string, string>;
-}
-
-/** mulberry32: small, fast, seeded. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 class Rand {
@@ -429,7 +418,6 @@ function session(
         },
         sourceToolAssistantUUID: source,
         permissionDecision: { decision: 'accept', source: 'config', reasonType: 'rule', ruleSource: 'cliArg' },
-        ...tail,
       }),
     );
     parent = uuid;
@@ -454,6 +442,26 @@ function session(
     return readResult(path, side, promptId, toolId, source, filePath);
   };
 
+  /** A user line of the main conversation after `parent`: what every one carries, then its own fields. */
+  const userLine = (
+    promptId: string,
+    content: unknown,
+    uuid: string,
+    atMs: number,
+    own: Record<string, unknown>,
+  ): string =>
+    JSON.stringify({
+      parentUuid: parent,
+      isSidechain: false,
+      promptId,
+      type: 'user',
+      message: { role: 'user', content },
+      uuid,
+      timestamp: iso(atMs),
+      ...own,
+      ...tail,
+    });
+
   const header = (prompt: string, promptId: string): void => {
     const v = { S: sessionId, C: project.cwd, F: project.folder, T: iso(now), D: iso(now).slice(0, 10), P: '' };
     for (const q of t.queue) add(file, q({ ...v, P: JSON.stringify(prompt.slice(0, 200)).slice(1, -1) }));
@@ -466,19 +474,11 @@ function session(
     const uuid = r.uuid();
     add(
       file,
-      JSON.stringify({
-        parentUuid: parent,
-        isSidechain: false,
-        promptId,
-        type: 'user',
-        message: { role: 'user', content: prompt },
-        uuid,
-        timestamp: iso(now),
+      userLine(promptId, prompt, uuid, now, {
         permissionMode: 'default',
         promptSource: 'sdk',
         turnOrigin: 'sdk',
         turnPosition: { promptIndex: index, turnIndex: 1 },
-        ...tail,
       }),
     );
     parent = uuid;
@@ -568,32 +568,27 @@ function session(
     const resultUuid = r.uuid();
     add(
       file,
-      JSON.stringify({
-        parentUuid: parent,
-        isSidechain: false,
+      userLine(
         promptId,
-        type: 'user',
-        message: {
-          role: 'user',
-          content: [{ tool_use_id: toolId, type: 'tool_result', content: [{ type: 'text', text: t.agentLaunched }] }],
+        [{ tool_use_id: toolId, type: 'tool_result', content: [{ type: 'text', text: t.agentLaunched }] }],
+        resultUuid,
+        now + 30,
+        {
+          toolUseResult: {
+            isAsync: true,
+            status: 'async_launched',
+            agentId,
+            description,
+            resolvedModel: agentModel,
+            prompt: task,
+            outputFile: `/tmp/claude-0/${project.folder}/${sessionId}/tasks/${agentId}.output`,
+            canReadOutputFile: true,
+            canContinueAgent: true,
+          },
+          sourceToolAssistantUUID: source,
+          permissionDecision: { decision: 'accept', source: 'config', reasonType: 'rule', ruleSource: 'cliArg' },
         },
-        uuid: resultUuid,
-        timestamp: iso(now + 30),
-        toolUseResult: {
-          isAsync: true,
-          status: 'async_launched',
-          agentId,
-          description,
-          resolvedModel: agentModel,
-          prompt: task,
-          outputFile: `/tmp/claude-0/${project.folder}/${sessionId}/tasks/${agentId}.output`,
-          canReadOutputFile: true,
-          canContinueAgent: true,
-        },
-        sourceToolAssistantUUID: source,
-        permissionDecision: { decision: 'accept', source: 'config', reasonType: 'rule', ruleSource: 'cliArg' },
-        ...tail,
-      }),
+      ),
     );
     parent = resultUuid;
     now = Math.max(now + 1000, subEnd - r.int(0, 10_000));
@@ -623,7 +618,7 @@ export function corpus(params: CorpusParams, log: (s: string) => void): Corpus {
   const began = performance.now();
   const generatedAtMs = Math.floor(Date.now() / 60_000) * 60_000;
   const t = loadTemplates();
-  const r = new Rand(prng(params.seed));
+  const r = new Rand(mulberry32(params.seed));
   const pool = sourcePool(r);
   const names = [
     'api',
@@ -673,7 +668,7 @@ export function corpus(params: CorpusParams, log: (s: string) => void): Corpus {
   const stats: SessionStats = { answers: 0, assistantLines: 0, lines: 0, subagents: 0 };
 
   // Calibrate: the mean size of a session, from a separate stream of the same generator.
-  const probe = new Rand(prng(params.seed + 1));
+  const probe = new Rand(mulberry32(params.seed + 1));
   let probeBytes = 0;
   const probeOut: Writer = {
     add(_path, line) {

@@ -181,7 +181,8 @@ export class HistoryController implements vscode.Disposable {
     this.timer = setInterval(() => {
       void this.run(undefined, () => undefined).then(
         (report) => {
-          if (report && report.samplesWritten > 0) this.log.info(`History import: ${summary(report)}`);
+          if (report && report.samplesWritten > 0)
+            this.log.info(`History import: ${loadDeferred().history.importSummary(report)}`);
         },
         (error: unknown) => this.log.warn('History import failed; it is tried again in a few minutes:', error),
       );
@@ -247,7 +248,7 @@ export class HistoryController implements vscode.Disposable {
   }
 
   private async showReport(report: ImportReport): Promise<void> {
-    const text = summary(report);
+    const text = loadDeferred().history.importSummary(report);
     this.log.info(`History import: ${text}`);
     const problems = report.problems.length
       ? ` ${report.problems.length} file(s) could not be read in full: see the logs.`
@@ -273,22 +274,6 @@ async function readWritten(path: string, log: Log): Promise<Map<string, number>>
     if (errorCode(e) !== 'ENOENT') log.warn(`Could not read ${path}: everything is written again.`, e);
   }
   return new Map();
-}
-
-/** What an import did, in a sentence. */
-export function summary(r: ImportReport): string {
-  const days = Math.round(r.reachMs / 86_400_000);
-  const since = r.oldestMs === null ? '' : `, back to ${new Date(r.oldestMs).toISOString().slice(0, 10)}`;
-  const parts = [
-    `${r.plan.imported.toLocaleString('en-US')} answers in ${r.plan.sessions.toLocaleString('en-US')} sessions${since}`,
-    `${r.plan.reported.toLocaleString('en-US')} already reported by telemetry`,
-    `${r.plan.duplicates.toLocaleString('en-US')} repeated lines counted once`,
-  ];
-  if (r.plan.beyondReach)
-    parts.push(`${r.plan.beyondReach.toLocaleString('en-US')} older than the stack keeps (${days} days)`);
-  if (r.unpriced.length)
-    parts.push(`no price for ${r.unpriced.map((u) => `${u.model} (${u.answers})`).join(', ')}: tokens shown, cost not`);
-  return `${parts.join('; ')}.`;
 }
 
 function formatMb(bytes: number): string {

@@ -345,3 +345,21 @@ export async function removeImported(prometheus: PrometheusClient, nowMs: number
   );
   return { remaining: left?.value ?? 0 };
 }
+
+/** What an import did, in a sentence. */
+export function importSummary(r: ImportReport): string {
+  const days = Math.round(r.reachMs / 86_400_000);
+  const since = r.oldestMs === null ? '' : `, back to ${new Date(r.oldestMs).toISOString().slice(0, 10)}`;
+  const n = (count: number, one: string, many = `${one}s`): string =>
+    `${count.toLocaleString('en-US')} ${count === 1 ? one : many}`;
+  const parts = [
+    `${n(r.plan.imported, 'answer')} in ${n(r.plan.sessions, 'session')}${since}`,
+    `${r.plan.reported.toLocaleString('en-US')} already reported by telemetry`,
+    `${n(r.plan.duplicates, 'repeated line')} counted once`,
+  ];
+  if (r.plan.beyondReach)
+    parts.push(`${r.plan.beyondReach.toLocaleString('en-US')} older than the stack keeps (${days} days)`);
+  if (r.unpriced.length)
+    parts.push(`no price for ${r.unpriced.map((u) => `${u.model} (${u.answers})`).join(', ')}: tokens shown, cost not`);
+  return `${parts.join('; ')}.`;
+}

@@ -914,7 +914,7 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     await screenshot(p, 'e2e-08g-history-imported');
     // Counted once: every answer of the wired sessions was reported by telemetry, the other session's imported.
     const answers = unwiredApi.requests.filter((r) => r.role === 'main' && r.usage && r.model).length;
-    assert.match(report, new RegExp(`\\b${answers} answers in 1 sessions\\b`), report);
+    assert.match(report, new RegExp(`\\b${answers} answers in 1 session\\b`), report);
     assert.match(report, new RegExp(`\\b${wiredEvents.apiRequests.length} already reported by telemetry\\b`), report);
 
     // The sidebar lists it with its project, where it ran and its cost, marked as imported; the wired sessions'

@@ -24,6 +24,18 @@ const EARLIER = 'bbbbbbbb';
 /** The one request above 200k input tokens: Claude Code charged $0.5805, the price table $1.1535 (see the unit test). */
 const LONG_CONTEXT = { cliUsd: 0.5805, tableUsd: 1.1535 };
 
+/** An importer of the transcripts under `configDir`, what it wrote kept in memory only. */
+const importerOf = (prometheus: PrometheusClient, loki: LokiClient | undefined, configDir: string): HistoryImporter =>
+  new HistoryImporter({
+    prometheus,
+    loki,
+    roots: [join(configDir, 'projects')],
+    pricing: bundledPricing(),
+    fallbackReachMs: 30 * 86_400_000,
+    written: new Map(),
+    saveWritten: () => Promise.resolve(),
+  });
+
 describe('history import into real Prometheus', () => {
   let prom: PrometheusInstance;
   let client: PrometheusClient;
@@ -32,16 +44,7 @@ describe('history import into real Prometheus', () => {
   /** Claude Code's own cost per session, from its api_request events. */
   const cliCost = new Map<string, number>();
 
-  const importer = (): HistoryImporter =>
-    new HistoryImporter({
-      prometheus: client,
-      loki: undefined,
-      roots: [join(configDir, 'projects')],
-      pricing: bundledPricing(),
-      fallbackReachMs: 30 * 86_400_000,
-      written: new Map(),
-      saveWritten: () => Promise.resolve(),
-    });
+  const importer = (): HistoryImporter => importerOf(client, undefined, configDir);
   const sessionRows = async () => {
     const reader = new TelemetryReader({ prometheus: client });
     const m = (await reader.refresh(Date.now(), { range: '24h' })).snapshot!.metrics!;
@@ -247,15 +250,7 @@ describe('history import with Loki (the double, answering as Loki 3.4.6): teleme
       lokiQueries++;
       return queryLogs(...args);
     };
-    const importer = new HistoryImporter({
-      prometheus: client,
-      loki: lokiClient,
-      roots: [join(configDir, 'projects')],
-      pricing: bundledPricing(),
-      fallbackReachMs: 30 * 86_400_000,
-      written: new Map(),
-      saveWritten: () => Promise.resolve(),
-    });
+    const importer = importerOf(client, lokiClient, configDir);
     try {
       const first = await importer.run(Date.now(), () => undefined);
       assert.equal(first.plan.reported, 2, 'the two requests Loki holds are left to telemetry');

@@ -128,6 +128,7 @@ function lastResetBefore(resets: number[], t: number): number {
 /** Claude Code exports every 1 s here; a delta reaches the collector this long after the event. */
 export const EXPORT_DELAY = 1;
 
+/** mulberry32: small, fast, seeded. */
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
