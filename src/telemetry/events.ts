@@ -70,7 +70,7 @@ export function toProblem(e: LogEntry): ProblemEvent {
     }
     case 'hook_execution_complete': {
       const hooks = [a['hook_event'], a['num_hooks'] === '1' ? 'hook' : 'hooks'].filter(Boolean).join(' ');
-      if ((a['num_non_blocking_error'] ?? '0') === '0')
+      if (a['num_non_blocking_error'] === '0')
         return {
           ...base,
           kind: 'hookSlow',

@@ -78,7 +78,7 @@ export class LokiClient {
 
   /**
    * Every entry of a log query over the range, newest first, read page by page (a page holds at most LOKI_PAGE), up
-   * to `max` entries; `complete` is false when `max` cut them.
+   * to `max` entries; `complete` is false when `max` cut them (or a page of one nanosecond hid the rest of it).
    */
   async queryAllLogs(
     query: string,
@@ -89,6 +89,7 @@ export class LokiClient {
     // A page ends inside a nanosecond's entries: the next one ends just after it, and what was taken is skipped.
     let boundary = new Set<string>();
     let endNs = msToNs(params.endMs);
+    let skipped = false;
     for (;;) {
       const page = await this.queryLogs(
         query,
@@ -99,12 +100,11 @@ export class LokiClient {
       const room = params.max - entries.length;
       entries.push(...fresh.slice(0, room));
       if (fresh.length > room) return { entries, complete: false };
-      if (page.length < LOKI_PAGE) return { entries, complete: true };
-      // Full, and another page may hold more.
-      if (entries.length === params.max) return { entries, complete: false };
+      if (page.length < LOKI_PAGE) return { entries, complete: !skipped };
       const oldest = page[page.length - 1]!.timeNs;
       // A whole page of one nanosecond: the rest of it cannot be paged to, so the next page starts before it.
       const sameInstant = page[0]!.timeNs === oldest;
+      skipped ||= sameInstant;
       endNs = sameInstant ? oldest : (BigInt(oldest) + 1n).toString();
       boundary = new Set(page.filter((e) => e.timeNs === oldest).map(entryKey));
     }

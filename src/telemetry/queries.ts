@@ -292,7 +292,7 @@ export const ANY_CLAUDE_METRIC_MATCH = '{__name__=~"claude_code_.+",__name__!~"c
 // Loki: event detail. Log queries go to `query_range` with `direction=backward`, a limit, categorised labels.
 
 /** The `service.name` of Claude Code's events: the CLI (terminal, VS Code panel, SDK) and the desktop app. */
-export const CLAUDE_CODE_SERVICES = ['claude-code', 'claude-code-desktop'] as const;
+const CLAUDE_CODE_SERVICES = ['claude-code', 'claude-code-desktop'] as const;
 /** Loki's selector of those services' streams; `more`: further stream matchers (a session's stream). */
 export const lokiSelector = (more = ''): string =>
   `{service_name=~"${CLAUDE_CODE_SERVICES.join('|')}"${more ? `, ${more}` : ''}}`;
@@ -300,7 +300,7 @@ export const lokiSelector = (more = ''): string =>
 export const LOKI_SELECTOR = lokiSelector();
 
 export const lokiLogs = {
-  /** Every event of one session, for its timeline. */
+  /** Every event of one session, for its prompts. */
   sessionEvents: (sessionId: string): string => `${LOKI_SELECTOR} | session_id=${quote(sessionId)}`,
   /** Failed tool calls: tool_name, error_type, session_id in structured metadata. */
   toolFailures: (): string => `${LOKI_SELECTOR} | event_name="tool_result" | success="false"`,
@@ -337,7 +337,7 @@ export const PROBLEM_EVENTS = [
   'internal_error',
 ] as const;
 
-/** Hooks that ran this long (ms) without error are a problem too: the prompt or tool call waits for them. */
+/** Hooks that ran longer than this (ms) without error are a problem too: the prompt or tool call waits for them. */
 export const SLOW_HOOK_MS = 2000;
 
 /** A condition on an event's attribute: it differs from a value, or is a number above one. */
@@ -345,7 +345,7 @@ export type ProblemCondition = { label: string; not: string } | { label: string;
 
 /**
  * When one of PROBLEM_EVENTS is a problem, where not always: an MCP server that did not connect; hooks of which one
- * failed, or that ran for SLOW_HOOK_MS or more. The collector's count of them (stack/collector/config.yaml,
+ * failed, or that ran longer than SLOW_HOOK_MS. The collector's count of them (stack/collector/config.yaml,
  * claude_code.problems) has the same conditions: a unit test keeps them equal.
  */
 export const PROBLEM_WHEN: Readonly<Partial<Record<(typeof PROBLEM_EVENTS)[number], readonly ProblemCondition[]>>> = {
@@ -356,7 +356,8 @@ export const PROBLEM_WHEN: Readonly<Partial<Record<(typeof PROBLEM_EVENTS)[numbe
   ],
 };
 
-/** Whether an event's attributes meet a condition, as Loki's filter reads them. */
+/** Whether an event's attributes meet a condition, as Loki's filter reads them (but a duration that is no number,
+ * which Loki would keep marked with `__error__`, and Claude Code never sends). */
 export function meets(c: ProblemCondition, attributes: Readonly<Record<string, string>>): boolean {
   if ('not' in c) return (attributes[c.label] ?? '') !== c.not;
   const value = Number(attributes[c.label]);

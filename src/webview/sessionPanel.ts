@@ -73,12 +73,14 @@ function promptName(prompt: PromptRow): string {
 
 function promptsSection(read: SessionPrompts, view: PromptsView, change: (view: PromptsView) => void): HTMLElement[] {
   const { prompts } = read;
-  const [first, last] = [prompts[0], prompts.at(-1)];
+  const first = prompts[0];
+  // The startup's row begins first and may end last (a hook at the session's end).
+  const endMs = Math.max(...prompts.map((p) => p.endMs));
   const rows =
     view.order === 'cost' ? [...prompts].sort((a, b) => b.costUsd - a.costUsd || a.startMs - b.startMs) : prompts;
   // The newest prompt's waterfall opens first: the one a user watching a session wants.
   const open =
-    prompts.find((p) => keyOf(p) === view.open) ?? [...prompts].reverse().find((p) => p.promptId !== null) ?? last;
+    prompts.find((p) => keyOf(p) === view.open) ?? [...prompts].reverse().find((p) => p.promptId !== null) ?? first;
   const orderButton = (order: PromptsView['order'], label: string): HTMLButtonElement => {
     const button = el(
       'button',
@@ -91,13 +93,13 @@ function promptsSection(read: SessionPrompts, view: PromptsView, change: (view: 
   const asked = prompts.filter((p) => p.promptId !== null).length;
   return [
     el('h3', {}, 'Prompts'),
-    ...(first && last
+    ...(first
       ? [
           el(
             'p',
             {},
             `${count(asked)} ${asked === 1 ? 'prompt' : 'prompts'} and ${count(read.events)} events from ` +
-              `${when(first.startMs)} to ${when(last.endMs)}: ${duration((last.endMs - first.startMs) / 1000)} ` +
+              `${when(first.startMs)} to ${when(endMs)}: ${duration((endMs - first.startMs) / 1000)} ` +
               'between its first and last event in this range.' +
               (read.complete ? '' : ' Only its newest events were read: Open in Grafana for the ones before them.'),
           ),
@@ -146,8 +148,10 @@ function waterfall(prompt: PromptRow): HTMLElement[] {
       title: `from +${elapsed(startMs - prompt.startMs)}, for ${elapsed(endMs - startMs)}`,
     });
     // Through the CSSOM, which the page's policy allows (it refuses style attributes).
-    fill.style.marginLeft = `${(100 * (startMs - prompt.startMs)) / span}%`;
-    fill.style.width = `${Math.max(0.5, (100 * (endMs - startMs)) / span)}%`;
+    // An instant still shows, and still inside the track.
+    const width = Math.max(0.5, (100 * (endMs - startMs)) / span);
+    fill.style.marginLeft = `${Math.min((100 * (startMs - prompt.startMs)) / span, 100 - width)}%`;
+    fill.style.width = `${width}%`;
     track.append(fill);
     return track;
   };

@@ -156,6 +156,19 @@ const snapshot: Snapshot = {
         importedUsd: 2.5,
         imported: true,
       },
+      {
+        sessionId: '9e1d2c3b-0000-4000-8000-000000000001',
+        costUsd: 0,
+        tokens: 12_000,
+        activeSeconds: 0,
+        apiErrors: 0,
+        toolFailures: 0,
+        models: ['claude-future-9'],
+        projects: ['api-server'],
+        entrypoints: [],
+        importedUsd: 0,
+        imported: true,
+      },
     ],
   },
   events: {
@@ -309,6 +322,12 @@ describe('dashboard webview in Chromium', () => {
     assert.ok(
       body.includes(`631fe02f\n${XSS}, api-server · VS Code panel, ${XSS} · imported\n\t$9.50\t3.0M\t1h 30m\t4`),
       'the session row: id, projects and where it ran, cost, tokens, active, errors',
+    );
+    // An imported session whose model has no price: its tokens, and no $0.00.
+    assert.ok(body.includes('9e1d2c3b\napi-server · imported\n\tunpriced\t12.0k\t0m\t0'), body);
+    assert.equal(
+      await page.locator('td', { hasText: /^unpriced$/ }).getAttribute('title'),
+      'No price for claude-future-9 in the bundled table: its tokens are counted, its cost is not',
     );
     assert.equal(
       await page.locator('td', { hasText: '$9.50' }).locator('xpath=following-sibling::td[3]').getAttribute('title'),

@@ -1005,8 +1005,9 @@ function holds(p: LabelPredicate, labels: Labels): boolean {
       if (raw === undefined) return false;
       const v = goParseFloat(raw);
       if (typeof v !== 'number') {
-        labels['__error__'] = 'LabelFilterErr';
-        labels['__error_details__'] = v;
+        // The first error stays (Loki 3).
+        labels['__error__'] ??= 'LabelFilterErr';
+        labels['__error_details__'] ??= v;
         return true;
       }
       const x = p.value;

@@ -145,7 +145,7 @@ describe("what went wrong, from the real CLI's events", () => {
     const config = parse(readFileSync(join(repoRoot, 'stack', 'collector', 'config.yaml'), 'utf8')) as {
       connectors: { count: { logs: Record<string, { conditions: string[] }> } };
     };
-    // OTTL reads a missing attribute as nil: `nil != "0"` holds and `nil > 5000` does not, as Loki reads it.
+    // OTTL reads a missing attribute as nil: `nil != "0"` holds and `nil > 2000` does not, as Loki reads it.
     const ottl = (c: ProblemCondition): string =>
       'not' in c
         ? `log.attributes["${c.label}"] != "${c.not}"`

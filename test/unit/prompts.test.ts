@@ -128,16 +128,21 @@ describe('every entry of a log query, page by page', () => {
     loki = await startLokiDouble({ port: 0, host: '127.0.0.1', now: () => base + 600_000 });
     client = new LokiClient({ baseUrl: `http://127.0.0.1:${loki.port}` });
     // Ten events in each millisecond (their sequence tells them apart): pages end inside a millisecond's events.
-    const logRecords = Array.from({ length: count }, (_, i) => ({
-      timeUnixNano: String(BigInt(base + Math.floor(i / 10)) * 1_000_000n),
+    // Session s2: more than a page in one nanosecond.
+    const record = (session: string, i: number, ns: bigint) => ({
+      timeUnixNano: String(ns),
       // Loki keeps one of two entries with the same stream, time and line.
       body: { stringValue: `claude_code.tool_result ${i}` },
       attributes: [
-        { key: 'session.id', value: { stringValue: 's1' } },
+        { key: 'session.id', value: { stringValue: session } },
         { key: 'event.name', value: { stringValue: 'tool_result' } },
         { key: 'event.sequence', value: { intValue: String(i) } },
       ],
-    }));
+    });
+    const logRecords = [
+      ...Array.from({ length: count }, (_, i) => record('s1', i, BigInt(base + Math.floor(i / 10)) * 1_000_000n)),
+      ...Array.from({ length: LOKI_PAGE + 10 }, (_, i) => record('s2', i, BigInt(base) * 1_000_000n + 7n)),
+    ];
     const res = await fetch(`http://127.0.0.1:${loki.port}/otlp/v1/logs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -177,5 +182,11 @@ describe('every entry of a log query, page by page', () => {
       all.entries.slice(0, LOKI_PAGE + 7).map((e) => e.attributes['event_sequence']),
       'the newest',
     );
+    // Exactly `max`, on whole pages and a part: all of them.
+    const exact = await client.queryAllLogs(lokiLogs.sessionEvents('s1'), { ...range, max: count });
+    assert.deepEqual([exact.entries.length, exact.complete], [count, true]);
+    // A page of one nanosecond cannot be paged past inside it: said, not hidden.
+    const instant = await client.queryAllLogs(lokiLogs.sessionEvents('s2'), { ...range, max: Infinity });
+    assert.deepEqual([instant.entries.length, instant.complete], [LOKI_PAGE, false]);
   });
 });

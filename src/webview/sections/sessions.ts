@@ -28,7 +28,13 @@ export function sessionsView(sessions: readonly SessionRow[]): HTMLElement[] {
               ...(imported ? ['imported'] : []),
             ].join(' · '),
           },
-          usd(session.costUsd),
+          // Tokens without a cost are an import whose model the bundled price table does not know: never $0.00.
+          session.imported && session.costUsd === 0 && session.tokens > 0
+            ? {
+                text: 'unpriced',
+                title: `No price for ${session.models.join(', ') || 'its model'} in the bundled table: its tokens are counted, its cost is not`,
+              }
+            : usd(session.costUsd),
           tokensCell(session.tokens),
           duration(session.activeSeconds),
           {
