@@ -90,7 +90,9 @@ export function activate(context: vscode.ExtensionContext): void {
     dashboard,
     dashboard.onDidChangeRange(() => void controller.refreshNow()),
     dashboard.onDidChangeGroupBy(() => void controller.refreshNow()),
-    dashboard.onDidRequestSession((sessionId) => void vscode.commands.executeCommand(CommandId.showSession, sessionId)),
+    dashboard.onDidRequestSession(
+      ({ sessionId, promptId }) => void vscode.commands.executeCommand(CommandId.showSession, sessionId, promptId),
+    ),
     sessions,
     dashboard.onDidRequestAction((action) => void vscode.commands.executeCommand(`claudeTelemetry.${action}`)),
     dashboard.onDidChangeVisibility((visible) => controller.setViewVisible(visible)),
@@ -144,11 +146,11 @@ export function activate(context: vscode.ExtensionContext): void {
     registerCommand(log, CommandId.copyGrafanaPassword, () => stack.copyGrafanaPassword()),
     registerCommand(log, CommandId.verifyPipeline, () => doctor.run()),
     registerCommand(log, CommandId.showDashboard, () => vscode.commands.executeCommand(`${DASHBOARD_VIEW_ID}.focus`)),
-    registerCommand(log, CommandId.showSession, (sessionId) => {
+    registerCommand(log, CommandId.showSession, (sessionId, promptId) => {
       if (!isSessionId(sessionId)) {
         throw new Error('Pick a session in the Sessions list of the Claude Telemetry sidebar to open it.');
       }
-      sessions.show(sessionId, dashboard.range);
+      sessions.show(sessionId, dashboard.range, isSessionId(promptId) ? promptId : undefined);
     }),
     registerCommand(log, CommandId.showLogs, () => log.show()),
     registerCommand(log, CommandId.refresh, () => controller.refreshNow()),

@@ -23,7 +23,7 @@ export type HostAction = (typeof HOST_ACTIONS)[number];
 /** The sidebar gets `state`; a session's panel gets `session` (its detail, or why there is none). */
 export type HostToWebview =
   | { type: 'state'; state: ViewState; range: TimeRange }
-  | { type: 'session'; sessionId: string; detail: SessionDetail | null; error?: string };
+  | { type: 'session'; sessionId: string; detail: SessionDetail | null; error?: string; openPrompt?: string };
 
 /** What a session id may look like on its way from a page to a command (Claude Code's are UUIDs). */
 export function isSessionId(value: unknown): value is string {
@@ -34,7 +34,7 @@ export type WebviewToHost =
   | { type: 'ready' }
   | { type: 'selectRange'; range: TimeRange }
   | { type: 'selectGroupBy'; dimension: CostDimension }
-  | { type: 'openSession'; sessionId: string }
+  | { type: 'openSession'; sessionId: string; promptId?: string }
   | { type: 'run'; action: HostAction };
 
 export function isTimeRange(value: unknown): value is TimeRange {
@@ -57,7 +57,12 @@ export function parseWebviewMessage(message: unknown): WebviewToHost | undefined
         ? { type: 'selectGroupBy', dimension: candidate.dimension }
         : undefined;
     case 'openSession':
-      return isSessionId(candidate.sessionId) ? { type: 'openSession', sessionId: candidate.sessionId } : undefined;
+      if (!isSessionId(candidate.sessionId)) return undefined;
+      // Prompt ids are UUIDs too.
+      if (candidate.promptId === undefined) return { type: 'openSession', sessionId: candidate.sessionId };
+      return isSessionId(candidate.promptId)
+        ? { type: 'openSession', sessionId: candidate.sessionId, promptId: candidate.promptId }
+        : undefined;
     case 'run':
       return (HOST_ACTIONS as readonly unknown[]).includes(candidate.action)
         ? { type: 'run', action: candidate.action as HostAction }

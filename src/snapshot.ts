@@ -277,6 +277,8 @@ export interface Snapshot {
   alerts?: StackAlert[];
   /** The plan's usage now, its limit history over the range and this month's cost at API prices. */
   plan?: PlanSection;
+  /** The range's most expensive prompts, among its most expensive sessions (Loki); what Loki said if it failed. */
+  prompts?: { top: PromptCost[] } | { error: string };
 }
 
 /** One step of a prompt's waterfall: an API request (or a failed attempt), a tool call, or another event of it. */
@@ -326,6 +328,18 @@ export interface SessionPrompts {
   events: number;
   /** False when the session had more events than a panel reads: these are its newest. */
   complete: boolean;
+}
+
+/** One of the range's most expensive prompts. */
+export interface PromptCost {
+  sessionId: string;
+  promptId: string;
+  /** The sum of its api_request events' cost. */
+  costUsd: number;
+  /** From its user_prompt event, when Loki holds it: when it was sent, its length, its first words (opt-in only). */
+  timeMs: number | null;
+  length: number | null;
+  text: string | null;
 }
 
 /** One session in full, over a range: what its panel shows. */

@@ -67,7 +67,7 @@ function promptRow(promptId: string | null, events: LogEntry[], promptText: bool
     promptId,
     startMs: Math.min(...steps.map((s) => s.startMs)),
     endMs: Math.max(...steps.map((s) => s.endMs)),
-    text: promptText && words && words !== REDACTED ? firstWords(words) : null,
+    text: promptText ? promptWords(words) : null,
     length: numOrNull(prompt?.['prompt_length']),
     costUsd: sum((s) => s.costUsd),
     tokens: sum((s) => s.tokens),
@@ -168,7 +168,9 @@ function eventStep(e: LogEntry): PromptStep {
   };
 }
 
-function firstWords(text: string): string {
+/** A prompt's first words from its user_prompt event's `prompt`; null when Claude Code sent none or its placeholder. */
+export function promptWords(text: string | undefined): string | null {
+  if (!text || text === REDACTED) return null;
   const words = text.trim().split(/\s+/);
   return words.length > PROMPT_WORDS ? `${words.slice(0, PROMPT_WORDS).join(' ')}…` : words.join(' ');
 }

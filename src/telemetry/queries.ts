@@ -300,6 +300,9 @@ export const lokiSelector = (more = ''): string =>
 export const LOKI_SELECTOR = lokiSelector();
 
 export const lokiLogs = {
+  /** The prompts (their user_prompt events) of these prompt ids. */
+  userPrompts: (...promptIds: string[]): string =>
+    `${LOKI_SELECTOR} | event_name="user_prompt" | prompt_id=~${exactAlternation(promptIds)}`,
   /** Every event of one session, for its prompts. */
   sessionEvents: (sessionId: string): string => `${LOKI_SELECTOR} | session_id=${quote(sessionId)}`,
   /** Failed tool calls: tool_name, error_type, session_id in structured metadata. */
@@ -322,6 +325,18 @@ export const lokiLogs = {
       })
       .join(''),
 } as const;
+
+/**
+ * The cost of each prompt of these sessions over the last `seconds`: its api_request events' cost_usd. Restricted to
+ * a few sessions, so that the answer stays within the series a Loki answers at once (max_query_series, 500 by
+ * default) whatever the range.
+ */
+export function promptCostsQuery(sessionIds: readonly string[], seconds: number): string {
+  return (
+    `sum by (session_id, prompt_id) (sum_over_time(${LOKI_SELECTOR} | event_name="api_request" | ` +
+    `session_id=~${exactAlternation(sessionIds)} | unwrap cost_usd [${dur(seconds)}]))`
+  );
+}
 
 /**
  * Claude Code's events that say something went wrong, as CLI 2.1.328 names them (measured: docs/architecture.md,
@@ -366,7 +381,7 @@ export function meets(c: ProblemCondition, attributes: Readonly<Record<string, s
 
 /** Which store a catalog query goes to. */
 export type QueryStore = 'prometheus' | 'loki';
-/** instant: `/api/v1/query`; range: `/api/v1/query_range` with a step; logs: Loki `query_range`. */
+/** instant: `/api/v1/query` (Prometheus' or Loki's); range: `/api/v1/query_range` with a step; logs: Loki `query_range`. */
 export type QueryKind = 'instant' | 'range' | 'logs';
 
 export interface CatalogQuery {
@@ -424,6 +439,12 @@ export function catalogExamples(): CatalogQuery[] {
       kind: 'logs',
       expr: fn('631fe02f-77fd-4613-8db1-70ec003c74d0'),
     });
+  out.push({
+    name: 'promptCosts',
+    backend: 'loki',
+    kind: 'instant',
+    expr: promptCostsQuery(['631fe02f-77fd-4613-8db1-70ec003c74d0', 'db2d98db-9ac8-44e4-a0a7-7a609ad65899'], 86_400),
+  });
   const session = sessionFigures('631fe02f-77fd-4613-8db1-70ec003c74d0');
   for (const [name, f] of Object.entries(session)) {
     out.push({

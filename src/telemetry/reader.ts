@@ -20,6 +20,7 @@ import {
   figureSlots,
   figureWindow,
   lokiLogs,
+  promptCostsQuery,
   sessionFigures,
   sessionsChanged,
 } from './queries';
@@ -45,8 +46,8 @@ import {
   todaySummary,
   type SessionFigureName,
 } from './figures';
-import { toApiError, toProblem, toToolFailure } from './events';
-import { sessionPrompts } from './prompts';
+import { numOrNull, toApiError, toProblem, toToolFailure } from './events';
+import { promptWords, sessionPrompts } from './prompts';
 import { PieceCache, cutWindow, pieceKey, type Sample } from './slots';
 import {
   encodePieces,
@@ -57,7 +58,15 @@ import {
   writePieceFile,
   type PersistedPieces,
 } from './pieceFile';
-import type { EventsSection, SessionDetail, Snapshot, TimeRange, TodaySummary } from '../snapshot';
+import type {
+  EventsSection,
+  PromptCost,
+  SessionDetail,
+  SessionRow,
+  Snapshot,
+  TimeRange,
+  TodaySummary,
+} from '../snapshot';
 
 export type { RefreshWindows } from './refreshPlan';
 
@@ -92,6 +101,9 @@ export interface PersistOptions {
 export const PERSIST_EVERY_MS = 60_000;
 /** Events a session's panel reads at most (its newest): a day of heavy use is a few thousand. */
 const SESSION_EVENTS_MAX = 20_000;
+/** The sidebar's most expensive prompts: this many, from the range's this many most expensive sessions. */
+const TOP_PROMPTS = 10;
+const TOP_PROMPT_SESSIONS = 10;
 
 export interface FetchOptions {
   signal?: AbortSignal;
@@ -99,6 +111,8 @@ export interface FetchOptions {
 
 /** A refresh's options: besides the signal, who is told of today's figures as soon as they are read. */
 export interface RefreshOptions extends FetchOptions {
+  /** Whether the user opted in to see prompts' words (claudeTelemetry.terminal.logUserPrompts). */
+  promptText?: boolean;
   /** Today's figures, before the snapshot's events from Loki: the status bar never waits for Loki. */
   onToday?: (today: TodaySummary) => void;
 }
@@ -208,6 +222,7 @@ export class TelemetryReader {
         ? undefined
         : await this.snapshot(windows.range, nowMs, read, events, {
             ...(options.signal ? { signal: options.signal } : {}),
+            promptText: options.promptText ?? false,
           });
     return { ...(today ? { today } : {}), ...(snapshot ? { snapshot } : {}) };
   }
@@ -223,7 +238,7 @@ export class TelemetryReader {
     nowMs: number,
     read: Promise<Readings>,
     events: Promise<EventsSection> | null,
-    options: FetchOptions,
+    options: FetchOptions & { promptText: boolean },
   ): Promise<Snapshot> {
     const startMs = rangeStartMs(range, nowMs);
     const [metrics, eventsRead] = await Promise.allSettled([
@@ -251,8 +266,64 @@ export class TelemetryReader {
       const r = await read;
       if (r.windows.dayStartMs !== undefined) snapshot.today = todayCost(r);
       snapshot.plan = planSection(r);
+      // Loki answered the events: it is asked the prompts of the sessions the metrics rank first.
+      if (this.loki && eventsRead.status === 'fulfilled') {
+        snapshot.prompts = await this.topPrompts(this.loki, m.sessions, startMs, nowMs, options).then(
+          (top) => ({ top }),
+          (error: unknown) => {
+            options.signal?.throwIfAborted();
+            return { error: toErrorInfo(error, 'Loki').message };
+          },
+        );
+      }
     }
     return snapshot;
+  }
+
+  /**
+   * The range's most expensive prompts among its most expensive sessions: their cost from a Loki metric query (a few
+   * sessions, so that its series stay within what Loki answers), then their user_prompt events for when, how long and
+   * (opted in) what.
+   */
+  private async topPrompts(
+    loki: LokiClient,
+    sessions: readonly SessionRow[],
+    startMs: number,
+    nowMs: number,
+    options: FetchOptions & { promptText: boolean },
+  ): Promise<PromptCost[]> {
+    // An imported session has no events in Loki.
+    const ids = sessions
+      .filter((s) => s.costUsd > s.importedUsd)
+      .slice(0, TOP_PROMPT_SESSIONS)
+      .map((s) => s.sessionId);
+    if (!ids.length) return [];
+    const costs = await loki.instant(promptCostsQuery(ids, (nowMs - startMs) / 1000), nowMs, options);
+    const top = costs
+      .flatMap((s) => {
+        const [sessionId, promptId] = [s.labels['session_id'], s.labels['prompt_id']];
+        return sessionId && promptId && s.value !== null && s.value > 0
+          ? [{ sessionId, promptId, costUsd: s.value }]
+          : [];
+      })
+      .sort((a, b) => b.costUsd - a.costUsd)
+      .slice(0, TOP_PROMPTS);
+    if (!top.length) return [];
+    const sent = await loki.queryLogs(
+      lokiLogs.userPrompts(...top.map((p) => p.promptId)),
+      { startMs, endMs: nowMs, limit: 2 * top.length, direction: 'backward' },
+      options,
+    );
+    const byId = new Map(sent.map((e) => [e.attributes['prompt_id'], e]));
+    return top.map((p) => {
+      const a = byId.get(p.promptId);
+      return {
+        ...p,
+        timeMs: a?.timeMs ?? null,
+        length: numOrNull(a?.attributes['prompt_length']),
+        text: options.promptText ? promptWords(a?.attributes['prompt']) : null,
+      };
+    });
   }
 
   /**

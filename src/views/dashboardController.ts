@@ -255,7 +255,7 @@ export class DashboardController implements vscode.Disposable {
       const refreshed = await service.refresh(
         now,
         { dayStartMs, range, groupBy, ...month, ...(project === undefined ? {} : { project }) },
-        { signal, onToday },
+        { signal, onToday, promptText: this.config.terminal.logUserPrompts },
       );
       await todayShown;
       snapshot = refreshed.snapshot;

@@ -17,7 +17,7 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
   private state: ViewState = { kind: 'loading' };
   private readonly rangeChanged = new vscode.EventEmitter<TimeRange>();
   private readonly groupByChanged = new vscode.EventEmitter<CostDimension>();
-  private readonly sessionRequested = new vscode.EventEmitter<string>();
+  private readonly sessionRequested = new vscode.EventEmitter<{ sessionId: string; promptId?: string }>();
   private readonly actionRequested = new vscode.EventEmitter<HostAction>();
   private readonly visibilityChanged = new vscode.EventEmitter<boolean>();
   /** The user picked another range. */
@@ -105,7 +105,10 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
         this.groupByChanged.fire(message.dimension);
         break;
       case 'openSession':
-        this.sessionRequested.fire(message.sessionId);
+        this.sessionRequested.fire({
+          sessionId: message.sessionId,
+          ...(message.promptId ? { promptId: message.promptId } : {}),
+        });
         break;
       case 'run':
         this.actionRequested.fire(message.action);

@@ -13,7 +13,7 @@ export interface SessionSource {
 
 /** One editor-area panel per session: its detail fetched on open and on Refresh. */
 export class SessionPanels implements vscode.Disposable {
-  private readonly panels = new Map<string, vscode.WebviewPanel>();
+  private readonly panels = new Map<string, { panel: vscode.WebviewPanel; openPrompt(promptId: string): void }>();
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -21,10 +21,12 @@ export class SessionPanels implements vscode.Disposable {
     private readonly log: Log,
   ) {}
 
-  show(sessionId: string, range: TimeRange): void {
+  /** Opens the session's panel (or reveals it), at the prompt `promptId` when one is given. */
+  show(sessionId: string, range: TimeRange, promptId?: string): void {
     const open = this.panels.get(sessionId);
     if (open) {
-      open.reveal();
+      open.panel.reveal();
+      if (promptId) open.openPrompt(promptId);
       return;
     }
     const panel = vscode.window.createWebviewPanel(
@@ -33,13 +35,23 @@ export class SessionPanels implements vscode.Disposable {
       vscode.ViewColumn.Active,
       webviewOptions(this.extensionUri),
     );
-    this.panels.set(sessionId, panel);
     panel.webview.html = webviewPage(panel.webview, this.extensionUri);
     let latest: HostToWebview = { type: 'session', sessionId, detail: null };
+    // The prompt to open, once: a later refresh keeps what the user opened since.
+    let openPrompt = promptId;
     let ready = false;
     const post = (): void => {
-      if (ready) void panel.webview.postMessage(latest);
+      if (!ready) return;
+      void panel.webview.postMessage(openPrompt && latest.type === 'session' ? { ...latest, openPrompt } : latest);
+      if (latest.type === 'session' && latest.detail) openPrompt = undefined;
     };
+    this.panels.set(sessionId, {
+      panel,
+      openPrompt: (id) => {
+        openPrompt = id;
+        post();
+      },
+    });
     const load = async (): Promise<void> => {
       try {
         latest = { type: 'session', sessionId, detail: await this.source.fetch(sessionId, range) };
@@ -73,6 +85,6 @@ export class SessionPanels implements vscode.Disposable {
   }
 
   dispose(): void {
-    for (const panel of [...this.panels.values()]) panel.dispose();
+    for (const { panel } of [...this.panels.values()]) panel.dispose();
   }
 }

@@ -37,14 +37,16 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
     remember({ range: incoming.range, view: incoming.state });
     render();
   } else if (incoming?.type === 'session') {
+    // A refresh keeps the order picked and the prompt open; the sidebar may ask to open another.
+    const kept = persisted.session?.prompts;
+    const prompts = incoming.openPrompt ? { order: kept?.order ?? 'time', open: incoming.openPrompt } : kept;
     remember({
       ...persisted,
       session: {
         sessionId: incoming.sessionId,
         detail: incoming.detail,
         ...(incoming.error ? { error: incoming.error } : {}),
-        // A refresh keeps the order picked and the prompt open.
-        ...(persisted.session?.prompts ? { prompts: persisted.session.prompts } : {}),
+        ...(prompts ? { prompts } : {}),
       },
     });
     render();

@@ -11,6 +11,7 @@ import { errorsView } from './sections/errors';
 import { kpisView } from './sections/kpis';
 import { planView } from './sections/plan';
 import { productivityView } from './sections/productivity';
+import { promptsView } from './sections/prompts';
 import { recentView } from './sections/recent';
 import { sessionsView } from './sections/sessions';
 import { subagentsView } from './sections/subagents';
@@ -57,6 +58,7 @@ function dataView(snapshot: Snapshot): HTMLElement[] {
         ]
       : []),
     ...(events ? recentView(events) : []),
+    ...promptsView(snapshot.prompts),
     ...(metrics ? sessionsView(metrics.sessions) : []),
     // Long ranges start on the hour (the minute for 1 h): the window is whole slots the extension keeps, plus the open one.
     el('p', { class: 'updated' }, `Since ${when(snapshot.startMs)} · updated ${updatedAt(snapshot.fetchedAt)}`),

@@ -208,6 +208,26 @@ const snapshot: Snapshot = {
       },
     ],
   },
+  prompts: {
+    top: [
+      {
+        sessionId: '631fe02f-77fd-4613-8db1-70ec003c74d0',
+        promptId: '1783e596-e80d-41ac-bfe8-44a6cdf4bcaa',
+        costUsd: 4.25,
+        timeMs: Date.UTC(2026, 10, 23, 11, 40),
+        length: 28,
+        text: `fix ${XSS} now`,
+      },
+      {
+        sessionId: 'db2d98db-9ac8-44e4-a0a7-7a609ad65899',
+        promptId: 'b500733c-d773-4856-b744-59f90bd13e5f',
+        costUsd: 0.004,
+        timeMs: null,
+        length: 11,
+        text: null,
+      },
+    ],
+  },
 };
 
 describe('dashboard webview in Chromium', () => {
@@ -377,6 +397,20 @@ describe('dashboard webview in Chromium', () => {
       `631fe02f-77fd-4613-8db1-70ec003c74d0\n${XSS}, api-server\nVS Code panel, ${XSS}\nclaude-sonnet-4-5\n` +
         "Imported from Claude Code's transcript: $2.50 priced from its tokens\nOpen the session in full",
     );
+    // The most expensive prompts, each opening its session at it.
+    assert.match(
+      body,
+      new RegExp(
+        `Most expensive prompts\\nPrompt\\tCost\\nfix ${escapeRegExp(XSS)} now\\n[^\\n]+ · session 631fe02f\\n?\\t\\$4\\.25\\n` +
+          'A prompt of 11 characters\\nsent before the range · session db2d98db\\n?\\t\\$0\\.00',
+      ),
+    );
+    await page.getByRole('button', { name: 'A prompt of 11 characters' }).click();
+    assert.deepEqual((await posted(page)).at(-1), {
+      type: 'openSession',
+      sessionId: 'db2d98db-9ac8-44e4-a0a7-7a609ad65899',
+      promptId: 'b500733c-d773-4856-b744-59f90bd13e5f',
+    });
     // A session of the list opens in full: the host gets its id.
     await page.getByRole('button', { name: '631fe02f', exact: true }).click();
     assert.deepEqual((await posted(page)).at(-1), {
@@ -680,6 +714,9 @@ describe('dashboard webview in Chromium', () => {
         .getAttribute('title'),
       '$0.00024',
     );
+    // Opened from the sidebar's most expensive prompts: at that prompt, whatever was open.
+    await post(page, { type: 'session', sessionId: id, detail, openPrompt: 'p-dear' });
+    await page.getByText(`Waterfall: fix the ${XSS} tests ($0.12, 1m 00s)`).waitFor();
     assert.equal(await page.locator('img').count(), 0);
     await page.waitForFunction(() => document.querySelectorAll('canvas').length === 1);
     await page.getByRole('button', { name: 'Open in Grafana' }).click();

@@ -749,9 +749,14 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
       ),
       30_000,
     );
-    // The session opens in full from the list: an editor panel with its cost, its tools, its prompt and the prompt's
-    // waterfall.
-    await list.frame.getByRole('button', { name: sessionId, exact: true }).click();
+    // Its one prompt is the range's most expensive, with what its events cost; it opens the session in full at it: an
+    // editor panel with its cost, its tools, its prompt and the prompt's waterfall.
+    const prompt = new RegExp(
+      `^Most expensive prompts\\nPrompt\\tCost\\n(A prompt of [\\d,]+ characters)\\n[^\\n]+ · session ${sessionId}\\n?\\t${escapeRegExp(expectedCost)}$`,
+      'm',
+    );
+    const { text: top } = await waitForFrameText(p, prompt, 30_000);
+    await list.frame.getByRole('button', { name: prompt.exec(top)![1]!, exact: true }).click();
     const fullId = sessionEvents.apiRequests[0].meta.session_id;
     const panel = await waitForFrameText(
       p,

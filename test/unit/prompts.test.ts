@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { LokiClient, LOKI_PAGE, type LogEntry } from '../../src/telemetry/loki';
 import { sessionPrompts } from '../../src/telemetry/prompts';
-import { lokiLogs } from '../../src/telemetry/queries';
+import { lokiLogs, promptCostsQuery } from '../../src/telemetry/queries';
 import type { PromptRow } from '../../src/snapshot';
 import { startLokiDouble, type LokiDouble } from '../doubles/loki';
 import { RUNS, attribute, lokiWithRuns, records, type Run } from '../support/cliEvents';
@@ -54,6 +54,34 @@ describe("a session's prompts, from the real CLI's events", () => {
         `${run}: every event a step (a tool's decision and result are one)`,
       );
     }
+  });
+
+  it("the sidebar's queries: each prompt's cost in one metric query, its user_prompt event by its id", async () => {
+    const truth = new Map<string, number>();
+    for (const run of RUNS)
+      for (const r of records(run).filter((x) => attribute(x, 'event.name') === 'api_request')) {
+        const key = `${attribute(r, 'session.id')} ${attribute(r, 'prompt.id')}`;
+        truth.set(key, (truth.get(key) ?? 0) + Number(attribute(r, 'cost_usd')));
+      }
+    const costs = await client.instant(promptCostsQuery(RUNS.map(sessionOf), 3600), clock);
+    assert.equal(costs.length, truth.size);
+    for (const s of costs) {
+      const want = truth.get(`${s.labels['session_id']} ${s.labels['prompt_id']}`);
+      assert.ok(want !== undefined && Math.abs(s.value! - want) < 1e-12, JSON.stringify(s));
+    }
+    const ids = costs.map((s) => s.labels['prompt_id']!);
+    const sent = await client.queryLogs(lokiLogs.userPrompts(...ids), {
+      startMs: clock - 3_600_000,
+      endMs: clock,
+      limit: 100,
+    });
+    assert.deepEqual(sent.map((e) => e.attributes['prompt_id']).sort(), [...ids].sort(), 'one user_prompt each');
+    // Two sessions only: the answer holds theirs alone.
+    const two = await client.instant(promptCostsQuery([sessionOf('ordinary'), sessionOf('refusal')], 3600), clock);
+    assert.deepEqual(
+      new Set(two.map((s) => s.labels['session_id'])),
+      new Set([sessionOf('ordinary'), sessionOf('refusal')]),
+    );
   });
 
   it('the ordinary run: the startup apart, then the prompt with its requests and tool calls in order', async () => {
