@@ -6,6 +6,8 @@
 // and every rule of stack/prometheus/rules/alerts.yml compares against `max(claude_code_telemetry_alert_threshold
 // {name="…"})`, falling back to the default written in the rule when no extension has sent one (a team's Prometheus).
 
+import type { StackAlert } from '../snapshot';
+
 /** Each threshold: its setting (`claudeTelemetry.alerts.<key>`, or the one named), its name on the gauge, its default. */
 export const ALERT_THRESHOLDS = {
   hourlyCostUsd: { name: 'hourly_cost_usd', default: 10, rule: 'HighHourlyCost' },
@@ -58,4 +60,20 @@ export function thresholdsRequest(thresholds: AlertThresholds, nowMs: number): u
       },
     ],
   };
+}
+
+/**
+ * The one notification for the alerts that fired since the last look: one alert in its own words; several in one
+ * message, as critical as the most critical of them. VS Code shows no toast for a fourth notification within 800 ms
+ * (it goes to the notification center only), and alerts fire together (one session's failures).
+ */
+export function alertNotification(fresh: readonly StackAlert[]): { critical: boolean; text: string } | undefined {
+  const said = (alert: StackAlert): string =>
+    `${alert.summary || alert.name}${alert.description ? `: ${alert.description}` : ''}`;
+  const [first, ...more] = fresh;
+  if (!first) return undefined;
+  const critical = fresh.some((alert) => alert.severity === 'critical');
+  if (more.length === 0) return { critical, text: said(first) };
+  const sentence = (text: string): string => (/[.!?]$/.test(text) ? text : `${text}.`);
+  return { critical, text: `${fresh.length} alerts fired. ${fresh.map((alert) => sentence(said(alert))).join(' ')}` };
 }

@@ -94,17 +94,12 @@ export class AlertsWatcher {
     const fresh = firing.filter((alert) => !notified.includes(alertKey(alert)));
     if (fresh.length === 0) return;
     void this.memento.update(NOTIFIED_KEY, [...notified, ...fresh.map(alertKey)].slice(-NOTIFIED_KEPT));
-    for (const alert of fresh) {
-      const show = alert.severity === 'critical' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
-      void show(
-        `${alert.summary || alert.name}${alert.description ? `: ${alert.description}` : ''}`,
-        'Open Dashboard',
-        'Open Grafana',
-      ).then((choice) => {
-        if (choice === 'Open Dashboard') void vscode.commands.executeCommand('claudeTelemetry.showDashboard');
-        if (choice === 'Open Grafana') void vscode.commands.executeCommand('claudeTelemetry.openGrafana');
-      });
-    }
+    const notification = loadDeferred().telemetry.alertNotification(fresh)!;
+    const show = notification.critical ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
+    void show(notification.text, 'Open Dashboard', 'Open Grafana').then((choice) => {
+      if (choice === 'Open Dashboard') void vscode.commands.executeCommand('claudeTelemetry.showDashboard');
+      if (choice === 'Open Grafana') void vscode.commands.executeCommand('claudeTelemetry.openGrafana');
+    });
   }
 
   private logOnce(kind: 'thresholds' | 'alerts', message: string): void {

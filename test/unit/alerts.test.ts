@@ -11,10 +11,12 @@ import {
   ALERT_THRESHOLDS,
   THRESHOLD_METRIC,
   THRESHOLD_SERIES,
+  alertNotification,
   thresholdsRequest,
   type AlertThreshold,
 } from '../../src/telemetry/alerts';
 import { otlpHeaders, publishThresholds } from '../../src/telemetry/thresholdPublisher';
+import type { StackAlert } from '../../src/snapshot';
 import { repoRoot } from '../support/paths';
 
 const rules = (
@@ -131,5 +133,36 @@ describe('alert thresholds', () => {
     } finally {
       server.close();
     }
+  });
+
+  it('alerts that fired together are one notification, as critical as the most critical (VS Code drops a fourth toast)', () => {
+    const alert = (name: string, severity: string, description = ''): StackAlert => ({
+      name,
+      state: 'firing',
+      severity,
+      labels: {},
+      summary: `${name} summary`,
+      description,
+      activeAtMs: null,
+    });
+    assert.equal(alertNotification([]), undefined);
+    assert.deepEqual(alertNotification([alert('APIRetriesExhausted', 'warning', 'Given up: 1')]), {
+      critical: false,
+      text: 'APIRetriesExhausted summary: Given up: 1',
+    });
+    assert.deepEqual(
+      alertNotification([
+        alert('APIRetriesExhausted', 'warning', 'Given up: 1'),
+        alert('DailyCostThreshold', 'critical'),
+        alert('MCPServerFailing', 'warning'),
+        alert('CompactionStorm', 'warning', 'Start a new session.'),
+      ]),
+      {
+        critical: true,
+        text:
+          '4 alerts fired. APIRetriesExhausted summary: Given up: 1. DailyCostThreshold summary. ' +
+          'MCPServerFailing summary. CompactionStorm summary: Start a new session.',
+      },
+    );
   });
 });
