@@ -64,7 +64,7 @@ export function thresholdsRequest(thresholds: AlertThresholds, nowMs: number): u
 
 /**
  * The one notification for the alerts that fired since the last look: one alert in its own words; several in one
- * message, as critical as the most critical of them. VS Code shows no toast for a fourth notification within 800 ms
+ * message naming them, as critical as the most critical of them. VS Code shows no toast for a fourth notification within 800 ms
  * (it goes to the notification center only), and alerts fire together (one session's failures).
  */
 export function alertNotification(fresh: readonly StackAlert[]): { critical: boolean; text: string } | undefined {
@@ -74,6 +74,9 @@ export function alertNotification(fresh: readonly StackAlert[]): { critical: boo
   if (!first) return undefined;
   const critical = fresh.some((alert) => alert.severity === 'critical');
   if (more.length === 0) return { critical, text: said(first) };
-  const sentence = (text: string): string => (/[.!?]$/.test(text) ? text : `${text}.`);
-  return { critical, text: `${fresh.length} alerts fired. ${fresh.map((alert) => sentence(said(alert))).join(' ')}` };
+  // Their summaries only: what each means and what to do are in the sidebar's alerts.
+  return {
+    critical,
+    text: `${fresh.length} alerts fired: ${fresh.map((alert) => alert.summary || alert.name).join('; ')}. The dashboard says what each means.`,
+  };
 }

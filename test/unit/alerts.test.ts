@@ -160,8 +160,8 @@ describe('alert thresholds', () => {
       {
         critical: true,
         text:
-          '4 alerts fired. APIRetriesExhausted summary: Given up: 1. DailyCostThreshold summary. ' +
-          'MCPServerFailing summary. CompactionStorm summary: Start a new session.',
+          '4 alerts fired: APIRetriesExhausted summary; DailyCostThreshold summary; MCPServerFailing summary; ' +
+          'CompactionStorm summary. The dashboard says what each means.',
       },
     );
   });
