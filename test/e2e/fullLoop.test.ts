@@ -924,6 +924,9 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     const offer = /Import your past Claude Code sessions/;
     await waitForNotification(p, offer, 240_000);
     await screenshot(p, 'e2e-08f-history-offer');
+    // A user reads it first: VS Code shows no toast for a fourth notification within 800 ms (Restart's progress, its
+    // message and this offer came at once; the import's progress and its report would follow as a fourth and fifth).
+    await sleep(1000);
     await notificationToast(p, offer).getByRole('button', { name: 'Import History…' }).click();
     const { text: question } = await waitForDialog(p);
     assert.ok(question.includes(home.configDir), `the question names where it reads: ${question}`);
