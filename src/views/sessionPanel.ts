@@ -36,14 +36,14 @@ export class SessionPanels implements vscode.Disposable {
       webviewOptions(this.extensionUri),
     );
     panel.webview.html = webviewPage(panel.webview, this.extensionUri);
-    let latest: HostToWebview = { type: 'session', sessionId, detail: null };
+    let latest: Extract<HostToWebview, { type: 'session' }> = { type: 'session', sessionId, detail: null };
     // The prompt to open, once: a later refresh keeps what the user opened since.
     let openPrompt = promptId;
     let ready = false;
     const post = (): void => {
       if (!ready) return;
-      void panel.webview.postMessage(openPrompt && latest.type === 'session' ? { ...latest, openPrompt } : latest);
-      if (latest.type === 'session' && latest.detail) openPrompt = undefined;
+      void panel.webview.postMessage(openPrompt ? { ...latest, openPrompt } : latest);
+      if (latest.detail) openPrompt = undefined;
     };
     this.panels.set(sessionId, {
       panel,
