@@ -5,9 +5,13 @@ import { loadDeferred } from '../lazy';
 import type { StackAlert } from '../snapshot';
 import type { PrometheusClient } from '../telemetry';
 
-/** How often the alerts are read, and the thresholds sent again (the collector's exporter forgets them after 25 h). */
+/**
+ * How often the alerts are read, and the thresholds sent again: the collector keeps them in memory only, so a
+ * collector restarted where the extension does not see it (its restart policy, a team's collector) has the rules'
+ * defaults until the next send. A restart the extension sees sends them at once (`stackStarted`).
+ */
 const ALERTS_EVERY_MS = 15_000;
-const THRESHOLDS_EVERY_MS = 10 * 60_000;
+const THRESHOLDS_EVERY_MS = 60_000;
 /** The alerts already shown as notifications (by name, labels and start), across reloads: the newest few hundred. */
 const NOTIFIED_KEY = 'claudeTelemetry.alertsNotified';
 const NOTIFIED_KEPT = 200;
@@ -33,6 +37,11 @@ export class AlertsWatcher {
 
   /** The collector headers changed: the thresholds go again, with them, at the next refresh. */
   collectorHeadersChanged(): void {
+    this.sent = undefined;
+  }
+
+  /** The stack came up (a start, a restart, a crash recovered): its new collector has no thresholds yet. */
+  stackStarted(): void {
     this.sent = undefined;
   }
 

@@ -101,6 +101,7 @@ export class DashboardController implements vscode.Disposable {
     // An engine that goes from down to denying the socket is news too.
     const problemOf = (p: StackPhase): string | undefined => (p.state === 'unknown' ? p.problem?.code : undefined);
     const changed = phase.state !== this.stack.state || problemOf(phase) !== problemOf(this.stack);
+    if (phase.state === 'healthy' && this.stack.state !== 'healthy') this.alerts.stackStarted();
     this.stack = phase;
     if (changed) {
       void this.scheduler.refreshNow();

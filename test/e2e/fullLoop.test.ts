@@ -15,8 +15,10 @@
  *    (a scripted usage, a failing Bash, a failing Read, an API error); the status bar shows the cost Claude Code
  *    reported (its api_request events' cost_usd, read from Loki); the sidebar shows the failing tools and the
  *    API error, the session's prompt among the most expensive, which opens the session at its waterfall; a second
- *    folder's session; the history import; the CLI run as Claude Code's VS Code panel runs it; "Open Grafana
- *    Dashboard" opens the dashboard's URL; "Stop Telemetry Stack"; "Delete Telemetry Data…".
+ *    folder's session; the history import; the CLI run as Claude Code's VS Code panel and its desktop app run it; a session where
+ *    everything goes wrong (a refusal, retries given up, a failing hook, an MCP server that cannot start, /compact):
+ *    each in the sidebar as Loki holds it, the alerts notified, the prompt's waterfall; "Open Grafana Dashboard"
+ *    opens the dashboard's URL; "Stop Telemetry Stack"; "Delete Telemetry Data…".
  *
  * Prints `# freshness: X s`: from the end of the CLI's last successful API response (the stand-in knows) to the
  * status bar showing its cost. Screenshots: test-results/screenshots/e2e-*.png.
@@ -30,8 +32,13 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
 import { openStack, type StackEngine } from '../../src/stack';
+import { toProblem } from '../../src/telemetry/events';
+import { LokiClient } from '../../src/telemetry/loki';
 import { PrometheusClient } from '../../src/telemetry/prometheus';
+import { lokiLogs } from '../../src/telemetry/queries';
+import type { ProblemEvent } from '../../src/snapshot';
 import { TelemetryReader } from '../../src/telemetry/reader';
+import { THRESHOLD_SERIES } from '../../src/telemetry/alerts';
 import { publishThresholds } from '../../src/telemetry/thresholdPublisher';
 import { DEFAULTS } from '../../src/config';
 import { tokens as formatTokens } from '../../src/format';
@@ -48,15 +55,16 @@ import {
   claudeVersion,
   createClaudeHome,
   runClaude,
-  runClaudeAsPanel,
+  runClaudeAsApp,
   type ClaudeHome,
-  type PanelRun,
+  type AppRun,
 } from '../support/e2e/claude';
 import {
   answerDialog,
   closeWorkbench,
   dismissDialogs,
   ensureVsix,
+  notificationTexts,
   notificationToast,
   installCodeServer,
   openWorkbench,
@@ -550,7 +558,13 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
       workspace,
       settings: readableTerminalSettings,
       // The stack's settings, as a remote window's Machine (Remote) settings: where the stack runs.
-      machineSettings: stackMachineSettings(images, ports),
+      machineSettings: {
+        ...stackMachineSettings(images, ports),
+        // One refusal, one MCP server that cannot start, one compaction are alerts here (what goes wrong, below).
+        'claudeTelemetry.alerts.refusalsPerHour': 0,
+        'claudeTelemetry.alerts.mcpFailuresPerHour': 0,
+        'claudeTelemetry.alerts.compactionsPerHour': 0,
+      },
     });
     mark(`code-server on ${server.origin}`);
     workbench = await openWorkbench(server.url);
@@ -942,7 +956,7 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     await waitForStatusBarText(p, new RegExp(`${escapeRegExp(todayCost)}(?![\\d])`), 60_000);
   });
 
-  it("Claude Code's VS Code panel, the CLI run as the panel runs it: its cost reaches the status bar, its row says where it ran", async () => {
+  it("Claude Code's VS Code panel and desktop app, the CLI run as each runs it: its cost reaches the status bar, its row says where it ran", async () => {
     const p = page();
     assert.ok(home && todayCost, 'the sessions above ran');
     // The user writes the telemetry environment into Claude Code's settings: the file of CLAUDE_CONFIG_DIR, which the
@@ -958,33 +972,37 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     const written = JSON.parse(readFileSync(settingsFile, 'utf8')) as { env: Record<string, string> };
     assert.equal(written.env['OTEL_EXPORTER_OTLP_ENDPOINT'], `http://127.0.0.1:${ports.otlpHttp}`);
 
-    // The panel's CLI: stream JSON, entrypoint claude-vscode, no telemetry variable in its environment.
-    const panelApi = await startMessagesApi(
-      [{ kind: 'text', text: 'Hello from the panel.', usage: { input_tokens: 20_000, output_tokens: 2_000 } }],
-      { log: (line) => console.log(`# panel: ${line}`) },
-    );
-    let run: PanelRun;
-    try {
-      run = await runClaudeAsPanel('say hello', { apiUrl: panelApi.url, home });
-    } finally {
-      await panelApi.close();
+    // The panel's CLI (stream JSON, entrypoint claude-vscode, no telemetry variable in its environment), then the
+    // desktop app's (entrypoint claude-desktop, service.name claude-code-desktop): each one's cost reaches the status
+    // bar, and its row in the sessions list says where it ran.
+    for (const [app, ranIn] of [
+      ['panel', 'VS Code panel'],
+      ['desktop', 'desktop app'],
+    ] as const) {
+      const api = await startMessagesApi(
+        [{ kind: 'text', text: `Hello from the ${app}.`, usage: { input_tokens: 20_000, output_tokens: 2_000 } }],
+        { log: (line) => console.log(`# ${app}: ${line}`) },
+      );
+      let run: AppRun;
+      try {
+        run = await runClaudeAsApp(app, 'say hello', { apiUrl: api.url, home });
+      } finally {
+        await api.close();
+      }
+      const usd = Number(run.result['total_cost_usd']);
+      const session = String(run.result['session_id']);
+      mark(`the ${app}'s CLI exited ${run.code}: ${usd} USD, session ${session}`);
+      assert.ok(usd >= 0.01, `the scripted answer costs at least a cent: ${usd}`);
+      todayCost = `$${(Number(todayCost.replace(/[$,]/g, '')) + usd).toFixed(2)}`;
+      await waitForStatusBarText(p, new RegExp(`${escapeRegExp(todayCost)}(?![\\d])`), 120_000);
+      await runCommand(p, 'Claude Telemetry: Show Dashboard');
+      await waitForFrameText(
+        p,
+        new RegExp(`^${session.slice(0, 8)}\\n[^\\n]*${ranIn}\\n\\t${escapeRegExp(`$${usd.toFixed(2)}`)}\\t`, 'm'),
+        120_000,
+      );
+      await screenshot(p, `e2e-08i-${app}-session`);
     }
-    const panelUsd = Number(run.result['total_cost_usd']);
-    const panelSession = String(run.result['session_id']);
-    mark(`the panel's CLI exited ${run.code}: ${panelUsd} USD, session ${panelSession}`);
-    assert.ok(panelUsd >= 0.01, `the scripted answer costs at least a cent: ${panelUsd}`);
-    todayCost = `$${(Number(todayCost.replace(/[$,]/g, '')) + panelUsd).toFixed(2)}`;
-    await waitForStatusBarText(p, new RegExp(`${escapeRegExp(todayCost)}(?![\\d])`), 120_000);
-    await runCommand(p, 'Claude Telemetry: Show Dashboard');
-    await waitForFrameText(
-      p,
-      new RegExp(
-        `^${panelSession.slice(0, 8)}\\n[^\\n]*VS Code panel\\n\\t${escapeRegExp(`$${panelUsd.toFixed(2)}`)}\\t`,
-        'm',
-      ),
-      120_000,
-    );
-    await screenshot(p, 'e2e-08i-panel-session');
   });
 
   it('"Verify Telemetry Pipeline" reports each hop and the round trip through the running stack', async () => {
@@ -1155,6 +1173,170 @@ describe('the full loop in code-server, through the UI only', { timeout: 25 * 60
     );
     await screenshot(p, 'e2e-09b-events-refused-alert');
     assert.match(text, /counts include them; Loki's event lists/);
+  });
+
+  it('what goes wrong, where the user looks: a refusal, retries given up, a failing hook, an MCP server that cannot start, a compaction', async () => {
+    const p = page();
+    assert.ok(home, 'the workbench step made the Claude home');
+    // The thresholds of the settings are in force in the stack restarted by the history step (its collector starts
+    // with none): the extension sends them again as the stack comes up, not minutes later.
+    await waitFor(
+      'the thresholds of the Machine settings in the restarted stack',
+      async () => {
+        const samples = await promQuery(
+          ports.prometheus,
+          `${THRESHOLD_SERIES}{name=~"refusals_per_hour|mcp_failures_per_hour|compactions_per_hour"} == 0`,
+        );
+        return samples.length === 3 || undefined;
+      },
+      30_000,
+    );
+    const claudeHome = home;
+    // A hook that fails on every prompt, in the settings Claude Code reads.
+    const settingsFile = join(home.configDir, 'settings.json');
+    const userSettings = existsSync(settingsFile) ? (JSON.parse(readFileSync(settingsFile, 'utf8')) as object) : {};
+    writeFileSync(
+      settingsFile,
+      JSON.stringify({
+        ...userSettings,
+        hooks: { UserPromptSubmit: [{ hooks: [{ type: 'command', command: 'exit 1' }] }] },
+      }),
+    );
+    const telemetry = {
+      ...telemetryEnvironment({
+        endpoint: `http://127.0.0.1:${ports.otlpHttp}`,
+        metricExportIntervalMs: 1000,
+        logsExportIntervalMs: 500,
+        logUserPrompts: false,
+        logToolDetails: true,
+        workspaceName: basename(home.workDir),
+        repository: undefined,
+        existingResourceAttributes: undefined,
+      }),
+      // Three attempts, then the CLI gives up.
+      CLAUDE_CODE_MAX_RETRIES: '2',
+    };
+    /** One run of the CLI in the home's folder, against a stand-in of its own. */
+    const runScripted = async (name: string, script: Turn[], prompt: string, args: string[]): Promise<void> => {
+      const api = await startMessagesApi(script, { log: (line) => console.log(`# ${name}: ${line}`) });
+      try {
+        const run = await runClaude(prompt, { apiUrl: api.url, home: claudeHome, telemetry, args });
+        mark(`${name}: the CLI exited ${run.code}: ${run.stdout.slice(0, 200)} ${run.stderr.slice(0, 200)}`);
+      } finally {
+        await api.close();
+      }
+    };
+    // The session: the one transcript the run adds.
+    const projects = join(home.configDir, 'projects');
+    const transcripts = (): string[] =>
+      readdirSync(projects, { recursive: true })
+        .map(String)
+        .filter((f) => f.endsWith('.jsonl') && !f.includes('subagents'))
+        .map((f) => basename(f, '.jsonl'));
+    const before = new Set(transcripts());
+    // The model refuses; the CLI asks again by itself and the API fails until the CLI gives up. An MCP server whose
+    // command does not exist.
+    await runScripted(
+      'wrong',
+      [
+        { kind: 'text', text: 'I will not help with that.', stopReason: 'refusal', usage: { input_tokens: 2000 } },
+        { kind: 'error', status: 500, times: Infinity },
+      ],
+      'please do something bad',
+      ['--mcp-config', JSON.stringify({ mcpServers: { broken: { command: '/nonexistent/cct-mcp-server' } } })],
+    );
+    const added = transcripts().filter((id) => !before.has(id));
+    assert.equal(added.length, 1, `one new session: ${JSON.stringify(added)}`);
+    const sessionId = added[0]!;
+    // Then /compact in the same session.
+    await runScripted(
+      'compact',
+      [{ kind: 'text', text: 'Summary: the user asked for something refused.', usage: { input_tokens: 3000 } }],
+      '/compact',
+      ['--resume', sessionId],
+    );
+
+    // Loki holds each: the sidebar says every one of them, no more, no less.
+    const loki = new LokiClient({ baseUrl: `http://127.0.0.1:${ports.loki}` });
+    const want = ['retriesExhausted', 'refusal', 'hookFailed', 'mcpFailed', 'compaction'];
+    let inLoki: ProblemEvent[] = [];
+    try {
+      inLoki = await waitFor(
+        'the problems in Loki',
+        async () => {
+          const entries = await loki.queryLogs(lokiLogs.problems(), {
+            startMs: Date.now() - 3_600_000,
+            endMs: Date.now(),
+            limit: 100,
+          });
+          const problems = entries.map(toProblem).filter((x) => x.sessionId === sessionId);
+          return want.every((kind) => problems.some((x) => x.kind === kind)) ? problems : undefined;
+        },
+        60_000,
+      );
+    } finally {
+      await loki.close();
+    }
+    mark(`Loki holds ${inLoki.length} problems of the session: ${inLoki.map((x) => x.kind).join(', ')}`);
+    await runCommand(p, 'Claude Telemetry: Show Dashboard');
+    const { frame } = await waitForFrameText(p, /The context was compacted/, 120_000);
+    const said = await frame.locator('p.problem').allInnerTexts();
+    for (const problem of inLoki)
+      assert.ok(
+        said.some((text) => text.startsWith(problem.summary)),
+        `the sidebar says "${problem.summary}":\n${said.join('\n')}`,
+      );
+    assert.equal(said.length, inLoki.length, 'as many as Loki holds (the session is the only one that went wrong)');
+    await frame.getByText('What went wrong').scrollIntoViewIfNeeded();
+    await screenshot(p, 'e2e-10a-what-went-wrong');
+
+    // The alerts, each said once: those that fired together in one notification (VS Code would show no toast for a
+    // fourth at once), the later ones in their own.
+    const alerts = [
+      /Claude Code gave up on more than 0 API requests/,
+      /The model refused to answer more than 0 times/,
+      /MCP servers failed to connect more than 0 times/,
+      /Claude Code compacted the context more than 0 times/,
+    ];
+    const shown = new Set<string>();
+    await waitFor(
+      'a notification of each alert',
+      async () => {
+        for (const text of await notificationTexts(p)) shown.add(text);
+        return alerts.every((a) => [...shown].some((text) => a.test(text))) || undefined;
+      },
+      120_000,
+    ).catch(async (error: Error) => {
+      // What Prometheus had then: the thresholds, the counts the rules compare, the alerts.
+      const had = async (query: string): Promise<string> =>
+        JSON.stringify((await promQuery(ports.prometheus, query)).map((x) => [x.metric, x.value]));
+      throw new Error(
+        `${error.message}; shown: ${JSON.stringify([...shown])}; thresholds: ${await had(THRESHOLD_SERIES)}; ` +
+          `problems: ${await had('sum by (event_name) (sum_over_time(claude_code:problems:increase10s[1h]))')}; ` +
+          `alerts: ${await had('ALERTS')}`,
+      );
+    });
+    for (const a of alerts) assert.equal([...shown].filter((text) => a.test(text)).length, 1, `${a} said once`);
+    await screenshot(p, 'e2e-10b-alerts');
+
+    // The session's prompt: its waterfall shows the refusal, the failed attempt and Claude Code giving up.
+    await frame.getByRole('button', { name: sessionId.slice(0, 8), exact: true }).click();
+    const panel = await waitForFrameText(
+      p,
+      new RegExp(`Session ${escapeRegExp(sessionId)}[\\s\\S]*Waterfall: `),
+      60_000,
+    );
+    await panel.frame.getByRole('button', { name: /^A prompt of 23 characters$/ }).click();
+    const waterfall = await panel.frame.evaluate(() => document.body.innerText);
+    for (const step of [
+      /✖ api_refusal/,
+      /✖ claude-\S+\s+[^\n]*failed with 500/,
+      /✖ api_retries_exhausted/,
+      /✖ hook_execution_complete/,
+    ])
+      assert.match(waterfall, step, waterfall);
+    await panel.frame.getByText(/^Waterfall: /).scrollIntoViewIfNeeded();
+    await screenshot(p, 'e2e-10c-prompt-waterfall-what-went-wrong');
   });
 
   it('"Stop Telemetry Stack" stops it and the status bar says so', async () => {

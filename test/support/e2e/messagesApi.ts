@@ -39,7 +39,13 @@ export interface Usage {
 }
 
 export type Turn =
-  | { kind: 'text'; text: string; usage?: Partial<Usage> }
+  | {
+      kind: 'text';
+      text: string;
+      usage?: Partial<Usage>;
+      /** `refusal`: the model declined (the CLI reports an api_refusal event, then asks again by itself). */
+      stopReason?: 'end_turn' | 'refusal';
+    }
   | {
       kind: 'tool_use';
       name: string;
@@ -272,7 +278,7 @@ export async function startMessagesApi(script: Turn[], options: MessagesApiOptio
   ): Promise<Usage> => {
     const usage = fullUsage(turn.usage);
     const blocks = blocksOf(turn);
-    const stopReason = turn.kind === 'tool_use' ? 'tool_use' : 'end_turn';
+    const stopReason = turn.kind === 'tool_use' ? 'tool_use' : (turn.stopReason ?? 'end_turn');
     const messageId = id('msg');
     const headers = {
       ...extraHeaders(),
