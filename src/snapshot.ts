@@ -28,11 +28,15 @@ export interface TelemetryErrorInfo {
  * What cost and tokens can be grouped by: each a label Claude Code puts on its cost and token points (the resource
  * attributes the extension's terminals set among them), named as the collector's exporter writes it.
  */
-/** Where a session ran, by Claude Code's entrypoint (CLI 2.1.328: the values it sets itself or its hosts set). */
+/**
+ * Where a session ran, by Claude Code's entrypoint (CLI 2.1.328: the values it sets itself or its hosts set; it takes
+ * both `claude-desktop` entrypoints for the desktop app, the second with a third-party model provider).
+ */
 export const ENTRYPOINT_NAMES: Readonly<Record<string, string>> = {
   cli: 'terminal',
   'claude-vscode': 'VS Code panel',
   'claude-desktop': 'desktop app',
+  'claude-desktop-3p': 'desktop app',
   'sdk-cli': 'claude -p or SDK',
   'sdk-ts': 'TypeScript SDK',
   'sdk-py': 'Python SDK',

@@ -195,9 +195,9 @@ export function claudeInteractiveSetupLine(apiUrl: string, home: ClaudeHome): st
   return `export ${env.join(' ')} PATH=${shellQuote(claudeBinDir)}:"$PATH"`;
 }
 
-// --- as Claude Code's VS Code panel runs it ----------------------------------------------------------------------
+// --- as Claude Code's apps run it (the VS Code panel, the desktop app) --------------------------------------------
 
-export interface PanelRun {
+export interface AppRun {
   /** The CLI's last stream-JSON message: `{ type: 'result', total_cost_usd, session_id, ... }`. */
   result: Record<string, unknown>;
   code: number | null;
@@ -205,24 +205,35 @@ export interface PanelRun {
 }
 
 /**
- * Runs the CLI as Claude Code's VS Code panel does (through its SDK): stream JSON in and out, `CLAUDE_CODE_ENTRYPOINT`
- * `claude-vscode`, signed in with an OAuth token (under that entrypoint the CLI ignores ANTHROPIC_API_KEY). The
- * environment holds no telemetry variable but `panelEnvironment` (what `claudeCode.environmentVariables` would add):
- * what reports, reports from Claude Code's own settings. One user message; resolves once its result has come and the
- * CLI has exited.
+ * How each app starts the CLI. The desktop app's entrypoint is the one CLI 2.1.328 takes for the desktop (it names
+ * its own Anthropic metrics `claude-code-desktop` under `claude-desktop` and `claude-desktop-3p`); the desktop's
+ * sessions report `service.name=claude-code-desktop`, which the CLI takes from `OTEL_SERVICE_NAME`.
  */
-export function runClaudeAsPanel(
+const APPS = {
+  panel: { CLAUDE_CODE_ENTRYPOINT: 'claude-vscode' },
+  desktop: { CLAUDE_CODE_ENTRYPOINT: 'claude-desktop', OTEL_SERVICE_NAME: 'claude-code-desktop' },
+} as const;
+
+/**
+ * Runs the CLI as one of Claude Code's apps does (through its SDK): stream JSON in and out, the app's entrypoint,
+ * signed in with an OAuth token (under those entrypoints the CLI ignores ANTHROPIC_API_KEY). The environment holds no
+ * telemetry variable but `appEnvironment` (for the panel, what `claudeCode.environmentVariables` would add): what
+ * reports, reports from Claude Code's own settings. One user message; resolves once its result has come and the CLI
+ * has exited.
+ */
+export function runClaudeAsApp(
+  app: keyof typeof APPS,
   prompt: string,
-  options: { apiUrl: string; home: ClaudeHome; panelEnvironment?: Record<string, string>; timeoutMs?: number },
-): Promise<PanelRun> {
+  options: { apiUrl: string; home: ClaudeHome; appEnvironment?: Record<string, string>; timeoutMs?: number },
+): Promise<AppRun> {
   claudeVersion();
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     LANG: 'C.UTF-8',
     HOME: options.home.home,
     ...claudeInteractiveEnv(options.apiUrl, options.home),
-    CLAUDE_CODE_ENTRYPOINT: 'claude-vscode',
-    ...options.panelEnvironment,
+    ...APPS[app],
+    ...options.appEnvironment,
   };
   const args = ['--output-format', 'stream-json', '--input-format', 'stream-json', '--verbose'];
   return new Promise((resolve, reject) => {
@@ -236,7 +247,7 @@ export function runClaudeAsPanel(
         const line = stdout.slice(0, end).trim();
         stdout = stdout.slice(end + 1);
         const message = line.startsWith('{') ? (JSON.parse(line) as Record<string, unknown>) : undefined;
-        // The turn's end: the panel would send the next message; this run ends its input instead.
+        // The turn's end: the app would send the next message; this run ends its input instead.
         if (message?.['type'] === 'result') {
           result = message;
           child.stdin.end();
@@ -247,7 +258,7 @@ export function runClaudeAsPanel(
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(
-        new Error(`the panel's CLI gave no result within ${options.timeoutMs ?? 120_000} ms\n--- stderr\n${stderr}`),
+        new Error(`the ${app}'s CLI gave no result within ${options.timeoutMs ?? 120_000} ms\n--- stderr\n${stderr}`),
       );
     }, options.timeoutMs ?? 120_000);
     child.on('error', (error) => {
@@ -257,7 +268,7 @@ export function runClaudeAsPanel(
     child.on('exit', (code) => {
       clearTimeout(timer);
       if (result) resolve({ result, code, stderr });
-      else reject(new Error(`the panel's CLI exited (${code}) without a result\n--- stderr\n${stderr}`));
+      else reject(new Error(`the ${app}'s CLI exited (${code}) without a result\n--- stderr\n${stderr}`));
     });
     child.stdin.write(
       `${JSON.stringify({ type: 'user', session_id: '', parent_tool_use_id: null, message: { role: 'user', content: [{ type: 'text', text: prompt }] } })}\n`,
