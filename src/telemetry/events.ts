@@ -121,6 +121,53 @@ function isProblem(a: Record<string, string>): boolean {
   return event !== undefined && (!when || when.some((c) => meets(c, a)));
 }
 
+/**
+ * The other events in a few words: what ran (skills, plugins, subagents, hooks), what changed (the permission mode, a
+ * sign-in). Attribute names as CLI 2.1.328 sets them, with Loki's underscores; an attribute left out is left out.
+ */
+const EVENT_DETAILS: Readonly<Record<string, (a: Record<string, string>) => Array<string | undefined>>> = {
+  user_prompt: (a) => [a['prompt_length'] && `${a['prompt_length']} characters`],
+  assistant_response: (a) => [a['model']],
+  skill_activated: (a) => [
+    a['skill_name'] && `skill ${a['skill_name']}`,
+    a['plugin_name'] && `of the plugin ${a['plugin_name']}`,
+    a['invocation_trigger'],
+  ],
+  plugin_loaded: (a) => [
+    a['plugin_name'] && [a['plugin_name'], a['plugin_version']].filter(Boolean).join(' '),
+    a['marketplace_name'] && `from ${a['marketplace_name']}`,
+    a['plugin_scope'],
+  ],
+  subagent_completed: (a) => [
+    a['agent_type'] && `subagent ${a['agent_type']}`,
+    a['final_model'] ?? a['model'],
+    a['total_tokens'] && `${a['total_tokens']} tokens`,
+    a['total_tool_uses'] && `${a['total_tool_uses']} tool uses`,
+    a['duration_ms'] && `${(Number(a['duration_ms']) / 1000).toFixed(1)} s`,
+  ],
+  permission_mode_changed: (a) => [
+    a['from_mode'] && a['to_mode'] ? `${a['from_mode']} → ${a['to_mode']}` : a['to_mode'],
+    a['trigger'],
+  ],
+  hook_registered: (a) => [a['hook_event'], a['hook_type'], a['hook_source'] && `from ${a['hook_source']}`],
+  hook_execution_start: (a) => [a['hook_event'], a['hook_name']],
+  // A hook that failed or was slow is a problem (above); one that blocked (exit 2) did so on purpose.
+  hook_execution_complete: (a) => [
+    a['hook_name'] ?? a['hook_event'],
+    Number(a['num_blocking']) > 0 ? `${a['num_blocking']} blocked` : undefined,
+    Number(a['num_cancelled']) > 0 ? `${a['num_cancelled']} cancelled` : undefined,
+    a['total_duration_ms'] && `${a['total_duration_ms']} ms`,
+  ],
+  at_mention: (a) => [a['mention_type'], a['success'] === 'false' ? 'not found' : undefined],
+  auth: (a) => [
+    a['action'],
+    a['auth_method'],
+    a['success'] === 'false' ? `failed${a['error_category'] ? `: ${a['error_category']}` : ''}` : undefined,
+    a['status_code'] && `status ${a['status_code']}`,
+  ],
+  managed_settings_resolved: (a) => [a['managed_settings_trigger']],
+};
+
 /** What an event of a session says, in one line, and whether it tells of a failure. */
 export function describeEvent(e: LogEntry): { name: string; detail: string; failed: boolean } {
   const a = e.attributes;
@@ -130,13 +177,9 @@ export function describeEvent(e: LogEntry): { name: string; detail: string; fail
     return { name, detail: problem.summary, failed: problem.kind !== 'compaction' && problem.kind !== 'hookSlow' };
   }
   // API requests and tool calls are a prompt's steps of their own (prompts.ts); these are the other events.
-  const parts: Record<string, Array<string | undefined>> = {
-    user_prompt: [a['prompt_length'] === undefined ? undefined : `${a['prompt_length']} characters`],
-  };
-  const detail = (parts[name] ?? [a['tool_name'], a['model'], a['status_code']])
-    .filter((x): x is string => !!x)
-    .join(' · ');
-  return { name, detail, failed: false };
+  const parts = EVENT_DETAILS[name]?.(a) ?? [a['tool_name'], a['model'], a['status_code']];
+  const detail = parts.filter((x): x is string => !!x).join(' · ');
+  return { name, detail, failed: a['success'] === 'false' };
 }
 
 export function numOrNull(v: string | undefined): number | null {

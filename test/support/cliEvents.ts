@@ -9,8 +9,19 @@ import { repoRoot } from './paths';
 
 const DIR = join(repoRoot, 'test', 'support', 'fixtures', 'claude-code-2.1.328-events');
 /** Runs with a retried then abandoned request (500, 529), a refusal, /compact, hooks, MCP servers that cannot start,
- * and an ordinary one (nothing goes wrong). */
-export const RUNS = ['retry-500', 'retry-529', 'refusal', 'compact', 'hooks', 'mcp-fail', 'ordinary'] as const;
+ * an ordinary one (nothing goes wrong), a skill and a subagent. */
+export const RUNS = [
+  'retry-500',
+  'retry-529',
+  'refusal',
+  'compact',
+  'hooks',
+  'mcp-fail',
+  'ordinary',
+  // Recorded hours later: last, so that Loki's stream (one here, no collector between) takes them in order.
+  'skill',
+  'subagent',
+] as const;
 export type Run = (typeof RUNS)[number];
 
 export interface OtlpRecord {

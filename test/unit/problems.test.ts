@@ -70,7 +70,7 @@ describe("what went wrong, from the real CLI's events", () => {
     const client = new LokiClient({ baseUrl: `http://127.0.0.1:${loki.port}` });
     try {
       const { entries } = await client.queryAllLogs(lokiLogs.sessionEvents(session), {
-        startMs: clock - 3_600_000,
+        startMs: firstMs,
         endMs: clock,
         max: 500,
       });
@@ -90,7 +90,7 @@ describe("what went wrong, from the real CLI's events", () => {
         [
           // Slow (3 s) without error: what went wrong, not a failure.
           problems.find((p) => p.kind === 'hookSlow')?.summary,
-          '',
+          'PostToolUse:Bash · 1 blocked · 3 ms',
         ],
         'PreToolUse (slow, no error) and PostToolUse',
       );

@@ -13,10 +13,13 @@ describe("a session's prompts, from the real CLI's events", () => {
   let loki: LokiDouble;
   let client: LokiClient;
   let clock: number;
+  let firstMs: number;
+  /** From the first run's events to the clock: the runs were recorded hours apart. */
+  const rangeSeconds = (): number => Math.ceil((clock - firstMs) / 1000);
   const sessionOf = (run: Run): string => attribute(records(run)[0]!, 'session.id')!;
   const read = async (run: Run, promptText = false): Promise<PromptRow[]> => {
     const { entries, complete } = await client.queryAllLogs(lokiLogs.sessionEvents(sessionOf(run)), {
-      startMs: clock - 3_600_000,
+      startMs: firstMs,
       endMs: clock,
       max: 20_000,
     });
@@ -25,7 +28,7 @@ describe("a session's prompts, from the real CLI's events", () => {
   };
 
   before(async () => {
-    ({ loki, clock } = await lokiWithRuns());
+    ({ loki, clock, firstMs } = await lokiWithRuns());
     client = new LokiClient({ baseUrl: `http://127.0.0.1:${loki.port}` });
   });
   after(async () => {
@@ -63,7 +66,7 @@ describe("a session's prompts, from the real CLI's events", () => {
         const key = `${attribute(r, 'session.id')} ${attribute(r, 'prompt.id')}`;
         truth.set(key, (truth.get(key) ?? 0) + Number(attribute(r, 'cost_usd')));
       }
-    const costs = await client.instant(promptCostsQuery(RUNS.map(sessionOf), 3600), clock);
+    const costs = await client.instant(promptCostsQuery(RUNS.map(sessionOf), rangeSeconds()), clock);
     assert.equal(costs.length, truth.size);
     for (const s of costs) {
       const want = truth.get(`${s.labels['session_id']} ${s.labels['prompt_id']}`);
@@ -71,13 +74,16 @@ describe("a session's prompts, from the real CLI's events", () => {
     }
     const ids = costs.map((s) => s.labels['prompt_id']!);
     const sent = await client.queryLogs(lokiLogs.userPrompts(...ids), {
-      startMs: clock - 3_600_000,
+      startMs: firstMs,
       endMs: clock,
       limit: 100,
     });
     assert.deepEqual(sent.map((e) => e.attributes['prompt_id']).sort(), [...ids].sort(), 'one user_prompt each');
     // Two sessions only: the answer holds theirs alone.
-    const two = await client.instant(promptCostsQuery([sessionOf('ordinary'), sessionOf('refusal')], 3600), clock);
+    const two = await client.instant(
+      promptCostsQuery([sessionOf('ordinary'), sessionOf('refusal')], rangeSeconds()),
+      clock,
+    );
     assert.deepEqual(
       new Set(two.map((s) => s.labels['session_id'])),
       new Set([sessionOf('ordinary'), sessionOf('refusal')]),
@@ -143,6 +149,21 @@ describe("a session's prompts, from the real CLI's events", () => {
       ],
     );
     assert.deepEqual([prompt.apiCalls, prompt.costUsd, prompt.failures], [0, 0, 2]);
+  });
+
+  it('what ran: the skill, the subagent and the plugins, in words', async () => {
+    const said = async (run: Run, name: string): Promise<string[]> =>
+      (await read(run)).flatMap((p) => p.steps.filter((s) => s.label === name).map((s) => s.detail));
+    assert.deepEqual(await said('skill', 'skill_activated'), ['skill greet · claude-proactive']);
+    assert.deepEqual(await said('subagent', 'subagent_completed'), [
+      'subagent general-purpose · claude-opus-5-5 · 20 tokens · 0 tool uses · 0.1 s',
+    ]);
+    const plugins = await said('ordinary', 'plugin_loaded');
+    assert.ok(plugins.length > 0 && plugins.every((d) => / · from builtin · default-bundle$/.test(d)), `${plugins}`);
+    assert.deepEqual(await said('hooks', 'hook_registered'), [
+      'UserPromptSubmit · command · from userSettings',
+      'PreToolUse · command · from userSettings',
+    ]);
   });
 });
 
