@@ -7,6 +7,8 @@
 #   PROMTOOL=<cache>/prometheus-3.16.0-go1.26.8/promtool
 #   COLLECTOR_VERSION=0.161.0
 #   COLLECTOR=<cache>/otelcol-0.161.0-<hash of builder.yaml>-go1.26.8/otelcol-contrib
+#   CORTEX_VERSION=1.21.1
+#   CORTEX=<cache>/cortex-1.21.1-go1.26.8/cortex
 #
 # - Prometheus: github.com/prometheus/prometheus at module v0.3NN.P, which is Prometheus 3.NN.P, built from the
 #   module's own go.mod and go.sum, static (no cgo) and version-stamped like its release builds. The web UI's
@@ -14,6 +16,9 @@
 #   Grafana use) but no UI pages.
 # - The collector: the OpenTelemetry Collector Builder at the release stack/collector/builder.yaml names, with
 #   exactly the components that manifest lists.
+# - Cortex, the team's store, at the version stack/team/compose.yaml pins: built from the module's own go.mod (its
+#   replace directives make `go install` refuse it), with the tags its release builds use: without `slicelabels`
+#   every ingester panics on the first push.
 # A build is keyed by version, manifest and Go version, made in a staging directory and renamed into place when
 # complete, so a second run builds nothing and concurrent runs (flock) build once.
 #
@@ -40,6 +45,8 @@ prometheus_version="$(sed -nE 's|^\s*image: \$\{CCT_PROMETHEUS_IMAGE:-prom/prome
 [ -n "$prometheus_version" ] || die "no prom/prometheus:vX.Y.Z pin found in stack/compose.yaml"
 collector_version="$(sed -nE 's|^  version: ([0-9]+\.[0-9]+\.[0-9]+)$|\1|p' "$repo/stack/collector/builder.yaml")"
 [ -n "$collector_version" ] || die "no dist.version found in stack/collector/builder.yaml"
+cortex_version="$(sed -nE 's|^\s*image: \$\{CCT_CORTEX_IMAGE:-quay.io/cortexproject/cortex:v([0-9]+\.[0-9]+\.[0-9]+)\}.*|\1|p' "$repo/stack/team/compose.yaml" | head -1)"
+[ -n "$cortex_version" ] || die "no quay.io/cortexproject/cortex:vX.Y.Z pin found in stack/team/compose.yaml"
 
 mkdir -p "$cache"
 exec 9>"$cache/.lock"
@@ -92,5 +99,22 @@ if [ ! -x "$collector_dir/otelcol-contrib" ]; then
   log "built the collector $collector_version in $(( $(date +%s) - started )) s"
 fi
 
+cortex_dir="$cache/cortex-$cortex_version-$go_version"
+if [ ! -x "$cortex_dir/cortex" ]; then
+  log "building Cortex $cortex_version (github.com/cortexproject/cortex@v$cortex_version) with $go_version"
+  started=$(date +%s)
+  src="$(go mod download -json "github.com/cortexproject/cortex@v$cortex_version" | sed -nE 's/^\s*"Dir": "(.*)",?$/\1/p')"
+  [ -d "$src" ] || die "go mod download github.com/cortexproject/cortex@v$cortex_version gave no source directory"
+  stage="$(mktemp -d "$cache/.cortex.XXXXXX")"
+  ldflags="-X github.com/prometheus/common/version.Version=$cortex_version"
+  ldflags+=" -X github.com/prometheus/common/version.Branch=module"
+  ldflags+=" -X github.com/prometheus/common/version.BuildUser=claude-code-telemetry"
+  (cd "$src" && go build -tags netgo,slicelabels -ldflags "$ldflags" -o "$stage/cortex" ./cmd/cortex) >&2
+  rm -rf "$cortex_dir"
+  mv "$stage" "$cortex_dir"
+  log "built Cortex $cortex_version in $(( $(date +%s) - started )) s"
+fi
+
 printf 'PROMETHEUS_VERSION=%s\nPROMETHEUS=%s\nPROMTOOL=%s\nCOLLECTOR_VERSION=%s\nCOLLECTOR=%s\n' \
   "$prometheus_version" "$prometheus_dir/prometheus" "$prometheus_dir/promtool" "$collector_version" "$collector_dir/otelcol-contrib"
+printf 'CORTEX_VERSION=%s\nCORTEX=%s\n' "$cortex_version" "$cortex_dir/cortex"

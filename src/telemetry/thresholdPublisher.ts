@@ -4,21 +4,16 @@ import { request } from 'undici';
 import { thresholdsRequest, type AlertThresholds } from './alerts';
 
 /**
- * The headers of an `OTEL_EXPORTER_OTLP_HEADERS` value (`key=value,key2=value2`, values percent-encoded), as the
- * OpenTelemetry SDKs read it: entries without a key or `=` are skipped, a value that does not decode is taken as is.
+ * The headers of an `OTEL_EXPORTER_OTLP_HEADERS` value (`key=value,key2=value2`) as Claude Code sends them: values
+ * as written, not percent-decoded (CLI 2.1.328 sends `Bearer%20x` as is, measured), so that the extension's own
+ * requests to a team collector succeed or fail as the terminals' do. Entries without a key or `=` are skipped.
  */
 export function otlpHeaders(text: string | undefined): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const entry of (text ?? '').split(',')) {
     const at = entry.indexOf('=');
     const key = entry.slice(0, Math.max(at, 0)).trim();
-    if (!key) continue;
-    const value = entry.slice(at + 1).trim();
-    try {
-      headers[key.toLowerCase()] = decodeURIComponent(value);
-    } catch {
-      headers[key.toLowerCase()] = value;
-    }
+    if (key) headers[key.toLowerCase()] = entry.slice(at + 1).trim();
   }
   return headers;
 }

@@ -1,7 +1,7 @@
 // The collector that the tests build is the collector that users pull: stack/collector/builder.yaml is at the
 // release of the image stack/compose.yaml pins, every module of one release, with exactly the components that
-// stack/collector/config.yaml uses; and the real collector accepts that config (a typo or a renamed key would
-// stop it and leave the dashboard empty).
+// stack/collector/config.yaml and the team's gateway use; and the real collector accepts both (a typo or a renamed
+// key would stop it and leave the dashboard empty).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,21 +19,36 @@ interface Manifest {
 
 const KINDS = ['receivers', 'processors', 'exporters', 'connectors', 'extensions'] as const;
 const manifest = parse(readText('stack', 'collector', 'builder.yaml')) as Manifest;
-const config = parse(readText('stack', 'collector', 'config.yaml')) as Record<
-  string,
-  Record<string, unknown> | undefined
->;
+type Config = Record<string, Record<string, unknown> | undefined>;
+/** The stack's collector, and the team's gateway loaded over it (stack/team/gateway.yaml). */
+const configs = [
+  parse(readText('stack', 'collector', 'config.yaml')) as Config,
+  parse(readText('stack', 'team', 'gateway.yaml')) as Config,
+];
+const GATEWAY_ENV = {
+  GATEWAY_TOKENS_FILE: fromRoot('README.md'),
+  STORE_PUSH_URL: 'http://127.0.0.1:9009/api/v1/push',
+  LOKI_OTLP_URL: 'http://127.0.0.1:3100/otlp',
+  TEAM_TENANT: 'team',
+};
 
-function collector(args: string[]): { status: number | null; output: string } {
-  const result = spawnSync(components().collector, args, { encoding: 'utf8', timeout: 60_000 });
+function collector(args: string[], env: Record<string, string> = {}): { status: number | null; output: string } {
+  const result = spawnSync(components().collector, args, {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, ...env },
+  });
   if (result.error) assert.fail(`otelcol-contrib ${args.join(' ')} could not run: ${result.error.message}`);
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
-/** The component types a config uses, by kind (`otlp_http/loki` is of type `otlp_http`). */
+/** The component types the configs use, by kind (`otlp_http/loki` is of type `otlp_http`). */
 function usedTypes(): Record<string, string[]> {
   return Object.fromEntries(
-    KINDS.map((kind) => [kind, [...new Set(Object.keys(config[kind] ?? {}).map((id) => id.split('/')[0]))].sort()]),
+    KINDS.map((kind) => [
+      kind,
+      [...new Set(configs.flatMap((c) => Object.keys(c[kind] ?? {}).map((id) => id.split('/')[0])))].sort(),
+    ]),
   );
 }
 
@@ -66,7 +81,7 @@ describe('collector build', () => {
     assert.ok(stable.size <= 1, `one stable core version, got ${[...stable].join(', ')}`);
   });
 
-  it('holds exactly the components stack/collector/config.yaml uses', () => {
+  it("holds exactly the components stack/collector/config.yaml and the team's gateway use", () => {
     const listed = parse(collector(['components']).output) as Record<string, { name: string }[] | undefined>;
     const built = Object.fromEntries(KINDS.map((kind) => [kind, (listed[kind] ?? []).map((c) => c.name).sort()]));
     assert.deepEqual(built, usedTypes());
@@ -80,6 +95,18 @@ describe('collector build', () => {
 
   it('accepts stack/collector/config.yaml', () => {
     const { status, output } = collector(['validate', `--config=${fromRoot('stack', 'collector', 'config.yaml')}`]);
+    assert.equal(status, 0, output);
+  });
+
+  it("accepts the team's gateway: stack/team/gateway.yaml over stack/collector/config.yaml", () => {
+    const { status, output } = collector(
+      [
+        'validate',
+        `--config=${fromRoot('stack', 'collector', 'config.yaml')}`,
+        `--config=${fromRoot('stack', 'team', 'gateway.yaml')}`,
+      ],
+      GATEWAY_ENV,
+    );
     assert.equal(status, 0, output);
   });
 

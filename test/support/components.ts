@@ -1,5 +1,5 @@
-// The real OpenTelemetry Collector and Prometheus (with promtool), built from their Go modules by
-// scripts/components.sh at the versions stack/compose.yaml pins. The script builds into the tools cache once and
+// The real OpenTelemetry Collector, Prometheus (with promtool) and Cortex, built from their Go modules by
+// scripts/components.sh at the versions stack/compose.yaml and stack/team/compose.yaml pin. The script builds into the tools cache once and
 // answers from it afterwards (about a second), so every test that needs a binary asks for it here.
 //
 //   node out/test/support/components.js     builds what is missing and prints the paths (npm test runs it first)
@@ -13,6 +13,8 @@ export interface Components {
   promtool: string;
   collectorVersion: string;
   collector: string;
+  cortexVersion: string;
+  cortex: string;
 }
 
 let found: Components | undefined;
@@ -46,6 +48,8 @@ export function components(): Components {
     promtool: get('PROMTOOL'),
     collectorVersion: get('COLLECTOR_VERSION'),
     collector: get('COLLECTOR'),
+    cortexVersion: get('CORTEX_VERSION'),
+    cortex: get('CORTEX'),
   };
   return found;
 }

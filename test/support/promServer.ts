@@ -4,7 +4,7 @@
 // stack's recording rules loaded (they evaluate live only, on the wall clock; the backfilled history holds their
 // output too, computed by the test: `promtool tsdb create-blocks-from rules` cannot evaluate rules that read their
 // own previous output, as stack/prometheus/rules/recording.yml's do).
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { components } from './components';
 import { repoRoot } from './paths';
 import { freePort } from './ports';
+import { startServerProcess } from './process';
 
 const execFileP = promisify(execFile);
 
@@ -84,9 +85,10 @@ async function launch(
 ): Promise<{ url: string; stop(): Promise<void> }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(
-    components().prometheus,
-    [
+  const server = await startServerProcess({
+    name: 'prometheus',
+    command: components().prometheus,
+    args: [
       `--config.file=${config}`,
       `--storage.tsdb.path=${data}`,
       `--storage.tsdb.retention.time=${retentionDays}d`,
@@ -96,43 +98,8 @@ async function launch(
       '--web.enable-admin-api',
       '--log.level=warn',
     ],
-    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000);
+    cwd: dir,
+    readyUrl: `${url}/-/ready`,
   });
-  let exited = false;
-  child.once('exit', () => {
-    exited = true;
-  });
-  const stop = async (): Promise<void> => {
-    if (exited) return;
-    await new Promise<void>((res) => {
-      const t = setTimeout(() => {
-        child.kill('SIGKILL');
-      }, 10_000);
-      child.once('exit', () => {
-        clearTimeout(t);
-        res();
-      });
-      child.kill('SIGTERM');
-    });
-  };
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (exited) throw new Error(`prometheus exited during start-up: ${stderr}`);
-    try {
-      const res = await fetch(`${url}/-/ready`);
-      if (res.ok) break;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`prometheus not ready after 30 s: ${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { url, stop };
+  return { url, stop: () => server.stop() };
 }

@@ -91,15 +91,12 @@ describe('alert thresholds', () => {
     assert.equal(metric!.gauge.dataPoints[0]!.timeUnixNano, '1700000000123000000');
   });
 
-  it("reads a team collector's headers as OTEL_EXPORTER_OTLP_HEADERS has them, as the SDKs do", () => {
-    assert.deepEqual(
-      otlpHeaders('Authorization=Bearer%20abc%3D%3D, x-scope-orgid = team-1 ,=nokey,novalue,bad=%E0%A4%A'),
-      {
-        authorization: 'Bearer abc==',
-        'x-scope-orgid': 'team-1',
-        bad: '%E0%A4%A',
-      },
-    );
+  it("reads a team collector's headers as OTEL_EXPORTER_OTLP_HEADERS has them, as Claude Code sends them (not decoded)", () => {
+    assert.deepEqual(otlpHeaders('Authorization=Bearer abc==, x-scope-orgid = team-1 ,=nokey,novalue,pct=a%20b'), {
+      authorization: 'Bearer abc==',
+      'x-scope-orgid': 'team-1',
+      pct: 'a%20b',
+    });
     assert.deepEqual(otlpHeaders(undefined), {});
     assert.deepEqual(otlpHeaders(''), {});
   });
@@ -119,7 +116,7 @@ describe('alert thresholds', () => {
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
       await publishThresholds(base, DEFAULTS.alerts.thresholds, 1_700_000_000_000, {
-        headers: otlpHeaders('authorization=Bearer%20t0ken'),
+        headers: otlpHeaders('authorization=Bearer t0ken'),
       });
       assert.equal(received[0]!.headers.authorization, 'Bearer t0ken');
       assert.equal(received[0]!.headers['content-type'], 'application/json');

@@ -35,20 +35,23 @@ function interpolations(text: string): string[] {
   return [...text.matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1]);
 }
 
+/** What the Compose specification's schema (../shared/schemas/compose-spec.json) says is wrong with a file: none. */
+function composeSchemaErrors(doc: unknown): string | undefined {
+  const schemaPath = path.resolve(fromRoot(), '..', 'shared', 'schemas', 'compose-spec.json');
+  assert.ok(existsSync(schemaPath), `compose schema not found at ${schemaPath}`);
+  const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as Record<string, unknown>;
+  // The schema names its meta-schema "https://json-schema.org/draft-07/schema" (no "#"), which Ajv does not
+  // know by that spelling; Ajv's default dialect is draft-07 anyway.
+  delete schema.$schema;
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  addFormats(ajv);
+  const validate = ajv.compile(schema);
+  return validate(doc) ? undefined : ajv.errorsText(validate.errors, { separator: '\n  ' });
+}
+
 describe('stack/compose.yaml', () => {
   it('is valid against the Compose specification schema', () => {
-    // ../shared/schemas/compose-spec.json relative to the repository root.
-    const schemaPath = path.resolve(fromRoot(), '..', 'shared', 'schemas', 'compose-spec.json');
-    assert.ok(existsSync(schemaPath), `compose schema not found at ${schemaPath}`);
-    const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as Record<string, unknown>;
-    // The schema names its meta-schema "https://json-schema.org/draft-07/schema" (no "#"), which Ajv does not
-    // know by that spelling; Ajv's default dialect is draft-07 anyway.
-    delete schema.$schema;
-    const ajv = new Ajv({ allErrors: true, strict: false });
-    addFormats(ajv);
-    const validate = ajv.compile(schema);
-    const ok = validate(compose);
-    assert.ok(ok, `schema errors: ${ajv.errorsText(validate.errors, { separator: '\n  ' })}`);
+    assert.equal(composeSchemaErrors(compose), undefined);
   });
 
   it('is named claude-code-telemetry and has the four services', () => {
@@ -235,5 +238,41 @@ describe('stack/compose.yaml', () => {
     for (const name of [...inCompose, ...contract.variables.keys()]) {
       assert.match(example, new RegExp(`^${name}=`, 'm'), `${name} missing from stack/.env.example`);
     }
+  });
+});
+
+describe("stack/team/compose.yaml (the team's own host)", () => {
+  const team = parse(readText('stack', 'team', 'compose.yaml'), { merge: true }) as Compose;
+  const nodes = Object.entries(team.services).filter(([name]) => name.startsWith('cortex-'));
+
+  it('is valid against the Compose specification schema', () => {
+    assert.equal(composeSchemaErrors(team), undefined);
+  });
+
+  it("runs the gateway over the stack's collector config, three Cortex nodes of one config, and Loki", () => {
+    assert.deepEqual(Object.keys(team.services).sort(), ['cortex-1', 'cortex-2', 'cortex-3', 'gateway', 'loki']);
+    assert.deepEqual(team.services['gateway']!.command, [
+      '--config=/etc/otelcol-contrib/config.yaml',
+      '--config=/etc/otelcol-contrib/gateway.yaml',
+    ]);
+    // Each node its own name and data; every node joins the three.
+    assert.deepEqual(
+      nodes.map(([, s]) => s.environment?.['CORTEX_NODE']),
+      ['cortex-1', 'cortex-2', 'cortex-3'],
+    );
+    for (const [name, s] of nodes) {
+      assert.ok(s.volumes?.includes(`${name}:/data`), `${name} keeps its own data`);
+      assert.equal(s.environment?.['CORTEX_JOIN'], 'cortex-1:7946, cortex-2:7946, cortex-3:7946');
+    }
+  });
+
+  it('pins the images the tests build from their modules, and binds files that exist', () => {
+    assert.match(team.services['gateway']!.image ?? '', /opentelemetry-collector-contrib:0\.161\.0\}$/);
+    assert.match(compose.services['otel-collector']!.image ?? '', /opentelemetry-collector-contrib:0\.161\.0\}$/);
+    for (const [, s] of nodes)
+      assert.match(s.image ?? '', /^\$\{CCT_CORTEX_IMAGE:-quay\.io\/cortexproject\/cortex:v\d+\.\d+\.\d+\}$/);
+    for (const [name, s] of Object.entries(team.services))
+      for (const bind of (s.volumes ?? []).filter((v) => v.startsWith('./') || v.startsWith('../')))
+        assert.ok(existsSync(path.join(stackDir, 'team', bind.split(':')[0]!)), `${name}: ${bind}`);
   });
 });

@@ -362,7 +362,7 @@ describe('collector config', () => {
     assert.equal(expected.length, 4);
     assert.deepEqual([...produced.keys()].sort(), expected.map(([n]) => n).sort());
     for (const [name, labels] of expected) {
-      assert.deepEqual(produced.get(name)?.sort(), [...labels, 'session_id'].sort(), `${name} labels`);
+      assert.deepEqual(produced.get(name)?.sort(), [...labels, 'session_id', 'user_email'].sort(), `${name} labels`);
     }
   });
 

@@ -1,0 +1,219 @@
+// The team stack (stack/team) on loopback: developers' real Claude Code CLIs report through the collector gateway,
+// each with the token that names them, into a real three-node Cortex, whose ruler runs the stack's rules per tenant.
+// What each developer spent is theirs whatever the client claims; a node down loses no write and no read.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { LokiClient } from '../../src/telemetry/loki';
+import { PrometheusClient } from '../../src/telemetry/prometheus';
+import { telemetryEnvironment } from '../../src/terminal/environment';
+import { createClaudeHome, runClaude, type ClaudeHome } from '../support/e2e/claude';
+import { startMessagesApi } from '../support/e2e/messagesApi';
+import { startTeamStack, TEAM_TENANT, type TeamStack } from '../support/teamStack';
+import { waitFor } from '../support/wait';
+
+const ALICE = 'alice@example.com';
+const BOB = 'bob@example.com';
+
+describe('the team stack: gateway, three Cortex nodes, the stack rules per tenant', { timeout: 10 * 60_000 }, () => {
+  let team: TeamStack;
+  let store: PrometheusClient;
+  const homes: ClaudeHome[] = [];
+  /** What each developer's CLI runs said they spent (`total_cost_usd`). */
+  const spent = new Map<string, number>();
+
+  before(async () => {
+    team = await startTeamStack([ALICE, BOB]);
+    store = new PrometheusClient({
+      baseUrl: `${team.nodes[1]!.url}/prometheus`,
+      headers: { 'X-Scope-OrgID': TEAM_TENANT },
+    });
+  });
+  after(async () => {
+    await store?.close();
+    await team?.stop();
+    for (const home of homes) home.remove();
+  });
+
+  /** One `claude -p` of `developer` through the gateway; `extra` as the developer's own environment adds. */
+  const report = async (developer: string, extra: Record<string, string> = {}): Promise<void> => {
+    const home = createClaudeHome('cct-team-home-');
+    homes.push(home);
+    const api = await startMessagesApi([
+      { kind: 'text', text: `Hello, ${developer}.`, usage: { input_tokens: 30_000, output_tokens: 1_500 } },
+    ]);
+    try {
+      const telemetry = {
+        ...telemetryEnvironment({
+          endpoint: team.gateway.url,
+          metricExportIntervalMs: 1000,
+          logsExportIntervalMs: 500,
+          logUserPrompts: false,
+          logToolDetails: false,
+          workspaceName: 'team-project',
+          repository: undefined,
+          existingResourceAttributes: undefined,
+          headers: `Authorization=Bearer ${team.tokenOf(developer)}`,
+        }),
+        ...extra,
+      };
+      const run = await runClaude('say hello', {
+        apiUrl: api.url,
+        home,
+        telemetry,
+        args: ['--output-format', 'json'],
+      });
+      assert.equal(run.code, 0, run.stderr);
+      const usd = Number((JSON.parse(run.stdout) as { total_cost_usd: number }).total_cost_usd);
+      assert.ok(usd > 0, run.stdout);
+      spent.set(developer, (spent.get(developer) ?? 0) + usd);
+    } finally {
+      await api.close();
+    }
+  };
+
+  /** Each developer's cost in the store, by the label the gateway stamps. */
+  const costs = async (query: string): Promise<Map<string, number>> =>
+    new Map((await store.instant(query, Date.now() / 1000)).map((s) => [s.labels['user_email'] ?? '', s.value ?? NaN]));
+  const agrees = (got: Map<string, number>): boolean =>
+    got.size === spent.size && [...spent].every(([who, usd]) => Math.abs((got.get(who) ?? NaN) - usd) < 1e-9);
+
+  it('refuses a request without a token, or with one it does not list (401)', async () => {
+    for (const authorization of [undefined, 'Bearer mallory@example.com.0123456789abcdef']) {
+      const res = await fetch(`${team.gateway.url}/v1/metrics`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+        body: JSON.stringify({ resourceMetrics: [] }),
+      });
+      assert.equal(res.status, 401, `${authorization ?? 'no token'}: ${await res.text()}`);
+    }
+  });
+
+  it("two developers' real CLI runs: each one's cost and events under their own name, whatever the client's resource says", async () => {
+    await team.loadRules();
+    await report(ALICE, { OTEL_RESOURCE_ATTRIBUTES: `user.email=${BOB}` });
+    await report(BOB);
+    const got = await waitFor(
+      "each developer's cost in the store",
+      async () => {
+        const c = await costs('sum by (user_email) (claude_code_cost_usage_USD_total)');
+        return agrees(c) ? c : undefined;
+      },
+      60_000,
+    );
+    assert.deepEqual([...got.keys()].sort(), [ALICE, BOB]);
+    // Their events in Loki carry the same identity: each developer's api_request events add up to their cost.
+    const loki = new LokiClient({ baseUrl: `http://127.0.0.1:${team.loki.port}` });
+    try {
+      for (const [who, usd] of spent) {
+        const events = await waitFor(`${who}'s events in Loki`, async () => {
+          const e = await loki.queryLogs(
+            `{service_name="claude-code"} | event_name="api_request" | user_email="${who}"`,
+            {
+              startMs: Date.now() - 600_000,
+              endMs: Date.now(),
+              limit: 100,
+            },
+          );
+          return e.length > 0 ? e : undefined;
+        });
+        const sum = events.reduce((n, e) => n + Number(e.attributes['cost_usd']), 0);
+        assert.ok(Math.abs(sum - usd) < 1e-9, `${who}: events ${sum}, CLI ${usd}`);
+      }
+    } finally {
+      await loki.close();
+    }
+  });
+
+  it("a point that names another developer is stamped with the sender's token, not its claim", async () => {
+    const session = `spoof-${Date.now()}`;
+    const res = await fetch(`${team.gateway.url}/v1/metrics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${team.tokenOf(ALICE)}` },
+      body: JSON.stringify({
+        resourceMetrics: [
+          {
+            resource: { attributes: [{ key: 'user.email', value: { stringValue: BOB } }] },
+            scopeMetrics: [
+              {
+                metrics: [
+                  {
+                    name: 'claude_code.session.count',
+                    sum: {
+                      aggregationTemporality: 2,
+                      isMonotonic: true,
+                      dataPoints: [
+                        {
+                          asDouble: 1,
+                          timeUnixNano: String(BigInt(Date.now()) * 1_000_000n),
+                          attributes: [
+                            { key: 'session.id', value: { stringValue: session } },
+                            { key: 'user.email', value: { stringValue: BOB } },
+                          ],
+                        },
+                      ],
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    });
+    assert.equal(res.status, 200, await res.text());
+    const [sample] = await waitFor('the point in the store', async () => {
+      const r = await store.instant(`claude_code_session_count_total{session_id="${session}"}`, Date.now() / 1000);
+      return r.length ? r : undefined;
+    });
+    assert.equal(sample!.labels['user_email'], ALICE);
+  });
+
+  it("the ruler runs the stack's rules for the tenant: their figures are each developer's, as the extension reads them", async () => {
+    // What the extension reads to know the rules run: the recording group, evaluated; and the alerts API answers.
+    const groups = await waitFor(
+      'the recording rules evaluated',
+      async () => {
+        const g = await store.ruleGroups();
+        return g.length > 0 && g.every((x) => x.lastEvaluationMs !== null) ? g : undefined;
+      },
+      60_000,
+    );
+    assert.deepEqual(
+      groups.map((g) => g.name),
+      ['claude_code_increase'],
+    );
+    assert.deepEqual(await store.alerts(), []);
+    await waitFor(
+      'the recording rules counted each developer',
+      async () =>
+        agrees(await costs('sum by (user_email) (sum_over_time(claude_code:cost_usd:increase10s[1h]))')) || undefined,
+      90_000,
+    );
+  });
+
+  it('one node down: writes and reads go on, and it catches up when it is back', async () => {
+    await team.nodes[2]!.process.kill();
+    await report(ALICE);
+    await waitFor(
+      'the new run counted with a node down',
+      async () => agrees(await costs('sum by (user_email) (claude_code_cost_usage_USD_total)')) || undefined,
+      60_000,
+    );
+    await team.nodes[2]!.process.restart();
+    const back = new PrometheusClient({
+      baseUrl: `${team.nodes[2]!.url}/prometheus`,
+      headers: { 'X-Scope-OrgID': TEAM_TENANT },
+    });
+    try {
+      const c = new Map(
+        (await back.instant('sum by (user_email) (claude_code_cost_usage_USD_total)', Date.now() / 1000)).map((s) => [
+          s.labels['user_email'] ?? '',
+          s.value ?? NaN,
+        ]),
+      );
+      assert.ok(agrees(c), `the restarted node answers every developer's total: ${JSON.stringify([...c])}`);
+    } finally {
+      await back.close();
+    }
+  });
+});

@@ -1,0 +1,162 @@
+// The team stack of stack/team on loopback, every part real but Loki: three Cortex nodes (built from the Go module by
+// scripts/components.sh) with stack/team/cortex.yaml, the real collector as the gateway (stack/collector/config.yaml
+// with stack/team/gateway.yaml over it), and the Loki double (Loki is AGPL) behind the gateway.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { stringify } from 'yaml';
+import { startLokiDouble, type LokiDouble } from '../doubles/loki';
+import { components } from './components';
+import { repoRoot } from './paths';
+import { freePort } from './ports';
+import { startServerProcess, type ServerProcess } from './process';
+
+const execFileP = promisify(execFile);
+
+export const TEAM_TENANT = 'team-e2e';
+
+export interface CortexNode {
+  name: string;
+  /** Its Prometheus API (queries, rules, alerts) and push endpoint, on http://127.0.0.1:<port>. */
+  url: string;
+  process: ServerProcess;
+}
+
+export interface TeamStack {
+  nodes: CortexNode[];
+  gateway: { url: string; process: ServerProcess };
+  loki: LokiDouble;
+  /** A developer's token, as the team's admin hands it out (`<developer>.<secret>`). */
+  tokenOf(developer: string): string;
+  /** Loads the stack's recording and alert rules into the tenant's ruler, as a team's admin does (scripts/team-rules.mjs). */
+  loadRules(tenant?: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts the stack with a token for each developer named. */
+export async function startTeamStack(developers: string[]): Promise<TeamStack> {
+  const dir = mkdtempSync(join(tmpdir(), 'cct-team-'));
+  const shared = join(dir, 'shared');
+  mkdirSync(shared);
+  const started: ServerProcess[] = [];
+  let loki: LokiDouble | undefined;
+  try {
+    const ports = await Promise.all(
+      [0, 1, 2].map(async () => ({ http: await freePort(), grpc: await freePort(), gossip: await freePort() })),
+    );
+    const peers = ports.map((p) => `127.0.0.1:${p.gossip}`).join(', ');
+    const nodes: CortexNode[] = [];
+    // Together: each waits for the ring to have its peers before it says it is ready.
+    await Promise.all(
+      ports.map(async (p, i) => {
+        const name = `cortex-${i + 1}`;
+        const data = join(dir, name);
+        mkdirSync(data);
+        const url = `http://127.0.0.1:${p.http}`;
+        const process_ = await startServerProcess({
+          name,
+          command: components().cortex,
+          args: [`-config.file=${join(repoRoot, 'stack', 'team', 'cortex.yaml')}`, '-config.expand-env=true'],
+          cwd: data,
+          env: {
+            ...process.env,
+            CORTEX_NODE: name,
+            CORTEX_ADDR: '127.0.0.1',
+            CORTEX_LISTEN: '127.0.0.1',
+            CORTEX_HTTP_PORT: String(p.http),
+            CORTEX_GRPC_PORT: String(p.grpc),
+            CORTEX_GOSSIP_PORT: String(p.gossip),
+            CORTEX_JOIN: peers,
+            CORTEX_DATA: data,
+            CORTEX_SHARED: shared,
+          },
+          readyUrl: `${url}/ready`,
+          readyTimeoutMs: 90_000,
+        });
+        started.push(process_);
+        nodes[i] = { name, url, process: process_ };
+      }),
+    );
+
+    loki = await startLokiDouble({ port: 0, host: '127.0.0.1' });
+    const secrets = new Map(developers.map((d) => [d, `${d}.${randomBytes(16).toString('hex')}`]));
+    const tokensFile = join(dir, 'tokens');
+    writeFileSync(tokensFile, [...secrets.values()].join('\n') + '\n');
+    const gatewayPorts = { http: await freePort(), grpc: await freePort(), health: await freePort() };
+    const telemetryPort = await freePort();
+    // This host's ports and folders, over the stack's and the gateway's settings.
+    const local = join(dir, 'gateway-local.yaml');
+    const queue = join(dir, 'gateway-queue');
+    mkdirSync(queue);
+    writeFileSync(
+      local,
+      stringify({
+        extensions: {
+          health_check: { endpoint: `127.0.0.1:${gatewayPorts.health}` },
+          'file_storage/queue': { directory: queue, compaction: { directory: queue } },
+        },
+        receivers: {
+          otlp: {
+            protocols: {
+              grpc: { endpoint: `127.0.0.1:${gatewayPorts.grpc}` },
+              http: { endpoint: `127.0.0.1:${gatewayPorts.http}` },
+            },
+          },
+        },
+        service: {
+          telemetry: {
+            metrics: { readers: [{ pull: { exporter: { prometheus: { host: '127.0.0.1', port: telemetryPort } } } }] },
+          },
+        },
+      }),
+    );
+    const gatewayUrl = `http://127.0.0.1:${gatewayPorts.http}`;
+    const gateway = await startServerProcess({
+      name: 'gateway',
+      command: components().collector,
+      args: [
+        `--config=${join(repoRoot, 'stack', 'collector', 'config.yaml')}`,
+        `--config=${join(repoRoot, 'stack', 'team', 'gateway.yaml')}`,
+        `--config=${local}`,
+      ],
+      cwd: dir,
+      env: {
+        ...process.env,
+        GATEWAY_TOKENS_FILE: tokensFile,
+        STORE_PUSH_URL: `${nodes[0]!.url}/api/v1/push`,
+        LOKI_OTLP_URL: `http://127.0.0.1:${loki.port}/otlp`,
+        TEAM_TENANT,
+      },
+      readyUrl: `http://127.0.0.1:${gatewayPorts.health}/`,
+    });
+    started.push(gateway);
+
+    const lokiDouble = loki;
+    return {
+      nodes,
+      gateway: { url: gatewayUrl, process: gateway },
+      loki: lokiDouble,
+      tokenOf: (developer) => {
+        const token = secrets.get(developer);
+        if (!token) throw new Error(`no token for ${developer}`);
+        return token;
+      },
+      loadRules: async (tenant = TEAM_TENANT) => {
+        await execFileP(process.execPath, [join(repoRoot, 'scripts', 'team-rules.mjs'), nodes[0]!.url, tenant]);
+      },
+      stop: async () => {
+        await Promise.all(started.map((p) => p.stop()));
+        await lokiDouble.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await Promise.all(started.map((p) => p.stop()));
+    await loki?.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
