@@ -55,6 +55,8 @@ export const COST_DIMENSIONS = {
   effort: { title: 'Effort', label: 'effort' },
   // Claude Code's CLAUDE_CODE_ENTRYPOINT, as the terminal environment has it reported (OTEL_METRICS_INCLUDE_ENTRYPOINT).
   entrypoint: { title: 'Where it ran', label: 'app_entrypoint', names: ENTRYPOINT_NAMES },
+  // Claude Code's user.email: a team's gateway stamps it from the developer's token (stack/team/gateway.yaml).
+  developer: { title: 'Developer', label: 'user_email' },
 } as const satisfies Record<string, { title: string; label: string; names?: Readonly<Record<string, string>> }>;
 export type CostDimension = keyof typeof COST_DIMENSIONS;
 
@@ -421,6 +423,8 @@ export interface TodayCost {
   costUsd: number;
   /** This window's workspace, when the caller named it: its cost today. */
   project?: { name: string; costUsd: number };
+  /** This developer, in a team's store (the identity the gateway stamps): their cost today, beside the team's. */
+  developer?: { name: string; costUsd: number };
 }
 
 /** What the status bar needs: today since local midnight. */

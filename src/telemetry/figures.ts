@@ -9,7 +9,8 @@ import { deriveFigure, figureOf, type FigureName, type PlanLimitPart, type PlanP
 import {
   FINE_SLOT_MS,
   HOUR_MS,
-  PROJECT_FIGURE,
+  TODAY_PARTS,
+  todayPartFigure,
   type Answers,
   type PlannedWindow,
   type RefreshPlan,
@@ -184,16 +185,16 @@ export function todaySummary(r: Readings): TodaySummary {
   };
 }
 
-/** Today's cost, and this window's project's when the refresh named it. */
+/** Today's cost, and the parts the refresh named (this window's project, this developer). */
 export function todayCost(r: Readings): TodayCost {
   const costUsd = sum(r.total('costByModel', 'today').map((s) => s.value));
-  const project = r.windows.project;
-  if (project === undefined) return { costUsd };
-  const label = COST_DIMENSIONS.project.label;
-  return {
-    costUsd,
-    project: { name: project, costUsd: byLabel(r.total(PROJECT_FIGURE, 'today'), label)[project] ?? 0 },
-  };
+  const parts = TODAY_PARTS.flatMap((part) => {
+    const name = r.windows[part];
+    if (name === undefined) return [];
+    const byValue = byLabel(r.total(todayPartFigure(part), 'today'), COST_DIMENSIONS[part].label);
+    return [[part, { name, costUsd: byValue[name] ?? 0 }]];
+  });
+  return { costUsd, ...Object.fromEntries(parts) };
 }
 
 /**

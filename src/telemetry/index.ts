@@ -7,4 +7,5 @@ export * from './reader';
 export * from './scheduler';
 export * from './alerts';
 export * from './thresholdPublisher';
+export * from './collectorHeaders';
 export * from './storage';

@@ -89,16 +89,20 @@ const SLOT_BATCHES = 4;
  */
 export const MINUTE_PARTS_EVERY_MS = 60_000;
 
-/** Today's cost of this window's workspace: cost by the project's label. */
-export const PROJECT_FIGURE: FigureName = `costBy:${COST_DIMENSIONS.project.label}`;
+/**
+ * The parts of today's cost the status bar names beside the whole, each one value of a dimension: this window's
+ * workspace, and in a team's store this developer.
+ */
+export const TODAY_PARTS = ['project', 'developer'] as const satisfies readonly CostDimension[];
+export type TodayPart = (typeof TODAY_PARTS)[number];
+export const todayPartFigure = (part: TodayPart): FigureName => `costBy:${COST_DIMENSIONS[part].label}`;
 
 /**
- * The windows one refresh shows: today since `dayStartMs` (status bar; with `project`, that workspace's part too)
- * and/or a sidebar `range` with its cost grouped by `groupBy` (default model).
+ * The windows one refresh shows: today since `dayStartMs` (status bar; with `project` and `developer`, their parts
+ * too) and/or a sidebar `range` with its cost grouped by `groupBy` (default model).
  */
-export interface RefreshWindows {
+export interface RefreshWindows extends Partial<Record<TodayPart, string>> {
   dayStartMs?: number;
-  project?: string;
   /** The plan's month: its cost at API prices against `priceUsd` (local midnight of the 1st). */
   month?: { startMs: number; priceUsd: number };
   range?: TimeRange;
@@ -123,7 +127,10 @@ export interface PlannedWindow {
 export function planWindows(nowMs: number, windows: RefreshWindows): PlannedWindow[] {
   const planned: PlannedWindow[] = [];
   if (windows.dayStartMs !== undefined) {
-    const figures = [...TODAY_FIGURES, ...(windows.project === undefined ? [] : [PROJECT_FIGURE])];
+    const figures = [
+      ...TODAY_FIGURES,
+      ...TODAY_PARTS.filter((part) => windows[part] !== undefined).map(todayPartFigure),
+    ];
     planned.push({ role: 'today', fromMs: windows.dayStartMs, slotMs: TODAY_SLOT_MS, phaseMs: 0, figures });
     planned.push({
       role: 'lastHour',

@@ -10,6 +10,7 @@ import type { SessionDetail, Snapshot, TimeRange, TodaySummary } from '../snapsh
 import { loadDeferred } from '../lazy';
 import type { AuthConfig, LokiClient, PrometheusClient, TelemetryReader } from '../telemetry';
 import { RefreshScheduler } from '../telemetry/scheduler';
+import { tokenDeveloper } from '../telemetry/collectorHeaders';
 import type { StackPhase } from '../stackController';
 import type { DashboardViewProvider } from './dashboardView';
 import type { StatusBar } from './statusBar';
@@ -42,6 +43,8 @@ export class DashboardController implements vscode.Disposable {
   private readonly storage: StorageWatcher;
   /** The cause of the last failed refresh, logged once; cleared by a refresh that succeeds. */
   private lastFailure: string | undefined;
+  /** This developer, as the team gateway's token in the collector headers names them ("mine" in a team's store). */
+  private developer: string | undefined;
 
   constructor(
     private config: Config,
@@ -78,11 +81,16 @@ export class DashboardController implements vscode.Disposable {
   /** The stored collector headers changed: the alert thresholds go to the team collector again, with them. */
   collectorHeadersChanged(): void {
     this.alerts.collectorHeadersChanged();
+    void this.readDeveloper().then(() => this.scheduler.refreshNow());
   }
 
   /** Connects and refreshes after activation has returned: the clients load with the deferred bundle. */
   start(): void {
-    setTimeout(() => this.reconnect(), 0);
+    setTimeout(() => void this.readDeveloper().finally(() => this.reconnect()), 0);
+  }
+
+  private async readDeveloper(): Promise<void> {
+    this.developer = tokenDeveloper(await this.secrets.get(SecretKey.collectorHeaders));
   }
 
   /** Settings changed: a new pace, and new clients only when where or how data is read changed. */
@@ -237,8 +245,10 @@ export class DashboardController implements vscode.Disposable {
     if (this.clients && local) void this.storage.poll(this.clients.prometheus, now, signal);
     const range = this.dashboard.visible ? this.dashboard.range : undefined;
     const groupBy = this.dashboard.groupBy;
-    // One read for the status bar and the sidebar of this refresh; this window's workspace is the "project".
+    // One read for the status bar and the sidebar of this refresh; this window's workspace is the "project", and in a
+    // team's store (terminals reporting to its gateway) the token's developer is "you".
     const project = vscode.workspace.name;
+    const developer = !local && this.config.terminal.endpoint ? this.developer : undefined;
     const price = this.config.planMonthlyPriceUsd;
     const month =
       range !== undefined && price > 0
@@ -255,7 +265,14 @@ export class DashboardController implements vscode.Disposable {
       };
       const refreshed = await service.refresh(
         now,
-        { dayStartMs, range, groupBy, ...month, ...(project === undefined ? {} : { project }) },
+        {
+          dayStartMs,
+          range,
+          groupBy,
+          ...month,
+          ...(project === undefined ? {} : { project }),
+          ...(developer === undefined ? {} : { developer }),
+        },
         { signal, onToday, promptText: this.config.terminal.logUserPrompts },
       );
       await todayShown;

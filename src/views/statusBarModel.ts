@@ -128,7 +128,9 @@ export function statusBarLook(state: StatusBarState, commands: StatusBarCommands
       };
     case 'cost': {
       const { today, dailyBudgetUsd, planWarningPercent, alerts } = state;
-      const overBudget = dailyBudgetUsd > 0 && today.costUsd >= dailyBudgetUsd;
+      // In a team's store the status bar is this developer's, and the tooltip gives the team's beside it.
+      const mine = today.developer?.costUsd ?? today.costUsd;
+      const overBudget = dailyBudgetUsd > 0 && mine >= dailyBudgetUsd;
       const fiveHour = today.plan?.fiveHour;
       const pastPlanWarning = PLAN_WINDOWS.some(([key]) => (today.plan?.[key]?.usedPercent ?? 0) >= planWarningPercent);
       const tokenRows = (['input', 'output', 'cacheRead', 'cacheCreation'] as const)
@@ -139,7 +141,10 @@ export function statusBarLook(state: StatusBarState, commands: StatusBarCommands
       const lines = [
         TITLE,
         '',
-        `Today: **${usd(today.costUsd)}**${dailyBudgetUsd > 0 ? ` of ${usd(dailyBudgetUsd)} budget` : ''}`,
+        today.developer
+          ? `Today, you (${markdownText(today.developer.name)}): **${usd(mine)}**` +
+            `${dailyBudgetUsd > 0 ? ` of ${usd(dailyBudgetUsd)} budget` : ''}  \nThe team: **${usd(today.costUsd)}**`
+          : `Today: **${usd(today.costUsd)}**${dailyBudgetUsd > 0 ? ` of ${usd(dailyBudgetUsd)} budget` : ''}`,
         ...(today.project
           ? [`  \nThis project (${markdownText(today.project.name)}): **${usd(today.project.costUsd)}**`]
           : []),
@@ -167,7 +172,7 @@ export function statusBarLook(state: StatusBarState, commands: StatusBarCommands
         `${link('Open Dashboard', commands.dashboard)} · ${link('Open Grafana', commands.grafana)}`,
       ];
       return {
-        text: `${alerts.length ? '$(bell)' : '$(pulse)'} ${usd(today.costUsd)}${fiveHour ? ` · ${PLAN_WINDOWS[0][1]} ${percentPoints(fiveHour.usedPercent)}` : ''}`,
+        text: `${alerts.length ? '$(bell)' : '$(pulse)'} ${usd(mine)}${fiveHour ? ` · ${PLAN_WINDOWS[0][1]} ${percentPoints(fiveHour.usedPercent)}` : ''}`,
         tooltip: lines.join('\n'),
         command: commands.dashboard,
         background: overBudget || pastPlanWarning || alerts.length > 0 ? 'warning' : 'none',

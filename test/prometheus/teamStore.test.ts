@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { LokiClient } from '../../src/telemetry/loki';
 import { PrometheusClient } from '../../src/telemetry/prometheus';
+import { TelemetryReader } from '../../src/telemetry/reader';
 import { telemetryEnvironment } from '../../src/terminal/environment';
 import { createClaudeHome, runClaude, type ClaudeHome } from '../support/e2e/claude';
 import { startMessagesApi } from '../support/e2e/messagesApi';
@@ -189,6 +190,19 @@ describe('the team stack: gateway, three Cortex nodes, the stack rules per tenan
         agrees(await costs('sum by (user_email) (sum_over_time(claude_code:cost_usd:increase10s[1h]))')) || undefined,
       90_000,
     );
+  });
+
+  it("the status bar's reading in team mode: the developer's own cost today, the team's beside it", async () => {
+    const now = Date.now();
+    const { today } = await new TelemetryReader({ prometheus: store }).refresh(now, {
+      dayStartMs: now - 3_600_000,
+      developer: ALICE,
+    });
+    const team = [...spent.values()].reduce((a, b) => a + b, 0);
+    assert.ok(today, 'today was read');
+    assert.ok(Math.abs(today.costUsd - team) < 1e-9, `team: ${today.costUsd}, CLIs ${team}`);
+    assert.equal(today.developer?.name, ALICE);
+    assert.ok(Math.abs(today.developer.costUsd - spent.get(ALICE)!) < 1e-9, JSON.stringify(today.developer));
   });
 
   it('one node down: writes and reads go on, and it catches up when it is back', async () => {

@@ -15,9 +15,10 @@ import {
   thresholdsRequest,
   type AlertThreshold,
 } from '../../src/telemetry/alerts';
-import { otlpHeaders, publishThresholds } from '../../src/telemetry/thresholdPublisher';
+import { otlpHeaders, TOKEN_DEVELOPER, tokenDeveloper } from '../../src/telemetry/collectorHeaders';
+import { publishThresholds } from '../../src/telemetry/thresholdPublisher';
 import type { StackAlert } from '../../src/snapshot';
-import { repoRoot } from '../support/paths';
+import { readText, repoRoot } from '../support/paths';
 
 const rules = (
   parse(readFileSync(join(repoRoot, 'stack', 'prometheus', 'rules', 'alerts.yml'), 'utf8')) as {
@@ -99,6 +100,19 @@ describe('alert thresholds', () => {
     });
     assert.deepEqual(otlpHeaders(undefined), {});
     assert.deepEqual(otlpHeaders(''), {});
+  });
+
+  it("names the developer a team gateway's token names, with the gateway's own pattern", () => {
+    assert.equal(tokenDeveloper('Authorization=Bearer alice@example.com.0f3a9c'), 'alice@example.com');
+    assert.equal(tokenDeveloper('x-scope-orgid=t,authorization=Bearer bob.k-_9'), 'bob');
+    for (const other of [undefined, '', 'authorization=Bearer opaque-token', 'authorization=Basic YWxpY2U6cA=='])
+      assert.equal(tokenDeveloper(other), undefined, String(other));
+    // The gateway reads the token with the same expression (Go's named group is (?P<name>...)).
+    assert.ok(
+      readText('stack', 'team', 'gateway.yaml').includes(
+        JSON.stringify(TOKEN_DEVELOPER.source.replace('(?<developer>', '(?P<developer>')),
+      ),
+    );
   });
 
   it('sends the thresholds with those headers, and says what the collector answered', async () => {

@@ -45,6 +45,18 @@ describe('status bar', () => {
     }
   });
 
+  it("in a team's store: the developer's own cost, the team's in the tooltip; the budget is the developer's", () => {
+    const team = { ...today, costUsd: 41.5, developer: { name: 'alice@example.com', costUsd: 3.4217 } };
+    const look = statusBarLook(
+      { kind: 'cost', today: team, dailyBudgetUsd: 5, planWarningPercent: 80, alerts: [] },
+      commands,
+    );
+    assert.equal(look.text, '$(pulse) $3.42');
+    assert.equal(look.background, 'none', "the team's $41.50 is not this developer's budget");
+    assert.ok(look.tooltip.includes('Today, you (alice@example\\.com): **$3.42** of $5.00 budget'), look.tooltip);
+    assert.ok(look.tooltip.includes('The team: **$41.50**'), look.tooltip);
+  });
+
   it('turns to the warning colour at the daily budget', () => {
     assert.equal(
       statusBarLook({ kind: 'cost', today, dailyBudgetUsd: 5, planWarningPercent: 80, alerts: [] }, commands)
