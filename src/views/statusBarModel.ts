@@ -130,6 +130,8 @@ export function statusBarLook(state: StatusBarState, commands: StatusBarCommands
       const { today, dailyBudgetUsd, planWarningPercent, alerts } = state;
       // In a team's store the status bar is this developer's, and the tooltip gives the team's beside it.
       const mine = today.developer?.costUsd ?? today.costUsd;
+      // The tables and the burn rate below are the store's: the team's, when the store is a team's.
+      const column = today.developer ? 'Team today' : 'Today';
       const overBudget = dailyBudgetUsd > 0 && mine >= dailyBudgetUsd;
       const fiveHour = today.plan?.fiveHour;
       const pastPlanWarning = PLAN_WINDOWS.some(([key]) => (today.plan?.[key]?.usedPercent ?? 0) >= planWarningPercent);
@@ -149,16 +151,16 @@ export function statusBarLook(state: StatusBarState, commands: StatusBarCommands
           ? [`  \nThis project (${markdownText(today.project.name)}): **${usd(today.project.costUsd)}**`]
           : []),
         '',
-        '| Tokens | Today |',
+        `| Tokens | ${column} |`,
         '| --- | ---: |',
         tokenRows || `| none | ${tokens(0)} |`,
         '',
-        '| Model | Today |',
+        `| Model | ${column} |`,
         '| --- | ---: |',
         models || `| none | ${usd(0)} |`,
         '',
         `Cache hit rate: ${percent(today.cacheHitRate)}`,
-        `  \nBurn rate: ${usdPerHour(today.burnRatePerHour)}, projected today: ${usd(today.projectedDayUsd)}`,
+        `  \n${today.developer ? 'Team burn rate' : 'Burn rate'}: ${usdPerHour(today.burnRatePerHour)}, projected today: ${usd(today.projectedDayUsd)}`,
         ...planLines(today),
         ...(alerts.length
           ? [

@@ -55,6 +55,7 @@ describe('status bar', () => {
     assert.equal(look.background, 'none', "the team's $41.50 is not this developer's budget");
     assert.ok(look.tooltip.includes('Today, you (alice@example\\.com): **$3.42** of $5.00 budget'), look.tooltip);
     assert.ok(look.tooltip.includes('The team: **$41.50**'), look.tooltip);
+    assert.ok(look.tooltip.includes('| Model | Team today |'), look.tooltip);
   });
 
   it('turns to the warning colour at the daily budget', () => {

@@ -30,6 +30,7 @@ import { chromium, type Browser, type BrowserContext, type Frame, type Locator, 
 import { repoRoot } from '../paths';
 import { freePort } from '../ports';
 import { escapeRegExp } from '../regexp';
+import { waitFor } from '../wait';
 
 export const defaultVsixPath = join(repoRoot, 'dist-vsix', 'claude-code-telemetry.vsix');
 export const screenshotDir = join(repoRoot, 'test-results', 'screenshots');
@@ -502,13 +503,33 @@ export async function listCommands(page: Page, text: string, screenshotName?: st
 
 /** Runs a command by its full title (e.g. "Claude Telemetry: Show Dashboard") through the Command Palette. */
 export async function runCommand(page: Page, title: string): Promise<void> {
+  const widget = await chooseCommand(page, title);
+  await widget.waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
+/** Runs a command that asks for a line of text (an input box, in the palette's place), and answers `value`. */
+export async function runCommandWithInput(page: Page, title: string, value: string): Promise<void> {
+  const widget = await chooseCommand(page, title);
+  const input = widget.locator('input.input');
+  // The input box takes the palette's place: its field no longer holds the palette's ">" text.
+  await waitFor(
+    "the command's input box",
+    async () => !(await input.inputValue()).startsWith('>') || undefined,
+    10_000,
+  );
+  await input.fill(value);
+  await input.press('Enter');
+  await widget.waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
+async function chooseCommand(page: Page, title: string): Promise<Locator> {
   const widget = await openCommandPalette(page, title);
   const row = widget
     .locator('.monaco-list-row')
     .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(title)}$`) }) });
   await row.first().waitFor({ state: 'visible', timeout: 15_000 });
   await row.first().click();
-  await widget.waitFor({ state: 'hidden', timeout: 10_000 });
+  return widget;
 }
 
 /** Text of every status bar item. */
