@@ -33,7 +33,8 @@ export interface PortCheck {
 }
 
 /** The host ports to find free: those of every service not reused, less the ones this stack's running containers
- * already publish (a recreated container takes its own port back). */
+ * already publish (a recreated container takes its own port back). A container in its restart loop holds its ports
+ * between runs, though the engine lists none for it: the service's are its own. */
 export function portsToCheck(plans: readonly Plan[], existing: readonly Docker.ContainerInfo[]): PortCheck[] {
   const ours = new Set<string>();
   for (const c of existing) {
@@ -41,7 +42,7 @@ export function portsToCheck(plans: readonly Plan[], existing: readonly Docker.C
     for (const p of c.Ports ?? []) if (p.PublicPort) ours.add(`${p.IP ?? ''}:${p.PublicPort}`);
   }
   return plans
-    .filter((plan) => plan.action !== 'reuse')
+    .filter((plan) => plan.action !== 'reuse' && plan.existing?.State !== 'restarting')
     .flatMap((plan) => plan.spec.service.ports.map((port) => ({ plan, port })))
     .filter(({ port }) => !ours.has(`${port.hostIp}:${port.hostPort}`) && !ours.has(`0.0.0.0:${port.hostPort}`));
 }

@@ -19,7 +19,7 @@ const net = networkName(model.name);
 /** A container as the engine lists it, for `service`, on network `networkId`, publishing its ports when running. */
 function container(
   service: string,
-  state: 'running' | 'exited',
+  state: 'running' | 'exited' | 'restarting',
   networkId = 'net-1',
   configHash?: string,
 ): Docker.ContainerInfo {
@@ -91,6 +91,18 @@ describe('start plan', () => {
         .sort(),
       ['grafana', 'prometheus'],
     );
+  });
+
+  it('a container in its restart loop holds its port between runs: not checked as if another program held it', () => {
+    // Loki's image could not run; the user set another one: Loki is recreated, in its place.
+    const existing = specs.map((s) =>
+      s.service.name === 'loki'
+        ? container('loki', 'restarting', 'net-1', 'another image')
+        : container(s.service.name, 'running'),
+    );
+    const plans = planStart(specs, existing, net, 'net-1');
+    assert.equal(plans.find((p) => p.spec.service.name === 'loki')!.action, 'recreate');
+    assert.deepEqual(portsToCheck(plans, existing), []);
   });
 
   it('another Grafana admin password does not recreate Grafana, and a Grafana recreated for another change keeps its own', () => {
