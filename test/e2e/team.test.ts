@@ -11,10 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { telemetryEnvironment } from '../../src/terminal/environment';
 import { escapeRegExp } from '../support/regexp';
 import { startTeamStack, TEAM_TENANT, type TeamStack } from '../support/teamStack';
-import { createClaudeHome, runClaude, type ClaudeHome } from '../support/e2e/claude';
 import {
   closeWorkbench,
   ensureVsix,
@@ -28,7 +26,6 @@ import {
   type CodeServer,
   type Workbench,
 } from '../support/e2e/codeServer';
-import { startMessagesApi } from '../support/e2e/messagesApi';
 
 const ALICE = 'alice@example.com';
 const BOB = 'bob@example.com';
@@ -40,7 +37,6 @@ describe(
     let team: TeamStack | undefined;
     let server: CodeServer | undefined;
     let workbench: Workbench | undefined;
-    const homes: ClaudeHome[] = [];
     /** What each developer's CLI said it spent. */
     const spent = new Map<string, number>();
 
@@ -78,7 +74,6 @@ describe(
       if (workbench) await closeWorkbench(workbench, 'e2e-team-99-final');
       await server?.stop();
       await team?.stop();
-      for (const home of homes) home.remove();
     });
 
     it('two developers report through the gateway with their own tokens', async () => {
@@ -87,33 +82,7 @@ describe(
         [ALICE, 40_000],
         [BOB, 90_000],
       ] as const) {
-        const home = createClaudeHome('cct-e2e-team-home-');
-        homes.push(home);
-        const api = await startMessagesApi([
-          { kind: 'text', text: `Hello, ${developer}.`, usage: { input_tokens: inputTokens, output_tokens: 2_000 } },
-        ]);
-        try {
-          const run = await runClaude('say hello', {
-            apiUrl: api.url,
-            home,
-            telemetry: telemetryEnvironment({
-              endpoint: team.gateway.url,
-              metricExportIntervalMs: 1000,
-              logsExportIntervalMs: 500,
-              logUserPrompts: false,
-              logToolDetails: false,
-              workspaceName: 'team-project',
-              repository: undefined,
-              existingResourceAttributes: undefined,
-              headers: `authorization=Bearer ${team.tokenOf(developer)}`,
-            }),
-            args: ['--output-format', 'json'],
-          });
-          assert.equal(run.code, 0, run.stderr);
-          spent.set(developer, (JSON.parse(run.stdout) as { total_cost_usd: number }).total_cost_usd);
-        } finally {
-          await api.close();
-        }
+        spent.set(developer, await team.runClaude(developer, { inputTokens }));
       }
       assert.notEqual(usd(spent.get(ALICE)!), usd(spent.get(BOB)!), 'two costs the status bar tells apart');
     });

@@ -6,9 +6,6 @@ import { after, before, describe, it } from 'node:test';
 import { LokiClient } from '../../src/telemetry/loki';
 import { PrometheusClient } from '../../src/telemetry/prometheus';
 import { TelemetryReader } from '../../src/telemetry/reader';
-import { telemetryEnvironment } from '../../src/terminal/environment';
-import { createClaudeHome, runClaude, type ClaudeHome } from '../support/e2e/claude';
-import { startMessagesApi } from '../support/e2e/messagesApi';
 import { startTeamStack, TEAM_TENANT, type TeamStack } from '../support/teamStack';
 import { waitFor } from '../support/wait';
 
@@ -18,7 +15,6 @@ const BOB = 'bob@example.com';
 describe('the team stack: gateway, three Cortex nodes, the stack rules per tenant', { timeout: 10 * 60_000 }, () => {
   let team: TeamStack;
   let store: PrometheusClient;
-  const homes: ClaudeHome[] = [];
   /** What each developer's CLI runs said they spent (`total_cost_usd`). */
   const spent = new Map<string, number>();
 
@@ -32,44 +28,12 @@ describe('the team stack: gateway, three Cortex nodes, the stack rules per tenan
   after(async () => {
     await store?.close();
     await team?.stop();
-    for (const home of homes) home.remove();
   });
 
-  /** One `claude -p` of `developer` through the gateway; `extra` as the developer's own environment adds. */
-  const report = async (developer: string, extra: Record<string, string> = {}): Promise<void> => {
-    const home = createClaudeHome('cct-team-home-');
-    homes.push(home);
-    const api = await startMessagesApi([
-      { kind: 'text', text: `Hello, ${developer}.`, usage: { input_tokens: 30_000, output_tokens: 1_500 } },
-    ]);
-    try {
-      const telemetry = {
-        ...telemetryEnvironment({
-          endpoint: team.gateway.url,
-          metricExportIntervalMs: 1000,
-          logsExportIntervalMs: 500,
-          logUserPrompts: false,
-          logToolDetails: false,
-          workspaceName: 'team-project',
-          repository: undefined,
-          existingResourceAttributes: undefined,
-          headers: `Authorization=Bearer ${team.tokenOf(developer)}`,
-        }),
-        ...extra,
-      };
-      const run = await runClaude('say hello', {
-        apiUrl: api.url,
-        home,
-        telemetry,
-        args: ['--output-format', 'json'],
-      });
-      assert.equal(run.code, 0, run.stderr);
-      const usd = Number((JSON.parse(run.stdout) as { total_cost_usd: number }).total_cost_usd);
-      assert.ok(usd > 0, run.stdout);
-      spent.set(developer, (spent.get(developer) ?? 0) + usd);
-    } finally {
-      await api.close();
-    }
+  /** One `claude -p` of `developer` through the gateway; `environment` as the developer's own adds. */
+  const report = async (developer: string, environment: Record<string, string> = {}): Promise<void> => {
+    const usd = await team.runClaude(developer, { environment });
+    spent.set(developer, (spent.get(developer) ?? 0) + usd);
   };
 
   /** Each developer's cost in the store, by the label the gateway stamps. */

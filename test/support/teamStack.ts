@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { startLokiDouble, type LokiDouble } from '../doubles/loki';
+import { telemetryEnvironment } from '../../src/terminal/environment';
 import { components } from './components';
+import { createClaudeHome, runClaude } from './e2e/claude';
+import { startMessagesApi } from './e2e/messagesApi';
 import { repoRoot } from './paths';
 import { freePort } from './ports';
 import { startServerProcess, type ServerProcess } from './process';
@@ -31,6 +34,14 @@ export interface TeamStack {
   loki: LokiDouble;
   /** A developer's token, as the team's admin hands it out (`<developer>.<secret>`). */
   tokenOf(developer: string): string;
+  /**
+   * One real `claude -p` of `developer`, reporting through the gateway with their token (`environment`: what the
+   * developer's own environment adds), against a scripted answer of `inputTokens`; resolves to the cost it reported.
+   */
+  runClaude(
+    developer: string,
+    options?: { inputTokens?: number; environment?: Record<string, string> },
+  ): Promise<number>;
   /** Loads the stack's recording and alert rules into the tenant's ruler, as a team's admin does (scripts/team-rules.mjs). */
   loadRules(tenant?: string): Promise<void>;
   stop(): Promise<void>;
@@ -135,14 +146,54 @@ export async function startTeamStack(developers: string[]): Promise<TeamStack> {
     started.push(gateway);
 
     const lokiDouble = loki;
+    const tokenOf = (developer: string): string => {
+      const token = secrets.get(developer);
+      if (!token) throw new Error(`no token for ${developer}`);
+      return token;
+    };
     return {
       nodes,
       gateway: { url: gatewayUrl, process: gateway },
       loki: lokiDouble,
-      tokenOf: (developer) => {
-        const token = secrets.get(developer);
-        if (!token) throw new Error(`no token for ${developer}`);
-        return token;
+      tokenOf,
+      runClaude: async (developer, options = {}) => {
+        const home = createClaudeHome('cct-team-home-');
+        const api = await startMessagesApi([
+          {
+            kind: 'text',
+            text: `Hello, ${developer}.`,
+            usage: { input_tokens: options.inputTokens ?? 30_000, output_tokens: 1_500 },
+          },
+        ]);
+        try {
+          const telemetry = {
+            ...telemetryEnvironment({
+              endpoint: gatewayUrl,
+              metricExportIntervalMs: 1000,
+              logsExportIntervalMs: 500,
+              logUserPrompts: false,
+              logToolDetails: false,
+              workspaceName: 'team-project',
+              repository: undefined,
+              existingResourceAttributes: undefined,
+              headers: `authorization=Bearer ${tokenOf(developer)}`,
+            }),
+            ...options.environment,
+          };
+          const run = await runClaude('say hello', {
+            apiUrl: api.url,
+            home,
+            telemetry,
+            args: ['--output-format', 'json'],
+          });
+          const usd =
+            run.code === 0 ? (JSON.parse(run.stdout) as { total_cost_usd?: number }).total_cost_usd : undefined;
+          if (!usd) throw new Error(`${developer}'s claude -p exited ${run.code}: ${run.stdout}\n${run.stderr}`);
+          return usd;
+        } finally {
+          await api.close();
+          home.remove();
+        }
       },
       loadRules: async (tenant = TEAM_TENANT) => {
         await execFileP(process.execPath, [join(repoRoot, 'scripts', 'team-rules.mjs'), nodes[0]!.url, tenant]);
