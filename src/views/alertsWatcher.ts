@@ -31,8 +31,8 @@ export class AlertsWatcher {
   constructor(
     private readonly memento: vscode.Memento,
     private readonly log: Log,
-    /** The team collector's headers (a secret), in OTEL_EXPORTER_OTLP_HEADERS form. */
-    private readonly collectorHeaders: () => Thenable<string | undefined>,
+    /** The team collector's headers (a secret, read by the owner), in OTEL_EXPORTER_OTLP_HEADERS form. */
+    private readonly collectorHeaders: () => string | undefined,
   ) {}
 
   /** The collector headers changed: the thresholds go again, with them, at the next refresh. */
@@ -59,8 +59,8 @@ export class AlertsWatcher {
     const key = JSON.stringify([endpoint, config.alerts.thresholds]);
     if (this.sent?.key === key && nowMs - this.sent.atMs < THRESHOLDS_EVERY_MS) return;
     try {
-      // The team collector's headers, as the terminals send them; none to the local stack. Read when sending only.
-      const headers = config.terminal.endpoint ? await this.collectorHeaders() : undefined;
+      // The team collector's headers, as the terminals send them; none to the local stack.
+      const headers = config.terminal.endpoint ? this.collectorHeaders() : undefined;
       const { telemetry } = loadDeferred();
       await telemetry.publishThresholds(endpoint, config.alerts.thresholds, nowMs, {
         signal,

@@ -43,8 +43,9 @@ export class DashboardController implements vscode.Disposable {
   private readonly storage: StorageWatcher;
   /** The cause of the last failed refresh, logged once; cleared by a refresh that succeeds. */
   private lastFailure: string | undefined;
-  /** This developer, as the team gateway's token in the collector headers names them ("mine" in a team's store). */
-  private developer: string | undefined;
+  /** The team collector's headers (secret storage), read at start and when they change: the alert thresholds go
+   * with them, and the developer their token names is "you" in a team's store. */
+  private collectorHeaders: string | undefined;
 
   constructor(
     private config: Config,
@@ -64,7 +65,7 @@ export class DashboardController implements vscode.Disposable {
     });
     this.scheduler.setFocused(vscode.window.state.focused);
     this.scheduler.setViewVisible(dashboard.visible);
-    this.alerts = new AlertsWatcher(memento, log, () => secrets.get(SecretKey.collectorHeaders));
+    this.alerts = new AlertsWatcher(memento, log, () => this.collectorHeaders);
     this.storage = new StorageWatcher(prometheusLog, log);
   }
 
@@ -80,17 +81,25 @@ export class DashboardController implements vscode.Disposable {
 
   /** The stored collector headers changed: the alert thresholds go to the team collector again, with them. */
   collectorHeadersChanged(): void {
-    this.alerts.collectorHeadersChanged();
-    void this.readDeveloper().then(() => this.scheduler.refreshNow());
+    void this.readCollectorHeaders().then(() => {
+      this.alerts.collectorHeadersChanged();
+      return this.scheduler.refreshNow();
+    });
   }
 
   /** Connects and refreshes after activation has returned: the clients load with the deferred bundle. */
   start(): void {
-    setTimeout(() => void this.readDeveloper().finally(() => this.reconnect()), 0);
+    setTimeout(() => void this.readCollectorHeaders().then(() => this.reconnect()), 0);
   }
 
-  private async readDeveloper(): Promise<void> {
-    this.developer = tokenDeveloper(await this.secrets.get(SecretKey.collectorHeaders));
+  private async readCollectorHeaders(): Promise<void> {
+    try {
+      this.collectorHeaders = await this.secrets.get(SecretKey.collectorHeaders);
+    } catch (error) {
+      this.log.warn(
+        `Could not read the team collector headers from secret storage: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
   }
 
   /** Settings changed: a new pace, and new clients only when where or how data is read changed. */
@@ -248,7 +257,7 @@ export class DashboardController implements vscode.Disposable {
     // One read for the status bar and the sidebar of this refresh; this window's workspace is the "project", and in a
     // team's store (terminals reporting to its gateway) the token's developer is "you".
     const project = vscode.workspace.name;
-    const developer = !local && this.config.terminal.endpoint ? this.developer : undefined;
+    const developer = !local && this.config.terminal.endpoint ? tokenDeveloper(this.collectorHeaders) : undefined;
     const price = this.config.planMonthlyPriceUsd;
     const month =
       range !== undefined && price > 0
