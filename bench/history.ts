@@ -50,6 +50,14 @@ export interface HistoryOptions {
   scrapeSeconds: number;
   /** How long a raw series older than the last two days stays exported after its last change (the real exporter: 25 h). */
   tailSeconds: number;
+  /** A team's history: each session is one of this many developers', named on its series as the gateway names them
+   * (`user_email`, dev001@example.com, ...). Undefined: one developer's, without the label. */
+  developers?: number;
+}
+
+/** The developer a team history gives a session (HistoryOptions.developers). */
+export function developerOf(session: string, developers: number): string {
+  return `dev${String((parseInt(session.slice(0, 8), 16) % developers) + 1).padStart(3, '0')}@example.com`;
 }
 
 export interface History {
@@ -162,7 +170,47 @@ function run(cmd: string, args: string[]): Promise<void> {
   });
 }
 
+/** A history written as TSDB blocks, not yet in a store. */
+export interface HistoryBlocks extends Omit<History, 'prom' | 'backfillMs'> {
+  /** The blocks' folder (each block a folder in it); `remove()` deletes it with what is left in it. */
+  dir: string;
+  remove(): void;
+  /** Resolves once the store at `url` (its Prometheus API) answers the whole history; throws after 150 s. */
+  loaded(url: string, headers?: Record<string, string>): Promise<void>;
+}
+
+/** The history in the helper Prometheus (the stack's store). */
 export async function buildHistory(o: HistoryOptions, log: (s: string) => void): Promise<History> {
+  const blocks = await writeHistoryBlocks(o, log);
+  // A Prometheus from the helpers (started on a one-sample marker far in the past), then the blocks moved into its
+  // data dir: Prometheus reloads the blocks on disk every minute.
+  const b0 = performance.now();
+  const prom = await startLoadedPrometheus({
+    openMetrics: '# TYPE cct_bench_marker gauge\ncct_bench_marker 1 1000000000\n# EOF\n',
+    retentionDays: retentionDays(o.days),
+  });
+  for (const d of readdirSync(blocks.dir)) renameSync(join(blocks.dir, d), join(prom.dir, 'data', d));
+  blocks.remove();
+  await blocks.loaded(prom.url);
+  const backfillMs = performance.now() - b0;
+  log(`  ${o.label}: block reload wait ${(backfillMs / 1000).toFixed(0)} s`);
+  return {
+    options: blocks.options,
+    events: blocks.events,
+    sessions: blocks.sessions,
+    series: blocks.series,
+    rawSamples: blocks.rawSamples,
+    ruleSeries: blocks.ruleSeries,
+    ruleSamples: blocks.ruleSamples,
+    lastValueSamples: blocks.lastValueSamples,
+    generateMs: blocks.generateMs,
+    rulesEvaluatedAt: blocks.rulesEvaluatedAt,
+    prom,
+    backfillMs,
+  };
+}
+
+export async function writeHistoryBlocks(o: HistoryOptions, log: (s: string) => void): Promise<HistoryBlocks> {
   const t0 = performance.now();
   const durationS = o.days * 86400;
   const startS = o.endS - durationS;
@@ -191,14 +239,16 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
   const series = new Map<string, RawSeries>();
   for (const e of events) {
     const k = scrapeOf(e.t + EXPORT_DELAY);
+    const developer: Labels = o.developers ? { user_email: developerOf(e.session, o.developers) } : {};
     for (const [{ name, labels }, d] of deltas(e)) {
-      const text = `${name}${renderLabels(labels)}`;
+      const text = `${name}${renderLabels({ ...labels, ...developer })}`;
       let s = series.get(text);
       if (!s) {
         // The rule keeps every label of its raw series: one rule series per raw series.
         const rule = RULE_OF[name]!;
-        const helperText = `${rule.replace(/:increase10s$/, ':last_value')}${renderLabels(labels)}`;
-        s = { name, text, helperText, groups: [`${rule}${renderLabels(labels)}`], idx: [], val: [] };
+        const all = { ...labels, ...developer };
+        const helperText = `${rule.replace(/:increase10s$/, ':last_value')}${renderLabels(all)}`;
+        s = { name, text, helperText, groups: [`${rule}${renderLabels(all)}`], idx: [], val: [] };
         series.set(text, s);
       }
       const last = s.val.length - 1;
@@ -359,36 +409,28 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
   }
   await Promise.all(pending);
   const generateMs = performance.now() - t0;
-
-  // A Prometheus from the helpers (started on a one-sample marker far in the past), then the blocks moved into its
-  // data dir: Prometheus 2.x reloads the blocks on disk every minute.
-  const b0 = performance.now();
-  const prom = await startLoadedPrometheus({
-    openMetrics: '# TYPE cct_bench_marker gauge\ncct_bench_marker 1 1000000000\n# EOF\n',
-    retentionDays: retentionDays(o.days),
-  });
-  for (const d of readdirSync(join(work, 'blocks'))) renameSync(join(work, 'blocks', d), join(prom.dir, 'data', d));
-  rmSync(work, { recursive: true, force: true });
+  log(
+    `  ${o.label}: ${series.size} series, ${rawSamples} raw + ${ruleSamples} rule + ${lastValueSamples} helper samples; generation+promtool ${(generateMs / 1000).toFixed(0)} s ` +
+      `(JS ${(genMs / 1000).toFixed(0)} s, promtool ${(promtoolMs / 1000).toFixed(0)} s cumulative)`,
+  );
+  // Loaded once every sample of the sessions' rule is visible at its last evaluation.
   const expected = [...groups.values()]
     .filter((g) => g.name === COUNTERS.sessions.rule)
     .reduce((n, g) => n + g.evals.filter((j) => j <= lastEval).length, 0);
   const at = eval0 + lastEval * RULE_INTERVAL;
   const q = `sum(count_over_time(${COUNTERS.sessions.rule}[${Math.ceil(at - startS + 3600)}s]))`;
-  const deadline = Date.now() + 150_000;
-  for (;;) {
-    const res = await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent(q)}&time=${at}`);
-    const body = (await res.json()) as { data?: { result?: Array<{ value: [number, string] }> } };
-    const got = Number(body.data?.result?.[0]?.value[1] ?? 0);
-    if (got === expected) break;
-    if (Date.now() > deadline)
-      throw new Error(`backfilled blocks not loaded: ${got} of ${expected} rule samples visible`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  const backfillMs = performance.now() - b0;
-  log(
-    `  ${o.label}: ${series.size} series, ${rawSamples} raw + ${ruleSamples} rule + ${lastValueSamples} helper samples; generation+promtool ${(generateMs / 1000).toFixed(0)} s ` +
-      `(JS ${(genMs / 1000).toFixed(0)} s, promtool ${(promtoolMs / 1000).toFixed(0)} s cumulative), block reload wait ${(backfillMs / 1000).toFixed(0)} s`,
-  );
+  const loaded = async (url: string, headers: Record<string, string> = {}): Promise<void> => {
+    const deadline = Date.now() + 150_000;
+    for (;;) {
+      const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(q)}&time=${at}`, { headers });
+      const body = (await res.json()) as { data?: { result?: Array<{ value: [number, string] }> } };
+      const got = Number(body.data?.result?.[0]?.value[1] ?? 0);
+      if (got === expected) return;
+      if (Date.now() > deadline)
+        throw new Error(`backfilled blocks not loaded: ${got} of ${expected} rule samples visible`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  };
   return {
     options: o,
     events,
@@ -399,8 +441,9 @@ export async function buildHistory(o: HistoryOptions, log: (s: string) => void):
     ruleSamples,
     lastValueSamples,
     generateMs,
-    backfillMs,
-    prom,
+    dir: join(work, 'blocks'),
+    remove: () => rmSync(work, { recursive: true, force: true }),
+    loaded,
     rulesEvaluatedAt: async (nowMs) => {
       const j = Math.min(lastEval, Math.floor((nowMs / 1000 - eval0) / RULE_INTERVAL));
       return j < 0 ? null : Math.round((eval0 + j * RULE_INTERVAL) * 1000);

@@ -9,10 +9,11 @@ import { benchFreshness } from './freshness';
 import { benchHistoryImport } from './historyImport';
 import { benchRefreshSection } from './refreshSection';
 import { benchStatusLine } from './statusLine';
+import { benchTeam } from './team';
 import { benchWebview } from './webview';
 
 async function main(): Promise<void> {
-  const only = (process.env['BENCH_ONLY'] ?? 'activation,freshness,webview,refresh,statusLine,historyImport')
+  const only = (process.env['BENCH_ONLY'] ?? 'activation,freshness,webview,refresh,statusLine,historyImport,team')
     .split(',')
     .map((s) => s.trim());
   const quick = process.env['BENCH_QUICK'] === '1';
@@ -34,6 +35,24 @@ async function main(): Promise<void> {
   if (only.includes('refresh')) say(await benchRefreshSection(runs, warmup, (s) => process.stderr.write(`${s}\n`)));
   if (only.includes('statusLine')) say(await benchStatusLine(quick ? 10 : 200, quick ? 1 : 10));
   if (only.includes('historyImport')) say(await benchHistoryImport(quick));
+  if (only.includes('team')) {
+    const developers = Number(process.env['BENCH_TEAM_DEVELOPERS'] ?? (quick ? 10 : 200));
+    const team = await benchTeam(
+      {
+        developers,
+        seconds: Number(process.env['BENCH_TEAM_SECONDS'] ?? (quick ? 60 : 600)),
+        outageSeconds: quick ? 10 : 60,
+        sessionSeconds: quick ? [20, 40] : [180, 480],
+        // Two sessions a developer a day.
+        historyDays: Number(process.env['BENCH_TEAM_DAYS'] ?? (quick ? 2 : 30)),
+        historySessions: Number(process.env['BENCH_TEAM_SESSIONS'] ?? developers * 2 * (quick ? 2 : 30)),
+        runs,
+        warmup,
+      },
+      (s) => process.stderr.write(`${s}\n`),
+    );
+    say(team.markdown);
+  }
 }
 
 main().catch((error: unknown) => {

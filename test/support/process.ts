@@ -23,6 +23,8 @@ export interface ServerProcess {
   restart(): Promise<void>;
   /** The last lines it wrote to stderr. */
   readonly stderr: string;
+  /** The running process's id (undefined once it exited): for its CPU and memory. */
+  readonly pid: number | undefined;
 }
 
 export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
@@ -76,6 +78,9 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     restart: launch,
     get stderr() {
       return stderr;
+    },
+    get pid() {
+      return exited ? undefined : child.pid;
     },
   };
 }

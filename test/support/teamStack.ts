@@ -1,9 +1,10 @@
 // The team stack of stack/team on loopback, every part real but Loki: three Cortex nodes (built from the Go module by
 // scripts/components.sh) with stack/team/cortex.yaml, the real collector as the gateway (stack/collector/config.yaml
-// with stack/team/gateway.yaml over it), and the Loki double (Loki is AGPL) behind the gateway.
+// with stack/team/gateway.yaml over it), and the Loki double (Loki is AGPL) behind the gateway. The gateway writes, and
+// readers query, through front doors over the three nodes (frontDoor.ts), as a team's Service stands before them.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +15,7 @@ import { components } from './components';
 import { createClaudeHome, runClaude } from './e2e/claude';
 import { startMessagesApi } from './e2e/messagesApi';
 import { repoRoot } from './paths';
+import { startFrontDoor, type FrontDoor } from './frontDoor';
 import { freePort } from './ports';
 import { startServerProcess, type ServerProcess } from './process';
 
@@ -31,6 +33,10 @@ export interface CortexNode {
 export interface TeamStack {
   nodes: CortexNode[];
   gateway: { url: string; process: ServerProcess };
+  /** The distributors' address, where the gateway pushes. */
+  writes: FrontDoor;
+  /** The queriers' address: `${queries.url}/prometheus` is the Prometheus API the extension reads. */
+  queries: FrontDoor;
   loki: LokiDouble;
   /** A developer's token, as the team's admin hands it out (`<developer>.<secret>`). */
   tokenOf(developer: string): string;
@@ -47,12 +53,19 @@ export interface TeamStack {
   stop(): Promise<void>;
 }
 
+export interface TeamStackOptions {
+  /** A history already in the store when it starts: TSDB blocks (each a folder in `dir`, moved from there) of `tenant`. */
+  history?: { tenant: string; dir: string };
+}
+
 /** Starts the stack with a token for each developer named. */
-export async function startTeamStack(developers: string[]): Promise<TeamStack> {
+export async function startTeamStack(developers: string[], options: TeamStackOptions = {}): Promise<TeamStack> {
   const dir = mkdtempSync(join(tmpdir(), 'cct-team-'));
   const shared = join(dir, 'shared');
   mkdirSync(shared);
+  if (options.history) placeBlocks(options.history.dir, join(shared, 'blocks', options.history.tenant));
   const started: ServerProcess[] = [];
+  const doors: FrontDoor[] = [];
   let loki: LokiDouble | undefined;
   try {
     const ports = await Promise.all(
@@ -92,6 +105,8 @@ export async function startTeamStack(developers: string[]): Promise<TeamStack> {
       }),
     );
 
+    for (let i = 0; i < 2; i++) doors.push(await startFrontDoor(nodes.map((n) => n.url)));
+    const [writes, queries] = doors as [FrontDoor, FrontDoor];
     loki = await startLokiDouble({ port: 0, host: '127.0.0.1' });
     const secrets = new Map(developers.map((d) => [d, `${d}.${randomBytes(16).toString('hex')}`]));
     const tokensFile = join(dir, 'tokens');
@@ -137,7 +152,7 @@ export async function startTeamStack(developers: string[]): Promise<TeamStack> {
       env: {
         ...process.env,
         GATEWAY_TOKENS_FILE: tokensFile,
-        STORE_PUSH_URL: `${nodes[0]!.url}/api/v1/push`,
+        STORE_PUSH_URL: `${writes.url}/api/v1/push`,
         LOKI_OTLP_URL: `http://127.0.0.1:${loki.port}/otlp`,
         TEAM_TENANT,
       },
@@ -154,6 +169,8 @@ export async function startTeamStack(developers: string[]): Promise<TeamStack> {
     return {
       nodes,
       gateway: { url: gatewayUrl, process: gateway },
+      writes,
+      queries,
       loki: lokiDouble,
       tokenOf,
       runClaude: async (developer, options = {}) => {
@@ -196,18 +213,41 @@ export async function startTeamStack(developers: string[]): Promise<TeamStack> {
         }
       },
       loadRules: async (tenant = TEAM_TENANT) => {
-        await execFileP(process.execPath, [join(repoRoot, 'scripts', 'team-rules.mjs'), nodes[0]!.url, tenant]);
+        await execFileP(process.execPath, [join(repoRoot, 'scripts', 'team-rules.mjs'), queries.url, tenant]);
       },
       stop: async () => {
         await Promise.all(started.map((p) => p.stop()));
+        await Promise.all(doors.map((d) => d.close()));
         await lokiDouble.close();
         rmSync(dir, { recursive: true, force: true });
       },
     };
   } catch (error) {
     await Promise.all(started.map((p) => p.stop()));
+    await Promise.all(doors.map((d) => d.close()));
     await loki?.close();
     rmSync(dir, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/**
+ * Blocks in a tenant's bucket folder before the nodes start: the compactor's cleaner writes the bucket index as it
+ * starts, and each store gateway loads them at its next sync (a minute). Each is marked not to compact: promtool's
+ * blocks have no external labels, and the compactor's upload of a compacted one fails without them.
+ */
+function placeBlocks(from: string, tenantDir: string): void {
+  mkdirSync(tenantDir, { recursive: true });
+  for (const id of readdirSync(from)) {
+    const mark = {
+      id,
+      version: 1,
+      details: 'a history placed before the start',
+      no_compact_time: Math.floor(Date.now() / 1000),
+      reason: 'manual',
+    };
+    writeFileSync(join(from, id, 'no-compact-mark.json'), JSON.stringify(mark));
+    // A rename: a block appears whole, never half-copied.
+    renameSync(join(from, id), join(tenantDir, id));
   }
 }
