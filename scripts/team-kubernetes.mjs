@@ -248,6 +248,7 @@ export function teamManifests({
                 name: 'cortex',
                 image: image('cortex-1'),
                 args: cortex.command,
+                workingDir: cortex.working_dir,
                 env: [
                   fromPod('CORTEX_NODE', 'metadata.name'),
                   fromPod('CORTEX_ADDR', 'status.podIP'),

@@ -32,6 +32,7 @@ interface Container {
   name: string;
   image: string;
   args?: string[];
+  workingDir?: string;
   env?: EnvVar[];
   ports?: { name?: string; containerPort: number }[];
   readinessProbe?: { httpGet?: { path: string; port: string | number } };
@@ -69,6 +70,7 @@ interface K8sObject {
 interface ComposeService {
   image: string;
   command?: string[];
+  working_dir?: string;
   environment?: Record<string, string>;
   volumes?: string[];
 }
@@ -271,6 +273,9 @@ describe('scripts/team-kubernetes.mjs (the team stack on Kubernetes)', () => {
     assert.deepEqual(args, team.services['gateway']!.command);
     assert.deepEqual(args, ['--config=/etc/otelcol-contrib/config.yaml', '--config=/etc/otelcol-contrib/gateway.yaml']);
     assert.deepEqual(container(find('StatefulSet', 'cortex')).args, team.services['cortex-1']!.command);
+    // Where cortex.yaml's relative rule_path lands: the same path on every node, in its own data volume.
+    assert.equal(container(find('StatefulSet', 'cortex')).workingDir, team.services['cortex-1']!.working_dir);
+    assert.equal(team.services['cortex-1']!.working_dir, '/data');
     assert.ok(container(find('StatefulSet', 'cortex')).args?.includes('-config.expand-env=true'));
     assert.deepEqual(container(find('Deployment', 'loki')).args, team.services['loki']!.command);
   });
