@@ -80,6 +80,7 @@ export function activate(context: vscode.ExtensionContext): void {
     {
       environmentCollection: context.environmentVariableCollection,
       claudeShimDirectory: () => terminalEnvironment.shimDirectory(settings.current),
+      teamAccess: () => controller.teamAccess(),
     },
   );
 

@@ -19,7 +19,9 @@ export type CheckId =
   | 'roundtrip-metric'
   | 'roundtrip-event'
   | 'terminal-env'
-  | 'claude-settings';
+  | 'claude-settings'
+  | 'gateway-token'
+  | 'gateway-roundtrip';
 
 export interface Hop {
   name: string;

@@ -2,10 +2,13 @@
 // progress notification, writes the result to the output channel and shows it as a read-only Markdown preview
 // (a virtual document: nothing is written to disk).
 import * as vscode from 'vscode';
-import type { Config } from '../config';
+import { backends, type Config } from '../config';
+import type { AuthConfig } from '../telemetry/http';
+import { otlpHeaders, tokenDeveloper } from '../telemetry/collectorHeaders';
 import type { Log } from '../log';
 import { loadDeferred } from '../lazy';
 import type { DoctorEngine, DoctorResult, TerminalInput } from './checks';
+import type { TeamHop } from './teamGatewayCheck';
 
 const DOCTOR_SCHEME = 'claude-telemetry-doctor';
 const REPORT_URI = vscode.Uri.from({ scheme: DOCTOR_SCHEME, path: '/Telemetry Pipeline Check.md' });
@@ -18,6 +21,8 @@ export interface PipelineDoctorCommandOptions {
   environmentCollection?: vscode.EnvironmentVariableCollection;
   /** The `claude` shim directory when the "Claude Code only" terminal mode is on. */
   claudeShimDirectory?: () => string | undefined;
+  /** Team mode's secrets: the collector headers terminals send, and the team store's credentials. */
+  teamAccess?: () => Promise<{ collectorHeaders: string | undefined; storeAuth: AuthConfig }>;
 }
 
 export class PipelineDoctorCommand implements vscode.Disposable {
@@ -53,26 +58,34 @@ export class PipelineDoctorCommand implements vscode.Disposable {
 
   private async doRun(): Promise<void> {
     const config = this.getConfig();
+    const team = await this.teamHop(config);
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Verifying the telemetry pipeline', cancellable: true },
       (progress, token) => {
         const abort = new AbortController();
         token.onCancellationRequested(() => abort.abort());
         const notes: string[] = [];
-        if (config.backend.prometheusUrl || config.backend.lokiUrl) {
+        if (team) {
+          notes.push(
+            "Team mode: terminals report to the team's gateway and the dashboard reads the team's store, so this " +
+              "checks that hop: your token, your probe written and read back, the store's rules.",
+          );
+        } else if (config.backend.prometheusUrl || config.backend.lokiUrl) {
           notes.push(
             'A team backend is configured for the dashboard (claudeTelemetry.backend.*). This check verifies the local ' +
               "stack, which is where terminals send Claude Code's telemetry.",
           );
         }
+        const { prometheus, loki } = backends(config);
         return loadDeferred().runPipelineDoctor({
           openEngine: this.openEngine,
           endpoints: {
-            otlpHttp: `http://127.0.0.1:${config.ports.otlpHttp}`,
+            otlpHttp: team ? team.gateway : `http://127.0.0.1:${config.ports.otlpHttp}`,
             otlpGrpcPort: config.ports.otlpGrpc,
-            prometheus: `http://127.0.0.1:${config.ports.prometheus}`,
-            loki: `http://127.0.0.1:${config.ports.loki}`,
+            prometheus: team ? prometheus.url : `http://127.0.0.1:${config.ports.prometheus}`,
+            loki: team ? loki.url : `http://127.0.0.1:${config.ports.loki}`,
           },
+          ...(team ? { team } : {}),
           terminal: this.activeTerminal(),
           terminalEnvironmentEnabled: config.terminal.enabled,
           claudeShimDirectory: this.options.claudeShimDirectory?.(),
@@ -83,6 +96,19 @@ export class PipelineDoctorCommand implements vscode.Disposable {
       },
     );
     this.show(result);
+  }
+
+  /** Team mode (a team's gateway for terminals and a team's store for the dashboard): the hop the doctor checks. */
+  private async teamHop(config: Config): Promise<TeamHop | undefined> {
+    const { prometheus } = backends(config);
+    if (!config.terminal.endpoint || prometheus.local || !this.options.teamAccess) return undefined;
+    const { collectorHeaders, storeAuth } = await this.options.teamAccess();
+    return {
+      gateway: config.terminal.endpoint,
+      headers: otlpHeaders(collectorHeaders),
+      developer: tokenDeveloper(collectorHeaders),
+      store: { baseUrl: prometheus.url, auth: storeAuth, tenant: config.backend.tenantId },
+    };
   }
 
   private show(result: DoctorResult): void {

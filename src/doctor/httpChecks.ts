@@ -55,6 +55,7 @@ export async function http(
   body: unknown,
   timeoutMs: number,
   signal?: AbortSignal,
+  headers: Record<string, string> = {},
 ): Promise<HttpAnswer> {
   const timeout = AbortSignal.timeout(timeoutMs);
   const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
@@ -62,7 +63,7 @@ export async function http(
     const res = await request(url, {
       method,
       signal: combined,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,

@@ -20,6 +20,7 @@ import { checkClaudeSettings } from './claudeSettingsCheck';
 import { claudeSettingsPath } from '../terminal/claudeSettings';
 import { collectorTelemetryCheck } from './collectorTelemetryCheck';
 import { recordingRulesCheck } from './recordingRulesCheck';
+import { teamGatewayChecks, type TeamHop } from './teamGatewayCheck';
 import {
   LOGS,
   NetError,
@@ -69,6 +70,9 @@ export interface DoctorOptions {
   onCheck?: (result: CheckResult) => void;
   /** Remarks to show above the table. */
   notes?: string[];
+  /** Team mode: terminals report to the team's gateway, the dashboard reads the team's store. Only that hop is
+   * checked (teamGatewayCheck.ts): the local stack is not in the pipeline. */
+  team?: TeamHop;
 }
 // --- the doctor --------------------------------------------------------------------------------------------------
 
@@ -153,6 +157,10 @@ export async function runPipelineDoctor(opts: DoctorOptions): Promise<DoctorResu
     },
   };
   try {
+    if (opts.team) {
+      await teamGatewayChecks(run, opts.team);
+      return result(run, t0);
+    }
     const { engine, downText } = await engineChecks(run);
     const services = await serviceChecks(run, engine, downText);
     await roundTripChecks(run, engine, services);

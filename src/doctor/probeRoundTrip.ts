@@ -353,7 +353,7 @@ export async function waitForProbeMetric(
   prom: PrometheusClient,
   runId: string,
   opts: { timeoutMs: number; pollMs: number; signal?: AbortSignal | undefined; since?: number },
-): Promise<{ name?: string; ms: number; lastError?: unknown }> {
+): Promise<{ name?: string; labels?: Record<string, string>; ms: number; lastError?: unknown }> {
   const since = opts.since ?? Date.now();
   const deadline = since + opts.timeoutMs;
   // `.` matches `_` too: finds Prometheus 3's UTF-8 name `claude_code.doctor.probe` as well.
@@ -363,11 +363,10 @@ export async function waitForProbeMetric(
     opts.signal?.throwIfAborted();
     try {
       const samples = await prom.instant(query, Date.now() / 1000, opts.signal ? { signal: opts.signal } : {});
-      const names = samples.map((s) => s.labels['__name__']).filter((n): n is string => !!n);
-      if (names.length) {
-        const exact = names.find((n) => n === PROBE_PROMETHEUS_NAME);
-        return { name: exact ?? names[0], ms: Date.now() - since };
-      }
+      const found =
+        samples.find((s) => s.labels['__name__'] === PROBE_PROMETHEUS_NAME) ??
+        samples.find((s) => s.labels['__name__']);
+      if (found) return { name: found.labels['__name__']!, labels: found.labels, ms: Date.now() - since };
       lastError = undefined;
     } catch (error) {
       if (opts.signal?.aborted) throw error;

@@ -211,6 +211,14 @@ export class DashboardController implements vscode.Disposable {
     this.scheduler.start();
   }
 
+  /** What the pipeline doctor needs in team mode: the headers terminals send the gateway, the store's credentials. */
+  async teamAccess(): Promise<{ collectorHeaders: string | undefined; storeAuth: AuthConfig }> {
+    return {
+      collectorHeaders: await this.secrets.get(SecretKey.collectorHeaders),
+      storeAuth: await this.auth(backends(this.config).prometheus),
+    };
+  }
+
   /** Credentials go to the team's backends only, never to the local stack. */
   private async auth(backend: BackendAddress): Promise<AuthConfig> {
     const { auth, username } = this.config.backend;

@@ -3,6 +3,9 @@
 // What each developer spent is theirs whatever the client claims; a node down loses no write and no read.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { CheckResult } from '../../src/doctor/checks';
+import { runPipelineDoctor } from '../../src/doctor/pipelineDoctor';
+import type { TeamHop } from '../../src/doctor/teamGatewayCheck';
 import { LokiClient } from '../../src/telemetry/loki';
 import { PrometheusClient } from '../../src/telemetry/prometheus';
 import { TelemetryReader } from '../../src/telemetry/reader';
@@ -154,6 +157,60 @@ describe('the team stack: gateway, three Cortex nodes, the stack rules per tenan
         agrees(await costs('sum by (user_email) (sum_over_time(claude_code:cost_usd:increase10s[1h]))')) || undefined,
       90_000,
     );
+  });
+
+  it("the pipeline doctor in team mode: the token, the probe written and read back as the developer, the store's rules; each fault said with its next step", async () => {
+    const doctor = async (hop: Partial<TeamHop>): Promise<Map<string, CheckResult>> => {
+      const result = await runPipelineDoctor({
+        openEngine: () => {
+          throw new Error('team mode has no local engine to check');
+        },
+        endpoints: {
+          otlpHttp: team.gateway.url,
+          otlpGrpcPort: 0,
+          prometheus: `${team.queries.url}/prometheus`,
+          loki: `http://127.0.0.1:${team.loki.port}`,
+        },
+        roundTripTimeoutMs: 10_000,
+        team: {
+          gateway: team.gateway.url,
+          headers: { authorization: `Bearer ${team.tokenOf(ALICE)}` },
+          developer: ALICE,
+          store: { baseUrl: `${team.queries.url}/prometheus`, auth: { kind: 'none' }, tenant: TEAM_TENANT },
+          ...hop,
+        },
+      });
+      return new Map(result.checks.map((c) => [c.id, c]));
+    };
+    const said = (c: CheckResult | undefined): string => `${c?.status}: ${c?.detail} ${c?.cause ?? ''} ${c?.fix ?? ''}`;
+
+    const fine = await doctor({});
+    for (const id of ['gateway-token', 'gateway-roundtrip', 'recording-rules'])
+      assert.equal(fine.get(id)?.status, 'ok', `${id}: ${said(fine.get(id))}`);
+    assert.match(fine.get('gateway-token')!.detail, /names you alice@example\.com/);
+
+    const refused = await doctor({ headers: { authorization: 'Bearer alice@example.com.0000000000000000' } });
+    assert.equal(refused.get('gateway-token')?.status, 'fail');
+    assert.match(said(refused.get('gateway-token')), /refused your token \(HTTP 401\).*Set Collector Headers/);
+    assert.equal(refused.get('gateway-roundtrip')?.status, 'skipped');
+
+    const noToken = await doctor({ headers: {} });
+    assert.match(said(noToken.get('gateway-token')), /^fail: .*no token.*Set Collector Headers/);
+
+    const noTenant = await doctor({
+      store: { baseUrl: `${team.queries.url}/prometheus`, auth: { kind: 'none' }, tenant: '' },
+    });
+    assert.match(said(noTenant.get('gateway-roundtrip')), /^fail: The team's store wants a tenant.*backend\.tenantId/);
+
+    // Another tenant than the gateway writes: the probe is not there, and that tenant has no rules.
+    const elsewhere = await doctor({
+      store: { baseUrl: `${team.queries.url}/prometheus`, auth: { kind: 'none' }, tenant: 'another-team' },
+    });
+    assert.match(
+      said(elsewhere.get('gateway-roundtrip')),
+      /^fail: .*not in the team's store \(tenant "another-team"\).*TEAM_TENANT/,
+    );
+    assert.match(said(elsewhere.get('recording-rules')), /^fail: .*none of the recording rules.*Load/);
   });
 
   it("the status bar's reading in team mode: the developer's own cost today, the team's beside it", async () => {
