@@ -77,6 +77,17 @@ export interface DimensionRow {
   tokens: number;
 }
 
+/** In a team's store, the range's cost is also ranked by these, each in the sidebar's Team section. */
+export const TEAM_RANKINGS = ['developer', 'project', 'model'] as const satisfies readonly CostDimension[];
+
+/** A team's store (the token names this developer): the range's cost by developer, project and model, "you" marked. */
+export interface TeamRanking {
+  /** This developer, as the gateway names them (`user_email`). */
+  you: string;
+  /** One ranking a dimension of TEAM_RANKINGS, most expensive first. */
+  rankings: Array<{ dimension: CostDimension; rows: DimensionRow[] }>;
+}
+
 export interface CostBreakdown {
   dimension: CostDimension;
   /** Most expensive first. */
@@ -233,6 +244,8 @@ export interface MetricsSection {
   subagents: SubagentSection;
   /** Most expensive first, at most `sessionLimit`. */
   sessions: SessionRow[];
+  /** In a team's store: the team's cost ranked, this developer among them. */
+  team?: TeamRanking;
 }
 
 /** What a problem event of Claude Code's is (events.ts, toProblem). */

@@ -22,10 +22,12 @@ import { IMPORT_LABEL, IMPORT_VALUE } from './counters';
 import {
   COST_DIMENSIONS,
   SUBAGENT_TOOLS,
+  TEAM_RANKINGS,
   type ApiErrorStat,
   type ChartSeries,
   type CostBreakdown,
   type CostDimension,
+  type DimensionRow,
   type MetricsSection,
   type ModelCost,
   type PlanLimitStat,
@@ -36,6 +38,7 @@ import {
   type SessionDetail,
   type SessionRow,
   type SubagentSection,
+  type TeamRanking,
   type TodayCost,
   type TodaySummary,
   type TokenTotals,
@@ -280,7 +283,9 @@ export function metricsSection(r: Readings, sessionLimit: number): MetricsSectio
   const count = (figure: FigureName): number => roundCount(sum(total(figure).map((s) => s.value)));
   const chart = (figure: FigureName, label: string): ChartSeries[] =>
     chartSeries(r.pieces(figure, 'range'), window.slotMs, label, window.phaseMs);
+  const team = teamRanking(r);
   return {
+    ...(team ? { team } : {}),
     kpis: {
       costUsd: sum(costByModel.map((m) => m.usd)),
       tokens,
@@ -489,16 +494,28 @@ export function subagentSection(
   };
 }
 
-/** Cost and tokens over the range by the dimension the refresh planned, and the dimensions the range's cost points carry. */
-export function costBreakdown(r: Readings): CostBreakdown {
-  const dimension = r.windows.groupBy ?? 'model';
+/** Cost and tokens over the range by one dimension (a figure pair the refresh planned), most expensive first. */
+function dimensionRows(r: Readings, dimension: CostDimension): DimensionRow[] {
   const label = COST_DIMENSIONS[dimension].label;
   const cost = byLabel(r.total(`costBy:${label}`, 'range'), label, '');
   const tokens = byLabel(r.total(`tokensBy:${label}`, 'range'), label, '');
-  const rows = [...new Set([...Object.keys(cost), ...Object.keys(tokens)])]
+  return [...new Set([...Object.keys(cost), ...Object.keys(tokens)])]
     .map((key) => ({ key, costUsd: cost[key] ?? 0, tokens: roundCount(tokens[key] ?? 0) }))
     .filter((row) => row.costUsd > 0 || row.tokens > 0)
     .sort((a, b) => b.costUsd - a.costUsd || b.tokens - a.tokens || a.key.localeCompare(b.key));
+}
+
+/** In a team's store (the refresh has a developer): the range's cost by developer, project and model. */
+function teamRanking(r: Readings): TeamRanking | undefined {
+  const you = r.windows.developer;
+  if (you === undefined) return undefined;
+  return { you, rankings: TEAM_RANKINGS.map((dimension) => ({ dimension, rows: dimensionRows(r, dimension) })) };
+}
+
+/** Cost and tokens over the range by the dimension the refresh planned, and the dimensions the range's cost points carry. */
+export function costBreakdown(r: Readings): CostBreakdown {
+  const dimension = r.windows.groupBy ?? 'model';
+  const rows = dimensionRows(r, dimension);
   const present = new Set(r.costLabels ?? []);
   const available = (Object.keys(COST_DIMENSIONS) as CostDimension[]).filter(
     (d) => d === 'model' || d === dimension || present.has(COST_DIMENSIONS[d].label),

@@ -32,7 +32,7 @@ import {
   type SourceName,
 } from './queries';
 import { pieceKey, windowPieces, type PieceKey, type Sample } from './slots';
-import { COST_DIMENSIONS, RANGE_SECONDS, type CostDimension, type TimeRange } from '../snapshot';
+import { COST_DIMENSIONS, RANGE_SECONDS, TEAM_RANKINGS, type CostDimension, type TimeRange } from '../snapshot';
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
@@ -151,14 +151,26 @@ export function planWindows(nowMs: number, windows: RefreshWindows): PlannedWind
     });
   }
   if (windows.range) {
-    const label = COST_DIMENSIONS[windows.groupBy ?? 'model'].label;
+    // In a team's store (a developer is "you"), the Team section's rankings too.
+    const ranked: CostDimension[] = [
+      windows.groupBy ?? 'model',
+      ...(windows.developer === undefined ? [] : TEAM_RANKINGS),
+    ];
     const slotMs = RANGE_SLOT_MS[windows.range];
     planned.push({
       role: 'range',
       fromMs: rangeStartMs(windows.range, nowMs),
       slotMs,
       phaseMs: gridPhaseMs(slotMs, nowMs),
-      figures: [...FIGURE_NAMES, `costBy:${label}`, `tokensBy:${label}`],
+      figures: [
+        ...new Set<FigureName>([
+          ...FIGURE_NAMES,
+          ...ranked.flatMap((d): FigureName[] => [
+            `costBy:${COST_DIMENSIONS[d].label}`,
+            `tokensBy:${COST_DIMENSIONS[d].label}`,
+          ]),
+        ]),
+      ],
     });
   }
   return planned;

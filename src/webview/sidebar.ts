@@ -15,6 +15,7 @@ import { promptsView } from './sections/prompts';
 import { recentView } from './sections/recent';
 import { sessionsView } from './sections/sessions';
 import { subagentsView } from './sections/subagents';
+import { teamView } from './sections/team';
 import { tokensAndToolsView } from './sections/tokensAndTools';
 
 function rangePicker(selected: TimeRange, onSelect: (range: TimeRange) => void): HTMLElement {
@@ -49,6 +50,7 @@ function dataView(snapshot: Snapshot): HTMLElement[] {
       ? [
           kpisView(metrics, snapshot.today),
           ...alertsView(snapshot.alerts),
+          ...(metrics.team ? teamView(metrics.team, metrics.kpis.costUsd) : []),
           ...costView(metrics, snapshot.range),
           ...tokensAndToolsView(metrics),
           ...productivityView(metrics.kpis),

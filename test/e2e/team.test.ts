@@ -3,7 +3,8 @@
  * gateway, each with their own token, into the real three-node Cortex (stack/team, on loopback: test/support/
  * teamStack.ts). In a code-server window set up as a teammate's (the gateway, the team's store and tenant in the
  * settings), the developer sets their token with *Set Collector Headers…*; the status bar then shows their own cost
- * today, and its tooltip the team's. Set another developer's token, and the window is theirs.
+ * today, and its tooltip the team's. Set another developer's token, and the window is theirs; the sidebar's Team section
+ * ranks the team's developers, projects and models, theirs marked.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -19,9 +20,11 @@ import {
   hoverStatusBarItem,
   installCodeServer,
   openWorkbench,
+  runCommand,
   runCommandWithInput,
   screenshot,
   startCodeServer,
+  waitForFrameText,
   waitForStatusBarText,
   type CodeServer,
   type Workbench,
@@ -109,5 +112,22 @@ describe(
         console.log(`# e2e: ${developer}: status bar "${text}", team ${teamUsd}`);
         await screenshot(p, `e2e-team-${developer.split('@')[0]}`);
       });
+
+    it("the sidebar's Team section ranks the team's developers, projects and models, the developer's own row marked", async () => {
+      const p = page();
+      await runCommand(p, 'Claude Telemetry: Show Dashboard');
+      const row = (name: string, cost: number): string => `${escapeRegExp(name)}\\s+${escapeRegExp(usd(cost))}`;
+      // Bob's token is the window's now; he spent more.
+      const { text } = await waitForFrameText(
+        p,
+        new RegExp(
+          `Team\\s+Developer\\s+Cost\\s+Share\\s+${row(`${BOB} (you)`, spent.get(BOB)!)}[^\\n]*\\n${row(ALICE, spent.get(ALICE)!)}` +
+            `[\\s\\S]*?Project\\s+Cost\\s+Share\\s+${row('team-project', spent.get(ALICE)! + spent.get(BOB)!)}[\\s\\S]*?Model\\s+Cost\\s+Share`,
+        ),
+        90_000,
+      );
+      console.log(`# e2e: the Team section: ${JSON.stringify(text)}`);
+      await screenshot(p, 'e2e-team-sidebar');
+    });
   },
 );

@@ -37,8 +37,20 @@ interface Point {
   value: number;
 }
 
-const web = { session_id: 's1', model: 'opus', vscode_workspace_name: 'web', app_entrypoint: 'cli' };
-const api = { session_id: 's2', model: 'sonnet', vscode_workspace_name: 'api', app_entrypoint: 'claude-vscode' };
+const web = {
+  session_id: 's1',
+  model: 'opus',
+  vscode_workspace_name: 'web',
+  app_entrypoint: 'cli',
+  user_email: 'alice',
+};
+const api = {
+  session_id: 's2',
+  model: 'sonnet',
+  vscode_workspace_name: 'api',
+  app_entrypoint: 'claude-vscode',
+  user_email: 'bob',
+};
 const tokens = (t: number, labels: Record<string, string>, byType: Record<string, number>): Point[] =>
   Object.entries(byType).map(([type, value]) => ({ counter: 'tokens', t, labels: { ...labels, type }, value }));
 
@@ -366,6 +378,30 @@ describe('figures from hand-made readings', () => {
     near(costBy.rows[0]!.costUsd, 3.25, 'api');
     near(costBy.rows[1]!.costUsd, 0.66, 'web');
     assert.deepEqual(costBy.available, ['model', 'project', 'source']);
+  });
+
+  it("in a team's store: the range's cost ranked by developer, project and model, whoever picks what", () => {
+    assert.equal(metricsSection(readingsOf({ range: '24h' }), 50).team, undefined, 'not in a store of one');
+    const team = metricsSection(readingsOf({ range: '24h', groupBy: 'source', developer: 'alice' }), 50).team;
+    assert.equal(team?.you, 'alice');
+    const rows = (dimension: string) =>
+      team!.rankings
+        .find((r) => r.dimension === dimension)!
+        .rows.map((r) => [r.key, Math.round(r.costUsd * 100) / 100]);
+    assert.deepEqual(rows('developer'), [
+      ['bob', 3.25],
+      ['alice', 0.66],
+      ['', 0],
+    ]);
+    assert.deepEqual(rows('project'), [
+      ['api', 3.25],
+      ['web', 0.66],
+      ['', 0],
+    ]);
+    assert.deepEqual(
+      rows('model').map(([model]) => model),
+      ['sonnet', 'opus', ''],
+    );
   });
 
   it('the plan: a window with its reset and the time it reaches the limit at this pace; past its reset, left out; the context windows of active sessions', () => {
