@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import ts from 'typescript';
-import { fromRoot, readText } from '../support/paths';
+import { readText } from '../support/paths';
+import { typeErrors } from '../support/typeErrors';
 
 interface Target {
   datasource?: { uid?: string };
@@ -95,34 +95,8 @@ function typedSource(dashboard: { panels: Panel[] } & Record<string, unknown>): 
   return `${lines.join('\n')}\n`;
 }
 
-/** The compiler's errors for `source`, each with the line of the source it points at. */
-function typeErrors(source: string): string[] {
-  const file = fromRoot('test', 'stack', '__dashboard_typed__.ts');
-  const options: ts.CompilerOptions = {
-    strict: true,
-    noEmit: true,
-    skipLibCheck: true,
-    noUnusedLocals: false,
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.Node16,
-    moduleResolution: ts.ModuleResolutionKind.Node16,
-    types: [],
-  };
-  const host = ts.createCompilerHost(options);
-  const getSourceFile = host.getSourceFile.bind(host);
-  host.getSourceFile = (name, version, onError, create) =>
-    name === file ? ts.createSourceFile(name, source, version) : getSourceFile(name, version, onError, create);
-  const fileExists = host.fileExists.bind(host);
-  host.fileExists = (name) => name === file || fileExists(name);
-  const program = ts.createProgram([file], options, host);
-  const sourceLines = source.split('\n');
-  return ts.getPreEmitDiagnostics(program).map((d) => {
-    const text = ts.flattenDiagnosticMessageText(d.messageText, '\n  ');
-    if (!d.file || d.start === undefined) return text;
-    const { line } = d.file.getLineAndCharacterOfPosition(d.start);
-    return `${d.file.fileName === file ? `line ${line + 1}: ${sourceLines[line]?.trim()}` : d.file.fileName}\n  ${text}`;
-  });
-}
+/** Where the typed dashboard compiles, as if it were a file there. */
+const TYPED_FILE = ['test', 'stack', '__dashboard_typed__.ts'];
 
 describe(`dashboard against Grafana's published types (@grafana/schema ${schemaVersion})`, () => {
   const dashboard = JSON.parse(readText('stack', 'grafana', 'dashboards', 'claude-code-telemetry.json')) as {
@@ -135,7 +109,7 @@ describe(`dashboard against Grafana's published types (@grafana/schema ${schemaV
   });
 
   it('every panel, its options and field config, and every query type-check', () => {
-    const errors = typeErrors(typedSource(dashboard));
+    const errors = typeErrors(typedSource(dashboard), ...TYPED_FILE);
     assert.deepEqual(errors, [], `\n${errors.join('\n\n')}`);
   });
 
@@ -144,7 +118,7 @@ describe(`dashboard against Grafana's published types (@grafana/schema ${schemaV
     const broken = (mutate: (d: typeof dashboard) => void): string => {
       const copy = structuredClone(dashboard);
       mutate(copy);
-      return typeErrors(typedSource(copy)).join('\n');
+      return typeErrors(typedSource(copy), ...TYPED_FILE).join('\n');
     };
     const panels = (d: typeof dashboard): Panel[] => d.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
     assert.match(

@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import ts from 'typescript';
 import { parse, parseAllDocuments } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
@@ -21,6 +20,7 @@ import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClai
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { fromRoot, readText } from '../support/paths';
+import { typeErrors } from '../support/typeErrors';
 
 /** The fields these tests read; anything else is checked by the schemas. */
 interface EnvVar {
@@ -144,36 +144,12 @@ function mountedFile(workload: K8sObject, file: string): string | undefined {
 }
 
 /** The compiler's errors for the objects as typed literals of their kubernetes-models interfaces. */
-function typeErrors(list: K8sObject[]): string[] {
-  const file = fromRoot('test', 'unit', '__k8s_typed__.ts');
+function k8sTypeErrors(list: K8sObject[]): string[] {
   const lines = list.map((o, i) => {
     const module = MODELS[`${o.apiVersion}/${o.kind}`]![1];
     return `const o${i}: import('kubernetes-models/${module}').I${o.kind} = ${JSON.stringify(o, null, 2)};`;
   });
-  const source = `${lines.join('\n')}\nexport {};\n`;
-  const options: ts.CompilerOptions = {
-    strict: true,
-    noEmit: true,
-    skipLibCheck: true,
-    noUnusedLocals: false,
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.Node16,
-    moduleResolution: ts.ModuleResolutionKind.Node16,
-    types: [],
-  };
-  const host = ts.createCompilerHost(options);
-  const getSourceFile = host.getSourceFile.bind(host);
-  host.getSourceFile = (name, version, onError, create) =>
-    name === file ? ts.createSourceFile(name, source, version) : getSourceFile(name, version, onError, create);
-  const fileExists = host.fileExists.bind(host);
-  host.fileExists = (name) => name === file || fileExists(name);
-  const sourceLines = source.split('\n');
-  return ts.getPreEmitDiagnostics(ts.createProgram([file], options, host)).map((d) => {
-    const text = ts.flattenDiagnosticMessageText(d.messageText, '\n  ');
-    if (!d.file || d.start === undefined) return text;
-    const { line } = d.file.getLineAndCharacterOfPosition(d.start);
-    return `${d.file.fileName === file ? `line ${line + 1}: ${sourceLines[line]?.trim()}` : d.file.fileName}\n  ${text}`;
-  });
+  return typeErrors(`${lines.join('\n')}\nexport {};\n`, 'test', 'unit', '__k8s_typed__.ts');
 }
 
 /** What the schemas say is wrong with an object: undefined when nothing. */
@@ -201,7 +177,7 @@ describe('scripts/team-kubernetes.mjs (the team stack on Kubernetes)', () => {
   it('each object is valid against the Kubernetes schema of its kind, with no field the schema does not know', () => {
     const errors = objects.map(schemaError).filter((e) => e !== undefined);
     assert.deepEqual(errors, []);
-    const typed = typeErrors(objects);
+    const typed = k8sTypeErrors(objects);
     assert.deepEqual(typed, [], `\n${typed.join('\n\n')}`);
   });
 
@@ -214,7 +190,7 @@ describe('scripts/team-kubernetes.mjs (the team stack on Kubernetes)', () => {
     assert.match(schemaError(unselected) ?? '', /must have required property selector/);
     const probe = structuredClone(find('StatefulSet', 'cortex'));
     (container(probe) as unknown as Record<string, unknown>)['readinessprobe'] = {};
-    assert.match(typeErrors([probe]).join('\n'), /'"readinessprobe"' does not exist in type 'IContainer'/);
+    assert.match(k8sTypeErrors([probe]).join('\n'), /'"readinessprobe"' does not exist in type 'IContainer'/);
     assert.match(schemaError({ ...probe, apiVersion: 'apps/v1beta1' }) ?? '', /not a kind this test knows/);
   });
 
