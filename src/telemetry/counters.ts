@@ -68,12 +68,19 @@ export interface RecordingRule {
   expr: string;
 }
 
-/** The two rules of a counter: its helper, then its increase. */
+/**
+ * The two rules of a counter: its helper, then its increase. The increase reads the value the helper has just
+ * written in this evaluation (a group's rules run in order, each seeing the ones before), never the counter itself:
+ * a sample arriving between the two rules' reads (remote write, as a team's gateway sends) would otherwise be counted
+ * by the increase and missed by the helper, and counted again at the next evaluation (measured in the team bench).
+ */
 export function counterRules(c: Counter): RecordingRule[] {
-  const seen = `last_over_time(${c.lastValue}[${LAST_VALUE_LOOKBACK}] offset ${RULE_INTERVAL_MS / 1000}s)`;
+  const interval = `${RULE_INTERVAL_MS / 1000}s`;
+  const seen = `last_over_time(${c.lastValue}[${LAST_VALUE_LOOKBACK}] offset ${interval})`;
+  const now = `last_over_time(${c.lastValue}[${interval}])`;
   return [
     { record: c.lastValue, expr: `${c.metric} unless (${c.metric} == ${seen})` },
-    { record: c.rule, expr: `((${c.metric} - ${seen}) >= 0 or ${c.metric}) > 0` },
+    { record: c.rule, expr: `((${now} - ${seen}) >= 0 or ${now}) > 0` },
   ];
 }
 
@@ -85,8 +92,10 @@ const HEADER = `# GENERATED from src/telemetry/counters.ts by \`npm run rules\`:
 #     Written only when c differs from the value recorded last (or has none), so P = last_over_time(
 #     last_value[2d] offset 10s) is the value of c the previous evaluation that saw the series saw, however long ago.
 #
-#   claude_code:<x>:increase10s  = ((c - P) >= 0 or c) > 0        (every label of c kept, session_id included)
-#     - no reset: c - P;  a reset (c < P: collector restart): c, the value since the reset;  a new series: c.
+#   claude_code:<x>:increase10s  = ((N - P) >= 0 or N) > 0        (every label of c kept, session_id included)
+#     N = last_over_time(claude_code:<x>:last_value[10s]): the value the rule above wrote in this evaluation (rules
+#     of a group run in order), not c read again: a sample arriving between the two reads cannot be counted twice.
+#     - no reset: N - P;  a reset (N < P: collector restart): N, the value since the reset;  a new series: N.
 #     - written only when not zero: the samples scale with activity, not with time; no sample means 0.
 #     The contributions of consecutive evaluations telescope, so sum_over_time(rule[R]) is the exact increase of a
 #     series over R (first value and resets counted), and every figure is

@@ -160,11 +160,13 @@ describe('queries', () => {
         // No aggregation: the rule keeps every label of the raw series, so any label is a dimension of a query.
         assert.doesNotMatch(rule!.expr, /\b(sum|count|avg|max|min|topk)\b/, expected.record);
       }
-      // Every increase rule counts first values and resets (`or c`) against the value seen last (offset 10s).
-      // `> 0`: only non-zero increases are written.
+      // Every increase rule counts first values and resets (`or N`) of the value its helper wrote in this evaluation
+      // (N, never the counter read a second time) against the value seen last (offset 10s). `> 0`: only non-zero
+      // increases are written.
+      const now = `last_over_time(${c.lastValue}[10s])`.replace(/[[\]()]/g, '\\$&');
       assert.match(
         recordingRules.find((r) => r.record === c.rule)!.expr,
-        new RegExp(`\\) >= 0 or ${c.metric}\\) > 0$`),
+        new RegExp(`^\\(\\(${now} - .*\\) >= 0 or ${now}\\) > 0$`),
         c.rule,
       );
     }
